@@ -1,0 +1,153 @@
+import { readFileSync } from 'node:fs';
+import { Value } from '@sinclair/typebox/value';
+import { parseDeviceUri } from '../drivers/transport/uri.js';
+import { describeError, PosError } from '../errors.js';
+import { coerceEnvValue, envKeys } from './env.js';
+import { ConfigSchema, type PosdConfig } from './schema.js';
+
+export const DEFAULT_CONFIG_FILE = '/etc/posd/posd.json';
+
+/** Bad config: every problem at once, each as `path: message`. */
+export class ConfigError extends PosError {
+  constructor(readonly problems: string[]) {
+    super('CONFIG_INVALID', `invalid config:\n${problems.join('\n')}`, { problems });
+  }
+}
+
+export interface LoadedConfig {
+  config: PosdConfig;
+  warnings: string[];
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function setPath(target: Json, path: string[], value: unknown): void {
+  let node = target;
+  for (const part of path.slice(0, -1)) {
+    if (!isObject(node[part])) node[part] = {};
+    node = node[part] as Json;
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+function friendly(message: string, type: number): string {
+  if (message === 'Expected required property') return 'is required';
+  if (message === 'Unexpected property') return 'unknown key';
+  if (type === 45) return 'is required';
+  return message.replace(/^Expected /, 'must be ').replace(/^String must match pattern/, 'must match');
+}
+
+function schemaProblems(value: unknown): string[] {
+  const seen = new Set<string>();
+  const problems: string[] = [];
+  for (const e of Value.Errors(ConfigSchema, value)) {
+    const path = e.path.replace(/^\//, '').replaceAll('/', '.') || '(root)';
+    if (seen.has(path)) continue;
+    seen.add(path);
+    problems.push(`${path}: ${friendly(e.message, e.type)}`);
+  }
+  return problems;
+}
+
+/** Checks beyond the schema; written defensively because it also runs on a config with schema errors. */
+function semanticProblems(config: PosdConfig): string[] {
+  const problems: string[] = [];
+  for (const device of ['printer', 'scanner', 'display'] as const) {
+    const uri = config[device]?.uri;
+    if (typeof uri !== 'string') continue;
+    try {
+      parseDeviceUri(uri);
+    } catch (err) {
+      problems.push(`${device}.uri: ${describeError(err)}`);
+    }
+  }
+  if (!isObject(config.mqtt) || !isObject(config.cloud)) return problems;
+  const tls = typeof config.mqtt.url === 'string' && config.mqtt.url.startsWith('mqtts://');
+  if (tls && (config.mqtt.cert === undefined) !== (config.mqtt.key === undefined)) {
+    problems.push('mqtt.cert: a client certificate needs both mqtt.cert and mqtt.key');
+  }
+  if (!tls && (config.mqtt.cert || config.mqtt.key || config.mqtt.ca)) {
+    problems.push('mqtt.url: TLS files are set but the broker URL is not mqtts://');
+  }
+  for (const key of ['ca', 'cert', 'key'] as const) {
+    const file = config.mqtt[key];
+    if (typeof file !== 'string') continue;
+    try {
+      readFileSync(file);
+    } catch (err) {
+      problems.push(
+        `mqtt.${key}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? describeError(err)}`,
+      );
+    }
+  }
+  const pem = config.cloud.publicKey;
+  if (typeof pem === 'string' && !/-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----/.test(pem)) {
+    problems.push('cloud.publicKey: must be a PEM public key (-----BEGIN PUBLIC KEY-----)');
+  }
+  return problems;
+}
+
+export interface LoadOptions {
+  /** The config file; absent means only the embedded `base` and the environment. */
+  file?: string;
+  /** Values under the file (the demo's embedded defaults). */
+  base?: Json;
+  env?: NodeJS.ProcessEnv;
+}
+
+function readFile(file: string): Json {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? describeError(err);
+    throw new ConfigError([`(file): cannot read ${file}: ${code}`]);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError([`(file): ${file} is not valid JSON: ${describeError(err)}`]);
+  }
+  if (!isObject(parsed)) throw new ConfigError([`(file): ${file} must hold a JSON object`]);
+  return parsed;
+}
+
+function deepMerge(base: Json, over: Json): Json {
+  const out: Json = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    out[k] = isObject(v) && isObject(out[k]) ? deepMerge(out[k] as Json, v) : v;
+  }
+  return out;
+}
+
+/** File, then `POSD_*` environment overrides, then defaults; all problems are collected before failing. */
+export function loadConfig(options: LoadOptions): LoadedConfig {
+  const env = options.env ?? process.env;
+  const warnings: string[] = [];
+  const problems: string[] = [];
+  let raw: Json = structuredClone(options.base ?? {});
+  if (options.file !== undefined) raw = deepMerge(raw, readFile(options.file));
+
+  const keys = envKeys(ConfigSchema);
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('POSD_') || value === undefined) continue;
+    const key = keys.get(name);
+    if (!key) {
+      warnings.push(`${name}: names no config key, ignored`);
+      continue;
+    }
+    const coerced = coerceEnvValue(value, key.schema);
+    if ('error' in coerced) problems.push(`${key.path.join('.')}: ${name} ${coerced.error}`);
+    else setPath(raw, key.path, coerced.value);
+  }
+
+  const withDefaults = Value.Default(ConfigSchema, raw);
+  problems.push(...schemaProblems(withDefaults), ...semanticProblems(withDefaults as PosdConfig));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { config: withDefaults as PosdConfig, warnings };
+}

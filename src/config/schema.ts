@@ -1,0 +1,79 @@
+import { type Static, Type } from '@sinclair/typebox';
+
+const Identifier = (description: string) => Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description });
+
+const DeviceUriString = (description: string) => Type.String({ default: 'none', description });
+
+/** The local config file (../shared/contract/local-v1.md). Every key is also `POSD_*` in the environment. */
+export const ConfigSchema = Type.Object(
+  {
+    device: Type.Object(
+      {
+        tenant: Identifier('tenant id used in MQTT topics (letters, digits, _ and -)'),
+        id: Identifier('device id used in MQTT topics and receipt numbers'),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    stateDir: Type.String({ default: '/var/lib/posd', minLength: 1 }),
+    mqtt: Type.Object(
+      {
+        url: Type.Optional(Type.String({ pattern: '^mqtts?://', description: 'absent means offline-only' })),
+        ca: Type.Optional(Type.String({ minLength: 1 })),
+        cert: Type.Optional(Type.String({ minLength: 1 })),
+        key: Type.Optional(Type.String({ minLength: 1 })),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    cloud: Type.Object(
+      { publicKey: Type.Optional(Type.String({ minLength: 1, description: 'Ed25519 public key, PEM' })) },
+      { additionalProperties: false, default: {} },
+    ),
+    ui: Type.Object(
+      {
+        host: Type.String({ default: '127.0.0.1', minLength: 1 }),
+        port: Type.Integer({ default: 8080, minimum: 0, maximum: 65535 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    printer: Type.Object(
+      {
+        uri: DeviceUriString('printer address'),
+        paperWidth: Type.Union([Type.Literal(58), Type.Literal(80)], { default: 80 }),
+        autoPrint: Type.Boolean({ default: true }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    scanner: Type.Object(
+      { uri: DeviceUriString('scanner address') },
+      { additionalProperties: false, default: {} },
+    ),
+    display: Type.Object(
+      { uri: DeviceUriString('customer display address') },
+      { additionalProperties: false, default: {} },
+    ),
+    ledger: Type.Object(
+      {
+        retentionDays: Type.Integer({
+          default: 90,
+          minimum: 1,
+          description: 'synced records older than this are pruned; unsynced ones never are',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    log: Type.Object(
+      {
+        level: Type.Union(
+          ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+          { default: 'info' },
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type PosdConfig = Static<typeof ConfigSchema> & {
+  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+};

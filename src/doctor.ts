@@ -1,0 +1,121 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { connect } from 'node:net';
+import type { LoadedConfig } from './config/load.js';
+import type { PosdConfig } from './config/schema.js';
+import { parseDeviceUri } from './drivers/transport/uri.js';
+import { describeError } from './errors.js';
+import { ExitCode } from './lifecycle/exit-codes.js';
+import { StateLock } from './lifecycle/state-lock.js';
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+function tcpReachable(host: string, port: number, timeoutMs = 3_000): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (problem: string | undefined) => {
+      socket.destroy();
+      resolve(problem);
+    };
+    socket.setTimeout(timeoutMs, () => done(`no answer within ${timeoutMs} ms`));
+    socket.once('connect', () => done(undefined));
+    socket.once('error', (err) => done(describeError(err)));
+  });
+}
+
+async function deviceCheck(name: string, uri: string): Promise<Check> {
+  const parsed = parseDeviceUri(uri);
+  switch (parsed.kind) {
+    case 'none':
+      return { name, ok: true, detail: 'disabled (none)' };
+    case 'sim':
+      return { name, ok: true, detail: 'simulated' };
+    case 'tcp': {
+      const problem = await tcpReachable(parsed.host, parsed.port);
+      return { name, ok: !problem, detail: problem ? `${uri}: ${problem}` : `${uri} reachable` };
+    }
+    case 'serial':
+    case 'file':
+      try {
+        accessSync(parsed.path, constants.R_OK | constants.W_OK);
+        return { name, ok: true, detail: `${parsed.path} present` };
+      } catch (err) {
+        return {
+          name,
+          ok: false,
+          detail: `${parsed.path}: ${(err as NodeJS.ErrnoException).code ?? describeError(err)}`,
+        };
+      }
+    case 'hid':
+      return { name, ok: true, detail: `${uri} (HID devices are checked by the running daemon)` };
+  }
+}
+
+function stateDirCheck(config: PosdConfig): Check[] {
+  const checks: Check[] = [];
+  try {
+    const st = statSync(config.stateDir);
+    accessSync(config.stateDir, constants.W_OK);
+    checks.push({ name: 'state dir', ok: st.isDirectory(), detail: config.stateDir });
+  } catch (err) {
+    checks.push({
+      name: 'state dir',
+      ok: false,
+      detail: `${config.stateDir}: ${(err as NodeJS.ErrnoException).code ?? describeError(err)}`,
+    });
+    return checks;
+  }
+  try {
+    const held = StateLock.isHeld(config.stateDir);
+    checks.push({ name: 'daemon', ok: true, detail: held ? 'running (state dir locked)' : 'not running' });
+  } catch (err) {
+    checks.push({ name: 'daemon', ok: false, detail: describeError(err) });
+  }
+  return checks;
+}
+
+/** A clock before the build year means the RTC lost its time: receipts and tokens would be wrong. */
+function clockCheck(now: Date): Check {
+  const ok = now.getUTCFullYear() >= 2025;
+  return { name: 'clock', ok, detail: `${now.toISOString()}${ok ? '' : ' (clock not set?)'}` };
+}
+
+export async function collectChecks(loaded: LoadedConfig, now = new Date()): Promise<Check[]> {
+  const { config } = loaded;
+  const checks: Check[] = [
+    {
+      name: 'config',
+      ok: true,
+      detail: loaded.warnings.length ? `valid; ${loaded.warnings.join('; ')}` : 'valid',
+    },
+    ...stateDirCheck(config),
+    clockCheck(now),
+  ];
+  for (const device of ['printer', 'scanner', 'display'] as const) {
+    checks.push(await deviceCheck(device, config[device].uri));
+  }
+  if (config.mqtt.url) {
+    const url = new URL(config.mqtt.url);
+    const port = Number(url.port || (url.protocol === 'mqtts:' ? 8883 : 1883));
+    const problem = await tcpReachable(url.hostname, port);
+    checks.push({
+      name: 'broker',
+      ok: !problem,
+      detail: problem ? `${config.mqtt.url}: ${problem}` : config.mqtt.url,
+    });
+  } else {
+    checks.push({ name: 'broker', ok: true, detail: 'none configured (offline-only)' });
+  }
+  return checks;
+}
+
+export async function runDoctor(loaded: LoadedConfig, out: NodeJS.WritableStream): Promise<number> {
+  const checks = await collectChecks(loaded);
+  for (const c of checks) out.write(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(10)} ${c.detail}\n`);
+  const failed = checks.filter((c) => !c.ok).length;
+  out.write(failed === 0 ? 'all checks passed\n' : `${failed} check(s) failed\n`);
+  return failed === 0 ? ExitCode.OK : ExitCode.FAILURE;
+}

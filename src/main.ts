@@ -1,0 +1,160 @@
+#!/usr/bin/env node
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { App } from './app.js';
+import { ConfigError, DEFAULT_CONFIG_FILE, type LoadedConfig, loadConfig } from './config/load.js';
+import { runDoctor } from './doctor.js';
+import { describeError, isPosError } from './errors.js';
+import { ExitCode } from './lifecycle/exit-codes.js';
+import { SystemdNotifier } from './lifecycle/systemd-notify.js';
+import { createRootLogger, type Logger, type LogLevel } from './log.js';
+import { APP_VERSION } from './version.js';
+
+const USAGE = `usage: posd <command> [--config FILE]
+
+commands:
+  run          the daemon (config ${DEFAULT_CONFIG_FILE} unless --config)
+  demo         simulated devices, local broker and reference cloud, UI on http://127.0.0.1:8080
+  doctor       check config, devices, clock, broker, ledger; exit 0 only if all is well
+  print-test   print a test page
+
+options:
+  --config FILE   config file (JSON); every key can also be set as POSD_* in the environment
+  --version       print the version
+  --help          this text`;
+
+const SHUTDOWN_DEADLINE_MS = 4_500;
+
+/** The demo's embedded defaults: everything simulated, state under the user's home. */
+function demoBase(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const stateHome = env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
+  return {
+    device: { tenant: 'demo', id: 'D1' },
+    stateDir: join(stateHome, 'posd-demo'),
+    printer: { uri: 'sim:' },
+    scanner: { uri: 'sim:' },
+    display: { uri: 'sim:' },
+  };
+}
+
+function loadOrExit(command: string, file: string | undefined, env: NodeJS.ProcessEnv): LoadedConfig {
+  try {
+    return command === 'demo'
+      ? loadConfig({ base: demoBase(env), file, env })
+      : loadConfig({ file: file ?? DEFAULT_CONFIG_FILE, env });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`posd: bad config${file ? ` (${file})` : ''}:\n`);
+      for (const problem of err.problems) process.stderr.write(`${problem}\n`);
+      process.exit(ExitCode.CONFIG);
+    }
+    throw err;
+  }
+}
+
+async function runDaemon(mode: 'run' | 'demo', loaded: LoadedConfig, log: Logger): Promise<never> {
+  for (const warning of loaded.warnings) log.warn(warning);
+  const systemd = new SystemdNotifier({ env: process.env, log });
+  const app = new App({ config: loaded.config, log, mode });
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<never> => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(ExitCode.FAILURE);
+    }
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    systemd.stopWatchdog();
+    const deadline = setTimeout(() => {
+      log.error('shutdown took too long; exiting');
+      process.exit(ExitCode.FAILURE);
+    }, SHUTDOWN_DEADLINE_MS);
+    await systemd.notify('STOPPING=1');
+    await app.stop();
+    clearTimeout(deadline);
+    process.exit(ExitCode.OK);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  try {
+    await app.start();
+  } catch (err) {
+    log.fatal({ code: isPosError(err) ? err.code : undefined, err: describeError(err) }, 'cannot start');
+    process.stderr.write(`posd: ${describeError(err)}\n`);
+    const code = isPosError(err, 'STATE_LOCKED') ? ExitCode.TEMP_FAIL : ExitCode.SOFTWARE;
+    process.exit(code);
+  }
+  await systemd.notify('READY=1', `STATUS=${mode === 'demo' ? 'demo' : 'running'}`);
+  systemd.startWatchdog();
+  return new Promise<never>(() => {});
+}
+
+async function main(argv: string[]): Promise<void> {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string' },
+        help: { type: 'boolean' },
+        version: { type: 'boolean' },
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`posd: ${describeError(err)}\n${USAGE}\n`);
+    process.exit(ExitCode.USAGE);
+  }
+  if (parsed.values.version) {
+    process.stdout.write(`${APP_VERSION}\n`);
+    return;
+  }
+  const [command, ...extra] = parsed.positionals;
+  if (parsed.values.help || command === undefined) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(parsed.values.help ? ExitCode.OK : ExitCode.USAGE);
+  }
+  if (extra.length > 0) {
+    process.stderr.write(`posd: unexpected argument ${extra[0]}\n${USAGE}\n`);
+    process.exit(ExitCode.USAGE);
+  }
+  const configFile = parsed.values.config as string | undefined;
+
+  switch (command) {
+    case 'run':
+    case 'demo': {
+      const loaded = loadOrExit(command, configFile, process.env);
+      const log = createRootLogger(loaded.config.log.level as LogLevel);
+      await runDaemon(command, loaded, log);
+      return;
+    }
+    case 'doctor': {
+      const loaded = loadOrExit(command, configFile, process.env);
+      process.exit(await runDoctor(loaded, process.stdout));
+      return;
+    }
+    case 'print-test': {
+      const loaded = loadOrExit(command, configFile, process.env);
+      const { runPrintTest } = await import('./print-test.js');
+      process.exit(await runPrintTest(loaded.config, process.stdout));
+      return;
+    }
+    default:
+      process.stderr.write(`posd: unknown command "${command}"\n${USAGE}\n`);
+      process.exit(ExitCode.USAGE);
+  }
+}
+
+process.on('uncaughtException', (err) => {
+  process.stderr.write(`posd: fatal: ${err.stack ?? err.message}\n`);
+  process.exit(ExitCode.SOFTWARE);
+});
+process.on('unhandledRejection', (reason) => {
+  process.stderr.write(`posd: fatal: unhandled rejection: ${describeError(reason)}\n`);
+  process.exit(ExitCode.SOFTWARE);
+});
+
+await main(process.argv.slice(2));

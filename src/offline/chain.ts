@@ -1,0 +1,47 @@
+import { createHash } from 'node:crypto';
+import canonicalizeModule from 'canonicalize';
+
+// A CommonJS module whose typings declare an ES default export: at run time the import is the function.
+const canonicalize = canonicalizeModule as unknown as (value: unknown) => string | undefined;
+
+export const GENESIS_CHAIN = '0'.repeat(64);
+
+export interface ChainedFields {
+  seq: number;
+  id: string;
+  type: string;
+  at: string;
+  body: unknown;
+}
+
+/** RFC 8785 canonical JSON. */
+export function canonicalJson(value: unknown): string {
+  const text = canonicalize(value);
+  if (text === undefined) throw new TypeError('value has no canonical JSON form');
+  return text;
+}
+
+/** chain = sha256_hex(prevChain + canonical({seq, id, type, at, body})) — mqtt-v1 "Ledger uplink". */
+export function chainOf(prevChain: string, record: ChainedFields): string {
+  const canonical = canonicalJson({
+    seq: record.seq,
+    id: record.id,
+    type: record.type,
+    at: record.at,
+    body: record.body,
+  });
+  return createHash('sha256').update(prevChain, 'utf8').update(canonical, 'utf8').digest('hex');
+}
+
+/** Checks a run of records that follows `prevChain`; returns the first bad seq or undefined. */
+export function verifyChain(
+  records: ReadonlyArray<ChainedFields & { chain: string }>,
+  prevChain = GENESIS_CHAIN,
+): number | undefined {
+  let prev = prevChain;
+  for (const r of records) {
+    if (chainOf(prev, r) !== r.chain) return r.seq;
+    prev = r.chain;
+  }
+  return undefined;
+}

@@ -1,0 +1,230 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type ErrorCode, isPosError, PosError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { tokensEqual } from './token.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface RequestContext {
+  method: HttpMethod;
+  path: string;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  headers: IncomingMessage['headers'];
+  body: unknown;
+}
+
+export interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface Route {
+  method: HttpMethod;
+  /** `/api/v1/sales/:saleId` */
+  path: string;
+  /** Needs the bearer token (everything under /api/ does). */
+  auth: boolean;
+  handle(ctx: RequestContext): Promise<Reply> | Reply;
+}
+
+const MAX_BODY_BYTES = 256 * 1024;
+
+const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
+  BAD_REQUEST: 400,
+  VALIDATION_FAILED: 422,
+  AMOUNT_INVALID: 422,
+  DISCOUNT_INVALID: 422,
+  SALE_EMPTY: 422,
+  TENDER_INSUFFICIENT: 422,
+  TENDER_NOT_SUPPORTED: 422,
+  CHANGE_NOT_ALLOWED: 422,
+  REFUND_EXCEEDS_REMAINING: 422,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  SALE_NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  CONFLICT: 409,
+  SALE_NOT_OPEN: 409,
+  VOID_NOT_ALLOWED: 409,
+  REFUND_NOT_ALLOWED: 409,
+  PAYMENT_UNRESOLVED: 409,
+  IDEMPOTENCY_MISMATCH: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  STORAGE_FULL: 507,
+  STORAGE_READ_ONLY: 503,
+  STORAGE_FAILED: 503,
+};
+
+export function statusForError(err: PosError): number {
+  return STATUS_BY_CODE[err.code] ?? 500;
+}
+
+interface CompiledRoute extends Route {
+  pattern: RegExp;
+  names: string[];
+}
+
+function compile(route: Route): CompiledRoute {
+  const names: string[] = [];
+  const source = route.path.replace(/:([A-Za-z]+)/g, (_, name: string) => {
+    names.push(name);
+    return '([^/]+)';
+  });
+  return { ...route, pattern: new RegExp(`^${source}$`), names };
+}
+
+async function readBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new PosError('PAYLOAD_TOO_LARGE', `body over ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  if (size === 0) return undefined;
+  const type = req.headers['content-type'] ?? '';
+  if (!/^application\/json\b/i.test(type)) {
+    throw new PosError('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new PosError('BAD_REQUEST', 'the body is not valid JSON');
+  }
+}
+
+export interface HttpServerOptions {
+  host: string;
+  port: number;
+  log: Logger;
+  /** The bearer token for /api/; a function so it can be read late. */
+  token: () => string;
+}
+
+/** The ui-bridge HTTP server: JSON in and out, coded errors, bearer auth under /api/. */
+export class HttpServer {
+  private readonly routes: CompiledRoute[] = [];
+  private server: Server | undefined;
+
+  constructor(private readonly options: HttpServerOptions) {}
+
+  add(...routes: Route[]): void {
+    for (const route of routes) this.routes.push(compile(route));
+  }
+
+  get address(): AddressInfo | undefined {
+    const addr = this.server?.address();
+    return addr && typeof addr === 'object' ? addr : undefined;
+  }
+
+  async start(): Promise<void> {
+    const server = createServer((req, res) => {
+      void this.dispatch(req, res);
+    });
+    server.keepAliveTimeout = 5_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, this.options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+      setTimeout(() => server.closeAllConnections(), 1_000).unref();
+    });
+  }
+
+  private authorized(req: IncomingMessage): boolean {
+    const header = req.headers.authorization ?? '';
+    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    return m !== null && tokensEqual(m[1]!, this.options.token());
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    let reply: Reply;
+    try {
+      reply = await this.route(req);
+    } catch (err) {
+      reply = this.errorReply(err, req);
+    }
+    this.send(res, reply);
+    this.options.log.debug(
+      {
+        method: req.method,
+        url: req.url?.split('?')[0],
+        status: reply.status,
+        ms: Number(process.hrtime.bigint() - started) / 1e6,
+      },
+      'http',
+    );
+  }
+
+  private async route(req: IncomingMessage): Promise<Reply> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const candidates = this.routes
+      .map((r) => ({ r, m: r.pattern.exec(url.pathname) }))
+      .filter((x): x is { r: CompiledRoute; m: RegExpExecArray } => x.m !== null);
+    if (url.pathname.startsWith('/api/') && !this.authorized(req)) {
+      throw new PosError('UNAUTHORIZED', 'missing or wrong bearer token');
+    }
+    if (candidates.length === 0) throw new PosError('NOT_FOUND', `no such resource: ${url.pathname}`);
+    const match = candidates.find((x) => x.r.method === req.method);
+    if (!match) throw new PosError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname}`);
+    const params: Record<string, string> = {};
+    match.r.names.forEach((name, i) => {
+      params[name] = decodeURIComponent(match.m[i + 1]!);
+    });
+    const body = req.method === 'GET' || req.method === 'DELETE' ? undefined : await readBody(req);
+    return match.r.handle({
+      method: match.r.method,
+      path: url.pathname,
+      params,
+      query: url.searchParams,
+      headers: req.headers,
+      body,
+    });
+  }
+
+  private errorReply(err: unknown, req: IncomingMessage): Reply {
+    if (isPosError(err)) {
+      const status = statusForError(err);
+      if (status >= 500) this.options.log.error({ code: err.code, err: err.message }, 'request failed');
+      return { status, body: { error: err.toJSON() } };
+    }
+    if (err instanceof URIError) {
+      return { status: 400, body: { error: { code: 'BAD_REQUEST', message: 'malformed URL encoding' } } };
+    }
+    this.options.log.error({ err, method: req.method, url: req.url?.split('?')[0] }, 'request crashed');
+    return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal error' } } };
+  }
+
+  private send(res: ServerResponse, reply: Reply): void {
+    if (res.headersSent) return;
+    const headers: Record<string, string> = { 'cache-control': 'no-store', ...reply.headers };
+    if (reply.body === undefined) {
+      res.writeHead(reply.status, headers).end();
+      return;
+    }
+    if (Buffer.isBuffer(reply.body) || typeof reply.body === 'string') {
+      res.writeHead(reply.status, headers).end(reply.body);
+      return;
+    }
+    headers['content-type'] = 'application/json; charset=utf-8';
+    res.writeHead(reply.status, headers).end(JSON.stringify(reply.body));
+  }
+}
