@@ -1,0 +1,30 @@
+/** A ledger record as uplinked (mqtt-v1 "Ledger uplink"). */
+export interface LedgerRecord {
+  seq: number;
+  id: string;
+  type: string;
+  at: string;
+  body: Record<string, unknown>;
+  chain: string;
+}
+
+export interface RecordReject {
+  seq: number;
+  code: string;
+  message: string;
+}
+
+/** What the uplink needs from the ledger; implemented by src/offline/ledger.ts. */
+export interface OutboxSource {
+  readonly epoch: string;
+  /** Records with seq > afterSeq, in seq order, at most `limit`. */
+  recordsAfter(afterSeq: number, limit: number): LedgerRecord[];
+  /** The highest seq written so far (0 when empty). */
+  lastSeq(): number;
+  /** The highest seq the cloud has acknowledged (0 when none). */
+  ackedUpTo(): number;
+  /** Applies a cloud ack: everything ≤ upTo becomes synced, rejects are stored with their code. */
+  applyAck(upTo: number, rejected: readonly RecordReject[]): void;
+  /** Called after each commit that appended records. */
+  onAppend(listener: (lastSeq: number) => void): () => void;
+}
