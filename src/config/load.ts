@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Value } from '@sinclair/typebox/value';
+import { Value, type ValueError } from '@sinclair/typebox/value';
 import { parseDeviceUri } from '../drivers/transport/uri.js';
 import { describeError, PosError } from '../errors.js';
 import { coerceEnvValue, envKeys } from './env.js';
@@ -34,11 +34,17 @@ function setPath(target: Json, path: string[], value: unknown): void {
   node[path[path.length - 1]!] = value;
 }
 
-function friendly(message: string, type: number): string {
+function friendly(error: ValueError): string {
+  const { message, schema } = error;
   if (message === 'Expected required property') return 'is required';
   if (message === 'Unexpected property') return 'unknown key';
-  if (type === 45) return 'is required';
-  return message.replace(/^Expected /, 'must be ').replace(/^String must match pattern/, 'must match');
+  if (Array.isArray(schema.anyOf) && schema.anyOf.every((s: { const?: unknown }) => s.const !== undefined)) {
+    return `must be one of ${schema.anyOf.map((s: { const: unknown }) => String(s.const)).join(', ')}`;
+  }
+  if (typeof schema.pattern === 'string' && typeof schema.description === 'string') {
+    return `must be ${schema.description}`;
+  }
+  return message.replace(/^Expected /, 'must be ');
 }
 
 function schemaProblems(value: unknown): string[] {
@@ -48,7 +54,7 @@ function schemaProblems(value: unknown): string[] {
     const path = e.path.replace(/^\//, '').replaceAll('/', '.') || '(root)';
     if (seen.has(path)) continue;
     seen.add(path);
-    problems.push(`${path}: ${friendly(e.message, e.type)}`);
+    problems.push(`${path}: ${friendly(e)}`);
   }
   return problems;
 }

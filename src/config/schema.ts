@@ -9,15 +9,15 @@ export const ConfigSchema = Type.Object(
   {
     device: Type.Object(
       {
-        tenant: Identifier('tenant id used in MQTT topics (letters, digits, _ and -)'),
-        id: Identifier('device id used in MQTT topics and receipt numbers'),
+        tenant: Identifier('1 to 64 letters, digits, _ or - (the tenant in MQTT topics)'),
+        id: Identifier('1 to 64 letters, digits, _ or - (the device in MQTT topics and receipt numbers)'),
       },
       { additionalProperties: false, default: {} },
     ),
     stateDir: Type.String({ default: '/var/lib/posd', minLength: 1 }),
     mqtt: Type.Object(
       {
-        url: Type.Optional(Type.String({ pattern: '^mqtts?://', description: 'absent means offline-only' })),
+        url: Type.Optional(Type.String({ pattern: '^mqtts?://', description: 'an mqtt:// or mqtts:// URL' })),
         ca: Type.Optional(Type.String({ minLength: 1 })),
         cert: Type.Optional(Type.String({ minLength: 1 })),
         key: Type.Optional(Type.String({ minLength: 1 })),

@@ -1,0 +1,102 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { waitFor } from './wait.js';
+
+export const MAIN_JS = resolve(import.meta.dirname, '../../dist/src/main.js');
+
+export function tempDir(prefix = 'posd-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+export interface DaemonProcess {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function spawnPosd(args: string[], env: NodeJS.ProcessEnv = {}): DaemonProcess {
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('POSD_') && k !== 'NOTIFY_SOCKET'),
+  );
+  const child = spawn(process.execPath, [MAIN_JS, ...args], {
+    env: { ...clean, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  child.stderr?.on('data', (c: Buffer) => {
+    err += c.toString();
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+    child.on('exit', (code, signal) => res({ code, signal })),
+  );
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+export interface TestConfig {
+  dir: string;
+  file: string;
+  stateDir: string;
+  port: number;
+}
+
+export async function writeTestConfig(
+  extra: Record<string, unknown> = {},
+  dir = tempDir(),
+): Promise<TestConfig> {
+  const port = await freePort();
+  const stateDir = join(dir, 'state');
+  const config = {
+    device: { tenant: 't1', id: 'D1' },
+    stateDir,
+    ui: { port },
+    log: { level: 'warn' },
+    ...extra,
+  };
+  const file = join(dir, 'posd.json');
+  writeFileSync(file, JSON.stringify(config, null, 2));
+  return { dir, file, stateDir, port };
+}
+
+export async function waitHealthy(port: number, timeoutMs = 15_000): Promise<Record<string, unknown>> {
+  return waitFor(
+    async () => {
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+      return res.ok ? ((await res.json()) as Record<string, unknown>) : undefined;
+    },
+    `/healthz on ${port}`,
+    timeoutMs,
+    50,
+  );
+}
+
+export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,139 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { envNameFor } from '../../src/config/env.js';
+import { ConfigError, loadConfig } from '../../src/config/load.js';
+import { tempDir } from '../helpers/daemon.js';
+
+function configFile(content: unknown): string {
+  const file = join(tempDir(), 'posd.json');
+  writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
+  return file;
+}
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const minimal = { device: { tenant: 't1', id: 'D1' } };
+
+describe('config', () => {
+  it('fills every default from the contract', () => {
+    const { config } = loadConfig({ file: configFile(minimal), env: {} });
+    expect(config.stateDir).toBe('/var/lib/posd');
+    expect(config.ui).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(config.printer).toEqual({ uri: 'none', paperWidth: 80, autoPrint: true });
+    expect(config.mqtt.url).toBeUndefined();
+  });
+
+  it('names environment variables from the key path words', () => {
+    expect(envNameFor(['ui', 'port'])).toBe('POSD_UI_PORT');
+    expect(envNameFor(['stateDir'])).toBe('POSD_STATE_DIR');
+    expect(envNameFor(['printer', 'paperWidth'])).toBe('POSD_PRINTER_PAPER_WIDTH');
+    expect(envNameFor(['cloud', 'publicKey'])).toBe('POSD_CLOUD_PUBLIC_KEY');
+  });
+
+  it('applies environment overrides over the file, typed by the schema', () => {
+    const { config, warnings } = loadConfig({
+      file: configFile({ ...minimal, ui: { port: 9000 } }),
+      env: {
+        POSD_UI_PORT: '8181',
+        POSD_STATE_DIR: '/tmp/x',
+        POSD_PRINTER_PAPER_WIDTH: '58',
+        POSD_PRINTER_AUTO_PRINT: 'false',
+        POSD_DEVICE_ID: 'D9',
+        POSD_MQTT_URL: 'mqtt://127.0.0.1:1883',
+        POSD_NO_SUCH_KEY: '1',
+        HOME: '/root',
+      },
+    });
+    expect(config.ui.port).toBe(8181);
+    expect(config.stateDir).toBe('/tmp/x');
+    expect(config.printer.paperWidth).toBe(58);
+    expect(config.printer.autoPrint).toBe(false);
+    expect(config.device.id).toBe('D9');
+    expect(config.mqtt.url).toBe('mqtt://127.0.0.1:1883');
+    expect(warnings).toEqual(['POSD_NO_SUCH_KEY: names no config key, ignored']);
+  });
+
+  it('reports every problem at once as path: message', () => {
+    const problems = problemsOf(() =>
+      loadConfig({
+        file: configFile({
+          device: { id: 'bad id' },
+          ui: { port: 70000 },
+          printer: { uri: 'lpt:1', paperWidth: 70 },
+          scanner: { uri: 'hid://12:34' },
+          mqtt: { url: 'http://x' },
+          surprise: true,
+        }),
+        env: { POSD_PRINTER_AUTO_PRINT: 'maybe' },
+      }),
+    );
+    const paths = problems.map((p) => p.split(':')[0]);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'device.tenant',
+        'device.id',
+        'ui.port',
+        'printer.uri',
+        'printer.paperWidth',
+        'printer.autoPrint',
+        'scanner.uri',
+        'mqtt.url',
+        'surprise',
+      ]),
+    );
+    for (const p of problems) expect(p).toMatch(/^[\w.()]+: \S/);
+    expect(problems.find((p) => p.startsWith('printer.paperWidth'))).toContain('58, 80');
+  });
+
+  it('refuses a file that is missing or not JSON, with the file named', () => {
+    expect(problemsOf(() => loadConfig({ file: '/nonexistent/posd.json', env: {} }))[0]).toMatch(
+      /cannot read \/nonexistent\/posd.json: ENOENT/,
+    );
+    expect(problemsOf(() => loadConfig({ file: configFile('{"device":'), env: {} }))[0]).toMatch(
+      /not valid JSON/,
+    );
+    expect(problemsOf(() => loadConfig({ file: configFile('[1,2]'), env: {} }))[0]).toMatch(/JSON object/);
+  });
+
+  it('checks TLS files and the cloud key', () => {
+    const problems = problemsOf(() =>
+      loadConfig({
+        file: configFile({
+          ...minimal,
+          mqtt: { url: 'mqtts://broker:8883', cert: '/nonexistent/cert.pem' },
+          cloud: { publicKey: 'not a key' },
+        }),
+        env: {},
+      }),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'mqtt.cert: a client certificate needs both mqtt.cert and mqtt.key',
+        'mqtt.cert: cannot read /nonexistent/cert.pem: ENOENT',
+        'cloud.publicKey: must be a PEM public key (-----BEGIN PUBLIC KEY-----)',
+      ]),
+    );
+  });
+
+  it('accepts every device address form of the contract', () => {
+    for (const uri of [
+      'tcp://192.0.2.10:9100',
+      'serial:///dev/ttyUSB0?baud=19200',
+      'file:///dev/usb/lp0',
+      'hid://0c2e:0b61',
+      'sim:',
+      'none',
+    ]) {
+      expect(() => loadConfig({ file: configFile({ ...minimal, printer: { uri } }), env: {} })).not.toThrow();
+    }
+  });
+});
