@@ -1,10 +1,17 @@
+import { join } from 'node:path';
 import { EventBus } from './bus.js';
 import type { PosdConfig } from './config/schema.js';
 import { describeError } from './errors.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
 import { StateLock } from './lifecycle/state-lock.js';
 import { type Logger, moduleLogger } from './log.js';
+import { type Db, openDatabase } from './offline/db.js';
+import { Ledger } from './offline/ledger.js';
+import { SalesStore } from './offline/sales-store.js';
+import { SaleService } from './services/sale-service.js';
 import { HttpServer } from './ui-bridge/http-server.js';
+import { ledgerRoutes } from './ui-bridge/routes/ledger.js';
+import { saleRoutes } from './ui-bridge/routes/sales.js';
 import { ensureUiToken } from './ui-bridge/token.js';
 import { APP_VERSION } from './version.js';
 
@@ -21,6 +28,10 @@ export class App {
   readonly lifecycle: Lifecycle;
   readonly http: HttpServer;
   private lock: StateLock | undefined;
+  private db: Db | undefined;
+  private pruneTimer: NodeJS.Timeout | undefined;
+  ledger!: Ledger;
+  sales!: SaleService;
   private token = '';
   private readonly bootedAt: Date;
 
@@ -47,6 +58,29 @@ export class App {
       },
       stop: () => this.lock?.release(),
     });
+    this.lifecycle.add({
+      name: 'ledger',
+      start: () => {
+        const db = openDatabase({ file: join(config.stateDir, 'posd.db'), log: moduleLogger(log, 'db') });
+        this.db = db;
+        this.ledger = new Ledger({ db, dir: config.stateDir, now });
+        this.sales = new SaleService({
+          ledger: this.ledger,
+          store: new SalesStore(db),
+          bus: this.bus,
+          deviceId: config.device.id,
+          now,
+        });
+        this.http.add(...saleRoutes(this.sales), ...ledgerRoutes(this.ledger));
+        this.pruneLedger(now);
+        this.pruneTimer = setInterval(() => this.pruneLedger(now), 3_600_000);
+        this.pruneTimer.unref();
+      },
+      stop: () => {
+        clearInterval(this.pruneTimer);
+        this.db?.close();
+      },
+    });
     this.http.add({
       method: 'GET',
       path: '/healthz',
@@ -66,6 +100,17 @@ export class App {
       },
     });
     this.lifecycle.add({ name: 'ui-bridge', start: () => this.http.start(), stop: () => this.http.stop() });
+  }
+
+  /** Retention: synced records older than `ledger.retentionDays` go; unsynced ones never do. */
+  private pruneLedger(now: () => Date): void {
+    const cutoff = new Date(now().getTime() - this.options.config.ledger.retentionDays * 86_400_000);
+    try {
+      const removed = this.ledger.prune(cutoff);
+      if (removed > 0) this.options.log.info({ removed }, 'pruned synced ledger records');
+    } catch (err) {
+      this.options.log.warn({ err: describeError(err) }, 'ledger pruning failed');
+    }
   }
 
   async start(): Promise<void> {

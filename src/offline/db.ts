@@ -1,0 +1,73 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { describeError, PosError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { MIGRATIONS, type Migration } from './migrations/index.js';
+import { storageError } from './storage-errors.js';
+
+export type Db = Database.Database;
+
+export interface OpenOptions {
+  file: string;
+  log: Logger;
+  migrations?: readonly Migration[];
+}
+
+/**
+ * Opens the ledger database: WAL with synchronous=FULL (a commit is on disk before we answer),
+ * foreign keys on, migrations by user_version; refuses a database written by newer code.
+ */
+export function openDatabase({ file, log, migrations = MIGRATIONS }: OpenOptions): Db {
+  mkdirSync(dirname(file), { recursive: true });
+  let db: Db;
+  try {
+    db = new Database(file, { timeout: 5_000 });
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('trusted_schema = OFF');
+  } catch (err) {
+    throw storageError(err, dirname(file));
+  }
+  try {
+    migrate(db, migrations, log);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return db;
+}
+
+export function latestVersion(migrations: readonly Migration[] = MIGRATIONS): number {
+  return migrations.reduce((max, m) => Math.max(max, m.version), 0);
+}
+
+export function migrate(db: Db, migrations: readonly Migration[], log: Logger): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const latest = latestVersion(migrations);
+  if (current > latest) {
+    throw new PosError(
+      'DB_NEWER_THAN_CODE',
+      `database schema version ${current} is newer than this posd understands (${latest}); refusing to touch it`,
+      { current, latest },
+    );
+  }
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (m.version <= current) continue;
+    try {
+      db.transaction(() => {
+        m.up(db);
+        db.pragma(`user_version = ${m.version}`);
+      }).immediate();
+    } catch (err) {
+      throw new PosError(
+        'DB_MIGRATION_FAILED',
+        `migration ${m.version} (${m.name}) failed: ${describeError(err)}`,
+        { version: m.version },
+        err,
+      );
+    }
+    log.info({ version: m.version, name: m.name }, 'database migrated');
+  }
+}

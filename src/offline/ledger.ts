@@ -1,0 +1,271 @@
+import { v7 as uuidv7 } from 'uuid';
+import type { LedgerRecord, OutboxSource, RecordReject } from '../sync/outbox-source.js';
+import { chainOf, GENESIS_CHAIN } from './chain.js';
+import type { Db } from './db.js';
+import { storageError } from './storage-errors.js';
+
+export type SyncState = 'pending' | 'sent' | 'synced' | 'rejected';
+
+export interface LocalLedgerRecord extends LedgerRecord {
+  sync: SyncState;
+  syncError?: { code: string; message: string };
+}
+
+interface Row {
+  seq: number;
+  id: string;
+  type: string;
+  at: string;
+  body: string;
+  chain: string;
+  sync: SyncState;
+  sync_code: string | null;
+  sync_message: string | null;
+}
+
+interface Head {
+  seq: number;
+  chain: string;
+  acked_up_to: number;
+  pruned_up_to: number;
+}
+
+export interface LedgerOptions {
+  db: Db;
+  /** Where the database lives, to tell a full disk from a read-only one. */
+  dir: string;
+  now?: () => Date;
+  newId?: () => string;
+}
+
+/**
+ * The append-only, hash-chained ledger and its outbox state. Facts are appended inside
+ * `transact`, in the same SQLite transaction as the state they describe.
+ */
+export class Ledger implements OutboxSource {
+  readonly epoch: string;
+  private readonly db: Db;
+  private readonly dir: string;
+  private readonly now: () => Date;
+  private readonly newId: () => string;
+  private readonly appendListeners = new Set<(lastSeq: number) => void>();
+  private readonly stmt;
+
+  constructor({ db, dir, now = () => new Date(), newId = uuidv7 }: LedgerOptions) {
+    this.db = db;
+    this.dir = dir;
+    this.now = now;
+    this.newId = newId;
+    this.epoch = this.ensureEpoch();
+    this.stmt = {
+      head: db.prepare<[], Head>(
+        'SELECT seq, chain, acked_up_to, pruned_up_to FROM ledger_head WHERE one = 1',
+      ),
+      setHead: db.prepare<[number, string]>('UPDATE ledger_head SET seq = ?, chain = ? WHERE one = 1'),
+      insert: db.prepare<[number, string, string, string, string, string]>(
+        'INSERT INTO ledger (seq, id, type, at, body, chain) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      after: db.prepare<[number, number], Row>('SELECT * FROM ledger WHERE seq > ? ORDER BY seq LIMIT ?'),
+      bySeq: db.prepare<[number], Row>('SELECT * FROM ledger WHERE seq = ?'),
+      markSent: db.prepare<[number, number]>(
+        "UPDATE ledger SET sync = 'sent' WHERE seq BETWEEN ? AND ? AND sync = 'pending'",
+      ),
+      markSynced: db.prepare<[string, number]>(
+        "UPDATE ledger SET sync = 'synced', synced_at = ? WHERE seq <= ? AND sync IN ('pending', 'sent')",
+      ),
+      markRejected: db.prepare<[string, string, string, number]>(
+        "UPDATE ledger SET sync = 'rejected', sync_code = ?, sync_message = ?, synced_at = ? WHERE seq = ?",
+      ),
+      setAcked: db.prepare<[number]>(
+        'UPDATE ledger_head SET acked_up_to = max(acked_up_to, ?) WHERE one = 1',
+      ),
+      counts: db.prepare<[], { sync: SyncState; n: number; oldest: string | null }>(
+        'SELECT sync, count(*) AS n, min(at) AS oldest FROM ledger GROUP BY sync',
+      ),
+      rejected: db.prepare<[], Row>("SELECT * FROM ledger WHERE sync = 'rejected' ORDER BY seq"),
+    };
+  }
+
+  private ensureEpoch(): string {
+    return this.db
+      .transaction(() => {
+        const row = this.db
+          .prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'epoch'")
+          .get();
+        if (row) return row.value;
+        const epoch = this.newId();
+        this.db.prepare("INSERT INTO meta (key, value) VALUES ('epoch', ?)").run(epoch);
+        this.db
+          .prepare("INSERT INTO meta (key, value) VALUES ('created_at', ?)")
+          .run(this.now().toISOString());
+        this.db.prepare('INSERT INTO ledger_head (one, seq, chain) VALUES (1, 0, ?)').run(GENESIS_CHAIN);
+        return epoch;
+      })
+      .immediate();
+  }
+
+  /**
+   * Runs `work` as one IMMEDIATE transaction; append listeners hear of new records only after the
+   * commit is durable. Storage failures come out as STORAGE_* errors with nothing written.
+   */
+  transact<T>(work: () => T): T {
+    const before = this.lastSeq();
+    let result: T;
+    try {
+      result = this.db.transaction(work).immediate();
+    } catch (err) {
+      throw storageError(err, this.dir);
+    }
+    const after = this.lastSeq();
+    if (after !== before) for (const listener of this.appendListeners) listener(after);
+    return result;
+  }
+
+  /** Appends one fact; must run inside `transact`. */
+  append(type: string, body: Record<string, unknown>): LedgerRecord {
+    if (!this.db.inTransaction) throw new Error('Ledger.append must run inside Ledger.transact');
+    const head = this.stmt.head.get()!;
+    const plainBody = JSON.parse(JSON.stringify(body)) as Record<string, unknown>;
+    const record = {
+      seq: head.seq + 1,
+      id: this.newId(),
+      type,
+      at: this.now().toISOString(),
+      body: plainBody,
+    };
+    const chain = chainOf(head.chain, record);
+    this.stmt.insert.run(record.seq, record.id, record.type, record.at, JSON.stringify(plainBody), chain);
+    this.stmt.setHead.run(record.seq, chain);
+    return { ...record, chain };
+  }
+
+  lastSeq(): number {
+    return this.stmt.head.get()!.seq;
+  }
+
+  ackedUpTo(): number {
+    return this.stmt.head.get()!.acked_up_to;
+  }
+
+  recordsAfter(afterSeq: number, limit: number): LedgerRecord[] {
+    return this.stmt.after.all(afterSeq, limit).map(toRecord);
+  }
+
+  /** For the local API and the technician: records with their sync state. */
+  page(afterSeq: number, limit: number): LocalLedgerRecord[] {
+    return this.stmt.after.all(afterSeq, limit).map(toLocalRecord);
+  }
+
+  get(seq: number): LocalLedgerRecord | undefined {
+    const row = this.stmt.bySeq.get(seq);
+    return row ? toLocalRecord(row) : undefined;
+  }
+
+  rejected(): LocalLedgerRecord[] {
+    return this.stmt.rejected.all().map(toLocalRecord);
+  }
+
+  markSent(fromSeq: number, toSeq: number): void {
+    this.transact(() => this.stmt.markSent.run(fromSeq, toSeq));
+  }
+
+  applyAck(upTo: number, rejected: readonly RecordReject[]): void {
+    const at = this.now().toISOString();
+    const last = this.lastSeq();
+    const bounded = Math.min(upTo, last);
+    this.transact(() => {
+      for (const r of rejected) {
+        if (r.seq >= 1 && r.seq <= last) this.stmt.markRejected.run(r.code, r.message, at, r.seq);
+      }
+      this.stmt.markSynced.run(at, bounded);
+      this.stmt.setAcked.run(bounded);
+    });
+  }
+
+  onAppend(listener: (lastSeq: number) => void): () => void {
+    this.appendListeners.add(listener);
+    return () => this.appendListeners.delete(listener);
+  }
+
+  /** Outbox figures for P/up/state, doctor and the UI badge. */
+  figures(): {
+    lastSeq: number;
+    ackedUpTo: number;
+    outboxDepth: number;
+    rejected: number;
+    oldestUnsyncedAt?: string;
+  } {
+    const head = this.stmt.head.get()!;
+    let outboxDepth = 0;
+    let rejected = 0;
+    let oldest: string | undefined;
+    for (const row of this.stmt.counts.all()) {
+      if (row.sync === 'pending' || row.sync === 'sent') {
+        outboxDepth += row.n;
+        if (row.oldest && (!oldest || row.oldest < oldest)) oldest = row.oldest;
+      }
+      if (row.sync === 'rejected') rejected = row.n;
+    }
+    const out: ReturnType<Ledger['figures']> = {
+      lastSeq: head.seq,
+      ackedUpTo: head.acked_up_to,
+      outboxDepth,
+      rejected,
+    };
+    if (oldest) out.oldestUnsyncedAt = oldest;
+    return out;
+  }
+
+  /**
+   * Deletes synced records older than the cutoff, only as a prefix of the ledger: it stops at the
+   * first record that is unsynced or rejected, so those are never deleted.
+   */
+  prune(olderThan: Date): number {
+    return this.transact(() => {
+      const cutoff = olderThan.toISOString();
+      const firstKept = this.db
+        .prepare<[string], { seq: number | null }>(
+          "SELECT min(seq) AS seq FROM ledger WHERE sync <> 'synced' OR at >= ?",
+        )
+        .get(cutoff)!.seq;
+      const limit = firstKept === null ? this.lastSeq() : firstKept - 1;
+      const { changes } = this.db.prepare('DELETE FROM ledger WHERE seq <= ?').run(limit);
+      if (changes > 0)
+        this.db.prepare('UPDATE ledger_head SET pruned_up_to = max(pruned_up_to, ?)').run(limit);
+      return changes;
+    });
+  }
+
+  /** The chain as stored, from the first kept record; returns the first bad seq, or undefined. */
+  verify(): number | undefined {
+    const head = this.stmt.head.get()!;
+    let prev: string | undefined = head.pruned_up_to === 0 ? GENESIS_CHAIN : undefined;
+    let expectSeq = head.pruned_up_to + 1;
+    for (const row of this.db.prepare<[], Row>('SELECT * FROM ledger ORDER BY seq').iterate()) {
+      if (row.seq !== expectSeq) return expectSeq;
+      if (prev !== undefined && chainOf(prev, toRecord(row)) !== row.chain) return row.seq;
+      prev = row.chain;
+      expectSeq += 1;
+    }
+    if (expectSeq - 1 !== head.seq) return expectSeq;
+    return undefined;
+  }
+}
+
+function toRecord(row: Row): LedgerRecord {
+  return {
+    seq: row.seq,
+    id: row.id,
+    type: row.type,
+    at: row.at,
+    body: JSON.parse(row.body) as Record<string, unknown>,
+    chain: row.chain,
+  };
+}
+
+function toLocalRecord(row: Row): LocalLedgerRecord {
+  const record: LocalLedgerRecord = { ...toRecord(row), sync: row.sync };
+  if (row.sync === 'rejected')
+    record.syncError = { code: row.sync_code ?? 'REJECTED', message: row.sync_message ?? '' };
+  return record;
+}

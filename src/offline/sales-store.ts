@@ -1,0 +1,170 @@
+import type { AppliedPayment, PricedSale } from '../core/sale.js';
+import type { Db } from './db.js';
+
+export type SaleKind = 'sale' | 'refund';
+export type SaleStatus = 'open' | 'completed' | 'voided';
+
+/** What a sale row's JSON document holds beyond its columns. */
+export interface SaleDoc extends PricedSale {
+  originalReceiptNo?: string;
+  reason?: string;
+}
+
+export interface SaleRecord {
+  id: string;
+  kind: SaleKind;
+  originalSaleId: string | null;
+  status: SaleStatus;
+  currency: string;
+  total: number;
+  receiptNo: string | null;
+  shiftId: string | null;
+  doc: SaleDoc;
+  createdAt: string;
+  completedAt: string | null;
+  voidedAt: string | null;
+}
+
+interface SaleRow {
+  id: string;
+  kind: SaleKind;
+  original_sale_id: string | null;
+  status: SaleStatus;
+  currency: string;
+  total: number;
+  receipt_no: string | null;
+  shift_id: string | null;
+  doc: string;
+  created_at: string;
+  completed_at: string | null;
+  voided_at: string | null;
+}
+
+interface PaymentRow {
+  id: string;
+  method: AppliedPayment['method'];
+  channel: string;
+  amount: number;
+  change: number;
+  status: AppliedPayment['status'];
+}
+
+/** Row access for sales, payments, counters and idempotency records; callers own the transaction. */
+export class SalesStore {
+  private readonly stmt;
+
+  constructor(private readonly db: Db) {
+    this.stmt = {
+      insertSale: db.prepare(
+        `INSERT INTO sales (id, kind, original_sale_id, status, currency, total, receipt_no, shift_id, doc, created_at, completed_at)
+         VALUES (@id, @kind, @originalSaleId, @status, @currency, @total, @receiptNo, @shiftId, @doc, @createdAt, @completedAt)`,
+      ),
+      getSale: db.prepare<[string], SaleRow>('SELECT * FROM sales WHERE id = ?'),
+      complete: db.prepare<[string, string, string]>(
+        "UPDATE sales SET status = 'completed', receipt_no = ?, completed_at = ? WHERE id = ? AND status = 'open'",
+      ),
+      voidSale: db.prepare<[string, string]>(
+        "UPDATE sales SET status = 'voided', voided_at = ? WHERE id = ?",
+      ),
+      refundsOf: db.prepare<[string], SaleRow>(
+        "SELECT * FROM sales WHERE original_sale_id = ? AND kind = 'refund' ORDER BY created_at, id",
+      ),
+      insertPayment: db.prepare(
+        `INSERT INTO payments (id, sale_id, method, channel, amount, change, status, created_at, updated_at)
+         VALUES (@id, @saleId, @method, @channel, @amount, @change, @status, @at, @at)`,
+      ),
+      paymentsOf: db.prepare<[string], PaymentRow>(
+        'SELECT id, method, channel, amount, change, status FROM payments WHERE sale_id = ? ORDER BY created_at, id',
+      ),
+      nextCounter: db.prepare<[string], { value: number }>(
+        `INSERT INTO counters (name, value) VALUES (?, 1)
+         ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value`,
+      ),
+      openShift: db.prepare<[], { id: string }>("SELECT id FROM shifts WHERE status = 'open'"),
+      shiftStatus: db.prepare<[string], { status: string }>('SELECT status FROM shifts WHERE id = ?'),
+      getIdem: db.prepare<[string], { request_hash: string; status: number; response: string }>(
+        'SELECT request_hash, status, response FROM idempotency WHERE key = ?',
+      ),
+      putIdem: db.prepare<[string, string, number, string, string]>(
+        'INSERT INTO idempotency (key, request_hash, status, response, created_at) VALUES (?, ?, ?, ?, ?)',
+      ),
+    };
+  }
+
+  insertSale(sale: SaleRecord): void {
+    this.stmt.insertSale.run({ ...sale, doc: JSON.stringify(sale.doc) });
+  }
+
+  getSale(id: string): SaleRecord | undefined {
+    const row = this.stmt.getSale.get(id);
+    return row ? toSale(row) : undefined;
+  }
+
+  markCompleted(id: string, receiptNo: string, at: string): void {
+    this.stmt.complete.run(receiptNo, at, id);
+  }
+
+  markVoided(id: string, at: string): void {
+    this.stmt.voidSale.run(at, id);
+  }
+
+  refundsOf(id: string): SaleRecord[] {
+    return this.stmt.refundsOf.all(id).map(toSale);
+  }
+
+  insertPayment(saleId: string, p: AppliedPayment, at: string): void {
+    this.stmt.insertPayment.run({ ...p, id: p.paymentId, saleId, at });
+  }
+
+  paymentsOf(saleId: string): AppliedPayment[] {
+    return this.stmt.paymentsOf.all(saleId).map((r) => ({
+      paymentId: r.id,
+      method: r.method,
+      channel: r.channel,
+      amount: r.amount,
+      change: r.change,
+      status: r.status,
+    }));
+  }
+
+  /** Next value of a gapless counter; gapless because it rolls back with the transaction. */
+  next(counter: string): number {
+    return this.stmt.nextCounter.get(counter)!.value;
+  }
+
+  openShiftId(): string | null {
+    return this.stmt.openShift.get()?.id ?? null;
+  }
+
+  shiftClosed(shiftId: string): boolean {
+    return this.stmt.shiftStatus.get(shiftId)?.status === 'closed';
+  }
+
+  idempotent(key: string): { requestHash: string; status: number; response: unknown } | undefined {
+    const row = this.stmt.getIdem.get(key);
+    return row
+      ? { requestHash: row.request_hash, status: row.status, response: JSON.parse(row.response) }
+      : undefined;
+  }
+
+  rememberIdempotent(key: string, requestHash: string, status: number, response: unknown, at: string): void {
+    this.stmt.putIdem.run(key, requestHash, status, JSON.stringify(response), at);
+  }
+}
+
+function toSale(row: SaleRow): SaleRecord {
+  return {
+    id: row.id,
+    kind: row.kind,
+    originalSaleId: row.original_sale_id,
+    status: row.status,
+    currency: row.currency,
+    total: row.total,
+    receiptNo: row.receipt_no,
+    shiftId: row.shift_id,
+    doc: JSON.parse(row.doc) as SaleDoc,
+    createdAt: row.created_at,
+    completedAt: row.completed_at,
+    voidedAt: row.voided_at,
+  };
+}

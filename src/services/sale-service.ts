@@ -1,0 +1,467 @@
+import { createHash } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
+import type { EventBus } from '../bus.js';
+import { emptyHistory, priceRefund, type RefundHistory, type RefundLineRequest } from '../core/refund.js';
+import {
+  type AppliedPayment,
+  cashTender,
+  type Discount,
+  type LineInput,
+  paidAmount as paidOf,
+  priceSale,
+} from '../core/sale.js';
+import { PosError } from '../errors.js';
+import { canonicalJson } from '../offline/chain.js';
+import type { Ledger } from '../offline/ledger.js';
+import type { SaleRecord, SalesStore } from '../offline/sales-store.js';
+
+declare module '../bus.js' {
+  interface PosEvents {
+    'sale.updated': {
+      saleId: string;
+      kind: 'sale' | 'refund';
+      status: string;
+      total: number;
+      receiptNo?: string;
+    };
+  }
+}
+
+export interface CreateSaleInput {
+  lines: LineInput[];
+  orderDiscount?: Discount;
+  tenders?: Array<{ method: string; amount: number }>;
+}
+
+export interface SaleView {
+  saleId: string;
+  kind: 'sale' | 'refund';
+  status: 'open' | 'completed' | 'voided';
+  currency: string;
+  total: number;
+  paid: number;
+  due: number;
+  change: number;
+  receiptNo?: string;
+  originalSaleId?: string;
+  shiftId?: string;
+  subtotal: number;
+  lineDiscountTotal: number;
+  orderDiscount: number;
+  lines: SaleRecord['doc']['lines'];
+  payments: AppliedPayment[];
+  refunds: Array<{ saleId: string; total: number; receiptNo?: string }>;
+  refundable: number;
+  createdAt: string;
+  completedAt?: string;
+  voidedAt?: string;
+}
+
+export interface SaleServiceOptions {
+  ledger: Ledger;
+  store: SalesStore;
+  bus: EventBus;
+  deviceId: string;
+  currency?: string;
+  now?: () => Date;
+  newId?: () => string;
+}
+
+/** Replies that may be replayed for an Idempotency-Key. */
+export interface Replayable<T> {
+  status: number;
+  body: T;
+}
+
+/** Sell, pay in cash, void and refund: asks core/, commits through offline/ before anyone is told. */
+export class SaleService {
+  private readonly ledger: Ledger;
+  private readonly store: SalesStore;
+  private readonly bus: EventBus;
+  private readonly deviceId: string;
+  private readonly currency: string;
+  private readonly now: () => Date;
+  private readonly newId: () => string;
+
+  constructor(options: SaleServiceOptions) {
+    this.ledger = options.ledger;
+    this.store = options.store;
+    this.bus = options.bus;
+    this.deviceId = options.deviceId;
+    this.currency = options.currency ?? 'CNY';
+    this.now = options.now ?? (() => new Date());
+    this.newId = options.newId ?? uuidv7;
+  }
+
+  /**
+   * Runs `work` once per key: a retry with the same key and request gets the first reply, even
+   * after a crash (the reply is committed with the facts); another request under the key is refused.
+   */
+  private once<T>(
+    key: string | undefined,
+    scope: string,
+    request: unknown,
+    work: () => Replayable<T>,
+  ): Replayable<T> {
+    if (key === undefined) return this.ledger.transact(work);
+    if (!/^[\x21-\x7e]{1,128}$/.test(key)) {
+      throw new PosError('BAD_REQUEST', 'Idempotency-Key must be 1..128 visible ASCII characters');
+    }
+    const hash = createHash('sha256')
+      .update(scope)
+      .update(canonicalJson(request ?? null))
+      .digest('hex');
+    return this.ledger.transact(() => {
+      const seen = this.store.idempotent(key);
+      if (seen) {
+        if (seen.requestHash !== hash) {
+          throw new PosError('IDEMPOTENCY_MISMATCH', 'this Idempotency-Key was used for a different request');
+        }
+        return { status: seen.status, body: seen.response as T };
+      }
+      const reply = work();
+      this.store.rememberIdempotent(key, hash, reply.status, reply.body, this.now().toISOString());
+      return reply;
+    });
+  }
+
+  createSale(input: CreateSaleInput, idempotencyKey?: string): Replayable<Record<string, unknown>> {
+    const priced = priceSale(input.lines, input.orderDiscount);
+    const tenders = input.tenders ?? [];
+    for (const t of tenders) {
+      if (t.method !== 'cash') {
+        throw new PosError(
+          'TENDER_NOT_SUPPORTED',
+          `tender "${t.method}" cannot complete a sale in one call; open the sale and use its payments`,
+        );
+      }
+    }
+    const tendered = tenders.reduce((s, t) => s + t.amount, 0);
+    if (tenders.length > 0 && tendered < priced.total) {
+      throw new PosError(
+        'TENDER_INSUFFICIENT',
+        `tenders ${tendered} do not cover the total ${priced.total}`,
+        {
+          total: priced.total,
+          tendered,
+        },
+      );
+    }
+    const reply = this.once<Record<string, unknown>>(idempotencyKey, 'POST /sales', input, () => {
+      const at = this.now().toISOString();
+      const sale: SaleRecord = {
+        id: this.newId(),
+        kind: 'sale',
+        originalSaleId: null,
+        status: 'open',
+        currency: this.currency,
+        total: priced.total,
+        receiptNo: null,
+        shiftId: this.store.openShiftId(),
+        doc: priced,
+        createdAt: at,
+        completedAt: null,
+        voidedAt: null,
+      };
+      this.store.insertSale(sale);
+      // Several cash tenders are one handful of cash: one payment, change from the lot.
+      let change = 0;
+      if (tenders.length > 0 && priced.total > 0) {
+        change = cashTender(priced.total, tendered).change;
+        this.recordCash(sale, tendered, change, at);
+      }
+      if (tenders.length > 0 || priced.total === 0) {
+        const receiptNo = this.complete(sale, at);
+        return {
+          status: 201,
+          body: { saleId: sale.id, status: 'completed', total: sale.total, change, receiptNo },
+        };
+      }
+      return { status: 201, body: { saleId: sale.id, status: 'open', total: sale.total } };
+    });
+    this.announce(String(reply.body.saleId));
+    return reply;
+  }
+
+  /** A cash tender on an open sale; completes it when covered. */
+  payCash(saleId: string, amount: number, idempotencyKey?: string): Replayable<Record<string, unknown>> {
+    const reply = this.once<Record<string, unknown>>(
+      idempotencyKey,
+      `POST /sales/${saleId}/payments`,
+      { method: 'cash', amount },
+      () => {
+        const sale = this.mustGet(saleId);
+        if (sale.status !== 'open' || sale.kind !== 'sale') {
+          throw new PosError('SALE_NOT_OPEN', `sale ${saleId} is ${sale.status}`);
+        }
+        const payments = this.store.paymentsOf(saleId);
+        if (payments.some((p) => p.status === 'pending')) {
+          throw new PosError('PAYMENT_UNRESOLVED', 'another payment of this sale is still unresolved');
+        }
+        const due = sale.total - paidOf(payments);
+        const at = this.now().toISOString();
+        const { applied, change } = cashTender(due, amount);
+        const payment = this.recordCash(sale, amount, change, at);
+        const body: Record<string, unknown> = { ...payment, saleId, saleStatus: 'open', due: due - applied };
+        if (applied === due) {
+          body.saleStatus = 'completed';
+          body.receiptNo = this.complete(sale, at);
+        }
+        return { status: 201, body };
+      },
+    );
+    this.announce(saleId);
+    return reply;
+  }
+
+  voidSale(saleId: string, reason: string | undefined): SaleView {
+    this.ledger.transact(() => {
+      const sale = this.mustGet(saleId);
+      if (sale.kind !== 'sale') throw new PosError('VOID_NOT_ALLOWED', 'a refund cannot be voided');
+      if (sale.status === 'voided') throw new PosError('VOID_NOT_ALLOWED', 'the sale is already voided');
+      if (sale.shiftId && this.store.shiftClosed(sale.shiftId)) {
+        throw new PosError('VOID_NOT_ALLOWED', 'the shift of this sale is closed: refund it instead');
+      }
+      const payments = this.store.paymentsOf(saleId);
+      if (payments.some((p) => p.method !== 'cash' && (p.status === 'succeeded' || p.status === 'pending'))) {
+        throw new PosError('VOID_NOT_ALLOWED', 'the sale has a captured non-cash payment: refund it instead');
+      }
+      if (this.store.refundsOf(saleId).length > 0) {
+        throw new PosError('VOID_NOT_ALLOWED', 'the sale has refunds: refund the rest instead');
+      }
+      const at = this.now().toISOString();
+      this.store.markVoided(saleId, at);
+      const body: Record<string, unknown> = {
+        saleId,
+        currency: sale.currency,
+        total: sale.total,
+        cashReturned: paidOf(payments),
+      };
+      if (sale.receiptNo) body.receiptNo = sale.receiptNo;
+      if (reason) body.reason = reason;
+      this.ledger.append('sale.voided', body);
+    });
+    this.announce(saleId);
+    return this.view(saleId);
+  }
+
+  refund(
+    saleId: string,
+    request: { lines: RefundLineRequest[]; reason?: string },
+    idempotencyKey?: string,
+  ): Replayable<Record<string, unknown>> {
+    const reply = this.once<Record<string, unknown>>(
+      idempotencyKey,
+      `POST /sales/${saleId}/refunds`,
+      request,
+      () => {
+        const sale = this.mustGet(saleId);
+        if (sale.kind !== 'sale' || sale.status !== 'completed') {
+          throw new PosError(
+            'REFUND_NOT_ALLOWED',
+            `only a completed sale can be refunded (this one is ${sale.status})`,
+          );
+        }
+        const payments = this.store.paymentsOf(saleId).filter((p) => p.status === 'succeeded');
+        if (payments.some((p) => p.method !== 'cash')) {
+          throw new PosError(
+            'REFUND_NOT_ALLOWED',
+            'refunds to a non-cash channel are not available on this terminal yet',
+          );
+        }
+        const priced = priceRefund(sale.doc.lines, this.history(saleId), request.lines);
+        const at = this.now().toISOString();
+        const refund: SaleRecord = {
+          id: this.newId(),
+          kind: 'refund',
+          originalSaleId: saleId,
+          status: 'open',
+          currency: sale.currency,
+          total: priced.total,
+          receiptNo: null,
+          shiftId: this.store.openShiftId(),
+          doc: {
+            lines: sale.doc.lines
+              .filter((l) => priced.lines.some((r) => r.lineNo === l.lineNo))
+              .map((l) => {
+                const r = priced.lines.find((x) => x.lineNo === l.lineNo)!;
+                return {
+                  ...l,
+                  qty: r.qty,
+                  gross: r.amount,
+                  lineDiscount: 0,
+                  orderDiscount: 0,
+                  net: r.amount,
+                };
+              }),
+            subtotal: priced.total,
+            lineDiscountTotal: 0,
+            orderDiscount: 0,
+            total: priced.total,
+            originalReceiptNo: sale.receiptNo ?? undefined,
+            ...(request.reason ? { reason: request.reason } : {}),
+          },
+          createdAt: at,
+          completedAt: null,
+          voidedAt: null,
+        };
+        this.store.insertSale(refund);
+        const payment: AppliedPayment = {
+          paymentId: this.newId(),
+          method: 'cash',
+          channel: 'cash',
+          amount: priced.total,
+          change: 0,
+          status: 'refunded',
+        };
+        this.store.insertPayment(refund.id, payment, at);
+        const receiptNo = this.nextReceiptNo();
+        this.store.markCompleted(refund.id, receiptNo, at);
+        this.ledger.append('refund.completed', {
+          refundId: refund.id,
+          saleId,
+          receiptNo,
+          originalReceiptNo: sale.receiptNo,
+          currency: sale.currency,
+          total: priced.total,
+          lines: priced.lines,
+          payments: [{ paymentId: payment.paymentId, method: 'cash', channel: 'cash', amount: priced.total }],
+          ...(request.reason ? { reason: request.reason } : {}),
+        });
+        return {
+          status: 201,
+          body: { refundId: refund.id, saleId, status: 'completed', total: priced.total, receiptNo },
+        };
+      },
+    );
+    this.announce(String(reply.body.refundId));
+    return reply;
+  }
+
+  getSale(saleId: string): SaleView {
+    return this.view(saleId);
+  }
+
+  private history(saleId: string): RefundHistory {
+    const history = emptyHistory();
+    for (const r of this.store.refundsOf(saleId)) {
+      for (const l of r.doc.lines) {
+        history.qtyByLine.set(l.lineNo, (history.qtyByLine.get(l.lineNo) ?? 0) + l.qty);
+        history.amountByLine.set(l.lineNo, (history.amountByLine.get(l.lineNo) ?? 0) + l.net);
+      }
+    }
+    return history;
+  }
+
+  private recordCash(sale: SaleRecord, tendered: number, change: number, at: string): AppliedPayment {
+    const payment: AppliedPayment = {
+      paymentId: this.newId(),
+      method: 'cash',
+      channel: 'cash',
+      amount: tendered,
+      change,
+      status: 'succeeded',
+    };
+    this.store.insertPayment(sale.id, payment, at);
+    this.ledger.append('payment.succeeded', {
+      paymentId: payment.paymentId,
+      saleId: sale.id,
+      method: 'cash',
+      channel: 'cash',
+      currency: sale.currency,
+      amount: tendered - change,
+      tendered,
+      change,
+    });
+    return payment;
+  }
+
+  private nextReceiptNo(): string {
+    return `${this.deviceId}-${String(this.store.next('receipt')).padStart(6, '0')}`;
+  }
+
+  private complete(sale: SaleRecord, at: string): string {
+    const receiptNo = this.nextReceiptNo();
+    this.store.markCompleted(sale.id, receiptNo, at);
+    const payments = this.store.paymentsOf(sale.id).filter((p) => p.status === 'succeeded');
+    this.ledger.append('sale.completed', {
+      saleId: sale.id,
+      receiptNo,
+      currency: sale.currency,
+      total: sale.total,
+      subtotal: sale.doc.subtotal,
+      discount: sale.doc.lineDiscountTotal + sale.doc.orderDiscount,
+      lines: sale.doc.lines.map((l) => ({
+        ...(l.sku !== undefined ? { sku: l.sku } : {}),
+        name: l.name,
+        qty: l.qty,
+        unitPrice: l.unitPrice,
+        discount: l.lineDiscount + l.orderDiscount,
+        amount: l.net,
+      })),
+      payments: payments.map((p) => ({
+        paymentId: p.paymentId,
+        method: p.method,
+        channel: p.channel,
+        amount: p.amount - p.change,
+        ...(p.change > 0 ? { tendered: p.amount, change: p.change } : {}),
+      })),
+      ...(sale.shiftId ? { shiftId: sale.shiftId } : {}),
+    });
+    return receiptNo;
+  }
+
+  private mustGet(saleId: string): SaleRecord {
+    const sale = this.store.getSale(saleId);
+    if (!sale) throw new PosError('SALE_NOT_FOUND', `no sale ${saleId}`);
+    return sale;
+  }
+
+  private announce(saleId: string): void {
+    const sale = this.store.getSale(saleId);
+    if (!sale) return;
+    this.bus.emit('sale.updated', {
+      saleId,
+      kind: sale.kind,
+      status: sale.status,
+      total: sale.total,
+      ...(sale.receiptNo ? { receiptNo: sale.receiptNo } : {}),
+    });
+  }
+
+  private view(saleId: string): SaleView {
+    const sale = this.mustGet(saleId);
+    const payments = this.store.paymentsOf(saleId);
+    const refunds = sale.kind === 'sale' ? this.store.refundsOf(saleId) : [];
+    const paid = sale.kind === 'sale' ? paidOf(payments) : sale.total;
+    const refunded = refunds.reduce((s, r) => s + r.total, 0);
+    const view: SaleView = {
+      saleId: sale.id,
+      kind: sale.kind,
+      status: sale.status,
+      currency: sale.currency,
+      total: sale.total,
+      paid,
+      due: sale.status === 'open' ? sale.total - paid : 0,
+      change: payments.reduce((s, p) => s + p.change, 0),
+      subtotal: sale.doc.subtotal,
+      lineDiscountTotal: sale.doc.lineDiscountTotal,
+      orderDiscount: sale.doc.orderDiscount,
+      lines: sale.doc.lines,
+      payments,
+      refunds: refunds.map((r) => ({
+        saleId: r.id,
+        total: r.total,
+        ...(r.receiptNo ? { receiptNo: r.receiptNo } : {}),
+      })),
+      refundable: sale.kind === 'sale' && sale.status === 'completed' ? sale.total - refunded : 0,
+      createdAt: sale.createdAt,
+    };
+    if (sale.receiptNo) view.receiptNo = sale.receiptNo;
+    if (sale.originalSaleId) view.originalSaleId = sale.originalSaleId;
+    if (sale.shiftId) view.shiftId = sale.shiftId;
+    if (sale.completedAt) view.completedAt = sale.completedAt;
+    if (sale.voidedAt) view.voidedAt = sale.voidedAt;
+    return view;
+  }
+}

@@ -1,0 +1,214 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { GENESIS_CHAIN, verifyChain } from '../../../src/offline/chain.js';
+import { latestVersion, openDatabase } from '../../../src/offline/db.js';
+import { Ledger } from '../../../src/offline/ledger.js';
+import { MIGRATIONS } from '../../../src/offline/migrations/index.js';
+import { tempDir } from '../../helpers/daemon.js';
+import { silentLogger } from '../../helpers/test-log.js';
+
+interface Vector {
+  record: { seq: number; id: string; type: string; at: string; body: Record<string, unknown>; chain: string };
+}
+const vectors = (
+  JSON.parse(
+    readFileSync(
+      resolve(import.meta.dirname, '../../../../shared/contract/vectors/ledger-chain.json'),
+      'utf8',
+    ),
+  ) as { vectors: Vector[] }
+).vectors;
+
+function openLedger(dir = tempDir(), ids?: string[], times?: string[]) {
+  const db = openDatabase({ file: join(dir, 'posd.db'), log: silentLogger() });
+  const idQueue = ids ? [...ids] : undefined;
+  const timeQueue = times ? [...times] : undefined;
+  const ledger = new Ledger({
+    db,
+    dir,
+    newId: idQueue ? () => idQueue.shift() ?? crypto.randomUUID() : undefined,
+    now: timeQueue ? () => new Date(timeQueue.shift() ?? Date.now()) : undefined,
+  });
+  return { db, ledger, dir };
+}
+
+describe('ledger', () => {
+  it('chains records exactly as the contract vectors do', () => {
+    const epochId = '019a9b2c-0000-7000-8000-00000000e000';
+    const { ledger } = openLedger(
+      tempDir(),
+      [epochId, ...vectors.map((v) => v.record.id)],
+      ['2026-11-22T00:00:00.000Z', ...vectors.map((v) => v.record.at)],
+    );
+    expect(ledger.epoch).toBe(epochId);
+    for (const v of vectors) {
+      const rec = ledger.transact(() => ledger.append(v.record.type, v.record.body));
+      expect(rec.seq).toBe(v.record.seq);
+      expect(rec.chain).toBe(v.record.chain);
+    }
+    const stored = ledger.recordsAfter(0, 10);
+    expect(stored.map((r) => r.chain)).toEqual(vectors.map((v) => v.record.chain));
+    expect(verifyChain(stored, GENESIS_CHAIN)).toBeUndefined();
+    expect(ledger.verify()).toBeUndefined();
+  });
+
+  it('keeps seq gapless when a transaction rolls back, and tells listeners only after commit', () => {
+    const { ledger } = openLedger();
+    const heard: number[] = [];
+    ledger.onAppend((seq) => heard.push(seq));
+    ledger.transact(() => ledger.append('sale.completed', { n: 1 }));
+    expect(() =>
+      ledger.transact(() => {
+        ledger.append('sale.completed', { n: 2 });
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    ledger.transact(() => {
+      ledger.append('payment.succeeded', { n: 3 });
+      ledger.append('sale.completed', { n: 3 });
+    });
+    expect(ledger.recordsAfter(0, 10).map((r) => [r.seq, r.body.n])).toEqual([
+      [1, 1],
+      [2, 3],
+      [3, 3],
+    ]);
+    expect(heard).toEqual([1, 3]);
+    expect(ledger.verify()).toBeUndefined();
+  });
+
+  it('refuses to append outside a transaction and refuses edits of stored facts', () => {
+    const { ledger, db } = openLedger();
+    expect(() => ledger.append('sale.completed', {})).toThrow(/inside Ledger.transact/);
+    ledger.transact(() => ledger.append('sale.completed', { total: 1 }));
+    expect(() => db.prepare(`UPDATE ledger SET body = '{"total":2}' WHERE seq = 1`).run()).toThrow(
+      /append-only/,
+    );
+  });
+
+  it('moves records pending → sent → synced only by the cloud ack, and stores rejects', () => {
+    const { ledger } = openLedger();
+    ledger.transact(() => {
+      for (let i = 1; i <= 5; i++) ledger.append('sale.completed', { i });
+    });
+    ledger.markSent(1, 3);
+    expect(ledger.page(0, 10).map((r) => r.sync)).toEqual(['sent', 'sent', 'sent', 'pending', 'pending']);
+    ledger.applyAck(4, [{ seq: 2, code: 'CHAIN_BROKEN', message: 'bad chain' }]);
+    const page = ledger.page(0, 10);
+    expect(page.map((r) => r.sync)).toEqual(['synced', 'rejected', 'synced', 'synced', 'pending']);
+    expect(page[1]!.syncError).toEqual({ code: 'CHAIN_BROKEN', message: 'bad chain' });
+    expect(ledger.ackedUpTo()).toBe(4);
+    ledger.applyAck(2, []);
+    expect(ledger.ackedUpTo()).toBe(4);
+    ledger.applyAck(99, []);
+    expect(ledger.ackedUpTo()).toBe(5);
+    expect(ledger.figures()).toMatchObject({ lastSeq: 5, ackedUpTo: 5, outboxDepth: 0, rejected: 1 });
+  });
+
+  it('prunes only old synced records as a prefix; unsynced and rejected ones are never deleted', () => {
+    let clock = Date.parse('2026-01-01T00:00:00Z');
+    const dir = tempDir();
+    const db = openDatabase({ file: join(dir, 'posd.db'), log: silentLogger() });
+    const ledger = new Ledger({ db, dir, now: () => new Date(clock) });
+    for (let i = 1; i <= 6; i++) {
+      ledger.transact(() => ledger.append('sale.completed', { i }));
+      clock += 86_400_000;
+    }
+    ledger.applyAck(2, []);
+    ledger.applyAck(4, [{ seq: 3, code: 'X', message: 'y' }]);
+    const later = new Date(clock + 365 * 86_400_000);
+    expect(ledger.prune(later)).toBe(2);
+    expect(ledger.page(0, 10).map((r) => r.seq)).toEqual([3, 4, 5, 6]);
+    expect(ledger.prune(later)).toBe(0);
+    ledger.transact(() => ledger.append('sale.completed', { i: 7 }));
+    expect(ledger.lastSeq()).toBe(7);
+    expect(ledger.verify()).toBeUndefined();
+  });
+
+  it('keeps its epoch across reopen and makes a new one for a new database', () => {
+    const dir = tempDir();
+    const first = openLedger(dir);
+    const epoch = first.ledger.epoch;
+    first.ledger.transact(() => first.ledger.append('sale.completed', {}));
+    first.db.close();
+    const again = openLedger(dir);
+    expect(again.ledger.epoch).toBe(epoch);
+    expect(again.ledger.lastSeq()).toBe(1);
+    expect(openLedger().ledger.epoch).not.toBe(epoch);
+  });
+});
+
+describe('migrations', () => {
+  it('each migration applies in order on an empty database and sets user_version', () => {
+    for (const m of MIGRATIONS) {
+      const dir = tempDir();
+      const db = openDatabase({
+        file: join(dir, 'posd.db'),
+        log: silentLogger(),
+        migrations: MIGRATIONS.filter((x) => x.version <= m.version),
+      });
+      expect(db.pragma('user_version', { simple: true })).toBe(m.version);
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(db.pragma('synchronous', { simple: true })).toBe(2);
+      expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+      db.close();
+    }
+  });
+
+  it('0001 creates a strict append-only ledger', () => {
+    const db = openDatabase({
+      file: join(tempDir(), 'posd.db'),
+      log: silentLogger(),
+      migrations: [MIGRATIONS[0]!],
+    });
+    expect(() =>
+      db
+        .prepare("INSERT INTO ledger (seq, id, type, at, body, chain) VALUES (1, 'i', 't', 'a', 'b', 5)")
+        .run(),
+    ).toThrow(/cannot store INT value in TEXT column/);
+    expect(() =>
+      db
+        .prepare(
+          "INSERT INTO ledger (seq, id, type, at, body, chain, sync) VALUES (1, 'i', 't', 'a', 'b', 'c', 'lost')",
+        )
+        .run(),
+    ).toThrow(/CHECK constraint/);
+  });
+
+  it('0002 upgrades a 0001 database that already holds records, keeping them', () => {
+    const dir = tempDir();
+    const old = openDatabase({
+      file: join(dir, 'posd.db'),
+      log: silentLogger(),
+      migrations: [MIGRATIONS[0]!],
+    });
+    const ledger = new Ledger({ db: old, dir });
+    ledger.transact(() => ledger.append('sale.completed', { kept: true }));
+    old.close();
+    const db = openDatabase({ file: join(dir, 'posd.db'), log: silentLogger() });
+    expect(db.pragma('user_version', { simple: true })).toBe(latestVersion());
+    expect(new Ledger({ db, dir }).recordsAfter(0, 10)[0]!.body).toEqual({ kept: true });
+    expect(() =>
+      db
+        .prepare(
+          "INSERT INTO sales (id, kind, status, currency, total, doc, created_at) VALUES ('s', 'sale', 'open', 'CNY', -1, '{}', 'now')",
+        )
+        .run(),
+    ).toThrow(/CHECK constraint/);
+  });
+
+  it('refuses a database written by newer code and leaves it untouched', () => {
+    const dir = tempDir();
+    const file = join(dir, 'posd.db');
+    const raw = new Database(file);
+    raw.pragma(`user_version = ${latestVersion() + 1}`);
+    raw.close();
+    expect(() => openDatabase({ file, log: silentLogger() })).toThrow(/newer than this posd understands/);
+    const check = new Database(file);
+    expect(check.pragma('user_version', { simple: true })).toBe(latestVersion() + 1);
+    expect(check.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get()).toEqual({
+      n: 0,
+    });
+  });
+});
