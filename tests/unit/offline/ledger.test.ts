@@ -164,9 +164,9 @@ describe('migrations', () => {
     });
     expect(() =>
       db
-        .prepare("INSERT INTO ledger (seq, id, type, at, body, chain) VALUES (1, 'i', 't', 'a', 'b', 5)")
+        .prepare("INSERT INTO ledger (seq, id, type, at, body, chain) VALUES (1, 'i', 't', 'a', 'b', X'00')")
         .run(),
-    ).toThrow(/cannot store INT value in TEXT column/);
+    ).toThrow(/cannot store BLOB value in TEXT column/);
     expect(() =>
       db
         .prepare(
