@@ -53,6 +53,15 @@ function loadOrExit(command: string, file: string | undefined, env: NodeJS.Proce
   }
 }
 
+const STORAGE_CODES = ['STATE_DIR_UNUSABLE', 'STORAGE_READ_ONLY', 'STORAGE_FULL', 'STORAGE_FAILED'] as const;
+
+function startFailureExitCode(err: unknown): number {
+  if (isPosError(err, 'STATE_LOCKED')) return ExitCode.TEMP_FAIL;
+  if (isPosError(err) && (STORAGE_CODES as readonly string[]).includes(err.code)) return ExitCode.CANT_CREATE;
+  if (isPosError(err, 'DB_NEWER_THAN_CODE')) return ExitCode.CONFIG;
+  return ExitCode.SOFTWARE;
+}
+
 async function runDaemon(mode: 'run' | 'demo', loaded: LoadedConfig, log: Logger): Promise<never> {
   for (const warning of loaded.warnings) log.warn(warning);
   const systemd = new SystemdNotifier({ env: process.env, log });
@@ -84,8 +93,7 @@ async function runDaemon(mode: 'run' | 'demo', loaded: LoadedConfig, log: Logger
   } catch (err) {
     log.fatal({ code: isPosError(err) ? err.code : undefined, err: describeError(err) }, 'cannot start');
     process.stderr.write(`posd: ${describeError(err)}\n`);
-    const code = isPosError(err, 'STATE_LOCKED') ? ExitCode.TEMP_FAIL : ExitCode.SOFTWARE;
-    process.exit(code);
+    process.exit(startFailureExitCode(err));
   }
   await systemd.notify('READY=1', `STATUS=${mode === 'demo' ? 'demo' : 'running'}`);
   systemd.startWatchdog();

@@ -42,6 +42,9 @@ export class StateLock {
           { stateDir, pid: holder },
         );
       }
+      if ((err as { code?: string }).code?.startsWith('SQLITE_READONLY')) {
+        throw new PosError('STORAGE_READ_ONLY', `state dir ${stateDir} is on read-only storage`, { stateDir }, err);
+      }
       throw new PosError(
         'STATE_DIR_UNUSABLE',
         `cannot lock ${file}: ${describeError(err)}`,
