@@ -24,10 +24,9 @@ interface Row {
 }
 
 interface Head {
-  seq: number;
-  chain: string;
   acked_up_to: number;
   pruned_up_to: number;
+  pruned_chain: string;
 }
 
 export interface LedgerOptions {
@@ -59,9 +58,11 @@ export class Ledger implements OutboxSource {
     this.epoch = this.ensureEpoch();
     this.stmt = {
       head: db.prepare<[], Head>(
-        'SELECT seq, chain, acked_up_to, pruned_up_to FROM ledger_head WHERE one = 1',
+        'SELECT acked_up_to, pruned_up_to, pruned_chain FROM ledger_head WHERE one = 1',
       ),
-      setHead: db.prepare<[number, string]>('UPDATE ledger_head SET seq = ?, chain = ? WHERE one = 1'),
+      last: db.prepare<[], { seq: number; chain: string }>(
+        'SELECT seq, chain FROM ledger ORDER BY seq DESC LIMIT 1',
+      ),
       insert: db.prepare<[number, string, string, string, string, string]>(
         'INSERT INTO ledger (seq, id, type, at, body, chain) VALUES (?, ?, ?, ?, ?, ?)',
       ),
@@ -79,8 +80,11 @@ export class Ledger implements OutboxSource {
       setAcked: db.prepare<[number]>(
         'UPDATE ledger_head SET acked_up_to = max(acked_up_to, ?) WHERE one = 1',
       ),
-      counts: db.prepare<[], { sync: SyncState; n: number; oldest: string | null }>(
-        'SELECT sync, count(*) AS n, min(at) AS oldest FROM ledger GROUP BY sync',
+      unsynced: db.prepare<[number], { n: number; oldest: string | null }>(
+        "SELECT count(*) AS n, min(at) AS oldest FROM ledger WHERE seq > ? AND sync IN ('pending', 'sent')",
+      ),
+      rejectedCount: db.prepare<[], { n: number }>(
+        "SELECT count(*) AS n FROM ledger WHERE sync = 'rejected'",
       ),
       rejected: db.prepare<[], Row>("SELECT * FROM ledger WHERE sync = 'rejected' ORDER BY seq"),
     };
@@ -98,7 +102,7 @@ export class Ledger implements OutboxSource {
         this.db
           .prepare("INSERT INTO meta (key, value) VALUES ('created_at', ?)")
           .run(this.now().toISOString());
-        this.db.prepare('INSERT INTO ledger_head (one, seq, chain) VALUES (1, 0, ?)').run(GENESIS_CHAIN);
+        this.db.prepare('INSERT INTO ledger_head (one, pruned_chain) VALUES (1, ?)').run(GENESIS_CHAIN);
         return epoch;
       })
       .immediate();
@@ -124,23 +128,30 @@ export class Ledger implements OutboxSource {
   /** Appends one fact; must run inside `transact`. */
   append(type: string, body: Record<string, unknown>): LedgerRecord {
     if (!this.db.inTransaction) throw new Error('Ledger.append must run inside Ledger.transact');
-    const head = this.stmt.head.get()!;
+    const prev = this.tip();
     const plainBody = JSON.parse(JSON.stringify(body)) as Record<string, unknown>;
     const record = {
-      seq: head.seq + 1,
+      seq: prev.seq + 1,
       id: this.newId(),
       type,
       at: this.now().toISOString(),
       body: plainBody,
     };
-    const chain = chainOf(head.chain, record);
+    const chain = chainOf(prev.chain, record);
     this.stmt.insert.run(record.seq, record.id, record.type, record.at, JSON.stringify(plainBody), chain);
-    this.stmt.setHead.run(record.seq, chain);
     return { ...record, chain };
   }
 
+  /** The last record, or the pruned head when pruning emptied the table. */
+  private tip(): { seq: number; chain: string } {
+    const last = this.stmt.last.get();
+    if (last) return last;
+    const head = this.stmt.head.get()!;
+    return { seq: head.pruned_up_to, chain: head.pruned_chain };
+  }
+
   lastSeq(): number {
-    return this.stmt.head.get()!.seq;
+    return this.tip().seq;
   }
 
   ackedUpTo(): number {
@@ -196,23 +207,15 @@ export class Ledger implements OutboxSource {
     oldestUnsyncedAt?: string;
   } {
     const head = this.stmt.head.get()!;
-    let outboxDepth = 0;
-    let rejected = 0;
-    let oldest: string | undefined;
-    for (const row of this.stmt.counts.all()) {
-      if (row.sync === 'pending' || row.sync === 'sent') {
-        outboxDepth += row.n;
-        if (row.oldest && (!oldest || row.oldest < oldest)) oldest = row.oldest;
-      }
-      if (row.sync === 'rejected') rejected = row.n;
-    }
+    // Everything at or below the ack is synced or rejected, so the scan starts there.
+    const unsynced = this.stmt.unsynced.get(head.acked_up_to)!;
     const out: ReturnType<Ledger['figures']> = {
-      lastSeq: head.seq,
+      lastSeq: this.lastSeq(),
       ackedUpTo: head.acked_up_to,
-      outboxDepth,
-      rejected,
+      outboxDepth: unsynced.n,
+      rejected: this.stmt.rejectedCount.get()!.n,
     };
-    if (oldest) out.oldestUnsyncedAt = oldest;
+    if (unsynced.oldest) out.oldestUnsyncedAt = unsynced.oldest;
     return out;
   }
 
@@ -229,9 +232,15 @@ export class Ledger implements OutboxSource {
         )
         .get(cutoff)!.seq;
       const limit = firstKept === null ? this.lastSeq() : firstKept - 1;
+      const lastPruned = this.db
+        .prepare<[number], { chain: string }>('SELECT chain FROM ledger WHERE seq = ?')
+        .get(limit);
       const { changes } = this.db.prepare('DELETE FROM ledger WHERE seq <= ?').run(limit);
-      if (changes > 0)
-        this.db.prepare('UPDATE ledger_head SET pruned_up_to = max(pruned_up_to, ?)').run(limit);
+      if (changes > 0 && lastPruned) {
+        this.db
+          .prepare('UPDATE ledger_head SET pruned_up_to = ?, pruned_chain = ? WHERE one = 1')
+          .run(limit, lastPruned.chain);
+      }
       return changes;
     });
   }
@@ -239,15 +248,14 @@ export class Ledger implements OutboxSource {
   /** The chain as stored, from the first kept record; returns the first bad seq, or undefined. */
   verify(): number | undefined {
     const head = this.stmt.head.get()!;
-    let prev: string | undefined = head.pruned_up_to === 0 ? GENESIS_CHAIN : undefined;
+    let prev = head.pruned_chain;
     let expectSeq = head.pruned_up_to + 1;
     for (const row of this.db.prepare<[], Row>('SELECT * FROM ledger ORDER BY seq').iterate()) {
       if (row.seq !== expectSeq) return expectSeq;
-      if (prev !== undefined && chainOf(prev, toRecord(row)) !== row.chain) return row.seq;
+      if (chainOf(prev, toRecord(row)) !== row.chain) return row.seq;
       prev = row.chain;
       expectSeq += 1;
     }
-    if (expectSeq - 1 !== head.seq) return expectSeq;
     return undefined;
   }
 }

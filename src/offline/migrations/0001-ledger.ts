@@ -13,7 +13,7 @@ export const ledgerMigration: Migration = {
 
       CREATE TABLE ledger (
         seq INTEGER PRIMARY KEY,
-        id TEXT NOT NULL UNIQUE,
+        id TEXT NOT NULL,
         type TEXT NOT NULL,
         at TEXT NOT NULL,
         body TEXT NOT NULL,
@@ -24,15 +24,16 @@ export const ledgerMigration: Migration = {
         synced_at TEXT
       ) STRICT;
 
-      CREATE INDEX ledger_unsynced ON ledger (seq) WHERE sync IN ('pending', 'sent');
+      -- Rejects are rare: an index only they touch keeps appends to one B-tree.
+      CREATE INDEX ledger_rejected ON ledger (seq) WHERE sync = 'rejected';
 
-      -- The head survives pruning: the next record chains from it.
+      -- Outbox position and pruning state; the last record chains from the pruned head when the
+      -- ledger is empty after pruning.
       CREATE TABLE ledger_head (
         one INTEGER PRIMARY KEY CHECK (one = 1),
-        seq INTEGER NOT NULL,
-        chain TEXT NOT NULL,
         acked_up_to INTEGER NOT NULL DEFAULT 0,
-        pruned_up_to INTEGER NOT NULL DEFAULT 0
+        pruned_up_to INTEGER NOT NULL DEFAULT 0,
+        pruned_chain TEXT NOT NULL
       ) STRICT;
 
       CREATE TRIGGER ledger_no_update_of_facts BEFORE UPDATE OF seq, id, type, at, body, chain ON ledger

@@ -29,7 +29,7 @@ export const salesMigration: Migration = {
         created_at TEXT NOT NULL,
         completed_at TEXT,
         voided_at TEXT
-      ) STRICT;
+      ) STRICT, WITHOUT ROWID;
       CREATE INDEX sales_by_original ON sales (original_sale_id) WHERE original_sale_id IS NOT NULL;
 
       CREATE TABLE payments (
@@ -43,13 +43,13 @@ export const salesMigration: Migration = {
         doc TEXT NOT NULL DEFAULT '{}',
         created_at TEXT NOT NULL,
         updated_at TEXT NOT NULL
-      ) STRICT;
+      ) STRICT, WITHOUT ROWID;
       CREATE INDEX payments_by_sale ON payments (sale_id);
 
       CREATE TABLE counters (
         name TEXT PRIMARY KEY,
         value INTEGER NOT NULL
-      ) STRICT;
+      ) STRICT, WITHOUT ROWID;
 
       CREATE TABLE idempotency (
         key TEXT PRIMARY KEY,

@@ -126,6 +126,26 @@ describe('ledger', () => {
     expect(ledger.verify()).toBeUndefined();
   });
 
+  it('continues seq and chain from the pruned head when pruning empties the table', () => {
+    let clock = Date.parse('2026-01-01T00:00:00Z');
+    const dir = tempDir();
+    const db = openDatabase({ file: join(dir, 'posd.db'), log: silentLogger() });
+    const ledger = new Ledger({ db, dir, now: () => new Date(clock) });
+    ledger.transact(() => {
+      for (let i = 1; i <= 3; i++) ledger.append('sale.completed', { i });
+    });
+    const chainOf3 = ledger.page(2, 1)[0]!.chain;
+    ledger.applyAck(3, []);
+    clock += 400 * 86_400_000;
+    expect(ledger.prune(new Date(clock))).toBe(3);
+    expect(ledger.page(0, 10)).toEqual([]);
+    expect(ledger.lastSeq()).toBe(3);
+    const next = ledger.transact(() => ledger.append('sale.completed', { i: 4 }));
+    expect(next.seq).toBe(4);
+    expect(verifyChain([next], chainOf3)).toBeUndefined();
+    expect(ledger.verify()).toBeUndefined();
+  });
+
   it('keeps its epoch across reopen and makes a new one for a new database', () => {
     const dir = tempDir();
     const first = openLedger(dir);

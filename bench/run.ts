@@ -1,0 +1,16 @@
+import { benchSaleCommit } from './sale-commit.js';
+
+/** `npm run bench [name…]`: runs the named benchmarks, or all. */
+const benches: Record<string, () => Promise<void>> = {
+  'sale-commit': benchSaleCommit,
+};
+
+const wanted = process.argv.slice(2);
+for (const name of wanted.length > 0 ? wanted : Object.keys(benches)) {
+  const bench = benches[name];
+  if (!bench) {
+    console.error(`unknown benchmark ${name}; known: ${Object.keys(benches).join(', ')}`);
+    process.exit(64);
+  }
+  await bench();
+}
