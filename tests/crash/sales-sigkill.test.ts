@@ -15,7 +15,10 @@ async function readLedger(api: ReturnType<typeof apiClient>): Promise<LedgerReco
   const all: LedgerRecord[] = [];
   for (;;) {
     const after = all.at(-1)?.seq ?? 0;
-    const page = await api.call<{ records: LedgerRecord[] }>('GET', `/api/v1/ledger?afterSeq=${after}&limit=1000`);
+    const page = await api.call<{ records: LedgerRecord[] }>(
+      'GET',
+      `/api/v1/ledger?afterSeq=${after}&limit=1000`,
+    );
     if (page.body.records.length === 0) return all;
     all.push(...page.body.records);
   }
@@ -80,9 +83,13 @@ describe('crash safety of sales', () => {
       expect(found[0]!.body.receiptNo).toBe(receiptNo);
     }
     // Receipt numbers are gapless: in-flight sales lost with a kill took no number with them.
-    expect(sales.map((r) => r.body.receiptNo)).toEqual(sales.map((_, i) => `D1-${String(i + 1).padStart(6, '0')}`));
+    expect(sales.map((r) => r.body.receiptNo)).toEqual(
+      sales.map((_, i) => `D1-${String(i + 1).padStart(6, '0')}`),
+    );
     // Each completed sale's payment is in the same transaction, just before it.
-    const payments = new Set(ledger.filter((r) => r.type === 'payment.succeeded').map((r) => String(r.body.saleId)));
+    const payments = new Set(
+      ledger.filter((r) => r.type === 'payment.succeeded').map((r) => String(r.body.saleId)),
+    );
     expect(payments.size).toBe(saleIds.length);
     for (const id of saleIds) expect(payments.has(id)).toBe(true);
 

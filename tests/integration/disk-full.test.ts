@@ -5,7 +5,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { verifyChain } from '../../src/offline/chain.js';
 import type { LedgerRecord } from '../../src/sync/outbox-source.js';
 import { apiClient } from '../helpers/api.js';
-import { type DaemonProcess, spawnPosd, tempDir, waitHealthy, withTimeout, writeTestConfig } from '../helpers/daemon.js';
+import {
+  type DaemonProcess,
+  spawnPosd,
+  tempDir,
+  waitHealthy,
+  withTimeout,
+  writeTestConfig,
+} from '../helpers/daemon.js';
 
 // A real small filesystem (tmpfs) fills up for real; mounting needs root, which CI has.
 const dir = tempDir();

@@ -34,7 +34,10 @@ describe('local sales API', () => {
     ] as const) {
       const none = await fetch(`http://127.0.0.1:${port}${path}`, { method });
       expect(none.status).toBe(401);
-      const wrong = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { authorization: 'Bearer nope' } });
+      const wrong = await fetch(`http://127.0.0.1:${port}${path}`, {
+        method,
+        headers: { authorization: 'Bearer nope' },
+      });
       expect(wrong.status).toBe(401);
       const inUrl = await fetch(`http://127.0.0.1:${port}${path}?token=${api.token}`, { method });
       expect(inUrl.status).toBe(401);
@@ -58,7 +61,9 @@ describe('local sales API', () => {
   });
 
   it('opens a sale and pays it in two cash tenders', async () => {
-    const open = await api.call<Body>('POST', '/api/v1/sales', { lines: [{ name: 'Tea', qty: 3, unitPrice: 1000 }] });
+    const open = await api.call<Body>('POST', '/api/v1/sales', {
+      lines: [{ name: 'Tea', qty: 3, unitPrice: 1000 }],
+    });
     expect(open.body).toMatchObject({ status: 'open', total: 3000 });
     const path = `/api/v1/sales/${open.body.saleId}/payments`;
     const first = await api.call<Body>('POST', path, { method: 'cash', amount: 1000 });
@@ -106,22 +111,34 @@ describe('local sales API', () => {
   });
 
   it('replays a retried request with the same Idempotency-Key instead of selling twice', async () => {
-    const body = { lines: [{ name: 'Water', qty: 1, unitPrice: 200 }], tenders: [{ method: 'cash', amount: 200 }] };
+    const body = {
+      lines: [{ name: 'Water', qty: 1, unitPrice: 200 }],
+      tenders: [{ method: 'cash', amount: 200 }],
+    };
     const headers = { 'idempotency-key': `k-${Date.now()}` };
-    const before = (await api.call<{ records: LedgerRecord[] }>('GET', '/api/v1/ledger?limit=1000')).body.records.length;
+    const before = (await api.call<{ records: LedgerRecord[] }>('GET', '/api/v1/ledger?limit=1000')).body
+      .records.length;
     const a = await api.call<Body>('POST', '/api/v1/sales', body, headers);
     const b = await api.call<Body>('POST', '/api/v1/sales', body, headers);
     expect(a.status).toBe(201);
     expect(b).toEqual(a);
-    const after = (await api.call<{ records: LedgerRecord[] }>('GET', '/api/v1/ledger?limit=1000')).body.records.length;
+    const after = (await api.call<{ records: LedgerRecord[] }>('GET', '/api/v1/ledger?limit=1000')).body
+      .records.length;
     expect(after - before).toBe(2);
-    const other = await api.call<Body>('POST', '/api/v1/sales', { ...body, tenders: [{ method: 'cash', amount: 500 }] }, headers);
+    const other = await api.call<Body>(
+      'POST',
+      '/api/v1/sales',
+      { ...body, tenders: [{ method: 'cash', amount: 500 }] },
+      headers,
+    );
     expect(other.status).toBe(409);
     expect(other.body.error?.code).toBe('IDEMPOTENCY_MISMATCH');
   });
 
   it('answers malformed input on every route with a 4xx and a code, never a 500', async () => {
-    const open = await api.call<Body>('POST', '/api/v1/sales', { lines: [{ name: 'X', qty: 1, unitPrice: 1 }] });
+    const open = await api.call<Body>('POST', '/api/v1/sales', {
+      lines: [{ name: 'X', qty: 1, unitPrice: 1 }],
+    });
     const id = String(open.body.saleId);
     const bad: Array<[string, string, unknown, Record<string, string>?]> = [
       ['POST', '/api/v1/sales', '{"lines":'],
@@ -132,12 +149,34 @@ describe('local sales API', () => {
       ['POST', '/api/v1/sales', { lines: [{ name: 'x', qty: 1.5, unitPrice: 1 }] }],
       ['POST', '/api/v1/sales', { lines: [{ name: 'x', qty: 1, unitPrice: '100' }] }],
       ['POST', '/api/v1/sales', { lines: [{ name: 'x', qty: 1, unitPrice: 1e20 }] }],
-      ['POST', '/api/v1/sales', { lines: [{ name: 'x', qty: 1, unitPrice: 100 }], tenders: [{ method: 'cash', amount: 50 }] }],
-      ['POST', '/api/v1/sales', { lines: [{ name: 'x', qty: 1, unitPrice: 100 }], tenders: [{ method: 'gold', amount: 100 }] }],
-      ['POST', '/api/v1/sales', { lines: [{ name: 'x', qty: 1, unitPrice: 100, discount: { amount: 101 } }] }],
-      ['POST', '/api/v1/sales', { lines: [{ name: 'x', qty: 1, unitPrice: 1 }] }, { 'content-type': 'text/plain' }],
+      [
+        'POST',
+        '/api/v1/sales',
+        { lines: [{ name: 'x', qty: 1, unitPrice: 100 }], tenders: [{ method: 'cash', amount: 50 }] },
+      ],
+      [
+        'POST',
+        '/api/v1/sales',
+        { lines: [{ name: 'x', qty: 1, unitPrice: 100 }], tenders: [{ method: 'gold', amount: 100 }] },
+      ],
+      [
+        'POST',
+        '/api/v1/sales',
+        { lines: [{ name: 'x', qty: 1, unitPrice: 100, discount: { amount: 101 } }] },
+      ],
+      [
+        'POST',
+        '/api/v1/sales',
+        { lines: [{ name: 'x', qty: 1, unitPrice: 1 }] },
+        { 'content-type': 'text/plain' },
+      ],
       ['POST', '/api/v1/sales', { lines: [{ name: 'x', qty: 1, unitPrice: 1 }], extra: 1 }],
-      ['POST', '/api/v1/sales', { lines: [{ name: 'x', qty: 1, unitPrice: 1 }] }, { 'idempotency-key': 'bad key with spaces' }],
+      [
+        'POST',
+        '/api/v1/sales',
+        { lines: [{ name: 'x', qty: 1, unitPrice: 1 }] },
+        { 'idempotency-key': 'bad key with spaces' },
+      ],
       ['POST', '/api/v1/sales', 'x'.repeat(300_000)],
       ['GET', '/api/v1/sales/does-not-exist', undefined],
       ['GET', '/api/v1/sales/%E0%A4%A', undefined],
@@ -166,7 +205,10 @@ describe('local sales API', () => {
         body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       });
       const text = await res.text();
-      expect(res.status, `${method} ${path} ${JSON.stringify(body)?.slice(0, 80)} → ${text}`).toBeGreaterThanOrEqual(400);
+      expect(
+        res.status,
+        `${method} ${path} ${JSON.stringify(body)?.slice(0, 80)} → ${text}`,
+      ).toBeGreaterThanOrEqual(400);
       expect(res.status, `${method} ${path} → ${text}`).toBeLessThan(500);
       const parsed = JSON.parse(text) as Body;
       expect(parsed.error?.code, text).toMatch(/^[A-Z_]+$/);

@@ -27,16 +27,23 @@ function codeOf(fn: () => unknown): string | undefined {
   return undefined;
 }
 
-const cashSale = { lines: [{ name: 'A', qty: 1, unitPrice: 500 }], tenders: [{ method: 'cash', amount: 500 }] };
+const cashSale = {
+  lines: [{ name: 'A', qty: 1, unitPrice: 500 }],
+  tenders: [{ method: 'cash', amount: 500 }],
+};
 
 describe('sale service', () => {
   it('refuses to void once the shift of the sale is closed, and allows it while open', () => {
     const { db, sales } = setup();
-    db.prepare("INSERT INTO shifts (id, status, opened_at) VALUES ('s1', 'open', '2026-01-01T00:00:00Z')").run();
+    db.prepare(
+      "INSERT INTO shifts (id, status, opened_at) VALUES ('s1', 'open', '2026-01-01T00:00:00Z')",
+    ).run();
     const a = sales.createSale(cashSale).body;
     const b = sales.createSale(cashSale).body;
     expect(sales.voidSale(String(a.saleId), undefined).status).toBe('voided');
-    db.prepare("UPDATE shifts SET status = 'closed', closed_at = '2026-01-01T10:00:00Z' WHERE id = 's1'").run();
+    db.prepare(
+      "UPDATE shifts SET status = 'closed', closed_at = '2026-01-01T10:00:00Z' WHERE id = 's1'",
+    ).run();
     expect(codeOf(() => sales.voidSale(String(b.saleId), undefined))).toBe('VOID_NOT_ALLOWED');
   });
 
@@ -75,7 +82,9 @@ describe('sale service', () => {
 
   it('completes a fully discounted sale at once, with nothing to pay', () => {
     const { sales } = setup();
-    const r = sales.createSale({ lines: [{ name: 'Gift', qty: 1, unitPrice: 800, discount: { percentBp: 10_000 } }] });
+    const r = sales.createSale({
+      lines: [{ name: 'Gift', qty: 1, unitPrice: 800, discount: { percentBp: 10_000 } }],
+    });
     expect(r.body).toMatchObject({ status: 'completed', total: 0, change: 0 });
   });
 });
