@@ -33,6 +33,22 @@ export function chainOf(prevChain: string, record: ChainedFields): string {
   return createHash('sha256').update(prevChain, 'utf8').update(canonical, 'utf8').digest('hex');
 }
 
+/**
+ * The same chain from a body already in canonical form: the record's keys sort as
+ * at < body < id < seq < type, and strings serialise as JSON.stringify does (RFC 8785 §3.2.2.2).
+ */
+export function chainOfCanonicalBody(
+  prevChain: string,
+  seq: number,
+  id: string,
+  type: string,
+  at: string,
+  canonicalBody: string,
+): string {
+  const canonical = `{"at":${JSON.stringify(at)},"body":${canonicalBody},"id":${JSON.stringify(id)},"seq":${seq},"type":${JSON.stringify(type)}}`;
+  return createHash('sha256').update(prevChain, 'utf8').update(canonical, 'utf8').digest('hex');
+}
+
 /** Checks a run of records that follows `prevChain`; returns the first bad seq or undefined. */
 export function verifyChain(
   records: ReadonlyArray<ChainedFields & { chain: string }>,

@@ -1,6 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { LedgerRecord, OutboxSource, RecordReject } from '../sync/outbox-source.js';
-import { chainOf, GENESIS_CHAIN } from './chain.js';
+import { canonicalJson, chainOf, chainOfCanonicalBody, GENESIS_CHAIN } from './chain.js';
 import type { Db } from './db.js';
 import { storageError } from './storage-errors.js';
 
@@ -48,6 +48,10 @@ export class Ledger implements OutboxSource {
   private readonly now: () => Date;
   private readonly newId: () => string;
   private readonly appendListeners = new Set<(lastSeq: number) => void>();
+  /** The last seq and chain; only this process writes the ledger (the state dir lock). */
+  private tipCache: { seq: number; chain: string } | undefined;
+  /** Built once: better-sqlite3's transaction() wrapper is costly to create per call. */
+  private readonly runInTransaction;
   private readonly stmt;
 
   constructor({ db, dir, now = () => new Date(), newId = uuidv7 }: LedgerOptions) {
@@ -56,6 +60,7 @@ export class Ledger implements OutboxSource {
     this.now = now;
     this.newId = newId;
     this.epoch = this.ensureEpoch();
+    this.runInTransaction = db.transaction((work: () => unknown) => work());
     this.stmt = {
       head: db.prepare<[], Head>(
         'SELECT acked_up_to, pruned_up_to, pruned_chain FROM ledger_head WHERE one = 1',
@@ -116,8 +121,9 @@ export class Ledger implements OutboxSource {
     const before = this.lastSeq();
     let result: T;
     try {
-      result = this.db.transaction(work).immediate();
+      result = this.runInTransaction.immediate(work) as T;
     } catch (err) {
+      this.tipCache = undefined; // the rolled-back appends moved it
       throw storageError(err, this.dir);
     }
     const after = this.lastSeq();
@@ -129,23 +135,25 @@ export class Ledger implements OutboxSource {
   append(type: string, body: Record<string, unknown>): LedgerRecord {
     if (!this.db.inTransaction) throw new Error('Ledger.append must run inside Ledger.transact');
     const prev = this.tip();
-    const plainBody = JSON.parse(JSON.stringify(body)) as Record<string, unknown>;
-    const record = {
-      seq: prev.seq + 1,
-      id: this.newId(),
-      type,
-      at: this.now().toISOString(),
-      body: plainBody,
-    };
-    const chain = chainOf(prev.chain, record);
-    this.stmt.insert.run(record.seq, record.id, record.type, record.at, JSON.stringify(plainBody), chain);
-    return { ...record, chain };
+    const seq = prev.seq + 1;
+    const id = this.newId();
+    const at = this.now().toISOString();
+    // Stored as its canonical JSON: one serialisation serves storage and the chain.
+    const bodyText = canonicalJson(body);
+    const chain = chainOfCanonicalBody(prev.chain, seq, id, type, at, bodyText);
+    this.stmt.insert.run(seq, id, type, at, bodyText, chain);
+    this.tipCache = { seq, chain };
+    return { seq, id, type, at, body, chain };
   }
 
   /** The last record, or the pruned head when pruning emptied the table. */
   private tip(): { seq: number; chain: string } {
+    if (this.tipCache) return this.tipCache;
     const last = this.stmt.last.get();
-    if (last) return last;
+    if (last) {
+      this.tipCache = last;
+      return last;
+    }
     const head = this.stmt.head.get()!;
     return { seq: head.pruned_up_to, chain: head.pruned_chain };
   }

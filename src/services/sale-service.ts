@@ -149,29 +149,33 @@ export class SaleService {
     }
     const reply = this.once<Record<string, unknown>>(idempotencyKey, 'POST /sales', input, () => {
       const at = this.now().toISOString();
+      const completesNow = tenders.length > 0 || priced.total === 0;
+      // A sale paid in the same call is written completed at once: one row write, not two.
+      const receiptNo = completesNow ? this.nextReceiptNo() : null;
       const sale: SaleRecord = {
         id: this.newId(),
         kind: 'sale',
         originalSaleId: null,
-        status: 'open',
+        status: completesNow ? 'completed' : 'open',
         currency: this.currency,
         total: priced.total,
-        receiptNo: null,
+        receiptNo,
         shiftId: this.store.openShiftId(),
         doc: priced,
         createdAt: at,
-        completedAt: null,
+        completedAt: completesNow ? at : null,
         voidedAt: null,
       };
       this.store.insertSale(sale);
       // Several cash tenders are one handful of cash: one payment, change from the lot.
       let change = 0;
+      const payments: AppliedPayment[] = [];
       if (tenders.length > 0 && priced.total > 0) {
         change = cashTender(priced.total, tendered).change;
-        this.recordCash(sale, tendered, change, at);
+        payments.push(this.recordCash(sale, tendered, change, at));
       }
-      if (tenders.length > 0 || priced.total === 0) {
-        const receiptNo = this.complete(sale, at);
+      if (receiptNo !== null) {
+        this.recordCompletion(sale, receiptNo, payments);
         return {
           status: 201,
           body: { saleId: sale.id, status: 'completed', total: sale.total, change, receiptNo },
@@ -179,7 +183,19 @@ export class SaleService {
       }
       return { status: 201, body: { saleId: sale.id, status: 'open', total: sale.total } };
     });
-    this.announce(String(reply.body.saleId));
+    const { saleId, status, total, receiptNo } = reply.body as {
+      saleId: string;
+      status: string;
+      total: number;
+      receiptNo?: string;
+    };
+    this.bus.emit('sale.updated', {
+      saleId,
+      kind: 'sale',
+      status,
+      total,
+      ...(receiptNo ? { receiptNo } : {}),
+    });
     return reply;
   }
 
@@ -383,7 +399,16 @@ export class SaleService {
   private complete(sale: SaleRecord, at: string): string {
     const receiptNo = this.nextReceiptNo();
     this.store.markCompleted(sale.id, receiptNo, at);
-    const payments = this.store.paymentsOf(sale.id).filter((p) => p.status === 'succeeded');
+    this.recordCompletion(sale, receiptNo, this.store.paymentsOf(sale.id));
+    return receiptNo;
+  }
+
+  private recordCompletion(
+    sale: SaleRecord,
+    receiptNo: string,
+    allPayments: readonly AppliedPayment[],
+  ): void {
+    const payments = allPayments.filter((p) => p.status === 'succeeded');
     this.ledger.append('sale.completed', {
       saleId: sale.id,
       receiptNo,
@@ -408,7 +433,6 @@ export class SaleService {
       })),
       ...(sale.shiftId ? { shiftId: sale.shiftId } : {}),
     });
-    return receiptNo;
   }
 
   private mustGet(saleId: string): SaleRecord {
