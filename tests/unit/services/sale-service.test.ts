@@ -88,3 +88,19 @@ describe('sale service', () => {
     expect(r.body).toMatchObject({ status: 'completed', total: 0, change: 0 });
   });
 });
+
+describe('receipt numbers across terminals', () => {
+  it('two terminals selling offline never produce the same receipt number', () => {
+    const a = setup('T1');
+    const b = setup('T2');
+    const numbers = new Set<string>();
+    for (let i = 0; i < 50; i++) {
+      for (const t of [a, b]) {
+        const no = String(t.sales.createSale(cashSale).body.receiptNo);
+        expect(numbers.has(no)).toBe(false);
+        numbers.add(no);
+      }
+    }
+    expect(numbers.size).toBe(100);
+  });
+});
