@@ -2,8 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { apiClient } from '../helpers/api.js';
 import {
   type DaemonProcess,
+  freePort,
   spawnPosd,
   tempDir,
   waitHealthy,
@@ -164,6 +166,23 @@ describe('posd run', () => {
     );
     expect((await withTimeout(bad.exited, 15_000, 'doctor')).code).toBe(1);
     expect(bad.stdout()).toMatch(/FAIL\s+broker/);
+  });
+
+  it('posd demo starts with no config file and sells', async () => {
+    const stateDir = join(tempDir(), 'demo-state');
+    const port = await freePort();
+    const d = track(spawnPosd(['demo'], { POSD_STATE_DIR: stateDir, POSD_UI_PORT: String(port) }));
+    const health = await waitHealthy(port);
+    expect(health).toMatchObject({ status: 'ok', mode: 'demo' });
+    const api = apiClient(port, stateDir);
+    const sale = await api.call('POST', '/api/v1/sales', {
+      lines: [{ name: 'Demo', qty: 1, unitPrice: 100 }],
+      tenders: [{ method: 'cash', amount: 100 }],
+    });
+    expect(sale.status).toBe(201);
+    expect(sale.body.receiptNo).toBe('D1-000001');
+    d.child.kill('SIGINT');
+    expect((await withTimeout(d.exited, 5_000, 'exit')).code).toBe(0);
   });
 
   it('rejects unknown commands and arguments with usage (exit 64)', async () => {
