@@ -9,7 +9,9 @@ import { createRootLogger } from '../src/log.js';
 import { openDatabase } from '../src/offline/db.js';
 import { Ledger } from '../src/offline/ledger.js';
 import { SalesStore } from '../src/offline/sales-store.js';
+import { ShiftStore } from '../src/offline/shift-store.js';
 import { SaleService } from '../src/services/sale-service.js';
+import { ShiftService } from '../src/services/shift-service.js';
 import { fmt, nowMs, summarize } from './stats.js';
 
 const N = Number(process.env.BENCH_SALES ?? 2000);
@@ -85,7 +87,9 @@ function coreSales(dir: string): { rate: number; p50: number; p99: number } {
   const log = createRootLogger('silent');
   const db = openDatabase({ file: join(dir, 'core.db'), log });
   const ledger = new Ledger({ db, dir });
-  const sales = new SaleService({ ledger, store: new SalesStore(db), bus: new EventBus(), deviceId: 'B1' });
+  const bus = new EventBus();
+  const shifts = new ShiftService({ ledger, store: new ShiftStore(db), bus });
+  const sales = new SaleService({ ledger, store: new SalesStore(db), shifts, bus, deviceId: 'B1' });
   const latencies: number[] = [];
   const start = nowMs();
   for (let i = 0; i < N; i++) {

@@ -8,10 +8,13 @@ import { type Logger, moduleLogger } from './log.js';
 import { type Db, openDatabase } from './offline/db.js';
 import { Ledger } from './offline/ledger.js';
 import { SalesStore } from './offline/sales-store.js';
+import { ShiftStore } from './offline/shift-store.js';
 import { SaleService } from './services/sale-service.js';
+import { ShiftService } from './services/shift-service.js';
 import { HttpServer } from './ui-bridge/http-server.js';
 import { ledgerRoutes } from './ui-bridge/routes/ledger.js';
 import { saleRoutes } from './ui-bridge/routes/sales.js';
+import { shiftRoutes } from './ui-bridge/routes/shifts.js';
 import { ensureUiToken } from './ui-bridge/token.js';
 import { APP_VERSION } from './version.js';
 
@@ -32,6 +35,7 @@ export class App {
   private pruneTimer: NodeJS.Timeout | undefined;
   ledger!: Ledger;
   sales!: SaleService;
+  shifts!: ShiftService;
   private token = '';
   private readonly bootedAt: Date;
 
@@ -64,14 +68,21 @@ export class App {
         const db = openDatabase({ file: join(config.stateDir, 'posd.db'), log: moduleLogger(log, 'db') });
         this.db = db;
         this.ledger = new Ledger({ db, dir: config.stateDir, now });
+        this.shifts = new ShiftService({
+          ledger: this.ledger,
+          store: new ShiftStore(db),
+          bus: this.bus,
+          now,
+        });
         this.sales = new SaleService({
           ledger: this.ledger,
           store: new SalesStore(db),
+          shifts: this.shifts,
           bus: this.bus,
           deviceId: config.device.id,
           now,
         });
-        this.http.add(...saleRoutes(this.sales), ...ledgerRoutes(this.ledger));
+        this.http.add(...saleRoutes(this.sales), ...shiftRoutes(this.shifts), ...ledgerRoutes(this.ledger));
         this.pruneLedger(now);
         this.pruneTimer = setInterval(() => this.pruneLedger(now), 3_600_000);
         this.pruneTimer.unref();

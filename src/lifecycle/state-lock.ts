@@ -43,7 +43,12 @@ export class StateLock {
         );
       }
       if ((err as { code?: string }).code?.startsWith('SQLITE_READONLY')) {
-        throw new PosError('STORAGE_READ_ONLY', `state dir ${stateDir} is on read-only storage`, { stateDir }, err);
+        throw new PosError(
+          'STORAGE_READ_ONLY',
+          `state dir ${stateDir} is on read-only storage`,
+          { stateDir },
+          err,
+        );
       }
       throw new PosError(
         'STATE_DIR_UNUSABLE',

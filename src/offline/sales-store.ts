@@ -80,7 +80,6 @@ export class SalesStore {
         `INSERT INTO counters (name, value) VALUES (?, 1)
          ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value`,
       ),
-      openShift: db.prepare<[], { id: string }>("SELECT id FROM shifts WHERE status = 'open'"),
       shiftStatus: db.prepare<[string], { status: string }>('SELECT status FROM shifts WHERE id = ?'),
       getIdem: db.prepare<[string], { request_hash: string; status: number; response: string }>(
         'SELECT request_hash, status, response FROM idempotency WHERE key = ?',
@@ -130,10 +129,6 @@ export class SalesStore {
   /** Next value of a gapless counter; gapless because it rolls back with the transaction. */
   next(counter: string): number {
     return this.stmt.nextCounter.get(counter)!.value;
-  }
-
-  openShiftId(): string | null {
-    return this.stmt.openShift.get()?.id ?? null;
   }
 
   shiftClosed(shiftId: string): boolean {

@@ -57,9 +57,15 @@ export interface SaleView {
   voidedAt?: string;
 }
 
+/** The shift that money moving now belongs to (opened on demand); called inside the transaction. */
+export interface ShiftPort {
+  currentIdInTransaction(): string;
+}
+
 export interface SaleServiceOptions {
   ledger: Ledger;
   store: SalesStore;
+  shifts: ShiftPort;
   bus: EventBus;
   deviceId: string;
   currency?: string;
@@ -77,6 +83,7 @@ export interface Replayable<T> {
 export class SaleService {
   private readonly ledger: Ledger;
   private readonly store: SalesStore;
+  private readonly shifts: ShiftPort;
   private readonly bus: EventBus;
   private readonly deviceId: string;
   private readonly currency: string;
@@ -86,6 +93,7 @@ export class SaleService {
   constructor(options: SaleServiceOptions) {
     this.ledger = options.ledger;
     this.store = options.store;
+    this.shifts = options.shifts;
     this.bus = options.bus;
     this.deviceId = options.deviceId;
     this.currency = options.currency ?? 'CNY';
@@ -160,7 +168,7 @@ export class SaleService {
         currency: this.currency,
         total: priced.total,
         receiptNo,
-        shiftId: this.store.openShiftId(),
+        shiftId: this.shifts.currentIdInTransaction(),
         doc: priced,
         createdAt: at,
         completedAt: completesNow ? at : null,
@@ -295,7 +303,7 @@ export class SaleService {
           currency: sale.currency,
           total: priced.total,
           receiptNo: null,
-          shiftId: this.store.openShiftId(),
+          shiftId: this.shifts.currentIdInTransaction(),
           doc: {
             lines: sale.doc.lines
               .filter((l) => priced.lines.some((r) => r.lineNo === l.lineNo))

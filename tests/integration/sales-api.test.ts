@@ -193,6 +193,11 @@ describe('local sales API', () => {
       ['GET', '/api/v1/ledger?limit=100000', undefined],
       ['DELETE', '/api/v1/ledger', undefined],
       ['GET', '/api/v1/nothing-here', undefined],
+      ['POST', '/api/v1/shifts', { openingCash: -5 }],
+      ['POST', '/api/v1/shifts', { openingCash: 'lots' }],
+      ['POST', '/api/v1/shifts/current/close', {}],
+      ['POST', '/api/v1/shifts/current/close', { countedCash: 1.5 }],
+      ['GET', '/api/v1/shifts/no-such-shift', undefined],
     ];
     for (const [method, path, body, headers] of bad) {
       const res = await fetch(`http://127.0.0.1:${port}${path}`, {
@@ -214,6 +219,31 @@ describe('local sales API', () => {
       expect(parsed.error?.code, text).toMatch(/^[A-Z_]+$/);
       expect(parsed.error?.message).toBeTruthy();
     }
+  });
+
+  it('closes the shift with a Z report whose totals match the ledger, then opens the next', async () => {
+    const x = await api.call<Body & { shiftId: string; totals: { byTender: Record<string, number> } }>(
+      'GET',
+      '/api/v1/shifts/current',
+    );
+    expect(x.status).toBe(200);
+    expect(x.body.kind).toBe('X');
+    const again = await api.call<Body>('POST', '/api/v1/shifts', { openingCash: 0 });
+    expect(again.body.error?.code).toBe('SHIFT_ALREADY_OPEN');
+    const z = await api.call<Body & { totals: { byTender: Record<string, number>; expectedCash: number } }>(
+      'POST',
+      '/api/v1/shifts/current/close',
+      { countedCash: 12_345 },
+    );
+    expect(z.status).toBe(200);
+    expect(z.body).toMatchObject({ kind: 'Z', status: 'closed', countedCash: 12_345 });
+    expect(z.body.totals.byTender).toEqual(x.body.totals.byTender);
+    expect(z.body.difference).toBe(12_345 - z.body.totals.expectedCash);
+    const next = await api.call<Body>('POST', '/api/v1/shifts', { openingCash: 20_000 });
+    expect(next.status).toBe(201);
+    expect(next.body).toMatchObject({ kind: 'X', openingCash: 20_000 });
+    const previous = await api.call<Body>('GET', `/api/v1/shifts/${x.body.shiftId}`);
+    expect(previous.body).toMatchObject({ kind: 'Z', countedCash: 12_345 });
   });
 
   it('pages the ledger with gapless seq, a verifying chain and sync state', async () => {

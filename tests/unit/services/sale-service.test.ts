@@ -5,7 +5,9 @@ import { isPosError } from '../../../src/errors.js';
 import { openDatabase } from '../../../src/offline/db.js';
 import { Ledger } from '../../../src/offline/ledger.js';
 import { SalesStore } from '../../../src/offline/sales-store.js';
+import { ShiftStore } from '../../../src/offline/shift-store.js';
 import { SaleService } from '../../../src/services/sale-service.js';
+import { ShiftService } from '../../../src/services/shift-service.js';
 import { tempDir } from '../../helpers/daemon.js';
 import { silentLogger } from '../../helpers/test-log.js';
 
@@ -14,8 +16,9 @@ function setup(deviceId = 'D1') {
   const db = openDatabase({ file: join(dir, 'posd.db'), log: silentLogger() });
   const ledger = new Ledger({ db, dir });
   const bus = new EventBus();
-  const sales = new SaleService({ ledger, store: new SalesStore(db), bus, deviceId });
-  return { db, ledger, sales, bus };
+  const shifts = new ShiftService({ ledger, store: new ShiftStore(db), bus });
+  const sales = new SaleService({ ledger, store: new SalesStore(db), shifts, bus, deviceId });
+  return { db, ledger, sales, bus, shifts };
 }
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -76,7 +79,11 @@ describe('sale service', () => {
     const heard: string[] = [];
     bus.on('sale.updated', (e) => heard.push(`${e.data.status}:${e.data.receiptNo}`));
     sales.createSale(cashSale);
-    expect(ledger.recordsAfter(0, 10).map((r) => r.type)).toEqual(['payment.succeeded', 'sale.completed']);
+    expect(ledger.recordsAfter(0, 10).map((r) => r.type)).toEqual([
+      'shift.opened',
+      'payment.succeeded',
+      'sale.completed',
+    ]);
     expect(heard).toEqual(['completed:D1-000001']);
   });
 
