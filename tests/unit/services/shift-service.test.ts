@@ -42,7 +42,8 @@ function ledgerSumByTender(records: LedgerRecord[]): Record<string, number> {
     if (r.type === 'payment.succeeded') add(String(r.body.channel), Number(r.body.amount));
     if (r.type === 'sale.voided') add('cash', -Number(r.body.cashReturned));
     if (r.type === 'refund.completed') {
-      for (const p of r.body.payments as Array<{ channel: string; amount: number }>) add(p.channel, -p.amount);
+      for (const p of r.body.payments as Array<{ channel: string; amount: number }>)
+        add(p.channel, -p.amount);
     }
   }
   return by;
@@ -68,7 +69,9 @@ describe('shifts', () => {
           });
           completed.push(String(r.body.saleId));
         } else if (roll < 0.75) {
-          const open = sales.createSale({ lines: [{ name: 'y', qty: 1, unitPrice: randomInt(rand, 1, 9_000) }] });
+          const open = sales.createSale({
+            lines: [{ name: 'y', qty: 1, unitPrice: randomInt(rand, 1, 9_000) }],
+          });
           sales.payCash(String(open.body.saleId), 10_000);
         } else if (roll < 0.9) {
           const id = completed[randomInt(rand, 0, completed.length - 1)]!;
@@ -96,7 +99,9 @@ describe('shifts', () => {
       expect(z).toMatchObject({ kind: 'Z', status: 'closed', shiftId: opened.shiftId, countedCash: counted });
       expect(z.totals.byTender).toEqual(expected);
       expect(z.difference).toBe(counted - x.totals.expectedCash);
-      const closed = ledger.recordsAfter(0, 100_000).find((r) => r.type === 'shift.closed' && r.body.shiftId === opened.shiftId)!;
+      const closed = ledger
+        .recordsAfter(0, 100_000)
+        .find((r) => r.type === 'shift.closed' && r.body.shiftId === opened.shiftId)!;
       expect((closed.body.z as { byTender: unknown }).byTender).toEqual(expected);
       expect(shifts.reportOf(opened.shiftId)).toEqual(z);
     }
@@ -105,7 +110,10 @@ describe('shifts', () => {
   it('opens one shift at a time, and a sale outside a shift opens one by itself', () => {
     const { shifts, sales, ledger } = setup();
     expect(codeOf(() => shifts.currentReport())).toBe('NO_OPEN_SHIFT');
-    sales.createSale({ lines: [{ name: 'x', qty: 1, unitPrice: 100 }], tenders: [{ method: 'cash', amount: 100 }] });
+    sales.createSale({
+      lines: [{ name: 'x', qty: 1, unitPrice: 100 }],
+      tenders: [{ method: 'cash', amount: 100 }],
+    });
     const auto = shifts.currentReport();
     expect(auto.openingCash).toBe(0);
     expect(ledger.recordsAfter(0, 10)[0]).toMatchObject({ type: 'shift.opened', body: { auto: true } });
