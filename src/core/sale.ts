@@ -108,7 +108,11 @@ export interface AppliedPayment {
   amount: number;
   /** Cash only: what the cashier hands back. */
   change: number;
-  status: 'succeeded' | 'pending' | 'failed' | 'reversed' | 'refunded';
+  /**
+   * pending: sent, outcome awaited; unknown: outcome unknown while offline (payment.pending);
+   * closed: an unpaid QR that was closed; refunded: a refund's own payment out.
+   */
+  status: 'succeeded' | 'pending' | 'unknown' | 'failed' | 'reversed' | 'closed' | 'refunded';
 }
 
 export function paidAmount(payments: readonly AppliedPayment[]): number {

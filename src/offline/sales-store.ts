@@ -49,6 +49,25 @@ interface PaymentRow {
   status: AppliedPayment['status'];
 }
 
+/** A payment row with its sale and its JSON document (acquirer references, QR url, …). */
+export interface StoredPayment extends AppliedPayment {
+  saleId: string;
+  doc: Record<string, unknown>;
+}
+
+function toStoredPayment(r: PaymentRow & { sale_id: string; doc: string }): StoredPayment {
+  return {
+    paymentId: r.id,
+    saleId: r.sale_id,
+    method: r.method,
+    channel: r.channel,
+    amount: r.amount,
+    change: r.change,
+    status: r.status,
+    doc: JSON.parse(r.doc) as Record<string, unknown>,
+  };
+}
+
 /** Row access for sales, payments, counters and idempotency records; callers own the transaction. */
 export class SalesStore {
   private readonly stmt;
@@ -70,8 +89,20 @@ export class SalesStore {
         "SELECT * FROM sales WHERE original_sale_id = ? AND kind = 'refund' ORDER BY created_at, id",
       ),
       insertPayment: db.prepare(
-        `INSERT INTO payments (id, sale_id, method, channel, amount, change, status, created_at, updated_at)
-         VALUES (@id, @saleId, @method, @channel, @amount, @change, @status, @at, @at)`,
+        `INSERT INTO payments (id, sale_id, method, channel, amount, change, status, doc, created_at, updated_at)
+         VALUES (@id, @saleId, @method, @channel, @amount, @change, @status, @doc, @at, @at)`,
+      ),
+      getPayment: db.prepare<[string], PaymentRow & { sale_id: string; doc: string }>(
+        'SELECT id, sale_id, method, channel, amount, change, status, doc FROM payments WHERE id = ?',
+      ),
+      setPaymentStatus: db.prepare<[string, string, string, string]>(
+        'UPDATE payments SET status = ?, doc = ?, updated_at = ? WHERE id = ?',
+      ),
+      paymentsWithDoc: db.prepare<[string], PaymentRow & { sale_id: string; doc: string }>(
+        'SELECT id, sale_id, method, channel, amount, change, status, doc FROM payments WHERE sale_id = ? ORDER BY created_at, id',
+      ),
+      unresolvedPayments: db.prepare<[], PaymentRow & { sale_id: string; doc: string }>(
+        "SELECT id, sale_id, method, channel, amount, change, status, doc FROM payments WHERE status IN ('pending', 'unknown')",
       ),
       paymentsOf: db.prepare<[string], PaymentRow>(
         'SELECT id, method, channel, amount, change, status FROM payments WHERE sale_id = ? ORDER BY created_at, id',
@@ -111,8 +142,26 @@ export class SalesStore {
     return this.stmt.refundsOf.all(id).map(toSale);
   }
 
-  insertPayment(saleId: string, p: AppliedPayment, at: string): void {
-    this.stmt.insertPayment.run({ ...p, id: p.paymentId, saleId, at });
+  insertPayment(saleId: string, p: AppliedPayment, at: string, doc: Record<string, unknown> = {}): void {
+    this.stmt.insertPayment.run({ ...p, id: p.paymentId, saleId, at, doc: JSON.stringify(doc) });
+  }
+
+  getPayment(paymentId: string): StoredPayment | undefined {
+    const r = this.stmt.getPayment.get(paymentId);
+    return r ? toStoredPayment(r) : undefined;
+  }
+
+  setPaymentStatus(paymentId: string, status: string, doc: Record<string, unknown>, at: string): void {
+    this.stmt.setPaymentStatus.run(status, JSON.stringify(doc), at, paymentId);
+  }
+
+  paymentsWithDocOf(saleId: string): StoredPayment[] {
+    return this.stmt.paymentsWithDoc.all(saleId).map(toStoredPayment);
+  }
+
+  /** Electronic payments whose outcome is not known yet (to resume after a restart). */
+  unresolvedPayments(): StoredPayment[] {
+    return this.stmt.unresolvedPayments.all().map(toStoredPayment);
   }
 
   paymentsOf(saleId: string): AppliedPayment[] {

@@ -89,6 +89,7 @@ export class SaleService {
   private readonly currency: string;
   private readonly now: () => Date;
   private readonly newId: () => string;
+  private refundProcessor: ((refundSaleId: string) => void) | undefined;
 
   constructor(options: SaleServiceOptions) {
     this.ledger = options.ledger;
@@ -247,7 +248,13 @@ export class SaleService {
         throw new PosError('VOID_NOT_ALLOWED', 'the shift of this sale is closed: refund it instead');
       }
       const payments = this.store.paymentsOf(saleId);
-      if (payments.some((p) => p.method !== 'cash' && (p.status === 'succeeded' || p.status === 'pending'))) {
+      if (
+        payments.some(
+          (p) =>
+            p.method !== 'cash' &&
+            (p.status === 'succeeded' || p.status === 'pending' || p.status === 'unknown'),
+        )
+      ) {
         throw new PosError('VOID_NOT_ALLOWED', 'the sale has a captured non-cash payment: refund it instead');
       }
       if (this.store.refundsOf(saleId).length > 0) {
@@ -284,13 +291,6 @@ export class SaleService {
           throw new PosError(
             'REFUND_NOT_ALLOWED',
             `only a completed sale can be refunded (this one is ${sale.status})`,
-          );
-        }
-        const payments = this.store.paymentsOf(saleId).filter((p) => p.status === 'succeeded');
-        if (payments.some((p) => p.method !== 'cash')) {
-          throw new PosError(
-            'REFUND_NOT_ALLOWED',
-            'refunds to a non-cash channel are not available on this terminal yet',
           );
         }
         const priced = priceRefund(sale.doc.lines, this.history(saleId), request.lines);
@@ -330,36 +330,140 @@ export class SaleService {
           voidedAt: null,
         };
         this.store.insertSale(refund);
-        const payment: AppliedPayment = {
-          paymentId: this.newId(),
-          method: 'cash',
-          channel: 'cash',
-          amount: priced.total,
-          change: 0,
-          status: 'refunded',
-        };
-        this.store.insertPayment(refund.id, payment, at);
-        const receiptNo = this.nextReceiptNo();
-        this.store.markCompleted(refund.id, receiptNo, at);
-        this.ledger.append('refund.completed', {
-          refundId: refund.id,
-          saleId,
-          receiptNo,
-          originalReceiptNo: sale.receiptNo,
-          currency: sale.currency,
-          total: priced.total,
-          lines: priced.lines,
-          payments: [{ paymentId: payment.paymentId, method: 'cash', channel: 'cash', amount: priced.total }],
-          ...(request.reason ? { reason: request.reason } : {}),
-        });
+        // To the original channels: electronic payments first, newest first, then cash.
+        const allocations = this.allocateRefund(saleId, priced.total);
+        let electronic = 0;
+        for (const a of allocations) {
+          const cash = a.method === 'cash';
+          if (!cash) electronic += 1;
+          this.store.insertPayment(
+            refund.id,
+            {
+              paymentId: this.newId(),
+              method: a.method,
+              channel: a.channel,
+              amount: a.amount,
+              change: 0,
+              status: cash ? 'refunded' : 'pending',
+            },
+            at,
+            { refundOf: a.paymentId, currency: sale.currency },
+          );
+        }
+        if (electronic > 0) {
+          return {
+            status: 202,
+            body: { refundId: refund.id, saleId, status: 'pending', total: priced.total },
+          };
+        }
+        const receiptNo = this.completeRefundInTransaction(refund.id);
         return {
           status: 201,
           body: { refundId: refund.id, saleId, status: 'completed', total: priced.total, receiptNo },
         };
       },
     );
-    this.announce(String(reply.body.refundId));
+    const refundId = String(reply.body.refundId);
+    if (reply.body.status === 'pending') this.refundProcessor?.(refundId);
+    this.announce(refundId);
     return reply;
+  }
+
+  /** Who sends electronic refunds to the acquirer (the payment service, when there is a cloud). */
+  setRefundProcessor(processor: (refundSaleId: string) => void): void {
+    this.refundProcessor = processor;
+  }
+
+  private allocateRefund(
+    saleId: string,
+    total: number,
+  ): Array<{ paymentId: string; method: AppliedPayment['method']; channel: string; amount: number }> {
+    const refunded = new Map<string, number>();
+    for (const r of this.store.refundsOf(saleId)) {
+      for (const p of this.store.paymentsWithDocOf(r.id)) {
+        const of = p.doc.refundOf;
+        if (typeof of === 'string') refunded.set(of, (refunded.get(of) ?? 0) + p.amount);
+      }
+    }
+    const paid = this.store
+      .paymentsOf(saleId)
+      .filter((p) => p.status === 'succeeded')
+      .reverse()
+      .sort((a, b) => Number(a.method === 'cash') - Number(b.method === 'cash'));
+    const out: Array<{
+      paymentId: string;
+      method: AppliedPayment['method'];
+      channel: string;
+      amount: number;
+    }> = [];
+    let left = total;
+    for (const p of paid) {
+      if (left === 0) break;
+      const room = p.amount - p.change - (refunded.get(p.paymentId) ?? 0);
+      const take = Math.min(room, left);
+      if (take > 0) out.push({ paymentId: p.paymentId, method: p.method, channel: p.channel, amount: take });
+      left -= take;
+    }
+    if (left > 0) {
+      throw new PosError('REFUND_EXCEEDS_REMAINING', `only ${total - left} of ${total} remains refundable`);
+    }
+    return out;
+  }
+
+  /**
+   * Inside a transaction: once every electronic refund of a refund sale is confirmed, it takes
+   * its receipt number and its `refund.completed` record. Returns the receipt number when it did.
+   */
+  completeRefundInTransaction(refundSaleId: string): string | undefined {
+    const refund = this.mustGet(refundSaleId);
+    if (refund.status !== 'open' || refund.kind !== 'refund') return undefined;
+    const payments = this.store.paymentsWithDocOf(refundSaleId);
+    if (payments.some((p) => p.status !== 'refunded')) return undefined;
+    const original = this.mustGet(refund.originalSaleId!);
+    const at = this.now().toISOString();
+    const receiptNo = this.nextReceiptNo();
+    this.store.markCompleted(refund.id, receiptNo, at);
+    this.ledger.append('refund.completed', {
+      refundId: refund.id,
+      saleId: original.id,
+      receiptNo,
+      originalReceiptNo: original.receiptNo,
+      currency: refund.currency,
+      total: refund.total,
+      lines: refund.doc.lines.map((l) => ({
+        lineNo: l.lineNo,
+        ...(l.sku !== undefined ? { sku: l.sku } : {}),
+        name: l.name,
+        qty: l.qty,
+        amount: l.net,
+      })),
+      payments: payments.map((p) => ({
+        paymentId: p.paymentId,
+        refundOf: p.doc.refundOf,
+        method: p.method,
+        channel: p.channel,
+        amount: p.amount,
+      })),
+      ...(refund.doc.reason ? { reason: refund.doc.reason } : {}),
+      ...(refund.shiftId ? { shiftId: refund.shiftId } : {}),
+    });
+    return receiptNo;
+  }
+
+  /**
+   * Inside a transaction: completes an open sale whose succeeded payments now cover it; returns
+   * the receipt number when it did.
+   */
+  completeIfCovered(saleId: string): string | undefined {
+    const sale = this.mustGet(saleId);
+    if (sale.status !== 'open') return undefined;
+    if (paidOf(this.store.paymentsOf(saleId)) < sale.total) return undefined;
+    return this.complete(sale, this.now().toISOString());
+  }
+
+  /** Announces a sale's state to the UI after a commit made elsewhere (payments). */
+  announceSale(saleId: string): void {
+    this.announce(saleId);
   }
 
   getSale(saleId: string): SaleView {

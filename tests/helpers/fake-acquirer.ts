@@ -1,0 +1,153 @@
+import type { CloudPort, CloudReply, Sleep } from '../../src/services/cloud-port.js';
+
+/** How the fake acquirer treats a payment, chosen by the auth code's last digit or per call. */
+export type Behaviour =
+  | 'success'
+  | 'failed'
+  | 'userpaying-then-success'
+  | 'userpaying-forever'
+  | 'charge-but-lose-reply'
+  | 'qr';
+
+interface Order {
+  paymentId: string;
+  amount: number;
+  status: 'SUCCESS' | 'USERPAYING' | 'NOTPAY' | 'FAILED' | 'CLOSED' | 'REVERSED';
+  queries: number;
+  behaviour: Behaviour;
+}
+
+/**
+ * An in-memory acquirer behind the CloudPort, idempotent on payment and refund ids like the real
+ * one; it counts money captured and refunded so tests can prove nothing was charged twice.
+ */
+export class FakeAcquirer implements CloudPort {
+  online = true;
+  readonly orders = new Map<string, Order>();
+  readonly refunds = new Map<string, { paymentId: string; amount: number }>();
+  readonly calls: Array<{ op: string; args: Record<string, unknown> }> = [];
+  /** Ops whose next N replies are lost after the acquirer acted (reply `unknown`). */
+  readonly loseReplies = new Map<string, number>();
+  /** The link drops right after the acquirer handled this op (its reply is lost with it). */
+  goOfflineAfter: string | undefined;
+  private readonly onlineListeners = new Set<() => void>();
+  clock = Date.parse('2026-11-24T10:00:00Z');
+
+  constructor(private readonly behaviourOf: (authCode: string | undefined) => Behaviour = () => 'success') {}
+
+  readonly sleep: Sleep = async (ms) => {
+    this.clock += ms;
+    await Promise.resolve();
+  };
+
+  now = (): Date => new Date(this.clock);
+
+  isOnline(): boolean {
+    return this.online;
+  }
+
+  onOnline(listener: () => void): () => void {
+    this.onlineListeners.add(listener);
+    return () => this.onlineListeners.delete(listener);
+  }
+
+  goOnline(): void {
+    this.online = true;
+    for (const l of this.onlineListeners) l();
+  }
+
+  /** Net money taken from customers: captured orders minus refunds. */
+  netCaptured(): number {
+    let net = 0;
+    for (const o of this.orders.values()) if (o.status === 'SUCCESS') net += o.amount;
+    for (const r of this.refunds.values()) net -= r.amount;
+    return net;
+  }
+
+  /** The customer pays a shown QR (possibly after it was closed: a late success). */
+  customerPaysQr(paymentId: string, evenIfClosed = false): void {
+    const o = this.orders.get(paymentId);
+    if (!o) throw new Error(`no order ${paymentId}`);
+    if (o.status === 'NOTPAY' || (evenIfClosed && o.status === 'CLOSED')) o.status = 'SUCCESS';
+  }
+
+  async request<T>(op: string, args: Record<string, unknown>): Promise<CloudReply<T>> {
+    this.calls.push({ op, args });
+    await Promise.resolve();
+    if (!this.online) return { kind: 'unknown', reason: 'offline' };
+    const reply = this.handle(op, args);
+    if (this.goOfflineAfter === op) {
+      this.goOfflineAfter = undefined;
+      this.online = false;
+      return { kind: 'unknown', reason: 'link dropped' };
+    }
+    const lose = this.loseReplies.get(op) ?? 0;
+    if (lose > 0) {
+      this.loseReplies.set(op, lose - 1);
+      return { kind: 'unknown', reason: 'reply lost' };
+    }
+    return reply as CloudReply<T>;
+  }
+
+  private handle(op: string, args: Record<string, unknown>): CloudReply {
+    const paymentId = String(args.paymentId);
+    const order = this.orders.get(paymentId);
+    switch (op) {
+      case 'payment.create': {
+        if (order) return { kind: 'ok', result: { status: order.status } };
+        const behaviour = args.method === 'qr' ? 'qr' : this.behaviourOf(args.authCode as string | undefined);
+        const o: Order = {
+          paymentId,
+          amount: Number(args.amount),
+          status: 'USERPAYING',
+          queries: 0,
+          behaviour,
+        };
+        this.orders.set(paymentId, o);
+        if (behaviour === 'qr') {
+          o.status = 'NOTPAY';
+          return {
+            kind: 'ok',
+            result: { status: 'NOTPAY', codeUrl: `weixin://wxpay/bizpayurl?pr=${paymentId.slice(-8)}` },
+          };
+        }
+        if (behaviour === 'success') o.status = 'SUCCESS';
+        if (behaviour === 'failed') o.status = 'FAILED';
+        if (behaviour === 'charge-but-lose-reply') {
+          o.status = 'SUCCESS';
+          return { kind: 'unknown', reason: 'reply lost' };
+        }
+        return { kind: 'ok', result: { status: o.status, acquirerRef: `ACQ-${paymentId.slice(-6)}` } };
+      }
+      case 'payment.query': {
+        if (!order) return { kind: 'error', code: 'ORDER_NOT_FOUND', message: 'no such order' };
+        order.queries += 1;
+        if (
+          order.behaviour === 'userpaying-then-success' &&
+          order.queries >= 2 &&
+          order.status === 'USERPAYING'
+        ) {
+          order.status = 'SUCCESS';
+        }
+        return { kind: 'ok', result: { status: order.status, acquirerRef: `ACQ-${paymentId.slice(-6)}` } };
+      }
+      case 'payment.reverse':
+        if (!order) return { kind: 'error', code: 'ORDER_NOT_FOUND', message: 'no such order' };
+        order.status = 'REVERSED';
+        return { kind: 'ok', result: { status: 'REVERSED' } };
+      case 'payment.close':
+        if (!order) return { kind: 'error', code: 'ORDER_NOT_FOUND', message: 'no such order' };
+        if (order.status === 'SUCCESS') return { kind: 'ok', result: { status: 'SUCCESS' } };
+        order.status = 'CLOSED';
+        return { kind: 'ok', result: { status: 'CLOSED' } };
+      case 'refund.create': {
+        const refundId = String(args.refundId);
+        if (!this.refunds.has(refundId))
+          this.refunds.set(refundId, { paymentId, amount: Number(args.amount) });
+        return { kind: 'ok', result: { status: 'SUCCESS', refundId } };
+      }
+      default:
+        return { kind: 'error', code: 'UNKNOWN_OP', message: op };
+    }
+  }
+}
