@@ -72,7 +72,7 @@ function toStoredPayment(r: PaymentRow & { sale_id: string; doc: string }): Stor
 export class SalesStore {
   private readonly stmt;
 
-  constructor(private readonly db: Db) {
+  constructor(db: Db) {
     this.stmt = {
       insertSale: db.prepare(
         `INSERT INTO sales (id, kind, original_sale_id, status, currency, total, receipt_no, shift_id, doc, created_at, completed_at)
