@@ -9,6 +9,9 @@ import { type Db, openDatabase } from './offline/db.js';
 import { Ledger } from './offline/ledger.js';
 import { SalesStore } from './offline/sales-store.js';
 import { ShiftStore } from './offline/shift-store.js';
+import { OFFLINE_CLOUD, realSleep } from './services/cloud-port.js';
+import { ConfigService } from './services/config-service.js';
+import { PaymentService } from './services/payment-service.js';
 import { SaleService } from './services/sale-service.js';
 import { ShiftService } from './services/shift-service.js';
 import { HttpServer } from './ui-bridge/http-server.js';
@@ -36,6 +39,8 @@ export class App {
   ledger!: Ledger;
   sales!: SaleService;
   shifts!: ShiftService;
+  business!: ConfigService;
+  payments!: PaymentService;
   private token = '';
   private readonly bootedAt: Date;
 
@@ -68,6 +73,7 @@ export class App {
         const db = openDatabase({ file: join(config.stateDir, 'posd.db'), log: moduleLogger(log, 'db') });
         this.db = db;
         this.ledger = new Ledger({ db, dir: config.stateDir, now });
+        this.business = new ConfigService(db, this.ledger, this.bus, now);
         this.shifts = new ShiftService({
           ledger: this.ledger,
           store: new ShiftStore(db),
@@ -80,15 +86,32 @@ export class App {
           shifts: this.shifts,
           bus: this.bus,
           deviceId: config.device.id,
+          currency: () => this.business.config.currency,
           now,
         });
-        this.http.add(...saleRoutes(this.sales), ...shiftRoutes(this.shifts), ...ledgerRoutes(this.ledger));
+        this.payments = new PaymentService({
+          ledger: this.ledger,
+          store: new SalesStore(db),
+          sales: this.sales,
+          cloud: OFFLINE_CLOUD,
+          bus: this.bus,
+          log: moduleLogger(log, 'payments'),
+          business: () => this.business.config,
+          sleep: realSleep,
+          now,
+        });
+        this.http.add(
+          ...saleRoutes(this.sales, this.payments),
+          ...shiftRoutes(this.shifts),
+          ...ledgerRoutes(this.ledger),
+        );
         this.pruneLedger(now);
         this.pruneTimer = setInterval(() => this.pruneLedger(now), 3_600_000);
         this.pruneTimer.unref();
       },
-      stop: () => {
+      stop: async () => {
         clearInterval(this.pruneTimer);
+        await this.payments?.stop();
         this.db?.close();
       },
     });

@@ -159,6 +159,10 @@ export class PaymentService {
     return this.mustGetPayment(paymentId);
   }
 
+  get(paymentId: string): StoredPayment {
+    return this.mustGetPayment(paymentId);
+  }
+
   /** A `down/notify` hint: confirm by query (the hint itself is never trusted). */
   async onNotify(paymentId: string): Promise<void> {
     const payment = this.o.store.getPayment(paymentId);

@@ -68,7 +68,8 @@ export interface SaleServiceOptions {
   shifts: ShiftPort;
   bus: EventBus;
   deviceId: string;
-  currency?: string;
+  /** The currency new sales are in (the business config's, read at each sale). */
+  currency?: () => string;
   now?: () => Date;
   newId?: () => string;
 }
@@ -86,7 +87,7 @@ export class SaleService {
   private readonly shifts: ShiftPort;
   private readonly bus: EventBus;
   private readonly deviceId: string;
-  private readonly currency: string;
+  private readonly currency: () => string;
   private readonly now: () => Date;
   private readonly newId: () => string;
   private refundProcessor: ((refundSaleId: string) => void) | undefined;
@@ -97,7 +98,7 @@ export class SaleService {
     this.shifts = options.shifts;
     this.bus = options.bus;
     this.deviceId = options.deviceId;
-    this.currency = options.currency ?? 'CNY';
+    this.currency = options.currency ?? (() => 'CNY');
     this.now = options.now ?? (() => new Date());
     this.newId = options.newId ?? uuidv7;
   }
@@ -166,7 +167,7 @@ export class SaleService {
         kind: 'sale',
         originalSaleId: null,
         status: completesNow ? 'completed' : 'open',
-        currency: this.currency,
+        currency: this.currency(),
         total: priced.total,
         receiptNo,
         shiftId: this.shifts.currentIdInTransaction(),

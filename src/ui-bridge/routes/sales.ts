@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { MAX_AMOUNT } from '../../core/money.js';
 import { MAX_QTY } from '../../core/sale.js';
-import { PosError } from '../../errors.js';
+import type { PaymentService } from '../../services/payment-service.js';
 import type { SaleService } from '../../services/sale-service.js';
 import type { RequestContext, Route } from '../http-server.js';
 import { validateBody } from '../validate.js';
@@ -89,7 +89,7 @@ function idempotencyKey(ctx: RequestContext): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-export function saleRoutes(sales: SaleService): Route[] {
+export function saleRoutes(sales: SaleService, payments: PaymentService): Route[] {
   return [
     {
       method: 'POST',
@@ -109,14 +109,29 @@ export function saleRoutes(sales: SaleService): Route[] {
       auth: true,
       handle: (ctx) => {
         const body = validateBody(PaymentSchema, ctx.body);
-        if (body.method !== 'cash') {
-          throw new PosError(
-            'TENDER_NOT_SUPPORTED',
-            `${body.method} payments are not available on this terminal yet`,
-          );
+        const saleId = ctx.params.saleId!;
+        // Code and QR never wait for the acquirer: 202 now, the outcome comes as events.
+        if (body.method === 'code') return { status: 202, body: payments.startCode(saleId, body.authCode) };
+        if (body.method === 'qr') {
+          return {
+            status: 202,
+            body: payments.startQr(saleId, body.channel as 'wechat' | 'alipay' | 'unionpay'),
+          };
         }
-        return sales.payCash(ctx.params.saleId!, body.amount, idempotencyKey(ctx));
+        return sales.payCash(saleId, body.amount, idempotencyKey(ctx));
       },
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/payments/:paymentId',
+      auth: true,
+      handle: (ctx) => ({ status: 200, body: payments.get(ctx.params.paymentId!) }),
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/payments/:paymentId/cancel',
+      auth: true,
+      handle: async (ctx) => ({ status: 200, body: await payments.cancelQr(ctx.params.paymentId!) }),
     },
     {
       method: 'POST',
