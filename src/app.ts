@@ -9,8 +9,9 @@ import { type Db, openDatabase } from './offline/db.js';
 import { Ledger } from './offline/ledger.js';
 import { SalesStore } from './offline/sales-store.js';
 import { ShiftStore } from './offline/shift-store.js';
-import { OFFLINE_CLOUD, realSleep } from './services/cloud-port.js';
+import { type CloudPort, OFFLINE_CLOUD, realSleep } from './services/cloud-port.js';
 import { ConfigService } from './services/config-service.js';
+import { offlineGuard } from './services/offline-guard.js';
 import { PaymentService } from './services/payment-service.js';
 import { SaleService } from './services/sale-service.js';
 import { ShiftService } from './services/shift-service.js';
@@ -41,6 +42,8 @@ export class App {
   shifts!: ShiftService;
   business!: ConfigService;
   payments!: PaymentService;
+  /** The cloud link as the money flows see it; offline until the sync link is wired. */
+  cloud: CloudPort = OFFLINE_CLOUD;
   private token = '';
   private readonly bootedAt: Date;
 
@@ -87,13 +90,14 @@ export class App {
           bus: this.bus,
           deviceId: config.device.id,
           currency: () => this.business.config.currency,
+          guard: offlineGuard(this.cloud, this.ledger, () => this.business.config, now),
           now,
         });
         this.payments = new PaymentService({
           ledger: this.ledger,
           store: new SalesStore(db),
           sales: this.sales,
-          cloud: OFFLINE_CLOUD,
+          cloud: this.cloud,
           bus: this.bus,
           log: moduleLogger(log, 'payments'),
           business: () => this.business.config,

@@ -88,6 +88,9 @@ export class Ledger implements OutboxSource {
       unsynced: db.prepare<[number], { n: number; oldest: string | null }>(
         "SELECT count(*) AS n, min(at) AS oldest FROM ledger WHERE seq > ? AND sync IN ('pending', 'sent')",
       ),
+      unsyncedSales: db.prepare<[number], { total: number }>(
+        "SELECT coalesce(sum(json_extract(body, '$.total')), 0) AS total FROM ledger WHERE seq > ? AND type = 'sale.completed' AND sync IN ('pending', 'sent')",
+      ),
       rejectedCount: db.prepare<[], { n: number }>(
         "SELECT count(*) AS n FROM ledger WHERE sync = 'rejected'",
       ),
@@ -156,6 +159,20 @@ export class Ledger implements OutboxSource {
     }
     const head = this.stmt.head.get()!;
     return { seq: head.pruned_up_to, chain: head.pruned_chain };
+  }
+
+  /** When this database (and its epoch) was created. */
+  createdAt(): Date {
+    const row = this.db
+      .prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'created_at'")
+      .get();
+    return new Date(row?.value ?? 0);
+  }
+
+  /** Sum of sale totals the cloud has not acknowledged yet (the offline exposure). */
+  unsyncedSalesTotal(): number {
+    const head = this.stmt.head.get()!;
+    return this.stmt.unsyncedSales.get(head.acked_up_to)!.total;
   }
 
   lastSeq(): number {

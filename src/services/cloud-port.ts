@@ -8,7 +8,11 @@ export type CloudReply<T = Record<string, unknown>> =
   | { kind: 'unknown'; reason: string };
 
 export interface CloudPort {
+  /** Whether a cloud link is configured at all (an offline-only terminal has none). */
+  readonly configured: boolean;
   isOnline(): boolean;
+  /** When the link was last up; persisted across restarts by the link. */
+  lastOnlineAt(): Date | undefined;
   request<T = Record<string, unknown>>(
     op: string,
     args: Record<string, unknown>,
@@ -20,7 +24,9 @@ export interface CloudPort {
 
 /** A cloud that is never there: the terminal sells cash offline. */
 export const OFFLINE_CLOUD: CloudPort = {
+  configured: false,
   isOnline: () => false,
+  lastOnlineAt: () => undefined,
   request: async () => ({ kind: 'unknown', reason: 'no cloud link configured' }),
   onOnline: () => () => {},
 };

@@ -214,7 +214,12 @@ export class PaymentService {
       throw new PosError('TENDER_NOT_SUPPORTED', `${channel} is not enabled on this terminal`);
     }
     if (!this.o.cloud.isOnline()) {
-      throw new PosError('TENDER_NOT_SUPPORTED', `${channel} needs the cloud link, which is down: take cash`);
+      throw new PosError(
+        'TENDER_NOT_SUPPORTED',
+        this.o.cloud.configured
+          ? `${channel} needs the cloud link, which is down: take cash`
+          : `${channel} needs a cloud link, and none is configured on this terminal`,
+      );
     }
     const routing = business.tenders.routing[channel];
     const payment = this.o.ledger.transact(() => {

@@ -68,6 +68,8 @@ export interface SaleServiceOptions {
   shifts: ShiftPort;
   bus: EventBus;
   deviceId: string;
+  /** Refuses a sale about to complete (offline risk limits); throws a PosError. */
+  guard?: (sale: { total: number; tenders: readonly string[] }) => void;
   /** The currency new sales are in (the business config's, read at each sale). */
   currency?: () => string;
   now?: () => Date;
@@ -91,6 +93,7 @@ export class SaleService {
   private readonly now: () => Date;
   private readonly newId: () => string;
   private refundProcessor: ((refundSaleId: string) => void) | undefined;
+  private readonly guard: (sale: { total: number; tenders: readonly string[] }) => void;
 
   constructor(options: SaleServiceOptions) {
     this.ledger = options.ledger;
@@ -99,6 +102,7 @@ export class SaleService {
     this.bus = options.bus;
     this.deviceId = options.deviceId;
     this.currency = options.currency ?? (() => 'CNY');
+    this.guard = options.guard ?? (() => {});
     this.now = options.now ?? (() => new Date());
     this.newId = options.newId ?? uuidv7;
   }
@@ -160,6 +164,7 @@ export class SaleService {
     const reply = this.once<Record<string, unknown>>(idempotencyKey, 'POST /sales', input, () => {
       const at = this.now().toISOString();
       const completesNow = tenders.length > 0 || priced.total === 0;
+      if (completesNow) this.guard({ total: priced.total, tenders: tenders.map((t) => t.method) });
       // A sale paid in the same call is written completed at once: one row write, not two.
       const receiptNo = completesNow ? this.nextReceiptNo() : null;
       const sale: SaleRecord = {
@@ -221,11 +226,12 @@ export class SaleService {
           throw new PosError('SALE_NOT_OPEN', `sale ${saleId} is ${sale.status}`);
         }
         const payments = this.store.paymentsOf(saleId);
-        if (payments.some((p) => p.status === 'pending')) {
+        if (payments.some((p) => p.status === 'pending' || p.status === 'unknown')) {
           throw new PosError('PAYMENT_UNRESOLVED', 'another payment of this sale is still unresolved');
         }
         const due = sale.total - paidOf(payments);
         const at = this.now().toISOString();
+        this.guard({ total: sale.total, tenders: ['cash'] });
         const { applied, change } = cashTender(due, amount);
         const payment = this.recordCash(sale, amount, change, at);
         const body: Record<string, unknown> = { ...payment, saleId, saleStatus: 'open', due: due - applied };

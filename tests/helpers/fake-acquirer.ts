@@ -22,7 +22,9 @@ interface Order {
  * one; it counts money captured and refunded so tests can prove nothing was charged twice.
  */
 export class FakeAcquirer implements CloudPort {
+  readonly configured = true;
   online = true;
+  lastOnline: Date | undefined;
   readonly orders = new Map<string, Order>();
   readonly refunds = new Map<string, { paymentId: string; amount: number }>();
   readonly calls: Array<{ op: string; args: Record<string, unknown> }> = [];
@@ -44,6 +46,10 @@ export class FakeAcquirer implements CloudPort {
 
   isOnline(): boolean {
     return this.online;
+  }
+
+  lastOnlineAt(): Date | undefined {
+    return this.online ? this.now() : this.lastOnline;
   }
 
   onOnline(listener: () => void): () => void {
