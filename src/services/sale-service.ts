@@ -246,6 +246,65 @@ export class SaleService {
     return reply;
   }
 
+  /**
+   * A bank card paid on the separate card terminal, recorded here: no change, at most what is due;
+   * it takes part in split tender like any other payment.
+   */
+  payCard(
+    saleId: string,
+    amount: number,
+    reference: string | undefined,
+    idempotencyKey?: string,
+  ): Replayable<Record<string, unknown>> {
+    const request = { method: 'card', amount, ...(reference ? { reference } : {}) };
+    const reply = this.once<Record<string, unknown>>(
+      idempotencyKey,
+      `POST /sales/${saleId}/payments`,
+      request,
+      () => {
+        const sale = this.mustGet(saleId);
+        if (sale.status !== 'open' || sale.kind !== 'sale') {
+          throw new PosError('SALE_NOT_OPEN', `sale ${saleId} is ${sale.status}`);
+        }
+        const payments = this.store.paymentsOf(saleId);
+        if (payments.some((p) => p.status === 'pending' || p.status === 'unknown')) {
+          throw new PosError('PAYMENT_UNRESOLVED', 'another payment of this sale is still unresolved');
+        }
+        const due = sale.total - paidOf(payments);
+        if (amount > due)
+          throw new PosError('CHANGE_NOT_ALLOWED', `a card pays at most what is due (${due})`);
+        this.guard({ total: sale.total, tenders: ['card'] });
+        const at = this.now().toISOString();
+        const payment: AppliedPayment = {
+          paymentId: this.newId(),
+          method: 'card',
+          channel: 'card',
+          amount,
+          change: 0,
+          status: 'succeeded',
+        };
+        this.store.insertPayment(sale.id, payment, at, reference ? { reference } : {});
+        this.ledger.append('payment.succeeded', {
+          paymentId: payment.paymentId,
+          saleId,
+          method: 'card',
+          channel: 'card',
+          currency: sale.currency,
+          amount,
+          ...(reference ? { reference } : {}),
+        });
+        const body: Record<string, unknown> = { ...payment, saleId, saleStatus: 'open', due: due - amount };
+        if (amount === due) {
+          body.saleStatus = 'completed';
+          body.receiptNo = this.complete(sale, at);
+        }
+        return { status: 201, body };
+      },
+    );
+    this.announce(saleId);
+    return reply;
+  }
+
   voidSale(saleId: string, reason: string | undefined): SaleView {
     this.ledger.transact(() => {
       const sale = this.mustGet(saleId);

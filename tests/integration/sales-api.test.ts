@@ -76,6 +76,27 @@ describe('local sales API', () => {
     expect(again.body.error?.code).toBe('SALE_NOT_OPEN');
   });
 
+  it('splits tender between cash and a recorded bank card; change only from cash', async () => {
+    const open = await api.call<Body>('POST', '/api/v1/sales', {
+      lines: [{ name: 'Shoes', qty: 1, unitPrice: 30_000 }],
+    });
+    const path = `/api/v1/sales/${open.body.saleId}/payments`;
+    expect((await api.call<Body>('POST', path, { method: 'cash', amount: 10_000 })).body.due).toBe(20_000);
+    const tooMuch = await api.call<Body>('POST', path, { method: 'card', amount: 25_000 });
+    expect(tooMuch.status).toBe(422);
+    expect(tooMuch.body.error?.code).toBe('CHANGE_NOT_ALLOWED');
+    const card = await api.call<Body>('POST', path, {
+      method: 'card',
+      amount: 20_000,
+      reference: 'SLIP-0042',
+    });
+    expect(card.status).toBe(201);
+    expect(card.body).toMatchObject({ saleStatus: 'completed', channel: 'card', due: 0 });
+    const code = await api.call<Body>('POST', path, { method: 'code', authCode: '134567890123456789' });
+    expect(code.status).toBe(422);
+    expect(code.body.error?.code).toBe('TENDER_NOT_SUPPORTED');
+  });
+
   it('caps refunds by what remains, through the API', async () => {
     const sale = await api.call<Body>('POST', '/api/v1/sales', {
       lines: [{ name: 'Bun', qty: 3, unitPrice: 333 }],

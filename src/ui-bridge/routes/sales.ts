@@ -59,7 +59,15 @@ export const PaymentSchema = Type.Union([
   Type.Object(
     {
       method: Type.Literal('qr'),
-      channel: Type.Union(['wechat', 'alipay', 'unionpay'].map((c) => Type.Literal(c))),
+      channel: Type.Union([Type.Literal('wechat'), Type.Literal('alipay'), Type.Literal('unionpay')]),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      method: Type.Literal('card'),
+      amount: PositiveAmount,
+      reference: Type.Optional(Type.String({ maxLength: 64, description: 'card terminal slip reference' })),
     },
     { additionalProperties: false },
   ),
@@ -115,9 +123,11 @@ export function saleRoutes(sales: SaleService, payments: PaymentService): Route[
         if (body.method === 'qr') {
           return {
             status: 202,
-            body: payments.startQr(saleId, body.channel as 'wechat' | 'alipay' | 'unionpay'),
+            body: payments.startQr(saleId, body.channel),
           };
         }
+        if (body.method === 'card')
+          return sales.payCard(saleId, body.amount, body.reference, idempotencyKey(ctx));
         return sales.payCash(saleId, body.amount, idempotencyKey(ctx));
       },
     },
