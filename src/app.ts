@@ -12,11 +12,13 @@ import { ShiftStore } from './offline/shift-store.js';
 import { type CloudPort, OFFLINE_CLOUD, realSleep } from './services/cloud-port.js';
 import { ConfigService } from './services/config-service.js';
 import { offlineGuard } from './services/offline-guard.js';
+import { OrderService } from './services/order-service.js';
 import { PaymentService } from './services/payment-service.js';
 import { SaleService } from './services/sale-service.js';
 import { ShiftService } from './services/shift-service.js';
 import { HttpServer } from './ui-bridge/http-server.js';
 import { ledgerRoutes } from './ui-bridge/routes/ledger.js';
+import { orderRoutes } from './ui-bridge/routes/orders.js';
 import { saleRoutes } from './ui-bridge/routes/sales.js';
 import { shiftRoutes } from './ui-bridge/routes/shifts.js';
 import { ensureUiToken } from './ui-bridge/token.js';
@@ -42,6 +44,7 @@ export class App {
   shifts!: ShiftService;
   business!: ConfigService;
   payments!: PaymentService;
+  orders!: OrderService;
   /** The cloud link as the money flows see it; offline until the sync link is wired. */
   cloud: CloudPort = OFFLINE_CLOUD;
   private token = '';
@@ -104,6 +107,16 @@ export class App {
           sleep: realSleep,
           now,
         });
+        this.orders = new OrderService({
+          db,
+          ledger: this.ledger,
+          bus: this.bus,
+          log: moduleLogger(log, 'orders'),
+          business: () => this.business.config,
+          now,
+        });
+        this.orders.start();
+        this.http.add(...orderRoutes(this.orders));
         this.http.add(
           ...saleRoutes(this.sales, this.payments),
           ...shiftRoutes(this.shifts),
@@ -115,6 +128,7 @@ export class App {
       },
       stop: async () => {
         clearInterval(this.pruneTimer);
+        this.orders?.stop();
         await this.payments?.stop();
         this.db?.close();
       },

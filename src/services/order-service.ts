@@ -1,0 +1,313 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { EventBus } from '../bus.js';
+import type { BusinessConfig } from '../config/business.js';
+import { MAX_AMOUNT } from '../core/money.js';
+import { PosError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Db } from '../offline/db.js';
+import type { Ledger } from '../offline/ledger.js';
+
+/** `order` of `P/down/order` (mqtt-v1 "Online orders"). */
+export const OnlineOrderSchema = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 100 }),
+  source: Type.String({ minLength: 1, maxLength: 40 }),
+  placedAt: Type.String({ minLength: 1, maxLength: 40 }),
+  lines: Type.Array(
+    Type.Object({
+      sku: Type.Optional(Type.String({ maxLength: 64 })),
+      name: Type.String({ minLength: 1, maxLength: 120 }),
+      qty: Type.Integer({ minimum: 1, maximum: 9999 }),
+      unitPrice: Type.Integer({ minimum: 0, maximum: MAX_AMOUNT }),
+    }),
+    { minItems: 1, maxItems: 500 },
+  ),
+  total: Type.Integer({ minimum: 0, maximum: MAX_AMOUNT }),
+  currency: Type.String({ pattern: '^[A-Z]{3}$' }),
+  customer: Type.Optional(Type.Unknown()),
+  note: Type.Optional(Type.String({ maxLength: 500 })),
+  pickup: Type.Optional(Type.Unknown()),
+});
+
+export type OnlineOrder = Static<typeof OnlineOrderSchema>;
+const checkOrder = TypeCompiler.Compile(OnlineOrderSchema);
+
+export type OrderStatus = 'received' | 'accepted' | 'rejected';
+export type TicketKind = 'kitchen' | 'customer';
+
+/** Prints an order ticket; resolves when the printer confirmed it (or rejects: it stays to reprint). */
+export interface TicketPrinter {
+  printOrderTicket(kind: TicketKind, order: OnlineOrder, reprint: boolean): Promise<void>;
+}
+
+declare module '../bus.js' {
+  interface PosEvents {
+    'order.updated': {
+      orderId: string;
+      status: OrderStatus;
+      source: string;
+      total: number;
+      autoAcceptAt?: string;
+    };
+  }
+}
+
+export interface OrderView {
+  orderId: string;
+  status: OrderStatus;
+  downSeq: number | null;
+  order: OnlineOrder;
+  receivedAt: string;
+  updatedAt: string;
+  printed: TicketKind[];
+  autoAcceptAt?: string;
+  rejectReason?: string;
+}
+
+interface Row {
+  id: string;
+  down_seq: number | null;
+  status: OrderStatus;
+  doc: string;
+  received_at: string;
+  updated_at: string;
+}
+
+interface OrderDoc {
+  order: OnlineOrder;
+  printed?: TicketKind[];
+  autoAcceptAt?: string;
+  rejectReason?: string;
+}
+
+export interface OrderServiceOptions {
+  db: Db;
+  ledger: Ledger;
+  bus: EventBus;
+  log: Logger;
+  business: () => BusinessConfig;
+  printer?: TicketPrinter;
+  now?: () => Date;
+  setTimer?: (fn: () => void, ms: number) => { cancel(): void };
+}
+
+/**
+ * Online orders: deduped on `order.id` (a redelivery or an `orders.pull` overlap is harmless),
+ * recorded `order.received`, accepted by the cashier or automatically after `autoAcceptSeconds`,
+ * tickets printed on accept and recorded `order.printed`.
+ */
+export class OrderService {
+  private readonly o: OrderServiceOptions;
+  private readonly now: () => Date;
+  private readonly setTimer: NonNullable<OrderServiceOptions['setTimer']>;
+  private readonly timers = new Map<string, { cancel(): void }>();
+  private readonly stmt;
+
+  constructor(options: OrderServiceOptions) {
+    this.o = options;
+    this.now = options.now ?? (() => new Date());
+    this.setTimer =
+      options.setTimer ??
+      ((fn, ms) => {
+        const t = setTimeout(fn, ms);
+        t.unref();
+        return { cancel: () => clearTimeout(t) };
+      });
+    const db = options.db;
+    this.stmt = {
+      get: db.prepare<[string], Row>('SELECT * FROM orders WHERE id = ?'),
+      insert: db.prepare<[string, number | null, string, string, string]>(
+        "INSERT INTO orders (id, down_seq, status, doc, received_at, updated_at) VALUES (?, ?, 'received', ?, ?, ?)",
+      ),
+      update: db.prepare<[string, string, string, string]>(
+        'UPDATE orders SET status = ?, doc = ?, updated_at = ? WHERE id = ?',
+      ),
+      list: db.prepare<[number], Row>('SELECT * FROM orders ORDER BY received_at DESC LIMIT ?'),
+      waiting: db.prepare<[], Row>("SELECT * FROM orders WHERE status = 'received'"),
+      getState: db.prepare<[string], { value: string }>('SELECT value FROM sync_state WHERE key = ?'),
+      setState: db.prepare<[string, string]>(
+        'INSERT INTO sync_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      ),
+    };
+  }
+
+  /** The highest downSeq taken, for `orders.pull {sinceDownSeq}` after each connect. */
+  lastDownSeq(): number {
+    return Number(this.stmt.getState.get('orders.downSeq')?.value ?? 0);
+  }
+
+  /** Re-arms auto-accept timers after a restart. */
+  start(): void {
+    for (const row of this.stmt.waiting.all()) {
+      const doc = JSON.parse(row.doc) as OrderDoc;
+      if (doc.autoAcceptAt) this.armAutoAccept(row.id, doc.autoAcceptAt);
+    }
+  }
+
+  stop(): void {
+    for (const t of this.timers.values()) t.cancel();
+    this.timers.clear();
+  }
+
+  /** From the downlink (push or pull). Returns whether it was new. */
+  receive(downSeq: number | null, order: unknown): { orderId: string; duplicate: boolean } {
+    if (!checkOrder.Check(order)) {
+      const first = [...checkOrder.Errors(order)][0];
+      throw new PosError(
+        'VALIDATION_FAILED',
+        `order: ${first?.path ?? ''} ${first?.message ?? 'invalid'}`.trim(),
+      );
+    }
+    const nowMs = this.now().getTime();
+    const at = new Date(nowMs).toISOString();
+    const seconds = this.o.business().orders.autoAcceptSeconds;
+    const autoAcceptAt = seconds > 0 ? new Date(nowMs + seconds * 1000).toISOString() : undefined;
+    const duplicate = this.o.ledger.transact(() => {
+      if (downSeq !== null && downSeq > this.lastDownSeq())
+        this.stmt.setState.run('orders.downSeq', String(downSeq));
+      if (this.stmt.get.get(order.id)) return true;
+      const doc: OrderDoc = { order, printed: [], ...(autoAcceptAt ? { autoAcceptAt } : {}) };
+      this.stmt.insert.run(order.id, downSeq, JSON.stringify(doc), at, at);
+      this.o.ledger.append('order.received', {
+        orderId: order.id,
+        source: order.source,
+        placedAt: order.placedAt,
+        total: order.total,
+        currency: order.currency,
+        lines: order.lines.length,
+        ...(downSeq !== null ? { downSeq } : {}),
+      });
+      return false;
+    });
+    if (!duplicate) {
+      this.announce(order.id);
+      if (autoAcceptAt) this.armAutoAccept(order.id, autoAcceptAt, nowMs);
+    }
+    return { orderId: order.id, duplicate };
+  }
+
+  async accept(orderId: string, by: 'cashier' | 'auto' = 'cashier'): Promise<OrderView> {
+    this.timers.get(orderId)?.cancel();
+    this.timers.delete(orderId);
+    this.o.ledger.transact(() => {
+      const row = this.mustGet(orderId);
+      if (row.status === 'accepted') return;
+      if (row.status !== 'received') throw new PosError('CONFLICT', `order ${orderId} is ${row.status}`);
+      const doc = JSON.parse(row.doc) as OrderDoc;
+      delete doc.autoAcceptAt;
+      this.stmt.update.run('accepted', JSON.stringify(doc), this.now().toISOString(), orderId);
+      this.o.ledger.append('order.accepted', { orderId, by });
+    });
+    this.announce(orderId);
+    await this.printTickets(orderId, false);
+    return this.get(orderId);
+  }
+
+  reject(orderId: string, reason: string): OrderView {
+    this.timers.get(orderId)?.cancel();
+    this.timers.delete(orderId);
+    this.o.ledger.transact(() => {
+      const row = this.mustGet(orderId);
+      if (row.status !== 'received') throw new PosError('CONFLICT', `order ${orderId} is ${row.status}`);
+      const doc = JSON.parse(row.doc) as OrderDoc;
+      delete doc.autoAcceptAt;
+      doc.rejectReason = reason;
+      this.stmt.update.run('rejected', JSON.stringify(doc), this.now().toISOString(), orderId);
+      this.o.ledger.append('order.rejected', { orderId, reason });
+    });
+    this.announce(orderId);
+    return this.get(orderId);
+  }
+
+  /** Prints the tickets again, marked as a reprint. */
+  async reprint(orderId: string): Promise<OrderView> {
+    if (this.mustGet(orderId).status !== 'accepted')
+      throw new PosError('CONFLICT', 'only an accepted order prints');
+    await this.printTickets(orderId, true);
+    return this.get(orderId);
+  }
+
+  get(orderId: string): OrderView {
+    return toView(this.mustGet(orderId));
+  }
+
+  list(limit = 50): OrderView[] {
+    return this.stmt.list.all(limit).map(toView);
+  }
+
+  private async printTickets(orderId: string, reprint: boolean): Promise<void> {
+    const printer = this.o.printer;
+    if (!printer) return;
+    const { printKitchenTicket, printCustomerTicket } = this.o.business().orders;
+    const kinds: TicketKind[] = [
+      ...(printKitchenTicket ? (['kitchen'] as const) : []),
+      ...(printCustomerTicket ? (['customer'] as const) : []),
+    ];
+    const row = this.mustGet(orderId);
+    const doc = JSON.parse(row.doc) as OrderDoc;
+    for (const kind of kinds) {
+      if (!reprint && doc.printed?.includes(kind)) continue;
+      try {
+        await printer.printOrderTicket(kind, doc.order, reprint);
+      } catch (err) {
+        this.o.log.warn({ orderId, kind, err }, 'order ticket not printed; reprint it');
+        continue;
+      }
+      this.o.ledger.transact(() => {
+        const current = JSON.parse(this.mustGet(orderId).doc) as OrderDoc;
+        current.printed = [...new Set([...(current.printed ?? []), kind])];
+        this.stmt.update.run('accepted', JSON.stringify(current), this.now().toISOString(), orderId);
+        this.o.ledger.append('order.printed', {
+          orderId,
+          ticket: kind,
+          ...(reprint ? { reprint: true } : {}),
+        });
+      });
+    }
+    this.announce(orderId);
+  }
+
+  private armAutoAccept(orderId: string, at: string, nowMs = this.now().getTime()): void {
+    const ms = Math.max(0, Date.parse(at) - nowMs);
+    this.timers.set(
+      orderId,
+      this.setTimer(() => {
+        this.timers.delete(orderId);
+        this.accept(orderId, 'auto').catch((err) => this.o.log.warn({ orderId, err }, 'auto-accept failed'));
+      }, ms),
+    );
+  }
+
+  private mustGet(orderId: string): Row {
+    const row = this.stmt.get.get(orderId);
+    if (!row) throw new PosError('NOT_FOUND', `no order ${orderId}`);
+    return row;
+  }
+
+  private announce(orderId: string): void {
+    const v = this.get(orderId);
+    this.o.bus.emit('order.updated', {
+      orderId,
+      status: v.status,
+      source: v.order.source,
+      total: v.order.total,
+      ...(v.autoAcceptAt ? { autoAcceptAt: v.autoAcceptAt } : {}),
+    });
+  }
+}
+
+function toView(row: Row): OrderView {
+  const doc = JSON.parse(row.doc) as OrderDoc;
+  const view: OrderView = {
+    orderId: row.id,
+    status: row.status,
+    downSeq: row.down_seq,
+    order: doc.order,
+    receivedAt: row.received_at,
+    updatedAt: row.updated_at,
+    printed: doc.printed ?? [],
+  };
+  if (doc.autoAcceptAt) view.autoAcceptAt = doc.autoAcceptAt;
+  if (doc.rejectReason) view.rejectReason = doc.rejectReason;
+  return view;
+}

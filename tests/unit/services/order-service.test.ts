@@ -1,0 +1,130 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EventBus } from '../../../src/bus.js';
+import { type BusinessConfig, DEFAULT_BUSINESS } from '../../../src/config/business.js';
+import { isPosError } from '../../../src/errors.js';
+import { openDatabase } from '../../../src/offline/db.js';
+import { Ledger } from '../../../src/offline/ledger.js';
+import { type OnlineOrder, OrderService, type TicketKind } from '../../../src/services/order-service.js';
+import { tempDir } from '../../helpers/daemon.js';
+import { silentLogger } from '../../helpers/test-log.js';
+
+function order(id: string): OnlineOrder {
+  return {
+    id,
+    source: 'meituan',
+    placedAt: '2026-11-24T10:00:00.000Z',
+    lines: [{ name: '宫保鸡丁', qty: 1, unitPrice: 3800 }],
+    total: 3800,
+    currency: 'CNY',
+    note: '少辣',
+  };
+}
+
+function setup(autoAcceptSeconds = 0, dir = tempDir()) {
+  const db = openDatabase({ file: join(dir, 'posd.db'), log: silentLogger() });
+  const ledger = new Ledger({ db, dir });
+  const business: BusinessConfig = {
+    ...DEFAULT_BUSINESS,
+    orders: { ...DEFAULT_BUSINESS.orders, autoAcceptSeconds },
+  };
+  const printed: Array<{ kind: TicketKind; id: string; reprint: boolean }> = [];
+  let failNext = 0;
+  const timers: Array<{ fn: () => void; ms: number; cancelled: boolean }> = [];
+  const orders = new OrderService({
+    db,
+    ledger,
+    bus: new EventBus(),
+    log: silentLogger(),
+    business: () => business,
+    printer: {
+      printOrderTicket: async (kind, o, reprint) => {
+        if (failNext > 0) {
+          failNext -= 1;
+          throw new Error('paper out');
+        }
+        printed.push({ kind, id: o.id, reprint });
+      },
+    },
+    setTimer: (fn, ms) => {
+      const t = { fn, ms, cancelled: false };
+      timers.push(t);
+      return { cancel: () => (t.cancelled = true) };
+    },
+  });
+  return { db, dir, ledger, orders, printed, timers, failPrints: (n: number) => (failNext = n) };
+}
+
+const types = (ledger: Ledger) => ledger.recordsAfter(0, 100).map((r) => r.type);
+
+describe('online orders', () => {
+  it('dedupes on order id across push and pull, and tracks the last downSeq', () => {
+    const t = setup();
+    expect(t.orders.receive(5, order('o-1')).duplicate).toBe(false);
+    expect(t.orders.receive(5, order('o-1')).duplicate).toBe(true);
+    expect(t.orders.receive(null, order('o-1')).duplicate).toBe(true);
+    expect(t.orders.receive(7, order('o-2')).duplicate).toBe(false);
+    expect(t.orders.lastDownSeq()).toBe(7);
+    expect(types(t.ledger)).toEqual(['order.received', 'order.received']);
+  });
+
+  it('refuses a malformed order without recording anything', () => {
+    const t = setup();
+    for (const bad of [{}, { ...order('x'), total: -1 }, { ...order('x'), lines: [] }, 'nope', null]) {
+      try {
+        t.orders.receive(1, bad);
+        throw new Error('accepted a malformed order');
+      } catch (err) {
+        expect(isPosError(err, 'VALIDATION_FAILED')).toBe(true);
+      }
+    }
+    expect(t.ledger.lastSeq()).toBe(0);
+  });
+
+  it('accept prints kitchen and customer tickets and records each', async () => {
+    const t = setup();
+    t.orders.receive(1, order('o-1'));
+    const v = await t.orders.accept('o-1');
+    expect(v.status).toBe('accepted');
+    expect(v.printed).toEqual(['kitchen', 'customer']);
+    expect(t.printed.map((p) => p.kind)).toEqual(['kitchen', 'customer']);
+    expect(types(t.ledger)).toEqual(['order.received', 'order.accepted', 'order.printed', 'order.printed']);
+    await t.orders.accept('o-1'); // a second tap prints nothing twice
+    expect(t.printed).toHaveLength(2);
+  });
+
+  it('a ticket that failed to print is not recorded printed; reprint marks it', async () => {
+    const t = setup();
+    t.orders.receive(1, order('o-1'));
+    t.failPrints(1);
+    const v = await t.orders.accept('o-1');
+    expect(v.printed).toEqual(['customer']);
+    const again = await t.orders.reprint('o-1');
+    expect(again.printed).toEqual(['customer', 'kitchen']);
+    expect(t.printed.filter((p) => p.reprint).map((p) => p.kind)).toEqual(['kitchen', 'customer']);
+  });
+
+  it('auto-accepts after the configured seconds, and re-arms the timer after a restart', async () => {
+    const t = setup(30);
+    t.orders.receive(1, order('o-1'));
+    expect(t.timers[0]!.ms).toBe(30_000);
+    t.db.close();
+    const again = setup(30, t.dir);
+    again.orders.start();
+    expect(again.timers).toHaveLength(1);
+    again.timers[0]!.fn();
+    await new Promise((r) => setImmediate(r));
+    expect(again.orders.get('o-1').status).toBe('accepted');
+    expect(again.ledger.recordsAfter(0, 10).find((r) => r.type === 'order.accepted')!.body).toMatchObject({
+      by: 'auto',
+    });
+  });
+
+  it('reject records the reason and cancels auto-accept', () => {
+    const t = setup(30);
+    t.orders.receive(1, order('o-1'));
+    expect(t.orders.reject('o-1', 'sold out').rejectReason).toBe('sold out');
+    expect(t.timers[0]!.cancelled).toBe(true);
+    expect(types(t.ledger)).toEqual(['order.received', 'order.rejected']);
+  });
+});
