@@ -11,12 +11,14 @@ import { SalesStore } from './offline/sales-store.js';
 import { ShiftStore } from './offline/shift-store.js';
 import { type CloudPort, OFFLINE_CLOUD, realSleep } from './services/cloud-port.js';
 import { ConfigService } from './services/config-service.js';
+import { CouponService } from './services/coupon-service.js';
 import { offlineGuard } from './services/offline-guard.js';
 import { OrderService } from './services/order-service.js';
 import { PaymentService } from './services/payment-service.js';
 import { SaleService } from './services/sale-service.js';
 import { ShiftService } from './services/shift-service.js';
 import { HttpServer } from './ui-bridge/http-server.js';
+import { couponRoutes } from './ui-bridge/routes/coupons.js';
 import { ledgerRoutes } from './ui-bridge/routes/ledger.js';
 import { orderRoutes } from './ui-bridge/routes/orders.js';
 import { saleRoutes } from './ui-bridge/routes/sales.js';
@@ -45,6 +47,7 @@ export class App {
   business!: ConfigService;
   payments!: PaymentService;
   orders!: OrderService;
+  coupons!: CouponService;
   /** The cloud link as the money flows see it; offline until the sync link is wired. */
   cloud: CloudPort = OFFLINE_CLOUD;
   private token = '';
@@ -107,6 +110,18 @@ export class App {
           sleep: realSleep,
           now,
         });
+        this.coupons = new CouponService({
+          db,
+          ledger: this.ledger,
+          sales: this.sales,
+          cloud: this.cloud,
+          bus: this.bus,
+          log: moduleLogger(log, 'coupons'),
+          business: () => this.business.config,
+          sleep: realSleep,
+          now,
+        });
+        this.http.add(...couponRoutes(this.coupons, this.sales));
         this.orders = new OrderService({
           db,
           ledger: this.ledger,

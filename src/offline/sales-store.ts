@@ -8,6 +8,14 @@ export type SaleStatus = 'open' | 'completed' | 'voided';
 export interface SaleDoc extends PricedSale {
   originalReceiptNo?: string;
   reason?: string;
+  /** A coupon applied as the order discount. */
+  coupon?: {
+    redemptionId: string;
+    couponId: string;
+    code: string;
+    kind: 'amount' | 'percent';
+    value: number;
+  };
 }
 
 export interface SaleRecord {
@@ -82,6 +90,9 @@ export class SalesStore {
       complete: db.prepare<[string, string, string]>(
         "UPDATE sales SET status = 'completed', receipt_no = ?, completed_at = ? WHERE id = ? AND status = 'open'",
       ),
+      updateOpen: db.prepare<[number, string, string]>(
+        "UPDATE sales SET total = ?, doc = ? WHERE id = ? AND status = 'open'",
+      ),
       voidSale: db.prepare<[string, string]>(
         "UPDATE sales SET status = 'voided', voided_at = ? WHERE id = ?",
       ),
@@ -128,6 +139,10 @@ export class SalesStore {
   getSale(id: string): SaleRecord | undefined {
     const row = this.stmt.getSale.get(id);
     return row ? toSale(row) : undefined;
+  }
+
+  updateOpenSale(id: string, total: number, doc: SaleDoc): void {
+    this.stmt.updateOpen.run(total, JSON.stringify(doc), id);
   }
 
   markCompleted(id: string, receiptNo: string, at: string): void {

@@ -13,7 +13,7 @@ import {
 import { PosError } from '../errors.js';
 import { canonicalJson } from '../offline/chain.js';
 import type { Ledger } from '../offline/ledger.js';
-import type { SaleRecord, SalesStore } from '../offline/sales-store.js';
+import type { SaleDoc, SaleRecord, SalesStore } from '../offline/sales-store.js';
 
 declare module '../bus.js' {
   interface PosEvents {
@@ -93,6 +93,8 @@ export class SaleService {
   private readonly now: () => Date;
   private readonly newId: () => string;
   private refundProcessor: ((refundSaleId: string) => void) | undefined;
+  private readonly completionHooks: Array<(sale: SaleRecord, receiptNo: string) => void> = [];
+  private readonly releaseHooks: Array<(redemptionId: string) => void> = [];
   private readonly guard: (sale: { total: number; tenders: readonly string[] }) => void;
 
   constructor(options: SaleServiceOptions) {
@@ -489,6 +491,13 @@ export class SaleService {
     const at = this.now().toISOString();
     const receiptNo = this.nextReceiptNo();
     this.store.markCompleted(refund.id, receiptNo, at);
+    const refundedInAll = this.store
+      .refundsOf(original.id)
+      .filter((r) => r.status === 'completed')
+      .reduce((sum, r) => sum + r.total, 0);
+    const fully = refundedInAll >= original.total;
+    // A coupon goes back to the customer when its sale is refunded in full.
+    const couponReleased = fully ? original.doc.coupon?.redemptionId : undefined;
     this.ledger.append('refund.completed', {
       refundId: refund.id,
       saleId: original.id,
@@ -512,7 +521,9 @@ export class SaleService {
       })),
       ...(refund.doc.reason ? { reason: refund.doc.reason } : {}),
       ...(refund.shiftId ? { shiftId: refund.shiftId } : {}),
+      ...(couponReleased ? { couponReleased } : {}),
     });
+    if (couponReleased) for (const hook of this.releaseHooks) hook(couponReleased);
     return receiptNo;
   }
 
@@ -581,6 +592,40 @@ export class SaleService {
     return receiptNo;
   }
 
+  /** Runs inside the transaction of a full refund of a sale that used a coupon. */
+  onCouponReleasedInTransaction(hook: (redemptionId: string) => void): void {
+    this.releaseHooks.push(hook);
+  }
+
+  /** Runs inside the transaction that completes a sale, after its `sale.completed` record. */
+  onCompletedInTransaction(hook: (sale: SaleRecord, receiptNo: string) => void): void {
+    this.completionHooks.push(hook);
+  }
+
+  /**
+   * Inside a transaction: re-prices an open sale that has no payment yet with a new order discount
+   * (a coupon), keeping its lines and their own discounts.
+   */
+  repriceOpenSale(saleId: string, orderDiscount: Discount | undefined, extra: Partial<SaleDoc>): SaleRecord {
+    const sale = this.mustGet(saleId);
+    if (sale.status !== 'open' || sale.kind !== 'sale')
+      throw new PosError('SALE_NOT_OPEN', `sale ${saleId} is ${sale.status}`);
+    if (this.store.paymentsOf(saleId).length > 0) {
+      throw new PosError('CONFLICT', 'a discount cannot change once a payment was taken');
+    }
+    const lines = sale.doc.lines.map((l) => ({
+      ...(l.sku !== undefined ? { sku: l.sku } : {}),
+      name: l.name,
+      qty: l.qty,
+      unitPrice: l.unitPrice,
+      ...(l.lineDiscount > 0 ? { discount: { amount: l.lineDiscount } } : {}),
+    }));
+    const priced = priceSale(lines, orderDiscount);
+    const doc: SaleDoc = { ...sale.doc, ...priced, ...extra };
+    this.store.updateOpenSale(saleId, priced.total, doc);
+    return this.mustGet(saleId);
+  }
+
   private recordCompletion(
     sale: SaleRecord,
     receiptNo: string,
@@ -610,7 +655,11 @@ export class SaleService {
         ...(p.change > 0 ? { tendered: p.amount, change: p.change } : {}),
       })),
       ...(sale.shiftId ? { shiftId: sale.shiftId } : {}),
+      ...(sale.doc.coupon
+        ? { coupon: { couponId: sale.doc.coupon.couponId, discount: sale.doc.orderDiscount } }
+        : {}),
     });
+    for (const hook of this.completionHooks) hook(sale, receiptNo);
   }
 
   private mustGet(saleId: string): SaleRecord {

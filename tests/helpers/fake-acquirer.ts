@@ -27,6 +27,11 @@ export class FakeAcquirer implements CloudPort {
   lastOnline: Date | undefined;
   readonly orders = new Map<string, Order>();
   readonly refunds = new Map<string, { paymentId: string; amount: number }>();
+  /** Coupons the cloud knows, and which redemption consumed each. */
+  readonly coupons = new Map<
+    string,
+    { couponId: string; kind: 'amount' | 'percent'; value: number; minSpend?: number; consumedBy?: string }
+  >();
   readonly calls: Array<{ op: string; args: Record<string, unknown> }> = [];
   /** Ops whose next N replies are lost after the acquirer acted (reply `unknown`). */
   readonly loseReplies = new Map<string, number>();
@@ -151,6 +156,25 @@ export class FakeAcquirer implements CloudPort {
         if (!this.refunds.has(refundId))
           this.refunds.set(refundId, { paymentId, amount: Number(args.amount) });
         return { kind: 'ok', result: { status: 'SUCCESS', refundId } };
+      }
+      case 'coupon.verify': {
+        const c = this.coupons.get(String(args.code));
+        if (!c) return { kind: 'ok', result: { valid: false, reason: 'UNKNOWN' } };
+        if (c.consumedBy)
+          return { kind: 'ok', result: { valid: false, couponId: c.couponId, reason: 'USED' } };
+        return {
+          kind: 'ok',
+          result: { valid: true, couponId: c.couponId, kind: c.kind, value: c.value, minSpend: c.minSpend },
+        };
+      }
+      case 'coupon.consume': {
+        const c = this.coupons.get(String(args.code));
+        if (!c) return { kind: 'error', code: 'COUPON_UNKNOWN', message: 'no such coupon' };
+        if (c.consumedBy && c.consumedBy !== args.redemptionId) {
+          return { kind: 'error', code: 'ALREADY_USED', message: `used by ${c.consumedBy}` };
+        }
+        c.consumedBy = String(args.redemptionId);
+        return { kind: 'ok', result: { consumed: true } };
       }
       default:
         return { kind: 'error', code: 'UNKNOWN_OP', message: op };

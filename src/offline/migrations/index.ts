@@ -1,9 +1,15 @@
 import { ledgerMigration } from './0001-ledger.js';
 import { salesMigration } from './0002-sales.js';
 import { cloudStateMigration } from './0003-cloud-state.js';
+import { redemptionsMigration } from './0004-redemptions.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
 
 /** In order; each version exactly once. A new migration is appended, never edited once shipped. */
-export const MIGRATIONS: readonly Migration[] = [ledgerMigration, salesMigration, cloudStateMigration];
+export const MIGRATIONS: readonly Migration[] = [
+  ledgerMigration,
+  salesMigration,
+  cloudStateMigration,
+  redemptionsMigration,
+];

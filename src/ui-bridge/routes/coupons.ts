@@ -1,0 +1,31 @@
+import { Type } from '@sinclair/typebox';
+import type { CouponService } from '../../services/coupon-service.js';
+import type { SaleService } from '../../services/sale-service.js';
+import type { Route } from '../http-server.js';
+import { validateBody } from '../validate.js';
+
+export const ApplyCouponSchema = Type.Object(
+  { code: Type.String({ minLength: 1, maxLength: 64 }) },
+  { additionalProperties: false },
+);
+
+export function couponRoutes(coupons: CouponService, sales: SaleService): Route[] {
+  return [
+    {
+      method: 'POST',
+      path: '/api/v1/sales/:saleId/coupon',
+      auth: true,
+      handle: async (ctx) => {
+        const { code } = validateBody(ApplyCouponSchema, ctx.body);
+        await coupons.apply(ctx.params.saleId!, code);
+        return { status: 200, body: sales.getSale(ctx.params.saleId!) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/coupons/conflicts',
+      auth: true,
+      handle: () => ({ status: 200, body: { conflicts: coupons.conflicts() } }),
+    },
+  ];
+}
