@@ -12,6 +12,7 @@ import { ShiftStore } from './offline/shift-store.js';
 import { type CloudPort, OFFLINE_CLOUD, realSleep } from './services/cloud-port.js';
 import { ConfigService } from './services/config-service.js';
 import { CouponService } from './services/coupon-service.js';
+import { MemberService } from './services/member-service.js';
 import { offlineGuard } from './services/offline-guard.js';
 import { OrderService } from './services/order-service.js';
 import { PaymentService } from './services/payment-service.js';
@@ -20,6 +21,7 @@ import { ShiftService } from './services/shift-service.js';
 import { HttpServer } from './ui-bridge/http-server.js';
 import { couponRoutes } from './ui-bridge/routes/coupons.js';
 import { ledgerRoutes } from './ui-bridge/routes/ledger.js';
+import { memberRoutes } from './ui-bridge/routes/members.js';
 import { orderRoutes } from './ui-bridge/routes/orders.js';
 import { saleRoutes } from './ui-bridge/routes/sales.js';
 import { shiftRoutes } from './ui-bridge/routes/shifts.js';
@@ -48,6 +50,7 @@ export class App {
   payments!: PaymentService;
   orders!: OrderService;
   coupons!: CouponService;
+  members!: MemberService;
   /** The cloud link as the money flows see it; offline until the sync link is wired. */
   cloud: CloudPort = OFFLINE_CLOUD;
   private token = '';
@@ -122,6 +125,16 @@ export class App {
           now,
         });
         this.http.add(...couponRoutes(this.coupons, this.sales));
+        this.members = new MemberService({
+          db,
+          ledger: this.ledger,
+          shifts: this.shifts,
+          cloud: this.cloud,
+          log: moduleLogger(log, 'members'),
+          business: () => this.business.config,
+          now,
+        });
+        this.http.add(...memberRoutes(this.members, this.sales));
         this.orders = new OrderService({
           db,
           ledger: this.ledger,

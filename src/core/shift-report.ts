@@ -14,6 +14,8 @@ export interface ShiftTotals {
   refunds: { count: number; amount: number };
   voids: { count: number; amount: number };
   discounts: number;
+  /** Stored value sold to members: cash in the drawer, owed to members, not revenue. */
+  recharges: { count: number; amount: number };
   /** Cash that should be in the drawer: opening + cash in − cash out. */
   expectedCash: number;
   pendingPayments: number;
@@ -44,6 +46,7 @@ export function foldShift(openingCash: number, records: readonly ReportRecord[])
     refunds: { count: 0, amount: 0 },
     voids: { count: 0, amount: 0 },
     discounts: 0,
+    recharges: { count: 0, amount: 0 },
     expectedCash: openingCash,
     pendingPayments: 0,
   };
@@ -90,6 +93,11 @@ export function foldShift(openingCash: number, records: readonly ReportRecord[])
         }
         break;
       }
+      case 'member.recharged':
+        t.recharges.count += 1;
+        t.recharges.amount += num(b.amount);
+        if (b.tender === 'cash') t.expectedCash += num(b.amount);
+        break;
       default:
         break;
     }

@@ -8,6 +8,8 @@ export type SaleStatus = 'open' | 'completed' | 'voided';
 export interface SaleDoc extends PricedSale {
   originalReceiptNo?: string;
   reason?: string;
+  /** The member the sale is for (points are awarded by the cloud from the ledger). */
+  memberId?: string;
   /** A coupon applied as the order discount. */
   coupon?: {
     redemptionId: string;

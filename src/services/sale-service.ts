@@ -592,6 +592,18 @@ export class SaleService {
     return receiptNo;
   }
 
+  /** Puts a member on an open sale: the completed sale carries the member for points. */
+  setMember(saleId: string, memberId: string): SaleView {
+    this.ledger.transact(() => {
+      const sale = this.mustGet(saleId);
+      if (sale.status !== 'open' || sale.kind !== 'sale')
+        throw new PosError('SALE_NOT_OPEN', `sale ${saleId} is ${sale.status}`);
+      this.store.updateOpenSale(saleId, sale.total, { ...sale.doc, memberId });
+    });
+    this.announce(saleId);
+    return this.view(saleId);
+  }
+
   /** Runs inside the transaction of a full refund of a sale that used a coupon. */
   onCouponReleasedInTransaction(hook: (redemptionId: string) => void): void {
     this.releaseHooks.push(hook);

@@ -27,6 +27,9 @@ export class FakeAcquirer implements CloudPort {
   lastOnline: Date | undefined;
   readonly orders = new Map<string, Order>();
   readonly refunds = new Map<string, { paymentId: string; amount: number }>();
+  /** Members by card code, and recharges applied (once per rechargeId). */
+  readonly members = new Map<string, { memberId: string; name: string; balance: number; points: number }>();
+  readonly recharges = new Map<string, { memberId: string; amount: number }>();
   /** Coupons the cloud knows, and which redemption consumed each. */
   readonly coupons = new Map<
     string,
@@ -156,6 +159,21 @@ export class FakeAcquirer implements CloudPort {
         if (!this.refunds.has(refundId))
           this.refunds.set(refundId, { paymentId, amount: Number(args.amount) });
         return { kind: 'ok', result: { status: 'SUCCESS', refundId } };
+      }
+      case 'member.lookup': {
+        const m = this.members.get(String(args.code));
+        return m
+          ? { kind: 'ok', result: { ...m } }
+          : { kind: 'error', code: 'MEMBER_UNKNOWN', message: 'no such member' };
+      }
+      case 'member.recharge': {
+        const id = String(args.rechargeId);
+        if (!this.recharges.has(id)) {
+          this.recharges.set(id, { memberId: String(args.memberId), amount: Number(args.amount) });
+          for (const m of this.members.values())
+            if (m.memberId === args.memberId) m.balance += Number(args.amount);
+        }
+        return { kind: 'ok', result: { rechargeId: id } };
       }
       case 'coupon.verify': {
         const c = this.coupons.get(String(args.code));

@@ -2,6 +2,7 @@ import { ledgerMigration } from './0001-ledger.js';
 import { salesMigration } from './0002-sales.js';
 import { cloudStateMigration } from './0003-cloud-state.js';
 import { redemptionsMigration } from './0004-redemptions.js';
+import { rechargesMigration } from './0005-recharges.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -12,4 +13,5 @@ export const MIGRATIONS: readonly Migration[] = [
   salesMigration,
   cloudStateMigration,
   redemptionsMigration,
+  rechargesMigration,
 ];
