@@ -667,6 +667,7 @@ export class SaleService {
         ...(p.change > 0 ? { tendered: p.amount, change: p.change } : {}),
       })),
       ...(sale.shiftId ? { shiftId: sale.shiftId } : {}),
+      ...(sale.doc.memberId ? { memberId: sale.doc.memberId } : {}),
       ...(sale.doc.coupon
         ? { coupon: { couponId: sale.doc.coupon.couponId, discount: sale.doc.orderDiscount } }
         : {}),
