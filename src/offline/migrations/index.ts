@@ -3,6 +3,7 @@ import { salesMigration } from './0002-sales.js';
 import { cloudStateMigration } from './0003-cloud-state.js';
 import { redemptionsMigration } from './0004-redemptions.js';
 import { rechargesMigration } from './0005-recharges.js';
+import { printQueueMigration } from './0006-print-queue.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -14,4 +15,5 @@ export const MIGRATIONS: readonly Migration[] = [
   cloudStateMigration,
   redemptionsMigration,
   rechargesMigration,
+  printQueueMigration,
 ];

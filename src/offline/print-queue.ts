@@ -1,0 +1,129 @@
+import type { Db } from './db.js';
+
+export type PrintJobStatus = 'queued' | 'printing' | 'printed' | 'cancelled';
+
+export interface PrintJob {
+  id: string;
+  kind: string;
+  refId: string | null;
+  payload: unknown;
+  status: PrintJobStatus;
+  reprint: boolean;
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+}
+
+interface Row {
+  id: string;
+  kind: string;
+  ref_id: string | null;
+  payload: string;
+  status: PrintJobStatus;
+  reprint: number;
+  attempts: number;
+  last_error: string | null;
+  created_at: string;
+}
+
+/** The print queue's rows; callers own the transactions. */
+export class PrintQueue {
+  private readonly stmt;
+
+  constructor(db: Db) {
+    this.stmt = {
+      insert: db.prepare(
+        `INSERT INTO print_jobs (id, kind, ref_id, payload, status, reprint, created_at, updated_at)
+         VALUES (@id, @kind, @refId, @payload, 'queued', @reprint, @at, @at)`,
+      ),
+      next: db.prepare<[], Row>(
+        "SELECT * FROM print_jobs WHERE status IN ('queued', 'printing') ORDER BY created_at, id LIMIT 1",
+      ),
+      get: db.prepare<[string], Row>('SELECT * FROM print_jobs WHERE id = ?'),
+      waiting: db.prepare<[], Row>(
+        "SELECT * FROM print_jobs WHERE status IN ('queued', 'printing') ORDER BY created_at, id",
+      ),
+      recent: db.prepare<[number], Row>('SELECT * FROM print_jobs ORDER BY created_at DESC, id DESC LIMIT ?'),
+      start: db.prepare<[string, string]>(
+        "UPDATE print_jobs SET status = 'printing', attempts = attempts + 1, updated_at = ? WHERE id = ?",
+      ),
+      finish: db.prepare<[string, string]>(
+        "UPDATE print_jobs SET status = 'printed', updated_at = ? WHERE id = ?",
+      ),
+      requeue: db.prepare<[number, string, string, string]>(
+        "UPDATE print_jobs SET status = 'queued', reprint = max(reprint, ?), last_error = ?, updated_at = ? WHERE id = ?",
+      ),
+      interrupted: db.prepare<[string]>(
+        "UPDATE print_jobs SET status = 'queued', reprint = 1, last_error = 'interrupted', updated_at = ? WHERE status = 'printing'",
+      ),
+    };
+  }
+
+  add(job: {
+    id: string;
+    kind: string;
+    refId?: string;
+    payload: unknown;
+    reprint?: boolean;
+    at: string;
+  }): void {
+    this.stmt.insert.run({
+      id: job.id,
+      kind: job.kind,
+      refId: job.refId ?? null,
+      payload: JSON.stringify(job.payload),
+      reprint: job.reprint ? 1 : 0,
+      at: job.at,
+    });
+  }
+
+  next(): PrintJob | undefined {
+    const row = this.stmt.next.get();
+    return row ? toJob(row) : undefined;
+  }
+
+  get(id: string): PrintJob | undefined {
+    const row = this.stmt.get.get(id);
+    return row ? toJob(row) : undefined;
+  }
+
+  waiting(): PrintJob[] {
+    return this.stmt.waiting.all().map(toJob);
+  }
+
+  recent(limit: number): PrintJob[] {
+    return this.stmt.recent.all(limit).map(toJob);
+  }
+
+  markPrinting(id: string, at: string): void {
+    this.stmt.start.run(at, id);
+  }
+
+  markPrinted(id: string, at: string): void {
+    this.stmt.finish.run(at, id);
+  }
+
+  /** Back in the queue; `reprint` once the paper may hold part of it. */
+  requeue(id: string, reprint: boolean, error: string, at: string): void {
+    this.stmt.requeue.run(reprint ? 1 : 0, error, at, id);
+  }
+
+  /** After a crash: a job that was printing may be on paper in part, so it prints again as a reprint. */
+  recoverInterrupted(at: string): number {
+    return this.stmt.interrupted.run(at).changes;
+  }
+}
+
+function toJob(r: Row): PrintJob {
+  return {
+    id: r.id,
+    kind: r.kind,
+    refId: r.ref_id,
+    payload: JSON.parse(r.payload) as unknown,
+    status: r.status,
+    reprint: r.reprint === 1,
+    attempts: r.attempts,
+    lastError: r.last_error,
+    createdAt: r.created_at,
+  };
+}

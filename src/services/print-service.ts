@@ -1,0 +1,190 @@
+import { v7 as uuidv7 } from 'uuid';
+import type { EventBus } from '../bus.js';
+import type { Logger } from '../log.js';
+import type { Ledger } from '../offline/ledger.js';
+import type { PrintJob, PrintQueue } from '../offline/print-queue.js';
+
+/** What a printer says about one job. */
+export type PrintOutcome =
+  | { result: 'printed' }
+  /** Nothing reached the paper (offline, paper out before the job): print it again as is. */
+  | { result: 'not-started'; reason: string }
+  /** Part of it may be on paper (paper out, cover open or unplugged mid-job): print again as a reprint. */
+  | { result: 'maybe-partial'; reason: string };
+
+/** The printer as the queue sees it (implemented by the ESC/POS printer driver). */
+export interface JobPrinter {
+  isReady(): boolean;
+  onReady(listener: () => void): () => void;
+  print(bytes: Uint8Array): Promise<PrintOutcome>;
+}
+
+/** Turns a job into printer bytes (templates + ESC/POS encoder); `reprint` adds the REPRINT mark. */
+export type JobRenderer = (kind: string, payload: unknown, options: { reprint: boolean }) => Uint8Array;
+
+declare module '../bus.js' {
+  interface PosEvents {
+    'print.job': {
+      jobId: string;
+      kind: string;
+      refId: string | null;
+      status: string;
+      reprint: boolean;
+      error?: string;
+    };
+  }
+}
+
+export interface PrintServiceOptions {
+  queue: PrintQueue;
+  ledger: Ledger;
+  bus: EventBus;
+  log: Logger;
+  render: JobRenderer;
+  printer?: JobPrinter;
+  now?: () => Date;
+  newId?: () => string;
+}
+
+/**
+ * The print queue worker: one job at a time, oldest first. A job is committed before it is sent;
+ * after paper-out, cover-open, unplug or a crash it resumes; what may have printed in part is
+ * printed again marked as a reprint, never silently twice.
+ */
+export class PrintService {
+  private readonly o: PrintServiceOptions;
+  private readonly now: () => Date;
+  private readonly newId: () => string;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private kicked = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly waiters = new Map<string, Array<(job: PrintJob) => void>>();
+
+  constructor(options: PrintServiceOptions) {
+    this.o = options;
+    this.now = options.now ?? (() => new Date());
+    this.newId = options.newId ?? uuidv7;
+    options.printer?.onReady(() => this.kick());
+  }
+
+  /** After a restart: interrupted jobs become reprints; then the queue drains. */
+  start(retryMs = 5_000): void {
+    const recovered = this.o.queue.recoverInterrupted(this.iso());
+    if (recovered > 0)
+      this.o.log.warn({ recovered }, 'print jobs interrupted by a restart will print as reprints');
+    // A printer that stays "ready" while a job fails sends no new ready event: retry now and then.
+    this.retryTimer = setInterval(() => this.kick(), retryMs);
+    this.retryTimer.unref();
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.retryTimer);
+    await this.running;
+  }
+
+  /** Inside the caller's transaction, so the job exists if and only if the fact does. */
+  enqueueInTransaction(kind: string, payload: unknown, refId?: string, reprint = false): string {
+    const id = this.newId();
+    this.o.queue.add({
+      id,
+      kind,
+      payload,
+      at: this.iso(),
+      reprint,
+      ...(refId !== undefined ? { refId } : {}),
+    });
+    return id;
+  }
+
+  enqueue(kind: string, payload: unknown, refId?: string, reprint = false): string {
+    const id = this.o.ledger.transact(() => this.enqueueInTransaction(kind, payload, refId, reprint));
+    this.kick();
+    return id;
+  }
+
+  /** Resolves when the job is printed (for callers that must know: order tickets, print-test). */
+  waitPrinted(jobId: string): Promise<PrintJob> {
+    const job = this.o.queue.get(jobId);
+    if (job?.status === 'printed') return Promise.resolve(job);
+    return new Promise((resolve) => {
+      const list = this.waiters.get(jobId) ?? [];
+      list.push(resolve);
+      this.waiters.set(jobId, list);
+    });
+  }
+
+  pending(): PrintJob[] {
+    return this.o.queue.waiting();
+  }
+
+  recent(limit = 50): PrintJob[] {
+    return this.o.queue.recent(limit);
+  }
+
+  /** Drains the queue; a kick during a drain makes it look again when it ends, so none is lost. */
+  kick(): void {
+    this.kicked = true;
+    if (this.running || this.stopped) return;
+    this.running = (async () => {
+      while (this.kicked && !this.stopped) {
+        this.kicked = false;
+        await this.drain();
+      }
+    })().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /** Resolves when the queue has nothing it can print now (tests). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    const printer = this.o.printer;
+    while (!this.stopped && printer?.isReady()) {
+      const job = this.o.queue.next();
+      if (!job) return;
+      this.o.queue.markPrinting(job.id, this.iso());
+      this.emit(job, 'printing');
+      let outcome: PrintOutcome;
+      try {
+        const bytes = this.o.render(job.kind, job.payload, { reprint: job.reprint });
+        outcome = await printer.print(bytes);
+      } catch (err) {
+        outcome = { result: 'maybe-partial', reason: err instanceof Error ? err.message : String(err) };
+      }
+      if (outcome.result === 'printed') {
+        this.o.queue.markPrinted(job.id, this.iso());
+        const done = this.o.queue.get(job.id)!;
+        this.emit(done, 'printed');
+        for (const resolve of this.waiters.get(job.id) ?? []) resolve(done);
+        this.waiters.delete(job.id);
+        continue;
+      }
+      const reprint = outcome.result === 'maybe-partial';
+      this.o.queue.requeue(job.id, reprint, outcome.reason, this.iso());
+      this.emit({ ...job, reprint: job.reprint || reprint }, 'queued', outcome.reason);
+      this.o.log.warn({ jobId: job.id, kind: job.kind, outcome }, 'print job waits for the printer');
+      return; // the printer's next ready event resumes the queue
+    }
+  }
+
+  private emit(job: PrintJob, status: string, error?: string): void {
+    this.o.bus.emit('print.job', {
+      jobId: job.id,
+      kind: job.kind,
+      refId: job.refId,
+      status,
+      reprint: job.reprint,
+      ...(error ? { error } : {}),
+    });
+  }
+
+  private iso(): string {
+    return this.now().toISOString();
+  }
+}

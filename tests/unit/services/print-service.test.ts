@@ -1,0 +1,116 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EventBus } from '../../../src/bus.js';
+import { openDatabase } from '../../../src/offline/db.js';
+import { Ledger } from '../../../src/offline/ledger.js';
+import { PrintQueue } from '../../../src/offline/print-queue.js';
+import { type JobPrinter, type PrintOutcome, PrintService } from '../../../src/services/print-service.js';
+import { tempDir } from '../../helpers/daemon.js';
+import { silentLogger } from '../../helpers/test-log.js';
+
+/** A printer whose next outcomes the test scripts; it remembers what reached the paper. */
+class ScriptedPrinter implements JobPrinter {
+  ready = true;
+  outcomes: PrintOutcome[] = [];
+  paper: string[] = [];
+  private listeners = new Set<() => void>();
+  isReady(): boolean {
+    return this.ready;
+  }
+  onReady(l: () => void): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+  becomeReady(): void {
+    this.ready = true;
+    for (const l of this.listeners) l();
+  }
+  async print(bytes: Uint8Array): Promise<PrintOutcome> {
+    const outcome = this.outcomes.shift() ?? { result: 'printed' };
+    if (outcome.result !== 'not-started') this.paper.push(Buffer.from(bytes).toString());
+    if (outcome.result !== 'printed') this.ready = false;
+    return outcome;
+  }
+}
+
+function setup(dir = tempDir(), printer = new ScriptedPrinter()) {
+  const db = openDatabase({ file: join(dir, 'posd.db'), log: silentLogger() });
+  const ledger = new Ledger({ db, dir });
+  const service = new PrintService({
+    queue: new PrintQueue(db),
+    ledger,
+    bus: new EventBus(),
+    log: silentLogger(),
+    render: (kind, payload, { reprint }) =>
+      Buffer.from(`${reprint ? 'REPRINT ' : ''}${kind}:${String(payload)}`),
+    printer,
+  });
+  return { db, dir, printer, service };
+}
+
+describe('print queue', () => {
+  it('prints jobs in order, once each', async () => {
+    const t = setup();
+    t.service.start(60_000);
+    t.service.enqueue('receipt', 'A');
+    t.service.enqueue('receipt', 'B');
+    await t.service.idle();
+    expect(t.printer.paper).toEqual(['receipt:A', 'receipt:B']);
+    await t.service.stop();
+  });
+
+  it('paper out mid-job: the job waits, then prints again marked as a reprint', async () => {
+    const t = setup();
+    t.service.start(60_000);
+    t.printer.outcomes.push({ result: 'maybe-partial', reason: 'paper out' });
+    t.service.enqueue('receipt', 'A');
+    t.service.enqueue('receipt', 'B');
+    await t.service.idle();
+    expect(t.printer.paper).toEqual(['receipt:A']);
+    t.printer.becomeReady(); // paper loaded
+    await t.service.idle();
+    expect(t.printer.paper).toEqual(['receipt:A', 'REPRINT receipt:A', 'receipt:B']);
+    await t.service.stop();
+  });
+
+  it('a job that never started prints again as is, not as a reprint', async () => {
+    const t = setup();
+    t.service.start(60_000);
+    t.printer.outcomes.push({ result: 'not-started', reason: 'offline' });
+    t.service.enqueue('receipt', 'A');
+    await t.service.idle();
+    t.printer.becomeReady();
+    await t.service.idle();
+    expect(t.printer.paper).toEqual(['receipt:A']);
+    await t.service.stop();
+  });
+
+  it('nothing prints while the printer is not ready; the queue survives a restart', async () => {
+    const printer = new ScriptedPrinter();
+    printer.ready = false;
+    const t = setup(tempDir(), printer);
+    t.service.start(60_000);
+    t.service.enqueue('receipt', 'A');
+    await t.service.idle();
+    expect(printer.paper).toEqual([]);
+    await t.service.stop();
+    t.db.close();
+    const again = setup(t.dir);
+    again.service.start(60_000);
+    await again.service.idle();
+    expect(again.printer.paper).toEqual(['receipt:A']);
+    await again.service.stop();
+  });
+
+  it('a job interrupted by a crash prints again as a reprint after restart', async () => {
+    const t = setup();
+    const id = t.service.enqueue('receipt', 'A');
+    t.db.prepare("UPDATE print_jobs SET status = 'printing' WHERE id = ?").run(id); // the crash happened here
+    t.db.close();
+    const again = setup(t.dir);
+    again.service.start(60_000);
+    await again.service.idle();
+    expect(again.printer.paper).toEqual(['REPRINT receipt:A']);
+    await again.service.stop();
+  });
+});
