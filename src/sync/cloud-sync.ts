@@ -1,0 +1,160 @@
+import type { KeyObject } from 'node:crypto';
+import type { Logger } from '../log.js';
+import type { Db } from '../offline/db.js';
+import type { Ledger } from '../offline/ledger.js';
+import { Downlink, type DownlinkPorts } from './downlink.js';
+import { MqttLink } from './mqtt-link.js';
+import { RequestClient } from './request-client.js';
+import { type Topics, topicsFor } from './topics.js';
+import { Uplink, type UplinkSettings } from './uplink.js';
+
+export interface CloudSyncOptions {
+  url: string;
+  tenant: string;
+  device: string;
+  tls?: { ca?: string; cert?: string; key?: string };
+  db: Db;
+  ledger: Ledger;
+  log: Logger;
+  appVersion: string;
+  bootedAt: string;
+  cloudKey: KeyObject | undefined;
+  protocolVersion?: 4 | 5;
+  uplink?: Partial<UplinkSettings>;
+  backoff?: { initialMs: number; maxMs: number };
+  /** The reported state (`P/up/state`) as of now. */
+  reportedState: () => Record<string, unknown>;
+}
+
+/**
+ * The device side of mqtt-v1, wired: link, uplink of the ledger, downlink, requests, reported
+ * state; after every connect it pulls the orders it may have missed.
+ */
+export class CloudSync {
+  readonly topics: Topics;
+  readonly link: MqttLink;
+  readonly requests: RequestClient;
+  readonly uplink: Uplink;
+  private downlink: Downlink | undefined;
+  private stateTimer: NodeJS.Timeout | undefined;
+  private lastStateAt = 0;
+  private readonly stmt;
+
+  constructor(private readonly o: CloudSyncOptions) {
+    this.topics = topicsFor(o.tenant, o.device);
+    this.stmt = {
+      get: o.db.prepare<[string], { value: string }>('SELECT value FROM sync_state WHERE key = ?'),
+      set: o.db.prepare<[string, string]>(
+        'INSERT INTO sync_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      ),
+    };
+    this.link = new MqttLink({
+      url: o.url,
+      clientId: `${o.tenant}.${o.device}`,
+      topics: this.topics,
+      epoch: o.ledger.epoch,
+      appVersion: o.appVersion,
+      bootedAt: o.bootedAt,
+      log: o.log,
+      ...(o.tls ? { tls: o.tls } : {}),
+      ...(o.protocolVersion ? { protocolVersion: o.protocolVersion } : {}),
+      ...(o.backoff ? { backoff: o.backoff } : {}),
+    });
+    const saved = this.stmt.get.get('link.lastOnlineAt')?.value;
+    if (saved) this.link.lastOnlineAt = new Date(saved);
+    this.requests = new RequestClient(this.link, this.topics, o.log, () => this.link.lastOnlineAt);
+    this.uplink = new Uplink({
+      link: this.link,
+      outbox: o.ledger,
+      topic: this.topics.upLedger,
+      log: o.log,
+      ...(o.uplink ? { settings: o.uplink } : {}),
+    });
+  }
+
+  /** The services that take what the cloud sends (config, orders, commands, payment hints). */
+  connectPorts(ports: DownlinkPorts & { lastDownSeq: () => number }): void {
+    this.downlink = new Downlink({
+      ...ports,
+      link: this.link,
+      topics: this.topics,
+      uplink: this.uplink,
+      requests: this.requests,
+      cloudKey: this.o.cloudKey,
+      log: this.o.log,
+    });
+    this.downlink.install();
+    this.link.onConnect(() => void this.pullOrders(ports));
+  }
+
+  get refusedPayloads(): ReadonlyMap<string, number> {
+    return this.downlink?.refused ?? new Map();
+  }
+
+  start(): void {
+    this.link.onConnect(() => {
+      this.uplink.onConnected();
+      this.rememberOnline();
+      this.publishState(true);
+    });
+    this.link.onDisconnect(() => {
+      this.uplink.onDisconnected();
+      this.rememberOnline();
+    });
+    this.o.ledger.onAppend(() => this.publishState(false));
+    this.uplink.start();
+    this.link.start();
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.stateTimer);
+    this.uplink.stop();
+    await this.link.stop();
+    this.rememberOnline();
+  }
+
+  /** `P/up/state` (retained): on connect and on change, at most once per second. */
+  publishState(now: boolean): void {
+    if (!this.link.isConnected) return;
+    const wait = now ? 0 : Math.max(0, 1_000 - (Date.now() - this.lastStateAt));
+    if (this.stateTimer && !now) return;
+    clearTimeout(this.stateTimer);
+    this.stateTimer = setTimeout(() => {
+      this.stateTimer = undefined;
+      this.lastStateAt = Date.now();
+      this.link
+        .publish(this.topics.upState, JSON.stringify(this.o.reportedState()), { retain: true })
+        .catch(() => {});
+    }, wait);
+    this.stateTimer.unref();
+  }
+
+  private rememberOnline(): void {
+    const at = this.link.lastOnlineAt;
+    if (!at) return;
+    try {
+      this.stmt.set.run('link.lastOnlineAt', at.toISOString());
+    } catch (err) {
+      this.o.log.warn({ err }, 'could not persist lastOnlineAt');
+    }
+  }
+
+  private async pullOrders(ports: {
+    orders: DownlinkPorts['orders'];
+    lastDownSeq: () => number;
+  }): Promise<void> {
+    const reply = await this.requests.request<{ orders?: Array<{ downSeq?: unknown; order?: unknown }> }>(
+      'orders.pull',
+      { sinceDownSeq: ports.lastDownSeq() },
+      10_000,
+    );
+    if (reply.kind !== 'ok' || !Array.isArray(reply.result.orders)) return;
+    for (const item of reply.result.orders) {
+      try {
+        ports.orders.receive(typeof item.downSeq === 'number' ? item.downSeq : null, item.order);
+      } catch (err) {
+        this.o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'pulled order refused');
+      }
+    }
+  }
+}

@@ -1,0 +1,160 @@
+import type { KeyObject } from 'node:crypto';
+import type { IPublishPacket } from 'mqtt';
+import type { Logger } from '../log.js';
+import type { CommandResult } from '../services/command-service.js';
+import type { ConfigEnvelope, ConfigOutcome } from '../services/config-service.js';
+import type { MqttLink } from './mqtt-link.js';
+import {
+  AckPayload,
+  CommandPayload,
+  ConfigEnvelopePayload,
+  NotifyPayload,
+  OrderPushPayload,
+  parsePayload,
+  ResponsePayload,
+} from './payloads.js';
+import type { RequestClient } from './request-client.js';
+import { commandSignedFields, configSignedFields, verifySignature } from './signature.js';
+import type { Topics } from './topics.js';
+import type { Uplink } from './uplink.js';
+
+export interface DownlinkPorts {
+  config: {
+    readonly version: number;
+    apply(e: ConfigEnvelope): ConfigOutcome;
+    reject(e: unknown, reasons: string[]): void;
+  };
+  orders: { receive(downSeq: number | null, order: unknown): { duplicate: boolean } };
+  commands: { run(cmdId: string, name: string, args: Record<string, unknown>): Promise<CommandResult> };
+  notify: (paymentId: string) => void;
+}
+
+export interface DownlinkOptions extends DownlinkPorts {
+  link: MqttLink;
+  topics: Topics;
+  uplink: Uplink;
+  requests: RequestClient;
+  cloudKey: KeyObject | undefined;
+  log: Logger;
+  now?: () => Date;
+}
+
+/**
+ * Everything the cloud sends, each payload validated first: a malformed one is logged (no secrets)
+ * and, where a reply channel exists, answered with `{code, message}`; it is never applied and never
+ * crashes the daemon.
+ */
+export class Downlink {
+  private readonly now: () => Date;
+  /** Counts of refused payloads per topic kind, for diagnostics. */
+  readonly refused = new Map<string, number>();
+
+  constructor(private readonly o: DownlinkOptions) {
+    this.now = o.now ?? (() => new Date());
+  }
+
+  install(): void {
+    const { link, topics } = this.o;
+    link.on(topics.downAck, (p) => this.onAck(p));
+    link.on(topics.downConfig, (p) => this.onConfig(p));
+    link.on(topics.downOrder, (p) => this.onOrder(p));
+    link.on(topics.downCmd, (p, packet) => void this.onCommand(p, packet));
+    link.on(topics.downResp, (p) => this.onResponse(p));
+    link.on(topics.downNotify, (p) => this.onNotify(p));
+  }
+
+  private refuse(kind: string, message: string): void {
+    this.refused.set(kind, (this.refused.get(kind) ?? 0) + 1);
+    this.o.log.warn({ topic: kind, problem: message.slice(0, 200) }, 'malformed downlink payload refused');
+  }
+
+  private onAck(payload: Buffer): void {
+    const p = parsePayload(AckPayload, payload);
+    if (!p.ok) return this.refuse('ack', p.message);
+    this.o.uplink.onAck(p.value.epoch, p.value.ackedUpTo, p.value.rejected ?? []);
+  }
+
+  private onConfig(payload: Buffer): void {
+    if (payload.length === 0) return; // a cleared retained message
+    const p = parsePayload(ConfigEnvelopePayload, payload);
+    if (!p.ok) {
+      this.refuse('config', p.message);
+      if (p.raw !== undefined) this.o.config.reject(p.raw, [p.message]);
+      return;
+    }
+    const e = p.value;
+    if (e.version <= this.o.config.version) return; // not newer: ignored, also before checking the signature
+    if (!this.o.cloudKey) {
+      this.o.config.reject(e, ['no cloud public key is provisioned on this terminal']);
+      return;
+    }
+    if (!verifySignature(this.o.cloudKey, configSignedFields(e), e.sig)) {
+      this.refuse('config', 'bad signature');
+      this.o.config.reject(e, ['signature does not verify']);
+      return;
+    }
+    const outcome = this.o.config.apply(e);
+    this.o.log.info({ version: e.version, outcome: outcome.outcome }, 'config push');
+  }
+
+  private onOrder(payload: Buffer): void {
+    const p = parsePayload(OrderPushPayload, payload);
+    if (!p.ok) return this.refuse('order', p.message);
+    try {
+      this.o.orders.receive(p.value.downSeq, p.value.order);
+    } catch (err) {
+      this.refuse('order', err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  private async onCommand(payload: Buffer, packet: IPublishPacket): Promise<void> {
+    const p = parsePayload(CommandPayload, payload);
+    const responseTopic = packet.properties?.responseTopic ?? this.o.topics.downResp;
+    const raw = (p.ok ? p.value : p.raw) as { cmdId?: unknown } | undefined;
+    const cmdId = typeof raw?.cmdId === 'string' ? raw.cmdId.slice(0, 100) : undefined;
+    const answer = (result: CommandResult) => {
+      if (!cmdId) return;
+      const body = result.ok
+        ? { reqId: cmdId, ok: true, result: result.result }
+        : { reqId: cmdId, ok: false, error: result.error };
+      const properties = packet.properties?.correlationData
+        ? { correlationData: packet.properties.correlationData }
+        : {};
+      this.o.link
+        .publish(responseTopic, JSON.stringify(body), this.o.link.version === 5 ? { properties } : {})
+        .catch((err: unknown) => this.o.log.warn({ err, cmdId }, 'command answer not sent'));
+    };
+    if (!p.ok) {
+      this.refuse('cmd', p.message);
+      answer({ ok: false, error: { code: 'BAD_COMMAND', message: p.message } });
+      return;
+    }
+    const c = p.value;
+    if (
+      !this.o.cloudKey ||
+      !verifySignature(this.o.cloudKey, commandSignedFields({ ...c, args: c.args }), c.sig)
+    ) {
+      this.refuse('cmd', 'bad signature');
+      answer({ ok: false, error: { code: 'BAD_SIGNATURE', message: 'command signature does not verify' } });
+      return;
+    }
+    const expires = Date.parse(c.expiresAt);
+    if (!Number.isFinite(expires) || expires <= this.now().getTime()) {
+      answer({ ok: false, error: { code: 'CMD_EXPIRED', message: `command expired at ${c.expiresAt}` } });
+      return;
+    }
+    answer(await this.o.commands.run(c.cmdId, c.name, c.args ?? {}));
+  }
+
+  private onResponse(payload: Buffer): void {
+    const p = parsePayload(ResponsePayload, payload);
+    if (!p.ok) return this.refuse('resp', p.message);
+    this.o.requests.onResponse(p.value);
+  }
+
+  private onNotify(payload: Buffer): void {
+    const p = parsePayload(NotifyPayload, payload);
+    if (!p.ok) return this.refuse('notify', p.message);
+    this.o.notify(p.value.paymentId);
+  }
+}

@@ -1,0 +1,242 @@
+import { readFileSync } from 'node:fs';
+import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import { v7 as uuidv7 } from 'uuid';
+import { describeError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Topics } from './topics.js';
+
+export interface LinkOptions {
+  url: string;
+  clientId: string;
+  topics: Topics;
+  epoch: string;
+  appVersion: string;
+  bootedAt: string;
+  tls?: { ca?: string; cert?: string; key?: string };
+  log: Logger;
+  /** Forces MQTT 3.1.1; otherwise 5, falling back to 3.1.1 when the broker refuses 5. */
+  protocolVersion?: 4 | 5;
+  backoff?: { initialMs: number; maxMs: number };
+  connectTimeoutMs?: number;
+}
+
+export type MessageHandler = (payload: Buffer, packet: IPublishPacket) => void;
+
+/**
+ * The device's MQTT connection (mqtt-v1 "Transport"): client id `{tenant}.{device}`, Clean Start
+ * false with a 1 h session, a birth message and Last Will on `P/status` with a fresh `connId` per
+ * connection, reconnect with backoff. Correctness never rests on the broker's session: the SQLite
+ * outbox is the queue.
+ */
+export class MqttLink {
+  private client: MqttClient | undefined;
+  private connected = false;
+  private stopped = true;
+  private connId = '';
+  private protocolVersion: 4 | 5;
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private readonly handlers = new Map<string, MessageHandler>();
+  private readonly connectListeners = new Set<() => void>();
+  private readonly disconnectListeners = new Set<() => void>();
+  private receiveMaximum = 65_535;
+  private lastUp: Date | undefined;
+
+  constructor(private readonly o: LinkOptions) {
+    this.protocolVersion = o.protocolVersion ?? 5;
+  }
+
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  /** The version in use now: 5, or 4 after a fallback. */
+  get version(): 4 | 5 {
+    return this.protocolVersion;
+  }
+
+  /** Unacknowledged QoS 1 publishes allowed: min(server Receive Maximum, 32). */
+  get sendWindow(): number {
+    return Math.max(1, Math.min(this.receiveMaximum, 32));
+  }
+
+  get lastOnlineAt(): Date | undefined {
+    return this.connected ? new Date() : this.lastUp;
+  }
+
+  set lastOnlineAt(at: Date | undefined) {
+    this.lastUp = at;
+  }
+
+  on(topic: string, handler: MessageHandler): void {
+    this.handlers.set(topic, handler);
+  }
+
+  onConnect(listener: () => void): () => void {
+    this.connectListeners.add(listener);
+    return () => this.connectListeners.delete(listener);
+  }
+
+  onDisconnect(listener: () => void): () => void {
+    this.disconnectListeners.add(listener);
+    return () => this.disconnectListeners.delete(listener);
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.connect();
+  }
+
+  /** Publishes `offline` (retained) and disconnects cleanly, so the Last Will is not sent. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    const client = this.client;
+    this.client = undefined;
+    if (!client) return;
+    if (this.connected) {
+      try {
+        await Promise.race([
+          client.publishAsync(this.o.topics.status, this.statusPayload('offline'), { qos: 1, retain: true }),
+          new Promise((r) => setTimeout(r, 1_000)),
+        ]);
+      } catch {
+        // going down anyway
+      }
+    }
+    this.setConnected(false);
+    await client.endAsync(false).catch(() => client.end(true));
+  }
+
+  /** QoS 1 publish; resolves on PUBACK (one network hop: not delivery to the cloud). */
+  async publish(
+    topic: string,
+    payload: string | Buffer,
+    options: mqtt.IClientPublishOptions = {},
+  ): Promise<void> {
+    const client = this.client;
+    if (!client || !this.connected) throw new Error('not connected');
+    await client.publishAsync(topic, payload, { qos: 1, ...options });
+  }
+
+  private statusPayload(state: 'online' | 'lost' | 'offline'): string {
+    const base = { state, epoch: this.o.epoch, connId: this.connId };
+    return JSON.stringify(
+      state === 'online' ? { ...base, appVersion: this.o.appVersion, bootedAt: this.o.bootedAt } : base,
+    );
+  }
+
+  private clientOptions(): IClientOptions {
+    const v5 = this.protocolVersion === 5;
+    const tls = this.o.tls;
+    return {
+      clientId: this.o.clientId,
+      protocolVersion: this.protocolVersion,
+      clean: false,
+      ...(v5 ? { properties: { sessionExpiryInterval: 3600 } } : {}),
+      reconnectPeriod: 0,
+      connectTimeout: this.o.connectTimeoutMs ?? 10_000,
+      keepalive: 30,
+      will: {
+        topic: this.o.topics.status,
+        payload: Buffer.from(this.statusPayload('lost')),
+        qos: 1,
+        retain: true,
+      },
+      ...(tls?.ca ? { ca: readFileSync(tls.ca) } : {}),
+      ...(tls?.cert ? { cert: readFileSync(tls.cert) } : {}),
+      ...(tls?.key ? { key: readFileSync(tls.key) } : {}),
+      rejectUnauthorized: true,
+    };
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    this.connId = uuidv7();
+    let client: MqttClient;
+    try {
+      client = mqtt.connect(this.o.url, this.clientOptions());
+    } catch (err) {
+      this.o.log.warn({ err: describeError(err) }, 'mqtt connect failed');
+      this.scheduleReconnect();
+      return;
+    }
+    this.client = client;
+    let fellBack = false;
+    client.on('connect', (connack) => {
+      this.attempt = 0;
+      this.receiveMaximum = connack.properties?.receiveMaximum ?? 65_535;
+      void this.onConnected(client);
+    });
+    client.on('message', (topic, payload, packet) => {
+      const handler = this.handlers.get(topic);
+      if (!handler) return;
+      try {
+        handler(payload, packet);
+      } catch (err) {
+        this.o.log.error({ topic, err: describeError(err) }, 'message handler failed');
+      }
+    });
+    client.on('error', (err) => {
+      const code = (err as { code?: unknown }).code;
+      // MQTT 5 "unsupported protocol version" (0x84) or 3.1.1 return code 1: try 3.1.1.
+      if (
+        this.protocolVersion === 5 &&
+        this.o.protocolVersion === undefined &&
+        (code === 132 || code === 1)
+      ) {
+        fellBack = true;
+        this.protocolVersion = 4;
+        this.o.log.warn('broker refused MQTT 5; using MQTT 3.1.1');
+      } else {
+        this.o.log.warn({ err: describeError(err) }, 'mqtt error');
+      }
+    });
+    client.on('close', () => {
+      if (this.client !== client) return;
+      this.setConnected(false);
+      client.removeAllListeners('connect');
+      client.end(true);
+      this.client = undefined;
+      if (fellBack) this.attempt = 0;
+      this.scheduleReconnect();
+    });
+  }
+
+  private async onConnected(client: MqttClient): Promise<void> {
+    try {
+      await client.subscribeAsync(this.o.topics.down, { qos: 1 });
+      await client.publishAsync(this.o.topics.status, this.statusPayload('online'), { qos: 1, retain: true });
+    } catch (err) {
+      this.o.log.warn({ err: describeError(err) }, 'mqtt setup after connect failed');
+      client.end(true);
+      return;
+    }
+    if (this.client !== client) return;
+    this.setConnected(true);
+    this.o.log.info({ url: this.o.url, mqtt: this.protocolVersion, connId: this.connId }, 'cloud link up');
+  }
+
+  private setConnected(up: boolean): void {
+    if (this.connected === up) return;
+    this.connected = up;
+    if (up) {
+      this.lastUp = new Date();
+      for (const l of this.connectListeners) l();
+    } else {
+      this.lastUp = new Date();
+      this.o.log.info('cloud link down');
+      for (const l of this.disconnectListeners) l();
+    }
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped) return;
+    const { initialMs, maxMs } = this.o.backoff ?? { initialMs: 1_000, maxMs: 30_000 };
+    const delay = Math.min(maxMs, initialMs * 2 ** this.attempt);
+    this.attempt = Math.min(this.attempt + 1, 10);
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+    this.reconnectTimer.unref();
+  }
+}

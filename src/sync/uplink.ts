@@ -1,0 +1,189 @@
+import { describeError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { LedgerRecord, OutboxSource, RecordReject } from './outbox-source.js';
+
+/** What the uplink needs from the link (MqttLink implements it). */
+export interface UplinkLink {
+  readonly isConnected: boolean;
+  readonly sendWindow: number;
+  publish(topic: string, payload: string): Promise<void>;
+}
+
+export interface UplinkSettings {
+  maxRecords: number;
+  maxBytes: number;
+  /** After a connect, how long to wait for the retained ack before sending. */
+  ackWaitMs: number;
+  /** If the ack has not advanced this long after a PUBACK, send again from the first unacked. */
+  resendAfterMs: number;
+}
+
+export const DEFAULT_UPLINK: UplinkSettings = {
+  maxRecords: 100,
+  maxBytes: 256 * 1024,
+  ackWaitMs: 2_000,
+  resendAfterMs: 10_000,
+};
+
+export interface UplinkOptions {
+  link: UplinkLink;
+  outbox: OutboxSource & { markSent?(fromSeq: number, toSeq: number): void };
+  topic: string;
+  log: Logger;
+  settings?: Partial<UplinkSettings>;
+  now?: () => number;
+}
+
+/**
+ * Drains the ledger to the cloud (mqtt-v1 "Ledger uplink"): batches in seq order, at most the send
+ * window unacknowledged; records become synced only by the cloud's `down/ack`. After a connect it
+ * waits for the retained ack and sends from `ackedUpTo + 1`; if the ack stalls after a PUBACK it
+ * sends again from the first unacked record. Duplicates are harmless; gaps never happen.
+ */
+export class Uplink {
+  private readonly s: UplinkSettings;
+  private readonly now: () => number;
+  private nextSeq = 1;
+  private inflight = 0;
+  private ready = false;
+  private pumping = false;
+  private generation = 0;
+  /** PUBACK time of the oldest record sent but not yet acked, for the resend rule. */
+  private unackedSince: number | undefined;
+  private lastAckAdvance = 0;
+  private ackWaiter: NodeJS.Timeout | undefined;
+  private resendTimer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(private readonly o: UplinkOptions) {
+    this.s = { ...DEFAULT_UPLINK, ...o.settings };
+    this.now = o.now ?? Date.now;
+  }
+
+  start(): void {
+    this.unsubscribe = this.o.outbox.onAppend(() => this.pump());
+    this.resendTimer = setInterval(() => this.checkStall(), Math.min(1_000, this.s.resendAfterMs / 2));
+    this.resendTimer.unref();
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    clearInterval(this.resendTimer);
+    clearTimeout(this.ackWaiter);
+    this.ready = false;
+  }
+
+  /** The link is up: wait (briefly) for the retained ack, then send from what it says. */
+  onConnected(): void {
+    this.generation += 1;
+    this.ready = false;
+    this.inflight = 0;
+    this.unackedSince = undefined;
+    clearTimeout(this.ackWaiter);
+    this.ackWaiter = setTimeout(() => this.begin(), this.s.ackWaitMs);
+    this.ackWaiter.unref();
+  }
+
+  onDisconnected(): void {
+    this.generation += 1;
+    this.ready = false;
+    this.inflight = 0;
+    clearTimeout(this.ackWaiter);
+  }
+
+  /** A validated `down/ack`. Another epoch's ack is ignored. */
+  onAck(epoch: string, ackedUpTo: number, rejected: readonly RecordReject[]): void {
+    if (epoch !== this.o.outbox.epoch) {
+      this.o.log.warn({ epoch }, 'ack for another epoch ignored');
+      return;
+    }
+    const before = this.o.outbox.ackedUpTo();
+    this.o.outbox.applyAck(ackedUpTo, rejected);
+    const after = this.o.outbox.ackedUpTo();
+    if (after > before) {
+      this.lastAckAdvance = this.now();
+      this.unackedSince = undefined;
+    }
+    if (!this.ready && this.o.link.isConnected) {
+      clearTimeout(this.ackWaiter);
+      this.begin();
+    } else {
+      this.pump();
+    }
+  }
+
+  private begin(): void {
+    if (!this.o.link.isConnected) return;
+    this.nextSeq = this.o.outbox.ackedUpTo() + 1;
+    this.ready = true;
+    this.pump();
+  }
+
+  /** If the ack has not advanced `resendAfterMs` after a PUBACK, go back to the first unacked. */
+  private checkStall(): void {
+    if (!this.ready || this.unackedSince === undefined) return;
+    const now = this.now();
+    if (now - this.unackedSince < this.s.resendAfterMs) return;
+    if (now - this.lastAckAdvance < this.s.resendAfterMs) return;
+    const from = this.o.outbox.ackedUpTo() + 1;
+    this.o.log.info({ from }, 'ack stalled: sending again from the first unacked record');
+    this.unackedSince = undefined;
+    this.generation += 1;
+    this.inflight = 0;
+    this.nextSeq = from;
+    this.pump();
+  }
+
+  private batch(): LedgerRecord[] {
+    const records = this.o.outbox.recordsAfter(this.nextSeq - 1, this.s.maxRecords);
+    const out: LedgerRecord[] = [];
+    let bytes = 64;
+    for (const r of records) {
+      const size = Buffer.byteLength(JSON.stringify(r)) + 1;
+      if (out.length > 0 && bytes + size > this.s.maxBytes) break;
+      out.push(r);
+      bytes += size;
+    }
+    return out;
+  }
+
+  private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.ready && this.o.link.isConnected && this.inflight < this.o.link.sendWindow) {
+        const records = this.batch();
+        if (records.length === 0) return;
+        const from = records[0]!.seq;
+        const to = records.at(-1)!.seq;
+        this.nextSeq = to + 1;
+        this.inflight += 1;
+        const generation = this.generation;
+        const payload = JSON.stringify({ epoch: this.o.outbox.epoch, records });
+        this.o.link.publish(this.o.topic, payload).then(
+          () => {
+            if (generation !== this.generation) return;
+            this.inflight -= 1;
+            this.unackedSince ??= this.now();
+            try {
+              this.o.outbox.markSent?.(from, to);
+            } catch (err) {
+              this.o.log.warn({ err: describeError(err) }, 'could not mark records sent');
+            }
+            this.pump();
+          },
+          (err: unknown) => {
+            if (generation !== this.generation) return;
+            // Dropped with the connection (the next connect starts from the ack) or refused by
+            // the broker: send it again, duplicates are harmless.
+            this.inflight -= 1;
+            this.nextSeq = Math.min(this.nextSeq, from);
+            this.o.log.info({ from, to, err: describeError(err) }, 'batch not acknowledged by the broker');
+          },
+        );
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+}
