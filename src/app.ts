@@ -10,6 +10,7 @@ import { Ledger } from './offline/ledger.js';
 import { SalesStore } from './offline/sales-store.js';
 import { ShiftStore } from './offline/shift-store.js';
 import { type CloudPort, OFFLINE_CLOUD, realSleep } from './services/cloud-port.js';
+import { CommandService } from './services/command-service.js';
 import { ConfigService } from './services/config-service.js';
 import { CouponService } from './services/coupon-service.js';
 import { MemberService } from './services/member-service.js';
@@ -18,6 +19,8 @@ import { OrderService } from './services/order-service.js';
 import { PaymentService } from './services/payment-service.js';
 import { SaleService } from './services/sale-service.js';
 import { ShiftService } from './services/shift-service.js';
+import { CloudSync } from './sync/cloud-sync.js';
+import { loadPublicKey } from './sync/signature.js';
 import { HttpServer } from './ui-bridge/http-server.js';
 import { couponRoutes } from './ui-bridge/routes/coupons.js';
 import { ledgerRoutes } from './ui-bridge/routes/ledger.js';
@@ -51,10 +54,12 @@ export class App {
   orders!: OrderService;
   coupons!: CouponService;
   members!: MemberService;
-  /** The cloud link as the money flows see it; offline until the sync link is wired. */
+  /** The cloud link as the money flows see it; offline-only without `mqtt.url`. */
   cloud: CloudPort = OFFLINE_CLOUD;
+  sync: CloudSync | undefined;
+  commands!: CommandService;
   private token = '';
-  private readonly bootedAt: Date;
+  readonly bootedAt: Date;
 
   constructor(private readonly options: AppOptions) {
     const { config, log } = options;
@@ -85,6 +90,26 @@ export class App {
         const db = openDatabase({ file: join(config.stateDir, 'posd.db'), log: moduleLogger(log, 'db') });
         this.db = db;
         this.ledger = new Ledger({ db, dir: config.stateDir, now });
+        if (config.mqtt.url) {
+          this.sync = new CloudSync({
+            url: config.mqtt.url,
+            tenant: config.device.tenant,
+            device: config.device.id,
+            ...(config.mqtt.ca || config.mqtt.cert
+              ? { tls: { ca: config.mqtt.ca, cert: config.mqtt.cert, key: config.mqtt.key } }
+              : {}),
+            db,
+            ledger: this.ledger,
+            log: moduleLogger(log, 'sync'),
+            appVersion: APP_VERSION,
+            bootedAt: this.bootedAt.toISOString(),
+            cloudKey: config.cloud.publicKey ? loadPublicKey(config.cloud.publicKey) : undefined,
+            reportedState: () => this.reportedState(),
+            backoff: { initialMs: config.mqtt.reconnectMinMs, maxMs: config.mqtt.reconnectMaxMs },
+            ...(config.mqtt.protocolVersion ? { protocolVersion: config.mqtt.protocolVersion } : {}),
+          });
+          this.cloud = this.sync.requests;
+        }
         this.business = new ConfigService(db, this.ledger, this.bus, now);
         this.shifts = new ShiftService({
           ledger: this.ledger,
@@ -144,6 +169,16 @@ export class App {
           now,
         });
         this.orders.start();
+        this.commands = new CommandService(db, this.ledger, moduleLogger(log, 'commands'), now);
+        this.registerCommands();
+        this.sync?.connectPorts({
+          config: this.business,
+          orders: this.orders,
+          commands: this.commands,
+          notify: (paymentId) => void this.payments.onNotify(paymentId),
+          lastDownSeq: () => this.orders.lastDownSeq(),
+        });
+        this.payments.resumeUnresolved();
         this.http.add(...orderRoutes(this.orders));
         this.http.add(
           ...saleRoutes(this.sales, this.payments),
@@ -179,7 +214,64 @@ export class App {
         };
       },
     });
+    this.lifecycle.add({
+      name: 'cloud',
+      start: () => this.sync?.start(),
+      stop: () => this.sync?.stop(),
+      health: () => (!this.sync || this.sync.link.isConnected ? 'ok' : 'degraded'),
+    });
     this.lifecycle.add({ name: 'ui-bridge', start: () => this.http.start(), stop: () => this.http.stop() });
+  }
+
+  /** `P/up/state` (mqtt-v1 "Reported state"). */
+  reportedState(): Record<string, unknown> {
+    const f = this.ledger.figures();
+    const unsynced = this.ledger.unsyncedSales();
+    return {
+      epoch: this.ledger.epoch,
+      appVersion: APP_VERSION,
+      configVersion: this.business.version,
+      lastSeq: f.lastSeq,
+      ackedUpTo: f.ackedUpTo,
+      outboxDepth: f.outboxDepth,
+      oldestUnsyncedAt: f.oldestUnsyncedAt ?? null,
+      devices: this.devicesSnapshot(),
+      offlineTotals: { amount: unsynced.amount, count: unsynced.count, since: f.oldestUnsyncedAt ?? null },
+      updatedAt: new Date().toISOString(),
+    };
+  }
+
+  /** Each device as in `GET /api/v1/devices`; the drivers fill this in. */
+  devicesSnapshot(): Record<string, unknown> {
+    const { config } = this.options;
+    const state = (uri: string) => ({ state: uri === 'none' ? 'disabled' : 'offline' });
+    return {
+      printer: state(config.printer.uri),
+      scanner: state(config.scanner.uri),
+      display: state(config.display.uri),
+    };
+  }
+
+  private registerCommands(): void {
+    this.commands.register('diagnostics', () => ({
+      appVersion: APP_VERSION,
+      mode: this.options.mode,
+      bootedAt: this.bootedAt.toISOString(),
+      health: this.lifecycle.health(),
+      ledger: this.ledger.figures(),
+      configVersion: this.business.version,
+      devices: this.devicesSnapshot(),
+      refusedPayloads: Object.fromEntries(this.sync?.refusedPayloads ?? []),
+    }));
+    this.commands.register('ledger.resync', (args) => {
+      const fromSeq = Number(args.fromSeq ?? 1);
+      this.sync?.uplink.resendFrom(Number.isSafeInteger(fromSeq) && fromSeq > 0 ? fromSeq : 1);
+      return { fromSeq };
+    });
+    this.commands.register('config.resync', async () => {
+      await this.sync?.link.resubscribe(this.sync.topics.downConfig);
+      return { configVersion: this.business.version };
+    });
   }
 
   /** Retention: synced records older than `ledger.retentionDays` go; unsynced ones never do. */

@@ -21,6 +21,13 @@ export const ConfigSchema = Type.Object(
         ca: Type.Optional(Type.String({ minLength: 1 })),
         cert: Type.Optional(Type.String({ minLength: 1 })),
         key: Type.Optional(Type.String({ minLength: 1 })),
+        protocolVersion: Type.Optional(
+          Type.Union([Type.Literal(4), Type.Literal(5)], {
+            description: '4 forces MQTT 3.1.1; default 5 with fallback',
+          }),
+        ),
+        reconnectMinMs: Type.Integer({ default: 1_000, minimum: 50, maximum: 60_000 }),
+        reconnectMaxMs: Type.Integer({ default: 30_000, minimum: 50, maximum: 600_000 }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -88,8 +88,8 @@ export class Ledger implements OutboxSource {
       unsynced: db.prepare<[number], { n: number; oldest: string | null }>(
         "SELECT count(*) AS n, min(at) AS oldest FROM ledger WHERE seq > ? AND sync IN ('pending', 'sent')",
       ),
-      unsyncedSales: db.prepare<[number], { total: number }>(
-        "SELECT coalesce(sum(json_extract(body, '$.total')), 0) AS total FROM ledger WHERE seq > ? AND type = 'sale.completed' AND sync IN ('pending', 'sent')",
+      unsyncedSales: db.prepare<[number], { total: number; n: number }>(
+        "SELECT coalesce(sum(json_extract(body, '$.total')), 0) AS total, count(*) AS n FROM ledger WHERE seq > ? AND type = 'sale.completed' AND sync IN ('pending', 'sent')",
       ),
       rejectedCount: db.prepare<[], { n: number }>(
         "SELECT count(*) AS n FROM ledger WHERE sync = 'rejected'",
@@ -171,8 +171,13 @@ export class Ledger implements OutboxSource {
 
   /** Sum of sale totals the cloud has not acknowledged yet (the offline exposure). */
   unsyncedSalesTotal(): number {
+    return this.unsyncedSales().amount;
+  }
+
+  unsyncedSales(): { amount: number; count: number } {
     const head = this.stmt.head.get()!;
-    return this.stmt.unsyncedSales.get(head.acked_up_to)!.total;
+    const row = this.stmt.unsyncedSales.get(head.acked_up_to)!;
+    return { amount: row.total, count: row.n };
   }
 
   lastSeq(): number {

@@ -108,6 +108,14 @@ export class MqttLink {
     await client.endAsync(false).catch(() => client.end(true));
   }
 
+  /** Subscribes again, so the broker delivers a retained message once more (`config.resync`). */
+  async resubscribe(topic: string): Promise<void> {
+    const client = this.client;
+    if (!client || !this.connected) throw new Error('not connected');
+    await client.unsubscribeAsync(topic);
+    await client.subscribeAsync(topic, { qos: 1 });
+  }
+
   /** QoS 1 publish; resolves on PUBACK (one network hop: not delivery to the cloud). */
   async publish(
     topic: string,

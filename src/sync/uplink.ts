@@ -119,6 +119,14 @@ export class Uplink {
     this.pump();
   }
 
+  /** The cloud asks for records again (`ledger.resync`): send from `fromSeq` on. */
+  resendFrom(fromSeq: number): void {
+    this.generation += 1;
+    this.inflight = 0;
+    this.nextSeq = Math.max(1, Math.min(fromSeq, this.o.outbox.ackedUpTo() + 1));
+    this.pump();
+  }
+
   /** If the ack has not advanced `resendAfterMs` after a PUBACK, go back to the first unacked. */
   private checkStall(): void {
     if (!this.ready || this.unackedSince === undefined) return;

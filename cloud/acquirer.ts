@@ -1,0 +1,248 @@
+import type { CloudStore } from './store.js';
+
+/**
+ * A deterministic payment-acquirer simulator (WeChat/Alipay-like). The outcome of a code payment
+ * is chosen by the payment code's last digit:
+ *   0–4 SUCCESS at once
+ *   5   USERPAYING, then SUCCESS on the 2nd query (the customer confirms on the phone)
+ *   6   USERPAYING until reversed (the customer never confirms)
+ *   7   FAILED (e.g. insufficient balance)
+ *   8   SUCCESS, but the reply to the create is lost (no answer): the device must query
+ *   9   USERPAYING, then FAILED on the 2nd query
+ * A QR payment is NOTPAY with a code URL until the customer pays (`customerPaysQr`, or
+ * automatically after `autoPayQrAfterQueries` queries when set, for the demo).
+ * Everything is idempotent on its id: a retried create, refund, consume or recharge acts once.
+ */
+export type OpResult =
+  | { ok: true; result: Record<string, unknown> }
+  | { ok: false; error: { code: string; message: string } }
+  | { noReply: true };
+
+interface Payment {
+  paymentId: string;
+  saleId: string;
+  method: 'code' | 'qr';
+  channel: string;
+  amount: number;
+  status: 'SUCCESS' | 'USERPAYING' | 'NOTPAY' | 'FAILED' | 'CLOSED' | 'REVERSED';
+  behaviour: string;
+  queries: number;
+  refunded: number;
+}
+
+export interface AcquirerOptions {
+  autoPayQrAfterQueries?: number;
+}
+
+export class AcquirerSimulator {
+  constructor(
+    private readonly store: CloudStore,
+    private readonly options: AcquirerOptions = {},
+  ) {}
+
+  handle(device: string, op: string, args: Record<string, unknown>): OpResult {
+    switch (op) {
+      case 'payment.create':
+        return this.create(device, args);
+      case 'payment.query':
+        return this.query(device, args);
+      case 'payment.reverse':
+        return this.finish(device, args, 'REVERSED');
+      case 'payment.close':
+        return this.finish(device, args, 'CLOSED');
+      case 'refund.create':
+        return this.refund(device, args);
+      case 'coupon.verify':
+        return this.couponVerify(args);
+      case 'coupon.consume':
+        return this.couponConsume(args);
+      case 'member.lookup':
+        return this.memberLookup(args);
+      case 'member.recharge':
+        return this.memberRecharge(args);
+      default:
+        return { ok: false, error: { code: 'UNKNOWN_OP', message: `unknown op ${op}` } };
+    }
+  }
+
+  /** Money taken from customers net of refunds, for tests' "charged once" checks. */
+  netCaptured(device: string): number {
+    let net = 0;
+    for (const { value } of this.store.kvAll<Payment>(`payment:${device}`)) {
+      if (value.status === 'SUCCESS') net += value.amount - value.refunded;
+    }
+    return net;
+  }
+
+  payment(device: string, paymentId: string): Payment | undefined {
+    return this.store.kvGet<Payment>(`payment:${device}`, paymentId);
+  }
+
+  customerPaysQr(device: string, paymentId: string): boolean {
+    const p = this.payment(device, paymentId);
+    if (!p || p.method !== 'qr' || (p.status !== 'NOTPAY' && p.status !== 'CLOSED')) return false;
+    p.status = 'SUCCESS';
+    this.save(device, p);
+    return true;
+  }
+
+  addCoupon(
+    code: string,
+    coupon: { couponId: string; kind: 'amount' | 'percent'; value: number; minSpend?: number },
+  ): void {
+    this.store.kvPut('coupon', code, { ...coupon, consumedBy: null });
+  }
+
+  addMember(code: string, member: { memberId: string; name: string; balance: number; points: number }): void {
+    this.store.kvPut('member', code, member);
+  }
+
+  private save(device: string, p: Payment): void {
+    this.store.kvPut(`payment:${device}`, p.paymentId, p);
+  }
+
+  private create(device: string, args: Record<string, unknown>): OpResult {
+    const paymentId = String(args.paymentId ?? '');
+    const amount = Number(args.amount);
+    if (!paymentId || !Number.isSafeInteger(amount) || amount <= 0) {
+      return {
+        ok: false,
+        error: { code: 'INVALID_REQUEST', message: 'paymentId and a positive amount are required' },
+      };
+    }
+    const existing = this.payment(device, paymentId);
+    if (existing) return { ok: true, result: this.view(existing) };
+    const method = args.method === 'qr' ? 'qr' : 'code';
+    const authCode = String(args.authCode ?? '');
+    if (method === 'code' && !/^\d{10,30}$/.test(authCode)) {
+      return { ok: false, error: { code: 'AUTH_CODE_INVALID', message: 'payment code not recognised' } };
+    }
+    const behaviour = method === 'qr' ? 'qr' : authCode.slice(-1);
+    const status: Payment['status'] =
+      method === 'qr'
+        ? 'NOTPAY'
+        : behaviour === '7'
+          ? 'FAILED'
+          : '012348'.includes(behaviour)
+            ? 'SUCCESS'
+            : 'USERPAYING';
+    const p: Payment = {
+      paymentId,
+      saleId: String(args.saleId ?? ''),
+      method,
+      channel: String(args.channel ?? 'wechat'),
+      amount,
+      status,
+      behaviour,
+      queries: 0,
+      refunded: 0,
+    };
+    this.save(device, p);
+    if (behaviour === '8') return { noReply: true };
+    return { ok: true, result: this.view(p) };
+  }
+
+  private query(device: string, args: Record<string, unknown>): OpResult {
+    const p = this.payment(device, String(args.paymentId ?? ''));
+    if (!p) return { ok: false, error: { code: 'ORDER_NOT_FOUND', message: 'no such payment' } };
+    p.queries += 1;
+    if (p.status === 'USERPAYING' && p.queries >= 2 && p.behaviour === '5') p.status = 'SUCCESS';
+    if (p.status === 'USERPAYING' && p.queries >= 2 && p.behaviour === '9') p.status = 'FAILED';
+    const auto = this.options.autoPayQrAfterQueries;
+    if (p.method === 'qr' && p.status === 'NOTPAY' && auto !== undefined && p.queries >= auto)
+      p.status = 'SUCCESS';
+    this.save(device, p);
+    return { ok: true, result: this.view(p) };
+  }
+
+  /** Reverse (code) or close (QR). A close of a paid QR answers SUCCESS: it counts for the sale. */
+  private finish(device: string, args: Record<string, unknown>, to: 'REVERSED' | 'CLOSED'): OpResult {
+    const p = this.payment(device, String(args.paymentId ?? ''));
+    if (!p) return { ok: false, error: { code: 'ORDER_NOT_FOUND', message: 'no such payment' } };
+    if (to === 'CLOSED' && p.status === 'SUCCESS') return { ok: true, result: this.view(p) };
+    if (to === 'REVERSED' && p.status === 'SUCCESS') p.refunded = p.amount; // a reversal gives it back
+    if (p.status !== 'REVERSED' && p.status !== 'CLOSED') p.status = to;
+    this.save(device, p);
+    return { ok: true, result: { ...this.view(p), status: to } };
+  }
+
+  private refund(device: string, args: Record<string, unknown>): OpResult {
+    const refundId = String(args.refundId ?? '');
+    const amount = Number(args.amount);
+    const done = this.store.kvGet<{ amount: number }>(`refund:${device}`, refundId);
+    if (done) return { ok: true, result: { refundId, status: 'SUCCESS', amount: done.amount } };
+    const p = this.payment(device, String(args.paymentId ?? ''));
+    if (!p || p.status !== 'SUCCESS')
+      return { ok: false, error: { code: 'ORDER_NOT_PAID', message: 'nothing to refund' } };
+    if (!Number.isSafeInteger(amount) || amount <= 0 || p.refunded + amount > p.amount) {
+      return { ok: false, error: { code: 'REFUND_EXCEEDS', message: 'refund exceeds what was paid' } };
+    }
+    p.refunded += amount;
+    this.save(device, p);
+    this.store.kvPut(`refund:${device}`, refundId, { paymentId: p.paymentId, amount });
+    return { ok: true, result: { refundId, status: 'SUCCESS', amount } };
+  }
+
+  private couponVerify(args: Record<string, unknown>): OpResult {
+    const c = this.store.kvGet<{
+      couponId: string;
+      kind: string;
+      value: number;
+      minSpend?: number;
+      consumedBy: string | null;
+    }>('coupon', String(args.code ?? ''));
+    if (!c) return { ok: true, result: { valid: false, reason: 'UNKNOWN' } };
+    if (c.consumedBy) return { ok: true, result: { valid: false, couponId: c.couponId, reason: 'USED' } };
+    return {
+      ok: true,
+      result: {
+        valid: true,
+        couponId: c.couponId,
+        kind: c.kind,
+        value: c.value,
+        ...(c.minSpend ? { minSpend: c.minSpend } : {}),
+      },
+    };
+  }
+
+  private couponConsume(args: Record<string, unknown>): OpResult {
+    const code = String(args.code ?? '');
+    const c = this.store.kvGet<{ consumedBy: string | null }>('coupon', code);
+    if (!c) return { ok: false, error: { code: 'COUPON_UNKNOWN', message: 'no such coupon' } };
+    if (c.consumedBy && c.consumedBy !== args.redemptionId) {
+      return { ok: false, error: { code: 'ALREADY_USED', message: 'coupon already used' } };
+    }
+    this.store.kvPut('coupon', code, { ...c, consumedBy: String(args.redemptionId) });
+    return { ok: true, result: { consumed: true } };
+  }
+
+  private memberLookup(args: Record<string, unknown>): OpResult {
+    const m = this.store.kvGet<Record<string, unknown>>('member', String(args.code ?? ''));
+    return m
+      ? { ok: true, result: m }
+      : { ok: false, error: { code: 'MEMBER_UNKNOWN', message: 'no such member' } };
+  }
+
+  private memberRecharge(args: Record<string, unknown>): OpResult {
+    const rechargeId = String(args.rechargeId ?? '');
+    if (this.store.kvGet('recharge', rechargeId)) return { ok: true, result: { rechargeId } };
+    const amount = Number(args.amount);
+    for (const { key, value } of this.store.kvAll<{ memberId: string; balance: number }>('member')) {
+      if (value.memberId === args.memberId) {
+        this.store.kvPut('member', key, { ...value, balance: value.balance + amount });
+        this.store.kvPut('recharge', rechargeId, { memberId: value.memberId, amount });
+        return { ok: true, result: { rechargeId } };
+      }
+    }
+    return { ok: false, error: { code: 'MEMBER_UNKNOWN', message: 'no such member' } };
+  }
+
+  private view(p: Payment): Record<string, unknown> {
+    return {
+      status: p.status,
+      channel: p.channel,
+      ...(p.status === 'SUCCESS' ? { acquirerRef: `SIM${p.paymentId.replaceAll('-', '').slice(-12)}` } : {}),
+      ...(p.method === 'qr' ? { codeUrl: `weixin://wxpay/bizpayurl?pr=${p.paymentId.slice(-10)}` } : {}),
+    };
+  }
+}

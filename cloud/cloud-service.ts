@@ -1,0 +1,251 @@
+import { type KeyObject, sign } from 'node:crypto';
+import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
+import { v7 as uuidv7 } from 'uuid';
+import { canonicalJson } from '../src/offline/chain.js';
+import { deviceOfTopic, topicsFor } from '../src/sync/topics.js';
+import { type AcquirerOptions, AcquirerSimulator } from './acquirer.js';
+import { CloudStore, type IncomingRecord } from './store.js';
+
+export interface CloudServiceOptions {
+  brokerUrl: string;
+  dbFile: string;
+  /** Ed25519 private key that signs config and commands. */
+  signingKey: KeyObject;
+  /** Shared-subscription group: instances in one group split the ingest between them. */
+  group?: string;
+  instanceId?: string;
+  acquirer?: AcquirerOptions;
+  log?: (msg: string, extra?: Record<string, unknown>) => void;
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
+}
+
+/**
+ * The reference cloud of mqtt-v1: ingests `up/ledger` through a shared subscription, stores it
+ * idempotently with the chain verified, publishes the retained `down/ack`, answers `up/req`
+ * (with the acquirer simulator), and signs and pushes config, orders and commands.
+ */
+export class CloudService {
+  readonly store: CloudStore;
+  readonly acquirer: AcquirerSimulator;
+  private client: MqttClient | undefined;
+  private readonly group: string;
+  private readonly log: NonNullable<CloudServiceOptions['log']>;
+  /** Request ids never answered (the simulator's "reply lost"), for tests. */
+  readonly unanswered: string[] = [];
+  batches = 0;
+
+  constructor(private readonly o: CloudServiceOptions) {
+    this.store = new CloudStore(o.dbFile);
+    this.acquirer = new AcquirerSimulator(this.store, o.acquirer);
+    this.group = o.group ?? 'posd-cloud';
+    this.log = o.log ?? (() => {});
+  }
+
+  async start(): Promise<void> {
+    const client = await mqtt.connectAsync(this.o.brokerUrl, {
+      clientId: `posd-cloud-${this.o.instanceId ?? uuidv7()}`,
+      protocolVersion: 5,
+      clean: true,
+      reconnectPeriod: 500,
+      ...(this.o.tls ?? {}),
+    });
+    client.on('message', (topic, payload, packet) => {
+      try {
+        this.onMessage(topic, payload, packet);
+      } catch (err) {
+        this.log('message handling failed', { topic, err: String(err) });
+      }
+    });
+    await client.subscribeAsync(
+      [`$share/${this.group}/pos/v1/+/+/up/ledger`, `$share/${this.group}/pos/v1/+/+/up/req`],
+      { qos: 1 },
+    );
+    this.client = client;
+  }
+
+  async stop(): Promise<void> {
+    await this.client?.endAsync();
+    this.client = undefined;
+    this.store.close();
+  }
+
+  private onMessage(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    const where = deviceOfTopic(topic);
+    if (!where) return;
+    if (where.rest === 'up/ledger') this.onLedger(where.tenant, where.device, payload);
+    else if (where.rest === 'up/req') this.onRequest(where.tenant, where.device, payload, packet);
+  }
+
+  private onLedger(tenant: string, device: string, payload: Buffer): void {
+    let batch: { epoch?: unknown; records?: unknown };
+    try {
+      batch = JSON.parse(payload.toString('utf8')) as typeof batch;
+    } catch {
+      this.log('ledger batch is not JSON', { tenant, device });
+      return;
+    }
+    if (typeof batch.epoch !== 'string' || !Array.isArray(batch.records)) return;
+    const records = (batch.records as IncomingRecord[]).filter(
+      (r) => Number.isSafeInteger(r?.seq) && typeof r.chain === 'string' && typeof r.id === 'string',
+    );
+    const result = this.store.ingest(tenant, device, batch.epoch, records);
+    this.batches += 1;
+    // After every batch, duplicates too: the ack is what lets the device mark records synced.
+    void this.client
+      ?.publishAsync(
+        topicsFor(tenant, device).downAck,
+        JSON.stringify({ epoch: batch.epoch, ackedUpTo: result.ackedUpTo, rejected: result.rejected }),
+        { qos: 1, retain: true },
+      )
+      .catch((err: unknown) => this.log('ack publish failed', { err: String(err) }));
+  }
+
+  private onRequest(tenant: string, device: string, payload: Buffer, packet: IPublishPacket): void {
+    let req: { reqId?: unknown; op?: unknown; args?: unknown };
+    try {
+      req = JSON.parse(payload.toString('utf8')) as typeof req;
+    } catch {
+      return;
+    }
+    if (typeof req.reqId !== 'string' || typeof req.op !== 'string') return;
+    const args = (req.args && typeof req.args === 'object' ? req.args : {}) as Record<string, unknown>;
+    let answer: Record<string, unknown>;
+    if (req.op === 'orders.pull') {
+      answer = {
+        reqId: req.reqId,
+        ok: true,
+        result: { orders: this.store.ordersSince(tenant, device, Number(args.sinceDownSeq ?? 0)) },
+      };
+    } else {
+      const r = this.acquirer.handle(device, req.op, args);
+      if ('noReply' in r) {
+        this.unanswered.push(req.reqId);
+        return;
+      }
+      answer = r.ok
+        ? { reqId: req.reqId, ok: true, result: r.result }
+        : { reqId: req.reqId, ok: false, error: r.error };
+    }
+    const responseTopic = packet.properties?.responseTopic ?? topicsFor(tenant, device).downResp;
+    const properties = packet.properties?.correlationData
+      ? { correlationData: packet.properties.correlationData }
+      : {};
+    void this.client
+      ?.publishAsync(responseTopic, JSON.stringify(answer), { qos: 1, properties })
+      .catch(() => {});
+  }
+
+  private sign(fields: Record<string, unknown>): string {
+    return sign(null, Buffer.from(canonicalJson(fields), 'utf8'), this.o.signingKey).toString('base64');
+  }
+
+  /** Signs and pushes a config doc (retained). */
+  async pushConfig(
+    tenant: string,
+    device: string,
+    version: number,
+    doc: Record<string, unknown>,
+  ): Promise<void> {
+    const issuedAt = new Date().toISOString();
+    const envelope = { version, issuedAt, doc, sig: this.sign({ version, issuedAt, doc }) };
+    await this.mustClient().publishAsync(topicsFor(tenant, device).downConfig, JSON.stringify(envelope), {
+      qos: 1,
+      retain: true,
+    });
+  }
+
+  /** Stores an order with the device's next downSeq and pushes it (Message Expiry 1 h). */
+  async pushOrder(
+    tenant: string,
+    device: string,
+    order: { id: string } & Record<string, unknown>,
+  ): Promise<number> {
+    const downSeq = this.store.addOrder(tenant, device, order);
+    await this.mustClient().publishAsync(
+      topicsFor(tenant, device).downOrder,
+      JSON.stringify({ downSeq, order }),
+      {
+        qos: 1,
+        properties: { messageExpiryInterval: 3600 },
+      },
+    );
+    return downSeq;
+  }
+
+  /** Signs and pushes a command; resolves with the device's answer (or undefined after `waitMs`). */
+  async pushCommand(
+    tenant: string,
+    device: string,
+    name: string,
+    args: Record<string, unknown>,
+    ttlSeconds = 300,
+    waitMs = 10_000,
+  ): Promise<Record<string, unknown> | undefined> {
+    const cmdId = uuidv7();
+    const issuedAt = new Date().toISOString();
+    const expiresAt = new Date(Date.now() + ttlSeconds * 1000).toISOString();
+    const command = {
+      cmdId,
+      name,
+      args,
+      issuedAt,
+      expiresAt,
+      sig: this.sign({ cmdId, name, args, issuedAt, expiresAt }),
+    };
+    return this.publishAndAwait(tenant, device, command, cmdId, waitMs);
+  }
+
+  /** Publishes a raw command envelope (tests: forged or expired) and waits for the answer. */
+  async publishAndAwait(
+    tenant: string,
+    device: string,
+    command: Record<string, unknown>,
+    cmdId: string,
+    waitMs = 10_000,
+  ): Promise<Record<string, unknown> | undefined> {
+    const client = this.mustClient();
+    const replyTopic = `cloud/replies/${uuidv7()}`;
+    await client.subscribeAsync(replyTopic, { qos: 1 });
+    const answer = new Promise<Record<string, unknown> | undefined>((resolve) => {
+      const timer = setTimeout(() => {
+        client.off('message', listener);
+        resolve(undefined);
+      }, waitMs);
+      const listener = (topic: string, payload: Buffer) => {
+        if (topic !== replyTopic) return;
+        const body = JSON.parse(payload.toString()) as Record<string, unknown>;
+        if (body.reqId !== cmdId) return;
+        clearTimeout(timer);
+        client.off('message', listener);
+        resolve(body);
+      };
+      client.on('message', listener);
+    });
+    await client.publishAsync(topicsFor(tenant, device).downCmd, JSON.stringify(command), {
+      qos: 1,
+      properties: { responseTopic: replyTopic, correlationData: Buffer.from(cmdId) },
+    });
+    const result = await answer;
+    await client.unsubscribeAsync(replyTopic).catch(() => {});
+    return result;
+  }
+
+  /** A hint that a payment changed; the device confirms with a query. */
+  async notifyPayment(tenant: string, device: string, paymentId: string, status: string): Promise<void> {
+    await this.mustClient().publishAsync(
+      topicsFor(tenant, device).downNotify,
+      JSON.stringify({ type: 'payment', paymentId, status }),
+      { qos: 1 },
+    );
+  }
+
+  /** Raw publish (tests: malformed downlink payloads). */
+  async publishRaw(topic: string, payload: string | Buffer, retain = false): Promise<void> {
+    await this.mustClient().publishAsync(topic, payload, { qos: 1, retain });
+  }
+
+  private mustClient(): MqttClient {
+    if (!this.client) throw new Error('cloud not started');
+    return this.client;
+  }
+}

@@ -1,0 +1,204 @@
+import Database from 'better-sqlite3';
+import { chainOf, GENESIS_CHAIN } from '../src/offline/chain.js';
+
+export interface IncomingRecord {
+  seq: number;
+  id: string;
+  type: string;
+  at: string;
+  body: Record<string, unknown>;
+  chain: string;
+}
+
+export interface IngestResult {
+  ackedUpTo: number;
+  rejected: Array<{ seq: number; code: string; message: string }>;
+  stored: number;
+  duplicates: number;
+}
+
+/**
+ * The reference cloud's store: records keyed on (tenant, device, epoch, seq), stored only in
+ * contiguous order with the chain verified. Several cloud instances may share the file: each batch
+ * is one IMMEDIATE transaction.
+ */
+export class CloudStore {
+  readonly db: Database.Database;
+  private readonly stmt;
+
+  constructor(file: string) {
+    this.db = new Database(file, { timeout: 10_000 });
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS records (
+        tenant TEXT NOT NULL, device TEXT NOT NULL, epoch TEXT NOT NULL, seq INTEGER NOT NULL,
+        id TEXT NOT NULL, type TEXT NOT NULL, at TEXT NOT NULL, body TEXT NOT NULL, chain TEXT NOT NULL,
+        status TEXT NOT NULL, reject_code TEXT, reject_message TEXT,
+        PRIMARY KEY (tenant, device, epoch, seq)
+      ) STRICT, WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS heads (
+        tenant TEXT NOT NULL, device TEXT NOT NULL, epoch TEXT NOT NULL,
+        acked_up_to INTEGER NOT NULL, last_chain TEXT NOT NULL,
+        PRIMARY KEY (tenant, device, epoch)
+      ) STRICT, WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS kv (
+        scope TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+        PRIMARY KEY (scope, key)
+      ) STRICT, WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS orders (
+        tenant TEXT NOT NULL, device TEXT NOT NULL, down_seq INTEGER NOT NULL, order_id TEXT NOT NULL,
+        doc TEXT NOT NULL, PRIMARY KEY (tenant, device, down_seq)
+      ) STRICT, WITHOUT ROWID;
+    `);
+    this.stmt = {
+      head: this.db.prepare<[string, string, string], { acked_up_to: number; last_chain: string }>(
+        'SELECT acked_up_to, last_chain FROM heads WHERE tenant = ? AND device = ? AND epoch = ?',
+      ),
+      putHead: this.db.prepare<[string, string, string, number, string]>(
+        `INSERT INTO heads (tenant, device, epoch, acked_up_to, last_chain) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (tenant, device, epoch) DO UPDATE SET acked_up_to = excluded.acked_up_to, last_chain = excluded.last_chain`,
+      ),
+      insert: this.db.prepare(
+        `INSERT OR IGNORE INTO records (tenant, device, epoch, seq, id, type, at, body, chain, status, reject_code, reject_message)
+         VALUES (@tenant, @device, @epoch, @seq, @id, @type, @at, @body, @chain, @status, @code, @message)`,
+      ),
+      rejected: this.db.prepare<
+        [string, string, string],
+        { seq: number; reject_code: string; reject_message: string }
+      >(
+        "SELECT seq, reject_code, reject_message FROM records WHERE tenant = ? AND device = ? AND epoch = ? AND status = 'rejected' ORDER BY seq DESC LIMIT 1000",
+      ),
+      kvGet: this.db.prepare<[string, string], { value: string }>(
+        'SELECT value FROM kv WHERE scope = ? AND key = ?',
+      ),
+      kvPut: this.db.prepare<[string, string, string]>(
+        'INSERT INTO kv (scope, key, value) VALUES (?, ?, ?) ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value',
+      ),
+      kvAll: this.db.prepare<[string], { key: string; value: string }>(
+        'SELECT key, value FROM kv WHERE scope = ?',
+      ),
+      nextDownSeq: this.db.prepare<[string, string], { n: number }>(
+        'SELECT coalesce(max(down_seq), 0) + 1 AS n FROM orders WHERE tenant = ? AND device = ?',
+      ),
+      putOrder: this.db.prepare<[string, string, number, string, string]>(
+        'INSERT INTO orders (tenant, device, down_seq, order_id, doc) VALUES (?, ?, ?, ?, ?)',
+      ),
+      ordersSince: this.db.prepare<[string, string, number], { down_seq: number; doc: string }>(
+        'SELECT down_seq, doc FROM orders WHERE tenant = ? AND device = ? AND down_seq > ? ORDER BY down_seq LIMIT 500',
+      ),
+    };
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Stores a batch: duplicates ignored, a gap stops it there, a bad chain is stored as rejected. */
+  ingest(tenant: string, device: string, epoch: string, records: readonly IncomingRecord[]): IngestResult {
+    return this.db
+      .transaction(() => {
+        const head = this.stmt.head.get(tenant, device, epoch) ?? {
+          acked_up_to: 0,
+          last_chain: GENESIS_CHAIN,
+        };
+        let acked = head.acked_up_to;
+        let prev = head.last_chain;
+        let stored = 0;
+        let duplicates = 0;
+        for (const r of [...records].sort((a, b) => a.seq - b.seq)) {
+          if (r.seq <= acked) {
+            duplicates += 1;
+            continue;
+          }
+          if (r.seq !== acked + 1) break; // a gap: the device sends again from the ack
+          let status = 'ok';
+          let code: string | null = null;
+          let message: string | null = null;
+          if (chainOf(prev, r) !== r.chain) {
+            status = 'rejected';
+            code = 'CHAIN_BROKEN';
+            message = `chain of seq ${r.seq} does not follow seq ${r.seq - 1}`;
+          }
+          this.stmt.insert.run({
+            tenant,
+            device,
+            epoch,
+            seq: r.seq,
+            id: r.id,
+            type: r.type,
+            at: r.at,
+            body: JSON.stringify(r.body),
+            chain: r.chain,
+            status,
+            code,
+            message,
+          });
+          acked = r.seq;
+          prev = r.chain;
+          stored += 1;
+        }
+        this.stmt.putHead.run(tenant, device, epoch, acked, prev);
+        const rejected = this.stmt.rejected
+          .all(tenant, device, epoch)
+          .reverse()
+          .map((x) => ({ seq: x.seq, code: x.reject_code, message: x.reject_message }));
+        return { ackedUpTo: acked, rejected, stored, duplicates };
+      })
+      .immediate();
+  }
+
+  records(tenant: string, device: string): Array<IncomingRecord & { epoch: string; status: string }> {
+    return this.db
+      .prepare<
+        [string, string],
+        {
+          epoch: string;
+          seq: number;
+          id: string;
+          type: string;
+          at: string;
+          body: string;
+          chain: string;
+          status: string;
+        }
+      >(
+        'SELECT epoch, seq, id, type, at, body, chain, status FROM records WHERE tenant = ? AND device = ? ORDER BY epoch, seq',
+      )
+      .all(tenant, device)
+      .map((r) => ({ ...r, body: JSON.parse(r.body) as Record<string, unknown> }));
+  }
+
+  countRecords(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM records').get() as { n: number }).n;
+  }
+
+  kvGet<T>(scope: string, key: string): T | undefined {
+    const row = this.stmt.kvGet.get(scope, key);
+    return row ? (JSON.parse(row.value) as T) : undefined;
+  }
+
+  kvPut(scope: string, key: string, value: unknown): void {
+    this.stmt.kvPut.run(scope, key, JSON.stringify(value));
+  }
+
+  kvAll<T>(scope: string): Array<{ key: string; value: T }> {
+    return this.stmt.kvAll.all(scope).map((r) => ({ key: r.key, value: JSON.parse(r.value) as T }));
+  }
+
+  addOrder(tenant: string, device: string, order: { id: string }): number {
+    return this.db
+      .transaction(() => {
+        const downSeq = this.stmt.nextDownSeq.get(tenant, device)!.n;
+        this.stmt.putOrder.run(tenant, device, downSeq, order.id, JSON.stringify(order));
+        return downSeq;
+      })
+      .immediate();
+  }
+
+  ordersSince(tenant: string, device: string, since: number): Array<{ downSeq: number; order: unknown }> {
+    return this.stmt.ordersSince
+      .all(tenant, device, since)
+      .map((r) => ({ downSeq: r.down_seq, order: JSON.parse(r.doc) }));
+  }
+}
