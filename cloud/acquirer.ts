@@ -40,7 +40,20 @@ export class AcquirerSimulator {
     private readonly options: AcquirerOptions = {},
   ) {}
 
+  /** Faults for tests: the next N replies to an op are lost after the acquirer acted. */
+  readonly dropReplies = new Map<string, number>();
+
   handle(device: string, op: string, args: Record<string, unknown>): OpResult {
+    const result = this.act(device, op, args);
+    const drop = this.dropReplies.get(op) ?? 0;
+    if (drop > 0) {
+      this.dropReplies.set(op, drop - 1);
+      return { noReply: true };
+    }
+    return result;
+  }
+
+  private act(device: string, op: string, args: Record<string, unknown>): OpResult {
     switch (op) {
       case 'payment.create':
         return this.create(device, args);

@@ -33,6 +33,8 @@ export class CloudService {
   /** Request ids never answered (the simulator's "reply lost"), for tests. */
   readonly unanswered: string[] = [];
   batches = 0;
+  /** Faults for tests: the next N acks are lost (stored, but the device never hears of it). */
+  dropAcks = 0;
 
   constructor(private readonly o: CloudServiceOptions) {
     this.store = new CloudStore(o.dbFile);
@@ -90,6 +92,10 @@ export class CloudService {
     );
     const result = this.store.ingest(tenant, device, batch.epoch, records);
     this.batches += 1;
+    if (this.dropAcks > 0) {
+      this.dropAcks -= 1;
+      return;
+    }
     // After every batch, duplicates too: the ack is what lets the device mark records synced.
     void this.client
       ?.publishAsync(

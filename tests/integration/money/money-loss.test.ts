@@ -1,0 +1,219 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CloudService } from '../../../cloud/cloud-service.js';
+import { apiClient } from '../../helpers/api.js';
+import { cloudKeys, deviceLedger, startCloud } from '../../helpers/cloud-fixture.js';
+import { type DaemonProcess, spawnPosd, waitHealthy, writeTestConfig } from '../../helpers/daemon.js';
+import { Mosquitto } from '../../helpers/mosquitto.js';
+import { TcpProxy } from '../../helpers/tcp-proxy.js';
+import { waitFor } from '../../helpers/wait.js';
+
+/** Fast payment timings for tests, pushed as the business config (the rule is the same). */
+const FAST = {
+  requestTimeoutMs: 400,
+  queryDelayMs: 150,
+  queryIntervalMs: 150,
+  resolveWithinMs: 1_500,
+  qrExpirySeconds: 30,
+};
+
+const broker = new Mosquitto();
+const keys = cloudKeys();
+let cloud: CloudService;
+const daemons: DaemonProcess[] = [];
+
+type Body = Record<string, unknown> & { error?: { code: string } };
+
+async function terminal(device: string, online = true, brokerUrl = broker.url) {
+  const cfg = await writeTestConfig({
+    device: { tenant: 't1', id: device },
+    mqtt: { url: brokerUrl, reconnectMinMs: 100, reconnectMaxMs: 300 },
+    cloud: { publicKey: keys.publicPem },
+  });
+  const d = spawnPosd(['run', '--config', cfg.file]);
+  daemons.push(d);
+  await waitHealthy(cfg.port);
+  const api = apiClient(cfg.port, cfg.stateDir);
+  if (online) {
+    await cloud.pushConfig('t1', device, 1, { payments: FAST, coupons: { offlineWhitelist: [] } });
+    await waitFor(
+      async () => ((await deviceLedger(api)).some((r) => r.type === 'config.applied') ? true : undefined),
+      'fast timings applied',
+    );
+  }
+  return { api, cfg, device };
+}
+
+async function openSale(api: ReturnType<typeof apiClient>, unitPrice: number): Promise<string> {
+  const r = await api.call<Body>('POST', '/api/v1/sales', { lines: [{ name: 'Item', qty: 1, unitPrice }] });
+  return String(r.body.saleId);
+}
+
+async function saleStatus(api: ReturnType<typeof apiClient>, saleId: string) {
+  return (
+    await api.call<Body & { status: string; payments: Array<{ status: string; paymentId: string }> }>(
+      'GET',
+      `/api/v1/sales/${saleId}`,
+    )
+  ).body;
+}
+
+beforeAll(async () => {
+  await broker.start();
+  cloud = await startCloud(broker.url, keys.privateKey);
+});
+
+afterAll(async () => {
+  for (const d of daemons) d.child.kill('SIGKILL');
+  await cloud?.stop();
+  await broker.stop();
+});
+
+describe('the five money-loss cases, against the reference cloud', () => {
+  it('(1) a code payment whose reply is lost, and a rescan: never charged twice', async () => {
+    const t = await terminal('M1');
+    const saleId = await openSale(t.api, 2_500);
+    // Code ending 8: the acquirer charges, the reply never comes.
+    const first = await t.api.call<Body>('POST', `/api/v1/sales/${saleId}/payments`, {
+      method: 'code',
+      authCode: '134567890123456788',
+    });
+    expect(first.status).toBe(202);
+    const rescan = await t.api.call<Body>('POST', `/api/v1/sales/${saleId}/payments`, {
+      method: 'code',
+      authCode: '134567890123456781',
+    });
+    expect(rescan.status).toBe(409);
+    expect(rescan.body.error?.code).toBe('PAYMENT_UNRESOLVED');
+    await waitFor(
+      async () => ((await saleStatus(t.api, saleId)).status === 'completed' ? true : undefined),
+      'paid',
+    );
+    expect(cloud.acquirer.netCaptured('M1')).toBe(2_500);
+  });
+
+  it('(2) a QR paid after the cashier switched to cash is refunded automatically', async () => {
+    const t = await terminal('M2');
+    const saleId = await openSale(t.api, 990);
+    const qr = await t.api.call<Body>('POST', `/api/v1/sales/${saleId}/payments`, {
+      method: 'qr',
+      channel: 'wechat',
+    });
+    const paymentId = String(qr.body.paymentId);
+    await waitFor(
+      async () =>
+        (await t.api.call<{ doc: { codeUrl?: string } }>('GET', `/api/v1/payments/${paymentId}`)).body.doc
+          .codeUrl
+          ? true
+          : undefined,
+      'QR shown',
+    );
+    const cancelled = await t.api.call<Body>('POST', `/api/v1/payments/${paymentId}/cancel`);
+    expect(cancelled.body.status).toBe('closed');
+    expect(
+      (await t.api.call('POST', `/api/v1/sales/${saleId}/payments`, { method: 'cash', amount: 1_000 }))
+        .status,
+    ).toBe(201);
+    // The customer pays the stale QR anyway; the acquirer tells the terminal.
+    expect(cloud.acquirer.customerPaysQr('M2', paymentId)).toBe(true);
+    await cloud.notifyPayment('t1', 'M2', paymentId, 'SUCCESS');
+    const ledger = await waitFor(async () => {
+      const l = await deviceLedger(t.api);
+      return l.some((r) => r.type === 'refund.completed' && r.body.automatic === true) ? l : undefined;
+    }, 'automatic refund recorded');
+    expect(ledger.filter((r) => r.type === 'refund.completed' && r.body.automatic === true)).toHaveLength(1);
+    expect(cloud.acquirer.payment('M2', paymentId)?.refunded).toBe(990);
+    expect(cloud.acquirer.netCaptured('M2')).toBe(0);
+    expect((await saleStatus(t.api, saleId)).status).toBe('completed');
+  });
+
+  it('(3) a refund retried after a lost reply refunds once', async () => {
+    const t = await terminal('M3');
+    const saleId = await openSale(t.api, 1_800);
+    await t.api.call('POST', `/api/v1/sales/${saleId}/payments`, {
+      method: 'code',
+      authCode: '134567890123456780',
+    });
+    await waitFor(
+      async () => ((await saleStatus(t.api, saleId)).status === 'completed' ? true : undefined),
+      'paid',
+    );
+    cloud.acquirer.dropReplies.set('refund.create', 2);
+    const refund = await t.api.call<Body>('POST', `/api/v1/sales/${saleId}/refunds`, {
+      lines: [{ lineNo: 1, qty: 1 }],
+    });
+    expect(refund.status).toBe(202);
+    await waitFor(
+      async () =>
+        (await saleStatus(t.api, String(refund.body.refundId))).status === 'completed' ? true : undefined,
+      'refund confirmed',
+      20_000,
+    );
+    expect(cloud.acquirer.netCaptured('M3')).toBe(0);
+    expect(cloud.store.kvAll('refund:M3')).toHaveLength(1);
+  });
+
+  it('(4) a sync replay after a lost ack duplicates no sale, coupon or points in the cloud', async () => {
+    const t = await terminal('M4');
+    cloud.acquirer.addCoupon('CP-REPLAY', { couponId: 'c-replay', kind: 'amount', value: 200 });
+    cloud.dropAcks = 3;
+    const saleId = await openSale(t.api, 1_000);
+    expect((await t.api.call('POST', `/api/v1/sales/${saleId}/coupon`, { code: 'CP-REPLAY' })).status).toBe(
+      200,
+    );
+    expect(
+      (await t.api.call('POST', `/api/v1/sales/${saleId}/payments`, { method: 'cash', amount: 800 })).status,
+    ).toBe(201);
+    // The cloud stored the records but its acks were lost; the device replays from seq 1.
+    expect(await cloud.pushCommand('t1', 'M4', 'ledger.resync', { fromSeq: 1 })).toMatchObject({ ok: true });
+    await waitFor(
+      async () => ((await deviceLedger(t.api)).every((r) => r.sync === 'synced') ? true : undefined),
+      'synced after the replay',
+      30_000,
+    );
+    const stored = cloud.store.records('t1', 'M4');
+    expect(new Set(stored.map((r) => r.seq)).size).toBe(stored.length);
+    expect(stored.filter((r) => r.type === 'sale.completed')).toHaveLength(1);
+    expect(stored.filter((r) => r.type === 'coupon.redeemed')).toHaveLength(1);
+    // Points come from sale records keyed by (device, epoch, seq): one sale, one award.
+    expect(cloud.store.kvGet<{ consumedBy: string }>('coupon', 'CP-REPLAY')?.consumedBy).toBe(
+      stored.find((r) => r.type === 'coupon.redeemed')!.body.redemptionId,
+    );
+  });
+
+  it('(5) two terminals selling offline never collide on receipt numbers', async () => {
+    const link = new TcpProxy(broker.port);
+    await link.start();
+    link.setRefusing(true); // both terminals are offline
+    const a = await terminal('M5', false, `mqtt://127.0.0.1:${link.port}`);
+    const b = await terminal('M6', false, `mqtt://127.0.0.1:${link.port}`);
+    const numbers: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      for (const t of [a, b]) {
+        const r = await t.api.call<Body>('POST', '/api/v1/sales', {
+          lines: [{ name: 'x', qty: 1, unitPrice: 100 }],
+          tenders: [{ method: 'cash', amount: 100 }],
+        });
+        numbers.push(String(r.body.receiptNo));
+      }
+    }
+    expect(new Set(numbers).size).toBe(40);
+    link.setRefusing(false); // back online: both drain to the cloud
+    await waitFor(
+      () =>
+        cloud.store.records('t1', 'M5').filter((r) => r.type === 'sale.completed').length === 20 &&
+        cloud.store.records('t1', 'M6').filter((r) => r.type === 'sale.completed').length === 20
+          ? true
+          : undefined,
+      'both synced',
+      30_000,
+    );
+    const inCloud = ['M5', 'M6'].flatMap((d) =>
+      cloud.store
+        .records('t1', d)
+        .filter((r) => r.type === 'sale.completed')
+        .map((r) => String(r.body.receiptNo)),
+    );
+    expect(new Set(inCloud).size).toBe(40);
+    await link.stop();
+  });
+});
