@@ -38,6 +38,15 @@ export type ErrorCode =
   | 'PRINTER_PAPER_OUT'
   | 'PRINTER_COVER_OPEN'
   | 'PRINTER_OFFLINE'
+  | 'DEVICE_NOT_FOUND'
+  | 'DEVICE_BUSY'
+  | 'DEVICE_UNAVAILABLE'
+  | 'DEVICE_DISCONNECTED'
+  | 'DEVICE_TIMEOUT'
+  | 'PRINTER_ERROR'
+  | 'PIN_WRONG'
+  | 'PIN_LOCKED'
+  | 'UPGRADE_REQUIRED'
   | 'INTERNAL';
 
 export class PosError extends Error {

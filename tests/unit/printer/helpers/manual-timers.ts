@@ -1,0 +1,42 @@
+import type { TimerHandle, Timers } from '../../../../src/drivers/transport/timers.js';
+
+interface Pending {
+  at: number;
+  fn: () => void;
+  handle: TimerHandle;
+}
+
+/** Timers on a clock that only moves when the test says so. */
+export class ManualTimers implements Timers {
+  now = 0;
+  private pending: Pending[] = [];
+
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const handle = {};
+    this.pending.push({ at: this.now + ms, fn, handle });
+    return handle;
+  }
+
+  clearTimeout(handle: TimerHandle | undefined): void {
+    this.pending = this.pending.filter((p) => p.handle !== handle);
+  }
+
+  /** Delays of the timers waiting now, soonest first. */
+  delays(): number[] {
+    return this.pending.map((p) => p.at - this.now).sort((a, b) => a - b);
+  }
+
+  /** Moves the clock, firing due timers in order (and timers they set that fall due too). */
+  advance(ms: number): void {
+    const until = this.now + ms;
+    for (;;) {
+      this.pending.sort((a, b) => a.at - b.at);
+      const next = this.pending[0];
+      if (!next || next.at > until) break;
+      this.pending.shift();
+      this.now = next.at;
+      next.fn();
+    }
+    this.now = until;
+  }
+}
