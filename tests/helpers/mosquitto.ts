@@ -32,6 +32,8 @@ export class Mosquitto {
       'persistence false',
       'max_inflight_messages 0',
       'max_queued_messages 100000',
+      // Run as root, mosquitto would switch to its own user and could not read the test's key files.
+      ...(process.getuid?.() === 0 ? ['user root'] : []),
       ...(tls
         ? [
             `cafile ${tls.cafile}`,
