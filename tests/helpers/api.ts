@@ -12,6 +12,7 @@ export function apiClient(port: number, stateDir: string) {
   const base = `http://127.0.0.1:${port}`;
   return {
     token,
+    base,
     async call<T = Record<string, unknown>>(
       method: string,
       path: string,
