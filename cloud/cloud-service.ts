@@ -17,6 +17,10 @@ export interface CloudServiceOptions {
   acquirer?: AcquirerOptions;
   log?: (msg: string, extra?: Record<string, unknown>) => void;
   tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
+  /** 4 for brokers without MQTT 5 (the demo's embedded one); replies then go to `P/down/resp`. */
+  protocolVersion?: 4 | 5;
+  /** Shared subscriptions need MQTT 5 brokers; a lone instance may subscribe plainly. */
+  shared?: boolean;
 }
 
 /**
@@ -46,7 +50,7 @@ export class CloudService {
   async start(): Promise<void> {
     const client = await mqtt.connectAsync(this.o.brokerUrl, {
       clientId: `posd-cloud-${this.o.instanceId ?? uuidv7()}`,
-      protocolVersion: 5,
+      protocolVersion: this.o.protocolVersion ?? 5,
       clean: true,
       reconnectPeriod: 500,
       ...(this.o.tls ?? {}),
@@ -58,10 +62,8 @@ export class CloudService {
         this.log('message handling failed', { topic, err: String(err) });
       }
     });
-    await client.subscribeAsync(
-      [`$share/${this.group}/pos/v1/+/+/up/ledger`, `$share/${this.group}/pos/v1/+/+/up/req`],
-      { qos: 1 },
-    );
+    const share = this.o.shared === false ? '' : `$share/${this.group}/`;
+    await client.subscribeAsync([`${share}pos/v1/+/+/up/ledger`, `${share}pos/v1/+/+/up/req`], { qos: 1 });
     this.client = client;
   }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { App } from './app.js';
 import { ConfigError, DEFAULT_CONFIG_FILE, type LoadedConfig, loadConfig } from './config/load.js';
+import type { DemoInfrastructure } from './demo.js';
 import { runDoctor } from './doctor.js';
 import { describeError, isPosError } from './errors.js';
 import { ExitCode } from './lifecycle/exit-codes.js';
@@ -65,6 +66,15 @@ function startFailureExitCode(err: unknown): number {
 async function runDaemon(mode: 'run' | 'demo', loaded: LoadedConfig, log: Logger): Promise<never> {
   for (const warning of loaded.warnings) log.warn(warning);
   const systemd = new SystemdNotifier({ env: process.env, log });
+  let demo: DemoInfrastructure | undefined;
+  if (mode === 'demo' && !loaded.config.mqtt.url) {
+    const { startDemoInfrastructure } = await import('./demo.js');
+    const { config } = loaded;
+    demo = await startDemoInfrastructure(config.stateDir, log, config.device.tenant, config.device.id);
+    config.mqtt.url = demo.mqttUrl;
+    config.mqtt.reconnectMaxMs = 2_000;
+    config.cloud.publicKey = demo.cloudPublicKeyPem;
+  }
   const app = new App({ config: loaded.config, log, mode });
 
   let stopping = false;
@@ -82,6 +92,7 @@ async function runDaemon(mode: 'run' | 'demo', loaded: LoadedConfig, log: Logger
     }, SHUTDOWN_DEADLINE_MS);
     await systemd.notify('STOPPING=1');
     await app.stop();
+    await demo?.stop();
     clearTimeout(deadline);
     process.exit(ExitCode.OK);
   };

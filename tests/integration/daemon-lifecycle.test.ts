@@ -172,8 +172,14 @@ describe('posd run', () => {
     const stateDir = join(tempDir(), 'demo-state');
     const port = await freePort();
     const d = track(spawnPosd(['demo'], { POSD_STATE_DIR: stateDir, POSD_UI_PORT: String(port) }));
-    const health = await waitHealthy(port);
-    expect(health).toMatchObject({ status: 'ok', mode: 'demo' });
+    expect(await waitHealthy(port)).toMatchObject({ mode: 'demo' });
+    // The embedded broker and reference cloud: the link comes up (over MQTT 3.1.1).
+    await waitFor(
+      async () => ((await waitHealthy(port)).status === 'ok' ? true : undefined),
+      'demo cloud link up',
+      20_000,
+      100,
+    );
     const api = apiClient(port, stateDir);
     const sale = await api.call('POST', '/api/v1/sales', {
       lines: [{ name: 'Demo', qty: 1, unitPrice: 100 }],
@@ -181,6 +187,20 @@ describe('posd run', () => {
     });
     expect(sale.status).toBe(201);
     expect(sale.body.receiptNo).toBe('D1-000001');
+    // The demo cloud pushed its merchant config, and the sale syncs to it.
+    await waitFor(
+      async () => {
+        const records = (
+          await api.call<{ records: Array<{ type: string; sync: string }> }>('GET', '/api/v1/ledger')
+        ).body.records;
+        return records.some((r) => r.type === 'config.applied') && records.every((r) => r.sync === 'synced')
+          ? true
+          : undefined;
+      },
+      'demo ledger synced',
+      20_000,
+      100,
+    );
     d.child.kill('SIGINT');
     expect((await withTimeout(d.exited, 5_000, 'exit')).code).toBe(0);
   });
