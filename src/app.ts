@@ -22,6 +22,7 @@ import { ShiftService } from './services/shift-service.js';
 import { CloudSync } from './sync/cloud-sync.js';
 import { loadPublicKey } from './sync/signature.js';
 import { HttpServer } from './ui-bridge/http-server.js';
+import { installUiBridge } from './ui-bridge/install.js';
 import { couponRoutes } from './ui-bridge/routes/coupons.js';
 import { ledgerRoutes } from './ui-bridge/routes/ledger.js';
 import { memberRoutes } from './ui-bridge/routes/members.js';
@@ -221,6 +222,18 @@ export class App {
       health: () => (!this.sync || this.sync.link.isConnected ? 'ok' : 'degraded'),
     });
     this.lifecycle.add({ name: 'ui-bridge', start: () => this.http.start(), stop: () => this.http.stop() });
+    // ui-bridge: PIN sessions, origin allow-list, event stream, status, catalog, OpenAPI, static UI.
+    installUiBridge({
+      http: this.http,
+      bus: this.bus,
+      lifecycle: this.lifecycle,
+      log,
+      stateDir: config.stateDir,
+      listenHost: config.ui.host,
+      mode: options.mode,
+      ledger: () => this.ledger,
+      cloudOnline: () => (this.cloud.configured ? this.cloud.isOnline() : undefined),
+    });
   }
 
   /** `P/up/state` (mqtt-v1 "Reported state"). */

@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { type ErrorCode, isPosError, PosError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { RouteDoc } from './route-doc.js';
 import { tokensEqual } from './token.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -28,7 +30,15 @@ export interface Route {
   /** Needs the bearer token (everything under /api/ does). */
   auth: boolean;
   handle(ctx: RequestContext): Promise<Reply> | Reply;
+  /** Request and response shapes for the OpenAPI document. */
+  doc?: RouteDoc;
 }
+
+/** Accepts a request under /api/ by other means than the bearer token (the session cookie). */
+export type Authenticator = (req: IncomingMessage) => boolean;
+/** Runs before auth and routing; throws a PosError to refuse (the origin allow-list). */
+export type RequestGuard = (req: IncomingMessage) => void;
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 const MAX_BODY_BYTES = 256 * 1024;
 
@@ -58,6 +68,9 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   NO_OPEN_SHIFT: 409,
   IDEMPOTENCY_MISMATCH: 409,
   PAYLOAD_TOO_LARGE: 413,
+  PIN_WRONG: 401,
+  PIN_LOCKED: 429,
+  UPGRADE_REQUIRED: 426,
   UNSUPPORTED_MEDIA_TYPE: 415,
   STORAGE_FULL: 507,
   STORAGE_READ_ONLY: 503,
@@ -114,11 +127,32 @@ export interface HttpServerOptions {
 export class HttpServer {
   private readonly routes: CompiledRoute[] = [];
   private server: Server | undefined;
+  private readonly authenticators: Authenticator[] = [];
+  private readonly guards: RequestGuard[] = [];
+  private upgradeHandler: UpgradeHandler | undefined;
 
   constructor(private readonly options: HttpServerOptions) {}
 
   add(...routes: Route[]): void {
     for (const route of routes) this.routes.push(compile(route));
+  }
+
+  /** Every route added so far, in order (for the OpenAPI document). */
+  registeredRoutes(): readonly Route[] {
+    return this.routes;
+  }
+
+  acceptAuth(authenticator: Authenticator): void {
+    this.authenticators.push(authenticator);
+  }
+
+  useGuard(guard: RequestGuard): void {
+    this.guards.push(guard);
+  }
+
+  /** Takes WebSocket upgrades; without a handler they are refused. */
+  onUpgrade(handler: UpgradeHandler): void {
+    this.upgradeHandler = handler;
   }
 
   get address(): AddressInfo | undefined {
@@ -131,6 +165,10 @@ export class HttpServer {
       void this.dispatch(req, res);
     });
     server.keepAliveTimeout = 5_000;
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (this.upgradeHandler) this.upgradeHandler(req, socket, head);
+      else socket.destroy();
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.options.port, this.options.host, () => {
@@ -155,7 +193,13 @@ export class HttpServer {
   private authorized(req: IncomingMessage): boolean {
     const header = req.headers.authorization ?? '';
     const m = /^Bearer\s+(\S+)$/i.exec(header);
-    return m !== null && tokensEqual(m[1]!, this.options.token());
+    if (m !== null && tokensEqual(m[1]!, this.options.token())) return true;
+    return this.authenticators.some((accepts) => accepts(req));
+  }
+
+  /** The same check the router makes, for the WebSocket upgrade. */
+  isAuthorized(req: IncomingMessage): boolean {
+    return this.authorized(req);
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -183,7 +227,10 @@ export class HttpServer {
     const candidates = this.routes
       .map((r) => ({ r, m: r.pattern.exec(url.pathname) }))
       .filter((x): x is { r: CompiledRoute; m: RegExpExecArray } => x.m !== null);
-    if (url.pathname.startsWith('/api/') && !this.authorized(req)) {
+    for (const guard of this.guards) guard(req);
+    // Only a route that says so (the PIN sign-in) is open under /api/.
+    const open = candidates.some((x) => x.r.method === req.method && !x.r.auth);
+    if (url.pathname.startsWith('/api/') && !open && !this.authorized(req)) {
       throw new PosError('UNAUTHORIZED', 'missing or wrong bearer token');
     }
     if (candidates.length === 0) throw new PosError('NOT_FOUND', `no such resource: ${url.pathname}`);

@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { EventBus } from '../bus.js';
+import { describeError, isPosError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { EventRing, type StreamFrame } from './event-ring.js';
+
+export const EVENTS_PATH = '/api/v1/events';
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+const PING_EVERY_MS = 20_000;
+
+export interface EventStreamOptions {
+  bus: EventBus;
+  log: Logger;
+  /** The router's auth (token or session cookie). */
+  authorized: (req: IncomingMessage) => boolean;
+  /** Throws a PosError for a foreign origin. */
+  checkOrigin: (req: IncomingMessage) => void;
+  capacity?: number;
+  now?: () => Date;
+}
+
+/**
+ * `GET /api/v1/events`: bus events as `{seq, type, at, data}`. Each connection starts with a `hello`
+ * (seq 0) naming this boot; `?afterSeq=N&bootId=B` replays what came after N in the same boot.
+ * A client from another boot, or too far behind for the ring, gets `resync` (seq 0): reload state.
+ */
+export class EventStream {
+  readonly bootId = randomUUID();
+  private readonly ring: EventRing;
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  private readonly alive = new WeakMap<WebSocket, boolean>();
+  private readonly ping: NodeJS.Timeout;
+  private readonly unsubscribe: () => void;
+  private readonly now: () => Date;
+
+  constructor(private readonly o: EventStreamOptions) {
+    this.ring = new EventRing(o.capacity ?? 1000);
+    this.now = o.now ?? (() => new Date());
+    this.unsubscribe = o.bus.onAny((e) => this.broadcast(this.ring.push(e.type, e.at, e.data)));
+    this.ping = setInterval(() => this.heartbeat(), PING_EVERY_MS);
+    this.ping.unref();
+  }
+
+  get lastSeq(): number {
+    return this.ring.lastSeq;
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== EVENTS_PATH) {
+      refuse(socket, 404, 'Not Found');
+      return;
+    }
+    try {
+      this.o.checkOrigin(req);
+    } catch (err) {
+      if (!isPosError(err)) throw err;
+      refuse(socket, 403, 'Forbidden');
+      return;
+    }
+    if (!this.o.authorized(req)) {
+      refuse(socket, 401, 'Unauthorized');
+      return;
+    }
+    const afterSeq = Number(url.searchParams.get('afterSeq') ?? '');
+    const bootId = url.searchParams.get('bootId');
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, bootId, afterSeq));
+  }
+
+  private attach(ws: WebSocket, bootId: string | null, afterSeq: number): void {
+    this.alive.set(ws, true);
+    ws.on('pong', () => this.alive.set(ws, true));
+    ws.on('message', () => {}); // the stream is one-way; anything sent is ignored
+    ws.on('error', (err) => this.o.log.debug({ err: describeError(err) }, 'event stream client error'));
+    const at = this.now().toISOString();
+    const hello = { bootId: this.bootId, lastSeq: this.ring.lastSeq, oldestSeq: this.ring.oldestSeq };
+    this.send(ws, { seq: 0, type: 'hello', at, data: hello });
+    if (bootId === null) return; // a fresh client loads its state first
+    if (bootId !== this.bootId) {
+      this.send(ws, { seq: 0, type: 'resync', at, data: { reason: 'restarted', lastSeq: hello.lastSeq } });
+      return;
+    }
+    const missed = Number.isSafeInteger(afterSeq) && afterSeq >= 0 ? this.ring.since(afterSeq) : undefined;
+    if (!missed) {
+      this.send(ws, { seq: 0, type: 'resync', at, data: { reason: 'behind', lastSeq: hello.lastSeq } });
+      return;
+    }
+    for (const frame of missed) this.send(ws, frame);
+  }
+
+  private broadcast(frame: StreamFrame): void {
+    for (const ws of this.wss.clients) this.send(ws, frame);
+  }
+
+  private send(ws: WebSocket, frame: StreamFrame): void {
+    if (ws.readyState !== ws.OPEN) return;
+    // A client that cannot keep up is dropped; it reconnects and replays or resyncs.
+    if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+      ws.terminate();
+      return;
+    }
+    ws.send(JSON.stringify(frame));
+  }
+
+  private heartbeat(): void {
+    for (const ws of this.wss.clients) {
+      if (this.alive.get(ws) === false) {
+        ws.terminate();
+        continue;
+      }
+      this.alive.set(ws, false);
+      ws.ping();
+    }
+  }
+
+  /** Going away: clients reconnect to the next boot. */
+  close(): void {
+    clearInterval(this.ping);
+    this.unsubscribe();
+    for (const ws of this.wss.clients) {
+      ws.close(1001, 'daemon stopping');
+      setTimeout(() => ws.terminate(), 500).unref();
+    }
+    this.wss.close();
+  }
+}
+
+function refuse(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}

@@ -1,0 +1,99 @@
+import type { EventBus } from '../bus.js';
+import type { Lifecycle } from '../lifecycle/lifecycle.js';
+import { type Logger, moduleLogger } from '../log.js';
+import type { Ledger } from '../offline/ledger.js';
+import { fileCashiers, type PinVerifier } from './cashiers.js';
+import { type CatalogPort, DEMO_CATALOG } from './catalog.js';
+import { EventStream } from './event-stream.js';
+import type { HttpServer } from './http-server.js';
+import { buildOpenApi } from './openapi.js';
+import { EXISTING_ROUTE_DOCS } from './openapi-docs.js';
+import { checkOrigin, defaultOrigins } from './origin-guard.js';
+import { PinThrottle } from './pin-throttle.js';
+import { SessionStore } from './sessions.js';
+import { findUiRoot, staticUiRoutes } from './static-ui.js';
+import { uiRoutes } from './ui-routes.js';
+
+export interface UiBridgeDeps {
+  http: HttpServer;
+  bus: EventBus;
+  lifecycle: Lifecycle;
+  log: Logger;
+  stateDir: string;
+  listenHost: string;
+  mode: 'run' | 'demo';
+  /** Read late: the ledger exists once the `ledger` component has started. */
+  ledger: () => Ledger;
+  /** undefined when no cloud link is configured. */
+  cloudOnline: () => boolean | undefined;
+  /** Defaults: `{stateDir}/cashiers.json` (demo: PIN 1234), the demo catalog. */
+  cashiers?: PinVerifier;
+  catalog?: CatalogPort;
+  /** Extra allowed origins (`http://host:port`, lower case); loopback on the bound port always is. */
+  allowedOrigins?: readonly string[];
+}
+
+export interface UiBridge {
+  events: EventStream;
+  sessions: () => SessionStore;
+}
+
+/**
+ * Everything the served UI needs on top of the sales API: PIN sessions (cookie auth next to the
+ * token), the origin allow-list, the event stream, status, catalog, OpenAPI and the static pages.
+ * Call after the `ui-bridge` lifecycle component is added so the stream closes before the server.
+ */
+export function installUiBridge(d: UiBridgeDeps): UiBridge {
+  const log = moduleLogger(d.log, 'ui');
+  const origins = (): string[] => {
+    const port = d.http.address?.port;
+    return [...(port === undefined ? [] : defaultOrigins(d.listenHost, port)), ...(d.allowedOrigins ?? [])];
+  };
+  let sessions: SessionStore | undefined;
+  const sessionStore = (): SessionStore => {
+    // The state dir exists (and is locked) once the `state` component has started.
+    sessions ??= new SessionStore(d.stateDir);
+    return sessions;
+  };
+  d.http.useGuard((req) => checkOrigin(req, origins));
+  d.http.acceptAuth((req) => sessionStore().cashierOf(req.headers) !== undefined);
+
+  const events = new EventStream({
+    bus: d.bus,
+    log,
+    authorized: (req) => d.http.isAuthorized(req),
+    checkOrigin: (req) => checkOrigin(req, origins, true),
+  });
+  d.http.onUpgrade((req, socket, head) => events.handleUpgrade(req, socket, head));
+  d.lifecycle.add({ name: 'event-stream', start: () => {}, stop: () => events.close() });
+
+  const cloudState = (): 'online' | 'offline' | 'none' => {
+    const online = d.cloudOnline();
+    return online === undefined ? 'none' : online ? 'online' : 'offline';
+  };
+  const routes = uiRoutes({
+    get sessions() {
+      return sessionStore();
+    },
+    cashiers: d.cashiers ?? fileCashiers(d.stateDir, d.mode === 'demo', log),
+    throttle: new PinThrottle(),
+    catalog: d.catalog ?? DEMO_CATALOG,
+    bus: d.bus,
+    log,
+    status: () => ({
+      bootId: events.bootId,
+      epoch: d.ledger().epoch,
+      mode: d.mode,
+      cloud: cloudState(),
+      ledger: d.ledger().figures(),
+    }),
+  });
+  d.http.add(...routes, ...staticUiRoutes(findUiRoot()), {
+    method: 'GET',
+    path: '/api/v1/openapi.json',
+    auth: true,
+    doc: { summary: 'This document', tag: 'system', responses: { 200: { description: 'OpenAPI 3.1' } } },
+    handle: () => ({ status: 200, body: buildOpenApi(d.http.registeredRoutes(), EXISTING_ROUTE_DOCS) }),
+  });
+  return { events, sessions: sessionStore };
+}

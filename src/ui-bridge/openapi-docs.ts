@@ -1,0 +1,231 @@
+import { type TSchema, Type } from '@sinclair/typebox';
+import type { RouteDoc } from './route-doc.js';
+import { ApplyCouponSchema } from './routes/coupons.js';
+import { MemberLookupSchema, RechargeSchema, SaleMemberSchema } from './routes/members.js';
+import { RejectOrderSchema } from './routes/orders.js';
+import { CreateSaleSchema, PaymentSchema, RefundSchema, VoidSchema } from './routes/sales.js';
+import { CloseShiftSchema, OpenShiftSchema } from './routes/shifts.js';
+
+/*
+ * Docs for the routes that carry none themselves, keyed by `METHOD path`. The request schemas are
+ * the very objects the routes validate with, so the document cannot drift from the checks.
+ */
+
+const Money = Type.Integer({ description: 'minor units (fen)' });
+const open = (properties: Record<string, TSchema>, description: string) =>
+  Type.Object(properties, { additionalProperties: true, description });
+
+const PaymentView = open(
+  {
+    paymentId: Type.String(),
+    method: Type.String(),
+    channel: Type.String(),
+    amount: Money,
+    change: Money,
+    status: Type.String({ description: 'pending, succeeded, failed, closed, reversed, unknown' }),
+  },
+  'a payment',
+);
+const SaleView = open(
+  {
+    saleId: Type.String(),
+    kind: Type.Union([Type.Literal('sale'), Type.Literal('refund')]),
+    status: Type.Union([Type.Literal('open'), Type.Literal('completed'), Type.Literal('voided')]),
+    currency: Type.String(),
+    total: Money,
+    paid: Money,
+    due: Money,
+    change: Money,
+    receiptNo: Type.Optional(Type.String()),
+    lines: Type.Array(open({ lineNo: Type.Integer(), name: Type.String(), qty: Type.Integer() }, 'a line')),
+    payments: Type.Array(PaymentView),
+    refundable: Money,
+  },
+  'a sale with its lines, payments and refunds',
+);
+const SaleCreated = open(
+  {
+    saleId: Type.String(),
+    status: Type.Union([Type.Literal('open'), Type.Literal('completed')]),
+    total: Money,
+    change: Type.Optional(Money),
+    receiptNo: Type.Optional(Type.String()),
+  },
+  'the new sale',
+);
+const Pending = Type.Object({ paymentId: Type.String(), status: Type.Literal('pending') });
+const CashPaid = open(
+  { paymentId: Type.String(), saleId: Type.String(), saleStatus: Type.String(), due: Money },
+  'the payment, the sale status and what is still due; receiptNo once completed',
+);
+const ShiftReport = open(
+  { kind: Type.Union([Type.Literal('X'), Type.Literal('Z')]), shiftId: Type.String(), status: Type.String() },
+  'an X or Z report',
+);
+const Order = open({ orderId: Type.String(), status: Type.String(), total: Money }, 'an order');
+const Member = open({ memberId: Type.String(), name: Type.String(), balance: Money }, 'a member');
+const LedgerPage = Type.Object({
+  epoch: Type.String(),
+  records: Type.Array(open({ seq: Type.Integer(), type: Type.String(), sync: Type.String() }, 'a record')),
+});
+const Health = open({ status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]) }, 'health');
+const Anything = open({}, 'see docs/local-api.md');
+
+const ok = (description: string, schema: TSchema = Anything) => ({ 200: { description, schema } });
+
+export const EXISTING_ROUTE_DOCS: Record<string, RouteDoc> = {
+  'GET /healthz': { summary: 'Health (no auth)', tag: 'system', responses: ok('health', Health) },
+  'POST /api/v1/sales': {
+    summary: 'Create a sale; with covering cash tenders it completes in one call',
+    tag: 'sales',
+    body: CreateSaleSchema,
+    responses: { 201: { description: 'created', schema: SaleCreated } },
+    errors: ['TENDER_INSUFFICIENT', 'TENDER_NOT_SUPPORTED', 'OFFLINE_LIMIT', 'IDEMPOTENCY_MISMATCH'],
+  },
+  'GET /api/v1/sales/:saleId': {
+    summary: 'A sale with lines, payments, refunds',
+    tag: 'sales',
+    responses: ok('the sale', SaleView),
+    errors: ['SALE_NOT_FOUND'],
+  },
+  'POST /api/v1/sales/:saleId/payments': {
+    summary: 'Pay an open sale: cash/card 201, code/QR 202 (outcome on the event stream)',
+    tag: 'payments',
+    body: PaymentSchema,
+    responses: {
+      201: { description: 'cash or card recorded', schema: CashPaid },
+      202: { description: 'code or QR payment started', schema: Pending },
+    },
+    errors: [
+      'SALE_NOT_FOUND',
+      'SALE_NOT_OPEN',
+      'PAYMENT_UNRESOLVED',
+      'TENDER_NOT_SUPPORTED',
+      'OFFLINE_LIMIT',
+    ],
+  },
+  'GET /api/v1/payments/:paymentId': {
+    summary: 'A payment (QR: doc.codeUrl, doc.expiresAt)',
+    tag: 'payments',
+    responses: ok('the payment', PaymentView),
+    errors: ['NOT_FOUND'],
+  },
+  'POST /api/v1/payments/:paymentId/cancel': {
+    summary: 'Close an unpaid QR before switching tender',
+    tag: 'payments',
+    responses: ok('the payment', PaymentView),
+    errors: ['NOT_FOUND', 'CONFLICT'],
+  },
+  'POST /api/v1/sales/:saleId/void': {
+    summary: 'Void an open sale',
+    tag: 'sales',
+    body: VoidSchema,
+    bodyOptional: true,
+    responses: ok('the voided sale', SaleView),
+    errors: ['SALE_NOT_FOUND', 'VOID_NOT_ALLOWED'],
+  },
+  'POST /api/v1/sales/:saleId/refunds': {
+    summary: 'Refund lines of a completed sale',
+    tag: 'sales',
+    body: RefundSchema,
+    responses: {
+      201: { description: 'refunded in cash', schema: Anything },
+      202: { description: 'part goes back to an electronic channel', schema: Pending },
+    },
+    errors: ['SALE_NOT_FOUND', 'REFUND_NOT_ALLOWED', 'REFUND_EXCEEDS_REMAINING'],
+  },
+  'POST /api/v1/shifts': {
+    summary: 'Open a shift',
+    tag: 'shifts',
+    body: OpenShiftSchema,
+    responses: { 201: { description: 'X report', schema: ShiftReport } },
+    errors: ['SHIFT_ALREADY_OPEN'],
+  },
+  'GET /api/v1/shifts/current': {
+    summary: 'X report of the open shift',
+    tag: 'shifts',
+    responses: ok('X report', ShiftReport),
+    errors: ['NO_OPEN_SHIFT'],
+  },
+  'POST /api/v1/shifts/current/close': {
+    summary: 'Close the shift (Z report)',
+    tag: 'shifts',
+    body: CloseShiftSchema,
+    responses: ok('Z report', ShiftReport),
+    errors: ['NO_OPEN_SHIFT', 'PAYMENT_UNRESOLVED'],
+  },
+  'GET /api/v1/shifts/:shiftId': {
+    summary: 'A shift report',
+    tag: 'shifts',
+    responses: ok('report', ShiftReport),
+    errors: ['NOT_FOUND'],
+  },
+  'GET /api/v1/ledger': {
+    summary: 'Ledger records with their sync state',
+    tag: 'ledger',
+    query: {
+      afterSeq: { type: 'integer', description: 'records after this seq' },
+      limit: { type: 'integer', description: '1 to 1000, default 100' },
+    },
+    responses: ok('a page', LedgerPage),
+  },
+  'POST /api/v1/sales/:saleId/coupon': {
+    summary: 'Apply a coupon to an open sale',
+    tag: 'coupons',
+    body: ApplyCouponSchema,
+    responses: ok('the re-priced sale', SaleView),
+    errors: ['COUPON_INVALID', 'SALE_NOT_OPEN'],
+  },
+  'GET /api/v1/coupons/conflicts': {
+    summary: 'Redemptions reported as a second use',
+    tag: 'coupons',
+    responses: ok('conflicts'),
+  },
+  'POST /api/v1/members/lookup': {
+    summary: 'Look a member up by code',
+    tag: 'members',
+    body: MemberLookupSchema,
+    responses: ok('the member', Member),
+    errors: ['NOT_FOUND', 'OFFLINE_LIMIT'],
+  },
+  'POST /api/v1/members/:memberId/recharges': {
+    summary: 'Stored-value recharge',
+    tag: 'members',
+    body: RechargeSchema,
+    responses: { 201: { description: 'recorded', schema: Anything } },
+  },
+  'POST /api/v1/sales/:saleId/member': {
+    summary: 'Put a member on the sale',
+    tag: 'members',
+    body: SaleMemberSchema,
+    responses: ok('the sale', SaleView),
+  },
+  'GET /api/v1/orders': {
+    summary: 'Online orders, newest first',
+    tag: 'orders',
+    query: { limit: { type: 'integer', description: '1 to 500, default 50' } },
+    responses: ok('orders', Type.Object({ orders: Type.Array(Order) })),
+  },
+  'GET /api/v1/orders/:orderId': { summary: 'An order', tag: 'orders', responses: ok('the order', Order) },
+  'POST /api/v1/orders/:orderId/accept': {
+    summary: 'Accept an order (tickets print)',
+    tag: 'orders',
+    responses: ok('the order', Order),
+  },
+  'POST /api/v1/orders/:orderId/reject': {
+    summary: 'Reject an order',
+    tag: 'orders',
+    body: RejectOrderSchema,
+    responses: ok('the order', Order),
+  },
+  'POST /api/v1/orders/:orderId/reprint': {
+    summary: 'Reprint the order tickets',
+    tag: 'orders',
+    responses: ok('the order', Order),
+  },
+  'GET /api/v1/devices': {
+    summary: 'Printer, scanner and display state',
+    tag: 'devices',
+    responses: ok('devices'),
+  },
+};

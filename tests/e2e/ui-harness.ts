@@ -1,0 +1,74 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import {
+  type DaemonProcess,
+  spawnPosd,
+  type TestConfig,
+  waitHealthy,
+  withTimeout,
+} from '../helpers/daemon.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+export const ARTIFACTS = join(ROOT, 'test-artifacts', 'e2e');
+export const TEST_PIN = '2468';
+
+/** Compiles ui/ to dist/ui/ (until the build does it: see docs/ui.md). */
+export function buildUi(): void {
+  execFileSync(
+    process.execPath,
+    [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'ui/tsconfig.json')],
+    {
+      stdio: 'inherit',
+    },
+  );
+}
+
+/** A cashier for the test daemon, written where the daemon reads it. */
+export function writeCashiers(cfg: TestConfig): void {
+  mkdirSync(cfg.stateDir, { recursive: true });
+  writeFileSync(
+    join(cfg.stateDir, 'cashiers.json'),
+    JSON.stringify({ cashiers: [{ id: 'c1', name: '王芳', pin: TEST_PIN }] }),
+  );
+}
+
+export async function startDaemon(cfg: TestConfig): Promise<DaemonProcess> {
+  const d = spawnPosd(['run', '--config', cfg.file]);
+  await waitHealthy(cfg.port);
+  return d;
+}
+
+export async function stopDaemon(d: DaemonProcess): Promise<void> {
+  if (d.child.exitCode !== null || d.child.signalCode !== null) return;
+  d.child.kill('SIGTERM');
+  await withTimeout(d.exited, 6_000, 'daemon exit');
+}
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+}
+
+/** Taps the PIN keypad and waits for the live cashier screen. */
+export async function signIn(page: Page, pin = TEST_PIN): Promise<void> {
+  for (const digit of pin) await page.getByTestId(`pin-key-${digit}`).click();
+  await page.getByTestId('pin-ok').click();
+  await page.locator('body[data-ready="live"]').waitFor();
+}

@@ -1,0 +1,579 @@
+import { ApiError, api, newIdempotencyKey } from './api.js';
+import {
+  type CashierState,
+  type CatalogItem,
+  initialState,
+  type SaleView,
+  type Tender,
+} from './cashier-state.js';
+import { type Actions, mainView, signInView } from './cashier-view.js';
+import { byId, replace } from './dom.js';
+import { EventClient, type Frame } from './event-client.js';
+import { I18n } from './i18n.js';
+import { formatMoney, parseYuan } from './money.js';
+
+/** The cashier screen: one state object, re-rendered whole on each change; the daemon decides. */
+class CashierApp implements Actions {
+  private readonly s: CashierState = initialState();
+  private readonly t = new I18n(window.localStorage);
+  private readonly root = byId('app');
+  private readonly events = new EventClient({
+    onEvent: (f, replayed) => this.onEvent(f, replayed),
+    onResync: () => void this.reload(),
+    onConnection: (up) => {
+      this.s.connected = up;
+      this.render();
+    },
+  });
+  /** Every event applied, for the tests' "nothing twice" check (types and seqs only). */
+  readonly applied: Array<{ bootId: string | undefined; seq: number; type: string }> = [];
+  private statusTimer: number | undefined;
+
+  async boot(): Promise<void> {
+    document.documentElement.lang = this.t.lang;
+    try {
+      const session = await api<{ cashier: { id: string; name: string } | null }>('GET', '/api/v1/session');
+      this.s.cashier = session.cashier ?? undefined;
+    } catch {
+      this.s.cashier = undefined;
+    }
+    if (this.s.cashier) this.startSession();
+    this.render();
+  }
+
+  private startSession(): void {
+    this.events.start();
+    window.clearInterval(this.statusTimer);
+    this.statusTimer = window.setInterval(() => void this.loadStatus(), 30_000);
+  }
+
+  render(): void {
+    document.documentElement.lang = this.t.lang;
+    replace(this.root, this.s.cashier ? mainView(this.s, this.t, this) : signInView(this.s, this.t, this));
+    document.body.dataset.ready = this.s.cashier ? (this.s.connected ? 'live' : 'connecting') : 'signin';
+  }
+
+  private say(message: string | undefined): void {
+    this.s.message = message;
+    this.render();
+  }
+
+  private fail(err: unknown): void {
+    const text = err instanceof ApiError ? `${err.code}: ${err.message}` : String(err);
+    if (err instanceof ApiError && err.status === 401) {
+      this.s.cashier = undefined;
+      this.events.stop();
+    }
+    this.say(this.t.t('error', { m: text }));
+  }
+
+  // --- state from the daemon -------------------------------------------------------------------
+
+  /** After sign-in, a restart or a gap: everything shown comes from the API again. */
+  private async reload(): Promise<void> {
+    try {
+      const [catalog] = await Promise.all([
+        api<{ items: CatalogItem[] }>('GET', '/api/v1/catalog'),
+        this.loadStatus(),
+        this.loadDevices(),
+      ]);
+      this.s.catalog = catalog.items;
+      if (this.s.sale) this.s.sale = await this.fetchSale(this.s.sale.saleId);
+      for (const id of [...this.s.recent.keys()]) await this.refreshRecent(id);
+      if (this.s.sale && this.s.screen === 'pay' && this.s.sale.status !== 'open') this.settled();
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    this.render();
+  }
+
+  private async loadStatus(): Promise<void> {
+    try {
+      const st = await api<{ ledger: { outboxDepth: number }; cloud: 'online' | 'offline' | 'none' }>(
+        'GET',
+        '/api/v1/status',
+      );
+      this.s.ledger = st.ledger;
+      this.s.cloud = st.cloud;
+      // Code and QR need the cloud link; card is recorded locally and stays available.
+      const online = st.cloud === 'online';
+      this.s.tenders.code = online ? 'yes' : 'no';
+      this.s.tenders.qr = online ? 'yes' : 'no';
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) throw err;
+    }
+    this.render();
+  }
+
+  private async loadDevices(): Promise<void> {
+    try {
+      this.s.devices = await api<Record<string, { state: string }>>('GET', '/api/v1/devices');
+    } catch {
+      this.s.devices = undefined; // no such route yet: the bar stays hidden
+    }
+  }
+
+  private fetchSale(saleId: string): Promise<SaleView> {
+    return api<SaleView>('GET', `/api/v1/sales/${encodeURIComponent(saleId)}`);
+  }
+
+  private async refreshRecent(saleId: string): Promise<void> {
+    const sale = await this.fetchSale(saleId);
+    if (sale.kind !== 'sale') return;
+    this.s.recent.set(saleId, {
+      saleId,
+      total: sale.total,
+      status: sale.status,
+      ...(sale.receiptNo ? { receiptNo: sale.receiptNo } : {}),
+      refunded: sale.refunds.reduce((sum, r) => sum + r.total, 0),
+    });
+  }
+
+  private onEvent(f: Frame, replayed: boolean): void {
+    this.applied.push({ bootId: this.events.state.bootId, seq: f.seq, type: f.type });
+    const d = f.data;
+    switch (f.type) {
+      case 'sale.updated': {
+        const saleId = String(d.saleId);
+        const original = d.kind === 'refund' ? undefined : saleId;
+        if (original && d.status !== 'open') void this.refreshRecent(original).then(() => this.render());
+        if (this.s.sale?.saleId === saleId) void this.refreshSale();
+        void this.loadStatus();
+        break;
+      }
+      case 'payment.updated':
+        if (this.s.sale?.saleId === d.saleId) void this.onPayment(d);
+        break;
+      case 'scan':
+        // A payment code is only taken live: a replayed one may be stale.
+        if (!(replayed && d.kind === 'payment')) void this.onScan(d);
+        break;
+      case 'device.status':
+      case 'devices.updated':
+        void this.loadDevices().then(() => this.render());
+        break;
+      default:
+        break;
+    }
+  }
+
+  private async refreshSale(): Promise<void> {
+    if (!this.s.sale) return;
+    try {
+      this.s.sale = await this.fetchSale(this.s.sale.saleId);
+      if (this.s.screen === 'pay' && this.s.sale.status !== 'open') this.settled();
+      this.render();
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private async onPayment(d: Record<string, unknown>): Promise<void> {
+    if (this.s.pending?.paymentId !== d.paymentId) return;
+    if (d.status === 'succeeded') {
+      this.s.pending = undefined;
+      await this.refreshSale();
+    } else if (d.status !== 'pending') {
+      this.s.pending = undefined;
+      this.s.tenderNote = this.t.t('paymentFailed', { r: String(d.reason ?? d.status) });
+      this.render();
+    }
+  }
+
+  private async onScan(d: Record<string, unknown>): Promise<void> {
+    const code = String(d.code ?? '');
+    if (d.kind === 'payment') {
+      if (this.s.screen === 'pay' && !this.s.pending) {
+        this.s.tender = 'code';
+        await this.startCode(code);
+      }
+      return;
+    }
+    if (d.kind === 'coupon') {
+      if (this.s.sale?.status === 'open') await this.applyCoupon(code);
+      else this.s.pendingCoupon = code;
+      this.render();
+      return;
+    }
+    if (d.kind === 'member') {
+      try {
+        this.s.member = await api<{ memberId: string; name: string }>('POST', '/api/v1/members/lookup', {
+          code,
+        });
+      } catch (err) {
+        this.fail(err);
+      }
+      this.render();
+      return;
+    }
+    const item = this.s.catalog.find((i) => i.sku === code || i.barcodes?.includes(code));
+    if (item && this.s.screen === 'sell') this.addItem(item);
+    else if (!item) this.say(this.t.t('unknownItem', { c: code }));
+  }
+
+  // --- actions ---------------------------------------------------------------------------------
+
+  pinKey(key: string): void {
+    this.s.pinError = undefined;
+    if (key === 'C') this.s.pin = '';
+    else if (this.s.pin.length < 8) this.s.pin += key;
+    this.render();
+  }
+
+  async signIn(): Promise<void> {
+    const pin = this.s.pin;
+    this.s.pin = '';
+    try {
+      const r = await api<{ cashier: { id: string; name: string } }>('POST', '/api/v1/session', { pin });
+      this.s.cashier = r.cashier;
+      this.s.pinError = undefined;
+      this.startSession();
+    } catch (err) {
+      const e = err instanceof ApiError ? err : undefined;
+      this.s.pinError =
+        e?.code === 'PIN_LOCKED'
+          ? this.t.t('pinLocked', { s: /(\d+) s/.exec(e.message)?.[1] ?? '' })
+          : this.t.t('pinWrong');
+    }
+    this.render();
+  }
+
+  async signOut(): Promise<void> {
+    this.events.stop();
+    try {
+      await api('DELETE', '/api/v1/session');
+    } catch {
+      // signed out either way
+    }
+    this.s.cashier = undefined;
+    this.s.connected = false;
+    this.render();
+  }
+
+  toggleLang(): void {
+    this.t.toggle();
+    this.render();
+  }
+
+  showTab(tab: 'items' | 'keypad'): void {
+    this.s.leftTab = tab;
+    this.s.keypad = '';
+    this.render();
+  }
+
+  private cartChanged(): void {
+    this.s.checkoutKey = undefined;
+    this.s.message = undefined;
+    this.render();
+    const c = this.s.cart;
+    const lines = c.lines.map((l) => ({ name: l.name, qty: l.qty, amount: l.qty * l.unitPrice }));
+    void api('PUT', '/api/v1/cart', { lines, total: c.total }).catch(() => {});
+  }
+
+  addItem(item: CatalogItem): void {
+    this.s.cart.add({
+      sku: item.sku,
+      name: item.names?.[this.t.lang] ?? item.name,
+      unitPrice: item.unitPrice,
+    });
+    this.cartChanged();
+  }
+
+  keypadKey(key: string): void {
+    const next = this.s.keypad + key;
+    if (key === 'C') this.s.keypad = '';
+    else if (this.s.screen === 'pay' && this.s.tender === 'code') {
+      // A payment code typed by hand: digits only.
+      if (/^\d{1,30}$/.test(next)) this.s.keypad = next;
+    } else if (parseYuan(next) !== undefined || /^\d{1,7}\.$/.test(next)) this.s.keypad = next;
+    this.render();
+  }
+
+  addCustom(): void {
+    const amount = parseYuan(this.s.keypad);
+    if (amount === undefined || amount <= 0) return;
+    this.s.cart.add({ name: this.t.t('customItem'), unitPrice: amount });
+    this.s.keypad = '';
+    this.cartChanged();
+  }
+
+  changeQty(index: number, delta: number): void {
+    this.s.cart.changeQty(index, delta);
+    this.cartChanged();
+  }
+
+  setDiscount(kind: 'none' | 'p10' | 'p20' | 'a500'): void {
+    this.s.cart.discount =
+      kind === 'p10'
+        ? { percentBp: 1000 }
+        : kind === 'p20'
+          ? { percentBp: 2000 }
+          : kind === 'a500'
+            ? { amount: 500 }
+            : undefined;
+    this.cartChanged();
+  }
+
+  async checkout(): Promise<void> {
+    if (this.s.cart.lines.length === 0) return;
+    this.s.checkoutKey ??= newIdempotencyKey();
+    try {
+      const created = await api<{ saleId: string }>('POST', '/api/v1/sales', this.s.cart.toSale(), {
+        idempotencyKey: this.s.checkoutKey,
+      });
+      if (this.s.member) {
+        await api('POST', `/api/v1/sales/${created.saleId}/member`, {
+          memberId: this.s.member.memberId,
+        }).catch((e) => this.fail(e));
+      }
+      if (this.s.pendingCoupon) await this.applyCoupon(this.s.pendingCoupon, created.saleId);
+      this.s.sale = await this.fetchSale(created.saleId);
+      this.s.keypad = '';
+      this.s.tender = 'cash';
+      this.s.tenderNote = undefined;
+      this.s.message = undefined;
+      this.s.screen = 'pay';
+      if (this.s.sale.status !== 'open') this.settled();
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    this.render();
+  }
+
+  private async applyCoupon(code: string, saleId = this.s.sale?.saleId): Promise<void> {
+    this.s.pendingCoupon = undefined;
+    if (!saleId) return;
+    try {
+      await api('POST', `/api/v1/sales/${saleId}/coupon`, { code });
+      this.s.message = this.t.t('couponApplied');
+      if (this.s.sale?.saleId === saleId) this.s.sale = await this.fetchSale(saleId);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  chooseTender(tender: Tender): void {
+    if (this.s.pending) return;
+    this.s.tender = tender;
+    this.s.keypad = '';
+    this.s.tenderNote = undefined;
+    this.render();
+  }
+
+  /** The sale is paid (or voided): show the result and put it in the recent list. */
+  private settled(): void {
+    const sale = this.s.sale!;
+    this.s.screen = sale.status === 'completed' ? 'done' : 'sell';
+    this.s.recent.set(sale.saleId, {
+      saleId: sale.saleId,
+      total: sale.total,
+      status: sale.status,
+      ...(sale.receiptNo ? { receiptNo: sale.receiptNo } : {}),
+      refunded: 0,
+    });
+    if (sale.status !== 'completed') {
+      this.s.sale = undefined;
+      this.s.cart.clear();
+    }
+  }
+
+  async payCash(amount?: number): Promise<void> {
+    const sale = this.s.sale;
+    const value = amount ?? parseYuan(this.s.keypad);
+    if (!sale || value === undefined || value <= 0) return;
+    try {
+      await api(
+        'POST',
+        `/api/v1/sales/${sale.saleId}/payments`,
+        { method: 'cash', amount: value },
+        {
+          idempotencyKey: newIdempotencyKey(),
+        },
+      );
+      this.s.keypad = '';
+      this.s.sale = await this.fetchSale(sale.saleId);
+      if (this.s.sale.status !== 'open') this.settled();
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    this.render();
+  }
+
+  private markUnavailable(tender: 'code' | 'qr' | 'card', err: unknown): boolean {
+    if (err instanceof ApiError && (err.notAvailable || err.code === 'OFFLINE_LIMIT')) {
+      this.s.tenders[tender] = 'no';
+      this.s.tender = 'cash';
+      this.s.tenderNote = `${this.t.t(tender)}: ${this.t.t('notAvailable')} (${err.code})`;
+      this.render();
+      return true;
+    }
+    return false;
+  }
+
+  private async startCode(authCode: string): Promise<void> {
+    const sale = this.s.sale;
+    if (!sale) return;
+    try {
+      const r = await api<{ paymentId: string }>('POST', `/api/v1/sales/${sale.saleId}/payments`, {
+        method: 'code',
+        authCode,
+      });
+      this.s.pending = { paymentId: r.paymentId, method: 'code' };
+      this.s.tenderNote = this.t.t('waitingPayment');
+    } catch (err) {
+      if (!this.markUnavailable('code', err)) this.fail(err);
+    }
+    this.render();
+  }
+
+  async payCode(): Promise<void> {
+    const code = this.s.keypad;
+    this.s.keypad = '';
+    if (/^\d{10,30}$/.test(code)) await this.startCode(code);
+  }
+
+  async payQr(channel: 'wechat' | 'alipay'): Promise<void> {
+    const sale = this.s.sale;
+    if (!sale) return;
+    try {
+      const r = await api<{ paymentId: string }>('POST', `/api/v1/sales/${sale.saleId}/payments`, {
+        method: 'qr',
+        channel,
+      });
+      this.s.pending = { paymentId: r.paymentId, method: 'qr' };
+      this.s.tenderNote = this.t.t('showQr');
+    } catch (err) {
+      if (!this.markUnavailable('qr', err)) this.fail(err);
+    }
+    this.render();
+  }
+
+  async cancelQr(): Promise<void> {
+    const pending = this.s.pending;
+    if (!pending) return;
+    try {
+      await api('POST', `/api/v1/payments/${pending.paymentId}/cancel`);
+      this.s.pending = undefined;
+      await this.refreshSale();
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  async payCard(): Promise<void> {
+    const sale = this.s.sale;
+    if (!sale) return;
+    try {
+      await api(
+        'POST',
+        `/api/v1/sales/${sale.saleId}/payments`,
+        { method: 'card', amount: sale.due },
+        {
+          idempotencyKey: newIdempotencyKey(),
+        },
+      );
+      await this.refreshSale();
+    } catch (err) {
+      if (!this.markUnavailable('card', err)) this.fail(err);
+    }
+  }
+
+  async cancelSale(): Promise<void> {
+    const sale = this.s.sale;
+    if (!sale) return;
+    try {
+      this.s.sale = await api<SaleView>('POST', `/api/v1/sales/${sale.saleId}/void`, {
+        reason: 'cashier cancelled',
+      });
+      this.settled();
+      this.s.screen = 'sell';
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    this.render();
+  }
+
+  nextSale(): void {
+    this.s.sale = undefined;
+    this.s.cart.clear();
+    this.s.member = undefined;
+    this.s.checkoutKey = undefined;
+    this.s.screen = 'sell';
+    this.s.message = undefined;
+    this.render();
+    void api('PUT', '/api/v1/cart', { lines: [], total: 0 }).catch(() => {});
+  }
+
+  showRecent(): void {
+    if (this.s.screen === 'pay') return;
+    this.s.screen = 'recent';
+    this.render();
+  }
+
+  closeRecent(): void {
+    this.s.screen = this.s.sale?.status === 'completed' ? 'done' : 'sell';
+    this.render();
+  }
+
+  async startRefund(saleId: string): Promise<void> {
+    try {
+      this.s.refundSale = await this.fetchSale(saleId);
+      this.s.refundQty = new Map();
+      this.s.screen = 'refund';
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    this.render();
+  }
+
+  async voidSale(saleId: string): Promise<void> {
+    try {
+      await api('POST', `/api/v1/sales/${saleId}/void`, { reason: 'cashier void' });
+      await this.refreshRecent(saleId);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    this.render();
+  }
+
+  refundQty(lineNo: number, delta: number): void {
+    const line = this.s.refundSale?.lines.find((l) => l.lineNo === lineNo);
+    if (!line) return;
+    const next = Math.max(0, Math.min(line.qty, (this.s.refundQty.get(lineNo) ?? 0) + delta));
+    this.s.refundQty.set(lineNo, next);
+    this.render();
+  }
+
+  async confirmRefund(): Promise<void> {
+    const sale = this.s.refundSale;
+    const lines = [...this.s.refundQty].filter(([, q]) => q > 0).map(([lineNo, qty]) => ({ lineNo, qty }));
+    if (!sale || lines.length === 0) return;
+    try {
+      const r = await api<{ total?: number }>(
+        'POST',
+        `/api/v1/sales/${sale.saleId}/refunds`,
+        { lines },
+        {
+          idempotencyKey: newIdempotencyKey(),
+        },
+      );
+      await this.refreshRecent(sale.saleId);
+      this.s.screen = 'recent';
+      this.s.message = `${this.t.t('refunded')} ${formatMoney(r.total ?? 0)}`;
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    this.render();
+  }
+}
+
+const app = new CashierApp();
+(window as unknown as { posd: CashierApp }).posd = app;
+void app.boot();

@@ -1,0 +1,157 @@
+import { ApiError, api } from './api.js';
+import { byId, h, replace } from './dom.js';
+import { EventClient, type Frame } from './event-client.js';
+import { I18n } from './i18n.js';
+import { formatMoney } from './money.js';
+
+interface Sale {
+  saleId: string;
+  status: string;
+  total: number;
+  paid: number;
+  due: number;
+  change: number;
+}
+
+type Screen =
+  | { kind: 'idle' }
+  | { kind: 'cart'; lines: Array<{ name: string; qty: number; amount: number }>; total: number }
+  | { kind: 'due'; sale: Sale; qr?: { codeUrl?: string; channel: string } }
+  | { kind: 'thanks'; sale: Sale };
+
+const THANKS_FOR_MS = 8_000;
+
+/** The customer screen: amount due, payment QR, paid/change, thank-you, idle branding. Events only. */
+class CustomerScreen {
+  private readonly t = new I18n(window.localStorage);
+  private readonly root = byId('app');
+  private screen: Screen = { kind: 'idle' };
+  private idleTimer: number | undefined;
+  private readonly events = new EventClient({
+    onEvent: (f) => void this.onEvent(f),
+    onResync: () => this.show({ kind: 'idle' }),
+    onConnection: (up) => {
+      document.body.dataset.ready = up ? 'live' : 'connecting';
+    },
+  });
+
+  start(): void {
+    this.render();
+    this.events.start();
+  }
+
+  private show(screen: Screen): void {
+    window.clearTimeout(this.idleTimer);
+    this.screen = screen;
+    if (screen.kind === 'thanks')
+      this.idleTimer = window.setTimeout(() => this.show({ kind: 'idle' }), THANKS_FOR_MS);
+    this.render();
+  }
+
+  private async onEvent(f: Frame): Promise<void> {
+    const d = f.data;
+    try {
+      if (f.type === 'cart.updated') {
+        const lines = d.lines as Array<{ name: string; qty: number; amount: number }>;
+        this.show(lines.length === 0 ? { kind: 'idle' } : { kind: 'cart', lines, total: Number(d.total) });
+      } else if (f.type === 'sale.updated' && d.kind === 'sale') {
+        const sale = await api<Sale>('GET', `/api/v1/sales/${encodeURIComponent(String(d.saleId))}`);
+        if (sale.status === 'completed') this.show({ kind: 'thanks', sale });
+        else if (sale.status === 'open') {
+          const qr =
+            this.screen.kind === 'due' && this.screen.sale.saleId === sale.saleId
+              ? this.screen.qr
+              : undefined;
+          this.show({ kind: 'due', sale, ...(qr ? { qr } : {}) });
+        } else this.show({ kind: 'idle' });
+      } else if (f.type === 'payment.updated' && d.method === 'qr' && this.screen.kind === 'due') {
+        const open = d.status === 'pending';
+        const { qr: _old, ...rest } = this.screen;
+        this.show(
+          open
+            ? {
+                ...rest,
+                qr: { channel: String(d.channel), ...(d.codeUrl ? { codeUrl: String(d.codeUrl) } : {}) },
+              }
+            : rest,
+        );
+      }
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) this.show({ kind: 'idle' });
+    }
+  }
+
+  private render(): void {
+    const t = this.t;
+    const s = this.screen;
+    document.documentElement.lang = t.lang;
+    let body: HTMLElement;
+    if (s.kind === 'idle') {
+      body = h(
+        'div',
+        { class: 'brand', 'data-testid': 'customer-idle' },
+        h('div', { class: 'logo' }, '☕'),
+        h('h1', {}, t.t('welcome')),
+      );
+    } else if (s.kind === 'cart') {
+      body = h(
+        'div',
+        { class: 'cust-cart' },
+        ...s.lines.map((l) =>
+          h(
+            'div',
+            { class: 'line' },
+            h('span', {}, `${l.name} × ${l.qty}`),
+            h('span', {}, formatMoney(l.amount)),
+          ),
+        ),
+        h(
+          'div',
+          { class: 'total' },
+          t.t('total'),
+          ' ',
+          h('span', { 'data-testid': 'customer-total' }, formatMoney(s.total)),
+        ),
+      );
+    } else if (s.kind === 'due') {
+      body = h(
+        'div',
+        { class: 'cust-due' },
+        h('div', {}, t.t('amountDue')),
+        h('div', { class: 'amount', 'data-testid': 'customer-due' }, formatMoney(s.sale.due)),
+        s.qr
+          ? h(
+              'div',
+              { class: 'qr', 'data-testid': 'customer-qr' },
+              h('div', {}, `${t.t('scanToPay')} · ${s.qr.channel}`),
+              // The QR matrix needs an encoder (docs/ui.md, open work); the link stays on the page.
+              h('div', { class: 'qr-box' }, s.qr.codeUrl ?? t.t('qrPending')),
+            )
+          : null,
+      );
+    } else {
+      body = h(
+        'div',
+        { class: 'cust-thanks', 'data-testid': 'customer-thanks' },
+        h('h1', {}, t.t('thankYou')),
+        h(
+          'div',
+          {},
+          t.t('paid'),
+          ' ',
+          h('span', { 'data-testid': 'customer-paid' }, formatMoney(s.sale.paid + s.sale.change)),
+        ),
+        h(
+          'div',
+          {},
+          t.t('change'),
+          ' ',
+          h('span', { 'data-testid': 'customer-change' }, formatMoney(s.sale.change)),
+        ),
+      );
+    }
+    replace(this.root, h('div', { class: 'customer', 'data-screen': s.kind }, body));
+  }
+}
+
+new CustomerScreen().start();
