@@ -1,0 +1,260 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { App } from '../../../src/app.js';
+import { EXISTING_ROUTE_DOCS } from '../../../src/ui-bridge/openapi-docs.js';
+import { PIN, startApp } from './in-process-app.js';
+
+interface Operation {
+  requestBody?: { required: boolean; content: { 'application/json': { schema: unknown } } };
+  responses: Record<string, unknown>;
+}
+type OpenApi = { openapi: string; paths: Record<string, Record<string, Operation>> };
+
+let app: App;
+let base: string;
+let port: number;
+let token: string;
+let doc: OpenApi;
+
+/** A request that passes each documented body schema; every body route must have one. */
+const VALID: Record<string, unknown> = {
+  'POST /api/v1/session': { pin: PIN },
+  'PUT /api/v1/cart': { lines: [{ name: 'Tea', qty: 1, amount: 100 }], total: 100 },
+  'POST /api/v1/sales': { lines: [{ name: 'Tea', qty: 1, unitPrice: 100 }] },
+  'POST /api/v1/sales/{saleId}/payments': { method: 'cash', amount: 100 },
+  'POST /api/v1/sales/{saleId}/void': { reason: 'test' },
+  'POST /api/v1/sales/{saleId}/refunds': { lines: [{ lineNo: 1, qty: 1 }] },
+  'POST /api/v1/shifts': { openingCash: 0 },
+  'POST /api/v1/shifts/current/close': { countedCash: 0 },
+  'POST /api/v1/sales/{saleId}/coupon': { code: 'C1' },
+  'POST /api/v1/members/lookup': { code: 'M1' },
+  'POST /api/v1/members/{memberId}/recharges': { amount: 100 },
+  'POST /api/v1/sales/{saleId}/member': { memberId: 'M1' },
+  'POST /api/v1/orders/{orderId}/reject': { reason: 'sold out' },
+};
+
+beforeAll(async () => {
+  const started = await startApp();
+  app = started.app;
+  base = started.base;
+  port = started.port;
+  token = readFileSync(join(started.stateDir, 'ui-token'), 'utf8').trim();
+  const res = await fetch(`${base}/api/v1/openapi.json`, { headers: { authorization: `Bearer ${token}` } });
+  doc = (await res.json()) as OpenApi;
+});
+afterAll(async () => {
+  await app?.stop();
+});
+
+function operations(): Array<{ method: string; path: string; op: Operation; url: string }> {
+  return Object.entries(doc.paths).flatMap(([path, ops]) =>
+    Object.entries(ops).map(([method, op]) => ({
+      method: method.toUpperCase(),
+      path,
+      op,
+      url: base + path.replace(/\{[A-Za-z]+\}/g, 'x'),
+    })),
+  );
+}
+
+async function call(
+  method: string,
+  url: string,
+  init: { body?: string; headers?: Record<string, string> } = {},
+): Promise<{
+  status: number;
+  body: { error?: { code: string; message: string } } & Record<string, unknown>;
+}> {
+  const res = await fetch(url, { method, body: init.body, headers: init.headers });
+  const text = await res.text();
+  const json = text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : {};
+  return { status: res.status, body: json };
+}
+
+const auth = () => ({ authorization: `Bearer ${token}` });
+const json = { 'content-type': 'application/json' };
+
+describe('OpenAPI document', () => {
+  it('is OpenAPI 3.1 and lists every registered route with its shapes and the error format', () => {
+    expect(doc.openapi).toBe('3.1.0');
+    const routes = app.http.registeredRoutes();
+    expect(routes.length).toBeGreaterThan(20);
+    for (const route of routes) {
+      const path = route.path.replace(/:([A-Za-z]+)/g, '{$1}');
+      const op = doc.paths[path]?.[route.method.toLowerCase()];
+      expect(op, `${route.method} ${route.path}`).toBeDefined();
+      expect((op as unknown as { summary: string }).summary).not.toBe('undocumented route');
+      expect(Object.keys(op!.responses).some((s) => /^[12]/.test(s))).toBe(true);
+      if (route.auth) expect(op!.responses['401']).toBeDefined();
+    }
+    expect(JSON.stringify(doc)).toContain('#/components/schemas/Error');
+  });
+
+  it('documents the very schemas the routes validate with, and the server enforces them', async () => {
+    const bodyRoutes = operations().filter((o) => o.op.requestBody);
+    expect(bodyRoutes.map((o) => `${o.method} ${o.path}`).sort()).toEqual(Object.keys(VALID).sort());
+    for (const { method, path, op, url } of bodyRoutes) {
+      const key = `${method} ${path}`;
+      const documented = op.requestBody!.content['application/json'].schema;
+      // The document's schema and the route's own TypeBox schema are one and the same.
+      const route = app.http
+        .registeredRoutes()
+        .find((r) => `${r.method} ${r.path.replace(/:([A-Za-z]+)/g, '{$1}')}` === key)!;
+      const own = (route.doc ?? EXISTING_ROUTE_DOCS[`${route.method} ${route.path}`])!.body as TSchema;
+      expect(JSON.parse(JSON.stringify(own)), key).toEqual(documented);
+      expect(Value.Check(own, VALID[key]), key).toBe(true);
+      expect(Value.Check(own, { unexpected: true }), key).toBe(false);
+
+      const bad = await call(method, url, { body: '{"unexpected":true}', headers: { ...auth(), ...json } });
+      expect([400, 422], `${key} with a body off the schema`).toContain(bad.status);
+      expect(bad.body.error?.code, key).toMatch(/^(VALIDATION_FAILED|BAD_REQUEST)$/);
+
+      const good = await call(method, url, {
+        body: JSON.stringify(VALID[key]),
+        headers: { ...auth(), ...json },
+      });
+      expect(good.status, key).toBeLessThan(500);
+      expect(good.body.error?.code ?? 'none', `${key} with a body on the schema`).not.toMatch(
+        /^(VALIDATION_FAILED|BAD_REQUEST)$/,
+      );
+    }
+  });
+});
+
+describe('local API security', () => {
+  it('answers 401 on every /api/ route without the token or a session cookie', async () => {
+    for (const { method, path, url } of operations()) {
+      if (!path.startsWith('/api/') || (method === 'POST' && path === '/api/v1/session')) continue;
+      const none = await call(method, url);
+      expect(none.status, `${method} ${path}`).toBe(401);
+      expect(none.body.error?.code).toBe('UNAUTHORIZED');
+      const forged = await call(method, url, {
+        headers: { cookie: 'posd_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' },
+      });
+      expect(forged.status, `${method} ${path} with a forged cookie`).toBe(401);
+    }
+  });
+
+  it('answers a malformed body on each route with a 4xx and a code, never a 500', async () => {
+    for (const { method, path, url } of operations()) {
+      if (method === 'GET' || method === 'DELETE') continue; // bodies of GET and DELETE are not read
+      const garbage = await call(method, url, { body: '{"lines":[', headers: { ...auth(), ...json } });
+      expect(garbage.status, `${method} ${path}`).toBeGreaterThanOrEqual(400);
+      expect(garbage.status, `${method} ${path}`).toBeLessThan(500);
+      expect(garbage.body.error?.code, `${method} ${path}`).toMatch(/^[A-Z_]+$/);
+      const form = await call(method, url, {
+        body: 'a=1',
+        headers: { ...auth(), 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      expect(form.status, `${method} ${path} as a form`).toBeGreaterThanOrEqual(400);
+      expect(form.status).toBeLessThan(500);
+    }
+    for (const q of ['afterSeq=-1', 'limit=abc', 'limit=100000']) {
+      const r = await call('GET', `${base}/api/v1/ledger?${q}`, { headers: auth() });
+      expect(r.status, q).toBe(400);
+      expect(r.body.error?.code).toBe('BAD_REQUEST');
+    }
+  });
+
+  it('refuses a state-changing request from another origin with 403, even with the token', async () => {
+    for (const { method, path, url } of operations()) {
+      if (method === 'GET') continue;
+      const r = await call(method, url, {
+        body: '{}',
+        headers: { ...auth(), ...json, origin: 'http://evil.example' },
+      });
+      expect(r.status, `${method} ${path}`).toBe(403);
+      expect(r.body.error?.code).toBe('FORBIDDEN');
+    }
+    const site = await call('POST', `${base}/api/v1/sales`, {
+      body: '{}',
+      headers: { ...auth(), ...json, 'sec-fetch-site': 'cross-site' },
+    });
+    expect(site.status).toBe(403);
+    const same = await call('POST', `${base}/api/v1/sales`, {
+      body: JSON.stringify(VALID['POST /api/v1/sales']),
+      headers: { ...auth(), ...json, origin: `http://127.0.0.1:${port}` },
+    });
+    expect(same.status).toBe(201);
+  });
+
+  it('refuses the event stream to another origin and without credentials', async () => {
+    const outcome = (headers: Record<string, string>) =>
+      new Promise<number>((resolve) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/api/v1/events`, { headers });
+        ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.on('open', () => {
+          ws.close();
+          resolve(101);
+        });
+        ws.on('error', () => {});
+      });
+    expect(await outcome({})).toBe(401);
+    expect(await outcome({ ...auth(), origin: 'http://evil.example' })).toBe(403);
+    expect(await outcome({ ...auth(), origin: `http://localhost:${port}` })).toBe(101);
+  });
+
+  it('never serves a token in a URL: a token in the query string is not accepted', async () => {
+    const r = await call('GET', `${base}/api/v1/status?token=${token}&access_token=${token}`);
+    expect(r.status).toBe(401);
+  });
+});
+
+describe('cashier sessions', () => {
+  const signIn = (pin: string) =>
+    call('POST', `${base}/api/v1/session`, { body: JSON.stringify({ pin }), headers: json });
+
+  it('signs in with a PIN: an HttpOnly SameSite=Strict cookie that opens /api/ until sign-out', async () => {
+    const res = await fetch(`${base}/api/v1/session`, {
+      method: 'POST',
+      body: JSON.stringify({ pin: PIN }),
+      headers: json,
+    });
+    expect(res.status).toBe(201);
+    const setCookie = res.headers.get('set-cookie') ?? '';
+    expect(setCookie).toMatch(/^posd_session=[A-Za-z0-9_-]{43}; /);
+    expect(setCookie).toContain('HttpOnly');
+    expect(setCookie).toContain('SameSite=Strict');
+    expect(setCookie).toContain('Path=/');
+    const cookie = setCookie.split(';')[0]!;
+    const me = await call('GET', `${base}/api/v1/session`, { headers: { cookie } });
+    expect(me.body).toEqual({ cashier: { id: 'c1', name: 'Test' } });
+    const status = await call('GET', `${base}/api/v1/status`, { headers: { cookie } });
+    expect(status.status).toBe(200);
+    expect(status.body).toMatchObject({ cloud: 'none', ledger: { outboxDepth: expect.any(Number) } });
+    const out = await fetch(`${base}/api/v1/session`, { method: 'DELETE', headers: { cookie } });
+    expect(out.status).toBe(204);
+    expect(out.headers.get('set-cookie')).toContain('Max-Age=0');
+    expect((await call('GET', `${base}/api/v1/status`, { headers: { cookie } })).status).toBe(401);
+  });
+
+  it('throttles wrong PINs: five tries, then locked even for the right PIN until the delay passes', async () => {
+    for (let i = 0; i < 5; i++) {
+      const r = await signIn('0000');
+      expect(r.status).toBe(401);
+      expect(r.body.error?.code).toBe('PIN_WRONG');
+    }
+    const locked = await signIn(PIN);
+    expect(locked.status).toBe(429);
+    expect(locked.body.error?.code).toBe('PIN_LOCKED');
+    // The first lock is 1 s; the right PIN works once it has passed, and resets the count.
+    const { waitFor } = await import('../../helpers/wait.js');
+    await waitFor(
+      async () => ((await signIn(PIN)).status === 201 ? true : undefined),
+      'the lock to pass',
+      5_000,
+      100,
+    );
+    expect((await signIn('0000')).status).toBe(401);
+  });
+
+  it('refuses a malformed PIN without counting it as a try', async () => {
+    const r = await signIn('12ab');
+    expect(r.status).toBe(422);
+    expect(r.body.error?.code).toBe('VALIDATION_FAILED');
+  });
+});

@@ -1,0 +1,130 @@
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { EventBus } from '../../../src/bus.js';
+import { createRootLogger } from '../../../src/log.js';
+import { EventRing, type StreamFrame } from '../../../src/ui-bridge/event-ring.js';
+import { EventStream } from '../../../src/ui-bridge/event-stream.js';
+import { HttpServer } from '../../../src/ui-bridge/http-server.js';
+import { checkOrigin, defaultOrigins } from '../../../src/ui-bridge/origin-guard.js';
+import { waitFor } from '../../helpers/wait.js';
+
+declare module '../../../src/bus.js' {
+  interface PosEvents {
+    'test.tick': { n: number };
+  }
+}
+
+const TOKEN = 'test-token-0123456789';
+let http: HttpServer;
+let bus: EventBus;
+let stream: EventStream;
+let port: number;
+
+beforeEach(async () => {
+  const log = createRootLogger('silent');
+  http = new HttpServer({ host: '127.0.0.1', port: 0, log, token: () => TOKEN });
+  bus = new EventBus();
+  stream = new EventStream({
+    bus,
+    log,
+    capacity: 5,
+    authorized: (req) => http.isAuthorized(req),
+    checkOrigin: (req) => checkOrigin(req, () => defaultOrigins('127.0.0.1', port), true),
+  });
+  http.onUpgrade((req, socket, head) => stream.handleUpgrade(req, socket, head));
+  await http.start();
+  port = (http.address as AddressInfo).port;
+});
+afterEach(async () => {
+  stream.close();
+  await http.stop();
+});
+
+/** A client that collects frames; `query` is the reconnect's `afterSeq`/`bootId`. */
+async function connect(query = ''): Promise<{ frames: StreamFrame[]; ws: WebSocket }> {
+  const frames: StreamFrame[] = [];
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/api/v1/events${query}`, {
+    headers: { authorization: `Bearer ${TOKEN}` },
+  });
+  ws.on('message', (m) => frames.push(JSON.parse(String(m)) as StreamFrame));
+  await waitFor(() => (frames.length > 0 ? true : undefined), 'hello');
+  return { frames, ws };
+}
+
+function ticks(from: number, to: number): void {
+  for (let n = from; n <= to; n++) bus.emit('test.tick', { n });
+}
+
+describe('event stream', () => {
+  it('says hello with the boot, then streams bus events as {seq, type, at, data}', async () => {
+    ticks(1, 2);
+    const { frames, ws } = await connect();
+    expect(frames[0]).toMatchObject({ seq: 0, type: 'hello', data: { bootId: stream.bootId, lastSeq: 2 } });
+    ticks(3, 3);
+    await waitFor(() => (frames.length === 2 ? true : undefined), 'a live frame');
+    expect(frames[1]).toMatchObject({ seq: 3, type: 'test.tick', data: { n: 3 } });
+    expect(Number.isNaN(Date.parse(frames[1]!.at))).toBe(false);
+    ws.close();
+  });
+
+  it('replays exactly what a reconnecting client missed, once', async () => {
+    const first = await connect();
+    ticks(1, 2);
+    await waitFor(() => (first.frames.length === 3 ? true : undefined), 'two frames');
+    first.ws.close();
+    ticks(3, 4);
+    const again = await connect(`?afterSeq=2&bootId=${stream.bootId}`);
+    await waitFor(() => (again.frames.length === 3 ? true : undefined), 'the replay');
+    ticks(5, 5);
+    await waitFor(() => (again.frames.length === 4 ? true : undefined), 'the live frame');
+    expect(again.frames.map((f) => [f.type, f.seq])).toEqual([
+      ['hello', 0],
+      ['test.tick', 3],
+      ['test.tick', 4],
+      ['test.tick', 5],
+    ]);
+    again.ws.close();
+  });
+
+  it('tells a client of another boot, or one too far behind the ring, to resync', async () => {
+    ticks(1, 9); // the ring holds 5..9
+    const restarted = await connect('?afterSeq=9&bootId=another-boot');
+    await waitFor(() => (restarted.frames.length === 2 ? true : undefined), 'resync');
+    expect(restarted.frames[1]).toMatchObject({
+      seq: 0,
+      type: 'resync',
+      data: { reason: 'restarted', lastSeq: 9 },
+    });
+    const behind = await connect(`?afterSeq=2&bootId=${stream.bootId}`);
+    await waitFor(() => (behind.frames.length === 2 ? true : undefined), 'resync');
+    expect(behind.frames[1]).toMatchObject({ type: 'resync', data: { reason: 'behind' } });
+    const ahead = await connect(`?afterSeq=99&bootId=${stream.bootId}`);
+    await waitFor(() => (ahead.frames.length === 2 ? true : undefined), 'resync');
+    expect(ahead.frames[1]).toMatchObject({ type: 'resync', data: { reason: 'behind' } });
+    const justInRing = await connect(`?afterSeq=4&bootId=${stream.bootId}`);
+    await waitFor(() => (justInRing.frames.length === 6 ? true : undefined), 'replay of 5..9');
+    expect(justInRing.frames.slice(1).map((f) => f.seq)).toEqual([5, 6, 7, 8, 9]);
+    for (const c of [restarted, behind, ahead, justInRing]) c.ws.close();
+  });
+
+  it('closes its clients when the daemon stops, so they reconnect to the next boot', async () => {
+    const { ws } = await connect();
+    const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+    stream.close();
+    expect(await closed).toBe(1001);
+  });
+});
+
+describe('event ring', () => {
+  it('keeps the last N events and knows when a gap cannot be filled', () => {
+    const ring = new EventRing(3);
+    expect(ring.since(0)).toEqual([]);
+    for (let i = 1; i <= 5; i++) ring.push('t', 'at', i);
+    expect(ring.oldestSeq).toBe(3);
+    expect(ring.since(2)?.map((f) => f.seq)).toEqual([3, 4, 5]);
+    expect(ring.since(1)).toBeUndefined();
+    expect(ring.since(5)).toEqual([]);
+    expect(ring.since(6)).toBeUndefined();
+  });
+});
