@@ -1,8 +1,10 @@
 import { benchSaleCommit } from './sale-commit.js';
+import { benchSyncDrain } from './sync-drain.js';
 
 /** `npm run bench [name…]`: runs the named benchmarks, or all. */
 const benches: Record<string, () => Promise<void>> = {
   'sale-commit': benchSaleCommit,
+  'sync-drain': benchSyncDrain,
 };
 
 const wanted = process.argv.slice(2);

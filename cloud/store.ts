@@ -34,9 +34,11 @@ export class CloudStore {
       CREATE TABLE IF NOT EXISTS records (
         tenant TEXT NOT NULL, device TEXT NOT NULL, epoch TEXT NOT NULL, seq INTEGER NOT NULL,
         id TEXT NOT NULL, type TEXT NOT NULL, at TEXT NOT NULL, body TEXT NOT NULL, chain TEXT NOT NULL,
-        status TEXT NOT NULL, reject_code TEXT, reject_message TEXT,
-        PRIMARY KEY (tenant, device, epoch, seq)
-      ) STRICT, WITHOUT ROWID;
+        status TEXT NOT NULL, reject_code TEXT, reject_message TEXT
+      ) STRICT;
+      -- Rows append to the rowid tree; the small unique index is the idempotency key.
+      CREATE UNIQUE INDEX IF NOT EXISTS records_key ON records (tenant, device, epoch, seq);
+      CREATE INDEX IF NOT EXISTS records_rejected ON records (tenant, device, epoch, seq) WHERE status = 'rejected';
       CREATE TABLE IF NOT EXISTS heads (
         tenant TEXT NOT NULL, device TEXT NOT NULL, epoch TEXT NOT NULL,
         acked_up_to INTEGER NOT NULL, last_chain TEXT NOT NULL,

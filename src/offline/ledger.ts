@@ -76,8 +76,8 @@ export class Ledger implements OutboxSource {
       markSent: db.prepare<[number, number]>(
         "UPDATE ledger SET sync = 'sent' WHERE seq BETWEEN ? AND ? AND sync = 'pending'",
       ),
-      markSynced: db.prepare<[string, number]>(
-        "UPDATE ledger SET sync = 'synced', synced_at = ? WHERE seq <= ? AND sync IN ('pending', 'sent')",
+      markSynced: db.prepare<[string, number, number]>(
+        "UPDATE ledger SET sync = 'synced', synced_at = ? WHERE seq > ? AND seq <= ? AND sync IN ('pending', 'sent')",
       ),
       markRejected: db.prepare<[string, string, string, number]>(
         "UPDATE ledger SET sync = 'rejected', sync_code = ?, sync_message = ?, synced_at = ? WHERE seq = ?",
@@ -192,6 +192,14 @@ export class Ledger implements OutboxSource {
     return this.stmt.after.all(afterSeq, limit).map(toRecord);
   }
 
+  /** Records as uplink JSON, built from the stored canonical body text without parsing it. */
+  recordsJsonAfter(afterSeq: number, limit: number): Array<{ seq: number; json: string }> {
+    return this.stmt.after.all(afterSeq, limit).map((r) => ({
+      seq: r.seq,
+      json: `{"seq":${r.seq},"id":${JSON.stringify(r.id)},"type":${JSON.stringify(r.type)},"at":${JSON.stringify(r.at)},"body":${r.body},"chain":${JSON.stringify(r.chain)}}`,
+    }));
+  }
+
   /** For the local API and the technician: records with their sync state. */
   page(afterSeq: number, limit: number): LocalLedgerRecord[] {
     return this.stmt.after.all(afterSeq, limit).map(toLocalRecord);
@@ -214,11 +222,14 @@ export class Ledger implements OutboxSource {
     const at = this.now().toISOString();
     const last = this.lastSeq();
     const bounded = Math.min(upTo, last);
+    const previous = this.ackedUpTo();
+    if (bounded <= previous) return;
     this.transact(() => {
+      // The cloud's reject list is cumulative: those at or below the previous ack are applied already.
       for (const r of rejected) {
-        if (r.seq >= 1 && r.seq <= last) this.stmt.markRejected.run(r.code, r.message, at, r.seq);
+        if (r.seq > previous && r.seq <= bounded) this.stmt.markRejected.run(r.code, r.message, at, r.seq);
       }
-      this.stmt.markSynced.run(at, bounded);
+      this.stmt.markSynced.run(at, previous, bounded);
       this.stmt.setAcked.run(bounded);
     });
   }

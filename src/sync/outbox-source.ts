@@ -19,6 +19,8 @@ export interface OutboxSource {
   readonly epoch: string;
   /** Records with seq > afterSeq, in seq order, at most `limit`. */
   recordsAfter(afterSeq: number, limit: number): LedgerRecord[];
+  /** The same as JSON texts, when the source can give them without parsing (the uplink's fast path). */
+  recordsJsonAfter?(afterSeq: number, limit: number): Array<{ seq: number; json: string }>;
   /** The highest seq written so far (0 when empty). */
   lastSeq(): number;
   /** The highest seq the cloud has acknowledged (0 when none). */

@@ -54,6 +54,8 @@ export class Uplink {
   private ackWaiter: NodeJS.Timeout | undefined;
   private resendTimer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
+  private sentUpTo = 0;
+  private markedUpTo = 0;
 
   constructor(private readonly o: UplinkOptions) {
     this.s = { ...DEFAULT_UPLINK, ...o.settings };
@@ -119,6 +121,21 @@ export class Uplink {
     this.pump();
   }
 
+  /**
+   * Marks PUBACKed records `sent` (informational: only the cloud's ack syncs them), coalesced
+   * into one write per tick rather than one per batch.
+   */
+  private flushSent(): void {
+    const from = Math.max(this.markedUpTo, this.o.outbox.ackedUpTo()) + 1;
+    if (this.sentUpTo < from) return;
+    try {
+      this.o.outbox.markSent?.(from, this.sentUpTo);
+      this.markedUpTo = this.sentUpTo;
+    } catch (err) {
+      this.o.log.warn({ err: describeError(err) }, 'could not mark records sent');
+    }
+  }
+
   /** The cloud asks for records again (`ledger.resync`): send from `fromSeq` on. */
   resendFrom(fromSeq: number): void {
     this.generation += 1;
@@ -129,6 +146,7 @@ export class Uplink {
 
   /** If the ack has not advanced `resendAfterMs` after a PUBACK, go back to the first unacked. */
   private checkStall(): void {
+    this.flushSent();
     if (!this.ready || this.unackedSince === undefined) return;
     const now = this.now();
     if (now - this.unackedSince < this.s.resendAfterMs) return;
@@ -142,12 +160,18 @@ export class Uplink {
     this.pump();
   }
 
-  private batch(): LedgerRecord[] {
-    const records = this.o.outbox.recordsAfter(this.nextSeq - 1, this.s.maxRecords);
-    const out: LedgerRecord[] = [];
+  /** The next batch: at most `maxRecords`, and at most `maxBytes` of payload. */
+  private batch(): Array<{ seq: number; json: string }> {
+    const after = this.nextSeq - 1;
+    const records =
+      this.o.outbox.recordsJsonAfter?.(after, this.s.maxRecords) ??
+      this.o.outbox
+        .recordsAfter(after, this.s.maxRecords)
+        .map((r: LedgerRecord) => ({ seq: r.seq, json: JSON.stringify(r) }));
+    const out: Array<{ seq: number; json: string }> = [];
     let bytes = 64;
     for (const r of records) {
-      const size = Buffer.byteLength(JSON.stringify(r)) + 1;
+      const size = Buffer.byteLength(r.json) + 1;
       if (out.length > 0 && bytes + size > this.s.maxBytes) break;
       out.push(r);
       bytes += size;
@@ -167,17 +191,13 @@ export class Uplink {
         this.nextSeq = to + 1;
         this.inflight += 1;
         const generation = this.generation;
-        const payload = JSON.stringify({ epoch: this.o.outbox.epoch, records });
+        const payload = `{"epoch":${JSON.stringify(this.o.outbox.epoch)},"records":[${records.map((r) => r.json).join(',')}]}`;
         this.o.link.publish(this.o.topic, payload).then(
           () => {
             if (generation !== this.generation) return;
             this.inflight -= 1;
             this.unackedSince ??= this.now();
-            try {
-              this.o.outbox.markSent?.(from, to);
-            } catch (err) {
-              this.o.log.warn({ err: describeError(err) }, 'could not mark records sent');
-            }
+            this.sentUpTo = Math.max(this.sentUpTo, to);
             this.pump();
           },
           (err: unknown) => {
