@@ -1,3 +1,4 @@
+import { benchFleet } from './fleet.js';
 import { benchSaleCommit } from './sale-commit.js';
 import { benchSyncDrain } from './sync-drain.js';
 
@@ -5,6 +6,7 @@ import { benchSyncDrain } from './sync-drain.js';
 const benches: Record<string, () => Promise<void>> = {
   'sale-commit': benchSaleCommit,
   'sync-drain': benchSyncDrain,
+  fleet: benchFleet,
 };
 
 const wanted = process.argv.slice(2);
