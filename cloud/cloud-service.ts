@@ -21,6 +21,8 @@ export interface CloudServiceOptions {
   protocolVersion?: 4 | 5;
   /** Shared subscriptions need MQTT 5 brokers; a lone instance may subscribe plainly. */
   shared?: boolean;
+  /** false for a client that only pushes (the CLI): it takes no share of the ingest. */
+  ingest?: boolean;
 }
 
 /**
@@ -62,8 +64,10 @@ export class CloudService {
         this.log('message handling failed', { topic, err: String(err) });
       }
     });
-    const share = this.o.shared === false ? '' : `$share/${this.group}/`;
-    await client.subscribeAsync([`${share}pos/v1/+/+/up/ledger`, `${share}pos/v1/+/+/up/req`], { qos: 1 });
+    if (this.o.ingest !== false) {
+      const share = this.o.shared === false ? '' : `$share/${this.group}/`;
+      await client.subscribeAsync([`${share}pos/v1/+/+/up/ledger`, `${share}pos/v1/+/+/up/req`], { qos: 1 });
+    }
     this.client = client;
   }
 
