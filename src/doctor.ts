@@ -1,11 +1,14 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import type { LoadedConfig } from './config/load.js';
 import type { PosdConfig } from './config/schema.js';
 import { parseDeviceUri } from './drivers/transport/uri.js';
 import { describeError } from './errors.js';
 import { ExitCode } from './lifecycle/exit-codes.js';
 import { StateLock } from './lifecycle/state-lock.js';
+import { latestVersion } from './offline/db.js';
 
 export interface Check {
   name: string;
@@ -83,6 +86,49 @@ function clockCheck(now: Date): Check {
   return { name: 'clock', ok, detail: `${now.toISOString()}${ok ? '' : ' (clock not set?)'}` };
 }
 
+/** Ledger and outbox figures, read-only (the daemon may be running: WAL lets us read beside it). */
+function ledgerCheck(stateDir: string): Check {
+  const file = join(stateDir, 'posd.db');
+  if (!existsSync(file)) return { name: 'ledger', ok: true, detail: 'no ledger yet (first start pending)' };
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true, timeout: 2_000 });
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > latestVersion()) {
+      return {
+        name: 'ledger',
+        ok: false,
+        detail: `schema ${version} is newer than this posd (${latestVersion()})`,
+      };
+    }
+    const q = <T>(sql: string) => db!.prepare(sql).get() as T;
+    const last = q<{ seq: number | null }>('SELECT max(seq) AS seq FROM ledger').seq ?? 0;
+    const head = q<{ acked_up_to: number } | undefined>('SELECT acked_up_to FROM ledger_head WHERE one = 1');
+    const acked = head?.acked_up_to ?? 0;
+    const outbox = q<{ n: number; oldest: string | null }>(
+      `SELECT count(*) AS n, min(at) AS oldest FROM ledger WHERE seq > ${acked} AND sync IN ('pending', 'sent')`,
+    );
+    const rejected = db
+      .prepare("SELECT seq, type, sync_code AS code FROM ledger WHERE sync = 'rejected' ORDER BY seq")
+      .all() as Array<{ seq: number; type: string; code: string }>;
+    const parts = [`last seq ${last}`, `acked ${acked}`, `outbox ${outbox.n}`];
+    if (outbox.oldest) parts.push(`oldest unsynced ${outbox.oldest}`);
+    if (rejected.length > 0) {
+      parts.push(
+        `REJECTED ${rejected.length}: ${rejected
+          .slice(0, 5)
+          .map((r) => `#${r.seq} ${r.type} ${r.code}`)
+          .join(', ')}`,
+      );
+    }
+    return { name: 'ledger', ok: rejected.length === 0, detail: parts.join(', ') };
+  } catch (err) {
+    return { name: 'ledger', ok: false, detail: `${file}: ${describeError(err)}` };
+  } finally {
+    db?.close();
+  }
+}
+
 export async function collectChecks(loaded: LoadedConfig, now = new Date()): Promise<Check[]> {
   const { config } = loaded;
   const checks: Check[] = [
@@ -93,6 +139,7 @@ export async function collectChecks(loaded: LoadedConfig, now = new Date()): Pro
     },
     ...stateDirCheck(config),
     clockCheck(now),
+    ledgerCheck(config.stateDir),
   ];
   for (const device of ['printer', 'scanner', 'display'] as const) {
     checks.push(await deviceCheck(device, config[device].uri));

@@ -152,6 +152,25 @@ describe('posd run', () => {
     expect((await withTimeout(second.exited, 5_000, 'exit')).code).toBe(0);
   });
 
+  it('doctor reports ledger and outbox figures while the daemon runs', async () => {
+    const cfg = await writeTestConfig();
+    const d = track(spawnPosd(['run', '--config', cfg.file]));
+    await waitHealthy(cfg.port);
+    const api = apiClient(cfg.port, cfg.stateDir);
+    for (let i = 0; i < 3; i++) {
+      await api.call('POST', '/api/v1/sales', {
+        lines: [{ name: 'x', qty: 1, unitPrice: 100 }],
+        tenders: [{ method: 'cash', amount: 100 }],
+      });
+    }
+    const doc = track(spawnPosd(['doctor', '--config', cfg.file]));
+    expect((await withTimeout(doc.exited, 15_000, 'doctor')).code, doc.stdout()).toBe(0);
+    expect(doc.stdout()).toMatch(/ok\s+ledger\s+last seq 7, acked 0, outbox 7, oldest unsynced /);
+    expect(doc.stdout()).toMatch(/daemon\s+running/);
+    d.child.kill('SIGTERM');
+    await withTimeout(d.exited, 5_000, 'exit');
+  });
+
   it('doctor passes on a healthy offline setup and fails on an unreachable broker', async () => {
     const cfg = await writeTestConfig();
     const ok = track(spawnPosd(['doctor', '--config', cfg.file], { POSD_STATE_DIR: tempDir() }));
