@@ -25,6 +25,7 @@ export type EscPosCommand =
   | { op: 'status-query'; n: number }
   | { op: 'asb'; mask: number }
   | { op: 'transmit-status'; n: number }
+  | { op: 'clear-buffers' }
   | { op: 'other'; bytes: Uint8Array }
   | { op: 'junk'; bytes: Uint8Array };
 
@@ -96,8 +97,11 @@ export class EscPosDecoder {
         if (!need(3)) return null;
         if (at(1) === 0x04) return { cmd: { op: 'status-query', n: at(2) }, len: 3 };
         if (at(1) === 0x05) return { cmd: { op: 'other', bytes: b.slice(i, i + 3) }, len: 3 };
-        if (at(1) === 0x14)
+        if (at(1) === 0x14) {
+          // DLE DC4 fn: fn 8 (clear buffers) has 7 parameter bytes, the others 2.
+          if (at(2) === 0x08) return need(10) ? { cmd: { op: 'clear-buffers' }, len: 10 } : null;
           return need(5) ? { cmd: { op: 'other', bytes: b.slice(i, i + 5) }, len: 5 } : null;
+        }
         return { cmd: { op: 'junk', bytes: b.slice(i, i + 1) }, len: 1 };
       default:
         if (c < 0x20) return { cmd: { op: 'junk', bytes: b.slice(i, i + 1) }, len: 1 };

@@ -1,0 +1,477 @@
+import type { EventBus } from '../../bus.js';
+import type { ErrorCode } from '../../errors.js';
+import { describeError, isPosError, PosError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import { type DeviceSnapshot, type DeviceState, type PosDevice, reportedState } from '../device.js';
+import { Listeners } from '../transport/listeners.js';
+import type { LinkHealth } from '../transport/reconnecting-transport.js';
+import { systemTimers, type TimerHandle, type Timers } from '../transport/timers.js';
+import type { Transport } from '../transport/transport.js';
+import {
+  CLEAR_BUFFERS,
+  ENABLE_ASB,
+  type PrinterStatus,
+  type StatusEvent,
+  StatusParser,
+  type StatusQuery,
+  statusQuery,
+  TRANSMIT_PAPER_STATUS,
+} from './status.js';
+
+/** What became of one job; the print queue reprints `maybe-partial` jobs marked as reprints. */
+export type PrintOutcome =
+  | { result: 'printed' }
+  /** Nothing reached the paper: print it again as is. */
+  | { result: 'not-started'; code: ErrorCode; reason: string }
+  /** Part of it may be on paper (paper out, cover open, unplugged mid-job, no completion reply). */
+  | { result: 'maybe-partial'; code: ErrorCode; reason: string };
+
+export interface PrinterSnapshot extends DeviceSnapshot {
+  paper: PrinterStatus['paper'];
+  cover: PrinterStatus['cover'];
+  online: boolean;
+  error: boolean;
+  /** Why the printer is not ready, if it is not. */
+  reason?: string;
+  /** Bytes from the printer that were neither status replies nor ASB (since start). */
+  junkBytes: number;
+}
+
+declare module '../../bus.js' {
+  interface PosEvents {
+    'printer.status': PrinterSnapshot;
+  }
+}
+
+/** A transport that reconnects by itself and says so (ReconnectingTransport). */
+export interface SupervisedTransport extends Transport {
+  readonly health: LinkHealth;
+  readonly lastError?: Error | undefined;
+  onHealth(listener: (health: LinkHealth, err?: Error) => void): () => void;
+}
+
+export interface EscPosPrinterOptions {
+  transport: SupervisedTransport;
+  bus: EventBus;
+  log: Logger;
+  timers?: Timers;
+  /** Status poll while idle. */
+  pollMs?: number;
+  /** Status poll while waiting for a job to finish (catches paper-out without ASB). */
+  jobPollMs?: number;
+  replyTimeoutMs?: number;
+  /** Longest a job may take from the last byte sent to the completion reply. */
+  jobTimeoutMs?: number;
+  /**
+   * How a job is confirmed: `transmit-status` sends `GS r 1` after it (answered only once the job
+   * is processed); `realtime` only checks `DLE EOT` status after the bytes are sent. A printer that
+   * never answers `GS r` is switched to `realtime` after its first job (which counts as partial).
+   */
+  confirm?: 'transmit-status' | 'realtime';
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+const PRINTED: PrintOutcome = { result: 'printed' };
+
+/**
+ * An ESC/POS receipt printer over any transport: keeps its status (polling `DLE EOT` and listening
+ * to ASB), sends jobs one at a time and says what became of each: printed, not started, or maybe
+ * partly printed. Publishes `printer.status` on the bus whenever the snapshot changes.
+ */
+export class EscPosPrinter implements PosDevice {
+  readonly kind = 'printer' as const;
+  private readonly o: Required<Omit<EscPosPrinterOptions, 'timers'>> & { timers: Timers };
+  private readonly parser: StatusParser;
+  private status: PrinterStatus = {
+    paper: 'ok',
+    cover: 'closed',
+    offline: false,
+    error: false,
+    fatal: false,
+    drawerPin3High: false,
+  };
+  private opened = false;
+  private linkUp = false;
+  private responsive = false;
+  private printing = false;
+  private confirmMode: 'transmit-status' | 'realtime';
+  private realtimeWaiters: Waiter[] = [];
+  private transmitWaiters: Waiter[] = [];
+  private jobInterrupt: ((code: ErrorCode, reason: string) => void) | undefined;
+  private pollTimer: TimerHandle | undefined;
+  private init: Promise<void> | undefined;
+  private exclusive: Promise<unknown> = Promise.resolve();
+  private queryChain: Promise<unknown> = Promise.resolve();
+  private lastSnapshot = '';
+  private wasReady = false;
+  private readonly ready = new Listeners<[]>();
+  private unsubscribe: Array<() => void> = [];
+
+  constructor(options: EscPosPrinterOptions) {
+    this.o = {
+      pollMs: 3_000,
+      jobPollMs: 500,
+      replyTimeoutMs: 2_000,
+      jobTimeoutMs: 60_000,
+      confirm: 'transmit-status',
+      ...options,
+      timers: options.timers ?? systemTimers(),
+    };
+    this.confirmMode = this.o.confirm;
+    this.parser = new StatusParser(
+      (e) => this.onStatus(e),
+      (bytes) =>
+        this.o.log.warn({ bytes, junkBytes: this.parser.junkBytes }, 'unexpected bytes from the printer'),
+    );
+  }
+
+  get state(): DeviceState {
+    if (!this.opened) return 'closed';
+    if (!this.linkUp || !this.responsive) return 'degraded';
+    if (this.fault()) return 'error';
+    return this.printing ? 'busy' : 'idle';
+  }
+
+  /** Ready for a job: connected, answering, no paper or cover problem, not printing. */
+  isReady(): boolean {
+    return this.state === 'idle';
+  }
+
+  /** Called each time the printer becomes ready (after paper is loaded, the cover closed, a replug). */
+  onReady(listener: () => void): () => void {
+    return this.ready.add(listener);
+  }
+
+  /** How a job gets confirmed now (a printer without `GS r` falls back to `realtime`). */
+  get confirmation(): 'transmit-status' | 'realtime' {
+    return this.confirmMode;
+  }
+
+  snapshot(): PrinterSnapshot {
+    const reason = this.notReadyReason();
+    return {
+      state: reportedState(this.state, true),
+      paper: this.status.paper,
+      cover: this.status.cover,
+      online: this.linkUp && this.responsive && !this.status.offline,
+      error: this.status.error,
+      junkBytes: this.parser.junkBytes,
+      ...(reason ? { reason } : {}),
+    };
+  }
+
+  async open(): Promise<void> {
+    if (this.opened) return;
+    this.opened = true;
+    const t = this.o.transport;
+    this.unsubscribe = [
+      t.onData((chunk) => this.parser.push(chunk)),
+      t.onHealth((health, err) => this.onHealth(health, err)),
+    ];
+    await t.open();
+    if (t.health === 'open' && !this.linkUp) this.onHealth('open');
+    await this.init;
+    this.publish();
+  }
+
+  async close(): Promise<void> {
+    if (!this.opened) return;
+    this.opened = false;
+    this.o.timers.clearTimeout(this.pollTimer);
+    for (const off of this.unsubscribe) off();
+    this.unsubscribe = [];
+    this.linkLost(new PosError('DEVICE_DISCONNECTED', 'printer closed'));
+    await this.o.transport.close();
+    this.publish();
+  }
+
+  /** Asks the printer for its status now (`DLE EOT` 1, 2, 4, and 3 when it reports an error). */
+  async refreshStatus(): Promise<PrinterSnapshot> {
+    await this.query([1, 2, 4]);
+    if (this.status.error) await this.query([3]);
+    return this.snapshot();
+  }
+
+  /** Prints one job. Never rejects: every failure is an outcome. Jobs run one at a time. */
+  print(bytes: Uint8Array): Promise<PrintOutcome> {
+    const run = this.exclusive.then(() => this.printNow(bytes));
+    this.exclusive = run.catch(() => {});
+    return run.catch((err: unknown) => ({
+      result: 'maybe-partial' as const,
+      code: 'INTERNAL' as const,
+      reason: describeError(err),
+    }));
+  }
+
+  private async printNow(bytes: Uint8Array): Promise<PrintOutcome> {
+    if (!this.opened || !this.linkUp)
+      return notStarted('PRINTER_OFFLINE', this.notReadyReason() ?? 'not connected');
+    try {
+      await this.refreshStatus();
+    } catch (err) {
+      return notStarted('PRINTER_OFFLINE', `no status reply: ${describeError(err)}`);
+    }
+    const fault = this.fault();
+    if (fault) return notStarted(fault.code, fault.reason);
+    this.printing = true;
+    this.publish();
+    try {
+      return await this.send(bytes);
+    } finally {
+      this.printing = false;
+      this.publish();
+    }
+  }
+
+  private async send(bytes: Uint8Array): Promise<PrintOutcome> {
+    const viaTransmit = this.confirmMode === 'transmit-status';
+    let interrupted: { code: ErrorCode; reason: string } | undefined;
+    this.jobInterrupt = (code, reason) => {
+      interrupted ??= { code, reason };
+    };
+    let done: Promise<void> | undefined;
+    if (viaTransmit) {
+      this.parser.expectTransmit();
+      done = new Promise<void>((resolve, reject) => this.transmitWaiters.push({ resolve, reject }));
+      done.catch(() => {}); // observed below; never an unhandled rejection
+    }
+    const job = viaTransmit ? concat(bytes, TRANSMIT_PAPER_STATUS) : bytes;
+    try {
+      await this.o.transport.write(job);
+    } catch (err) {
+      this.jobInterrupt = undefined;
+      this.abandon();
+      return partial(
+        isPosError(err) ? err.code : 'DEVICE_DISCONNECTED',
+        `sending failed: ${describeError(err)}`,
+      );
+    }
+    if (!done) {
+      this.jobInterrupt = undefined;
+      if (interrupted) return partial(interrupted.code, interrupted.reason);
+      try {
+        await this.refreshStatus();
+      } catch (err) {
+        return partial('PRINTER_OFFLINE', `no status after the job: ${describeError(err)}`);
+      }
+      const fault = this.fault();
+      return fault ? partial(fault.code, fault.reason) : PRINTED;
+    }
+    return this.awaitCompletion(done, interrupted);
+  }
+
+  /** Waits for the `GS r` reply, a fault (ASB or poll), a lost link or the job timeout. */
+  private awaitCompletion(
+    done: Promise<void>,
+    already: { code: ErrorCode; reason: string } | undefined,
+  ): Promise<PrintOutcome> {
+    return new Promise<PrintOutcome>((resolve) => {
+      let settled = false;
+      let pollTimer: TimerHandle | undefined;
+      const finish = (outcome: PrintOutcome) => {
+        if (settled) return;
+        settled = true;
+        this.jobInterrupt = undefined;
+        this.o.timers.clearTimeout(deadline);
+        this.o.timers.clearTimeout(pollTimer);
+        if (outcome.result !== 'printed') this.abandon();
+        resolve(outcome);
+      };
+      this.jobInterrupt = (code, reason) => finish(partial(code, reason));
+      const deadline = this.o.timers.setTimeout(() => {
+        const fault = this.fault();
+        if (!fault && this.responsive) {
+          this.confirmMode = 'realtime';
+          this.o.log.warn('printer does not answer GS r: confirming jobs by real-time status from now on');
+        }
+        finish(partial('DEVICE_TIMEOUT', `no completion reply in ${this.o.jobTimeoutMs} ms`));
+      }, this.o.jobTimeoutMs);
+      const poll = () => {
+        pollTimer = this.o.timers.setTimeout(() => {
+          this.query([2, 4])
+            .catch(() => {}) // a busy printer may answer late; the deadline decides
+            .finally(() => {
+              if (!settled) poll();
+            });
+        }, this.o.jobPollMs);
+      };
+      done.then(
+        () => finish(PRINTED),
+        (err: unknown) =>
+          finish(partial(isPosError(err) ? err.code : 'DEVICE_DISCONNECTED', describeError(err))),
+      );
+      if (already) finish(partial(already.code, already.reason));
+      else {
+        const fault = this.fault();
+        if (fault) finish(partial(fault.code, fault.reason));
+        else poll();
+      }
+    });
+  }
+
+  /** A job given up: stop the rest printing after the fault clears, and forget its reply. */
+  private abandon(): void {
+    for (const w of this.transmitWaiters.splice(0)) w.reject(new PosError('PRINTER_ERROR', 'job abandoned'));
+    this.parser.resetAll();
+    if (this.linkUp) this.o.transport.write(CLEAR_BUFFERS).catch(() => {});
+  }
+
+  /** Sends `DLE EOT n` for each n and waits for all replies; one query batch at a time. */
+  private query(ns: StatusQuery[]): Promise<void> {
+    const run = this.queryChain.then(() => this.queryNow(ns));
+    this.queryChain = run.catch(() => {});
+    return run;
+  }
+
+  private async queryNow(ns: StatusQuery[]): Promise<void> {
+    if (!this.linkUp) throw new PosError('DEVICE_DISCONNECTED', 'printer not connected');
+    const replies = ns.map((n) => {
+      this.parser.expect(n);
+      return new Promise<void>((resolve, reject) => this.realtimeWaiters.push({ resolve, reject }));
+    });
+    const all = Promise.all(replies);
+    all.catch(() => {});
+    let timer: TimerHandle | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = this.o.timers.setTimeout(
+        () => reject(new PosError('DEVICE_TIMEOUT', `no status reply in ${this.o.replyTimeoutMs} ms`)),
+        this.o.replyTimeoutMs,
+      );
+    });
+    timeout.catch(() => {});
+    try {
+      await this.o.transport.write(concat(...ns.map(statusQuery)));
+      await Promise.race([all, timeout]);
+      if (!this.responsive) {
+        this.responsive = true;
+        this.publish();
+      }
+    } catch (err) {
+      this.parser.reset();
+      for (const w of this.realtimeWaiters.splice(0)) w.reject(err as Error);
+      if (this.responsive && isPosError(err, 'DEVICE_TIMEOUT')) {
+        this.responsive = false;
+        this.o.log.warn('printer does not answer status queries');
+        this.publish();
+      }
+      throw err;
+    } finally {
+      this.o.timers.clearTimeout(timer);
+    }
+  }
+
+  private onStatus(e: StatusEvent): void {
+    this.status = { ...this.status, ...e.status };
+    if (e.kind === 'realtime') this.realtimeWaiters.shift()?.resolve();
+    if (e.kind === 'transmit') this.transmitWaiters.shift()?.resolve();
+    if (e.kind === 'asb') this.responsive = true;
+    const fault = this.fault();
+    if (fault && this.jobInterrupt) this.jobInterrupt(fault.code, fault.reason);
+    this.publish();
+  }
+
+  private onHealth(health: LinkHealth, err?: Error): void {
+    if (!this.opened) return;
+    if (health === 'open') {
+      this.linkUp = true;
+      this.responsive = false;
+      this.init = this.initialise();
+      return;
+    }
+    if (this.linkUp) this.linkLost(err ?? new PosError('DEVICE_DISCONNECTED', 'printer link lost'));
+    this.publish();
+  }
+
+  /** After each (re)connect: ASB on, status now, then poll. */
+  private async initialise(): Promise<void> {
+    this.parser.resetAll();
+    try {
+      await this.o.transport.write(ENABLE_ASB);
+      await this.refreshStatus();
+      this.o.log.info({ status: this.snapshot() }, 'printer connected');
+    } catch (err) {
+      this.o.log.warn({ err: describeError(err) }, 'printer connected but does not answer');
+    }
+    this.publish();
+    this.schedulePoll();
+  }
+
+  private schedulePoll(): void {
+    this.o.timers.clearTimeout(this.pollTimer);
+    if (!this.opened || !this.linkUp) return;
+    this.pollTimer = this.o.timers.setTimeout(() => {
+      const run = this.printing ? Promise.resolve() : this.refreshStatus().then(() => {});
+      run.catch(() => {}).finally(() => this.schedulePoll());
+    }, this.o.pollMs);
+  }
+
+  private linkLost(err: Error): void {
+    this.linkUp = false;
+    this.responsive = false;
+    this.o.timers.clearTimeout(this.pollTimer);
+    const error = isPosError(err) ? err : new PosError('DEVICE_DISCONNECTED', describeError(err));
+    this.parser.resetAll();
+    for (const w of this.realtimeWaiters.splice(0)) w.reject(error);
+    for (const w of this.transmitWaiters.splice(0)) w.reject(error);
+    this.jobInterrupt?.('DEVICE_DISCONNECTED', `connection lost: ${error.message}`);
+  }
+
+  private fault(): { code: ErrorCode; reason: string } | undefined {
+    const s = this.status;
+    if (s.paper === 'out') return { code: 'PRINTER_PAPER_OUT', reason: 'paper out' };
+    if (s.cover === 'open') return { code: 'PRINTER_COVER_OPEN', reason: 'cover open' };
+    if (s.error)
+      return { code: 'PRINTER_ERROR', reason: s.fatal ? 'printer error (needs service)' : 'printer error' };
+    if (s.offline) return { code: 'PRINTER_OFFLINE', reason: 'printer offline' };
+    return undefined;
+  }
+
+  private notReadyReason(): string | undefined {
+    if (!this.opened) return 'closed';
+    if (!this.linkUp) {
+      const why = this.o.transport.lastError;
+      return why ? `not connected: ${why.message}` : 'not connected';
+    }
+    if (!this.responsive) return 'no status reply';
+    return this.fault()?.reason;
+  }
+
+  /** Emits `printer.status` when the snapshot changed, and `ready` listeners when it became ready. */
+  private publish(): void {
+    const snap = this.snapshot();
+    const key = JSON.stringify(snap);
+    if (key !== this.lastSnapshot) {
+      this.lastSnapshot = key;
+      this.o.bus.emit('printer.status', snap);
+    }
+    const ready = this.isReady();
+    if (ready && !this.wasReady) {
+      this.wasReady = true;
+      this.ready.emit();
+    } else if (!ready && !this.printing) this.wasReady = false;
+  }
+}
+
+function notStarted(code: ErrorCode, reason: string): PrintOutcome {
+  return { result: 'not-started', code, reason };
+}
+
+function partial(code: ErrorCode, reason: string): PrintOutcome {
+  return { result: 'maybe-partial', code, reason };
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}

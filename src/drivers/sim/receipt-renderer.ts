@@ -1,0 +1,263 @@
+import type { EscPosCommand } from '../printer/escpos-decoder.js';
+import { type QrEcLevel, qrMatrix } from '../printer/qr-matrix.js';
+import { emptyRaster, getDot, type Raster, rasterFromQr } from '../printer/raster.js';
+import { glyphDot } from './bitmap-font.js';
+
+interface Glyph {
+  code: number;
+  wide: boolean;
+  w: number;
+  h: number;
+  bold: boolean;
+}
+
+export interface RenderedReceipt {
+  raster: Raster;
+  /** The text of each printed line, as a person would read it off the paper. */
+  lines: string[];
+  /** Payloads of the QR codes drawn (native and raster are both pixels in `raster`). */
+  qr: string[];
+  barcodes: string[];
+  drawerKicks: number;
+  cut: boolean;
+}
+
+const LINE_SPACING = 6;
+
+/**
+ * Draws what an 8 dots/mm printer would put on paper, from decoded ESC/POS commands: text with a
+ * small bitmap font (CJK as boxes), QR codes and raster images dot for dot.
+ */
+export class ReceiptRenderer {
+  private rows: Uint8Array[] = [];
+  private readonly widthBytes: number;
+  private line: Glyph[] = [];
+  private lineText = '';
+  private readonly lines: string[] = [];
+  private readonly qr: string[] = [];
+  private readonly barcodes: string[] = [];
+  private align: 'left' | 'center' | 'right' = 'left';
+  private bold = false;
+  private w = 1;
+  private h = 1;
+  private qrSize = 3;
+  private qrEc: QrEcLevel = 'L';
+  private qrData: Uint8Array | undefined;
+  private drawerKicks = 0;
+  private cut = false;
+  private touched = false;
+
+  constructor(readonly width: number) {
+    this.widthBytes = Math.ceil(width / 8);
+  }
+
+  get isEmpty(): boolean {
+    return !this.touched;
+  }
+
+  apply(cmd: EscPosCommand): void {
+    switch (cmd.op) {
+      case 'init':
+        this.align = 'left';
+        this.bold = false;
+        this.w = 1;
+        this.h = 1;
+        return;
+      case 'text':
+        this.touched = true;
+        for (const ch of cmd.text) this.addChar(ch);
+        return;
+      case 'lf':
+        this.touched = true;
+        this.flushLine(true);
+        return;
+      case 'align':
+        this.align = cmd.align;
+        return;
+      case 'bold':
+        this.bold = cmd.on;
+        return;
+      case 'size':
+        this.w = cmd.width;
+        this.h = cmd.height;
+        return;
+      case 'feed':
+        this.flushLine(false);
+        this.blank(cmd.lines * (24 + LINE_SPACING));
+        return;
+      case 'qr-size':
+        this.qrSize = cmd.size;
+        return;
+      case 'qr-ec':
+        this.qrEc = cmd.level;
+        return;
+      case 'qr-store':
+        this.qrData = cmd.data;
+        return;
+      case 'qr-print':
+        if (this.qrData) {
+          this.touched = true;
+          this.flushLine(false);
+          this.qr.push(Buffer.from(this.qrData).toString('utf8'));
+          this.place(rasterFromQr(qrMatrix(this.qrData, this.qrEc), this.qrSize, 4));
+        }
+        return;
+      case 'raster':
+        this.touched = true;
+        this.flushLine(false);
+        this.place({
+          width: cmd.widthBytes * 8,
+          height: cmd.height,
+          widthBytes: cmd.widthBytes,
+          data: cmd.data,
+        });
+        return;
+      case 'barcode':
+        this.touched = true;
+        this.flushLine(false);
+        this.barcodes.push(cmd.data);
+        this.drawBarcode(cmd.data);
+        return;
+      case 'drawer':
+        this.drawerKicks += 1;
+        return;
+      case 'cut':
+        this.flushLine(false);
+        this.cut = true;
+        return;
+      default:
+        return;
+    }
+  }
+
+  finish(): RenderedReceipt {
+    this.flushLine(false);
+    this.blank(LINE_SPACING * 2);
+    const raster = emptyRaster(this.width, this.rows.length);
+    this.rows.forEach((row, y) => {
+      raster.data.set(row, y * this.widthBytes);
+    });
+    return {
+      raster,
+      lines: [...this.lines],
+      qr: [...this.qr],
+      barcodes: [...this.barcodes],
+      drawerKicks: this.drawerKicks,
+      cut: this.cut,
+    };
+  }
+
+  private addChar(ch: string): void {
+    const code = ch.codePointAt(0) ?? 0x3f;
+    const glyph: Glyph = { code, wide: code >= 0x80, w: this.w, h: this.h, bold: this.bold };
+    // The printer wraps at the right margin by itself.
+    if (this.lineWidth() + glyphWidth(glyph) > this.width) this.flushLine(true);
+    this.line.push(glyph);
+    this.lineText += ch;
+  }
+
+  private lineWidth(): number {
+    let n = 0;
+    for (const g of this.line) n += glyphWidth(g);
+    return n;
+  }
+
+  private flushLine(lf: boolean): void {
+    if (this.line.length === 0) {
+      if (lf) {
+        this.lines.push('');
+        this.blank(24 + LINE_SPACING);
+      }
+      return;
+    }
+    const height = Math.max(...this.line.map((g) => 24 * g.h));
+    const top = this.rows.length;
+    this.blank(height + LINE_SPACING);
+    let x = this.startX(this.lineWidth());
+    for (const g of this.line) {
+      this.drawGlyph(g, x, top + height - 24 * g.h);
+      x += glyphWidth(g);
+    }
+    this.lines.push(this.lineText);
+    this.line = [];
+    this.lineText = '';
+  }
+
+  private startX(contentWidth: number): number {
+    if (this.align === 'center') return Math.max(0, Math.floor((this.width - contentWidth) / 2));
+    if (this.align === 'right') return Math.max(0, this.width - contentWidth);
+    return 0;
+  }
+
+  private drawGlyph(g: Glyph, x0: number, y0: number): void {
+    if (g.wide) {
+      // CJK: a box in its 24x24 cell (a person sees where the characters are).
+      for (let y = 2; y < 22; y++) {
+        for (let x = 2; x < 22; x++) {
+          const edge = x === 2 || x === 21 || y === 2 || y === 21 || (g.bold && (x === 3 || y === 3));
+          if (edge) this.dot(x0, y0, x, y, g);
+        }
+      }
+      return;
+    }
+    // ASCII: the 5x7 glyph scaled 2x3 into the 12x24 cell.
+    for (let cy = 0; cy < 7; cy++) {
+      for (let cx = 0; cx < 5; cx++) {
+        if (!glyphDot(g.code, cx, cy)) continue;
+        for (let dy = 0; dy < 3; dy++) {
+          for (let dx = 0; dx < (g.bold ? 3 : 2); dx++) this.dot(x0, y0, 1 + cx * 2 + dx, 2 + cy * 3 + dy, g);
+        }
+      }
+    }
+  }
+
+  private dot(x0: number, y0: number, x: number, y: number, g: Glyph): void {
+    for (let sy = 0; sy < g.h; sy++) {
+      for (let sx = 0; sx < g.w; sx++) this.set(x0 + x * g.w + sx, y0 + y * g.h + sy);
+    }
+  }
+
+  private place(r: Raster): void {
+    const top = this.rows.length;
+    this.blank(r.height);
+    const x0 = this.startX(r.width);
+    for (let y = 0; y < r.height; y++) {
+      for (let x = 0; x < r.width; x++) if (getDot(r, x, y)) this.set(x0 + x, top + y);
+    }
+  }
+
+  private drawBarcode(data: string): void {
+    const height = 80;
+    const top = this.rows.length;
+    this.blank(height + 4);
+    const bits: number[] = [];
+    for (const ch of data) for (let i = 7; i >= 0; i--) bits.push((ch.charCodeAt(0) >> i) & 1);
+    const width = Math.min(this.width, bits.length * 2 + 20);
+    const x0 = this.startX(width);
+    for (let i = 0; i < width; i++) {
+      const on = i < 4 || i >= width - 4 || bits[Math.floor((i - 10) / 2)] === 1;
+      if (!on) continue;
+      for (let y = 0; y < height; y++) this.set(x0 + i, top + y);
+    }
+    this.flushText(data);
+  }
+
+  private flushText(text: string): void {
+    for (const ch of text) this.addChar(ch);
+    this.flushLine(true);
+  }
+
+  private blank(rows: number): void {
+    for (let i = 0; i < rows; i++) this.rows.push(new Uint8Array(this.widthBytes));
+  }
+
+  private set(x: number, y: number): void {
+    const row = this.rows[y];
+    if (!row || x < 0 || x >= this.width) return;
+    row[x >>> 3] = row[x >>> 3]! | (0x80 >>> (x & 7));
+  }
+}
+
+function glyphWidth(g: Glyph): number {
+  return (g.wide ? 24 : 12) * g.w;
+}
