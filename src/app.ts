@@ -21,6 +21,7 @@ import { SaleService } from './services/sale-service.js';
 import { ShiftService } from './services/shift-service.js';
 import { CloudSync } from './sync/cloud-sync.js';
 import { loadPublicKey } from './sync/signature.js';
+import { businessCatalog } from './ui-bridge/catalog.js';
 import { HttpServer } from './ui-bridge/http-server.js';
 import { installUiBridge } from './ui-bridge/install.js';
 import { couponRoutes } from './ui-bridge/routes/coupons.js';
@@ -232,6 +233,8 @@ export class App {
       listenHost: config.ui.host,
       mode: options.mode,
       ledger: () => this.ledger,
+      payments: () => this.payments,
+      catalog: businessCatalog(() => this.business?.config.catalog),
       cloudOnline: () => (this.cloud.configured ? this.cloud.isOnline() : undefined),
     });
   }

@@ -55,3 +55,28 @@ export const DEMO_CATALOG: CatalogPort = {
     item('CAKE', '芝士蛋糕', 'Cheesecake', 3200, 'food'),
   ],
 };
+
+/** The shape of the business config's catalog (`catalog.items`), pushed by the cloud. */
+export interface BusinessCatalog {
+  items: Array<{ sku: string; name: string; price: number; barcode?: string; category?: string }>;
+}
+
+/**
+ * The cloud's catalog once one is pushed; until then the demo catalog, so a fresh terminal (and the
+ * tests) can sell from the grid. Read at each request: a new config shows on the next load.
+ */
+export function businessCatalog(current: () => BusinessCatalog | undefined): CatalogPort {
+  return {
+    items: () => {
+      const items = current()?.items ?? [];
+      if (items.length === 0) return DEMO_CATALOG.items();
+      return items.map((i) => ({
+        sku: i.sku,
+        name: i.name,
+        unitPrice: i.price,
+        ...(i.barcode ? { barcodes: [i.barcode] } : {}),
+        ...(i.category ? { category: i.category } : {}),
+      }));
+    },
+  };
+}

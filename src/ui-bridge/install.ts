@@ -9,6 +9,7 @@ import type { HttpServer } from './http-server.js';
 import { buildOpenApi } from './openapi.js';
 import { EXISTING_ROUTE_DOCS } from './openapi-docs.js';
 import { checkOrigin, defaultOrigins } from './origin-guard.js';
+import { type PaymentLookup, paymentQrRoutes, pendingCodeUrl } from './payment-qr.js';
 import { PinThrottle } from './pin-throttle.js';
 import { SessionStore } from './sessions.js';
 import { findUiRoot, staticUiRoutes } from './static-ui.js';
@@ -26,6 +27,8 @@ export interface UiBridgeDeps {
   ledger: () => Ledger;
   /** undefined when no cloud link is configured. */
   cloudOnline: () => boolean | undefined;
+  /** Read late, like the ledger; serves the QR of a pending QR payment as SVG. */
+  payments?: () => PaymentLookup;
   /** Defaults: `{stateDir}/cashiers.json` (demo: PIN 1234), the demo catalog. */
   cashiers?: PinVerifier;
   catalog?: CatalogPort;
@@ -88,6 +91,8 @@ export function installUiBridge(d: UiBridgeDeps): UiBridge {
       ledger: d.ledger().figures(),
     }),
   });
+  const payments = d.payments;
+  if (payments) d.http.add(...paymentQrRoutes((id) => pendingCodeUrl(payments(), id)));
   d.http.add(...routes, ...staticUiRoutes(findUiRoot()), {
     method: 'GET',
     path: '/api/v1/openapi.json',

@@ -60,7 +60,10 @@ describe('cashier UI (1024x600, zh-CN)', () => {
   });
 
   it('sells from the item grid for cash with a discount and change, shown on the customer screen', async () => {
-    customer = await context.newPage();
+    // The second screen is its own window (a background tab would be throttled) on the same cookie.
+    const second = await browser.newContext({ viewport: { width: 1024, height: 600 }, locale: 'zh-CN' });
+    await second.addCookies(await context.cookies());
+    customer = await second.newPage();
     await customer.goto(`http://127.0.0.1:${cfg.port}/customer`);
     await customer.locator('body[data-ready="live"]').waitFor();
     await customer.getByTestId('customer-idle').waitFor();
@@ -73,6 +76,9 @@ describe('cashier UI (1024x600, zh-CN)', () => {
     await expect.poll(() => page.getByTestId('cart-total').textContent()).toBe('¥61.20');
     await expect.poll(() => customer.getByTestId('customer-total').textContent()).toBe('¥61.20');
     await screenshot(page, '02-cart');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await screenshot(page, '02-cart-1280x800');
+    await page.setViewportSize({ width: 1024, height: 600 });
     await screenshot(customer, '02-customer-cart');
 
     await page.getByTestId('pay-button').click();

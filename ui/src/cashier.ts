@@ -329,6 +329,7 @@ class CashierApp implements Actions {
       }
       if (this.s.pendingCoupon) await this.applyCoupon(this.s.pendingCoupon, created.saleId);
       this.s.sale = await this.fetchSale(created.saleId);
+      await this.loadStatus(); // the tenders on offer follow the cloud link as it is now
       this.s.keypad = '';
       this.s.tender = 'cash';
       this.s.tenderNote = undefined;

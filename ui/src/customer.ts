@@ -16,7 +16,7 @@ interface Sale {
 type Screen =
   | { kind: 'idle' }
   | { kind: 'cart'; lines: Array<{ name: string; qty: number; amount: number }>; total: number }
-  | { kind: 'due'; sale: Sale; qr?: { codeUrl?: string; channel: string } }
+  | { kind: 'due'; sale: Sale; qr?: { paymentId: string; ready: boolean; channel: string } }
   | { kind: 'thanks'; sale: Sale };
 
 const THANKS_FOR_MS = 8_000;
@@ -71,7 +71,7 @@ class CustomerScreen {
           open
             ? {
                 ...rest,
-                qr: { channel: String(d.channel), ...(d.codeUrl ? { codeUrl: String(d.codeUrl) } : {}) },
+                qr: { paymentId: String(d.paymentId), ready: Boolean(d.codeUrl), channel: String(d.channel) },
               }
             : rest,
         );
@@ -124,8 +124,14 @@ class CustomerScreen {
               'div',
               { class: 'qr', 'data-testid': 'customer-qr' },
               h('div', {}, `${t.t('scanToPay')} · ${s.qr.channel}`),
-              // The QR matrix needs an encoder (docs/ui.md, open work); the link stays on the page.
-              h('div', { class: 'qr-box' }, s.qr.codeUrl ?? t.t('qrPending')),
+              s.qr.ready
+                ? h('img', {
+                    class: 'qr-img',
+                    alt: 'QR',
+                    'data-testid': 'customer-qr-img',
+                    src: `/api/v1/payments/${encodeURIComponent(s.qr.paymentId)}/qr.svg`,
+                  })
+                : h('div', { class: 'qr-box' }, t.t('qrPending')),
             )
           : null,
       );

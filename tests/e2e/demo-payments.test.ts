@@ -1,0 +1,110 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiClient } from '../helpers/api.js';
+import {
+  type DaemonProcess,
+  spawnPosd,
+  type TestConfig,
+  waitHealthy,
+  writeTestConfig,
+} from '../helpers/daemon.js';
+import { waitFor } from '../helpers/wait.js';
+import { ARTIFACTS, buildUi, launchBrowser, screenshot, signIn, stopDaemon } from './ui-harness.js';
+
+type Json = Record<string, unknown>;
+
+let cfg: TestConfig;
+let daemon: DaemonProcess;
+let browser: Browser;
+let page: Page;
+let customer: Page;
+let api: ReturnType<typeof apiClient>;
+
+/** `posd demo`: embedded broker and reference cloud, so code and QR payments really run. */
+beforeAll(async () => {
+  buildUi();
+  cfg = await writeTestConfig();
+  daemon = spawnPosd(['demo', '--config', cfg.file]);
+  await waitHealthy(cfg.port, 30_000);
+  api = apiClient(cfg.port, cfg.stateDir);
+  await waitFor(
+    async () => ((await api.call('GET', '/api/v1/status')).body.cloud === 'online' ? true : undefined),
+    'the demo cloud link',
+    30_000,
+    100,
+  );
+  browser = await launchBrowser();
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
+  page = await context.newPage();
+  await page.goto(`http://127.0.0.1:${cfg.port}/`);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (daemon) await stopDaemon(daemon);
+});
+
+async function saleOnScreen(): Promise<Json> {
+  const saleId = await page.getByTestId('done').getAttribute('data-sale-id');
+  return (await api.call<Json>('GET', `/api/v1/sales/${saleId}`)).body;
+}
+
+describe('payments by code and QR through the demo cloud (1280x800)', () => {
+  it('signs in with the documented demo PIN and sells from the cloud catalog by payment code', async () => {
+    await signIn(page, '1234');
+    // The second screen: its own window, on the cashier's session cookie (same browser profile).
+    const second = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
+    await second.addCookies(await page.context().cookies());
+    customer = await second.newPage();
+    await customer.goto(`http://127.0.0.1:${cfg.port}/customer`);
+    await customer.locator('body[data-ready="live"]').waitFor();
+    await page.getByTestId('item-LATTE').click();
+    await page.getByTestId('pay-button').click();
+    expect(await page.getByTestId('tender-code').getAttribute('data-available')).toBe('yes');
+    await page.getByTestId('tender-code').click();
+    // A WeChat payment code typed on the keypad; the simulator pays codes ending in 0 at once.
+    for (const d of '134567890123456780') await page.getByTestId(`key-${d}`).click();
+    await page.getByTestId('code-confirm').click();
+    await page.getByTestId('done').waitFor({ timeout: 20_000 });
+    const sale = await saleOnScreen();
+    expect(sale).toMatchObject({ status: 'completed', total: 2800, paid: 2800 });
+    expect(sale.payments).toEqual([
+      expect.objectContaining({ method: 'code', channel: 'wechat', status: 'succeeded' }),
+    ]);
+    await screenshot(page, '11-demo-code-paid');
+    await page.getByTestId('next-sale').click();
+  });
+
+  it('shows the payment QR on the customer screen and completes when the customer pays', async () => {
+    await page.getByTestId('item-CROI').click();
+    await page.getByTestId('pay-button').click();
+    await page.getByTestId('tender-qr').click();
+    await page.getByTestId('qr-wechat').click();
+    await customer.getByTestId('customer-qr-img').waitFor({ timeout: 20_000 });
+    await expect
+      .poll(() =>
+        customer
+          .getByTestId('customer-qr-img')
+          .evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth),
+      )
+      .toBeGreaterThan(0);
+    await screenshot(customer, '12-demo-customer-qr');
+    // What the customer's phone would read is the acquirer's code URL of this payment.
+    const src = (await customer.getByTestId('customer-qr-img').getAttribute('src'))!;
+    const paymentId = decodeURIComponent(/\/payments\/([^/]+)\/qr\.svg$/.exec(src)![1]!);
+    const payment = await api.call<{ doc: { codeUrl: string } }>('GET', `/api/v1/payments/${paymentId}`);
+    const png = join(ARTIFACTS, '12-demo-qr-only.png');
+    await customer.getByTestId('customer-qr-img').screenshot({ path: png });
+    const decoded = execFileSync('zbarimg', ['-q', '--raw', png], { encoding: 'utf8' }).trim();
+    expect(decoded).toBe(payment.body.doc.codeUrl);
+    await screenshot(page, '12-demo-cashier-qr');
+    // The demo acquirer pays a QR after a few queries, as a customer would.
+    await page.getByTestId('done').waitFor({ timeout: 30_000 });
+    const sale = await saleOnScreen();
+    expect(sale).toMatchObject({ status: 'completed', total: 1200 });
+    await customer.getByTestId('customer-thanks').waitFor();
+    await screenshot(customer, '13-demo-customer-thanks');
+  });
+});
