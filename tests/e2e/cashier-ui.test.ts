@@ -42,7 +42,9 @@ afterAll(async () => {
   if (daemon) await stopDaemon(daemon);
 });
 
-async function appliedEvents(p: Page): Promise<Array<{ bootId: string; seq: number; type: string }>> {
+async function appliedEvents(
+  p: Page,
+): Promise<Array<{ bootId: string; seq: number; type: string; replayed: boolean }>> {
   return p.evaluate('window.posd.applied');
 }
 
@@ -167,6 +169,27 @@ describe('cashier UI (1024x600, zh-CN)', () => {
     expect(sale.body.refunds).toHaveLength(1);
     // The croissant's net after its share of the 10 % order discount.
     expect(sale.body.refundable).toBe(6120 - (sale.body.refunds[0]!.total as number));
+    await page.getByTestId('recent-close').click();
+  });
+
+  it('replays what it missed while its event stream was down, once', async () => {
+    await page.evaluate('window.posd.events.stop()');
+    await page.getByTestId('conn-state').waitFor();
+    const r = await api.call<Json>('POST', '/api/v1/sales', {
+      lines: [{ sku: 'CAKE', name: '芝士蛋糕', qty: 1, unitPrice: 3200 }],
+      tenders: [{ method: 'cash', amount: 3200 }],
+    });
+    const saleId = String(r.body.saleId);
+    soldIds.push(saleId);
+    await page.evaluate('window.posd.events.start()');
+    await page.locator('body[data-ready="live"]').waitFor();
+    await page.getByTestId('recent-button').click();
+    await page.locator(`[data-testid="recent-row"][data-sale-id="${saleId}"]`).waitFor();
+    expect(await page.locator(`[data-testid="recent-row"][data-sale-id="${saleId}"]`).count()).toBe(1);
+    const applied = await appliedEvents(page);
+    expect(applied.filter((e) => e.replayed && e.type === 'sale.updated').length).toBeGreaterThan(0);
+    const keys = applied.map((e) => `${e.bootId}/${e.seq}`);
+    expect(new Set(keys).size).toBe(keys.length);
     await page.getByTestId('recent-close').click();
   });
 

@@ -26,7 +26,7 @@ class CashierApp implements Actions {
     },
   });
   /** Every event applied, for the tests' "nothing twice" check (types and seqs only). */
-  readonly applied: Array<{ bootId: string | undefined; seq: number; type: string }> = [];
+  readonly applied: Array<{ bootId: string | undefined; seq: number; type: string; replayed: boolean }> = [];
   private statusTimer: number | undefined;
 
   async boot(): Promise<void> {
@@ -131,7 +131,7 @@ class CashierApp implements Actions {
   }
 
   private onEvent(f: Frame, replayed: boolean): void {
-    this.applied.push({ bootId: this.events.state.bootId, seq: f.seq, type: f.type });
+    this.applied.push({ bootId: this.events.state.bootId, seq: f.seq, type: f.type, replayed });
     const d = f.data;
     switch (f.type) {
       case 'sale.updated': {
