@@ -103,9 +103,12 @@ describe('print queue', () => {
   });
 
   it('a job interrupted by a crash prints again as a reprint after restart', async () => {
-    const t = setup();
+    const busy = new ScriptedPrinter();
+    busy.ready = false;
+    const t = setup(tempDir(), busy);
     const id = t.service.enqueue('receipt', 'A');
     t.db.prepare("UPDATE print_jobs SET status = 'printing' WHERE id = ?").run(id); // the crash happened here
+    await t.service.stop();
     t.db.close();
     const again = setup(t.dir);
     again.service.start(60_000);
