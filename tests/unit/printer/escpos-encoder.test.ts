@@ -1,9 +1,9 @@
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
+import { formatAmount as formatFen, yuan as formatYuan } from '../../../src/core/receipt.js';
 import { decodeEscPos } from '../../../src/drivers/printer/escpos-decoder.js';
 import { EscPosEncoder, type PaperWidth } from '../../../src/drivers/printer/escpos-encoder.js';
 import { Gb18030Codec } from '../../../src/drivers/printer/gb18030.js';
-import { formatFen, formatYuan } from '../../../src/drivers/printer/money-format.js';
 import { displayWidth, wrapToWidth } from '../../../src/drivers/printer/text-width.js';
 
 const codec = new Gb18030Codec();
@@ -41,6 +41,7 @@ describe('EscPosEncoder', () => {
     expect(gb(formatYuan(3200))).toEqual([0xa3, 0xa4, ...ascii('32.00')]);
     expect(formatFen(5)).toBe('0.05');
     expect(formatFen(-120)).toBe('-1.20');
+    expect(formatYuan(-120)).toBe('-￥1.20');
     expect(formatFen(123456789)).toBe('1234567.89');
   });
 
