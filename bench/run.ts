@@ -1,4 +1,5 @@
 import { benchFleet } from './fleet.js';
+import { benchReceiptEncode } from './receipt-encode.js';
 import { benchSaleCommit } from './sale-commit.js';
 import { benchSyncDrain } from './sync-drain.js';
 
@@ -7,6 +8,7 @@ const benches: Record<string, () => Promise<void>> = {
   'sale-commit': benchSaleCommit,
   'sync-drain': benchSyncDrain,
   fleet: benchFleet,
+  'receipt-encode': benchReceiptEncode,
 };
 
 const wanted = process.argv.slice(2);
