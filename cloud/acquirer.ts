@@ -93,7 +93,7 @@ export class AcquirerSimulator {
 
   customerPaysQr(device: string, paymentId: string): boolean {
     const p = this.payment(device, paymentId);
-    if (!p || p.method !== 'qr' || (p.status !== 'NOTPAY' && p.status !== 'CLOSED')) return false;
+    if (p?.method !== 'qr' || (p.status !== 'NOTPAY' && p.status !== 'CLOSED')) return false;
     p.status = 'SUCCESS';
     this.save(device, p);
     return true;
@@ -185,7 +185,7 @@ export class AcquirerSimulator {
     const done = this.store.kvGet<{ amount: number }>(`refund:${device}`, refundId);
     if (done) return { ok: true, result: { refundId, status: 'SUCCESS', amount: done.amount } };
     const p = this.payment(device, String(args.paymentId ?? ''));
-    if (!p || p.status !== 'SUCCESS')
+    if (p?.status !== 'SUCCESS')
       return { ok: false, error: { code: 'ORDER_NOT_PAID', message: 'nothing to refund' } };
     if (!Number.isSafeInteger(amount) || amount <= 0 || p.refunded + amount > p.amount) {
       return { ok: false, error: { code: 'REFUND_EXCEEDS', message: 'refund exceeds what was paid' } };

@@ -1,14 +1,9 @@
 import Database from 'better-sqlite3';
 import { chainOf, GENESIS_CHAIN } from '../src/offline/chain.js';
+import type { LedgerRecord } from '../src/sync/outbox-source.js';
 
-export interface IncomingRecord {
-  seq: number;
-  id: string;
-  type: string;
-  at: string;
-  body: Record<string, unknown>;
-  chain: string;
-}
+/** A record as the device uplinks it (mqtt-v1 "Ledger uplink"). */
+export type IncomingRecord = LedgerRecord;
 
 export interface IngestResult {
   ackedUpTo: number;

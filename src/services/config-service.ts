@@ -39,7 +39,7 @@ export class ConfigService {
   private readonly stmt;
 
   constructor(
-    private readonly db: Db,
+    readonly db: Db,
     private readonly ledger: Ledger,
     private readonly bus: EventBus,
     private readonly now: () => Date = () => new Date(),

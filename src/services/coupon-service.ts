@@ -171,7 +171,7 @@ export class CouponService {
   /** In the completing transaction: the coupon's use becomes a ledger fact. */
   private redeemInTransaction(sale: SaleRecord): void {
     const r = this.stmt.bySale.get(sale.id);
-    if (!r || r.status !== 'reserved') return;
+    if (r?.status !== 'reserved') return;
     this.stmt.setDiscount.run(sale.doc.orderDiscount, r.id);
     this.stmt.setStatus.run('redeemed', null, this.now().toISOString(), r.id);
     this.o.ledger.append('coupon.redeemed', {

@@ -218,34 +218,11 @@ export class SaleService {
 
   /** A cash tender on an open sale; completes it when covered. */
   payCash(saleId: string, amount: number, idempotencyKey?: string): Replayable<Record<string, unknown>> {
-    const reply = this.once<Record<string, unknown>>(
-      idempotencyKey,
-      `POST /sales/${saleId}/payments`,
-      { method: 'cash', amount },
-      () => {
-        const sale = this.mustGet(saleId);
-        if (sale.status !== 'open' || sale.kind !== 'sale') {
-          throw new PosError('SALE_NOT_OPEN', `sale ${saleId} is ${sale.status}`);
-        }
-        const payments = this.store.paymentsOf(saleId);
-        if (payments.some((p) => p.status === 'pending' || p.status === 'unknown')) {
-          throw new PosError('PAYMENT_UNRESOLVED', 'another payment of this sale is still unresolved');
-        }
-        const due = sale.total - paidOf(payments);
-        const at = this.now().toISOString();
-        this.guard({ total: sale.total, tenders: ['cash'] });
-        const { applied, change } = cashTender(due, amount);
-        const payment = this.recordCash(sale, amount, change, at);
-        const body: Record<string, unknown> = { ...payment, saleId, saleStatus: 'open', due: due - applied };
-        if (applied === due) {
-          body.saleStatus = 'completed';
-          body.receiptNo = this.complete(sale, at);
-        }
-        return { status: 201, body };
-      },
-    );
-    this.announce(saleId);
-    return reply;
+    return this.payOnce(saleId, { method: 'cash', amount }, idempotencyKey, (sale, due, at) => {
+      this.guard({ total: sale.total, tenders: ['cash'] });
+      const { applied, change } = cashTender(due, amount);
+      return { payment: this.recordCash(sale, amount, change, at), applied };
+    });
   }
 
   /**
@@ -259,6 +236,41 @@ export class SaleService {
     idempotencyKey?: string,
   ): Replayable<Record<string, unknown>> {
     const request = { method: 'card', amount, ...(reference ? { reference } : {}) };
+    return this.payOnce(saleId, request, idempotencyKey, (sale, due, at) => {
+      if (amount > due) throw new PosError('CHANGE_NOT_ALLOWED', `a card pays at most what is due (${due})`);
+      this.guard({ total: sale.total, tenders: ['card'] });
+      const payment: AppliedPayment = {
+        paymentId: this.newId(),
+        method: 'card',
+        channel: 'card',
+        amount,
+        change: 0,
+        status: 'succeeded',
+      };
+      this.store.insertPayment(sale.id, payment, at, reference ? { reference } : {});
+      this.ledger.append('payment.succeeded', {
+        paymentId: payment.paymentId,
+        saleId,
+        method: 'card',
+        channel: 'card',
+        currency: sale.currency,
+        amount,
+        ...(reference ? { reference } : {}),
+      });
+      return { payment, applied: amount };
+    });
+  }
+
+  /**
+   * The frame of an immediate tender on an open sale: idempotent, refused while another payment is
+   * unresolved, and completing the sale when the tender covers what is due.
+   */
+  private payOnce(
+    saleId: string,
+    request: Record<string, unknown>,
+    idempotencyKey: string | undefined,
+    take: (sale: SaleRecord, due: number, at: string) => { payment: AppliedPayment; applied: number },
+  ): Replayable<Record<string, unknown>> {
     const reply = this.once<Record<string, unknown>>(
       idempotencyKey,
       `POST /sales/${saleId}/payments`,
@@ -273,30 +285,10 @@ export class SaleService {
           throw new PosError('PAYMENT_UNRESOLVED', 'another payment of this sale is still unresolved');
         }
         const due = sale.total - paidOf(payments);
-        if (amount > due)
-          throw new PosError('CHANGE_NOT_ALLOWED', `a card pays at most what is due (${due})`);
-        this.guard({ total: sale.total, tenders: ['card'] });
         const at = this.now().toISOString();
-        const payment: AppliedPayment = {
-          paymentId: this.newId(),
-          method: 'card',
-          channel: 'card',
-          amount,
-          change: 0,
-          status: 'succeeded',
-        };
-        this.store.insertPayment(sale.id, payment, at, reference ? { reference } : {});
-        this.ledger.append('payment.succeeded', {
-          paymentId: payment.paymentId,
-          saleId,
-          method: 'card',
-          channel: 'card',
-          currency: sale.currency,
-          amount,
-          ...(reference ? { reference } : {}),
-        });
-        const body: Record<string, unknown> = { ...payment, saleId, saleStatus: 'open', due: due - amount };
-        if (amount === due) {
+        const { payment, applied } = take(sale, due, at);
+        const body: Record<string, unknown> = { ...payment, saleId, saleStatus: 'open', due: due - applied };
+        if (applied === due) {
           body.saleStatus = 'completed';
           body.receiptNo = this.complete(sale, at);
         }

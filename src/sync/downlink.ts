@@ -70,7 +70,10 @@ export class Downlink {
 
   private onAck(payload: Buffer): void {
     const p = parsePayload(AckPayload, payload);
-    if (!p.ok) return this.refuse('ack', p.message);
+    if (!p.ok) {
+      this.refuse('ack', p.message);
+      return;
+    }
     this.o.uplink.onAck(p.value.epoch, p.value.ackedUpTo, p.value.rejected ?? []);
   }
 
@@ -99,7 +102,10 @@ export class Downlink {
 
   private onOrder(payload: Buffer): void {
     const p = parsePayload(OrderPushPayload, payload);
-    if (!p.ok) return this.refuse('order', p.message);
+    if (!p.ok) {
+      this.refuse('order', p.message);
+      return;
+    }
     try {
       this.o.orders.receive(p.value.downSeq, p.value.order);
     } catch (err) {
@@ -148,13 +154,19 @@ export class Downlink {
 
   private onResponse(payload: Buffer): void {
     const p = parsePayload(ResponsePayload, payload);
-    if (!p.ok) return this.refuse('resp', p.message);
+    if (!p.ok) {
+      this.refuse('resp', p.message);
+      return;
+    }
     this.o.requests.onResponse(p.value);
   }
 
   private onNotify(payload: Buffer): void {
     const p = parsePayload(NotifyPayload, payload);
-    if (!p.ok) return this.refuse('notify', p.message);
+    if (!p.ok) {
+      this.refuse('notify', p.message);
+      return;
+    }
     this.o.notify(p.value.paymentId);
   }
 }

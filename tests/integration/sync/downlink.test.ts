@@ -184,7 +184,7 @@ describe('downlink: config and commands', () => {
     // They reached the daemon and were refused there (not lost on the way).
     const diag = await cloud.pushCommand('t1', 'D1', 'diagnostics', {});
     const refused = Object.values(
-      (diag?.result as { refusedPayloads: Record<string, number> }).refusedPayloads,
+      (diag!.result as { refusedPayloads: Record<string, number> }).refusedPayloads,
     );
     expect(refused.reduce((a, b) => a + b, 0)).toBeGreaterThan(5_000);
   }, 120_000);

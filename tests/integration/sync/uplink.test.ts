@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CloudService } from '../../../cloud/cloud-service.js';
 import { apiClient } from '../../helpers/api.js';
 import { cloudKeys, deviceLedger, expectCloudMatches, startCloud } from '../../helpers/cloud-fixture.js';
 import {
