@@ -1,0 +1,225 @@
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const UNITS_DIR = join(ROOT, 'systemd');
+const MAX_EXPOSURE = 2.5;
+
+interface Run {
+  status: number | null;
+  output: string;
+}
+
+function run(cmd: string, args: string[]): Run {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.error) throw r.error;
+  return { status: r.status, output: `${r.stdout}${r.stderr}`.trim() };
+}
+
+function unitFiles(): string[] {
+  return readdirSync(UNITS_DIR)
+    .filter((f) => f.endsWith('.service'))
+    .sort();
+}
+
+/** `Key=value` lines of a unit file (continuation lines joined), in order. */
+function directives(file: string): Array<[string, string]> {
+  const text = readFileSync(file, 'utf8').replace(/\\\n/g, ' ');
+  const out: Array<[string, string]> = [];
+  for (const line of text.split('\n')) {
+    const m = /^([A-Za-z]+)=(.*)$/.exec(line.trim());
+    if (m) out.push([m[1]!, m[2]!.trim()]);
+  }
+  return out;
+}
+
+function values(file: string, key: string): string[] {
+  return directives(file)
+    .filter(([k]) => k === key)
+    .map(([, v]) => v);
+}
+
+/**
+ * An alternate root for `systemd-analyze verify --root`: the host's own system units (the targets our
+ * units name), ours installed beside them, and a stand-in for each ExecStart binary, which lives on
+ * the device image and not on this machine.
+ */
+function makeRoot(units: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'posd-units-'));
+  const unitDir = join(root, 'usr/lib/systemd/system');
+  mkdirSync(unitDir, { recursive: true });
+  cpSync('/usr/lib/systemd/system', unitDir, { recursive: true, verbatimSymlinks: true });
+  for (const [name, text] of Object.entries(units)) {
+    writeFileSync(join(unitDir, name), text);
+    for (const exec of values(join(unitDir, name), 'ExecStart')) {
+      const binary = exec.replace(/^[-@:+!]+/, '').split(/\s+/)[0]!;
+      mkdirSync(join(root, binary, '..'), { recursive: true });
+      writeFileSync(join(root, binary), '#!/bin/sh\n');
+      chmodSync(join(root, binary), 0o755);
+    }
+  }
+  return root;
+}
+
+function ourUnits(): Record<string, string> {
+  return Object.fromEntries(unitFiles().map((f) => [f, readFileSync(join(UNITS_DIR, f), 'utf8')]));
+}
+
+function verify(root: string, names: string[]): Run {
+  return run('systemd-analyze', ['verify', '--man=no', `--root=${root}`, ...names]);
+}
+
+function exposure(unitFile: string): number {
+  const r = run('systemd-analyze', ['security', '--offline=true', '--no-pager', unitFile]);
+  const m = /Overall exposure level for \S+: (\d+(?:\.\d+)?)/.exec(r.output);
+  if (!m) throw new Error(`no exposure figure in:\n${r.output}`);
+  return Number(m[1]);
+}
+
+const roots: string[] = [];
+afterAll(() => {
+  for (const r of roots) rmSync(r, { recursive: true, force: true });
+});
+
+describe('systemd units', () => {
+  let root: string;
+  beforeAll(() => {
+    root = makeRoot(ourUnits());
+    roots.push(root);
+  });
+
+  it('has the units the image installs', () => {
+    expect(unitFiles()).toEqual(expect.arrayContaining(['posd.service', 'posd-kiosk.service']));
+  });
+
+  it('passes systemd-analyze verify with no output at all', () => {
+    const r = verify(root, unitFiles());
+    expect(r.output).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('verify does see a broken unit (the check above can fail)', () => {
+    const broken = ourUnits();
+    broken['posd.service'] = broken['posd.service']!.replace('[Service]\n', '[Service]\nWatchdogSecs=30s\n');
+    const brokenRoot = makeRoot(broken);
+    roots.push(brokenRoot);
+    const r = verify(brokenRoot, ['posd.service']);
+    expect(r.output).toMatch(/Unknown key 'WatchdogSecs'/);
+  });
+
+  it('posd.service: exposure at most 2.5 in systemd-analyze security --offline', () => {
+    const figure = exposure(join(UNITS_DIR, 'posd.service'));
+    console.log(`posd.service exposure: ${figure}`);
+    expect(figure).toBeLessThanOrEqual(MAX_EXPOSURE);
+  });
+
+  it('the exposure figure rises when hardening is dropped (the check above can fail)', () => {
+    const hardening =
+      /^(ProtectSystem|ProtectHome|PrivateTmp|NoNewPrivileges|CapabilityBoundingSet|SystemCallFilter|RestrictAddressFamilies|RestrictNamespaces|ProtectKernel\w+|ProtectProc|ProcSubset|DevicePolicy)=.*\n/gm;
+    const weak = ourUnits()['posd.service']!.replace(hardening, '');
+    const dir = mkdtempSync(join(tmpdir(), 'posd-weak-'));
+    roots.push(dir);
+    writeFileSync(join(dir, 'posd.service'), weak);
+    expect(exposure(join(dir, 'posd.service'))).toBeGreaterThan(MAX_EXPOSURE);
+  });
+
+  it('posd.service: notify, watchdog, bounded restarts, own user, device groups, no MemoryDenyWriteExecute', () => {
+    const unit = join(UNITS_DIR, 'posd.service');
+    const one = (key: string) => {
+      const v = values(unit, key);
+      expect(v, key).toHaveLength(1);
+      return v[0]!;
+    };
+    expect(one('Type')).toBe('notify');
+    expect(one('NotifyAccess')).toBe('all');
+    expect(Number.parseInt(one('WatchdogSec'), 10)).toBeGreaterThan(0);
+    expect(one('Restart')).toBe('on-failure');
+    expect(Number(one('StartLimitBurst'))).toBeGreaterThan(0);
+    expect(Number.parseInt(one('StartLimitIntervalSec'), 10)).toBeGreaterThan(0);
+    expect(one('User')).toBe('posd');
+    expect(one('StateDirectory')).toBe('posd');
+    expect(one('ConfigurationDirectory')).toBe('posd');
+    expect(one('SupplementaryGroups').split(/\s+/).sort()).toEqual(['dialout', 'lp', 'posd-hid']);
+    expect(one('ExecStart')).toMatch(
+      /^\/usr\/bin\/node \/opt\/posd\/dist\/src\/main\.js run --config \/etc\/posd\/posd\.json$/,
+    );
+    expect(values(unit, 'MemoryDenyWriteExecute')).toEqual([]);
+  });
+
+  it('posd-kiosk.service starts after posd is ready and only where a display exists', () => {
+    const unit = join(UNITS_DIR, 'posd-kiosk.service');
+    expect(values(unit, 'After').join(' ').split(/\s+/)).toContain('posd.service');
+    expect(values(unit, 'ConditionPathExistsGlob')).toContain('/dev/dri/card*');
+    expect(values(unit, 'ExecStart')[0]).toMatch(/cage .*chromium --kiosk .*http:\/\/127\.0\.0\.1:8080\/$/);
+  });
+});
+
+describe('sysusers and tmpfiles snippets', () => {
+  let root: string;
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'posd-sysroot-'));
+    roots.push(root);
+    mkdirSync(join(root, 'etc'), { recursive: true });
+    mkdirSync(join(root, 'usr/share/posd'), { recursive: true });
+    writeFileSync(join(root, 'usr/share/posd/posd.json'), '{"device":{"tenant":"t","id":"d"}}\n');
+  });
+
+  it('systemd-sysusers creates posd (fixed uid) in the groups posd.service names', () => {
+    const r = run('systemd-sysusers', [`--root=${root}`, join(UNITS_DIR, 'posd.sysusers')]);
+    expect(r.status, r.output).toBe(0);
+    const passwd = readFileSync(join(root, 'etc/passwd'), 'utf8');
+    expect(passwd).toMatch(/^posd:x:900:900:/m);
+    const group = readFileSync(join(root, 'etc/group'), 'utf8');
+    const supplementary = values(join(UNITS_DIR, 'posd.service'), 'SupplementaryGroups')[0]!.split(/\s+/);
+    for (const g of supplementary) {
+      const line = group.split('\n').find((l) => l.startsWith(`${g}:`));
+      expect(line, g).toBeDefined();
+      expect(line!.split(':')[3]!.split(','), g).toContain('posd');
+    }
+    expect(group).toMatch(/^posd-hid:x:901:/m);
+  });
+
+  it('systemd-tmpfiles makes /etc/posd root:posd 0750 with the default config 0640', () => {
+    const r = run('systemd-tmpfiles', ['--create', `--root=${root}`, join(UNITS_DIR, 'posd.tmpfiles')]);
+    expect(r.status, r.output).toBe(0);
+    const etc = statSync(join(root, 'etc/posd'));
+    expect(etc.mode & 0o777).toBe(0o750);
+    expect([etc.uid, etc.gid]).toEqual([0, 900]);
+    const cfg = statSync(join(root, 'etc/posd/posd.json'));
+    expect(cfg.mode & 0o777).toBe(0o640);
+    expect([cfg.uid, cfg.gid]).toEqual([0, 900]);
+    const state = statSync(join(root, 'var/lib/posd'));
+    expect([state.uid, state.mode & 0o777]).toEqual([900, 0o750]);
+  });
+
+  it('udev rules give scanners to posd-hid, serial to dialout, usblp to lp, with /dev/posd-* links', () => {
+    const rules = readFileSync(join(UNITS_DIR, '99-posd.rules'), 'utf8').replace(/\\\n\s*/g, '');
+    const lines = rules.split('\n').filter((l) => l.trim() && !l.startsWith('#'));
+    const rule = (re: RegExp) => lines.filter((l) => re.test(l));
+    expect(rule(/SUBSYSTEM=="hidraw".*GROUP="posd-hid"/)).toHaveLength(1);
+    expect(rule(/KERNEL=="ttyUSB\[0-9\]\*\|ttyACM\[0-9\]\*", GROUP="dialout"/)).toHaveLength(1);
+    expect(rule(/SUBSYSTEM=="usbmisc", KERNEL=="lp\[0-9\]\*", GROUP="lp"/)).toHaveLength(1);
+    expect(rule(/SYMLINK\+="posd-printer"/)).toHaveLength(1);
+    expect(rule(/SYMLINK\+="posd-scanner"/)).toHaveLength(1);
+    for (const l of lines) {
+      if (l.startsWith('LABEL=') || l.startsWith('ACTION==')) continue;
+      // Every rule is key-op-"value" pairs separated by commas.
+      expect(l, l).toMatch(
+        /^(\w+(\{[^}]+\})?(==|!=|\+=|=|:=)"[^"]*")(, \w+(\{[^}]+\})?(==|!=|\+=|=|:=)"[^"]*")*$/,
+      );
+    }
+  });
+});
