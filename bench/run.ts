@@ -1,6 +1,7 @@
 import { benchFleet } from './fleet.js';
 import { benchReceiptEncode } from './receipt-encode.js';
 import { benchSaleCommit } from './sale-commit.js';
+import { benchScanLatency } from './scan-latency.js';
 import { benchSyncDrain } from './sync-drain.js';
 
 /** `npm run bench [name…]`: runs the named benchmarks, or all. */
@@ -9,6 +10,7 @@ const benches: Record<string, () => Promise<void>> = {
   'sync-drain': benchSyncDrain,
   fleet: benchFleet,
   'receipt-encode': benchReceiptEncode,
+  'scan-latency': benchScanLatency,
 };
 
 const wanted = process.argv.slice(2);
