@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { EventBus } from './bus.js';
 import type { PosdConfig } from './config/schema.js';
-import { describeError } from './errors.js';
+import { DeviceManager } from './drivers/device-manager.js';
+import { describeError, PosError } from './errors.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
 import { StateLock } from './lifecycle/state-lock.js';
 import { type Logger, moduleLogger } from './log.js';
@@ -9,10 +10,12 @@ import { type Db, openDatabase } from './offline/db.js';
 import { Ledger } from './offline/ledger.js';
 import { SalesStore } from './offline/sales-store.js';
 import { ShiftStore } from './offline/shift-store.js';
+import { Printing } from './printing/printing.js';
 import { type CloudPort, OFFLINE_CLOUD, realSleep } from './services/cloud-port.js';
 import { CommandService } from './services/command-service.js';
 import { ConfigService } from './services/config-service.js';
 import { CouponService } from './services/coupon-service.js';
+import { CustomerDisplayFeed } from './services/customer-display-feed.js';
 import { MemberService } from './services/member-service.js';
 import { offlineGuard } from './services/offline-guard.js';
 import { OrderService } from './services/order-service.js';
@@ -25,6 +28,7 @@ import { businessCatalog } from './ui-bridge/catalog.js';
 import { HttpServer } from './ui-bridge/http-server.js';
 import { installUiBridge } from './ui-bridge/install.js';
 import { couponRoutes } from './ui-bridge/routes/coupons.js';
+import { deviceRoutes } from './ui-bridge/routes/devices.js';
 import { ledgerRoutes } from './ui-bridge/routes/ledger.js';
 import { memberRoutes } from './ui-bridge/routes/members.js';
 import { orderRoutes } from './ui-bridge/routes/orders.js';
@@ -60,6 +64,9 @@ export class App {
   cloud: CloudPort = OFFLINE_CLOUD;
   sync: CloudSync | undefined;
   commands!: CommandService;
+  printing!: Printing;
+  devices!: DeviceManager;
+  private displayFeed: CustomerDisplayFeed | undefined;
   private token = '';
   readonly bootedAt: Date;
 
@@ -162,13 +169,47 @@ export class App {
           now,
         });
         this.http.add(...memberRoutes(this.members, this.sales));
+        this.printing = new Printing({
+          config,
+          db,
+          ledger: this.ledger,
+          bus: this.bus,
+          log: moduleLogger(log, 'printer'),
+          business: () => this.business.config,
+          cloudOnline: () => !this.cloud.configured || this.cloud.isOnline(),
+          ticketPrinted: (orderId, kind, reprint) =>
+            this.orders.ticketPrintedInTransaction(orderId, kind, reprint),
+          now,
+        });
         this.orders = new OrderService({
           db,
           ledger: this.ledger,
           bus: this.bus,
           log: moduleLogger(log, 'orders'),
           business: () => this.business.config,
+          ...(this.printing.printer ? { tickets: this.printing } : {}),
           now,
+        });
+        this.devices = new DeviceManager({
+          bus: this.bus,
+          log,
+          scannerUri: config.scanner.uri,
+          displayUri: config.display.uri,
+          ...(this.printing.printer ? { printer: this.printing.printer.device } : {}),
+          classifyOptions: () => ({
+            couponPrefixes: this.business.config.coupons.prefixes,
+            memberPrefixes: this.business.config.membership.prefixes,
+          }),
+        });
+        this.http.add(...deviceRoutes(this.devices, this.printing, this.shifts));
+        this.displayFeed = new CustomerDisplayFeed({
+          bus: this.bus,
+          sales: this.sales,
+          // The pole display has no CJK font: a Chinese shop name would show as '?'.
+          idleText: () => {
+            const name = this.business.config.merchant.name;
+            return /^[\x20-\x7e]*$/.test(name) ? name : '';
+          },
         });
         this.orders.start();
         this.commands = new CommandService(db, this.ledger, moduleLogger(log, 'commands'), now);
@@ -193,6 +234,7 @@ export class App {
       },
       stop: async () => {
         clearInterval(this.pruneTimer);
+        await this.printing?.stop();
         this.orders?.stop();
         await this.payments?.stop();
         this.db?.close();
@@ -214,6 +256,25 @@ export class App {
             components: health.components,
           },
         };
+      },
+    });
+    this.lifecycle.add({
+      name: 'devices',
+      // READY waits for each device's first attempt; a missing one is degraded, not a failure.
+      start: async () => {
+        await this.printing.start();
+        await this.devices.start();
+        this.displayFeed?.start();
+      },
+      stop: async () => {
+        this.displayFeed?.stop();
+        await this.devices?.stop();
+      },
+      health: () => {
+        const all = Object.values(this.devices.snapshot());
+        return all.every((d) => d.state === 'ready' || d.state === 'busy' || d.state === 'disabled')
+          ? 'ok'
+          : 'degraded';
       },
     });
     this.lifecycle.add({
@@ -257,15 +318,9 @@ export class App {
     };
   }
 
-  /** Each device as in `GET /api/v1/devices`; the drivers fill this in. */
+  /** Each device as in `GET /api/v1/devices`. */
   devicesSnapshot(): Record<string, unknown> {
-    const { config } = this.options;
-    const state = (uri: string) => ({ state: uri === 'none' ? 'disabled' : 'offline' });
-    return {
-      printer: state(config.printer.uri),
-      scanner: state(config.scanner.uri),
-      display: state(config.display.uri),
-    };
+    return { ...this.devices.snapshot() };
   }
 
   private registerCommands(): void {
@@ -284,6 +339,12 @@ export class App {
       this.sync?.uplink.resendFrom(Number.isSafeInteger(fromSeq) && fromSeq > 0 ? fromSeq : 1);
       return { fromSeq };
     });
+    this.commands.register('reprint', (args) => {
+      const saleId = typeof args.saleId === 'string' ? args.saleId : '';
+      if (!saleId) throw new PosError('VALIDATION_FAILED', 'reprint needs args.saleId');
+      return { saleId, jobId: this.printing.reprintReceipt(saleId) };
+    });
+    this.commands.register('print.test', () => ({ jobId: this.printing.printTestPage() }));
     this.commands.register('config.resync', async () => {
       await this.sync?.link.resubscribe(this.sync.topics.downConfig);
       return { configVersion: this.business.version };

@@ -7,4 +7,5 @@ export const ExitCode = {
   CANT_CREATE: 73,
   TEMP_FAIL: 75,
   CONFIG: 78,
+  UNAVAILABLE: 69,
 } as const;

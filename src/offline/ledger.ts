@@ -48,6 +48,8 @@ export class Ledger implements OutboxSource {
   private readonly now: () => Date;
   private readonly newId: () => string;
   private readonly appendListeners = new Set<(lastSeq: number) => void>();
+  /** Per record type: work that must commit with the record (a receipt's print job). */
+  private readonly recordHooks = new Map<string, Array<(record: LedgerRecord) => void>>();
   /** The last seq and chain; only this process writes the ledger (the state dir lock). */
   private tipCache: { seq: number; chain: string } | undefined;
   /** Built once: better-sqlite3's transaction() wrapper is costly to create per call. */
@@ -146,7 +148,10 @@ export class Ledger implements OutboxSource {
     const chain = chainOfCanonicalBody(prev.chain, seq, id, type, at, bodyText);
     this.stmt.insert.run(seq, id, type, at, bodyText, chain);
     this.tipCache = { seq, chain };
-    return { seq, id, type, at, body, chain };
+    const record = { seq, id, type, at, body, chain };
+    const hooks = this.recordHooks.get(type);
+    if (hooks) for (const hook of hooks) hook(record);
+    return record;
   }
 
   /** The last record, or the pruned head when pruning emptied the table. */
@@ -186,6 +191,17 @@ export class Ledger implements OutboxSource {
 
   ackedUpTo(): number {
     return this.stmt.head.get()!.acked_up_to;
+  }
+
+  /** The newest record of `type` whose body has `field` = `value` (a scan: rare lookups, e.g. reprints). */
+  findLatest(type: string, field: string, value: string): LedgerRecord | undefined {
+    if (!/^[A-Za-z][A-Za-z0-9]*$/.test(field)) throw new Error(`bad body field ${field}`);
+    const row = this.db
+      .prepare<[string, string], Row>(
+        `SELECT * FROM ledger WHERE type = ? AND json_extract(body, '$.${field}') = ? ORDER BY seq DESC LIMIT 1`,
+      )
+      .get(type, value);
+    return row ? toRecord(row) : undefined;
   }
 
   recordsAfter(afterSeq: number, limit: number): LedgerRecord[] {
@@ -232,6 +248,13 @@ export class Ledger implements OutboxSource {
       this.stmt.markSynced.run(at, previous, bounded);
       this.stmt.setAcked.run(bounded);
     });
+  }
+
+  /** Runs `hook` inside the transaction of every record of `type`, after the record is written. */
+  onRecordInTransaction(type: string, hook: (record: LedgerRecord) => void): void {
+    const hooks = this.recordHooks.get(type) ?? [];
+    hooks.push(hook);
+    this.recordHooks.set(type, hooks);
   }
 
   onAppend(listener: (lastSeq: number) => void): () => void {

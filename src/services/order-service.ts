@@ -35,9 +35,12 @@ const checkOrder = TypeCompiler.Compile(OnlineOrderSchema);
 export type OrderStatus = 'received' | 'accepted' | 'rejected';
 export type TicketKind = 'kitchen' | 'customer';
 
-/** Prints an order ticket; resolves when the printer confirmed it (or rejects: it stays to reprint). */
-export interface TicketPrinter {
-  printOrderTicket(kind: TicketKind, order: OnlineOrder, reprint: boolean): Promise<void>;
+/**
+ * The print queue as orders see it: a ticket job is made inside the transaction that accepts the
+ * order, so an accepted order always has its tickets waiting; `ticketPrinted` records them.
+ */
+export interface TicketQueue {
+  enqueueInTransaction(kind: TicketKind, order: OnlineOrder, reprint: boolean): void;
 }
 
 declare module '../bus.js' {
@@ -86,7 +89,7 @@ export interface OrderServiceOptions {
   bus: EventBus;
   log: Logger;
   business: () => BusinessConfig;
-  printer?: TicketPrinter;
+  tickets?: TicketQueue;
   now?: () => Date;
   setTimer?: (fn: () => void, ms: number) => { cancel(): void };
 }
@@ -94,7 +97,7 @@ export interface OrderServiceOptions {
 /**
  * Online orders: deduped on `order.id` (a redelivery or an `orders.pull` overlap is harmless),
  * recorded `order.received`, accepted by the cashier or automatically after `autoAcceptSeconds`,
- * tickets printed on accept and recorded `order.printed`.
+ * tickets queued on accept and recorded `order.printed` once the printer confirms them.
  */
 export class OrderService {
   private readonly o: OrderServiceOptions;
@@ -197,9 +200,9 @@ export class OrderService {
       delete doc.autoAcceptAt;
       this.stmt.update.run('accepted', JSON.stringify(doc), this.now().toISOString(), orderId);
       this.o.ledger.append('order.accepted', { orderId, by });
+      this.queueTickets(doc, false);
     });
     this.announce(orderId);
-    await this.printTickets(orderId, false);
     return this.get(orderId);
   }
 
@@ -219,12 +222,25 @@ export class OrderService {
     return this.get(orderId);
   }
 
-  /** Prints the tickets again, marked as a reprint. */
-  async reprint(orderId: string): Promise<OrderView> {
-    if (this.mustGet(orderId).status !== 'accepted')
-      throw new PosError('CONFLICT', 'only an accepted order prints');
-    await this.printTickets(orderId, true);
+  /** Queues the tickets again, marked as a reprint. */
+  reprint(orderId: string): OrderView {
+    this.o.ledger.transact(() => {
+      const row = this.mustGet(orderId);
+      if (row.status !== 'accepted') throw new PosError('CONFLICT', 'only an accepted order prints');
+      this.queueTickets(JSON.parse(row.doc) as OrderDoc, true);
+    });
     return this.get(orderId);
+  }
+
+  /** Inside the print queue's transaction: the ticket is on paper; records `order.printed`. */
+  ticketPrintedInTransaction(orderId: string, kind: TicketKind, reprint: boolean): void {
+    const row = this.stmt.get.get(orderId);
+    if (!row) return;
+    const doc = JSON.parse(row.doc) as OrderDoc;
+    doc.printed = [...new Set([...(doc.printed ?? []), kind])];
+    this.stmt.update.run(row.status, JSON.stringify(doc), this.now().toISOString(), orderId);
+    this.o.ledger.append('order.printed', { orderId, ticket: kind, ...(reprint ? { reprint: true } : {}) });
+    queueMicrotask(() => this.announce(orderId)); // after the caller's commit
   }
 
   get(orderId: string): OrderView {
@@ -235,36 +251,12 @@ export class OrderService {
     return this.stmt.list.all(limit).map(toView);
   }
 
-  private async printTickets(orderId: string, reprint: boolean): Promise<void> {
-    const printer = this.o.printer;
-    if (!printer) return;
+  private queueTickets(doc: OrderDoc, reprint: boolean): void {
+    const tickets = this.o.tickets;
+    if (!tickets) return;
     const { printKitchenTicket, printCustomerTicket } = this.o.business().orders;
-    const kinds: TicketKind[] = [
-      ...(printKitchenTicket ? (['kitchen'] as const) : []),
-      ...(printCustomerTicket ? (['customer'] as const) : []),
-    ];
-    const row = this.mustGet(orderId);
-    const doc = JSON.parse(row.doc) as OrderDoc;
-    for (const kind of kinds) {
-      if (!reprint && doc.printed?.includes(kind)) continue;
-      try {
-        await printer.printOrderTicket(kind, doc.order, reprint);
-      } catch (err) {
-        this.o.log.warn({ orderId, kind, err }, 'order ticket not printed; reprint it');
-        continue;
-      }
-      this.o.ledger.transact(() => {
-        const current = JSON.parse(this.mustGet(orderId).doc) as OrderDoc;
-        current.printed = [...new Set([...(current.printed ?? []), kind])];
-        this.stmt.update.run('accepted', JSON.stringify(current), this.now().toISOString(), orderId);
-        this.o.ledger.append('order.printed', {
-          orderId,
-          ticket: kind,
-          ...(reprint ? { reprint: true } : {}),
-        });
-      });
-    }
-    this.announce(orderId);
+    if (printKitchenTicket) tickets.enqueueInTransaction('kitchen', doc.order, reprint);
+    if (printCustomerTicket) tickets.enqueueInTransaction('customer', doc.order, reprint);
   }
 
   private armAutoAccept(orderId: string, at: string, nowMs = this.now().getTime()): void {

@@ -57,9 +57,12 @@ export class PrintService {
   private readonly newId: () => string;
   private running: Promise<void> | undefined;
   private stopped = false;
+  /** Nothing prints before `start()` has turned interrupted jobs into reprints. */
+  private started = false;
   private kicked = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly waiters = new Map<string, Array<(job: PrintJob) => void>>();
+  private readonly printedHooks: Array<(job: PrintJob) => void> = [];
 
   constructor(options: PrintServiceOptions) {
     this.o = options;
@@ -71,6 +74,7 @@ export class PrintService {
   /** After a restart: interrupted jobs become reprints; then the queue drains. */
   start(retryMs = 5_000): void {
     const recovered = this.o.queue.recoverInterrupted(this.iso());
+    this.started = true;
     if (recovered > 0)
       this.o.log.warn({ recovered }, 'print jobs interrupted by a restart will print as reprints');
     // A printer that stays "ready" while a job fails sends no new ready event: retry now and then.
@@ -105,6 +109,11 @@ export class PrintService {
     return id;
   }
 
+  /** Runs inside the transaction that marks a job printed (an order's `order.printed` record). */
+  onPrintedInTransaction(hook: (job: PrintJob) => void): void {
+    this.printedHooks.push(hook);
+  }
+
   /** Resolves when the job is printed (for callers that must know: order tickets, print-test). */
   waitPrinted(jobId: string): Promise<PrintJob> {
     const job = this.o.queue.get(jobId);
@@ -127,7 +136,7 @@ export class PrintService {
   /** Drains the queue; a kick during a drain makes it look again when it ends, so none is lost. */
   kick(): void {
     this.kicked = true;
-    if (this.running || this.stopped) return;
+    if (this.running || this.stopped || !this.started) return;
     this.running = (async () => {
       while (this.kicked && !this.stopped) {
         this.kicked = false;
@@ -158,7 +167,10 @@ export class PrintService {
         outcome = { result: 'maybe-partial', reason: err instanceof Error ? err.message : String(err) };
       }
       if (outcome.result === 'printed') {
-        this.o.queue.markPrinted(job.id, this.iso());
+        this.o.ledger.transact(() => {
+          this.o.queue.markPrinted(job.id, this.iso());
+          for (const hook of this.printedHooks) hook(job);
+        });
         const done = this.o.queue.get(job.id)!;
         this.emit(done, 'printed');
         for (const resolve of this.waiters.get(job.id) ?? []) resolve(done);

@@ -1,6 +1,7 @@
 import { type TSchema, Type } from '@sinclair/typebox';
 import type { RouteDoc } from './route-doc.js';
 import { ApplyCouponSchema } from './routes/coupons.js';
+import { InjectScanSchema } from './routes/devices.js';
 import { MemberLookupSchema, RechargeSchema, SaleMemberSchema } from './routes/members.js';
 import { RejectOrderSchema } from './routes/orders.js';
 import { CreateSaleSchema, PaymentSchema, RefundSchema, VoidSchema } from './routes/sales.js';
@@ -71,6 +72,20 @@ const LedgerPage = Type.Object({
 const Health = open({ status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]) }, 'health');
 const Anything = open({}, 'see docs/local-api.md');
 
+const Device = open(
+  { state: Type.Union(['ready', 'busy', 'error', 'offline', 'disabled'].map((v) => Type.Literal(v))) },
+  'a device; the printer adds paper (ok, near-end, out) and cover (closed, open)',
+);
+const Job = Type.Object({ jobId: Type.String() });
+const PrintJobView = open(
+  {
+    id: Type.String(),
+    kind: Type.String(),
+    status: Type.String({ description: 'queued, printing, printed, cancelled' }),
+    reprint: Type.Boolean(),
+  },
+  'a print job',
+);
 const ok = (description: string, schema: TSchema = Anything) => ({ 200: { description, schema } });
 
 export const EXISTING_ROUTE_DOCS: Record<string, RouteDoc> = {
@@ -226,6 +241,36 @@ export const EXISTING_ROUTE_DOCS: Record<string, RouteDoc> = {
   'GET /api/v1/devices': {
     summary: 'Printer, scanner and display state',
     tag: 'devices',
-    responses: ok('devices'),
+    responses: ok('devices', Type.Object({ printer: Device, scanner: Device, display: Device })),
+  },
+  'POST /api/v1/devices/scanner/scans': {
+    summary: 'A scan from the simulated scanner (scanner.uri sim:), through framing and classification',
+    tag: 'devices',
+    body: InjectScanSchema,
+    responses: { 202: { description: 'the scan event follows on the event stream' } },
+    errors: ['DEVICE_UNAVAILABLE'],
+  },
+  'POST /api/v1/devices/printer/test-page': {
+    summary: 'Queue the printer test page',
+    tag: 'devices',
+    responses: { 202: { description: 'queued', schema: Job } },
+  },
+  'GET /api/v1/print-jobs': {
+    summary: 'Recent print jobs, newest first',
+    tag: 'devices',
+    query: { limit: { type: 'integer', description: '1 to 500, default 50' } },
+    responses: ok('print jobs', Type.Object({ jobs: Type.Array(PrintJobView) })),
+  },
+  'POST /api/v1/sales/:saleId/reprint': {
+    summary: 'Print the receipt of a completed sale or refund again, marked as a reprint',
+    tag: 'sales',
+    responses: { 202: { description: 'queued', schema: Job } },
+    errors: ['SALE_NOT_FOUND'],
+  },
+  'POST /api/v1/shifts/:shiftId/print': {
+    summary: 'Print the X report of the open shift (`current`) or the Z report of a closed one',
+    tag: 'shifts',
+    responses: { 202: { description: 'queued', schema: Job } },
+    errors: ['NO_OPEN_SHIFT', 'NOT_FOUND'],
   },
 };

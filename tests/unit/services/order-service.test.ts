@@ -28,22 +28,19 @@ function setup(autoAcceptSeconds = 0, dir = tempDir()) {
     ...DEFAULT_BUSINESS,
     orders: { ...DEFAULT_BUSINESS.orders, autoAcceptSeconds },
   };
+  const queued: Array<{ kind: TicketKind; id: string; reprint: boolean }> = [];
   const printed: Array<{ kind: TicketKind; id: string; reprint: boolean }> = [];
-  let failNext = 0;
   const timers: Array<{ fn: () => void; ms: number; cancelled: boolean }> = [];
-  const orders = new OrderService({
+  const orders: OrderService = new OrderService({
     db,
     ledger,
     bus: new EventBus(),
     log: silentLogger(),
     business: () => business,
-    printer: {
-      printOrderTicket: async (kind, o, reprint) => {
-        if (failNext > 0) {
-          failNext -= 1;
-          throw new Error('paper out');
-        }
-        printed.push({ kind, id: o.id, reprint });
+    tickets: {
+      enqueueInTransaction: (kind, o, reprint) => {
+        expect(db.inTransaction).toBe(true);
+        queued.push({ kind, id: o.id, reprint });
       },
     },
     setTimer: (fn, ms) => {
@@ -52,7 +49,14 @@ function setup(autoAcceptSeconds = 0, dir = tempDir()) {
       return { cancel: () => (t.cancelled = true) };
     },
   });
-  return { db, dir, ledger, orders, printed, timers, failPrints: (n: number) => (failNext = n) };
+  /** The printer confirms the next `n` queued tickets, as the print queue would. */
+  const printNext = (n = queued.length) => {
+    for (const t of queued.splice(0, n)) {
+      ledger.transact(() => orders.ticketPrintedInTransaction(t.id, t.kind, t.reprint));
+      printed.push(t);
+    }
+  };
+  return { db, dir, ledger, orders, queued, printed, timers, printNext };
 }
 
 const types = (ledger: Ledger) => ledger.recordsAfter(0, 100).map((r) => r.type);
@@ -81,27 +85,46 @@ describe('online orders', () => {
     expect(t.ledger.lastSeq()).toBe(0);
   });
 
-  it('accept prints kitchen and customer tickets and records each', async () => {
+  it('accept queues kitchen and customer tickets with the acceptance; each printed one is recorded', async () => {
     const t = setup();
     t.orders.receive(1, order('o-1'));
     const v = await t.orders.accept('o-1');
     expect(v.status).toBe('accepted');
-    expect(v.printed).toEqual(['kitchen', 'customer']);
-    expect(t.printed.map((p) => p.kind)).toEqual(['kitchen', 'customer']);
+    expect(t.queued.map((q) => q.kind)).toEqual(['kitchen', 'customer']);
+    expect(types(t.ledger)).toEqual(['order.received', 'order.accepted']);
+    t.printNext();
+    expect(t.orders.get('o-1').printed).toEqual(['kitchen', 'customer']);
     expect(types(t.ledger)).toEqual(['order.received', 'order.accepted', 'order.printed', 'order.printed']);
-    await t.orders.accept('o-1'); // a second tap prints nothing twice
-    expect(t.printed).toHaveLength(2);
+    await t.orders.accept('o-1'); // a second tap queues nothing twice
+    expect(t.queued).toHaveLength(0);
   });
 
-  it('a ticket that failed to print is not recorded printed; reprint marks it', async () => {
+  it('a ticket still waiting for the printer is not recorded printed; reprint queues marked copies', async () => {
     const t = setup();
     t.orders.receive(1, order('o-1'));
-    t.failPrints(1);
-    const v = await t.orders.accept('o-1');
-    expect(v.printed).toEqual(['customer']);
-    const again = await t.orders.reprint('o-1');
-    expect(again.printed).toEqual(['customer', 'kitchen']);
-    expect(t.printed.filter((p) => p.reprint).map((p) => p.kind)).toEqual(['kitchen', 'customer']);
+    await t.orders.accept('o-1');
+    t.printNext(1);
+    expect(t.orders.get('o-1').printed).toEqual(['kitchen']);
+    const again = t.orders.reprint('o-1');
+    expect(again.status).toBe('accepted');
+    expect(t.queued.map((q) => [q.kind, q.reprint])).toEqual([
+      ['customer', false],
+      ['kitchen', true],
+      ['customer', true],
+    ]);
+    t.printNext();
+    expect(t.orders.get('o-1').printed).toEqual(['kitchen', 'customer']);
+    const reprinted = t.ledger
+      .recordsAfter(0, 100)
+      .filter((r) => r.type === 'order.printed' && r.body.reprint === true);
+    expect(reprinted).toHaveLength(2);
+  });
+
+  it('only an accepted order reprints', () => {
+    const t = setup();
+    t.orders.receive(1, order('o-1'));
+    expect(() => t.orders.reprint('o-1')).toThrow(/only an accepted order/);
+    expect(t.queued).toHaveLength(0);
   });
 
   it('auto-accepts after the configured seconds, and re-arms the timer after a restart', async () => {

@@ -116,4 +116,20 @@ describe('print queue', () => {
     expect(again.printer.paper).toEqual(['REPRINT receipt:A']);
     await again.service.stop();
   });
+
+  it('a printer ready before start() prints nothing until the interrupted job is marked a reprint', async () => {
+    const t = setup();
+    const id = t.service.enqueue('receipt', 'A');
+    t.db.prepare("UPDATE print_jobs SET status = 'printing' WHERE id = ?").run(id);
+    t.db.close();
+    const again = setup(t.dir);
+    again.printer.becomeReady(); // the driver connects before the queue has recovered
+    again.service.kick();
+    await again.service.idle();
+    expect(again.printer.paper).toEqual([]);
+    again.service.start(60_000);
+    await again.service.idle();
+    expect(again.printer.paper).toEqual(['REPRINT receipt:A']);
+    await again.service.stop();
+  });
 });
