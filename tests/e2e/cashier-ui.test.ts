@@ -1,5 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatMoney } from '../../ui/src/money.js';
 import { apiClient } from '../helpers/api.js';
 import type { DaemonProcess, TestConfig } from '../helpers/daemon.js';
 import { writeTestConfig } from '../helpers/daemon.js';
@@ -225,5 +226,34 @@ describe('cashier UI (1024x600, zh-CN)', () => {
     // The customer screen came back on the same cookie and followed the new sale.
     await customer.locator('body[data-ready="live"]').waitFor();
     await expect.poll(() => customer.getByTestId('customer-change').textContent()).toBe('¥5.00');
+  });
+
+  it('shows the orders screen and closes the shift with an X then a Z report', async () => {
+    await page.getByTestId('orders-button').click();
+    await expect.poll(() => page.locator('main').textContent()).toContain('暂无订单');
+    await page.getByTestId('admin-back').click();
+
+    await page.getByTestId('shift-button').click();
+    await page.locator('[data-testid="shift-report"][data-kind="X"]').waitFor();
+    const x = await api.call<{ shiftId: string; totals: { expectedCash: number; sales: { count: number } } }>(
+      'GET',
+      '/api/v1/shifts/current',
+    );
+    expect(await page.getByTestId('shift-report').textContent()).toContain(
+      `销售 ${x.body.totals.sales.count} 笔`,
+    );
+    await screenshot(page, '09-shift-x');
+    for (const d of '500') await page.getByTestId(`key-${d}`).click();
+    await page.getByTestId('shift-close').click();
+    await page.locator('[data-testid="shift-report"][data-kind="Z"]').waitFor();
+    const difference = 50_000 - x.body.totals.expectedCash;
+    expect(await page.getByTestId('shift-difference').textContent()).toBe(formatMoney(difference));
+    const z = await api.call<{ status: string; difference: number }>(
+      'GET',
+      `/api/v1/shifts/${x.body.shiftId}`,
+    );
+    expect(z.body).toMatchObject({ status: 'closed', difference });
+    await screenshot(page, '10-shift-z');
+    await page.getByTestId('admin-back').click();
   });
 });

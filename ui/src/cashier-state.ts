@@ -48,6 +48,51 @@ export type Availability = 'yes' | 'no';
 
 export type Tender = 'cash' | 'code' | 'qr' | 'card';
 
+export interface ShiftReport {
+  kind: 'X' | 'Z';
+  shiftId: string;
+  status: 'open' | 'closed';
+  openedAt: string;
+  closedAt?: string;
+  openingCash: number;
+  countedCash?: number;
+  difference?: number;
+  totals: {
+    byTender: Record<string, number>;
+    sales: { count: number; amount: number };
+    refunds: { count: number; amount: number };
+    voids: { count: number; amount: number };
+    expectedCash: number;
+    pendingPayments: number;
+  };
+}
+
+export interface OrderView {
+  orderId: string;
+  status: 'received' | 'accepted' | 'rejected';
+  order: { source: string; total: number; lines: Array<{ name: string; qty: number }>; note?: string };
+  receivedAt: string;
+  /** The tickets on paper so far. */
+  printed?: Array<'kitchen' | 'customer'>;
+  autoAcceptAt?: string;
+  rejectReason?: string;
+}
+
+/** One device of `GET /api/v1/devices` (or a `device.status` event). */
+export interface DeviceView {
+  state: 'ready' | 'busy' | 'error' | 'offline' | 'disabled' | string;
+  paper?: 'ok' | 'near-end' | 'out' | string;
+  cover?: 'closed' | 'open' | string;
+}
+
+/** The last `print.job` event seen for a sale, order or shift (by its refId). */
+export interface PrintView {
+  jobId: string;
+  kind: string;
+  status: 'queued' | 'printing' | 'printed' | string;
+  reprint: boolean;
+}
+
 export interface CashierState {
   cashier: { id: string; name: string } | undefined;
   pin: string;
@@ -57,7 +102,12 @@ export interface CashierState {
   /** The keypad's text (yuan) for a custom item or cash tendered. */
   keypad: string;
   leftTab: 'items' | 'keypad';
-  screen: 'sell' | 'pay' | 'done' | 'recent' | 'refund';
+  screen: 'sell' | 'pay' | 'done' | 'recent' | 'refund' | 'shift' | 'orders';
+  /** The shift screen: the report shown, or none when no shift is open; 'no' when the route is missing. */
+  shift: ShiftReport | undefined;
+  shiftAvailable: Availability;
+  orders: OrderView[];
+  ordersAvailable: Availability;
   sale: SaleView | undefined;
   checkoutKey: string | undefined;
   tender: Tender;
@@ -69,7 +119,10 @@ export interface CashierState {
   refundSale: SaleView | undefined;
   ledger: { outboxDepth: number } | undefined;
   cloud: 'online' | 'offline' | 'none' | undefined;
-  devices: Record<string, { state: string }> | undefined;
+  devices: Record<string, DeviceView> | undefined;
+  /** Print jobs by refId (sale, order, shift), newest event wins. */
+  prints: Map<string, PrintView>;
+
   connected: boolean;
   message: string | undefined;
   pendingCoupon: string | undefined;
@@ -86,6 +139,10 @@ export function initialState(): CashierState {
     keypad: '',
     leftTab: 'items',
     screen: 'sell',
+    shift: undefined,
+    shiftAvailable: 'yes',
+    orders: [],
+    ordersAvailable: 'yes',
     sale: undefined,
     checkoutKey: undefined,
     tender: 'cash',
@@ -98,9 +155,16 @@ export function initialState(): CashierState {
     ledger: undefined,
     cloud: undefined,
     devices: undefined,
+    prints: new Map(),
     connected: false,
     message: undefined,
     pendingCoupon: undefined,
     member: undefined,
   };
+}
+
+/** Whether the terminal has a printer at all (`printer.uri` not `none`): print buttons show then. */
+export function hasPrinter(s: CashierState): boolean {
+  const state = s.devices?.printer?.state;
+  return state !== undefined && state !== 'disabled';
 }

@@ -1,10 +1,17 @@
-import type { CashierState, CatalogItem, Tender } from './cashier-state.js';
+import { type AdminActions, ordersPane, shiftPane } from './cashier-admin-view.js';
+import {
+  type CashierState,
+  type CatalogItem,
+  type DeviceView,
+  hasPrinter,
+  type Tender,
+} from './cashier-state.js';
 import { h } from './dom.js';
 import type { I18n } from './i18n.js';
 import { formatMoney } from './money.js';
 
 /** What the buttons do; the controller implements it. */
-export interface Actions {
+export interface Actions extends AdminActions {
   pinKey(key: string): void;
   signIn(): void;
   signOut(): void;
@@ -25,11 +32,67 @@ export interface Actions {
   cancelSale(): void;
   nextSale(): void;
   showRecent(): void;
+  showShift(): void;
+  showOrders(): void;
   closeRecent(): void;
   startRefund(saleId: string): void;
   voidSale(saleId: string): void;
   refundQty(lineNo: number, delta: number): void;
   confirmRefund(): void;
+  reprintSale(saleId: string): void;
+  dismissMessage(): void;
+}
+
+type Level = 'ok' | 'warn' | 'bad';
+
+/** A device's chip: its name when all is well, else what is wrong ("打印机缺纸", "扫码枪未连接"). */
+function deviceChip(kind: 'printer' | 'scanner' | 'display', d: DeviceView, t: I18n): HTMLElement {
+  const name = t.t(kind);
+  let level: Level = 'ok';
+  let label = name;
+  if (d.paper === 'out') [level, label] = ['bad', t.t('devPaperOut', { d: name })];
+  else if (d.cover === 'open') [level, label] = ['bad', t.t('devCoverOpen', { d: name })];
+  else if (d.state === 'offline') [level, label] = ['bad', t.t('devOffline', { d: name })];
+  else if (d.state === 'error') [level, label] = ['bad', t.t('devError', { d: name })];
+  else if (d.paper === 'near-end') [level, label] = ['warn', t.t('devPaperLow', { d: name })];
+  return h(
+    'span',
+    {
+      class: `device ${level}`,
+      'data-testid': `device-${kind}`,
+      'data-state': d.state,
+      'data-level': level,
+      'data-paper': d.paper,
+      'data-cover': d.cover,
+    },
+    label,
+  );
+}
+
+/** Only the devices the terminal is configured with; hidden when it has none (or no route). */
+function deviceBar(s: CashierState, t: I18n): HTMLElement | null {
+  const chips = (['printer', 'scanner', 'display'] as const)
+    .filter((k) => s.devices?.[k] && s.devices[k].state !== 'disabled')
+    .map((k) => deviceChip(k, s.devices![k]!, t));
+  return chips.length > 0 ? h('span', { class: 'devices', 'data-testid': 'device-bar' }, ...chips) : null;
+}
+
+/** New online orders waiting for the cashier: a banner on every screen but the inbox itself. */
+function orderBanner(s: CashierState, t: I18n, a: Actions): HTMLElement | null {
+  const waiting = s.orders.filter((o) => o.status === 'received').length;
+  if (waiting === 0 || s.screen === 'orders') return null;
+  return h(
+    'div',
+    { class: 'order-banner', 'data-testid': 'order-banner', role: 'alert' },
+    h('span', {}, t.t('newOrders', { n: waiting })),
+    s.screen === 'pay'
+      ? null
+      : h(
+          'button',
+          { class: 'chip primary', 'data-testid': 'order-banner-open', onclick: () => a.showOrders() },
+          t.t('viewOrders'),
+        ),
+  );
 }
 
 const KEYS = ['7', '8', '9', '4', '5', '6', '1', '2', '3', '0', '.', 'C'];
@@ -75,20 +138,13 @@ export function signInView(s: CashierState, t: I18n, a: Actions): HTMLElement {
 function topBar(s: CashierState, t: I18n, a: Actions): HTMLElement {
   const unsynced = s.ledger?.outboxDepth ?? 0;
   const offline = s.cloud !== 'online';
+  const newOrders = s.orders.filter((o) => o.status === 'received').length;
   return h(
     'header',
     { class: 'topbar' },
     h('span', { class: 'title' }, t.t('appTitle')),
     h('span', { 'data-testid': 'cashier-name' }, s.cashier?.name ?? ''),
-    s.devices
-      ? h(
-          'span',
-          { class: 'devices', 'data-testid': 'device-bar' },
-          ...(['printer', 'scanner', 'display'] as const).map((d) =>
-            h('span', { class: `device ${s.devices?.[d]?.state ?? 'offline'}` }, t.t(d)),
-          ),
-        )
-      : null,
+    deviceBar(s, t),
     h(
       'span',
       { class: `badge ${offline || unsynced > 0 ? 'warn' : 'ok'}`, 'data-testid': 'offline-badge' },
@@ -97,6 +153,17 @@ function topBar(s: CashierState, t: I18n, a: Actions): HTMLElement {
     ),
     s.connected ? null : h('span', { class: 'badge warn', 'data-testid': 'conn-state' }, t.t('reconnecting')),
     h('span', { class: 'spacer' }),
+    h(
+      'button',
+      { class: 'bar-btn', 'data-testid': 'orders-button', onclick: () => a.showOrders() },
+      t.t('orders'),
+      newOrders > 0 ? h('span', { class: 'count', 'data-testid': 'orders-count' }, newOrders) : null,
+    ),
+    h(
+      'button',
+      { class: 'bar-btn', 'data-testid': 'shift-button', onclick: () => a.showShift() },
+      t.t('shift'),
+    ),
     h(
       'button',
       { class: 'bar-btn', 'data-testid': 'recent-button', onclick: () => a.showRecent() },
@@ -411,11 +478,41 @@ function donePane(s: CashierState, t: I18n, a: Actions): HTMLElement {
       h('span', { 'data-testid': 'done-change' }, formatMoney(sale.change)),
     ),
     h('div', {}, t.t('receiptNo'), ' ', h('span', { 'data-testid': 'done-receipt' }, sale.receiptNo ?? '')),
+    hasPrinter(s) ? printStatus(s, t, sale.saleId) : null,
     h(
-      'button',
-      { class: 'big primary', 'data-testid': 'next-sale', onclick: () => a.nextSale() },
-      t.t('newSale'),
+      'div',
+      { class: 'quick' },
+      hasPrinter(s)
+        ? h(
+            'button',
+            { class: 'big', 'data-testid': 'reprint-receipt', onclick: () => a.reprintSale(sale.saleId) },
+            t.t('reprintReceipt'),
+          )
+        : null,
+      h(
+        'button',
+        { class: 'big primary', 'data-testid': 'next-sale', onclick: () => a.nextSale() },
+        t.t('newSale'),
+      ),
     ),
+  );
+}
+
+/** The receipt's print job as the daemon reports it (`print.job` events). */
+function printStatus(s: CashierState, t: I18n, saleId: string): HTMLElement {
+  const job = s.prints.get(saleId);
+  const text =
+    job?.status === 'printed'
+      ? t.t('receiptPrinted')
+      : job?.status === 'printing'
+        ? t.t('receiptPrinting')
+        : job
+          ? t.t('receiptQueued')
+          : '';
+  return h(
+    'div',
+    { class: 'note', 'data-testid': 'receipt-print', 'data-status': job?.status ?? 'none' },
+    text,
   );
 }
 
@@ -449,19 +546,32 @@ function recentPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
           statusLabel(r.status, t),
           r.refunded > 0 ? ` · ${t.t('refunded')} ${formatMoney(r.refunded)}` : '',
         ),
-        r.status === 'completed' && r.refunded < r.total
+        r.status === 'completed'
           ? h(
               'span',
               { class: 'quick' },
-              h(
-                'button',
-                {
-                  class: 'chip',
-                  'data-testid': `refund-${r.saleId}`,
-                  onclick: () => a.startRefund(r.saleId),
-                },
-                t.t('refund'),
-              ),
+              hasPrinter(s)
+                ? h(
+                    'button',
+                    {
+                      class: 'chip',
+                      'data-testid': `reprint-${r.saleId}`,
+                      onclick: () => a.reprintSale(r.saleId),
+                    },
+                    t.t('reprint'),
+                  )
+                : null,
+              r.refunded >= r.total
+                ? null
+                : h(
+                    'button',
+                    {
+                      class: 'chip',
+                      'data-testid': `refund-${r.saleId}`,
+                      onclick: () => a.startRefund(r.saleId),
+                    },
+                    t.t('refund'),
+                  ),
               r.refunded === 0
                 ? h(
                     'button',
@@ -541,6 +651,12 @@ export function mainView(s: CashierState, t: I18n, a: Actions): HTMLElement {
     case 'refund':
       content = [refundPane(s, t, a)];
       break;
+    case 'shift':
+      content = [shiftPane(s, t, a)];
+      break;
+    case 'orders':
+      content = [ordersPane(s, t, a)];
+      break;
     default:
       content = [leftPane(s, t, a), cartPane(s, t, a)];
   }
@@ -548,7 +664,10 @@ export function mainView(s: CashierState, t: I18n, a: Actions): HTMLElement {
     'div',
     { class: 'cashier', 'data-screen': s.screen },
     topBar(s, t, a),
+    orderBanner(s, t, a),
     h('main', {}, ...content),
-    s.message ? h('div', { class: 'toast', 'data-testid': 'message' }, s.message) : null,
+    s.message
+      ? h('div', { class: 'toast', 'data-testid': 'message', onclick: () => a.dismissMessage() }, s.message)
+      : null,
   );
 }

@@ -1,9 +1,13 @@
 import { ApiError, api, newIdempotencyKey } from './api.js';
+import { Beeper } from './beep.js';
 import {
   type CashierState,
   type CatalogItem,
+  type DeviceView,
   initialState,
+  type OrderView,
   type SaleView,
+  type ShiftReport,
   type Tender,
 } from './cashier-state.js';
 import { type Actions, mainView, signInView } from './cashier-view.js';
@@ -28,6 +32,11 @@ class CashierApp implements Actions {
   /** Every event applied, for the tests' "nothing twice" check (types and seqs only). */
   readonly applied: Array<{ bootId: string | undefined; seq: number; type: string; replayed: boolean }> = [];
   private statusTimer: number | undefined;
+  private messageTimer: number | undefined;
+  /** Bumped by every change of the shown shift report, so an older request cannot overwrite it. */
+  private shiftGen = 0;
+  /** The new-order sound (WebAudio); `beeper.count` tells the tests how often it sounded. */
+  readonly beeper = new Beeper();
 
   async boot(): Promise<void> {
     document.documentElement.lang = this.t.lang;
@@ -55,6 +64,14 @@ class CashierApp implements Actions {
 
   private say(message: string | undefined): void {
     this.s.message = message;
+    window.clearTimeout(this.messageTimer);
+    if (message) this.messageTimer = window.setTimeout(() => this.dismissMessage(), 8_000);
+    this.render();
+  }
+
+  dismissMessage(): void {
+    window.clearTimeout(this.messageTimer);
+    this.s.message = undefined;
     this.render();
   }
 
@@ -76,11 +93,14 @@ class CashierApp implements Actions {
         api<{ items: CatalogItem[] }>('GET', '/api/v1/catalog'),
         this.loadStatus(),
         this.loadDevices(),
+        this.loadOrders(),
       ]);
       this.s.catalog = catalog.items;
       if (this.s.sale) this.s.sale = await this.fetchSale(this.s.sale.saleId);
       for (const id of [...this.s.recent.keys()]) await this.refreshRecent(id);
       if (this.s.sale && this.s.screen === 'pay' && this.s.sale.status !== 'open') this.settled();
+      // A Z stays until the cashier leaves it; an X is recomputed.
+      if (this.s.screen === 'shift' && this.s.shift?.kind !== 'Z') await this.loadShift();
     } catch (err) {
       this.fail(err);
       return;
@@ -108,10 +128,75 @@ class CashierApp implements Actions {
 
   private async loadDevices(): Promise<void> {
     try {
-      this.s.devices = await api<Record<string, { state: string }>>('GET', '/api/v1/devices');
-    } catch {
-      this.s.devices = undefined; // no such route yet: the bar stays hidden
+      this.s.devices = await api<Record<string, DeviceView>>('GET', '/api/v1/devices');
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) throw err;
+      this.s.devices = undefined; // no such route: the bar stays hidden
     }
+  }
+
+  /** A `device.status` event carries the device's whole snapshot: no request needed. */
+  private onDeviceStatus(d: Record<string, unknown>): void {
+    const { device, ...snap } = d;
+    if (typeof device !== 'string' || typeof snap.state !== 'string') {
+      void this.loadDevices().then(() => this.render());
+      return;
+    }
+    this.s.devices = { ...(this.s.devices ?? {}), [device]: snap as unknown as DeviceView };
+    this.render();
+  }
+
+  private async loadOrders(): Promise<void> {
+    try {
+      this.s.orders = (await api<{ orders: OrderView[] }>('GET', '/api/v1/orders?limit=50')).orders;
+      this.s.ordersAvailable = 'yes';
+    } catch (err) {
+      if (err instanceof ApiError && err.notAvailable) this.s.ordersAvailable = 'no';
+      else if (err instanceof ApiError && err.status === 401) throw err;
+    }
+  }
+
+  private setShift(report: ShiftReport | undefined): void {
+    this.shiftGen++;
+    this.s.shift = report;
+  }
+
+  /**
+   * The open shift's X report (`undefined` when none is open), or the report of `shiftId`. A reply
+   * is dropped when the shown report changed after the request went out: the close's own reply
+   * (the Z) and the `shift.updated` it causes race, and the older answer ("no shift open") must not
+   * replace the Z on screen.
+   */
+  private async loadShift(shiftId?: string): Promise<void> {
+    const gen = ++this.shiftGen;
+    let report: ShiftReport | undefined;
+    try {
+      report = await api<ShiftReport>(
+        'GET',
+        `/api/v1/shifts/${shiftId ? encodeURIComponent(shiftId) : 'current'}`,
+      );
+      this.s.shiftAvailable = 'yes';
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      if (err.code === 'NO_OPEN_SHIFT') report = undefined;
+      else if (err.status === 404 && err.code === 'NOT_FOUND' && !shiftId) this.s.shiftAvailable = 'no';
+      else throw err;
+    }
+    if (gen === this.shiftGen) this.s.shift = report;
+  }
+
+  /** Another tab, a script or this screen's own close changed the shift: follow it. */
+  private async onShiftUpdated(d: Record<string, unknown>): Promise<void> {
+    if (this.s.screen !== 'shift') return;
+    const shown = this.s.shift;
+    if (d.status === 'closed' && shown?.kind === 'Z' && shown.shiftId === d.shiftId) return;
+    try {
+      await this.loadShift(d.status === 'closed' ? String(d.shiftId) : undefined);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    this.render();
   }
 
   private fetchSale(saleId: string): Promise<SaleView> {
@@ -149,13 +234,40 @@ class CashierApp implements Actions {
         // A payment code is only taken live: a replayed one may be stale.
         if (!(replayed && d.kind === 'payment')) void this.onScan(d);
         break;
+      case 'order.updated':
+        // A new order sounds once, when it arrives live (not from a replay after a reconnect).
+        if (d.status === 'received' && !replayed) this.beeper.beep();
+        void this.loadOrders().then(() => this.render());
+        break;
+      case 'shift.updated':
+        void this.onShiftUpdated(d);
+        break;
+      case 'print.job':
+        this.onPrintJob(d);
+        break;
       case 'device.status':
+        this.onDeviceStatus(d);
+        break;
       case 'devices.updated':
         void this.loadDevices().then(() => this.render());
         break;
       default:
         break;
     }
+  }
+
+  private onPrintJob(d: Record<string, unknown>): void {
+    if (typeof d.refId !== 'string') return;
+    const prints = this.s.prints;
+    prints.delete(d.refId); // re-inserted last: the map keeps the newest 200 in order
+    prints.set(d.refId, {
+      jobId: String(d.jobId),
+      kind: String(d.kind),
+      status: String(d.status),
+      reprint: d.reprint === true,
+    });
+    while (prints.size > 200) prints.delete(prints.keys().next().value as string);
+    this.render();
   }
 
   private async refreshSale(): Promise<void> {
@@ -222,6 +334,7 @@ class CashierApp implements Actions {
   }
 
   async signIn(): Promise<void> {
+    this.beeper.unlock(); // a tap: the browser lets the page make sounds from now on
     const pin = this.s.pin;
     this.s.pin = '';
     try {
@@ -286,7 +399,7 @@ class CashierApp implements Actions {
     else if (this.s.screen === 'pay' && this.s.tender === 'code') {
       // A payment code typed by hand: digits only.
       if (/^\d{1,30}$/.test(next)) this.s.keypad = next;
-    } else if (parseYuan(next) !== undefined || /^\d{1,7}\.$/.test(next)) this.s.keypad = next;
+    } else if (parseYuan(next) !== undefined) this.s.keypad = next;
     this.render();
   }
 
@@ -518,6 +631,113 @@ class CashierApp implements Actions {
   closeRecent(): void {
     this.s.screen = this.s.sale?.status === 'completed' ? 'done' : 'sell';
     this.render();
+  }
+
+  async showShift(): Promise<void> {
+    if (this.s.screen === 'pay') return;
+    try {
+      await this.loadShift();
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    this.s.keypad = '';
+    this.s.message = undefined;
+    this.s.screen = 'shift';
+    this.render();
+  }
+
+  async showOrders(): Promise<void> {
+    if (this.s.screen === 'pay') return;
+    this.beeper.unlock();
+    try {
+      await this.loadOrders();
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    this.s.message = undefined;
+    this.s.screen = 'orders';
+    this.render();
+  }
+
+  closeAdmin(): void {
+    this.s.keypad = '';
+    this.closeRecent();
+  }
+
+  async openShift(): Promise<void> {
+    const amount = parseYuan(this.s.keypad || '0');
+    if (amount === undefined) return;
+    try {
+      this.setShift(await api<ShiftReport>('POST', '/api/v1/shifts', { openingCash: amount }));
+      this.s.keypad = '';
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    this.render();
+  }
+
+  async closeShift(): Promise<void> {
+    const amount = parseYuan(this.s.keypad || '0');
+    if (amount === undefined) return;
+    try {
+      // The Z report stays on screen until the cashier leaves it.
+      this.setShift(await api<ShiftReport>('POST', '/api/v1/shifts/current/close', { countedCash: amount }));
+      this.s.keypad = '';
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 'PAYMENT_UNRESOLVED') this.say(this.t.t('shiftUnresolved'));
+      else this.fail(err);
+      return;
+    }
+    this.render();
+  }
+
+  /** The shown report on paper: X of the open shift, or the Z again. */
+  async printShift(): Promise<void> {
+    const shift = this.s.shift;
+    if (!shift) return;
+    const id = shift.kind === 'X' ? 'current' : encodeURIComponent(shift.shiftId);
+    await this.print(`/api/v1/shifts/${id}/print`);
+  }
+
+  /** A completed sale's (or refund's) receipt again, marked as a reprint by the daemon. */
+  async reprintSale(saleId: string): Promise<void> {
+    await this.print(`/api/v1/sales/${encodeURIComponent(saleId)}/reprint`);
+  }
+
+  private async print(path: string): Promise<void> {
+    try {
+      await api<{ jobId: string }>('POST', path);
+      this.say(this.t.t('printQueued'));
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private async orderAction(orderId: string, action: 'accept' | 'reject' | 'reprint'): Promise<void> {
+    try {
+      const body = action === 'reject' ? { reason: this.t.t('soldOut') } : undefined;
+      await api('POST', `/api/v1/orders/${encodeURIComponent(orderId)}/${action}`, body);
+      await this.loadOrders();
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    this.render();
+  }
+
+  acceptOrder(orderId: string): void {
+    void this.orderAction(orderId, 'accept');
+  }
+
+  rejectOrder(orderId: string): void {
+    void this.orderAction(orderId, 'reject');
+  }
+
+  reprintOrder(orderId: string): void {
+    void this.orderAction(orderId, 'reprint');
   }
 
   async startRefund(saleId: string): Promise<void> {
