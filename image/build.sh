@@ -1,0 +1,257 @@
+#!/usr/bin/env bash
+# Builds the posd device image: a raw GPT disk with
+#   1 posd-boot    FAT32 ESP: systemd-boot, kernel + initrd per slot, the provisioning file drop
+#   2 posd-root-a  ext4 root slot A (this build)
+#   3 posd-root-b  root slot B (empty; an update writes the next root here and switches slots)
+#   4 posd-data    ext4 /data: /data/state is /var/lib/posd (the ledger), /data/config is /etc/posd
+# from Debian bookworm (mmdebstrap, minbase), with Node from the npm registry (image/node-runtime.json)
+# and posd built here with its production dependencies compiled for that Node.
+#
+#   image/build.sh                     amd64, kiosk (cage + chromium) included
+#   POSD_IMAGE_KIOSK=0 image/build.sh  without the kiosk browser (headless terminal)
+#   POSD_IMAGE_ARCH=arm64 ...          see image/README.md (needs qemu-user binfmt; not run in CI)
+#
+# Output in image/out (POSD_IMAGE_OUT): posd-ARCH.img, .img.zst, vmlinuz, initrd.img, posd-ARCH.json.
+# Downloads (Debian packages, the Node tarball, compiled dependencies) are cached in
+# ~/.cache/posd-image (POSD_IMAGE_CACHE), so a rebuild needs no network and little time.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ARCH=${POSD_IMAGE_ARCH:-amd64}
+KIOSK=${POSD_IMAGE_KIOSK:-1}
+SUITE=bookworm
+MIRROR=${POSD_IMAGE_MIRROR:-http://deb.debian.org/debian}
+SECURITY_MIRROR=${POSD_IMAGE_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+CACHE=${POSD_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/posd-image}
+OUT=${POSD_IMAGE_OUT:-$ROOT/image/out}
+ESP_MB=256
+DATA_MB=${POSD_IMAGE_DATA_MB:-512}
+
+T0=$(date +%s)
+step() { echo "image: [$(($(date +%s) - T0))s] $*" >&2; }
+die() { echo "image: error: $*" >&2; exit 1; }
+
+[ "$(id -u)" = 0 ] || die "run as root (mmdebstrap --mode=root; file owners inside the filesystems)"
+for tool in mmdebstrap mkfs.ext4 mkfs.vfat mcopy sfdisk zstd; do
+  command -v "$tool" >/dev/null || die "$tool missing (scripts/ensure-deps.sh image installs it)"
+done
+case "$ARCH" in
+  amd64) KERNEL_PKG=linux-image-amd64 EFI_NAME=BOOTX64.EFI EFI_STUB=systemd-bootx64.efi
+    ROOT_TYPE=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709 CONSOLE=ttyS0 ;;
+  arm64) KERNEL_PKG=linux-image-arm64 EFI_NAME=BOOTAA64.EFI EFI_STUB=systemd-bootaa64.efi
+    ROOT_TYPE=B921B045-1DF0-41C3-AF44-4C6F280D3FAE CONSOLE=ttyAMA0 ;;
+  *) die "unknown POSD_IMAGE_ARCH $ARCH (amd64 or arm64)" ;;
+esac
+if [ "$ARCH" != "$(dpkg --print-architecture)" ]; then
+  [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || die "building $ARCH here needs qemu-user binfmt (apt-get install qemu-user-static binfmt-support)"
+fi
+
+mkdir -p "$CACHE/apt" "$CACHE/node" "$CACHE/deps" "$OUT"
+WORK=$(mktemp -d /var/tmp/posd-image.XXXXXX)
+[ "${POSD_IMAGE_KEEP:-0}" = 1 ] || trap 'rm -rf "$WORK"' EXIT # POSD_IMAGE_KEEP=1 keeps the work dir
+
+# --- Node runtime: pinned npm package, checked against its integrity ------------------------------
+json() { node -e "const j=require(process.argv[1]);console.log(process.argv[2].split('.').reduce((o,k)=>o[k],j))" "$ROOT/image/node-runtime.json" "$1"; }
+NODE_VERSION=$(json version)
+NODE_PKG=$(json "$ARCH.package")
+NODE_INTEGRITY=$(json "$ARCH.integrity")
+NODE_TGZ="$CACHE/node/$NODE_PKG-$NODE_VERSION.tgz"
+NODE_DIR="$CACHE/node/$NODE_PKG-$NODE_VERSION"
+if [ ! -f "$NODE_TGZ" ]; then
+  step "npm pack $NODE_PKG@$NODE_VERSION"
+  (cd "$CACHE/node" && npm pack --silent "$NODE_PKG@$NODE_VERSION" >/dev/null)
+fi
+actual="sha512-$(openssl dgst -sha512 -binary "$NODE_TGZ" | base64 -w0)"
+if [ "$actual" != "$NODE_INTEGRITY" ]; then
+  rm -f "$NODE_TGZ"
+  die "$NODE_TGZ: integrity $actual, expected $NODE_INTEGRITY (removed; run again)"
+fi
+if [ ! -x "$NODE_DIR/bin/node" ]; then
+  rm -rf "$NODE_DIR" && mkdir -p "$NODE_DIR"
+  tar xzf "$NODE_TGZ" -C "$NODE_DIR" --strip-components=1
+fi
+
+# --- posd: build, then production dependencies compiled against that Node (headers ship in it) ----
+step "npm run build"
+(cd "$ROOT" && npm run --silent build && node node_modules/typescript/bin/tsc -p ui/tsconfig.json)
+DEPS_KEY="$(sha256sum "$ROOT/package-lock.json" | cut -c1-16)-node$NODE_VERSION-$ARCH"
+DEPS="$CACHE/deps/$DEPS_KEY"
+if [ ! -f "$DEPS/.complete" ]; then
+  step "npm ci --omit=dev for Node $NODE_VERSION ($ARCH)"
+  [ "$ARCH" = "$(dpkg --print-architecture)" ] || die "compiling dependencies for $ARCH: see image/README.md"
+  rm -rf "$DEPS" && mkdir -p "$DEPS"
+  cp "$ROOT/package.json" "$ROOT/package-lock.json" "$DEPS/"
+  (
+    cd "$DEPS"
+    export PATH="$NODE_DIR/bin:$PATH" npm_config_nodedir="$NODE_DIR" npm_config_update_notifier=false
+    # No install scripts yet: better-sqlite3's would try to download a prebuilt binary from GitHub.
+    npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error
+    # N-API addons with prebuilt binaries inside their npm packages: their own checks.
+    npm rebuild --loglevel=error node-hid @serialport/bindings-cpp >/dev/null
+    # better-sqlite3 is built for Node's ABI: compiled here with node-gyp against $NODE_DIR's headers.
+    npm_config_build_from_source=true npm rebuild --loglevel=error better-sqlite3 >/dev/null
+    node -e "const D=require('better-sqlite3'); new D(':memory:').prepare('select 1').get()" ||
+      die "better-sqlite3 does not load in Node $NODE_VERSION"
+    # Keep the compiled addon, drop its sources and objects; drop other platforms' prebuilt binaries.
+    rm -rf node_modules/better-sqlite3/{deps,src,build/deps,build/Release/obj.target,build/Release/.deps,build/Release/test_extension.node}
+    find node_modules -type d -path '*/prebuilds/*' -prune ! -name '*linux-x64' ! -name 'HID_hidraw-linux-x64' -exec rm -rf {} +
+  )
+  touch "$DEPS/.complete"
+fi
+
+APP="$WORK/app"
+mkdir -p "$APP/dist" "$APP/ui" "$APP/docs"
+cp "$ROOT/package.json" "$APP/"
+cp -r "$ROOT/dist/src" "$ROOT/dist/cloud" "$ROOT/dist/ui" "$APP/dist/"
+cp "$ROOT"/ui/*.html "$ROOT"/ui/*.css "$APP/ui/"
+cp "$ROOT"/ui/*.svg "$APP/ui/" 2>/dev/null || true
+cp "$ROOT/docs/operations.md" "$APP/docs/" 2>/dev/null || true
+cp -r "$DEPS/node_modules" "$APP/"
+[ -f "$APP/ui/index.html" ] && [ -f "$APP/dist/src/main.js" ] || die "posd build output missing"
+
+# --- root filesystem --------------------------------------------------------------------------------
+PACKAGES=systemd,systemd-sysv,udev,kmod,"$KERNEL_PKG",systemd-boot-efi,systemd-timesyncd,systemd-resolved
+PACKAGES+=,dbus,libpam-systemd,ca-certificates,zstd,e2fsprogs,dosfstools,wireless-regdb
+[ "$KIOSK" = 1 ] && PACKAGES+=,cage,chromium,fonts-wqy-microhei
+DPKG_EXCLUDES=()
+while read -r line; do
+  case "$line" in
+    '' | '#'*) ;;
+    +*) DPKG_EXCLUDES+=("--dpkgopt=path-include=${line#+}") ;;
+    *) DPKG_EXCLUDES+=("--dpkgopt=path-exclude=$line") ;;
+  esac
+done <"$ROOT/image/exclude-paths.txt"
+
+F="$ROOT/image/files"
+S="$ROOT/systemd"
+step "mmdebstrap $SUITE $ARCH (kiosk=$KIOSK)"
+mmdebstrap --mode=root --variant=minbase --arch="$ARCH" --include="$PACKAGES" \
+  --aptopt='Acquire::Retries "3"' \
+  "${DPKG_EXCLUDES[@]}" \
+  --essential-hook='mkdir -p "$1/etc/initramfs-tools/conf.d" && printf "MODULES=most\nCOMPRESS=zstd\n" > "$1/etc/initramfs-tools/conf.d/posd.conf"' \
+  --skip=essential/unlink \
+  --setup-hook='mkdir -p "$1/var/cache/apt/archives" && find "'"$CACHE/apt"'" -name "*.deb" -exec cp -t "$1/var/cache/apt/archives/" {} +' \
+  --customize-hook='sync-out /var/cache/apt/archives "'"$CACHE/apt"'"' \
+  --customize-hook='find "'"$CACHE/apt"'" -name "*.deb" -mtime +60 -delete' \
+  --quiet \
+  "$SUITE" "$WORK/rootfs" \
+  "deb $MIRROR $SUITE main" "deb $MIRROR $SUITE-updates main" "deb $SECURITY_MIRROR $SUITE-security main" \
+  >"$WORK/mmdebstrap.log" 2>&1 || { tail -40 "$WORK/mmdebstrap.log" >&2; die "mmdebstrap failed"; }
+R="$WORK/rootfs"
+
+step "installing posd, Node $NODE_VERSION, units and config"
+install -D -m 0755 "$NODE_DIR/bin/node" "$R/usr/lib/posd/node/bin/node"
+install -D -m 0644 "$NODE_DIR/LICENSE" "$R/usr/share/doc/nodejs-posd/copyright"
+ln -sf /usr/lib/posd/node/bin/node "$R/usr/bin/node"
+cp -r "$APP" "$R/opt/posd"
+chown -R root:root "$R/opt/posd"
+chmod -R u=rwX,go=rX "$R/opt/posd"
+printf '#!/bin/sh\nexec /usr/bin/node /opt/posd/dist/src/main.js "$@"\n' >"$R/usr/bin/posd"
+chmod 0755 "$R/usr/bin/posd"
+install -m 0644 "$S"/posd.service "$S"/posd-provision.service "$F/posd-selftest.service" "$R/usr/lib/systemd/system/"
+[ "$KIOSK" = 1 ] && install -m 0644 "$S/posd-kiosk.service" "$R/usr/lib/systemd/system/"
+install -m 0755 "$F/provision.mjs" "$F/selftest.mjs" "$R/usr/lib/posd/"
+install -D -m 0644 "$F/posd.json" "$R/usr/share/posd/posd.json"
+install -D -m 0644 "$S/posd.sysusers" "$R/usr/lib/sysusers.d/posd.conf"
+install -D -m 0644 "$S/posd.tmpfiles" "$R/usr/lib/tmpfiles.d/posd.conf"
+install -D -m 0644 "$S/posd-modules.conf" "$R/usr/lib/modules-load.d/posd.conf"
+install -D -m 0644 "$S/99-posd.rules" "$R/usr/lib/udev/rules.d/99-posd.rules"
+install -D -m 0644 "$F/fstab" "$R/etc/fstab"
+install -D -m 0644 "$F/80-posd-wired.network" "$R/etc/systemd/network/80-posd-wired.network"
+install -D -m 0644 "$F/journald-posd.conf" "$R/etc/systemd/journald.conf.d/posd.conf"
+echo posd >"$R/etc/hostname"
+printf '127.0.0.1\tlocalhost\n127.0.1.1\tposd\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$R/etc/hosts"
+mkdir -p "$R/data" "$R/boot/efi" "$R/etc/posd" "$R/var/lib/posd" "$R/var/log/journal"
+: >"$R/etc/machine-id"
+chroot "$R" systemd-sysusers >/dev/null
+UNITS=(posd.service posd-provision.service posd-selftest.service systemd-networkd.service systemd-resolved.service)
+[ "$KIOSK" = 1 ] && UNITS+=(posd-kiosk.service) && chroot "$R" systemctl set-default graphical.target >/dev/null 2>&1
+chroot "$R" systemctl enable "${UNITS[@]}" >/dev/null 2>&1
+ln -sf ../run/systemd/resolve/stub-resolv.conf "$R/etc/resolv.conf"
+rm -rf "$R/var/cache/apt/archives"/*.deb "$R/var/lib/apt/lists"/* "$R/var/log"/*.log
+
+# --- filesystems and the disk ------------------------------------------------------------------------
+KVER=$(basename "$(ls -d "$R"/usr/lib/modules/*)")
+cp "$R/boot/vmlinuz-$KVER" "$OUT/vmlinuz"
+cp "$R/boot/initrd.img-$KVER" "$OUT/initrd.img"
+ROOT_MB=$(du -sm --apparent-size "$R" | cut -f1)
+# A slot holds this root with room to grow: 1.5 times its size, in steps of 256 MiB.
+SLOT_MB=${POSD_IMAGE_SLOT_MB:-$(((ROOT_MB * 3 / 2 + 255) / 256 * 256))}
+uuid() { cat /proc/sys/kernel/random/uuid; }
+UUID_A=$(uuid) UUID_B=$(uuid) UUID_BOOT=$(uuid) UUID_DATA=$(uuid)
+CMDLINE="root=PARTUUID=$UUID_A rw"
+
+step "root filesystem ($ROOT_MB MiB in a $SLOT_MB MiB slot)"
+truncate -s "${SLOT_MB}M" "$WORK/root-a.ext4"
+mkfs.ext4 -q -F -L posd-root-a -d "$R" -E lazy_itable_init=1,lazy_journal_init=1 "$WORK/root-a.ext4"
+
+mkdir -p "$WORK/data/config" "$WORK/data/state"
+chown 0:900 "$WORK/data/config" && chmod 0750 "$WORK/data/config"
+chown 900:900 "$WORK/data/state" && chmod 0750 "$WORK/data/state"
+truncate -s "${DATA_MB}M" "$WORK/data.ext4"
+mkfs.ext4 -q -F -L posd-data -d "$WORK/data" -E lazy_itable_init=1,lazy_journal_init=1 "$WORK/data.ext4"
+
+mkfs.vfat -F 32 -n POSD-BOOT -C "$WORK/boot.vfat" $((ESP_MB * 1024)) >/dev/null
+mkdir -p "$WORK/esp/EFI/BOOT" "$WORK/esp/loader/entries" "$WORK/esp/posd/a"
+cp "$R/usr/lib/systemd/boot/efi/$EFI_STUB" "$WORK/esp/EFI/BOOT/$EFI_NAME"
+cp "$OUT/vmlinuz" "$OUT/initrd.img" "$WORK/esp/posd/a/"
+printf 'default posd-a.conf\ntimeout 0\nconsole-mode keep\n' >"$WORK/esp/loader/loader.conf"
+cat >"$WORK/esp/loader/entries/posd-a.conf" <<EOF
+title   posd (slot A)
+version $KVER
+linux   /posd/a/vmlinuz
+initrd  /posd/a/initrd.img
+options $CMDLINE console=$CONSOLE,115200 console=tty1 quiet
+EOF
+cp "$F/posd-provision.example.json" "$WORK/esp/"
+mcopy -s -i "$WORK/boot.vfat" "$WORK/esp"/* ::/
+
+step "assembling the disk"
+IMG="$OUT/posd-$ARCH.img"
+rm -f "$IMG" "$IMG.zst"
+TOTAL_MB=$((1 + ESP_MB + 2 * SLOT_MB + DATA_MB + 1))
+truncate -s "${TOTAL_MB}M" "$IMG"
+mib=2048 # sectors per MiB
+sfdisk -q "$IMG" <<EOF
+label: gpt
+unit: sectors
+start=$((1 * mib)), size=$((ESP_MB * mib)), type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=$UUID_BOOT, name="posd-boot"
+start=$(((1 + ESP_MB) * mib)), size=$((SLOT_MB * mib)), type=$ROOT_TYPE, uuid=$UUID_A, name="posd-root-a"
+start=$(((1 + ESP_MB + SLOT_MB) * mib)), size=$((SLOT_MB * mib)), type=$ROOT_TYPE, uuid=$UUID_B, name="posd-root-b"
+start=$(((1 + ESP_MB + 2 * SLOT_MB) * mib)), size=$((DATA_MB * mib)), type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=$UUID_DATA, name="posd-data"
+EOF
+put() { dd if="$1" of="$IMG" bs=1M seek="$2" conv=notrunc,sparse status=none; }
+put "$WORK/boot.vfat" 1
+put "$WORK/root-a.ext4" $((1 + ESP_MB))
+put "$WORK/data.ext4" $((1 + ESP_MB + 2 * SLOT_MB))
+
+step "compressing"
+zstd -q -T0 -3 "$IMG" -o "$IMG.zst"
+
+APPARENT=$(stat -c %s "$IMG")
+ALLOCATED=$(($(stat -c %b "$IMG") * $(stat -c %B "$IMG")))
+COMPRESSED=$(stat -c %s "$IMG.zst")
+cat >"$OUT/posd-$ARCH.json" <<EOF
+{
+  "arch": "$ARCH",
+  "image": "posd-$ARCH.img",
+  "kernel": "vmlinuz",
+  "initrd": "initrd.img",
+  "kernelVersion": "$KVER",
+  "nodeVersion": "$NODE_VERSION",
+  "kiosk": $([ "$KIOSK" = 1 ] && echo true || echo false),
+  "cmdline": "$CMDLINE",
+  "console": "$CONSOLE",
+  "partitions": {
+    "boot": { "uuid": "$UUID_BOOT", "offsetMiB": 1, "sizeMiB": $ESP_MB },
+    "rootA": { "uuid": "$UUID_A", "offsetMiB": $((1 + ESP_MB)), "sizeMiB": $SLOT_MB },
+    "rootB": { "uuid": "$UUID_B", "offsetMiB": $((1 + ESP_MB + SLOT_MB)), "sizeMiB": $SLOT_MB },
+    "data": { "uuid": "$UUID_DATA", "offsetMiB": $((1 + ESP_MB + 2 * SLOT_MB)), "sizeMiB": $DATA_MB }
+  },
+  "rootMiB": $ROOT_MB,
+  "bytes": { "raw": $APPARENT, "allocated": $ALLOCATED, "zstd": $COMPRESSED },
+  "buildSeconds": $(($(date +%s) - T0))
+}
+EOF
+mb() { echo "$(($1 / 1048576)) MiB"; }
+step "done: $IMG"
+echo "image: root filesystem $ROOT_MB MiB; disk $(mb "$APPARENT") raw, $(mb "$ALLOCATED") written, $(mb "$COMPRESSED") as .img.zst; built in $(($(date +%s) - T0)) s" >&2
