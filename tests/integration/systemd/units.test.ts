@@ -11,7 +11,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -29,10 +29,15 @@ function run(cmd: string, args: string[]): Run {
   return { status: r.status, output: `${r.stdout}${r.stderr}`.trim() };
 }
 
-function unitFiles(): string[] {
-  return readdirSync(UNITS_DIR)
+/** Our units: the device's (systemd/) and the image's self-test (image/files/). */
+const UNIT_PATHS = [UNITS_DIR, join(ROOT, 'image/files')].flatMap((dir) =>
+  readdirSync(dir)
     .filter((f) => f.endsWith('.service'))
-    .sort();
+    .map((f) => join(dir, f)),
+);
+
+function unitFiles(): string[] {
+  return UNIT_PATHS.map((p) => basename(p)).sort();
 }
 
 /** `Key=value` lines of a unit file (continuation lines joined), in order. */
@@ -75,7 +80,7 @@ function makeRoot(units: Record<string, string>): string {
 }
 
 function ourUnits(): Record<string, string> {
-  return Object.fromEntries(unitFiles().map((f) => [f, readFileSync(join(UNITS_DIR, f), 'utf8')]));
+  return Object.fromEntries(UNIT_PATHS.map((p) => [basename(p), readFileSync(p, 'utf8')]));
 }
 
 function verify(root: string, names: string[]): Run {
@@ -102,7 +107,14 @@ describe('systemd units', () => {
   });
 
   it('has the units the image installs', () => {
-    expect(unitFiles()).toEqual(expect.arrayContaining(['posd.service', 'posd-kiosk.service']));
+    expect(unitFiles()).toEqual(
+      expect.arrayContaining([
+        'posd.service',
+        'posd-kiosk.service',
+        'posd-provision.service',
+        'posd-selftest.service',
+      ]),
+    );
   });
 
   it('passes systemd-analyze verify with no output at all', () => {

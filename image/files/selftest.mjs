@@ -1,0 +1,197 @@
+#!/usr/bin/node
+// The image's self-test (posd-selftest.service), run only when the kernel command line has
+// posd.selftest=MODE: image/test.sh boots the image under QEMU and reads the marker this prints on
+// the serial console, `POSD-SELFTEST: PASS` or `POSD-SELFTEST: FAIL <reason>`; the unit then powers
+// the machine off either way.
+//   MODE provisioned  a valid provisioning file was on the boot partition: it must be installed
+//   MODE rejected     a bad one was: it must be refused, and posd must run offline without restarts
+//   MODE 1            no provisioning expectations
+// Every mode: posd READY, /healthz, one cash sale through the local API, udev rules loaded cleanly.
+// provisioned and 1 also hang posd (SIGSTOP) and expect systemd's watchdog to restart it.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+
+const STATE = '/var/lib/posd';
+const API = 'http://127.0.0.1:8080';
+const mode = /(?:^|\s)posd\.selftest=(\S+)/.exec(readFileSync('/proc/cmdline', 'utf8'))?.[1] ?? '1';
+
+class Failure extends Error {}
+const say = (line) => process.stdout.write(`POSD-SELFTEST: ${line}\n`);
+const fail = (reason) => {
+  throw new Failure(reason);
+};
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** A systemd time span as `systemctl show` prints it ("30s", "1min 30s", "500ms") in seconds. */
+const span = (text) => {
+  const unit = { us: 1e-6, ms: 1e-3, s: 1, min: 60, h: 3600 };
+  let total = 0;
+  for (const [, n, u] of text.matchAll(/(\d+(?:\.\d+)?)\s*(us|ms|s|min|h)\b/g)) total += Number(n) * unit[u];
+  return total;
+};
+const uptime = () => Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+
+function show(unit, ...props) {
+  const out = execFileSync('systemctl', ['show', unit, ...props.map((p) => `--property=${p}`)], {
+    encoding: 'utf8',
+  });
+  return Object.fromEntries(
+    out
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+}
+
+function journal(unit) {
+  return execFileSync('journalctl', ['-b', '-u', unit, '-o', 'cat', '--no-pager'], { encoding: 'utf8' });
+}
+
+async function waitActive(what, timeoutS, extra = () => true) {
+  const deadline = uptime() + timeoutS;
+  for (;;) {
+    const s = show(
+      'posd.service',
+      'ActiveState',
+      'SubState',
+      'MainPID',
+      'NRestarts',
+      'ActiveEnterTimestampMonotonic',
+      'Result',
+    );
+    if (s.ActiveState === 'active' && s.SubState === 'running' && extra(s)) return s;
+    if (s.ActiveState === 'failed') fail(`${what}: posd.service failed (${s.Result})`);
+    if (uptime() > deadline)
+      fail(`${what}: posd not READY within ${timeoutS} s (${s.ActiveState}/${s.SubState})`);
+    await sleep(250);
+  }
+}
+
+async function http(method, path, body, token) {
+  const headers = { ...(body ? { 'content-type': 'application/json' } : {}) };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const res = await fetch(`${API}${path}`, {
+    method,
+    headers,
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, json, text };
+}
+
+async function healthy(what) {
+  const h = await http('GET', '/healthz');
+  if (h.status !== 200 || !['ok', 'degraded'].includes(h.json?.status)) {
+    fail(`${what}: /healthz answered ${h.status} ${h.text.slice(0, 200)}`);
+  }
+  return h.json.status;
+}
+
+function config() {
+  return JSON.parse(readFileSync('/etc/posd/posd.json', 'utf8'));
+}
+
+function checkProvisioned() {
+  const p = show('posd-provision.service', 'Result', 'ExecMainStatus');
+  if (p.Result !== 'success' || p.ExecMainStatus !== '0') fail(`provisioning: unit result ${p.Result}`);
+  if (existsSync('/boot/efi/posd-provision.json')) fail('provisioning: the file was not removed');
+  const cfg = config();
+  if (cfg.device?.id === 'unprovisioned' || !cfg.mqtt?.url) fail('provisioning: config not installed');
+  for (const f of ['/etc/posd/posd.json', '/etc/posd/tls/client.crt', '/etc/posd/tls/client.key']) {
+    const st = statSync(f);
+    if ((st.mode & 0o777) !== 0o640 || st.uid !== 0 || st.gid !== 900) {
+      fail(`provisioning: ${f} is ${(st.mode & 0o777).toString(8)} ${st.uid}:${st.gid}, not 640 root:posd`);
+    }
+  }
+  say(`provisioned as ${cfg.device.tenant}/${cfg.device.id}, broker ${cfg.mqtt.url}`);
+}
+
+function checkRejected() {
+  const p = show('posd-provision.service', 'Result');
+  if (p.Result !== 'exit-code') fail(`bad provisioning file: unit result ${p.Result}, expected a failure`);
+  const log = journal('posd-provision.service');
+  if (!/REJECTED/.test(log)) fail('bad provisioning file: no REJECTED message in the journal');
+  if (!existsSync('/boot/efi/posd-provision.rejected.json')) fail('bad provisioning file: not set aside');
+  const cfg = config();
+  if (cfg.device?.id !== 'unprovisioned' || cfg.mqtt?.url) fail('bad provisioning file: config was changed');
+  say('bad provisioning file rejected; posd runs on the offline default config');
+}
+
+async function sale(token) {
+  const r = await http(
+    'POST',
+    '/api/v1/sales',
+    { lines: [{ name: 'selftest', qty: 2, unitPrice: 350 }], tenders: [{ method: 'cash', amount: 1000 }] },
+    token,
+  );
+  if (r.status !== 201 || r.json?.status !== 'completed' || r.json?.total !== 700 || r.json?.change !== 300) {
+    fail(`sale: ${r.status} ${r.text.slice(0, 300)}`);
+  }
+  say(`sale ${r.json.saleId} completed, receipt ${r.json.receiptNo}`);
+  return r.json.saleId;
+}
+
+async function watchdog(token, saleId) {
+  const before = show('posd.service', 'MainPID', 'NRestarts', 'WatchdogUSec');
+  const watchdogS = span(before.WatchdogUSec);
+  if (!(watchdogS > 0)) fail(`watchdog: posd.service has no WatchdogSec (${before.WatchdogUSec})`);
+  const t0 = uptime();
+  execFileSync('kill', ['-STOP', before.MainPID]);
+  say(`posd (pid ${before.MainPID}) stopped with SIGSTOP; waiting for the watchdog`);
+  const after = await waitActive(
+    'watchdog',
+    watchdogS + 180,
+    (s) => s.MainPID !== before.MainPID && s.MainPID !== '0',
+  );
+  if (Number(after.NRestarts) !== Number(before.NRestarts) + 1) {
+    fail(`watchdog: NRestarts ${before.NRestarts} -> ${after.NRestarts}`);
+  }
+  if (!/[Ww]atchdog timeout/.test(journal('posd.service')))
+    fail('watchdog: no watchdog timeout in the journal');
+  await healthy('after the watchdog restart');
+  const s = await http('GET', `/api/v1/sales/${saleId}`, undefined, token);
+  if (s.status !== 200 || s.json?.status !== 'completed')
+    fail(`after restart: sale ${saleId} is ${s.status} ${s.text.slice(0, 200)}`);
+  say(
+    `watchdog restarted the hung posd (pid ${after.MainPID}) after ${(uptime() - t0).toFixed(1)} s; the sale survived`,
+  );
+}
+
+async function main() {
+  say(`start (mode ${mode})`);
+  const ready = await waitActive('boot', 300);
+  say(`READY ${(Number(ready.ActiveEnterTimestampMonotonic) / 1e6).toFixed(1)} s after kernel start`);
+  if (mode === 'provisioned') checkProvisioned();
+  if (mode === 'rejected') checkRejected();
+  say(`healthz ${await healthy('boot')}`);
+  const token = readFileSync(`${STATE}/ui-token`, 'utf8').trim();
+  const st = statSync(`${STATE}/ui-token`);
+  if ((st.mode & 0o777) !== 0o600 || st.uid !== 900)
+    fail(`ui-token is ${(st.mode & 0o777).toString(8)} uid ${st.uid}`);
+  const saleId = await sale(token);
+  const udev = journal('systemd-udevd.service')
+    .split('\n')
+    .filter((l) => l.includes('99-posd.rules'));
+  if (udev.length > 0) fail(`udev rules: ${udev[0]}`);
+  if (mode === 'rejected') {
+    await sleep(5000);
+    const s = show('posd.service', 'NRestarts', 'ActiveState');
+    if (s.NRestarts !== '0' || s.ActiveState !== 'active')
+      fail(`offline mode: posd ${s.ActiveState}, ${s.NRestarts} restarts`);
+  } else {
+    await watchdog(token, saleId);
+  }
+  say('PASS');
+}
+
+try {
+  await main();
+} catch (err) {
+  say(`FAIL ${err instanceof Failure ? err.message : err?.stack || err}`);
+  process.exitCode = 1;
+}
