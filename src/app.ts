@@ -202,6 +202,8 @@ export class App {
           }),
         });
         this.http.add(...deviceRoutes(this.devices, this.printing, this.shifts));
+        // The cloud sees device trouble (paper out, scanner gone) in the retained reported state.
+        this.bus.on('device.status', () => this.sync?.publishState(false));
         this.displayFeed = new CustomerDisplayFeed({
           bus: this.bus,
           sales: this.sales,

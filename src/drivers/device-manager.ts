@@ -119,6 +119,8 @@ export class DeviceManager {
     });
     this.scannerSim = scannerSim;
     this.displaySim = displaySim;
+    // The printer says when it changes: a paper-out shorter than a poll period still goes out.
+    o.bus.on('printer.status', () => this.check());
   }
 
   /** Opens every device; resolves after each has had its first attempt (absent ones stay offline). */

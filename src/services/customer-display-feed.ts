@@ -44,7 +44,7 @@ export class CustomerDisplayFeed {
         const view = this.o.sales.getSale(e.saleId);
         this.show(
           view.change > 0
-            ? { screen: 'change', paid: view.paid, change: view.change }
+            ? { screen: 'change', paid: view.paid + view.change, change: view.change } // paid: what was handed over
             : { screen: 'paid', total: view.total, paid: view.paid },
         );
         this.idleTimer = setTimeout(() => this.idle(), this.o.holdMs ?? 15_000);

@@ -1,3 +1,4 @@
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CloudService } from '../../../cloud/cloud-service.js';
 import { PrinterSim } from '../../../src/drivers/sim/printer-sim.js';
@@ -249,5 +250,24 @@ describe('money flows end to end: local API → ledger → paper → cloud', () 
       (await deviceLedger(api)).every((r) => r.sync === 'synced') ? true : undefined,
     );
     expect(expectCloudMatches(cloud, 't1', DEVICE, ledger)).toEqual({ missing: 0, extra: 0, chainOk: true });
+  });
+
+  it('paper out reaches the cloud in the retained reported state, and clears when paper is loaded', async () => {
+    const monitor = await mqtt.connectAsync(broker.url);
+    const states: Array<{ devices: { printer: { state: string; paper: string } } }> = [];
+    monitor.on('message', (_topic, payload) => states.push(JSON.parse(payload.toString())));
+    await monitor.subscribeAsync(`pos/v1/t1/${DEVICE}/up/state`);
+    try {
+      sim.paperOut();
+      await until('paper out reported', () =>
+        states.at(-1)?.devices.printer.paper === 'out' ? true : undefined,
+      );
+      expect(states.at(-1)!.devices.printer.state).toBe('error');
+      sim.loadPaper();
+      await until('paper back', () => (states.at(-1)?.devices.printer.paper === 'ok' ? true : undefined));
+      expect(states.at(-1)!.devices.printer.state).toBe('ready');
+    } finally {
+      await monitor.endAsync();
+    }
   });
 });
