@@ -241,3 +241,26 @@ describe('receipts from the daemon to a network printer', () => {
     expect(await zbarRead(page.path!)).toEqual([`posd:t1/P${terminals}`]);
   });
 });
+
+describe('posd print-test', () => {
+  it('prints the test page on the configured printer and exits 0; says why and exits 69 when it cannot', async () => {
+    const cfg = await writeTestConfig({ printer: { uri: `tcp://127.0.0.1:${simPort}`, paperWidth: 80 } });
+    const before = sim.receipts.length;
+    const ok = spawnPosd(['print-test', '--config', cfg.file]);
+    expect((await ok.exited).code).toBe(0);
+    expect(ok.stdout()).toContain('print-test: printed');
+    expect(sim.receipts.length).toBe(before + 1);
+    expect(sim.receipts.at(-1)!.qr).toEqual(['posd:t1/D1']);
+
+    sim.paperOut();
+    const out = spawnPosd(['print-test', '--config', cfg.file]);
+    expect((await out.exited).code).toBe(69);
+    expect(out.stdout()).toContain('paper out');
+    sim.loadPaper();
+
+    const none = await writeTestConfig({ printer: { uri: 'none' } });
+    const disabled = spawnPosd(['print-test', '--config', none.file]);
+    expect((await disabled.exited).code).toBe(69);
+    expect(disabled.stdout()).toContain('no printer configured');
+  }, 30_000);
+});
