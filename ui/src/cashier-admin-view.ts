@@ -174,7 +174,12 @@ export function ordersPane(s: CashierState, t: I18n, a: AdminActions): HTMLEleme
           'data-status': o.status,
         },
         h('span', { 'data-testid': `order-status-${o.orderId}` }, `${o.order.source} · ${orderStatus(o, t)}`),
-        h('span', { class: 'order-lines' }, o.order.lines.map((l) => `${l.name}×${l.qty}`).join('，')),
+        h(
+          'span',
+          { class: 'order-lines' },
+          o.order.lines.map((l) => `${l.name}×${l.qty}`).join('，'),
+          o.order.note ? h('span', { class: 'order-note' }, ` · ${t.t('orderNote')}：${o.order.note}`) : null,
+        ),
         h('span', {}, formatMoney(o.order.total)),
         h(
           'span',

@@ -425,7 +425,7 @@ function payPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
   }
   return h(
     'section',
-    { class: 'pay' },
+    { class: 'pay', 'data-sale-id': sale.saleId },
     h(
       'div',
       { class: 'pay-summary' },

@@ -288,7 +288,11 @@ class CashierApp implements Actions {
       await this.refreshSale();
     } else if (d.status !== 'pending') {
       this.s.pending = undefined;
-      this.s.tenderNote = this.t.t('paymentFailed', { r: String(d.reason ?? d.status) });
+      // Reversed: the customer never confirmed on the phone and the daemon took it back.
+      this.s.tenderNote =
+        d.status === 'reversed'
+          ? this.t.t('paymentReversed')
+          : this.t.t('paymentFailed', { r: String(d.reason ?? d.status) });
       this.render();
     }
   }
@@ -490,7 +494,27 @@ class CashierApp implements Actions {
     if (sale.status !== 'completed') {
       this.s.sale = undefined;
       this.s.cart.clear();
+    } else void this.loadPrintJobs();
+  }
+
+  /**
+   * The print queue as it is now, for jobs no `print.job` event told of yet (a receipt waiting for
+   * paper has had none). Events stay authoritative: a job already known is not overwritten.
+   */
+  private async loadPrintJobs(): Promise<void> {
+    try {
+      const { jobs } = await api<{
+        jobs: Array<{ id: string; kind: string; refId: string | null; status: string; reprint: boolean }>;
+      }>('GET', '/api/v1/print-jobs?limit=20');
+      // Newest first: the first job seen for a refId is its latest.
+      for (const j of jobs) {
+        if (j.refId === null || this.s.prints.has(j.refId)) continue;
+        this.s.prints.set(j.refId, { jobId: j.id, kind: j.kind, status: j.status, reprint: j.reprint });
+      }
+    } catch {
+      return; // no print queue: nothing to show
     }
+    this.render();
   }
 
   async payCash(amount?: number): Promise<void> {
