@@ -28,7 +28,11 @@ interface Payment {
   behaviour: string;
   queries: number;
   refunded: number;
+  /** Stored-value payments: the member card charged. */
+  memberCode?: string;
 }
+
+type Member = { memberId: string; name: string; balance: number; points: number };
 
 export interface AcquirerOptions {
   autoPayQrAfterQueries?: number;
@@ -127,6 +131,8 @@ export class AcquirerSimulator {
     if (existing) return { ok: true, result: this.view(existing) };
     const method = args.method === 'qr' ? 'qr' : 'code';
     const authCode = String(args.authCode ?? '');
+    if (method === 'code' && args.channel === 'member')
+      return this.memberPay(device, paymentId, args, amount);
     if (method === 'code' && !/^\d{10,30}$/.test(authCode)) {
       return { ok: false, error: { code: 'AUTH_CODE_INVALID', message: 'payment code not recognised' } };
     }
@@ -173,7 +179,10 @@ export class AcquirerSimulator {
     const p = this.payment(device, String(args.paymentId ?? ''));
     if (!p) return { ok: false, error: { code: 'ORDER_NOT_FOUND', message: 'no such payment' } };
     if (to === 'CLOSED' && p.status === 'SUCCESS') return { ok: true, result: this.view(p) };
-    if (to === 'REVERSED' && p.status === 'SUCCESS') p.refunded = p.amount; // a reversal gives it back
+    if (to === 'REVERSED' && p.status === 'SUCCESS') {
+      this.creditMember(p, p.amount - p.refunded);
+      p.refunded = p.amount; // a reversal gives it back
+    }
     if (p.status !== 'REVERSED' && p.status !== 'CLOSED') p.status = to;
     this.save(device, p);
     return { ok: true, result: { ...this.view(p), status: to } };
@@ -191,6 +200,7 @@ export class AcquirerSimulator {
       return { ok: false, error: { code: 'REFUND_EXCEEDS', message: 'refund exceeds what was paid' } };
     }
     p.refunded += amount;
+    this.creditMember(p, amount);
     this.save(device, p);
     this.store.kvPut(`refund:${device}`, refundId, { paymentId: p.paymentId, amount });
     return { ok: true, result: { refundId, status: 'SUCCESS', amount } };
@@ -227,6 +237,45 @@ export class AcquirerSimulator {
     }
     this.store.kvPut('coupon', code, { ...c, consumedBy: String(args.redemptionId) });
     return { ok: true, result: { consumed: true } };
+  }
+
+  /** Stored value: SUCCESS when the balance covers it (debited at once), else FAILED. */
+  private memberPay(
+    device: string,
+    paymentId: string,
+    args: Record<string, unknown>,
+    amount: number,
+  ): OpResult {
+    const code = String(args.authCode ?? '');
+    const m = this.store.kvGet<Member>('member', code);
+    if (!m) return { ok: false, error: { code: 'MEMBER_UNKNOWN', message: 'no such member' } };
+    const covered = m.balance >= amount;
+    if (covered) this.store.kvPut('member', code, { ...m, balance: m.balance - amount });
+    const p: Payment = {
+      paymentId,
+      saleId: String(args.saleId ?? ''),
+      method: 'code',
+      channel: 'member',
+      amount,
+      status: covered ? 'SUCCESS' : 'FAILED',
+      behaviour: 'member',
+      queries: 0,
+      refunded: 0,
+      memberCode: code,
+    };
+    this.save(device, p);
+    return { ok: true, result: this.view(p) };
+  }
+
+  private creditMember(p: Payment, amount: number): void {
+    if (!p.memberCode || amount <= 0) return;
+    const m = this.store.kvGet<Member>('member', p.memberCode);
+    if (m) this.store.kvPut('member', p.memberCode, { ...m, balance: m.balance + amount });
+  }
+
+  /** A member's stored value now (tests, the demo). */
+  memberBalance(code: string): number | undefined {
+    return this.store.kvGet<Member>('member', code)?.balance;
   }
 
   private memberLookup(args: Record<string, unknown>): OpResult {

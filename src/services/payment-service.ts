@@ -131,6 +131,16 @@ export class PaymentService {
     return { paymentId: payment.paymentId, status: 'pending' };
   }
 
+  /**
+   * Pays from a member's stored value: the scanned card code is charged like a payment code on
+   * channel `member`, under the same rule (commit first, query, reverse at the deadline).
+   */
+  startMember(saleId: string, memberCode: string, amount?: number): { paymentId: string; status: 'pending' } {
+    const payment = this.begin(saleId, 'code', 'member', { authCode: maskCode(memberCode) }, amount);
+    this.track(payment.paymentId, this.runCode(payment, memberCode));
+    return { paymentId: payment.paymentId, status: 'pending' };
+  }
+
   /** Starts a dynamic QR payment; its code URL arrives as a `payment.updated` event. */
   startQr(
     saleId: string,
@@ -208,6 +218,7 @@ export class PaymentService {
     method: 'code' | 'qr',
     channel: string,
     doc: Record<string, unknown>,
+    amount?: number,
   ): StoredPayment {
     const business = this.o.business();
     if (!business.tenders.enabled.includes(channel)) {
@@ -234,11 +245,14 @@ export class PaymentService {
       }
       const due = sale.total - paidAmount(payments);
       if (due <= 0) throw new PosError('SALE_NOT_OPEN', 'nothing is due on this sale');
+      if (amount !== undefined && (!Number.isSafeInteger(amount) || amount <= 0 || amount > due)) {
+        throw new PosError('AMOUNT_INVALID', `amount must be 1 to ${due} (what is due)`);
+      }
       const p = {
         paymentId: this.newId(),
         method,
         channel,
-        amount: due,
+        amount: amount ?? due,
         change: 0,
         status: 'pending' as const,
       };

@@ -65,6 +65,14 @@ export const PaymentSchema = Type.Union([
   ),
   Type.Object(
     {
+      method: Type.Literal('member'),
+      memberCode: Type.String({ pattern: '^[A-Za-z0-9]{4,40}$', description: 'the scanned membership card' }),
+      amount: Type.Optional(PositiveAmount),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
       method: Type.Literal('card'),
       amount: PositiveAmount,
       reference: Type.Optional(Type.String({ maxLength: 64, description: 'card terminal slip reference' })),
@@ -120,6 +128,8 @@ export function saleRoutes(sales: SaleService, payments: PaymentService): Route[
         const saleId = ctx.params.saleId!;
         // Code and QR never wait for the acquirer: 202 now, the outcome comes as events.
         if (body.method === 'code') return { status: 202, body: payments.startCode(saleId, body.authCode) };
+        if (body.method === 'member')
+          return { status: 202, body: payments.startMember(saleId, body.memberCode, body.amount) };
         if (body.method === 'qr') {
           return {
             status: 202,

@@ -191,6 +191,57 @@ describe('money flows end to end: local API → ledger → paper → cloud', () 
     await syncedRecord('refund.completed', 'refundId', refund.body.refundId);
   });
 
+  it('member stored value: paid from the balance, refund credits it back, a short balance fails and leaves the sale open', async () => {
+    const card = 'MB20260001';
+    cloud.acquirer.addMember(card, { memberId: 'm-1', name: '李雷', balance: 5_000, points: 0 });
+    const open = await api.call<Sale>('POST', '/api/v1/sales', {
+      lines: [{ name: '蛋糕', qty: 1, unitPrice: 1_800 }],
+    });
+    const pay = await api.call<Body>('POST', `/api/v1/sales/${open.body.saleId}/payments`, {
+      method: 'member',
+      memberCode: card,
+    });
+    expect(pay.status).toBe(202);
+    const done = await until('paid from balance', async () => {
+      const s = await sale(open.body.saleId);
+      return s.status === 'completed' ? s : undefined;
+    });
+    expect(done.payments[0]).toMatchObject({ channel: 'member', amount: 1_800, status: 'succeeded' });
+    expect(cloud.acquirer.memberBalance(card)).toBe(3_200);
+    const [text] = await until('receipt', () =>
+      paperText(done.receiptNo!).length ? paperText(done.receiptNo!) : undefined,
+    );
+    expect(text).toContain('会员储值');
+
+    const refund = await api.call<Body & { refundId: string }>(
+      'POST',
+      `/api/v1/sales/${open.body.saleId}/refunds`,
+      {
+        lines: [{ lineNo: 1, qty: 1 }],
+      },
+    );
+    expect(refund.status).toBeLessThan(300);
+    await until('refund completed', async () =>
+      (await sale(refund.body.refundId)).status === 'completed' ? true : undefined,
+    );
+    expect(cloud.acquirer.memberBalance(card)).toBe(5_000);
+
+    const big = await api.call<Sale>('POST', '/api/v1/sales', {
+      lines: [{ name: '礼盒', qty: 1, unitPrice: 9_000 }],
+    });
+    await api.call<Body>('POST', `/api/v1/sales/${big.body.saleId}/payments`, {
+      method: 'member',
+      memberCode: card,
+    });
+    const failed = await until('failed', async () => {
+      const s = await sale(big.body.saleId);
+      return s.payments[0]?.status === 'failed' ? s : undefined;
+    });
+    expect(failed.status).toBe('open');
+    expect(cloud.acquirer.memberBalance(card)).toBe(5_000);
+    await api.call<Body>('POST', `/api/v1/sales/${big.body.saleId}/void`, {});
+  });
+
   it('online order from the cloud: accepted, kitchen and customer tickets printed, order.printed synced', async () => {
     const orderId = `MT-${Date.now()}`;
     await cloud.pushOrder('t1', DEVICE, {
