@@ -103,6 +103,18 @@ export class AcquirerSimulator {
     return true;
   }
 
+  /** A `coupon.issued` record's coupon; a second sight of it changes nothing (nor its use). */
+  registerIssued(body: Record<string, unknown>): void {
+    const code = String(body.code ?? '');
+    if (!code || this.store.kvGet('coupon', code)) return;
+    this.addCoupon(code, {
+      couponId: String(body.couponId),
+      kind: body.kind === 'percent' ? 'percent' : 'amount',
+      value: Number(body.value),
+      ...(typeof body.minSpend === 'number' ? { minSpend: body.minSpend } : {}),
+    });
+  }
+
   addCoupon(
     code: string,
     coupon: { couponId: string; kind: 'amount' | 'percent'; value: number; minSpend?: number },

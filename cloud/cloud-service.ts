@@ -98,6 +98,10 @@ export class CloudService {
     );
     const result = this.store.ingest(tenant, device, batch.epoch, records);
     this.batches += 1;
+    // A coupon the terminal issued verifies here from the moment its record is stored.
+    for (const r of records) {
+      if (r.type === 'coupon.issued' && r.seq <= result.ackedUpTo) this.acquirer.registerIssued(r.body);
+    }
     if (this.dropAcks > 0) {
       this.dropAcks -= 1;
       return;

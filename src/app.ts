@@ -14,6 +14,7 @@ import { Printing } from './printing/printing.js';
 import { type CloudPort, OFFLINE_CLOUD, realSleep } from './services/cloud-port.js';
 import { CommandService } from './services/command-service.js';
 import { ConfigService } from './services/config-service.js';
+import { CouponIssuer } from './services/coupon-issuer.js';
 import { CouponService } from './services/coupon-service.js';
 import { CustomerDisplayFeed } from './services/customer-display-feed.js';
 import { MemberService } from './services/member-service.js';
@@ -59,6 +60,7 @@ export class App {
   payments!: PaymentService;
   orders!: OrderService;
   coupons!: CouponService;
+  couponIssuer!: CouponIssuer;
   members!: MemberService;
   /** The cloud link as the money flows see it; offline-only without `mqtt.url`. */
   cloud: CloudPort = OFFLINE_CLOUD;
@@ -158,7 +160,16 @@ export class App {
           sleep: realSleep,
           now,
         });
-        this.http.add(...couponRoutes(this.coupons, this.sales));
+        this.couponIssuer = new CouponIssuer({
+          ledger: this.ledger,
+          store: new SalesStore(db),
+          sales: this.sales,
+          bus: this.bus,
+          deviceId: config.device.id,
+          business: () => this.business.config,
+          now,
+        });
+        this.http.add(...couponRoutes(this.coupons, this.sales, this.couponIssuer));
         this.members = new MemberService({
           db,
           ledger: this.ledger,

@@ -82,6 +82,25 @@ export const BusinessConfigSchema = Type.Object(
               ),
             ),
           ),
+          issueRules: Type.Optional(
+            Type.Array(
+              Type.Object(
+                {
+                  ruleId: Type.String({ minLength: 1, maxLength: 64 }),
+                  kind: Type.Union([Type.Literal('amount'), Type.Literal('percent')]),
+                  value: Type.Integer({ minimum: 1 }),
+                  minSpend: Type.Optional(Amount),
+                  validDays: Type.Integer({ minimum: 1, maximum: 3650 }),
+                  afterSpend: Type.Optional(Amount),
+                },
+                {
+                  additionalProperties: false,
+                  description: 'coupons the terminal issues: by hand, or after a sale of at least afterSpend',
+                },
+              ),
+              { maxItems: 50 },
+            ),
+          ),
         },
         { additionalProperties: false },
       ),
@@ -153,6 +172,7 @@ export interface BusinessConfig {
   coupons: {
     prefixes: string[];
     offlineWhitelist: NonNullable<NonNullable<BusinessDoc['coupons']>['offlineWhitelist']>;
+    issueRules: NonNullable<NonNullable<BusinessDoc['coupons']>['issueRules']>;
   };
   membership: { prefixes: string[]; pointsPerYuan: number };
   offline: {
@@ -178,7 +198,7 @@ export const DEFAULT_BUSINESS: BusinessConfig = {
   merchant: { name: '' },
   catalog: { items: [] },
   tenders: { enabled: ['cash', 'wechat', 'alipay', 'unionpay', 'card', 'member'], routing: {} },
-  coupons: { prefixes: ['CP'], offlineWhitelist: [] },
+  coupons: { prefixes: ['CP'], offlineWhitelist: [], issueRules: [] },
   membership: { prefixes: ['MB'], pointsPerYuan: 1 },
   // Cash only offline; per-sale 500.00, total 5000.00, 24 h: conservative defaults a merchant widens.
   offline: {
@@ -225,6 +245,7 @@ export function resolveBusiness(doc: BusinessDoc): BusinessConfig {
     coupons: {
       prefixes: doc.coupons?.prefixes ?? d.coupons.prefixes,
       offlineWhitelist: doc.coupons?.offlineWhitelist ?? [],
+      issueRules: doc.coupons?.issueRules ?? [],
     },
     membership: {
       prefixes: doc.membership?.prefixes ?? d.membership.prefixes,

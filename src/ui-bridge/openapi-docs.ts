@@ -1,6 +1,6 @@
 import { type TSchema, Type } from '@sinclair/typebox';
 import type { RouteDoc } from './route-doc.js';
-import { ApplyCouponSchema } from './routes/coupons.js';
+import { ApplyCouponSchema, IssueCouponSchema } from './routes/coupons.js';
 import { InjectScanSchema } from './routes/devices.js';
 import { MemberLookupSchema, RechargeSchema, SaleMemberSchema } from './routes/members.js';
 import { RejectOrderSchema } from './routes/orders.js';
@@ -237,6 +237,22 @@ export const EXISTING_ROUTE_DOCS: Record<string, RouteDoc> = {
     summary: 'Reprint the order tickets',
     tag: 'orders',
     responses: ok('the order', Order),
+  },
+  'POST /api/v1/coupons/issue': {
+    summary:
+      'Issue a coupon by a business-config issue rule (recorded coupon.issued; a coupon.issued event follows)',
+    tag: 'coupons',
+    body: IssueCouponSchema,
+    responses: {
+      201: {
+        description: 'the coupon',
+        schema: open(
+          { couponId: Type.String(), code: Type.String(), value: Type.Integer(), validUntil: Type.String() },
+          'an issued coupon',
+        ),
+      },
+    },
+    errors: ['NOT_FOUND', 'SALE_NOT_FOUND'],
   },
   'GET /api/v1/devices': {
     summary: 'Printer, scanner and display state',

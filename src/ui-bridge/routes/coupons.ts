@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import type { CouponIssuer } from '../../services/coupon-issuer.js';
 import type { CouponService } from '../../services/coupon-service.js';
 import type { SaleService } from '../../services/sale-service.js';
 import type { Route } from '../http-server.js';
@@ -9,8 +10,29 @@ export const ApplyCouponSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export function couponRoutes(coupons: CouponService, sales: SaleService): Route[] {
+export const IssueCouponSchema = Type.Object(
+  {
+    ruleId: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description: 'a rule of business config coupons.issueRules',
+    }),
+    saleId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
+
+export function couponRoutes(coupons: CouponService, sales: SaleService, issuer: CouponIssuer): Route[] {
   return [
+    {
+      method: 'POST',
+      path: '/api/v1/coupons/issue',
+      auth: true,
+      handle: (ctx) => {
+        const { ruleId, saleId } = validateBody(IssueCouponSchema, ctx.body);
+        return { status: 201, body: issuer.issue(ruleId, saleId) };
+      },
+    },
     {
       method: 'POST',
       path: '/api/v1/sales/:saleId/coupon',

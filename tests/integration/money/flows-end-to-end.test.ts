@@ -81,6 +81,11 @@ beforeAll(async () => {
     payments: FAST,
     receipt: { qrUrlTemplate: 'https://r.example.cn/{device}/{receiptNo}' },
     orders: { autoAcceptSeconds: 0, printKitchenTicket: true, printCustomerTicket: true },
+    coupons: {
+      issueRules: [
+        { ruleId: 'back10', kind: 'amount', value: 1_000, minSpend: 5_000, validDays: 30, afterSpend: 8_000 },
+      ],
+    },
   });
   await until('config applied', async () =>
     (await deviceLedger(api)).some((r) => r.type === 'config.applied') ? true : undefined,
@@ -240,6 +245,39 @@ describe('money flows end to end: local API → ledger → paper → cloud', () 
     expect(failed.status).toBe('open');
     expect(cloud.acquirer.memberBalance(card)).toBe(5_000);
     await api.call<Body>('POST', `/api/v1/sales/${big.body.saleId}/void`, {});
+  });
+
+  it('a coupon issued after a big sale syncs to the cloud and is redeemed on the next sale, once', async () => {
+    const big = await api.call<Sale>('POST', '/api/v1/sales', {
+      lines: [{ name: '茅台', qty: 1, unitPrice: 8_800 }],
+      tenders: [{ method: 'cash', amount: 10_000 }],
+    });
+    expect(big.status).toBe(201);
+    const issued = await syncedRecord('coupon.issued', 'saleId', big.body.saleId);
+    const code = String(issued.body.code);
+    expect(code).toBe(`CP${DEVICE}000001`);
+    const next = await api.call<Sale>('POST', '/api/v1/sales', {
+      lines: [{ name: '红酒', qty: 1, unitPrice: 6_000 }],
+    });
+    const applied = await api.call<Sale>('POST', `/api/v1/sales/${next.body.saleId}/coupon`, { code });
+    expect(applied.status).toBe(200);
+    expect(applied.body.total).toBe(5_000);
+    const paid = await api.call<Body>('POST', `/api/v1/sales/${next.body.saleId}/payments`, {
+      method: 'cash',
+      amount: 5_000,
+    });
+    expect(paid.status).toBe(201);
+    await syncedRecord('coupon.redeemed', 'saleId', next.body.saleId);
+    // Used once: a third sale cannot take it again.
+    const third = await api.call<Sale>('POST', '/api/v1/sales', {
+      lines: [{ name: '红酒', qty: 1, unitPrice: 6_000 }],
+    });
+    const again = await until('consumed at the cloud', async () => {
+      const r = await api.call<Body>('POST', `/api/v1/sales/${third.body.saleId}/coupon`, { code });
+      return r.status === 422 ? r : undefined;
+    });
+    expect(again.body.error?.code).toBe('COUPON_INVALID');
+    await api.call<Body>('POST', `/api/v1/sales/${third.body.saleId}/void`, {});
   });
 
   it('online order from the cloud: accepted, kitchen and customer tickets printed, order.printed synced', async () => {

@@ -24,6 +24,7 @@ function setup(acquirer = new FakeAcquirer()) {
     coupons: {
       prefixes: ['CP'],
       offlineWhitelist: [{ code: 'CP-OFF-1', couponId: 'c-off', kind: 'amount', value: 500, minSpend: 2000 }],
+      issueRules: [],
     },
   };
   const shifts = new ShiftService({ ledger, store: new ShiftStore(db), bus, now: acquirer.now });
