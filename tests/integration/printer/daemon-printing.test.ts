@@ -190,6 +190,21 @@ describe('receipts from the daemon to a network printer', () => {
     expect(withNo(sale.receiptNo).filter(marked)).toHaveLength(1);
   });
 
+  it('the link drops in the middle of a receipt: after reconnecting it is printed again, marked', async () => {
+    const { api } = await start();
+    sim.faultAfterLines(5, 'disconnect');
+    const sale = await cashSale(api, '果汁');
+    await waitFor(
+      () => (withNo(sale.receiptNo).some(marked) ? true : undefined),
+      'reprint after reconnect',
+      20_000,
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    expect(withNo(sale.receiptNo).filter(marked)).toHaveLength(1);
+    const jobs = (await printJobs(api)).filter((j) => j.refId === sale.saleId);
+    expect(jobs).toEqual([expect.objectContaining({ status: 'printed', reprint: true })]);
+  });
+
   it('SIGKILL while a receipt is printing: after the restart it prints again marked as a reprint', async () => {
     const first = await start();
     // The printer takes the job but never confirms it, so the daemon is killed mid-job.
