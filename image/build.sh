@@ -35,9 +35,9 @@ for tool in mmdebstrap mkfs.ext4 mkfs.vfat mcopy sfdisk zstd; do
   command -v "$tool" >/dev/null || die "$tool missing (scripts/ensure-deps.sh image installs it)"
 done
 case "$ARCH" in
-  amd64) KERNEL_PKG=linux-image-amd64 EFI_NAME=BOOTX64.EFI EFI_STUB=systemd-bootx64.efi
+  amd64) KERNEL_PKG=linux-image-amd64 EFI_NAME=BOOTX64.EFI EFI_STUB=systemd-bootx64.efi NODE_PLATFORM=linux-x64
     ROOT_TYPE=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709 CONSOLE=ttyS0 ;;
-  arm64) KERNEL_PKG=linux-image-arm64 EFI_NAME=BOOTAA64.EFI EFI_STUB=systemd-bootaa64.efi
+  arm64) KERNEL_PKG=linux-image-arm64 EFI_NAME=BOOTAA64.EFI EFI_STUB=systemd-bootaa64.efi NODE_PLATFORM=linux-arm64
     ROOT_TYPE=B921B045-1DF0-41C3-AF44-4C6F280D3FAE CONSOLE=ttyAMA0 ;;
   *) die "unknown POSD_IMAGE_ARCH $ARCH (amd64 or arm64)" ;;
 esac
@@ -70,30 +70,41 @@ if [ ! -x "$NODE_DIR/bin/node" ]; then
   tar xzf "$NODE_TGZ" -C "$NODE_DIR" --strip-components=1
 fi
 
-# --- posd: build, then production dependencies compiled against that Node (headers ship in it) ----
-step "npm run build"
-(cd "$ROOT" && npm run --silent build && node node_modules/typescript/bin/tsc -p ui/tsconfig.json)
+# --- posd: compiled, then production dependencies compiled against that Node (headers ship in it) ----
+# Compiled into the work dir, not dist/: tests that run dist/ may be running beside this build.
+step "building posd (tsc)"
+(cd "$ROOT" && node node_modules/typescript/bin/tsc -p tsconfig.json --outDir "$WORK/tsc" &&
+  node node_modules/typescript/bin/tsc -p ui/tsconfig.json --outDir "$WORK/tsc/ui")
 DEPS_KEY="$(sha256sum "$ROOT/package-lock.json" | cut -c1-16)-node$NODE_VERSION-$ARCH"
 DEPS="$CACHE/deps/$DEPS_KEY"
 if [ ! -f "$DEPS/.complete" ]; then
   step "npm ci --omit=dev for Node $NODE_VERSION ($ARCH)"
-  [ "$ARCH" = "$(dpkg --print-architecture)" ] || die "compiling dependencies for $ARCH: see image/README.md"
   rm -rf "$DEPS" && mkdir -p "$DEPS"
   cp "$ROOT/package.json" "$ROOT/package-lock.json" "$DEPS/"
   (
     cd "$DEPS"
-    export PATH="$NODE_DIR/bin:$PATH" npm_config_nodedir="$NODE_DIR" npm_config_update_notifier=false
+    export npm_config_nodedir="$NODE_DIR" npm_config_update_notifier=false
+    if [ "$ARCH" = "$(dpkg --print-architecture)" ]; then
+      export PATH="$NODE_DIR/bin:$PATH" # npm and node-gyp run by the image's own Node
+    else
+      # Cross-compiling (arm64 on an amd64 host): see image/README.md.
+      command -v aarch64-linux-gnu-g++ >/dev/null || die "cross compiler missing: apt-get install g++-aarch64-linux-gnu"
+      export CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ LINK=aarch64-linux-gnu-g++ AR=aarch64-linux-gnu-ar
+      export npm_config_arch=arm64 npm_config_target_arch=arm64 npm_config_target="$NODE_VERSION"
+    fi
     # No install scripts yet: better-sqlite3's would try to download a prebuilt binary from GitHub.
-    npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error
-    # N-API addons with prebuilt binaries inside their npm packages: their own checks.
-    npm rebuild --loglevel=error node-hid @serialport/bindings-cpp >/dev/null
+    npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
     # better-sqlite3 is built for Node's ABI: compiled here with node-gyp against $NODE_DIR's headers.
     npm_config_build_from_source=true npm rebuild --loglevel=error better-sqlite3 >/dev/null
-    node -e "const D=require('better-sqlite3'); new D(':memory:').prepare('select 1').get()" ||
-      die "better-sqlite3 does not load in Node $NODE_VERSION"
+    if [ "$ARCH" = "$(dpkg --print-architecture)" ]; then
+      # N-API addons with prebuilt binaries inside their npm packages: their own load checks.
+      npm rebuild --loglevel=error node-hid @serialport/bindings-cpp >/dev/null
+      node -e "const D=require('better-sqlite3'); new D(':memory:').prepare('select 1').get()" ||
+        die "better-sqlite3 does not load in Node $NODE_VERSION"
+    fi
     # Keep the compiled addon, drop its sources and objects; drop other platforms' prebuilt binaries.
     rm -rf node_modules/better-sqlite3/{deps,src,build/deps,build/Release/obj.target,build/Release/.deps,build/Release/test_extension.node}
-    find node_modules -type d -path '*/prebuilds/*' -prune ! -name '*linux-x64' ! -name 'HID_hidraw-linux-x64' -exec rm -rf {} +
+    find node_modules -type d -path '*/prebuilds/*' -prune ! -name "*$NODE_PLATFORM" -exec rm -rf {} +
   )
   touch "$DEPS/.complete"
 fi
@@ -101,7 +112,7 @@ fi
 APP="$WORK/app"
 mkdir -p "$APP/dist" "$APP/ui" "$APP/docs"
 cp "$ROOT/package.json" "$APP/"
-cp -r "$ROOT/dist/src" "$ROOT/dist/cloud" "$ROOT/dist/ui" "$APP/dist/"
+cp -r "$WORK/tsc/src" "$WORK/tsc/cloud" "$WORK/tsc/ui" "$APP/dist/"
 cp "$ROOT"/ui/*.html "$ROOT"/ui/*.css "$APP/ui/"
 cp "$ROOT"/ui/*.svg "$APP/ui/" 2>/dev/null || true
 cp "$ROOT/docs/operations.md" "$APP/docs/" 2>/dev/null || true

@@ -1,0 +1,85 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+// The device image, end to end: `image/build.sh` (what `npm run image` runs) builds it from Debian
+// packages, and `image/test.sh` (`npm run image:test`) boots it twice under QEMU and reads the
+// self-test's verdict from the serial console. About 4 to 6 minutes on 2 cores; downloads are cached
+// in ~/.cache/posd-image.
+const ROOT = resolve(import.meta.dirname, '../..');
+const ARTIFACTS = join(ROOT, 'test-artifacts', 'image');
+const OUT = mkdtempSync('/var/tmp/posd-image-out-');
+
+afterAll(() => rmSync(OUT, { recursive: true, force: true }));
+
+interface Result {
+  status: number | null;
+  stderr: string;
+}
+
+/** Runs a script, keeping its output in test-artifacts/image/NAME.log. */
+function run(name: string, script: string): Promise<Result> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const log = createWriteStream(join(ARTIFACTS, `${name}.log`));
+  return new Promise((done, reject) => {
+    const child = spawn('bash', [script], {
+      cwd: ROOT,
+      env: { ...process.env, POSD_IMAGE_OUT: OUT },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stdout.pipe(log, { end: false });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      log.write(chunk);
+    });
+    child.on('error', reject);
+    child.on('close', (status) => {
+      log.end();
+      done({ status, stderr });
+    });
+  });
+}
+
+const tail = (text: string) => text.split('\n').slice(-40).join('\n');
+
+describe('device image', () => {
+  it('builds from Debian packages and passes its self-test under QEMU', {
+    timeout: 25 * 60_000,
+  }, async () => {
+    const build = await run('build', 'image/build.sh');
+    expect(build.status, tail(build.stderr)).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(OUT, 'posd-amd64.json'), 'utf8'));
+    const image = join(OUT, manifest.image);
+
+    const table = JSON.parse(
+      spawnSync('sfdisk', ['--json', image], { encoding: 'utf8' }).stdout,
+    ).partitiontable;
+    expect(table.label).toBe('gpt');
+    expect(table.partitions.map((p: { name: string }) => p.name)).toEqual([
+      'posd-boot',
+      'posd-root-a',
+      'posd-root-b',
+      'posd-data',
+    ]);
+    expect(table.partitions[0].type).toBe('C12A7328-F81F-11D2-BA4B-00A0C93EC93B');
+    expect(table.partitions[1].size).toBe(table.partitions[2].size);
+
+    const boots = await run('boot', 'image/test.sh');
+    expect(boots.status, tail(boots.stderr)).toBe(0);
+    expect(boots.stderr).toMatch(/\[provisioned\] PASS/);
+    expect(boots.stderr).toMatch(/\[rejected\] PASS/);
+    const ready = [
+      ...boots.stderr.matchAll(/READY: [\d.?]+ s seen by the harness, ([\d.]+) s after kernel start/g),
+    ].map((m) => Number(m[1]));
+    expect(ready).toHaveLength(2);
+    const mib = (n: number) => `${Math.round(n / 1048576)} MiB`;
+    console.log(
+      `image: ${mib(manifest.bytes.raw)} raw, ${mib(manifest.bytes.allocated)} written, ${mib(manifest.bytes.zstd)} .img.zst; ` +
+        `root ${manifest.rootMiB} MiB; built in ${manifest.buildSeconds} s; READY ${ready.join(' s, ')} s after kernel start`,
+    );
+    // Under software emulation on a busy machine: a generous bound that still catches a hang in boot.
+    for (const s of ready) expect(s).toBeLessThan(150);
+  });
+});
