@@ -103,17 +103,21 @@ beforeAll(async () => {
   await waitFor(
     async () => ((await deviceLedger(api)).some((r) => r.type === 'config.applied') ? true : undefined),
     'the business config applied',
-    15_000,
+    30_000,
   );
   await waitFor(
     async () => ((await api.call('GET', '/api/v1/status')).body.cloud === 'online' ? true : undefined),
     'the cloud link',
-    15_000,
+    30_000,
   );
-  await waitFor(async () => {
-    const d = await api.call<{ printer: { state: string } }>('GET', '/api/v1/devices');
-    return d.body.printer.state === 'ready' ? true : undefined;
-  }, 'printer ready');
+  await waitFor(
+    async () => {
+      const d = await api.call<{ printer: { state: string } }>('GET', '/api/v1/devices');
+      return d.body.printer.state === 'ready' ? true : undefined;
+    },
+    'printer ready',
+    30_000,
+  );
   browser = await launchBrowser();
   const context = await browser.newContext({ viewport: { width: 1024, height: 600 }, locale: 'zh-CN' });
   page = await context.newPage();
