@@ -31,6 +31,12 @@ const DEMO_DOC = {
     ],
   },
   orders: { autoAcceptSeconds: 60, printKitchenTicket: true, printCustomerTicket: true },
+  // Spend 50 yuan, get 5 off a next visit of 30 or more: its QR shows on the customer screen.
+  coupons: {
+    issueRules: [
+      { ruleId: 'demo-back5', kind: 'amount', value: 500, minSpend: 3000, validDays: 30, afterSpend: 5000 },
+    ],
+  },
   payments: { queryDelayMs: 2_000, queryIntervalMs: 2_000, resolveWithinMs: 30_000, qrExpirySeconds: 120 },
 };
 

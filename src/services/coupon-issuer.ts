@@ -79,6 +79,12 @@ export class CouponIssuer {
     return coupon;
   }
 
+  /** A coupon this terminal issued, by its code (for its QR on the customer screen). */
+  issued(code: string): IssuedCoupon | undefined {
+    const record = this.o.ledger.findLatest('coupon.issued', 'code', code);
+    return record ? (record.body as unknown as IssuedCoupon) : undefined;
+  }
+
   private issueInTransaction(rule: IssueRule, saleId: string | undefined): IssuedCoupon {
     const number = this.o.store.next('coupon.issued');
     const prefix = this.o.business().coupons.prefixes[0] ?? 'CP';

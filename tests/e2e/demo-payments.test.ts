@@ -107,4 +107,43 @@ describe('payments by code and QR through the demo cloud (1280x800)', () => {
     await customer.getByTestId('customer-thanks').waitFor();
     await screenshot(customer, '13-demo-customer-thanks');
   });
+
+  it('a sale of 50 or more issues the demo coupon: its QR on the customer screen, redeemed next time', async () => {
+    await page.getByTestId('next-sale').click();
+    await page.getByTestId('item-LATTE').click();
+    await page.getByTestId('item-LATTE').click();
+    await page.getByTestId('pay-button').click();
+    await page.getByTestId('tender-code').click();
+    for (const d of '134567890123456781') await page.getByTestId(`key-${d}`).click();
+    await page.getByTestId('code-confirm').click();
+    await page.getByTestId('done').waitFor({ timeout: 20_000 });
+    const sale = await saleOnScreen();
+    expect(sale).toMatchObject({ status: 'completed', total: 5600 });
+    const panel = customer.getByTestId('customer-coupon');
+    await panel.waitFor({ timeout: 10_000 });
+    const code = (await panel.getAttribute('data-code'))!;
+    expect(code).toMatch(/^CP.+\d{6}$/);
+    expect(await panel.textContent()).toContain('¥5.00');
+    await expect
+      .poll(() =>
+        customer
+          .getByTestId('customer-coupon-qr')
+          .evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth),
+      )
+      .toBeGreaterThan(0);
+    await screenshot(customer, '14-demo-customer-coupon');
+    const png = join(ARTIFACTS, '14-demo-coupon-qr-only.png');
+    await customer.getByTestId('customer-coupon-qr').screenshot({ path: png });
+    expect(execFileSync('zbarimg', ['-q', '--raw', png], { encoding: 'utf8' }).trim()).toBe(code);
+    // The customer comes back: the coupon from the screen takes 5.00 off a sale of 30 or more.
+    const next = await api.call<Json>('POST', '/api/v1/sales', {
+      lines: [{ sku: 'LATTE', name: '拿铁咖啡', qty: 2, unitPrice: 2800 }],
+    });
+    const applied = await waitFor(async () => {
+      const r = await api.call<Json>('POST', `/api/v1/sales/${String(next.body.saleId)}/coupon`, { code });
+      return r.status === 200 ? r.body : undefined;
+    }, 'the coupon known to the cloud');
+    expect(applied.total).toBe(5100);
+    await api.call('POST', `/api/v1/sales/${String(next.body.saleId)}/void`, {});
+  });
 });

@@ -20,6 +20,16 @@ type Screen =
   | { kind: 'thanks'; sale: Sale };
 
 const THANKS_FOR_MS = 8_000;
+/** An issued coupon stays up long enough for the customer to scan or photograph it. */
+const COUPON_FOR_MS = 45_000;
+
+interface IssuedCoupon {
+  code: string;
+  kind: string;
+  value: number;
+  minSpend?: number;
+  validUntil: string;
+}
 
 /** The customer screen: amount due, payment QR, paid/change, thank-you, idle branding. Events only. */
 class CustomerScreen {
@@ -27,6 +37,8 @@ class CustomerScreen {
   private readonly root = byId('app');
   private screen: Screen = { kind: 'idle' };
   private idleTimer: number | undefined;
+  private coupon: IssuedCoupon | undefined;
+  private couponTimer: number | undefined;
   private readonly events = new EventClient({
     onEvent: (f) => void this.onEvent(f),
     onResync: () => this.show({ kind: 'idle' }),
@@ -64,6 +76,14 @@ class CustomerScreen {
               : undefined;
           this.show({ kind: 'due', sale, ...(qr ? { qr } : {}) });
         } else this.show({ kind: 'idle' });
+      } else if (f.type === 'coupon.issued') {
+        window.clearTimeout(this.couponTimer);
+        this.coupon = d as unknown as IssuedCoupon;
+        this.couponTimer = window.setTimeout(() => {
+          this.coupon = undefined;
+          this.render();
+        }, COUPON_FOR_MS);
+        this.render();
       } else if (f.type === 'payment.updated' && d.method === 'qr' && this.screen.kind === 'due') {
         const open = d.status === 'pending';
         const { qr: _old, ...rest } = this.screen;
@@ -156,7 +176,29 @@ class CustomerScreen {
         ),
       );
     }
-    replace(this.root, h('div', { class: 'customer', 'data-screen': s.kind }, body));
+    const c = this.coupon;
+    const coupon =
+      c && (s.kind === 'thanks' || s.kind === 'idle')
+        ? h(
+            'div',
+            { class: 'coupon', 'data-testid': 'customer-coupon', 'data-code': c.code },
+            h(
+              'div',
+              {},
+              c.kind === 'amount'
+                ? t.t('couponGift', { min: formatMoney(c.minSpend ?? 0), value: formatMoney(c.value) })
+                : c.code,
+            ),
+            h('img', {
+              class: 'qr-img',
+              alt: 'QR',
+              'data-testid': 'customer-coupon-qr',
+              src: `/api/v1/coupons/issued/${encodeURIComponent(c.code)}/qr.svg`,
+            }),
+            h('div', {}, t.t('couponValid', { date: c.validUntil.slice(0, 10) })),
+          )
+        : null;
+    replace(this.root, h('div', { class: 'customer', 'data-screen': s.kind }, body, coupon));
   }
 }
 

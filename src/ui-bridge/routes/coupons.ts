@@ -1,8 +1,10 @@
 import { Type } from '@sinclair/typebox';
+import { PosError } from '../../errors.js';
 import type { CouponIssuer } from '../../services/coupon-issuer.js';
 import type { CouponService } from '../../services/coupon-service.js';
 import type { SaleService } from '../../services/sale-service.js';
 import type { Route } from '../http-server.js';
+import { qrSvg } from '../payment-qr.js';
 import { validateBody } from '../validate.js';
 
 export const ApplyCouponSchema = Type.Object(
@@ -41,6 +43,22 @@ export function couponRoutes(coupons: CouponService, sales: SaleService, issuer:
         const { code } = validateBody(ApplyCouponSchema, ctx.body);
         await coupons.apply(ctx.params.saleId!, code);
         return { status: 200, body: sales.getSale(ctx.params.saleId!) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/coupons/issued/:code/qr.svg',
+      auth: true,
+      doc: {
+        summary: 'A coupon this terminal issued, as an SVG QR code of its code (customer screen)',
+        tag: 'coupons',
+        responses: { 200: { description: 'image/svg+xml' } },
+        errors: ['NOT_FOUND'],
+      },
+      handle: (ctx) => {
+        const coupon = issuer.issued(ctx.params.code!);
+        if (!coupon) throw new PosError('NOT_FOUND', 'this terminal issued no such coupon');
+        return { status: 200, body: qrSvg(coupon.code), headers: { 'content-type': 'image/svg+xml' } };
       },
     },
     {
