@@ -16,7 +16,7 @@ fi
 
 case "$purpose" in
   start) want=() ;;
-  test) want=(socat mosquitto chromium zbar-tools openssl python3 systemd mmdebstrap qemu-system-x86 dosfstools mtools fdisk e2fsprogs zstd) ;;
+  test) want=(socat mosquitto chromium fonts-wqy-microhei zbar-tools openssl python3 systemd mmdebstrap qemu-system-x86 dosfstools mtools fdisk e2fsprogs zstd) ;;
   image) want=(mmdebstrap qemu-system-x86 dosfstools mtools fdisk e2fsprogs zstd openssl systemd) ;;
   *) echo "ensure-deps: unknown purpose $purpose" >&2; exit 2 ;;
 esac
