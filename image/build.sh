@@ -120,8 +120,10 @@ cp -r "$DEPS/node_modules" "$APP/"
 [ -f "$APP/ui/index.html" ] && [ -f "$APP/dist/src/main.js" ] || die "posd build output missing"
 
 # --- root filesystem --------------------------------------------------------------------------------
-PACKAGES=systemd,systemd-sysv,udev,kmod,"$KERNEL_PKG",systemd-boot-efi,systemd-timesyncd,systemd-resolved
+PACKAGES=usr-is-merged,systemd,systemd-sysv,udev,kmod,"$KERNEL_PKG",systemd-boot-efi,systemd-timesyncd,systemd-resolved
 PACKAGES+=,dbus,libpam-systemd,ca-certificates,zstd,e2fsprogs,dosfstools,wireless-regdb
+# usr-is-merged stands for usrmerge (which pulls in perl, 50 MB): mmdebstrap's merged-usr hook
+# lays out the merged /usr before anything is unpacked.
 [ "$KIOSK" = 1 ] && PACKAGES+=,cage,chromium,fonts-wqy-microhei
 DPKG_EXCLUDES=()
 while read -r line; do
@@ -138,12 +140,12 @@ step "mmdebstrap $SUITE $ARCH (kiosk=$KIOSK)"
 mmdebstrap --mode=root --variant=minbase --arch="$ARCH" --include="$PACKAGES" \
   --aptopt='Acquire::Retries "3"' \
   "${DPKG_EXCLUDES[@]}" \
+  --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
   --essential-hook='mkdir -p "$1/etc/initramfs-tools/conf.d" && printf "MODULES=most\nCOMPRESS=zstd\n" > "$1/etc/initramfs-tools/conf.d/posd.conf"' \
   --skip=essential/unlink \
   --setup-hook='mkdir -p "$1/var/cache/apt/archives" && find "'"$CACHE/apt"'" -name "*.deb" -exec cp -t "$1/var/cache/apt/archives/" {} +' \
   --customize-hook='sync-out /var/cache/apt/archives "'"$CACHE/apt"'"' \
   --customize-hook='find "'"$CACHE/apt"'" -name "*.deb" -mtime +60 -delete' \
-  --quiet \
   "$SUITE" "$WORK/rootfs" \
   "deb $MIRROR $SUITE main" "deb $MIRROR $SUITE-updates main" "deb $SECURITY_MIRROR $SUITE-security main" \
   >"$WORK/mmdebstrap.log" 2>&1 || { tail -40 "$WORK/mmdebstrap.log" >&2; die "mmdebstrap failed"; }
@@ -167,6 +169,7 @@ install -D -m 0644 "$S/posd.tmpfiles" "$R/usr/lib/tmpfiles.d/posd.conf"
 install -D -m 0644 "$S/posd-modules.conf" "$R/usr/lib/modules-load.d/posd.conf"
 install -D -m 0644 "$S/99-posd.rules" "$R/usr/lib/udev/rules.d/99-posd.rules"
 install -D -m 0644 "$F/fstab" "$R/etc/fstab"
+install -D -m 0644 -t "$R/usr/lib/repart.d" "$F"/repart.d/*.conf
 install -D -m 0644 "$F/80-posd-wired.network" "$R/etc/systemd/network/80-posd-wired.network"
 install -D -m 0644 "$F/journald-posd.conf" "$R/etc/systemd/journald.conf.d/posd.conf"
 echo posd >"$R/etc/hostname"
@@ -184,6 +187,8 @@ rm -rf "$R/var/cache/apt/archives"/*.deb "$R/var/lib/apt/lists"/* "$R/var/log"/*
 KVER=$(basename "$(ls -d "$R"/usr/lib/modules/*)")
 cp "$R/boot/vmlinuz-$KVER" "$OUT/vmlinuz"
 cp "$R/boot/initrd.img-$KVER" "$OUT/initrd.img"
+# The slot's initrd is only the source of the boot partition's copy (update-initramfs remakes it).
+rm -f "$R/boot/initrd.img-$KVER"
 ROOT_MB=$(du -sm --apparent-size "$R" | cut -f1)
 # A slot holds this root with room to grow: 1.5 times its size, in steps of 256 MiB.
 SLOT_MB=${POSD_IMAGE_SLOT_MB:-$(((ROOT_MB * 3 / 2 + 255) / 256 * 256))}

@@ -69,6 +69,12 @@ EOF
 boot() {
   local mode=$1 disk="$WORK/$1.img" log="$LOGS/console-$1.log"
   cp --sparse=always "$IMG" "$disk"
+  local extra=""
+  if [ "$mode" = provisioned ]; then
+    # A disk larger than the image: the data partition must grow into the rest on first boot.
+    truncate -s +1G "$disk"
+    extra="posd.selftest.datamin=$(($(m partitions.data.sizeMiB) + 1024 - 64))"
+  fi
   mcopy -o -i "$disk@@$BOOT_OFFSET" "$WORK/$mode.json" ::posd-provision.json
   rm -f "$log"
   local start
@@ -76,7 +82,7 @@ boot() {
   "${QEMU[@]}" -m 1024 -smp 2 -nodefaults -no-reboot -display none -nic none -monitor none \
     -serial "file:$log" \
     -kernel "$OUT/$(m kernel)" -initrd "$OUT/$(m initrd)" \
-    -append "$CMDLINE console=$CONSOLE,115200 posd.selftest=$mode systemd.show_status=error" \
+    -append "$CMDLINE console=$CONSOLE,115200 posd.selftest=$mode $extra systemd.show_status=error" \
     -drive "file=$disk,format=raw,if=virtio,cache=unsafe" &
   local pid=$!
   QEMU_PIDS+=("$pid")

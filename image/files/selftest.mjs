@@ -9,11 +9,14 @@
 // Every mode: posd READY, /healthz, one cash sale through the local API, udev rules loaded cleanly.
 // provisioned and 1 also hang posd (SIGSTOP) and expect systemd's watchdog to restart it.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statfsSync, statSync } from 'node:fs';
 
 const STATE = '/var/lib/posd';
 const API = 'http://127.0.0.1:8080';
-const mode = /(?:^|\s)posd\.selftest=(\S+)/.exec(readFileSync('/proc/cmdline', 'utf8'))?.[1] ?? '1';
+const cmdline = readFileSync('/proc/cmdline', 'utf8');
+const mode = /(?:^|\s)posd\.selftest=(\S+)/.exec(cmdline)?.[1] ?? '1';
+/** posd.selftest.datamin=MiB: the data file system must have grown to at least this size. */
+const dataMin = Number(/(?:^|\s)posd\.selftest\.datamin=(\d+)/.exec(cmdline)?.[1] ?? 0);
 
 class Failure extends Error {}
 const say = (line) => process.stdout.write(`POSD-SELFTEST: ${line}\n`);
@@ -166,6 +169,13 @@ async function main() {
   say(`start (mode ${mode})`);
   const ready = await waitActive('boot', 300);
   say(`READY ${(Number(ready.ActiveEnterTimestampMonotonic) / 1e6).toFixed(1)} s after kernel start`);
+  if (dataMin > 0) {
+    const fs = statfsSync('/data');
+    const mib = Math.round((fs.blocks * fs.bsize) / 1048576);
+    if (mib < dataMin)
+      fail(`data partition: /data is ${mib} MiB, expected at least ${dataMin} MiB after growing`);
+    say(`data partition grown to the disk: /data ${mib} MiB`);
+  }
   if (mode === 'provisioned') checkProvisioned();
   if (mode === 'rejected') checkRejected();
   say(`healthz ${await healthy('boot')}`);
