@@ -146,4 +146,27 @@ describe('payments by code and QR through the demo cloud (1280x800)', () => {
     expect(applied.total).toBe(5100);
     await api.call('POST', `/api/v1/sales/${String(next.body.saleId)}/void`, {});
   });
+
+  it('an outcome that arrives before the reply to the payment request leaves nothing stuck', async () => {
+    await page.getByTestId('next-sale').click();
+    // The reply to the payment request is held back; the paid event comes first, as on a loaded box.
+    await page.route('**/api/v1/sales/*/payments', async (route) => {
+      const reply = await route.fetch();
+      await new Promise((r) => setTimeout(r, 1_500));
+      await route.fulfill({ response: reply });
+    });
+    await page.getByTestId('item-CROI').click();
+    await page.getByTestId('pay-button').click();
+    await page.getByTestId('tender-code').click();
+    for (const d of '134567890123456780') await page.getByTestId(`key-${d}`).click();
+    await page.getByTestId('code-confirm').click();
+    await page.getByTestId('done').waitFor({ timeout: 20_000 });
+    await page.unrouteAll({ behavior: 'wait' });
+    await page.waitForTimeout(2_000); // the held reply lands after the sale was done
+    await page.getByTestId('next-sale').click();
+    await page.getByTestId('item-CROI').click();
+    await page.getByTestId('pay-button').click();
+    await page.getByTestId('tender-qr').click();
+    await page.getByTestId('qr-wechat').waitFor({ timeout: 5_000 });
+  });
 });

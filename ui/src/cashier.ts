@@ -20,6 +20,8 @@ import { formatMoney, parseYuan } from './money.js';
 class CashierApp implements Actions {
   private readonly s: CashierState = initialState();
   private readonly t = new I18n(window.localStorage);
+  /** Payment outcomes that arrived before the reply that named the payment. */
+  private readonly earlyOutcomes = new Map<string, Record<string, unknown>>();
   private readonly root = byId('app');
   private readonly events = new EventClient({
     onEvent: (f, replayed) => this.onEvent(f, replayed),
@@ -282,7 +284,11 @@ class CashierApp implements Actions {
   }
 
   private async onPayment(d: Record<string, unknown>): Promise<void> {
-    if (this.s.pending?.paymentId !== d.paymentId) return;
+    if (this.s.pending?.paymentId !== d.paymentId) {
+      // The outcome can beat the reply to our own request (a code paid at once): keep it for then.
+      if (d.status !== 'pending') this.earlyOutcomes.set(String(d.paymentId), d);
+      return;
+    }
     if (d.status === 'succeeded') {
       this.s.pending = undefined;
       await this.refreshSale();
@@ -561,10 +567,17 @@ class CashierApp implements Actions {
       });
       this.s.pending = { paymentId: r.paymentId, method: 'code' };
       this.s.tenderNote = this.t.t('waitingPayment');
+      await this.replayEarlyOutcome(r.paymentId);
     } catch (err) {
       if (!this.markUnavailable('code', err)) this.fail(err);
     }
     this.render();
+  }
+
+  private async replayEarlyOutcome(paymentId: string): Promise<void> {
+    const early = this.earlyOutcomes.get(paymentId);
+    this.earlyOutcomes.clear();
+    if (early) await this.onPayment(early);
   }
 
   async payCode(): Promise<void> {
@@ -583,6 +596,7 @@ class CashierApp implements Actions {
       });
       this.s.pending = { paymentId: r.paymentId, method: 'qr' };
       this.s.tenderNote = this.t.t('showQr');
+      await this.replayEarlyOutcome(r.paymentId);
     } catch (err) {
       if (!this.markUnavailable('qr', err)) this.fail(err);
     }
@@ -637,6 +651,8 @@ class CashierApp implements Actions {
 
   nextSale(): void {
     this.s.sale = undefined;
+    this.s.pending = undefined;
+    this.s.tenderNote = undefined;
     this.s.cart.clear();
     this.s.member = undefined;
     this.s.checkoutKey = undefined;
