@@ -147,6 +147,31 @@ describe('payments by code and QR through the demo cloud (1280x800)', () => {
     await api.call('POST', `/api/v1/sales/${String(next.body.saleId)}/void`, {});
   });
 
+  it('scanned member card and coupon: 10 off, paid from the member balance', async () => {
+    await page.getByTestId('next-sale').click();
+    const scan = (code: string) => api.call('POST', '/api/v1/devices/scanner/scans', { code });
+    expect((await scan('6901234567892')).status).toBe(202); // the latte's barcode
+    await page.getByTestId('item-CROI').click();
+    await expect.poll(() => page.getByTestId('cart-total').textContent()).toBe('¥40.00');
+    await scan('MB88886666');
+    await scan('CP2024');
+    await expect.poll(() => page.locator('main').textContent()).toContain('王小明');
+    await page.getByTestId('pay-button').click();
+    await expect.poll(() => page.getByTestId('sale-total').textContent()).toBe('¥30.00');
+    await page.getByTestId('tender-member').click();
+    await expect.poll(() => page.getByTestId('member-display').textContent()).toContain('¥100.00');
+    await screenshot(page, '15-demo-member-pay');
+    await page.getByTestId('member-confirm').click();
+    await page.getByTestId('done').waitFor({ timeout: 20_000 });
+    const sale = await saleOnScreen();
+    expect(sale).toMatchObject({ status: 'completed', total: 3000, orderDiscount: 1000 });
+    expect(sale.payments).toEqual([
+      expect.objectContaining({ method: 'code', channel: 'member', amount: 3000, status: 'succeeded' }),
+    ]);
+    const after = await api.call<Json>('POST', '/api/v1/members/lookup', { code: 'MB88886666' });
+    expect(after.body.balance).toBe(7000);
+  });
+
   it('an outcome that arrives before the reply to the payment request leaves nothing stuck', async () => {
     await page.getByTestId('next-sale').click();
     // The reply to the payment request is held back; the paid event comes first, as on a loaded box.

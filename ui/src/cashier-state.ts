@@ -46,7 +46,7 @@ export interface RecentSale {
 /** Whether a tender can be used: unknown until tried; off when the route or the link is missing. */
 export type Availability = 'yes' | 'no';
 
-export type Tender = 'cash' | 'code' | 'qr' | 'card';
+export type Tender = 'cash' | 'code' | 'qr' | 'card' | 'member';
 
 export interface ShiftReport {
   kind: 'X' | 'Z';
@@ -111,7 +111,7 @@ export interface CashierState {
   sale: SaleView | undefined;
   checkoutKey: string | undefined;
   tender: Tender;
-  tenders: Record<'code' | 'qr' | 'card', Availability>;
+  tenders: Record<'code' | 'qr' | 'card' | 'member', Availability>;
   tenderNote: string | undefined;
   pending: { paymentId: string; method: string } | undefined;
   recent: Map<string, RecentSale>;
@@ -126,7 +126,8 @@ export interface CashierState {
   connected: boolean;
   message: string | undefined;
   pendingCoupon: string | undefined;
-  member: { memberId: string; name: string } | undefined;
+  /** The member scanned for this sale; `code` is the card, `balance` its stored value (fen). */
+  member: { memberId: string; name: string; code: string; balance?: number } | undefined;
 }
 
 export function initialState(): CashierState {
@@ -146,7 +147,7 @@ export function initialState(): CashierState {
     sale: undefined,
     checkoutKey: undefined,
     tender: 'cash',
-    tenders: { code: 'yes', qr: 'yes', card: 'yes' },
+    tenders: { code: 'yes', qr: 'yes', card: 'yes', member: 'yes' },
     tenderNote: undefined,
     pending: undefined,
     recent: new Map(),

@@ -29,6 +29,7 @@ export interface Actions extends AdminActions {
   payQr(channel: 'wechat' | 'alipay'): void;
   cancelQr(): void;
   payCard(): void;
+  payMember(): void;
   cancelSale(): void;
   nextSale(): void;
   showRecent(): void;
@@ -412,6 +413,26 @@ function payPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
             ),
           ),
     );
+  } else if (s.tender === 'member' && s.member) {
+    const m = s.member;
+    body = h(
+      'div',
+      { class: 'amount-entry' },
+      h(
+        'div',
+        { class: 'display', 'data-testid': 'member-display' },
+        s.pending
+          ? t.t('waitingPayment')
+          : `${m.name} · ${t.t('balance')} ${m.balance === undefined ? '—' : formatMoney(m.balance)}`,
+      ),
+      s.pending
+        ? null
+        : h(
+            'button',
+            { class: 'big primary', 'data-testid': 'member-confirm', onclick: () => a.payMember() },
+            `${t.t('member')} ${formatMoney(sale.due)}`,
+          ),
+    );
   } else {
     body = h(
       'div',
@@ -451,6 +472,7 @@ function payPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
         'div',
         { class: 'tabs' },
         ...(['cash', 'code', 'qr', 'card'] as const).map((x) => tenderButton(s, t, a, x)),
+        s.member ? tenderButton(s, t, a, 'member') : null,
       ),
       body,
     ),

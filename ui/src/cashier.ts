@@ -320,9 +320,12 @@ class CashierApp implements Actions {
     }
     if (d.kind === 'member') {
       try {
-        this.s.member = await api<{ memberId: string; name: string }>('POST', '/api/v1/members/lookup', {
-          code,
-        });
+        const found = await api<{ memberId: string; name: string; balance?: number }>(
+          'POST',
+          '/api/v1/members/lookup',
+          { code },
+        );
+        this.s.member = { ...found, code };
       } catch (err) {
         this.fail(err);
       }
@@ -546,7 +549,7 @@ class CashierApp implements Actions {
     this.render();
   }
 
-  private markUnavailable(tender: 'code' | 'qr' | 'card', err: unknown): boolean {
+  private markUnavailable(tender: 'code' | 'qr' | 'card' | 'member', err: unknown): boolean {
     if (err instanceof ApiError && (err.notAvailable || err.code === 'OFFLINE_LIMIT')) {
       this.s.tenders[tender] = 'no';
       this.s.tender = 'cash';
@@ -578,6 +581,25 @@ class CashierApp implements Actions {
     const early = this.earlyOutcomes.get(paymentId);
     this.earlyOutcomes.clear();
     if (early) await this.onPayment(early);
+  }
+
+  /** Stored value of the member scanned for this sale: charged like a payment code. */
+  async payMember(): Promise<void> {
+    const sale = this.s.sale;
+    const member = this.s.member;
+    if (!sale || !member || this.s.pending) return;
+    try {
+      const r = await api<{ paymentId: string }>('POST', `/api/v1/sales/${sale.saleId}/payments`, {
+        method: 'member',
+        memberCode: member.code,
+      });
+      this.s.pending = { paymentId: r.paymentId, method: 'member' };
+      this.s.tenderNote = this.t.t('waitingPayment');
+      await this.replayEarlyOutcome(r.paymentId);
+    } catch (err) {
+      if (!this.markUnavailable('member', err)) this.fail(err);
+    }
+    this.render();
   }
 
   async payCode(): Promise<void> {
