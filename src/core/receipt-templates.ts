@@ -257,6 +257,8 @@ export function saleReceipt(data: SaleReceiptData, o: TemplateOptions): ReceiptD
 export function refundReceipt(data: RefundReceiptData, o: TemplateOptions): ReceiptDocument {
   const s = receiptStrings(o.locale);
   const d = new Doc();
+  // Cash going back to the customer opens the drawer, never for a reprint.
+  if (!o.reprint && data.payments.some((p) => p.method === 'cash')) d.add({ type: 'drawer' });
   header(d, s, o, s.refundTitle);
   meta(d, [
     [s.refundNo, data.refundNo],

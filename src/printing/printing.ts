@@ -144,7 +144,18 @@ export class Printing implements TicketQueue {
   }
 
   private onSaleCompleted(record: LedgerRecord): void {
-    if (!this.o.config.printer.autoPrint || !this.printer) return;
+    if (!this.printer) return;
+    if (!this.o.config.printer.autoPrint) {
+      // No receipt, but cash still goes into the drawer.
+      const payments = Array.isArray(record.body.payments)
+        ? (record.body.payments as Array<{ method?: unknown }>)
+        : [];
+      if (payments.some((p) => p.method === 'cash')) {
+        this.service.enqueueInTransaction('drawer', {}, String(record.body.saleId));
+        queueMicrotask(() => this.service.kick());
+      }
+      return;
+    }
     const copies = this.o.business().receipt.copies;
     const receipt = this.saleReceipt(record);
     const saleId = String(record.body.saleId);

@@ -27,7 +27,9 @@ export type PrintJobKind =
   | 'order-kitchen'
   | 'order-customer'
   | 'shift-report'
-  | 'test-page';
+  | 'test-page'
+  /** Only the cash drawer: a cash sale when receipts do not print by themselves. */
+  | 'drawer';
 
 export const PRINT_JOB_KINDS: readonly PrintJobKind[] = [
   'sale',
@@ -36,6 +38,7 @@ export const PRINT_JOB_KINDS: readonly PrintJobKind[] = [
   'order-customer',
   'shift-report',
   'test-page',
+  'drawer',
 ];
 
 interface PaymentBody {
@@ -225,6 +228,8 @@ export function jobDocument(kind: string, payload: unknown, options: TemplateOpt
       return shiftReport(payload as ShiftReportData, options);
     case 'test-page':
       return testPage(payload as TestPageData, options);
+    case 'drawer':
+      return { blocks: [{ type: 'drawer' }] };
   }
   throw new PosError('VALIDATION_FAILED', `no template for print job kind ${kind}`);
 }

@@ -257,6 +257,32 @@ describe('receipts from the daemon to a network printer', () => {
   });
 });
 
+describe('receipts off (printer.autoPrint false)', () => {
+  it('a cash sale prints no receipt but opens the drawer; a code sale opens nothing', async () => {
+    const cfg = await writeTestConfig({
+      device: { tenant: 't1', id: `P${++terminals}` },
+      printer: { uri: `tcp://127.0.0.1:${simPort}`, paperWidth: 80, autoPrint: false },
+    });
+    const { api } = await start(cfg);
+    const before = sim.receipts.length;
+    const kicks = () => sim.executed.filter((c) => c.op === 'drawer').length;
+    const kicksBefore = kicks();
+    const sale = await cashSale(api, '口香糖');
+    await waitFor(async () => {
+      const jobs = await printJobs(api);
+      return jobs.find((j) => j.refId === sale.saleId && j.kind === 'drawer')?.status === 'printed'
+        ? true
+        : undefined;
+    }, 'drawer job done');
+    expect(kicks()).toBe(kicksBefore + 1);
+    expect(withNo(sale.receiptNo)).toHaveLength(0);
+    // The receipt can still be printed on request.
+    await api.call('POST', `/api/v1/sales/${sale.saleId}/reprint`);
+    await waitFor(() => (withNo(sale.receiptNo).length === 1 ? true : undefined), 'receipt on request');
+    expect(sim.receipts.length).toBe(before + 1);
+  });
+});
+
 describe('posd print-test', () => {
   it('prints the test page on the configured printer and exits 0; says why and exits 69 when it cannot', async () => {
     const cfg = await writeTestConfig({ printer: { uri: `tcp://127.0.0.1:${simPort}`, paperWidth: 80 } });

@@ -89,6 +89,28 @@ describe('receipt templates', () => {
     expect(t).toContain('原因: 商品破损');
   });
 
+  it('refund: cash back opens the drawer, an electronic refund or a reprint does not', () => {
+    const data = {
+      refundNo: 'RF-0002',
+      originalReceiptNo: 'T01-000124',
+      at: '2026-11-25T02:00:00Z',
+      lines: [{ name: '面包', qty: 1, unitPrice: 800 }],
+      total: 800,
+    };
+    const cash = refundReceipt({ ...data, payments: [{ method: 'cash', amount: 800 }] }, ZH);
+    expect(cash.blocks[0]).toEqual({ type: 'drawer' });
+    const code = refundReceipt(
+      { ...data, payments: [{ method: 'code', channel: 'wechat', amount: 800 }] },
+      ZH,
+    );
+    expect(code.blocks).not.toContainEqual({ type: 'drawer' });
+    const again = refundReceipt(
+      { ...data, payments: [{ method: 'cash', amount: 800 }] },
+      { ...ZH, reprint: true },
+    );
+    expect(again.blocks).not.toContainEqual({ type: 'drawer' });
+  });
+
   it('kitchen ticket: no prices, big items, options and notes; customer ticket: prices and pickup code', () => {
     const k = kitchenTicket(ORDER, { ...ZH, reprint: true });
     const kt = texts(k);
