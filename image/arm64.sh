@@ -5,7 +5,7 @@
 # Not run in CI: about 3 minutes more than amd64 once the packages are cached.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-want=(qemu-user-static binfmt-support g++-aarch64-linux-gnu qemu-system-arm)
+want=(qemu-user-static binfmt-support arch-test g++-aarch64-linux-gnu qemu-system-arm)
 missing=()
 for pkg in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -13,6 +13,7 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+[ -e /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
 [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || update-binfmts --enable qemu-aarch64
 export POSD_IMAGE_ARCH=arm64
 bash image/build.sh

@@ -11,7 +11,7 @@
 #   POSD_IMAGE_KIOSK=0 image/build.sh  without the kiosk browser (headless terminal)
 #   POSD_IMAGE_ARCH=arm64 ...          see image/README.md (needs qemu-user binfmt; not run in CI)
 #
-# Output in image/out (POSD_IMAGE_OUT): posd-ARCH.img, .img.zst, vmlinuz, initrd.img, posd-ARCH.json.
+# Output in image/out (POSD_IMAGE_OUT): posd-ARCH.img, .img.zst, .vmlinuz, .initrd, posd-ARCH.json.
 # Downloads (Debian packages, the Node tarball, compiled dependencies) are cached in
 # ~/.cache/posd-image (POSD_IMAGE_CACHE), so a rebuild needs no network and little time.
 set -euo pipefail
@@ -45,7 +45,7 @@ if [ "$ARCH" != "$(dpkg --print-architecture)" ]; then
   [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || die "building $ARCH here needs qemu-user binfmt (apt-get install qemu-user-static binfmt-support)"
 fi
 
-mkdir -p "$CACHE/apt" "$CACHE/node" "$CACHE/deps" "$OUT"
+mkdir -p "$CACHE/apt-$ARCH" "$CACHE/node" "$CACHE/deps" "$OUT"
 WORK=$(mktemp -d /var/tmp/posd-image.XXXXXX)
 [ "${POSD_IMAGE_KEEP:-0}" = 1 ] || trap 'rm -rf "$WORK"' EXIT # POSD_IMAGE_KEEP=1 keeps the work dir
 
@@ -143,9 +143,9 @@ mmdebstrap --mode=root --variant=minbase --arch="$ARCH" --include="$PACKAGES" \
   --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
   --essential-hook='mkdir -p "$1/etc/initramfs-tools/conf.d" && printf "MODULES=most\nCOMPRESS=zstd\n" > "$1/etc/initramfs-tools/conf.d/posd.conf"' \
   --skip=essential/unlink \
-  --setup-hook='mkdir -p "$1/var/cache/apt/archives" && find "'"$CACHE/apt"'" -name "*.deb" -exec cp -t "$1/var/cache/apt/archives/" {} +' \
-  --customize-hook='sync-out /var/cache/apt/archives "'"$CACHE/apt"'"' \
-  --customize-hook='find "'"$CACHE/apt"'" -name "*.deb" -mtime +60 -delete' \
+  --setup-hook='mkdir -p "$1/var/cache/apt/archives" && find "'"$CACHE/apt-$ARCH"'" -name "*.deb" -exec cp -t "$1/var/cache/apt/archives/" {} +' \
+  --customize-hook='sync-out /var/cache/apt/archives "'"$CACHE/apt-$ARCH"'"' \
+  --customize-hook='find "'"$CACHE/apt-$ARCH"'" -name "*.deb" -mtime +60 -delete' \
   "$SUITE" "$WORK/rootfs" \
   "deb $MIRROR $SUITE main" "deb $MIRROR $SUITE-updates main" "deb $SECURITY_MIRROR $SUITE-security main" \
   >"$WORK/mmdebstrap.log" 2>&1 || { tail -40 "$WORK/mmdebstrap.log" >&2; die "mmdebstrap failed"; }
@@ -173,6 +173,7 @@ install -D -m 0644 -t "$R/usr/lib/repart.d" "$F"/repart.d/*.conf
 install -D -m 0644 "$F/80-posd-wired.network" "$R/etc/systemd/network/80-posd-wired.network"
 install -D -m 0644 "$F/journald-posd.conf" "$R/etc/systemd/journald.conf.d/posd.conf"
 echo posd >"$R/etc/hostname"
+echo LANG=C.UTF-8 >"$R/etc/default/locale"
 printf '127.0.0.1\tlocalhost\n127.0.1.1\tposd\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$R/etc/hosts"
 mkdir -p "$R/data" "$R/boot/efi" "$R/etc/posd" "$R/var/lib/posd" "$R/var/log/journal"
 : >"$R/etc/machine-id"
@@ -185,8 +186,8 @@ rm -rf "$R/var/cache/apt/archives"/*.deb "$R/var/lib/apt/lists"/* "$R/var/log"/*
 
 # --- filesystems and the disk ------------------------------------------------------------------------
 KVER=$(basename "$(ls -d "$R"/usr/lib/modules/*)")
-cp "$R/boot/vmlinuz-$KVER" "$OUT/vmlinuz"
-cp "$R/boot/initrd.img-$KVER" "$OUT/initrd.img"
+cp "$R/boot/vmlinuz-$KVER" "$OUT/posd-$ARCH.vmlinuz"
+cp "$R/boot/initrd.img-$KVER" "$OUT/posd-$ARCH.initrd"
 # The slot's initrd is only the source of the boot partition's copy (update-initramfs remakes it).
 rm -f "$R/boot/initrd.img-$KVER"
 ROOT_MB=$(du -sm --apparent-size "$R" | cut -f1)
@@ -209,7 +210,8 @@ mkfs.ext4 -q -F -L posd-data -d "$WORK/data" -E lazy_itable_init=1,lazy_journal_
 mkfs.vfat -F 32 -n POSD-BOOT -C "$WORK/boot.vfat" $((ESP_MB * 1024)) >/dev/null
 mkdir -p "$WORK/esp/EFI/BOOT" "$WORK/esp/loader/entries" "$WORK/esp/posd/a"
 cp "$R/usr/lib/systemd/boot/efi/$EFI_STUB" "$WORK/esp/EFI/BOOT/$EFI_NAME"
-cp "$OUT/vmlinuz" "$OUT/initrd.img" "$WORK/esp/posd/a/"
+cp "$OUT/posd-$ARCH.vmlinuz" "$WORK/esp/posd/a/vmlinuz"
+cp "$OUT/posd-$ARCH.initrd" "$WORK/esp/posd/a/initrd.img"
 printf 'default posd-a.conf\ntimeout 0\nconsole-mode keep\n' >"$WORK/esp/loader/loader.conf"
 cat >"$WORK/esp/loader/entries/posd-a.conf" <<EOF
 title   posd (slot A)
@@ -250,8 +252,8 @@ cat >"$OUT/posd-$ARCH.json" <<EOF
 {
   "arch": "$ARCH",
   "image": "posd-$ARCH.img",
-  "kernel": "vmlinuz",
-  "initrd": "initrd.img",
+  "kernel": "posd-$ARCH.vmlinuz",
+  "initrd": "posd-$ARCH.initrd",
   "kernelVersion": "$KVER",
   "nodeVersion": "$NODE_VERSION",
   "kiosk": $([ "$KIOSK" = 1 ] && echo true || echo false),

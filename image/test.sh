@@ -8,6 +8,7 @@
 # QEMU's exit code says nothing: a boot passes only on `POSD-SELFTEST: PASS`, and fails on
 # `POSD-SELFTEST: FAIL ...` or when the marker does not come within POSD_IMAGE_TEST_TIMEOUT seconds.
 #   POSD_IMAGE_TEST_BOOTS="provisioned"   run only some boots
+#   POSD_IMAGE_TEST_DISPLAY=1             give the VMs a display (bochs DRM): the kiosk must come up
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ARCH=${POSD_IMAGE_ARCH:-amd64}
@@ -79,7 +80,9 @@ boot() {
   rm -f "$log"
   local start
   start=$(date +%s%3N)
-  "${QEMU[@]}" -m 1024 -smp 2 -nodefaults -no-reboot -display none -nic none -monitor none \
+  local display=()
+  [ "${POSD_IMAGE_TEST_DISPLAY:-0}" = 1 ] && display=(-device bochs-display)
+  "${QEMU[@]}" -m 1024 -smp 2 -nodefaults -no-reboot -display none -nic none -monitor none "${display[@]}" \
     -serial "file:$log" \
     -kernel "$OUT/$(m kernel)" -initrd "$OUT/$(m initrd)" \
     -append "$CMDLINE console=$CONSOLE,115200 posd.selftest=$mode $extra systemd.show_status=error" \

@@ -9,7 +9,7 @@
 // Every mode: posd READY, /healthz, one cash sale through the local API, udev rules loaded cleanly.
 // provisioned and 1 also hang posd (SIGSTOP) and expect systemd's watchdog to restart it.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statfsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statfsSync, statSync } from 'node:fs';
 
 const STATE = '/var/lib/posd';
 const API = 'http://127.0.0.1:8080';
@@ -144,7 +144,7 @@ async function watchdog(token, saleId) {
   const watchdogS = span(before.WatchdogUSec);
   if (!(watchdogS > 0)) fail(`watchdog: posd.service has no WatchdogSec (${before.WatchdogUSec})`);
   const t0 = uptime();
-  execFileSync('kill', ['-STOP', before.MainPID]);
+  process.kill(Number(before.MainPID), 'SIGSTOP');
   say(`posd (pid ${before.MainPID}) stopped with SIGSTOP; waiting for the watchdog`);
   const after = await waitActive(
     'watchdog',
@@ -163,6 +163,60 @@ async function watchdog(token, saleId) {
   say(
     `watchdog restarted the hung posd (pid ${after.MainPID}) after ${(uptime() - t0).toFixed(1)} s; the sale survived`,
   );
+}
+
+/** The kiosk: skipped by its condition where there is no display, else cage + Chromium must stay up. */
+async function kiosk() {
+  if (!existsSync('/usr/bin/cage')) return say('kiosk: not in this image');
+  const cards = existsSync('/dev/dri') ? readdirSync('/dev/dri').filter((d) => d.startsWith('card')) : [];
+  const k = () =>
+    show('posd-kiosk.service', 'ActiveState', 'SubState', 'ConditionResult', 'NRestarts', 'MainPID');
+  if (cards.length === 0) {
+    const s = k();
+    if (s.ActiveState === 'failed') fail('kiosk: failed on a machine without a display');
+    return say(`kiosk: no display, posd-kiosk.service skipped (condition ${s.ConditionResult})`);
+  }
+  const deadline = uptime() + 180;
+  let s = k();
+  const chromium = () =>
+    readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .some((pid) => {
+        try {
+          const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+          // The browser itself (/usr/bin/chromium is a wrapper script that execs it), not cage.
+          return argv.split('\0')[0]?.endsWith('/lib/chromium/chromium') && argv.includes('--kiosk');
+        } catch {
+          return false;
+        }
+      });
+  while (!(s.ActiveState === 'active' && chromium())) {
+    if (uptime() > deadline) {
+      for (const line of journal('posd-kiosk.service').trim().split('\n').slice(-25))
+        say(`  kiosk log: ${line}`);
+      for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+        try {
+          const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').slice(0, 120);
+          if (/cage|chrom/.test(argv)) say(`  process ${pid}: ${argv}`);
+        } catch {}
+      }
+      say(
+        `  sessions: ${execFileSync('loginctl', ['list-sessions', '--no-legend'], { encoding: 'utf8' }).trim().replaceAll('\n', ' | ')}`,
+      );
+      fail(`kiosk: not running within 180 s (${s.ActiveState}/${s.SubState})`);
+    }
+    await sleep(1000);
+    s = k();
+  }
+  const restarts = s.NRestarts;
+  await sleep(15000);
+  s = k();
+  if (s.ActiveState !== 'active' || s.NRestarts !== restarts || !chromium()) {
+    for (const line of journal('posd-kiosk.service').trim().split('\n').slice(-25))
+      say(`  kiosk log: ${line}`);
+    fail(`kiosk: did not stay up (${s.ActiveState}, restarts ${restarts} -> ${s.NRestarts})`);
+  }
+  say(`kiosk: cage + Chromium up on ${cards.join(', ')} (restarts ${s.NRestarts})`);
 }
 
 async function main() {
@@ -184,6 +238,7 @@ async function main() {
   if ((st.mode & 0o777) !== 0o600 || st.uid !== 900)
     fail(`ui-token is ${(st.mode & 0o777).toString(8)} uid ${st.uid}`);
   const saleId = await sale(token);
+  await kiosk();
   const udev = journal('systemd-udevd.service')
     .split('\n')
     .filter((l) => l.includes('99-posd.rules'));
