@@ -8,6 +8,7 @@ import { apiClient } from '../helpers/api.js';
 import { cloudKeys, deviceLedger, startCloud } from '../helpers/cloud-fixture.js';
 import type { DaemonProcess, TestConfig } from '../helpers/daemon.js';
 import { writeTestConfig } from '../helpers/daemon.js';
+import { deliveryOrder } from '../helpers/money-fixtures.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 import { silentLogger } from '../helpers/test-log.js';
 import { waitFor } from '../helpers/wait.js';
@@ -275,19 +276,7 @@ describe('cashier UI with the reference cloud and a simulated printer (1024x600,
   it('an online order from the cloud sounds and shows, is accepted, and its tickets print', async () => {
     const beepsBefore = (await page.evaluate('window.posd.beeper.count')) as number;
     const orderId = `MT-${Date.now()}`;
-    await cloud.pushOrder('t1', DEVICE, {
-      id: orderId,
-      source: 'meituan',
-      placedAt: new Date().toISOString(),
-      lines: [
-        { name: '宫保鸡丁', qty: 1, unitPrice: 3_200 },
-        { name: '米饭', qty: 2, unitPrice: 200 },
-      ],
-      total: 3_600,
-      currency: 'CNY',
-      note: '少辣',
-      pickup: { code: 'A17' },
-    });
+    await cloud.pushOrder('t1', DEVICE, deliveryOrder(orderId));
     await page.getByTestId('order-banner').waitFor({ timeout: 15_000 });
     expect(await page.getByTestId('order-banner').textContent()).toContain('1 个新订单待处理');
     expect(await page.getByTestId('orders-count').textContent()).toBe('1');

@@ -5,6 +5,7 @@ import { PrinterSim } from '../../../src/drivers/sim/printer-sim.js';
 import { apiClient } from '../../helpers/api.js';
 import { cloudKeys, deviceLedger, expectCloudMatches, startCloud } from '../../helpers/cloud-fixture.js';
 import { type DaemonProcess, spawnPosd, waitHealthy, writeTestConfig } from '../../helpers/daemon.js';
+import { deliveryOrder, FAST_PAYMENTS } from '../../helpers/money-fixtures.js';
 import { Mosquitto } from '../../helpers/mosquitto.js';
 import { silentLogger } from '../../helpers/test-log.js';
 import { waitFor } from '../../helpers/wait.js';
@@ -16,13 +17,7 @@ import { ARTIFACTS } from '../printer/helpers/zbar.js';
  * to the reference cloud over a real mosquitto broker.
  */
 
-const FAST = {
-  requestTimeoutMs: 400,
-  queryDelayMs: 150,
-  queryIntervalMs: 150,
-  resolveWithinMs: 1_500,
-  qrExpirySeconds: 30,
-};
+const FAST = FAST_PAYMENTS;
 const DEVICE = 'E2E1';
 const broker = new Mosquitto();
 const keys = cloudKeys();
@@ -282,19 +277,7 @@ describe('money flows end to end: local API → ledger → paper → cloud', () 
 
   it('online order from the cloud: accepted, kitchen and customer tickets printed, order.printed synced', async () => {
     const orderId = `MT-${Date.now()}`;
-    await cloud.pushOrder('t1', DEVICE, {
-      id: orderId,
-      source: 'meituan',
-      placedAt: new Date().toISOString(),
-      lines: [
-        { name: '宫保鸡丁', qty: 1, unitPrice: 3_200 },
-        { name: '米饭', qty: 2, unitPrice: 200 },
-      ],
-      total: 3_600,
-      currency: 'CNY',
-      note: '少辣',
-      pickup: { code: 'A17' },
-    });
+    await cloud.pushOrder('t1', DEVICE, deliveryOrder(orderId));
     await until('order received', async () => {
       const o = await api.call<Body>('GET', `/api/v1/orders/${orderId}`);
       return o.status === 200 ? o.body : undefined;

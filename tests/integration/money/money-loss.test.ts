@@ -3,18 +3,12 @@ import type { CloudService } from '../../../cloud/cloud-service.js';
 import { apiClient } from '../../helpers/api.js';
 import { cloudKeys, deviceLedger, startCloud } from '../../helpers/cloud-fixture.js';
 import { type DaemonProcess, spawnPosd, waitHealthy, writeTestConfig } from '../../helpers/daemon.js';
+import { FAST_PAYMENTS } from '../../helpers/money-fixtures.js';
 import { Mosquitto } from '../../helpers/mosquitto.js';
 import { TcpProxy } from '../../helpers/tcp-proxy.js';
 import { waitFor } from '../../helpers/wait.js';
 
-/** Fast payment timings for tests, pushed as the business config (the rule is the same). */
-const FAST = {
-  requestTimeoutMs: 400,
-  queryDelayMs: 150,
-  queryIntervalMs: 150,
-  resolveWithinMs: 1_500,
-  qrExpirySeconds: 30,
-};
+const FAST = FAST_PAYMENTS;
 
 const broker = new Mosquitto();
 const keys = cloudKeys();
