@@ -100,7 +100,8 @@ beforeAll(async () => {
   writeCashiers(cfg);
   daemon = await startDaemon(cfg);
   api = apiClient(cfg.port, cfg.stateDir);
-  await cloud.pushConfig('t1', DEVICE, 1, { payments: TIMINGS });
+  // Auto-accept after 10 minutes: long enough that the cashier decides in every test here.
+  await cloud.pushConfig('t1', DEVICE, 1, { payments: TIMINGS, orders: { autoAcceptSeconds: 600 } });
   await waitFor(
     async () => ((await deviceLedger(api)).some((r) => r.type === 'config.applied') ? true : undefined),
     'the business config applied',
@@ -289,6 +290,14 @@ describe('cashier UI with the reference cloud and a simulated printer (1024x600,
     expect(await row.textContent()).toContain('宫保鸡丁×1');
     expect(await row.textContent()).toContain('¥36.00');
     expect(await row.textContent()).toContain('备注：少辣');
+    expect(await row.textContent()).toContain('取餐码 A17');
+    const countdown = row.getByTestId('auto-accept');
+    const first = Number(/(\d+)/.exec((await countdown.textContent())!)![1]);
+    expect(first).toBeGreaterThan(590);
+    expect(first).toBeLessThanOrEqual(600);
+    await expect
+      .poll(async () => Number(/(\d+)/.exec((await countdown.textContent())!)![1]), { timeout: 5_000 })
+      .toBeLessThan(first);
     await screenshot(page, '26-order-inbox');
     await page.getByTestId(`accept-${orderId}`).click();
     await expect.poll(() => row.getAttribute('data-status')).toBe('accepted');

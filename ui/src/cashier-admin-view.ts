@@ -135,6 +135,16 @@ export function shiftPane(s: CashierState, t: I18n, a: AdminActions): HTMLElemen
   );
 }
 
+/** The platform's pickup code: a string, a number, or `{code}` / `{number}`. */
+function pickupOf(p: unknown): string | undefined {
+  if (typeof p === 'string' || typeof p === 'number') return String(p);
+  if (p && typeof p === 'object') {
+    const v = (p as Record<string, unknown>).code ?? (p as Record<string, unknown>).number;
+    if (typeof v === 'string' || typeof v === 'number') return String(v);
+  }
+  return undefined;
+}
+
 function orderStatus(o: OrderView, t: I18n): string {
   const status =
     o.status === 'received' ? t.t('received') : o.status === 'accepted' ? t.t('accepted') : t.t('rejected');
@@ -179,6 +189,16 @@ export function ordersPane(s: CashierState, t: I18n, a: AdminActions): HTMLEleme
           { class: 'order-lines' },
           o.order.lines.map((l) => `${l.name}×${l.qty}`).join('，'),
           o.order.note ? h('span', { class: 'order-note' }, ` · ${t.t('orderNote')}：${o.order.note}`) : null,
+          pickupOf(o.order.pickup)
+            ? h('span', {}, ` · ${t.t('pickupCode')} ${pickupOf(o.order.pickup)}`)
+            : null,
+          o.status === 'received' && o.autoAcceptAt
+            ? h(
+                'span',
+                { class: 'order-note', 'data-testid': 'auto-accept' },
+                ` · ${t.t('autoAcceptIn', { s: Math.max(0, Math.ceil((Date.parse(o.autoAcceptAt) - Date.now()) / 1000)) })}`,
+              )
+            : null,
         ),
         h('span', {}, formatMoney(o.order.total)),
         h(

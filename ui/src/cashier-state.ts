@@ -70,7 +70,13 @@ export interface ShiftReport {
 export interface OrderView {
   orderId: string;
   status: 'received' | 'accepted' | 'rejected';
-  order: { source: string; total: number; lines: Array<{ name: string; qty: number }>; note?: string };
+  order: {
+    source: string;
+    total: number;
+    lines: Array<{ name: string; qty: number }>;
+    note?: string;
+    pickup?: unknown;
+  };
   receivedAt: string;
   /** The tickets on paper so far. */
   printed?: Array<'kitchen' | 'customer'>;

@@ -34,6 +34,7 @@ class CashierApp implements Actions {
   /** Every event applied, for the tests' "nothing twice" check (types and seqs only). */
   readonly applied: Array<{ bootId: string | undefined; seq: number; type: string; replayed: boolean }> = [];
   private statusTimer: number | undefined;
+  private countdownTimer: number | undefined;
   private messageTimer: number | undefined;
   /** Bumped by every change of the shown shift report, so an older request cannot overwrite it. */
   private shiftGen = 0;
@@ -56,6 +57,12 @@ class CashierApp implements Actions {
     this.events.start();
     window.clearInterval(this.statusTimer);
     this.statusTimer = window.setInterval(() => void this.loadStatus(), 30_000);
+    window.clearInterval(this.countdownTimer);
+    // The inbox counts down to each order's auto-accept while it is on screen.
+    this.countdownTimer = window.setInterval(() => {
+      if (this.s.screen === 'orders' && this.s.orders.some((o) => o.status === 'received' && o.autoAcceptAt))
+        this.render();
+    }, 1_000);
   }
 
   render(): void {
