@@ -165,6 +165,7 @@ export class App {
           store: new SalesStore(db),
           sales: this.sales,
           bus: this.bus,
+          log: moduleLogger(log, 'coupons'),
           deviceId: config.device.id,
           business: () => this.business.config,
           now,

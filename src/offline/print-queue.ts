@@ -53,6 +53,9 @@ export class PrintQueue {
       requeue: db.prepare<[number, string, string, string]>(
         "UPDATE print_jobs SET status = 'queued', reprint = max(reprint, ?), last_error = ?, updated_at = ? WHERE id = ?",
       ),
+      cancel: db.prepare<[string, string, string]>(
+        "UPDATE print_jobs SET status = 'cancelled', last_error = ?, updated_at = ? WHERE id = ?",
+      ),
       interrupted: db.prepare<[string]>(
         "UPDATE print_jobs SET status = 'queued', reprint = 1, last_error = 'interrupted', updated_at = ? WHERE status = 'printing'",
       ),
@@ -106,6 +109,11 @@ export class PrintQueue {
   /** Back in the queue; `reprint` once the paper may hold part of it. */
   requeue(id: string, reprint: boolean, error: string, at: string): void {
     this.stmt.requeue.run(reprint ? 1 : 0, error, at, id);
+  }
+
+  /** A job that can never print (its document cannot be made): out of the way of the others. */
+  cancel(id: string, error: string, at: string): void {
+    this.stmt.cancel.run(error, at, id);
   }
 
   /** After a crash: a job that was printing may be on paper in part, so it prints again as a reprint. */

@@ -76,9 +76,9 @@ export class Printing implements TicketQueue {
       ...(o.now ? { now: o.now } : {}),
     });
     this.service.onPrintedInTransaction((job) => this.onPrinted(job));
-    o.ledger.onRecordInTransaction('sale.completed', (r) => this.onSaleCompleted(r));
-    o.ledger.onRecordInTransaction('refund.completed', (r) => this.onRefundCompleted(r));
-    o.ledger.onRecordInTransaction('shift.closed', (r) => this.onShiftClosed(r));
+    o.ledger.onRecordInTransaction('sale.completed', (r) => this.guard(r, () => this.onSaleCompleted(r)));
+    o.ledger.onRecordInTransaction('refund.completed', (r) => this.guard(r, () => this.onRefundCompleted(r)));
+    o.ledger.onRecordInTransaction('shift.closed', (r) => this.guard(r, () => this.onShiftClosed(r)));
   }
 
   async start(): Promise<void> {
@@ -141,6 +141,18 @@ export class Printing implements TicketQueue {
       status,
       qr: `posd:${this.o.config.device.tenant}/${this.o.config.device.id}`,
     });
+  }
+
+  /** A receipt that cannot be made never refuses the sale: it is logged, and can be reprinted. */
+  private guard(record: LedgerRecord, work: () => void): void {
+    try {
+      work();
+    } catch (err) {
+      this.o.log.error(
+        { seq: record.seq, type: record.type, err: describeError(err) },
+        'print job not made; the fact stands (reprint it)',
+      );
+    }
   }
 
   private onSaleCompleted(record: LedgerRecord): void {

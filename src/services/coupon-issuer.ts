@@ -1,7 +1,8 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { EventBus } from '../bus.js';
 import type { BusinessConfig } from '../config/business.js';
-import { PosError } from '../errors.js';
+import { describeError, PosError } from '../errors.js';
+import type { Logger } from '../log.js';
 import type { Ledger } from '../offline/ledger.js';
 import type { SalesStore } from '../offline/sales-store.js';
 import type { SaleService } from './sale-service.js';
@@ -31,6 +32,7 @@ export interface CouponIssuerOptions {
   store: SalesStore;
   sales: SaleService;
   bus: EventBus;
+  log: Logger;
   deviceId: string;
   business: () => BusinessConfig;
   now?: () => Date;
@@ -58,7 +60,16 @@ export class CouponIssuer {
         .business()
         .coupons.issueRules.filter((r) => r.afterSpend !== undefined && sale.total >= r.afterSpend)
         .sort((a, b) => (b.afterSpend ?? 0) - (a.afterSpend ?? 0))[0];
-      if (rule) this.bySale.set(sale.id, this.issueInTransaction(rule, sale.id));
+      if (!rule) return;
+      try {
+        this.bySale.set(sale.id, this.issueInTransaction(rule, sale.id));
+      } catch (err) {
+        // A coupon is a gift: failing to make one never refuses the sale.
+        this.o.log.error(
+          { saleId: sale.id, ruleId: rule.ruleId, err: describeError(err) },
+          'coupon not issued',
+        );
+      }
     });
     o.bus.on('sale.updated', ({ data }) => {
       const coupon = data.status === 'completed' ? this.bySale.get(data.saleId) : undefined;

@@ -157,11 +157,24 @@ export class PrintService {
     while (!this.stopped && printer?.isReady()) {
       const job = this.o.queue.next();
       if (!job) return;
+      let bytes: Uint8Array;
+      try {
+        bytes = this.o.render(job.kind, job.payload, { reprint: job.reprint });
+      } catch (err) {
+        // A job whose document cannot be made would block every receipt behind it.
+        const reason = err instanceof Error ? err.message : String(err);
+        this.o.queue.cancel(job.id, `cannot render: ${reason}`, this.iso());
+        this.emit(job, 'cancelled', reason);
+        this.o.log.error(
+          { jobId: job.id, kind: job.kind, err: reason },
+          'print job cannot be rendered; cancelled',
+        );
+        continue;
+      }
       this.o.queue.markPrinting(job.id, this.iso());
       this.emit(job, 'printing');
       let outcome: PrintOutcome;
       try {
-        const bytes = this.o.render(job.kind, job.payload, { reprint: job.reprint });
         outcome = await printer.print(bytes);
       } catch (err) {
         outcome = { result: 'maybe-partial', reason: err instanceof Error ? err.message : String(err) };

@@ -39,6 +39,7 @@ function setup(device = 'D1', dir = tempDir()) {
     store,
     sales,
     bus,
+    log: silentLogger(),
     deviceId: device,
     business: () => business,
     now,

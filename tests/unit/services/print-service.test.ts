@@ -85,6 +85,30 @@ describe('print queue', () => {
     await t.service.stop();
   });
 
+  it('a job that cannot be rendered is cancelled, and the jobs behind it still print', async () => {
+    const dir = tempDir();
+    const printer = new ScriptedPrinter();
+    const db = openDatabase({ file: join(dir, 'posd.db'), log: silentLogger() });
+    const service = new PrintService({
+      queue: new PrintQueue(db),
+      ledger: new Ledger({ db, dir }),
+      bus: new EventBus(),
+      log: silentLogger(),
+      render: (kind, payload) => {
+        if (payload === 'BAD') throw new Error('no template');
+        return Buffer.from(`${kind}:${String(payload)}`);
+      },
+      printer,
+    });
+    service.start(60_000);
+    const bad = service.enqueue('receipt', 'BAD');
+    service.enqueue('receipt', 'B');
+    await service.idle();
+    expect(printer.paper).toEqual(['receipt:B']);
+    expect(service.recent(10).find((j) => j.id === bad)).toMatchObject({ status: 'cancelled' });
+    await service.stop();
+  });
+
   it('nothing prints while the printer is not ready; the queue survives a restart', async () => {
     const printer = new ScriptedPrinter();
     printer.ready = false;
