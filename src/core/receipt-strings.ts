@@ -30,6 +30,11 @@ export interface ReceiptStrings {
   member: string;
   balance: string;
   offline: string;
+  couponGift: string;
+  /** `{min}` and `{value}` are filled in. */
+  couponTerms: string;
+  couponTermsAny: string;
+  couponValidUntil: string;
   thanks: string;
   note: string;
   customer: string;
@@ -86,6 +91,10 @@ const ZH: ReceiptStrings = {
   member: '会员',
   balance: '余额',
   offline: '离线交易，联网后上传',
+  couponGift: '赠送优惠券',
+  couponTerms: '下次消费满 {min} 减 {value}',
+  couponTermsAny: '下次消费减 {value}',
+  couponValidUntil: '有效期至',
   thanks: '谢谢惠顾，欢迎再次光临',
   note: '备注',
   customer: '顾客',
@@ -151,6 +160,10 @@ const EN: ReceiptStrings = {
   member: 'Member',
   balance: 'Balance',
   offline: 'Offline sale, uploaded when back online',
+  couponGift: 'A COUPON FOR YOU',
+  couponTerms: '{value} off your next visit of {min} or more',
+  couponTermsAny: '{value} off your next visit',
+  couponValidUntil: 'Valid until',
   thanks: 'Thank you, see you again',
   note: 'Note',
   customer: 'Customer',

@@ -70,6 +70,8 @@ export interface SaleReceiptData {
   qr?: string;
   /** Completed while offline: says so on the paper. */
   offline?: boolean;
+  /** A coupon issued with this sale: printed with its QR for the customer's next visit. */
+  coupon?: { code: string; kind: 'amount' | 'percent'; value: number; minSpend?: number; validUntil: string };
 }
 
 export interface RefundReceiptData {
@@ -194,6 +196,23 @@ function header(d: Doc, s: ReceiptStrings, o: TemplateOptions, title: string): v
   d.divider();
 }
 
+function couponSection(
+  d: Doc,
+  s: ReceiptStrings,
+  o: TemplateOptions,
+  c: NonNullable<SaleReceiptData['coupon']>,
+): void {
+  d.divider('*');
+  d.text(s.couponGift, { align: 'center', bold: true, size: 'wide' });
+  const value = c.kind === 'amount' ? yuan(c.value) : `${c.value / 100}%`;
+  const terms = c.minSpend ? s.couponTerms.replace('{min}', yuan(c.minSpend)) : s.couponTermsAny;
+  d.text(terms.replace('{value}', value), CENTER);
+  d.add({ type: 'qr', data: c.code, size: 'small' });
+  d.text(c.code, CENTER);
+  d.text(`${s.couponValidUntil} ${formatTime(c.validUntil, o.utcOffsetMinutes).slice(0, 10)}`, CENTER);
+  d.divider('*');
+}
+
 function footer(d: Doc, s: ReceiptStrings, o: TemplateOptions, qr?: string): void {
   if (o.merchant.footer) d.text(o.merchant.footer, CENTER);
   if (qr) d.add({ type: 'qr', data: qr, size: 'medium' });
@@ -249,6 +268,7 @@ export function saleReceipt(data: SaleReceiptData, o: TemplateOptions): ReceiptD
     if (m.balance !== undefined) d.row(s.balance, yuan(m.balance));
   }
   if (data.offline) d.text(s.offline, CENTER);
+  if (data.coupon) couponSection(d, s, o, data.coupon);
   d.divider();
   footer(d, s, o, data.qr);
   return d.build();

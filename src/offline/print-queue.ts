@@ -53,6 +53,12 @@ export class PrintQueue {
       requeue: db.prepare<[number, string, string, string]>(
         "UPDATE print_jobs SET status = 'queued', reprint = max(reprint, ?), last_error = ?, updated_at = ? WHERE id = ?",
       ),
+      queuedFor: db.prepare<[string, string], Row>(
+        "SELECT * FROM print_jobs WHERE ref_id = ? AND kind = ? AND status = 'queued' ORDER BY created_at, id",
+      ),
+      setPayload: db.prepare<[string, string, string]>(
+        "UPDATE print_jobs SET payload = ?, updated_at = ? WHERE id = ? AND status = 'queued'",
+      ),
       cancel: db.prepare<[string, string, string]>(
         "UPDATE print_jobs SET status = 'cancelled', last_error = ?, updated_at = ? WHERE id = ?",
       ),
@@ -109,6 +115,16 @@ export class PrintQueue {
   /** Back in the queue; `reprint` once the paper may hold part of it. */
   requeue(id: string, reprint: boolean, error: string, at: string): void {
     this.stmt.requeue.run(reprint ? 1 : 0, error, at, id);
+  }
+
+  /** Jobs of `kind` about `refId` that have not started printing. */
+  queuedFor(refId: string, kind: string): PrintJob[] {
+    return this.stmt.queuedFor.all(refId, kind).map(toJob);
+  }
+
+  /** A queued job's document changes before it prints (a coupon issued with the sale). */
+  setPayload(id: string, payload: unknown, at: string): void {
+    this.stmt.setPayload.run(JSON.stringify(payload), at, id);
   }
 
   /** A job that can never print (its document cannot be made): out of the way of the others. */

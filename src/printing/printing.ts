@@ -1,6 +1,7 @@
 import type { EventBus } from '../bus.js';
 import type { BusinessConfig } from '../config/business.js';
 import type { PosdConfig } from '../config/schema.js';
+import type { SaleReceiptData } from '../core/receipt-templates.js';
 import type { DeviceSnapshot } from '../drivers/device.js';
 import { PAPER } from '../drivers/printer/escpos-encoder.js';
 import { Gb18030Codec } from '../drivers/printer/gb18030.js';
@@ -79,6 +80,7 @@ export class Printing implements TicketQueue {
     o.ledger.onRecordInTransaction('sale.completed', (r) => this.guard(r, () => this.onSaleCompleted(r)));
     o.ledger.onRecordInTransaction('refund.completed', (r) => this.guard(r, () => this.onRefundCompleted(r)));
     o.ledger.onRecordInTransaction('shift.closed', (r) => this.guard(r, () => this.onShiftClosed(r)));
+    o.ledger.onRecordInTransaction('coupon.issued', (r) => this.guard(r, () => this.onCouponIssued(r)));
   }
 
   async start(): Promise<void> {
@@ -196,6 +198,22 @@ export class Printing implements TicketQueue {
     });
     this.service.enqueueInTransaction('shift-report', z, z.shiftId);
     queueMicrotask(() => this.service.kick());
+  }
+
+  /** A coupon issued with the sale prints on its receipt (the first copy), QR and all. */
+  private onCouponIssued(record: LedgerRecord): void {
+    const b = record.body;
+    if (typeof b.saleId !== 'string') return;
+    this.service.amendQueuedInTransaction(b.saleId, 'sale', (payload) => ({
+      ...(payload as SaleReceiptData),
+      coupon: {
+        code: String(b.code),
+        kind: b.kind === 'percent' ? 'percent' : 'amount',
+        value: Number(b.value),
+        ...(typeof b.minSpend === 'number' ? { minSpend: b.minSpend } : {}),
+        validUntil: String(b.validUntil),
+      },
+    }));
   }
 
   private onPrinted(job: PrintJob): void {

@@ -103,6 +103,14 @@ export class PrintService {
     return id;
   }
 
+  /** Inside the caller's transaction: adds to the document of a job that has not started. */
+  amendQueuedInTransaction(refId: string, kind: string, amend: (payload: unknown) => unknown): boolean {
+    const [job] = this.o.queue.queuedFor(refId, kind);
+    if (!job) return false;
+    this.o.queue.setPayload(job.id, amend(job.payload), this.iso());
+    return true;
+  }
+
   enqueue(kind: string, payload: unknown, refId?: string, reprint = false): string {
     const id = this.o.ledger.transact(() => this.enqueueInTransaction(kind, payload, refId, reprint));
     this.kick();

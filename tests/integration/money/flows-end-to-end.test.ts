@@ -251,6 +251,12 @@ describe('money flows end to end: local API → ledger → paper → cloud', () 
     const issued = await syncedRecord('coupon.issued', 'saleId', big.body.saleId);
     const code = String(issued.body.code);
     expect(code).toBe(`CP${DEVICE}000001`);
+    // Printed on the sale's own receipt, its QR readable off the paper.
+    const receipt = await until('receipt with the coupon', () =>
+      sim.receipts.find((r) => r.lines.some((l) => l.includes(big.body.receiptNo!))),
+    );
+    expect(receipt.lines.join('\n')).toContain('赠送优惠券');
+    expect(receipt.qr).toContain(code);
     const next = await api.call<Sale>('POST', '/api/v1/sales', {
       lines: [{ name: '红酒', qty: 1, unitPrice: 6_000 }],
     });

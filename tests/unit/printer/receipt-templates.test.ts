@@ -67,6 +67,26 @@ describe('receipt templates', () => {
     expect(t.some((x) => x.startsWith('TOTAL | ￥'))).toBe(true);
   });
 
+  it('sale with an issued coupon: its terms, code and QR before the footer, in both locales', () => {
+    const coupon = {
+      code: 'CPT01000007',
+      kind: 'amount' as const,
+      value: 500,
+      minSpend: 3000,
+      validUntil: '2026-12-29T02:00:00.000Z',
+    };
+    const doc = saleReceipt({ ...sampleSale(3), coupon }, ZH);
+    const t = texts(doc);
+    expect(t).toContain('赠送优惠券');
+    expect(t).toContain('下次消费满 ￥30.00 减 ￥5.00');
+    expect(t).toContain('CPT01000007');
+    expect(t).toContain('有效期至 2026-12-29');
+    expect(doc.blocks).toContainEqual({ type: 'qr', data: 'CPT01000007', size: 'small' });
+    const en = texts(saleReceipt({ ...sampleSale(3), coupon: { ...coupon, minSpend: undefined } }, EN));
+    expect(en).toContain('￥5.00 off your next visit');
+    expect(texts(saleReceipt(sampleSale(3), ZH))).not.toContain('赠送优惠券');
+  });
+
   it('refund: original receipt number, negative amounts, where the money went', () => {
     const t = texts(
       refundReceipt(
