@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -55,6 +55,44 @@ async function deviceCheck(name: string, uri: string): Promise<Check> {
     case 'hid':
       return { name, ok: true, detail: `${uri} (HID devices are checked by the running daemon)` };
   }
+}
+
+type LiveDevices = Record<'printer' | 'scanner' | 'display', Record<string, unknown> & { state: string }>;
+
+/** The running daemon's own view of its devices (it holds them open), or undefined when it is not up. */
+async function liveDevices(config: PosdConfig): Promise<LiveDevices | undefined> {
+  let token: string;
+  try {
+    token = readFileSync(join(config.stateDir, 'ui-token'), 'utf8').trim();
+  } catch {
+    return undefined; // not readable by this user, or never started
+  }
+  const host = config.ui.host === '0.0.0.0' ? '127.0.0.1' : config.ui.host;
+  try {
+    const res = await fetch(
+      `http://${host.includes(':') ? `[${host}]` : host}:${config.ui.port}/api/v1/devices`,
+      {
+        headers: { authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(2_000),
+      },
+    );
+    return res.ok ? ((await res.json()) as LiveDevices) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function liveDeviceCheck(name: string, uri: string, d: LiveDevices[keyof LiveDevices]): Check {
+  const details = ['paper', 'cover', 'reason', 'identity']
+    .filter((k) => d[k] !== undefined)
+    .map((k) => `${k} ${String(d[k])}`);
+  const error = d.error as { code?: string; message?: string } | boolean | undefined;
+  if (error && typeof error === 'object') details.push(`${error.code ?? ''} ${error.message ?? ''}`.trim());
+  return {
+    name,
+    ok: ['ready', 'busy', 'disabled'].includes(d.state),
+    detail: `${uri}: ${d.state} (running daemon)${details.length ? `; ${details.join(', ')}` : ''}`,
+  };
 }
 
 function stateDirCheck(config: PosdConfig): Check[] {
@@ -141,8 +179,15 @@ export async function collectChecks(loaded: LoadedConfig, now = new Date()): Pro
     clockCheck(now),
     ledgerCheck(config.stateDir),
   ];
+  // A device held open by the running daemon is judged by the daemon (paper, cover, link); else probed.
+  const live = await liveDevices(config);
   for (const device of ['printer', 'scanner', 'display'] as const) {
-    checks.push(await deviceCheck(device, config[device].uri));
+    const seen = live?.[device];
+    checks.push(
+      seen
+        ? liveDeviceCheck(device, config[device].uri, seen)
+        : await deviceCheck(device, config[device].uri),
+    );
   }
   if (config.mqtt.url) {
     const url = new URL(config.mqtt.url);

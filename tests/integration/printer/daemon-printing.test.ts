@@ -283,6 +283,37 @@ describe('receipts off (printer.autoPrint false)', () => {
   });
 });
 
+describe('posd doctor beside the running daemon', () => {
+  it('reports the printer as the daemon sees it: paper out fails the check, paper back passes', async () => {
+    const { config } = await start();
+    const doctor = async () => {
+      const d = spawnPosd(['doctor', '--config', config.file]);
+      const { code } = await d.exited;
+      return {
+        code,
+        line:
+          d
+            .stdout()
+            .split('\n')
+            .find((l) => / printer /.test(l)) ?? '',
+      };
+    };
+    const ready = await doctor();
+    expect(ready.line).toMatch(
+      /^ok\s+printer\s+tcp:\/\/.*: ready \(running daemon\); paper ok, cover closed/,
+    );
+    sim.paperOut();
+    await waitFor(
+      async () => ((await doctor()).line.startsWith('FAIL') ? true : undefined),
+      'doctor sees paper out',
+    );
+    const out = await doctor();
+    expect(out.code).not.toBe(0);
+    expect(out.line).toMatch(/error \(running daemon\); paper out/);
+    sim.loadPaper();
+  }, 60_000);
+});
+
 describe('posd print-test', () => {
   it('prints the test page on the configured printer and exits 0; says why and exits 69 when it cannot', async () => {
     const cfg = await writeTestConfig({ printer: { uri: `tcp://127.0.0.1:${simPort}`, paperWidth: 80 } });
