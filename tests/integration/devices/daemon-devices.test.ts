@@ -150,6 +150,29 @@ describe('serial scanner and pole display in the daemon, over real ptys', () => 
     expect(vfd.junkBytes).toBe(0);
   });
 
+  it('the display unplugged (pty closed) goes offline, and shows the next sale once plugged back', async () => {
+    await displayHost.close();
+    await displayPty.stop();
+    await waitFor(async () => ((await devices()).display.state === 'offline' ? true : undefined), 'offline');
+    displayPty = await linkedPty(dir, 'display');
+    displayHost = await hostEnd(displayPty.host);
+    const glass = new VfdInterpreter();
+    displayHost.onData((chunk) => glass.feed(chunk));
+    await waitFor(
+      async () => ((await devices()).display.state === 'ready' ? true : undefined),
+      'back',
+      10_000,
+    );
+    const r = await api.call<{ status: string }>('POST', '/api/v1/sales', {
+      lines: [{ name: 'Cake', qty: 1, unitPrice: 1_250 }],
+      tenders: [{ method: 'cash', amount: 1_250 }],
+    });
+    expect(r.status).toBe(201);
+    await waitFor(() => (/^PAID\s+12\.50$/.test(glass.lines()[1]) ? true : undefined), 'paid on the glass');
+    expect(glass.lines()[0]).toMatch(/^TOTAL\s+12\.50$/);
+    expect(glass.junkBytes).toBe(0);
+  });
+
   it('the scanner unplugged (pty closed) goes offline, and scans again once plugged back', async () => {
     await scannerHost.close();
     await scannerPty.stop();
