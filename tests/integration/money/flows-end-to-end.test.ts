@@ -138,6 +138,50 @@ describe('money flows end to end: local API → ledger → paper → cloud', () 
     await syncedRecord('sale.completed', 'saleId', open.body.saleId);
   });
 
+  it('dynamic QR then a recorded bank card: QR paid by the customer, card for the rest, one receipt, synced', async () => {
+    const open = await api.call<Sale>('POST', '/api/v1/sales', {
+      lines: [{ name: '月饼礼盒', qty: 1, unitPrice: 1_500 }],
+    });
+    const saleId = open.body.saleId;
+    const qr = await api.call<Body & { paymentId: string }>('POST', `/api/v1/sales/${saleId}/payments`, {
+      method: 'qr',
+      channel: 'wechat',
+    });
+    expect(qr.status).toBe(202);
+    await until('QR code URL', async () => {
+      const p = await api.call<{ doc: { codeUrl?: string } }>('GET', `/api/v1/payments/${qr.body.paymentId}`);
+      return p.body.doc.codeUrl ? true : undefined;
+    });
+    expect(cloud.acquirer.customerPaysQr(DEVICE, qr.body.paymentId)).toBe(true);
+    const done = await until('paid by QR', async () => {
+      const s = await sale(saleId);
+      return s.status === 'completed' ? s : undefined;
+    });
+    expect(done.payments).toEqual([expect.objectContaining({ channel: 'wechat', status: 'succeeded' })]);
+    const [text] = await until('receipt', () =>
+      paperText(done.receiptNo!).length ? paperText(done.receiptNo!) : undefined,
+    );
+    expect(text).toContain('微信支付');
+    await syncedRecord('sale.completed', 'saleId', saleId);
+
+    const card = await api.call<Sale>('POST', '/api/v1/sales', {
+      lines: [{ name: '茶叶', qty: 1, unitPrice: 2_600 }],
+    });
+    const paid = await api.call<Body>('POST', `/api/v1/sales/${card.body.saleId}/payments`, {
+      method: 'card',
+      amount: 2_600,
+      reference: 'POS-778812',
+    });
+    expect(paid.status).toBe(201);
+    const cardSale = await sale(card.body.saleId);
+    expect(cardSale.status).toBe('completed');
+    const slip = await until('card receipt', () =>
+      paperText(cardSale.receiptNo!).length ? paperText(cardSale.receiptNo!)[0] : undefined,
+    );
+    expect(slip).toContain('银行卡');
+    await syncedRecord('sale.completed', 'saleId', card.body.saleId);
+  });
+
   it('split tender, cash then code: change only from cash, both tenders on one receipt, refund to the code', async () => {
     const open = await api.call<Sale>('POST', '/api/v1/sales', {
       lines: [
