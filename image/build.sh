@@ -181,6 +181,10 @@ chroot "$R" systemd-sysusers >/dev/null
 UNITS=(posd.service posd-provision.service posd-selftest.service systemd-networkd.service systemd-resolved.service)
 [ "$KIOSK" = 1 ] && UNITS+=(posd-kiosk.service) && chroot "$R" systemctl set-default graphical.target >/dev/null 2>&1
 chroot "$R" systemctl enable "${UNITS[@]}" >/dev/null 2>&1
+# Login prompts for the technician (docs/operations.md): tty2 here; the serial console's getty
+# (serial-getty@$CONSOLE) comes from console= on the kernel command line (systemd-getty-generator).
+# Only a provisioned technician (user tech) can log in: root stays locked.
+chroot "$R" systemctl enable getty@tty2.service >/dev/null 2>&1
 ln -sf ../run/systemd/resolve/stub-resolv.conf "$R/etc/resolv.conf"
 rm -rf "$R/var/cache/apt/archives"/*.deb "$R/var/lib/apt/lists"/* "$R/var/log"/*.log
 

@@ -3,8 +3,10 @@
 # console; the kernel and initrd are the image's own, booted directly) with posd.selftest on the
 # kernel command line, and reads the self-test's marker from the console. Two boots, each on a copy
 # of the image with a provisioning file put on its boot partition as a technician would:
-#   provisioned  a valid file: installed; READY, /healthz, a sale, the watchdog restarts a hung posd
-#   rejected     a bad certificate and a missing field: refused with a clear message, posd offline
+#   provisioned  a valid file (with a technician login): installed; READY, /healthz, a sale, the
+#                technician reads posd's journal and runs posd doctor, the watchdog restarts a hung posd
+#   rejected     a bad certificate and a missing field: refused with a clear message, posd offline,
+#                no technician account
 # QEMU's exit code says nothing: a boot passes only on `POSD-SELFTEST: PASS`, and fails on
 # `POSD-SELFTEST: FAIL ...` or when the marker does not come within POSD_IMAGE_TEST_TIMEOUT seconds.
 #   POSD_IMAGE_TEST_BOOTS="provisioned"   run only some boots
@@ -47,6 +49,8 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
   -keyout "$WORK/client.key" -out "$WORK/client.crt" 2>/dev/null
 openssl genpkey -algorithm ed25519 -out "$WORK/cloud.key" 2>/dev/null
 openssl pkey -in "$WORK/cloud.key" -pubout -out "$WORK/cloud.pub" 2>/dev/null
+# The technician login's hash, made as docs/operations.md says (the password itself is not used).
+openssl passwd -6 "selftest-$RANDOM$RANDOM" >"$WORK/tech.hash"
 node - "$WORK" <<'EOF'
 const { readFileSync, writeFileSync } = require('node:fs');
 const dir = process.argv[2];
@@ -58,6 +62,7 @@ const good = {
   clientCert: read('client.crt'),
   clientKey: read('client.key'),
   cloudPublicKey: read('cloud.pub'),
+  technician: { passwordHash: read('tech.hash').trim() },
 };
 writeFileSync(`${dir}/provisioned.json`, JSON.stringify(good, null, 2));
 const bad = { ...good, clientCert: '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n' };

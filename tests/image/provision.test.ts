@@ -19,6 +19,7 @@ let keys: Pem;
 let dir: string;
 let boot: string;
 let etc: string;
+let sysroot: string;
 const gid = process.getgid?.() ?? 0;
 
 function openssl(args: string[]): string {
@@ -60,6 +61,28 @@ beforeEach(() => {
   etc = join(run, 'etc');
   mkdirSync(boot);
   mkdirSync(join(etc, 'tls'), { recursive: true });
+  // A system root for the technician account (provision.mjs --root): the files sysusers would leave.
+  sysroot = join(run, 'root');
+  mkdirSync(join(sysroot, 'etc'), { recursive: true });
+  mkdirSync(join(sysroot, 'bin'));
+  mkdirSync(join(sysroot, 'home'));
+  writeFileSync(join(sysroot, 'bin/bash'), '');
+  writeFileSync(
+    join(sysroot, 'etc/passwd'),
+    'root:x:0:0:root:/root:/bin/bash\nposd:x:900:900:posd point-of-sale daemon:/var/lib/posd:/usr/sbin/nologin\n',
+  );
+  writeFileSync(join(sysroot, 'etc/shadow'), 'root:*:20000:0:99999:7:::\nposd:!*:20000::::::\n', {
+    mode: 0o640,
+  });
+  writeFileSync(
+    join(sysroot, 'etc/group'),
+    'root:x:0:\nsudo:x:27:\nsystemd-journal:x:999:\nposd:x:900:\nposd-hid:x:901:posd\n',
+  );
+  writeFileSync(
+    join(sysroot, 'etc/gshadow'),
+    'root:*::\nsudo:*::\nsystemd-journal:!*::\nposd:!*::\nposd-hid:!*::posd\n',
+    { mode: 0o640 },
+  );
   writeFileSync(
     join(etc, 'posd.json'),
     JSON.stringify({ device: { tenant: 'unprovisioned', id: 'unprovisioned' }, printer: { uri: 'none' } }),
@@ -80,7 +103,11 @@ function good(): Record<string, unknown> {
 function provision(doc: unknown): { status: number | null; out: string } {
   const file = join(boot, 'posd-provision.json');
   writeFileSync(file, typeof doc === 'string' ? doc : JSON.stringify(doc));
-  const r = spawnSync(process.execPath, [SCRIPT], {
+  return runScript(file);
+}
+
+function runScript(file: string): { status: number | null; out: string } {
+  const r = spawnSync(process.execPath, [SCRIPT, '--root', sysroot], {
     encoding: 'utf8',
     env: {
       ...process.env,
@@ -93,6 +120,14 @@ function provision(doc: unknown): { status: number | null; out: string } {
 }
 
 const config = () => JSON.parse(readFileSync(join(etc, 'posd.json'), 'utf8'));
+const sys = (f: string) => readFileSync(join(sysroot, 'etc', f), 'utf8');
+const entry = (f: string, name: string) =>
+  sys(f)
+    .split('\n')
+    .find((l) => l.startsWith(`${name}:`))
+    ?.split(':');
+const HASH6 = `$6$${'saltsalt'}$${'a'.repeat(86)}`;
+const HASHY = `$y$j9T$${'F5Jx5fExrKuPp53xLKQ..1'}$${'b'.repeat(43)}`;
 
 describe('first-boot provisioning', () => {
   it('installs a valid file with 0640 files and removes it', () => {
@@ -162,5 +197,124 @@ describe('first-boot provisioning', () => {
     });
     expect(r.stdout).toMatch(/nothing to provision/);
     expect(r.status).toBe(0);
+  });
+});
+
+describe('technician login', () => {
+  it.each([
+    ['SHA-512 ($6$)', HASH6],
+    ['yescrypt ($y$)', HASHY],
+  ])('a valid %s hash makes the user tech with journal and posd groups, not sudo', (_n, hash) => {
+    const r = provision({ ...good(), technician: { passwordHash: hash } });
+    expect(r.out).toMatch(/technician login tech enabled/);
+    expect(r.out).not.toContain(hash);
+    expect(r.status).toBe(0);
+    expect(entry('passwd', 'tech')).toEqual([
+      'tech',
+      'x',
+      '1000',
+      '1000',
+      'posd technician',
+      '/home/tech',
+      '/bin/bash',
+    ]);
+    expect(entry('shadow', 'tech')?.[1]).toBe(hash);
+    expect(entry('group', 'tech')?.slice(0, 3)).toEqual(['tech', 'x', '1000']);
+    expect(entry('group', 'systemd-journal')?.[3]).toBe('tech');
+    expect(entry('group', 'posd')?.[3]).toBe('tech');
+    expect(entry('group', 'sudo')?.[3]).toBe('');
+    expect(entry('group', 'root')?.[3]).toBe('');
+    expect(entry('group', 'posd-hid')?.[3]).toBe('posd');
+    expect(entry('gshadow', 'posd')?.[3]).toBe('tech');
+    expect(entry('gshadow', 'tech')).toEqual(['tech', '!', '', '']);
+    expect(statSync(join(sysroot, 'etc/shadow')).mode & 0o777).toBe(0o640);
+    expect(statSync(join(sysroot, 'home/tech')).isDirectory()).toBe(true);
+    // Kept on the data partition (root only) for the next root slot; never in posd.json.
+    expect(readFileSync(join(etc, 'technician.hash'), 'utf8').trim()).toBe(hash);
+    expect(statSync(join(etc, 'technician.hash')).mode & 0o777).toBe(0o600);
+    expect(JSON.stringify(config())).not.toContain(hash);
+  });
+
+  it('uses /bin/sh where the image has no bash', () => {
+    rmSync(join(sysroot, 'bin/bash'));
+    expect(provision({ ...good(), technician: { passwordHash: HASH6 } }).status).toBe(0);
+    expect(entry('passwd', 'tech')?.[6]).toBe('/bin/sh');
+  });
+
+  it('updates the hash on re-provisioning, without duplicating the user or its group memberships', () => {
+    provision({ ...good(), technician: { passwordHash: HASH6 } });
+    const r = provision({ ...good(), technician: { passwordHash: HASHY } });
+    expect(r.status).toBe(0);
+    expect(sys('passwd').match(/^tech:/gm)).toHaveLength(1);
+    expect(entry('shadow', 'tech')?.[1]).toBe(HASHY);
+    expect(entry('group', 'posd')?.[3]).toBe('tech');
+  });
+
+  it('re-applies the kept hash when the root slot has no tech (a slot switch), with no provisioning file', () => {
+    provision({ ...good(), technician: { passwordHash: HASH6 } });
+    // The other slot's /etc: as the image was built, without tech.
+    writeFileSync(
+      join(sysroot, 'etc/passwd'),
+      sys('passwd')
+        .split('\n')
+        .filter((l) => !l.startsWith('tech:'))
+        .join('\n'),
+    );
+    writeFileSync(
+      join(sysroot, 'etc/shadow'),
+      sys('shadow')
+        .split('\n')
+        .filter((l) => !l.startsWith('tech:'))
+        .join('\n'),
+    );
+    const r = runScript(join(boot, 'posd-provision.json'));
+    expect(r.out).toMatch(/technician login tech kept/);
+    expect(r.status).toBe(0);
+    expect(entry('shadow', 'tech')?.[1]).toBe(HASH6);
+    expect(entry('passwd', 'tech')?.[2]).toBe('1000');
+  });
+
+  it.each([
+    ['a plain password', 'hunter2'],
+    ['an MD5 hash', '$1$saltsalt$qjXMvbEw8oaL.CzflDugX/'],
+    ['a truncated SHA-512 hash', '$6$saltsalt$abc'],
+    ['a number', 42],
+  ])('refuses %s, listed with the other problems, and makes no user', (_n, hash) => {
+    const doc = { ...good(), technician: { passwordHash: hash } };
+    delete (doc as Record<string, unknown>).cloudPublicKey;
+    const r = provision(doc);
+    expect(r.status).toBe(1);
+    expect(r.out).toMatch(/REJECTED/);
+    expect(r.out).toMatch(
+      /technician\.passwordHash: must be a crypt\(3\) SHA-512 \(\$6\$\.\.\.\) or yescrypt \(\$y\$\.\.\.\) hash/,
+    );
+    expect(r.out).toMatch(/cloudPublicKey: is required/);
+    expect(entry('passwd', 'tech')).toBeUndefined();
+    expect(existsSync(join(etc, 'technician.hash'))).toBe(false);
+  });
+
+  it('refuses a technician that is not { passwordHash }', () => {
+    const r = provision({ ...good(), technician: { password: 'x' } });
+    expect(r.status).toBe(1);
+    expect(r.out).toMatch(/technician\.password: unknown key/);
+    expect(r.out).toMatch(/technician\.passwordHash: is required/);
+  });
+
+  it('without the field: no user, no kept hash', () => {
+    const r = provision(good());
+    expect(r.status).toBe(0);
+    expect(entry('passwd', 'tech')).toBeUndefined();
+    expect(entry('shadow', 'tech')).toBeUndefined();
+    expect(existsSync(join(etc, 'technician.hash'))).toBe(false);
+  });
+
+  it('re-provisioning without the field locks an existing tech login and drops the kept hash', () => {
+    provision({ ...good(), technician: { passwordHash: HASH6 } });
+    const r = provision(good());
+    expect(r.status).toBe(0);
+    expect(r.out).toMatch(/the tech login is locked/);
+    expect(entry('shadow', 'tech')?.[1]).toBe('!');
+    expect(existsSync(join(etc, 'technician.hash'))).toBe(false);
+    expect(runScript(join(boot, 'posd-provision.json')).out).toMatch(/nothing to provision$/m);
   });
 });
