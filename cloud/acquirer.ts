@@ -285,6 +285,39 @@ export class AcquirerSimulator {
     if (m) this.store.kvPut('member', p.memberCode, { ...m, balance: m.balance + amount });
   }
 
+  /**
+   * Member points from a stored sale (one per yuan) or refund (taken back), once per record key.
+   * A refund finds its member on the original sale's record.
+   */
+  awardPoints(recordKey: string, type: string, body: Record<string, unknown>): void {
+    this.store.exclusive(() => this.awardPointsOnce(recordKey, type, body));
+  }
+
+  private awardPointsOnce(recordKey: string, type: string, body: Record<string, unknown>): void {
+    if (this.store.kvGet('points-award', recordKey)) return;
+    let memberId = typeof body.memberId === 'string' ? body.memberId : undefined;
+    let sign = 1;
+    if (type === 'refund.completed') {
+      memberId = this.store.kvGet<{ memberId: string }>('sale-member', String(body.saleId))?.memberId;
+      sign = -1;
+    } else if (memberId) {
+      this.store.kvPut('sale-member', String(body.saleId), { memberId });
+    }
+    const points = sign * Math.floor(Number(body.total) / 100);
+    this.store.kvPut('points-award', recordKey, { memberId: memberId ?? null, points });
+    if (!memberId || !Number.isFinite(points) || points === 0) return;
+    for (const { key, value } of this.store.kvAll<Member>('member')) {
+      if (value.memberId !== memberId) continue;
+      this.store.kvPut('member', key, { ...value, points: Math.max(0, value.points + points) });
+      return;
+    }
+  }
+
+  /** A member's points now (tests, the demo). */
+  memberPoints(code: string): number | undefined {
+    return this.store.kvGet<Member>('member', code)?.points;
+  }
+
   /** A member's stored value now (tests, the demo). */
   memberBalance(code: string): number | undefined {
     return this.store.kvGet<Member>('member', code)?.balance;

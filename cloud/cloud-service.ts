@@ -98,9 +98,13 @@ export class CloudService {
     );
     const result = this.store.ingest(tenant, device, batch.epoch, records);
     this.batches += 1;
-    // A coupon the terminal issued verifies here from the moment its record is stored.
     for (const r of records) {
-      if (r.type === 'coupon.issued' && r.seq <= result.ackedUpTo) this.acquirer.registerIssued(r.body);
+      if (r.seq > result.ackedUpTo) continue; // not stored (a gap before it): it comes again
+      // A coupon the terminal issued verifies here from the moment its record is stored.
+      if (r.type === 'coupon.issued') this.acquirer.registerIssued(r.body);
+      // Points: once per record, keyed on (device, epoch, seq), so a replayed batch awards nothing.
+      if (r.type === 'sale.completed' || r.type === 'refund.completed')
+        this.acquirer.awardPoints(`${tenant}/${device}/${batch.epoch}/${r.seq}`, r.type, r.body);
     }
     if (this.dropAcks > 0) {
       this.dropAcks -= 1;

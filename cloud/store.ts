@@ -179,6 +179,11 @@ export class CloudStore {
     this.stmt.kvPut.run(scope, key, JSON.stringify(value));
   }
 
+  /** Runs `work` as one IMMEDIATE transaction (instances sharing the file take turns). */
+  exclusive<T>(work: () => T): T {
+    return this.db.transaction(work).immediate();
+  }
+
   kvAll<T>(scope: string): Array<{ key: string; value: T }> {
     return this.stmt.kvAll.all(scope).map((r) => ({ key: r.key, value: JSON.parse(r.value) as T }));
   }

@@ -241,6 +241,10 @@ describe('money flows end to end: local API → ledger → paper → cloud', () 
     const open = await api.call<Sale>('POST', '/api/v1/sales', {
       lines: [{ name: '蛋糕', qty: 1, unitPrice: 1_800 }],
     });
+    const onSale = await api.call<Body>('POST', `/api/v1/sales/${open.body.saleId}/member`, {
+      memberId: 'm-1',
+    });
+    expect(onSale.status).toBe(200);
     const pay = await api.call<Body>('POST', `/api/v1/sales/${open.body.saleId}/payments`, {
       method: 'member',
       memberCode: card,
@@ -256,6 +260,8 @@ describe('money flows end to end: local API → ledger → paper → cloud', () 
       paperText(done.receiptNo!).length ? paperText(done.receiptNo!) : undefined,
     );
     expect(text).toContain('会员储值');
+    await syncedRecord('sale.completed', 'saleId', open.body.saleId);
+    expect(cloud.acquirer.memberPoints(card)).toBe(18); // a point a yuan, from the synced sale
 
     const refund = await api.call<Body & { refundId: string }>(
       'POST',
@@ -269,6 +275,8 @@ describe('money flows end to end: local API → ledger → paper → cloud', () 
       (await sale(refund.body.refundId)).status === 'completed' ? true : undefined,
     );
     expect(cloud.acquirer.memberBalance(card)).toBe(5_000);
+    await syncedRecord('refund.completed', 'refundId', refund.body.refundId);
+    expect(cloud.acquirer.memberPoints(card)).toBe(0); // the refund takes them back
 
     const big = await api.call<Sale>('POST', '/api/v1/sales', {
       lines: [{ name: '礼盒', qty: 1, unitPrice: 9_000 }],

@@ -149,8 +149,12 @@ describe('the five money-loss cases, against the reference cloud', () => {
   it('(4) a sync replay after a lost ack duplicates no sale, coupon or points in the cloud', async () => {
     const t = await terminal('M4');
     cloud.acquirer.addCoupon('CP-REPLAY', { couponId: 'c-replay', kind: 'amount', value: 200 });
+    cloud.acquirer.addMember('MB-REPLAY-1', { memberId: 'm-replay', name: 'R', balance: 0, points: 0 });
     cloud.dropAcks = 3;
     const saleId = await openSale(t.api, 1_000);
+    expect(
+      (await t.api.call('POST', `/api/v1/sales/${saleId}/member`, { memberId: 'm-replay' })).status,
+    ).toBe(200);
     expect((await t.api.call('POST', `/api/v1/sales/${saleId}/coupon`, { code: 'CP-REPLAY' })).status).toBe(
       200,
     );
@@ -168,7 +172,8 @@ describe('the five money-loss cases, against the reference cloud', () => {
     expect(new Set(stored.map((r) => r.seq)).size).toBe(stored.length);
     expect(stored.filter((r) => r.type === 'sale.completed')).toHaveLength(1);
     expect(stored.filter((r) => r.type === 'coupon.redeemed')).toHaveLength(1);
-    // Points come from sale records keyed by (device, epoch, seq): one sale, one award.
+    // Points come from sale records keyed by (device, epoch, seq): one sale of 8.00, 8 points, once.
+    expect(cloud.acquirer.memberPoints('MB-REPLAY-1')).toBe(8);
     expect(cloud.store.kvGet<{ consumedBy: string }>('coupon', 'CP-REPLAY')?.consumedBy).toBe(
       stored.find((r) => r.type === 'coupon.redeemed')!.body.redemptionId,
     );
