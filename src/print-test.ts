@@ -3,13 +3,12 @@ import { DEFAULT_BUSINESS } from './config/business.js';
 import type { PosdConfig } from './config/schema.js';
 import { testPage } from './core/receipt-templates.js';
 import { Gb18030Codec } from './drivers/printer/gb18030.js';
-import type { EscPosPrinter } from './drivers/printer/printer.js';
+import { EscPosPrinter } from './drivers/printer/printer.js';
 import { encodeReceipt } from './drivers/printer/receipt-encoder.js';
 import { ExitCode } from './lifecycle/exit-codes.js';
 import { createRootLogger } from './log.js';
 import { buildPrinter } from './printing/printer-factory.js';
-import { templateOptions } from './printing/receipt-jobs.js';
-import { APP_VERSION } from './version.js';
+import { templateOptions, testPageData } from './printing/receipt-jobs.js';
 
 const READY_WAIT_MS = 10_000;
 
@@ -33,31 +32,20 @@ export async function runPrintTest(config: PosdConfig, out: NodeJS.WritableStrea
   }
   try {
     await built.open();
-    const printer = built.device as EscPosPrinter | { print?: undefined };
-    if (!printer.print) {
-      out.write(`print-test: ${JSON.stringify(built.device.snapshot())}\n`);
+    const printer = built.device;
+    if (!(printer instanceof EscPosPrinter)) {
+      out.write(`print-test: ${JSON.stringify(printer.snapshot())}\n`);
       return ExitCode.UNAVAILABLE;
     }
-    const ready = await waitReady(printer as EscPosPrinter, READY_WAIT_MS);
-    const snap = (printer as EscPosPrinter).snapshot();
+    const ready = await waitReady(printer, READY_WAIT_MS);
+    const snap = printer.snapshot();
     if (!ready) {
       out.write(`print-test: printer ${config.printer.uri} not ready: ${snap.reason ?? snap.state}\n`);
       return ExitCode.UNAVAILABLE;
     }
-    const doc = testPage(
-      {
-        at: new Date().toISOString(),
-        deviceId: config.device.id,
-        version: APP_VERSION,
-        printerUri: config.printer.uri,
-        paperWidth: config.printer.paperWidth,
-        status: [`paper ${snap.paper}`, `cover ${snap.cover}`],
-        qr: `posd:${config.device.tenant}/${config.device.id}`,
-      },
-      templateOptions(DEFAULT_BUSINESS, false),
-    );
+    const doc = testPage(testPageData(config, snap), templateOptions(DEFAULT_BUSINESS, false));
     const bytes = encodeReceipt(doc, { paperWidth: config.printer.paperWidth, codec: new Gb18030Codec() });
-    const outcome = await (printer as EscPosPrinter).print(bytes);
+    const outcome = await printer.print(bytes);
     if (outcome.result === 'printed') {
       const where = built.sim?.receipts.at(-1)?.path;
       out.write(`print-test: printed on ${config.printer.uri}${where ? ` (${where})` : ''}\n`);

@@ -16,7 +16,6 @@ import type { OnlineOrder, TicketKind, TicketQueue } from '../services/order-ser
 import { PrintService } from '../services/print-service.js';
 import type { ShiftReport } from '../services/shift-service.js';
 import type { LedgerRecord } from '../sync/outbox-source.js';
-import { APP_VERSION } from '../version.js';
 import { type BuiltPrinter, buildPrinter } from './printer-factory.js';
 import {
   jobDocument,
@@ -25,6 +24,7 @@ import {
   saleReceiptFromRecord,
   shiftReportData,
   templateOptions,
+  testPageData,
 } from './receipt-jobs.js';
 
 export interface PrintingOptions {
@@ -104,7 +104,6 @@ export class Printing implements TicketQueue {
   /** TicketQueue: inside the order's accepting (or reprint) transaction. */
   enqueueInTransaction(kind: TicketKind, order: OnlineOrder, reprint: boolean): void {
     this.service.enqueueInTransaction(TICKET_JOB[kind], orderTicketData(order), order.id, reprint);
-    queueMicrotask(() => this.service.kick()); // after the caller's commit
   }
 
   /** The receipt of a completed sale or refund again, marked as a reprint. */
@@ -128,21 +127,7 @@ export class Printing implements TicketQueue {
 
   /** The test page: device, version, code page sample and a QR. */
   printTestPage(): string {
-    const snap = this.snapshot();
-    const status = [
-      `state ${snap.state}`,
-      ...(snap.paper ? [`paper ${String(snap.paper)}`] : []),
-      ...(snap.cover ? [`cover ${String(snap.cover)}`] : []),
-    ];
-    return this.service.enqueue('test-page', {
-      at: (this.o.now?.() ?? new Date()).toISOString(),
-      deviceId: this.o.config.device.id,
-      version: APP_VERSION,
-      printerUri: this.o.config.printer.uri,
-      paperWidth: this.o.config.printer.paperWidth,
-      status,
-      qr: `posd:${this.o.config.device.tenant}/${this.o.config.device.id}`,
-    });
+    return this.service.enqueue('test-page', testPageData(this.o.config, this.snapshot(), this.o.now?.()));
   }
 
   /** A receipt that cannot be made never refuses the sale: it is logged, and can be reprinted. */
@@ -166,7 +151,6 @@ export class Printing implements TicketQueue {
         : [];
       if (payments.some((p) => p.method === 'cash')) {
         this.service.enqueueInTransaction('drawer', {}, String(record.body.saleId));
-        queueMicrotask(() => this.service.kick());
       }
       return;
     }
@@ -174,13 +158,11 @@ export class Printing implements TicketQueue {
     const receipt = this.saleReceipt(record);
     const saleId = String(record.body.saleId);
     for (let i = 0; i < copies; i++) this.service.enqueueInTransaction('sale', receipt, saleId);
-    queueMicrotask(() => this.service.kick());
   }
 
   private onRefundCompleted(record: LedgerRecord): void {
     if (!this.o.config.printer.autoPrint || !this.printer) return;
     this.service.enqueueInTransaction('refund', this.refundReceipt(record), String(record.body.refundId));
-    queueMicrotask(() => this.service.kick());
   }
 
   private onShiftClosed(record: LedgerRecord): void {
@@ -197,7 +179,6 @@ export class Printing implements TicketQueue {
       device: this.o.config.device.id,
     });
     this.service.enqueueInTransaction('shift-report', z, z.shiftId);
-    queueMicrotask(() => this.service.kick());
   }
 
   /** A coupon issued with the sale prints on its receipt (the first copy), QR and all. */

@@ -1,4 +1,5 @@
 import type { BusinessConfig } from '../config/business.js';
+import type { PosdConfig } from '../config/schema.js';
 import type { ReceiptDocument } from '../core/receipt.js';
 import {
   kitchenTicket,
@@ -17,8 +18,10 @@ import {
   testPage,
 } from '../core/receipt-templates.js';
 import type { ShiftTotals } from '../core/shift-report.js';
+import type { DeviceSnapshot } from '../drivers/device.js';
 import { PosError } from '../errors.js';
 import type { OnlineOrder } from '../services/order-service.js';
+import { APP_VERSION } from '../version.js';
 
 /** What a print job prints; its payload is the template's data, fixed when the job is made. */
 export type PrintJobKind =
@@ -196,6 +199,23 @@ export function shiftReportData(r: {
     expectedCash: r.totals.expectedCash,
     ...(r.countedCash !== undefined ? { countedCash: r.countedCash } : {}),
     pendingPayments: r.totals.pendingPayments,
+  };
+}
+
+/** The test page: device, version, address, paper and what the printer reports now. */
+export function testPageData(config: PosdConfig, printer: DeviceSnapshot, at = new Date()): TestPageData {
+  return {
+    at: at.toISOString(),
+    deviceId: config.device.id,
+    version: APP_VERSION,
+    printerUri: config.printer.uri,
+    paperWidth: config.printer.paperWidth,
+    status: [
+      `state ${printer.state}`,
+      ...(printer.paper ? [`paper ${String(printer.paper)}`] : []),
+      ...(printer.cover ? [`cover ${String(printer.cover)}`] : []),
+    ],
+    qr: `posd:${config.device.tenant}/${config.device.id}`,
   };
 }
 

@@ -100,6 +100,7 @@ export class PrintService {
       reprint,
       ...(refId !== undefined ? { refId } : {}),
     });
+    queueMicrotask(() => this.kick()); // after the caller's commit; a rolled-back job is simply not found
     return id;
   }
 
@@ -113,7 +114,7 @@ export class PrintService {
 
   enqueue(kind: string, payload: unknown, refId?: string, reprint = false): string {
     const id = this.o.ledger.transact(() => this.enqueueInTransaction(kind, payload, refId, reprint));
-    this.kick();
+    this.kick(); // committed: start now, so `idle()` right after sees the drain
     return id;
   }
 
