@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { EventBus } from './bus.js';
 import type { PosdConfig } from './config/schema.js';
+import { deviceHealthy } from './drivers/device.js';
 import { DeviceManager } from './drivers/device-manager.js';
 import { describeError, PosError } from './errors.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
@@ -121,6 +122,7 @@ export class App {
           });
           this.cloud = this.sync.requests;
         }
+        const salesStore = new SalesStore(db);
         this.business = new ConfigService(db, this.ledger, this.bus, now);
         this.shifts = new ShiftService({
           ledger: this.ledger,
@@ -130,7 +132,7 @@ export class App {
         });
         this.sales = new SaleService({
           ledger: this.ledger,
-          store: new SalesStore(db),
+          store: salesStore,
           shifts: this.shifts,
           bus: this.bus,
           deviceId: config.device.id,
@@ -140,7 +142,7 @@ export class App {
         });
         this.payments = new PaymentService({
           ledger: this.ledger,
-          store: new SalesStore(db),
+          store: salesStore,
           sales: this.sales,
           cloud: this.cloud,
           bus: this.bus,
@@ -162,7 +164,7 @@ export class App {
         });
         this.couponIssuer = new CouponIssuer({
           ledger: this.ledger,
-          store: new SalesStore(db),
+          store: salesStore,
           sales: this.sales,
           bus: this.bus,
           log: moduleLogger(log, 'coupons'),
@@ -248,7 +250,6 @@ export class App {
       },
       stop: async () => {
         clearInterval(this.pruneTimer);
-        await this.printing?.stop();
         this.orders?.stop();
         await this.payments?.stop();
         this.db?.close();
@@ -283,10 +284,10 @@ export class App {
       stop: async () => {
         this.displayFeed?.stop();
         await this.devices?.stop();
+        await this.printing?.stop(); // the printer and its queue, before the ledger closes
       },
       health: () => {
-        const all = Object.values(this.devices.snapshot());
-        return all.every((d) => d.state === 'ready' || d.state === 'busy' || d.state === 'disabled')
+        return Object.values(this.devices.snapshot()).every((d) => deviceHealthy(d.state))
           ? 'ok'
           : 'degraded';
       },

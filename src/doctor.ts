@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { LoadedConfig } from './config/load.js';
 import type { PosdConfig } from './config/schema.js';
+import { deviceHealthy } from './drivers/device.js';
 import { parseDeviceUri } from './drivers/transport/uri.js';
 import { describeError } from './errors.js';
 import { ExitCode } from './lifecycle/exit-codes.js';
@@ -90,7 +91,7 @@ function liveDeviceCheck(name: string, uri: string, d: LiveDevices[keyof LiveDev
   if (error && typeof error === 'object') details.push(`${error.code ?? ''} ${error.message ?? ''}`.trim());
   return {
     name,
-    ok: ['ready', 'busy', 'disabled'].includes(d.state),
+    ok: deviceHealthy(d.state),
     detail: `${uri}: ${d.state} (running daemon)${details.length ? `; ${details.join(', ')}` : ''}`,
   };
 }

@@ -24,6 +24,11 @@ export interface PosDevice {
   snapshot(): DeviceSnapshot;
 }
 
+/** Nothing wrong with it: working, at work, or not configured. */
+export function deviceHealthy(state: string): boolean {
+  return state === 'ready' || state === 'busy' || state === 'disabled';
+}
+
 export function reportedState(state: DeviceState, configured: boolean): ReportedDeviceState {
   if (!configured) return 'disabled';
   switch (state) {
