@@ -567,21 +567,30 @@ class CashierApp implements Actions {
     return false;
   }
 
-  private async startCode(authCode: string): Promise<void> {
+  /** Asks the daemon for a code, QR or member payment; its outcome arrives as events. */
+  private async startPending(
+    tender: 'code' | 'qr' | 'member',
+    body: Record<string, unknown>,
+    note: 'waitingPayment' | 'showQr',
+  ): Promise<void> {
     const sale = this.s.sale;
     if (!sale) return;
     try {
       const r = await api<{ paymentId: string }>('POST', `/api/v1/sales/${sale.saleId}/payments`, {
-        method: 'code',
-        authCode,
+        method: tender,
+        ...body,
       });
-      this.s.pending = { paymentId: r.paymentId, method: 'code' };
-      this.s.tenderNote = this.t.t('waitingPayment');
+      this.s.pending = { paymentId: r.paymentId, method: tender };
+      this.s.tenderNote = this.t.t(note);
       await this.replayEarlyOutcome(r.paymentId);
     } catch (err) {
-      if (!this.markUnavailable('code', err)) this.fail(err);
+      if (!this.markUnavailable(tender, err)) this.fail(err);
     }
     this.render();
+  }
+
+  private startCode(authCode: string): Promise<void> {
+    return this.startPending('code', { authCode }, 'waitingPayment');
   }
 
   private async replayEarlyOutcome(paymentId: string): Promise<void> {
@@ -592,21 +601,9 @@ class CashierApp implements Actions {
 
   /** Stored value of the member scanned for this sale: charged like a payment code. */
   async payMember(): Promise<void> {
-    const sale = this.s.sale;
     const member = this.s.member;
-    if (!sale || !member || this.s.pending) return;
-    try {
-      const r = await api<{ paymentId: string }>('POST', `/api/v1/sales/${sale.saleId}/payments`, {
-        method: 'member',
-        memberCode: member.code,
-      });
-      this.s.pending = { paymentId: r.paymentId, method: 'member' };
-      this.s.tenderNote = this.t.t('waitingPayment');
-      await this.replayEarlyOutcome(r.paymentId);
-    } catch (err) {
-      if (!this.markUnavailable('member', err)) this.fail(err);
-    }
-    this.render();
+    if (!member || this.s.pending) return;
+    await this.startPending('member', { memberCode: member.code }, 'waitingPayment');
   }
 
   async payCode(): Promise<void> {
@@ -616,20 +613,7 @@ class CashierApp implements Actions {
   }
 
   async payQr(channel: 'wechat' | 'alipay'): Promise<void> {
-    const sale = this.s.sale;
-    if (!sale) return;
-    try {
-      const r = await api<{ paymentId: string }>('POST', `/api/v1/sales/${sale.saleId}/payments`, {
-        method: 'qr',
-        channel,
-      });
-      this.s.pending = { paymentId: r.paymentId, method: 'qr' };
-      this.s.tenderNote = this.t.t('showQr');
-      await this.replayEarlyOutcome(r.paymentId);
-    } catch (err) {
-      if (!this.markUnavailable('qr', err)) this.fail(err);
-    }
-    this.render();
+    await this.startPending('qr', { channel }, 'showQr');
   }
 
   async cancelQr(): Promise<void> {
