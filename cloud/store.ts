@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
+import type { LedgerRecord } from '../src/core/ledger-record.js';
 import { chainOf, GENESIS_CHAIN } from '../src/offline/chain.js';
-import type { LedgerRecord } from '../src/sync/outbox-source.js';
 
 /** A record as the device uplinks it (mqtt-v1 "Ledger uplink"). */
 export type IncomingRecord = LedgerRecord;

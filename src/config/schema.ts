@@ -4,7 +4,7 @@ const Identifier = (description: string) => Type.String({ pattern: '^[A-Za-z0-9_
 
 const DeviceUriString = (description: string) => Type.String({ default: 'none', description });
 
-/** The local config file (../shared/contract/local-v1.md). Every key is also `POSD_*` in the environment. */
+/** The local config file (docs/contract/local-v1.md). Every key is also `POSD_*` in the environment. */
 export const ConfigSchema = Type.Object(
   {
     device: Type.Object(

@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
-import type { LedgerRecord, OutboxSource, RecordReject } from '../sync/outbox-source.js';
+import type { LedgerRecord, OutboxSource, RecordReject } from '../core/ledger-record.js';
 import { canonicalJson, chainOf, chainOfCanonicalBody, GENESIS_CHAIN } from './chain.js';
 import type { Db } from './db.js';
 import { storageError } from './storage-errors.js';

@@ -1,6 +1,7 @@
 import type { EventBus } from '../bus.js';
 import type { BusinessConfig } from '../config/business.js';
 import type { PosdConfig } from '../config/schema.js';
+import type { LedgerRecord } from '../core/ledger-record.js';
 import type { SaleReceiptData } from '../core/receipt-templates.js';
 import type { DeviceSnapshot } from '../drivers/device.js';
 import { PAPER } from '../drivers/printer/escpos-encoder.js';
@@ -15,7 +16,6 @@ import { type PrintJob, PrintQueue } from '../offline/print-queue.js';
 import type { OnlineOrder, TicketKind, TicketQueue } from '../services/order-service.js';
 import { PrintService } from '../services/print-service.js';
 import type { ShiftReport } from '../services/shift-service.js';
-import type { LedgerRecord } from '../sync/outbox-source.js';
 import { type BuiltPrinter, buildPrinter } from './printer-factory.js';
 import {
   jobDocument,

@@ -1,5 +1,5 @@
 import type { EventBus } from '../bus.js';
-import type { DisplayScreen } from '../drivers/display/screens.js';
+import type { DisplayScreen } from '../core/display-screen.js';
 import type { SaleService } from './sale-service.js';
 
 export interface DisplayFeedOptions {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { LedgerRecord } from '../../src/core/ledger-record.js';
 import { verifyChain } from '../../src/offline/chain.js';
-import type { LedgerRecord } from '../../src/sync/outbox-source.js';
 import { apiClient } from '../helpers/api.js';
 import { type DaemonProcess, spawnPosd, waitHealthy, writeTestConfig } from '../helpers/daemon.js';
 import { randomInt, seededRandom } from '../helpers/random.js';

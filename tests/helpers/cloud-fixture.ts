@@ -1,8 +1,8 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import { CloudService } from '../../cloud/cloud-service.js';
+import type { LedgerRecord } from '../../src/core/ledger-record.js';
 import { verifyChain } from '../../src/offline/chain.js';
-import type { LedgerRecord } from '../../src/sync/outbox-source.js';
 import type { apiClient } from './api.js';
 import { tempDir } from './daemon.js';
 

@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { LedgerRecord } from '../../src/core/ledger-record.js';
 import { verifyChain } from '../../src/offline/chain.js';
-import type { LedgerRecord } from '../../src/sync/outbox-source.js';
 import { apiClient } from '../helpers/api.js';
 import {
   type DaemonProcess,

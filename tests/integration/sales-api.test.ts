@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LedgerRecord } from '../../src/core/ledger-record.js';
 import { verifyChain } from '../../src/offline/chain.js';
-import type { LedgerRecord } from '../../src/sync/outbox-source.js';
 import { apiClient } from '../helpers/api.js';
 import { spawnPosd, waitHealthy, withTimeout, writeTestConfig } from '../helpers/daemon.js';
 

@@ -1,15 +1,9 @@
+import type { DisplayScreen } from '../../core/display-screen.js';
 import { formatAmount } from '../../core/money.js';
 import { PosError } from '../../errors.js';
 import { center, fitColumns, spread, toDisplayAscii } from './display-text.js';
 
-/** What the customer sees; amounts are integer fen. The web second screen takes the same shapes. */
-export type DisplayScreen =
-  | { screen: 'idle'; text?: string; subtext?: string }
-  | { screen: 'item'; name: string; qty?: number; price: number; total?: number }
-  | { screen: 'total'; total: number; items?: number }
-  | { screen: 'paid'; total: number; paid: number }
-  | { screen: 'change'; paid: number; change: number }
-  | { screen: 'text'; lines: [string, string] };
+export type { DisplayScreen };
 
 declare module '../../bus.js' {
   interface PosEvents {

@@ -14,10 +14,7 @@ interface Vector {
 }
 const vectors = (
   JSON.parse(
-    readFileSync(
-      resolve(import.meta.dirname, '../../../../shared/contract/vectors/ledger-chain.json'),
-      'utf8',
-    ),
+    readFileSync(resolve(import.meta.dirname, '../../../docs/contract/vectors/ledger-chain.json'), 'utf8'),
   ) as { vectors: Vector[] }
 ).vectors;
 

@@ -10,10 +10,7 @@ import { tempDir } from '../../helpers/daemon.js';
 import { silentLogger } from '../../helpers/test-log.js';
 
 const vector = JSON.parse(
-  readFileSync(
-    resolve(import.meta.dirname, '../../../../shared/contract/vectors/config-signature.json'),
-    'utf8',
-  ),
+  readFileSync(resolve(import.meta.dirname, '../../../docs/contract/vectors/config-signature.json'), 'utf8'),
 ) as { valid: { version: number; issuedAt: string; doc: unknown; sig: string } };
 
 function setup(dir = tempDir()) {

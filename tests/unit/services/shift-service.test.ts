@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EventBus } from '../../../src/bus.js';
+import type { LedgerRecord } from '../../../src/core/ledger-record.js';
 import { isPosError } from '../../../src/errors.js';
 import { openDatabase } from '../../../src/offline/db.js';
 import { Ledger } from '../../../src/offline/ledger.js';
@@ -8,7 +9,6 @@ import { SalesStore } from '../../../src/offline/sales-store.js';
 import { ShiftStore } from '../../../src/offline/shift-store.js';
 import { SaleService } from '../../../src/services/sale-service.js';
 import { ShiftService } from '../../../src/services/shift-service.js';
-import type { LedgerRecord } from '../../../src/sync/outbox-source.js';
 import { tempDir } from '../../helpers/daemon.js';
 import { randomInt, seededRandom } from '../../helpers/random.js';
 import { silentLogger } from '../../helpers/test-log.js';

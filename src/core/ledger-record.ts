@@ -14,7 +14,7 @@ export interface RecordReject {
   message: string;
 }
 
-/** What the uplink needs from the ledger; implemented by src/offline/ledger.ts. */
+/** What the uplink needs from the ledger (a port: implemented by src/offline/ledger.ts). */
 export interface OutboxSource {
   readonly epoch: string;
   /** Records with seq > afterSeq, in seq order, at most `limit`. */
