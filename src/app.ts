@@ -22,6 +22,7 @@ import { MemberService } from './services/member-service.js';
 import { offlineGuard } from './services/offline-guard.js';
 import { OrderService } from './services/order-service.js';
 import { PaymentService } from './services/payment-service.js';
+import { RefundService } from './services/refund-service.js';
 import { SaleService } from './services/sale-service.js';
 import { ShiftService } from './services/shift-service.js';
 import { CloudSync } from './sync/cloud-sync.js';
@@ -56,6 +57,7 @@ export class App {
   private pruneTimer: NodeJS.Timeout | undefined;
   ledger!: Ledger;
   sales!: SaleService;
+  refunds!: RefundService;
   shifts!: ShiftService;
   business!: ConfigService;
   payments!: PaymentService;
@@ -140,10 +142,18 @@ export class App {
           guard: offlineGuard(this.cloud, this.ledger, () => this.business.config, now),
           now,
         });
+        this.refunds = new RefundService({
+          ledger: this.ledger,
+          store: salesStore,
+          sales: this.sales,
+          shifts: this.shifts,
+          now,
+        });
         this.payments = new PaymentService({
           ledger: this.ledger,
           store: salesStore,
           sales: this.sales,
+          refunds: this.refunds,
           cloud: this.cloud,
           bus: this.bus,
           log: moduleLogger(log, 'payments'),
@@ -240,7 +250,7 @@ export class App {
         this.payments.resumeUnresolved();
         this.http.add(...orderRoutes(this.orders));
         this.http.add(
-          ...saleRoutes(this.sales, this.payments),
+          ...saleRoutes(this.sales, this.payments, this.refunds),
           ...shiftRoutes(this.shifts),
           ...ledgerRoutes(this.ledger),
         );

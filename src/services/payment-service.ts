@@ -8,6 +8,7 @@ import { type Logger, maskCode } from '../log.js';
 import type { Ledger } from '../offline/ledger.js';
 import type { SalesStore, StoredPayment } from '../offline/sales-store.js';
 import type { CloudPort, CloudReply, Sleep } from './cloud-port.js';
+import type { RefundService } from './refund-service.js';
 import type { SaleService } from './sale-service.js';
 
 declare module '../bus.js' {
@@ -40,6 +41,7 @@ export interface PaymentServiceOptions {
   ledger: Ledger;
   store: SalesStore;
   sales: SaleService;
+  refunds: RefundService;
   cloud: CloudPort;
   bus: EventBus;
   log: Logger;
@@ -68,7 +70,7 @@ export class PaymentService {
     this.now = options.now ?? (() => new Date());
     this.newId = options.newId ?? uuidv7;
     options.cloud.onOnline(() => this.resumeUnresolved());
-    options.sales.setRefundProcessor((refundSaleId) => this.processRefund(refundSaleId));
+    options.refunds.setRefundProcessor((refundSaleId) => this.processRefund(refundSaleId));
   }
 
   /** Sends a refund sale's electronic refunds; each keeps its refundId on every retry. */
@@ -92,7 +94,7 @@ export class PaymentService {
         if (reply.kind === 'ok') {
           this.o.ledger.transact(() => {
             this.o.store.setPaymentStatus(p.paymentId, 'refunded', p.doc, this.iso());
-            this.o.sales.completeRefundInTransaction(refundSaleId);
+            this.o.refunds.completeRefundInTransaction(refundSaleId);
           });
           this.emit(this.mustGetPayment(p.paymentId));
           break;

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { MAX_AMOUNT } from '../../core/money.js';
 import { MAX_QTY } from '../../core/sale.js';
 import type { PaymentService } from '../../services/payment-service.js';
+import type { RefundService } from '../../services/refund-service.js';
 import type { SaleService } from '../../services/sale-service.js';
 import type { RequestContext, Route } from '../http-server.js';
 import { validateBody } from '../validate.js';
@@ -105,7 +106,7 @@ function idempotencyKey(ctx: RequestContext): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-export function saleRoutes(sales: SaleService, payments: PaymentService): Route[] {
+export function saleRoutes(sales: SaleService, payments: PaymentService, refunds: RefundService): Route[] {
   return [
     {
       method: 'POST',
@@ -167,7 +168,7 @@ export function saleRoutes(sales: SaleService, payments: PaymentService): Route[
       path: '/api/v1/sales/:saleId/refunds',
       auth: true,
       handle: (ctx) =>
-        sales.refund(ctx.params.saleId!, validateBody(RefundSchema, ctx.body), idempotencyKey(ctx)),
+        refunds.refund(ctx.params.saleId!, validateBody(RefundSchema, ctx.body), idempotencyKey(ctx)),
     },
   ];
 }

@@ -8,6 +8,7 @@ import { Ledger } from '../../../src/offline/ledger.js';
 import { SalesStore } from '../../../src/offline/sales-store.js';
 import { ShiftStore } from '../../../src/offline/shift-store.js';
 import { CouponService } from '../../../src/services/coupon-service.js';
+import { RefundService } from '../../../src/services/refund-service.js';
 import { SaleService } from '../../../src/services/sale-service.js';
 import { ShiftService } from '../../../src/services/shift-service.js';
 import { tempDir } from '../../helpers/daemon.js';
@@ -28,14 +29,9 @@ function setup(acquirer = new FakeAcquirer()) {
     },
   };
   const shifts = new ShiftService({ ledger, store: new ShiftStore(db), bus, now: acquirer.now });
-  const sales = new SaleService({
-    ledger,
-    store: new SalesStore(db),
-    shifts,
-    bus,
-    deviceId: 'D1',
-    now: acquirer.now,
-  });
+  const store = new SalesStore(db);
+  const sales = new SaleService({ ledger, store, shifts, bus, deviceId: 'D1', now: acquirer.now });
+  const refunds = new RefundService({ ledger, store, sales, shifts, now: acquirer.now });
   const coupons = new CouponService({
     db,
     ledger,
@@ -49,7 +45,7 @@ function setup(acquirer = new FakeAcquirer()) {
   });
   const open = (lines = [{ name: 'Tea', qty: 2, unitPrice: 1500 }]) =>
     String(sales.createSale({ lines }).body.saleId);
-  return { db, ledger, sales, coupons, acquirer, open };
+  return { db, ledger, sales, refunds, coupons, acquirer, open };
 }
 
 async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
@@ -122,7 +118,7 @@ describe('coupons', () => {
     await t.coupons.apply(saleId, 'CP-5');
     t.sales.payCash(saleId, 2500);
     await settle();
-    const refund = t.sales.refund(saleId, { lines: [{ lineNo: 1, qty: 2 }] });
+    const refund = t.refunds.refund(saleId, { lines: [{ lineNo: 1, qty: 2 }] });
     expect(refund.body.total).toBe(2500);
     const rec = t.ledger.recordsAfter(0, 50).find((r) => r.type === 'refund.completed')!;
     expect(rec.body.couponReleased).toBeTruthy();

@@ -8,6 +8,7 @@ import { Ledger } from '../../../src/offline/ledger.js';
 import { SalesStore } from '../../../src/offline/sales-store.js';
 import { ShiftStore } from '../../../src/offline/shift-store.js';
 import { PaymentService } from '../../../src/services/payment-service.js';
+import { RefundService } from '../../../src/services/refund-service.js';
 import { SaleService } from '../../../src/services/sale-service.js';
 import { ShiftService } from '../../../src/services/shift-service.js';
 import { tempDir } from '../../helpers/daemon.js';
@@ -24,10 +25,12 @@ function setup(behaviourOf: (code: string | undefined) => Behaviour = () => 'suc
   const store = new SalesStore(db);
   const shifts = new ShiftService({ ledger, store: new ShiftStore(db), bus, now: acquirer.now });
   const sales = new SaleService({ ledger, store, shifts, bus, deviceId: 'D1', now: acquirer.now });
+  const refunds = new RefundService({ ledger, store, sales, shifts, now: acquirer.now });
   const payments = new PaymentService({
     ledger,
     store,
     sales,
+    refunds,
     cloud: acquirer,
     bus,
     log: silentLogger(),
@@ -39,7 +42,7 @@ function setup(behaviourOf: (code: string | undefined) => Behaviour = () => 'suc
   bus.on('payment.updated', (e) => events.push(e.data));
   const openSale = (unitPrice = 2500) =>
     String(sales.createSale({ lines: [{ name: 'Coffee', qty: 1, unitPrice }] }).body.saleId);
-  return { db, dir, acquirer, ledger, sales, payments, shifts, events, openSale };
+  return { db, dir, acquirer, ledger, sales, refunds, payments, shifts, events, openSale };
 }
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -236,11 +239,11 @@ describe('refunds to the original channel', () => {
     t.payments.startCode(saleId, WECHAT('0'));
     await t.payments.idle();
     t.acquirer.loseReplies.set('refund.create', 2);
-    const r = t.sales.refund(saleId, { lines: [{ lineNo: 1, qty: 1 }] });
+    const r = t.refunds.refund(saleId, { lines: [{ lineNo: 1, qty: 1 }] });
     expect(r.status).toBe(202);
     expect(r.body.status).toBe('pending');
     // A second refund of the same line while the first is pending is refused by the cap.
-    expect(codeOf(() => t.sales.refund(saleId, { lines: [{ lineNo: 1, qty: 1 }] }))).toBe(
+    expect(codeOf(() => t.refunds.refund(saleId, { lines: [{ lineNo: 1, qty: 1 }] }))).toBe(
       'REFUND_EXCEEDS_REMAINING',
     );
     await t.payments.idle();
@@ -265,7 +268,7 @@ describe('refunds to the original channel', () => {
     t.payments.startCode(saleId, WECHAT('0'));
     await t.payments.idle();
     t.acquirer.goOfflineAfter = 'refund.create'; // the acquirer refunds, the reply and link are lost
-    const r = t.sales.refund(saleId, { lines: [{ lineNo: 1, qty: 1 }] });
+    const r = t.refunds.refund(saleId, { lines: [{ lineNo: 1, qty: 1 }] });
     await t.payments.idle();
     t.db.close();
     const again = setup(() => 'success', t.dir);
@@ -291,7 +294,7 @@ describe('refunds to the original channel', () => {
     t.payments.startCode(saleId, WECHAT('0'));
     await t.payments.idle();
     expect(t.sales.getSale(saleId).status).toBe('completed');
-    const r = t.sales.refund(saleId, {
+    const r = t.refunds.refund(saleId, {
       lines: [
         { lineNo: 1, qty: 2 },
         { lineNo: 2, qty: 1 },

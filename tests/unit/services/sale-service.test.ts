@@ -6,6 +6,7 @@ import { openDatabase } from '../../../src/offline/db.js';
 import { Ledger } from '../../../src/offline/ledger.js';
 import { SalesStore } from '../../../src/offline/sales-store.js';
 import { ShiftStore } from '../../../src/offline/shift-store.js';
+import { RefundService } from '../../../src/services/refund-service.js';
 import { SaleService } from '../../../src/services/sale-service.js';
 import { ShiftService } from '../../../src/services/shift-service.js';
 import { tempDir } from '../../helpers/daemon.js';
@@ -17,8 +18,10 @@ function setup(deviceId = 'D1') {
   const ledger = new Ledger({ db, dir });
   const bus = new EventBus();
   const shifts = new ShiftService({ ledger, store: new ShiftStore(db), bus });
-  const sales = new SaleService({ ledger, store: new SalesStore(db), shifts, bus, deviceId });
-  return { db, ledger, sales, bus, shifts };
+  const store = new SalesStore(db);
+  const sales = new SaleService({ ledger, store, shifts, bus, deviceId });
+  const refunds = new RefundService({ ledger, store, sales, shifts });
+  return { db, ledger, sales, refunds, bus, shifts };
 }
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -61,7 +64,7 @@ describe('sale service', () => {
   });
 
   it('numbers receipts gaplessly across sales and refunds, prefixed by the device', () => {
-    const { sales, ledger } = setup('T2');
+    const { sales, refunds, ledger } = setup('T2');
     const nos: string[] = [];
     for (let i = 0; i < 3; i++) nos.push(String(sales.createSale(cashSale).body.receiptNo));
     expect(codeOf(() => sales.createSale({ ...cashSale, tenders: [{ method: 'cash', amount: 1 }] }))).toBe(
@@ -69,7 +72,7 @@ describe('sale service', () => {
     );
     const sale = sales.createSale(cashSale).body;
     nos.push(String(sale.receiptNo));
-    nos.push(String(sales.refund(String(sale.saleId), { lines: [{ lineNo: 1, qty: 1 }] }).body.receiptNo));
+    nos.push(String(refunds.refund(String(sale.saleId), { lines: [{ lineNo: 1, qty: 1 }] }).body.receiptNo));
     expect(nos).toEqual(['T2-000001', 'T2-000002', 'T2-000003', 'T2-000004', 'T2-000005']);
     expect(ledger.verify()).toBeUndefined();
   });

@@ -7,6 +7,7 @@ import { openDatabase } from '../../../src/offline/db.js';
 import { Ledger } from '../../../src/offline/ledger.js';
 import { SalesStore } from '../../../src/offline/sales-store.js';
 import { ShiftStore } from '../../../src/offline/shift-store.js';
+import { RefundService } from '../../../src/services/refund-service.js';
 import { SaleService } from '../../../src/services/sale-service.js';
 import { ShiftService } from '../../../src/services/shift-service.js';
 import { tempDir } from '../../helpers/daemon.js';
@@ -19,8 +20,10 @@ function setup() {
   const ledger = new Ledger({ db, dir });
   const bus = new EventBus();
   const shifts = new ShiftService({ ledger, store: new ShiftStore(db), bus });
-  const sales = new SaleService({ ledger, store: new SalesStore(db), shifts, bus, deviceId: 'D1' });
-  return { db, ledger, shifts, sales };
+  const store = new SalesStore(db);
+  const sales = new SaleService({ ledger, store, shifts, bus, deviceId: 'D1' });
+  const refunds = new RefundService({ ledger, store, sales, shifts });
+  return { db, ledger, shifts, sales, refunds };
 }
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -52,7 +55,7 @@ function ledgerSumByTender(records: LedgerRecord[]): Record<string, number> {
 describe('shifts', () => {
   it('X and Z equal the sum of the ledger for the shift, by tender, over random days', () => {
     const rand = seededRandom(11);
-    const { ledger, shifts, sales } = setup();
+    const { ledger, shifts, sales, refunds } = setup();
     for (let day = 0; day < 5; day++) {
       const opening = randomInt(rand, 0, 50_000);
       const opened = shifts.open(opening);
@@ -78,7 +81,7 @@ describe('shifts', () => {
           const view = sales.getSale(id);
           if (view.status === 'completed' && view.refundable > 0) {
             const left = view.lines[0]!.qty - view.refunds.length;
-            if (left > 0) sales.refund(id, { lines: [{ lineNo: 1, qty: 1 }] });
+            if (left > 0) refunds.refund(id, { lines: [{ lineNo: 1, qty: 1 }] });
           }
         } else {
           const id = completed.pop()!;
