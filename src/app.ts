@@ -9,6 +9,7 @@ import { StateLock } from './lifecycle/state-lock.js';
 import { type Logger, moduleLogger } from './log.js';
 import { type Db, openDatabase } from './offline/db.js';
 import { Ledger } from './offline/ledger.js';
+import { ReversalStore } from './offline/reversal-store.js';
 import { SalesStore } from './offline/sales-store.js';
 import { ShiftStore } from './offline/shift-store.js';
 import { Printing } from './printing/printing.js';
@@ -21,7 +22,7 @@ import { CustomerDisplayFeed } from './services/customer-display-feed.js';
 import { MemberService } from './services/member-service.js';
 import { offlineGuard } from './services/offline-guard.js';
 import { OrderService } from './services/order-service.js';
-import { PaymentService } from './services/payment-service.js';
+import { type MoneyPending, PaymentService } from './services/payment-service.js';
 import { RefundService } from './services/refund-service.js';
 import { SaleService } from './services/sale-service.js';
 import { ShiftService } from './services/shift-service.js';
@@ -154,6 +155,7 @@ export class App {
           store: salesStore,
           sales: this.sales,
           refunds: this.refunds,
+          reversals: new ReversalStore(db),
           cloud: this.cloud,
           bus: this.bus,
           log: moduleLogger(log, 'payments'),
@@ -279,6 +281,7 @@ export class App {
             mode: this.options.mode,
             bootedAt: this.bootedAt.toISOString(),
             components: health.components,
+            ...this.moneyPending(),
           },
         };
       },
@@ -343,6 +346,15 @@ export class App {
     };
   }
 
+  /** Money not settled yet (unresolved payments, reversals owed), for the technician. */
+  moneyPending(): { money?: MoneyPending } {
+    try {
+      return this.payments ? { money: this.payments.moneyPending() } : {};
+    } catch {
+      return {}; // the database is closed (stopping)
+    }
+  }
+
   /** Each device as in `GET /api/v1/devices`. */
   devicesSnapshot(): Record<string, unknown> {
     return { ...this.devices.snapshot() };
@@ -357,6 +369,7 @@ export class App {
       ledger: this.ledger.figures(),
       configVersion: this.business.version,
       devices: this.devicesSnapshot(),
+      ...this.moneyPending(),
       refusedPayloads: Object.fromEntries(this.sync?.refusedPayloads ?? []),
     }));
     this.commands.register('ledger.resync', (args) => {

@@ -65,3 +65,21 @@ export function priceRefund(
   }
   return { lines: out, total: out.reduce((s, l) => s + l.amount, 0) };
 }
+
+/**
+ * Spreads what a refund actually returned over its lines, pro rata to their amounts (the fen left
+ * by rounding go to the first lines), so the lines of a partly returned refund sum to its total.
+ */
+export function shareReturned(amounts: readonly number[], returned: number): number[] {
+  const requested = amounts.reduce((s, a) => s + a, 0);
+  if (requested <= 0) return amounts.map(() => 0);
+  const shares = amounts.map((a) => Number((BigInt(a) * BigInt(returned)) / BigInt(requested)));
+  let left = returned - shares.reduce((s, a) => s + a, 0);
+  for (let i = 0; left > 0 && i < shares.length; i++) {
+    if (shares[i]! < amounts[i]!) {
+      shares[i] = shares[i]! + 1;
+      left -= 1;
+    }
+  }
+  return shares;
+}

@@ -8,6 +8,12 @@ export type SaleStatus = 'open' | 'completed' | 'voided';
 export interface SaleDoc extends PricedSale {
   originalReceiptNo?: string;
   reason?: string;
+  /**
+   * A refund that returned less than asked (a channel refused its part): what was asked. Its lines
+   * and total are then what was returned; its quantities are not counted as refunded, so the rest
+   * of the same lines stays refundable.
+   */
+  partial?: { requestedTotal: number };
   /** The member the sale is for (points are awarded by the cloud from the ledger). */
   memberId?: string;
   /** A coupon applied as the order discount. */
@@ -59,13 +65,17 @@ interface PaymentRow {
   status: AppliedPayment['status'];
 }
 
+type StoredPaymentRow = PaymentRow & { sale_id: string; doc: string; created_at: string };
+
 /** A payment row with its sale and its JSON document (acquirer references, QR url, …). */
 export interface StoredPayment extends AppliedPayment {
   saleId: string;
   doc: Record<string, unknown>;
+  /** When the payment was committed (the code-payment rule's window runs from here). */
+  createdAt: string;
 }
 
-function toStoredPayment(r: PaymentRow & { sale_id: string; doc: string }): StoredPayment {
+function toStoredPayment(r: StoredPaymentRow): StoredPayment {
   return {
     paymentId: r.id,
     saleId: r.sale_id,
@@ -75,6 +85,7 @@ function toStoredPayment(r: PaymentRow & { sale_id: string; doc: string }): Stor
     change: r.change,
     status: r.status,
     doc: JSON.parse(r.doc) as Record<string, unknown>,
+    createdAt: r.created_at,
   };
 }
 
@@ -105,17 +116,17 @@ export class SalesStore {
         `INSERT INTO payments (id, sale_id, method, channel, amount, change, status, doc, created_at, updated_at)
          VALUES (@id, @saleId, @method, @channel, @amount, @change, @status, @doc, @at, @at)`,
       ),
-      getPayment: db.prepare<[string], PaymentRow & { sale_id: string; doc: string }>(
-        'SELECT id, sale_id, method, channel, amount, change, status, doc FROM payments WHERE id = ?',
+      getPayment: db.prepare<[string], StoredPaymentRow>(
+        'SELECT id, sale_id, method, channel, amount, change, status, doc, created_at FROM payments WHERE id = ?',
       ),
       setPaymentStatus: db.prepare<[string, string, string, string]>(
         'UPDATE payments SET status = ?, doc = ?, updated_at = ? WHERE id = ?',
       ),
-      paymentsWithDoc: db.prepare<[string], PaymentRow & { sale_id: string; doc: string }>(
-        'SELECT id, sale_id, method, channel, amount, change, status, doc FROM payments WHERE sale_id = ? ORDER BY created_at, id',
+      paymentsWithDoc: db.prepare<[string], StoredPaymentRow>(
+        'SELECT id, sale_id, method, channel, amount, change, status, doc, created_at FROM payments WHERE sale_id = ? ORDER BY created_at, id',
       ),
-      unresolvedPayments: db.prepare<[], PaymentRow & { sale_id: string; doc: string }>(
-        "SELECT id, sale_id, method, channel, amount, change, status, doc FROM payments WHERE status IN ('pending', 'unknown')",
+      unresolvedPayments: db.prepare<[], StoredPaymentRow>(
+        "SELECT id, sale_id, method, channel, amount, change, status, doc, created_at FROM payments WHERE status IN ('pending', 'unknown')",
       ),
       paymentsOf: db.prepare<[string], PaymentRow>(
         'SELECT id, method, channel, amount, change, status FROM payments WHERE sale_id = ? ORDER BY created_at, id',

@@ -1,5 +1,11 @@
 import { v7 as uuidv7 } from 'uuid';
-import { emptyHistory, priceRefund, type RefundHistory, type RefundLineRequest } from '../core/refund.js';
+import {
+  emptyHistory,
+  priceRefund,
+  type RefundHistory,
+  type RefundLineRequest,
+  shareReturned,
+} from '../core/refund.js';
 import type { AppliedPayment } from '../core/sale.js';
 import { PosError } from '../errors.js';
 import type { Ledger } from '../offline/ledger.js';
@@ -95,7 +101,8 @@ export class RefundService {
         const allocations = this.allocateRefund(saleId, priced.total);
         let electronic = 0;
         for (const a of allocations) {
-          const cash = a.method === 'cash';
+          // Cash and bank card go back at the counter (card: on the separate card terminal).
+          const cash = a.method === 'cash' || a.method === 'card';
           if (!cash) electronic += 1;
           this.store.insertPayment(
             refund.id,
@@ -117,7 +124,7 @@ export class RefundService {
             body: { refundId: refund.id, saleId, status: 'pending', total: priced.total },
           };
         }
-        const receiptNo = this.completeRefundInTransaction(refund.id);
+        const receiptNo = this.settleRefundInTransaction(refund.id);
         return {
           status: 201,
           body: { refundId: refund.id, saleId, status: 'completed', total: priced.total, receiptNo },
@@ -141,7 +148,9 @@ export class RefundService {
   ): Array<{ paymentId: string; method: AppliedPayment['method']; channel: string; amount: number }> {
     const refunded = new Map<string, number>();
     for (const r of this.store.refundsOf(saleId)) {
+      if (r.status === 'voided') continue;
       for (const p of this.store.paymentsWithDocOf(r.id)) {
+        if (p.status === 'failed') continue; // refused: nothing went back
         const of = p.doc.refundOf;
         if (typeof of === 'string') refunded.set(of, (refunded.get(of) ?? 0) + p.amount);
       }
@@ -172,16 +181,25 @@ export class RefundService {
   }
 
   /**
-   * Inside a transaction: once every electronic refund of a refund sale is confirmed, it takes
-   * its receipt number and its `refund.completed` record. Returns the receipt number when it did.
+   * Inside a transaction: once every part of a refund sale has its outcome, the refund is settled.
+   * Some money went back: it completes with what was returned (receipt number, `refund.completed`
+   * with the amounts per channel; parts refused are listed as `unreturned` and stay refundable).
+   * Nothing went back: it is voided and counts for nothing. Returns the receipt number if completed.
    */
-  completeRefundInTransaction(refundSaleId: string): string | undefined {
+  settleRefundInTransaction(refundSaleId: string): string | undefined {
     const refund = this.sales.mustGet(refundSaleId);
     if (refund.status !== 'open' || refund.kind !== 'refund') return undefined;
     const payments = this.store.paymentsWithDocOf(refundSaleId);
-    if (payments.some((p) => p.status !== 'refunded')) return undefined;
-    const original = this.sales.mustGet(refund.originalSaleId!);
+    if (payments.some((p) => p.status !== 'refunded' && p.status !== 'failed')) return undefined;
+    const returned = payments.filter((p) => p.status === 'refunded');
+    const refused = payments.filter((p) => p.status === 'failed');
     const at = this.now().toISOString();
+    if (returned.length === 0) {
+      this.store.markVoided(refund.id, at);
+      return undefined;
+    }
+    const completed = refused.length > 0 ? this.shrinkToReturned(refund, returned) : refund;
+    const original = this.sales.mustGet(refund.originalSaleId!);
     const receiptNo = this.sales.nextReceiptNo();
     this.store.markCompleted(refund.id, receiptNo, at);
     const refundedInAll = this.store
@@ -191,27 +209,35 @@ export class RefundService {
     const fully = refundedInAll >= original.total;
     // A coupon goes back to the customer when its sale is refunded in full.
     const couponReleased = fully ? original.doc.coupon?.redemptionId : undefined;
+    const part = (p: (typeof payments)[number]) => ({
+      paymentId: p.paymentId,
+      refundOf: p.doc.refundOf,
+      method: p.method,
+      channel: p.channel,
+      amount: p.amount,
+    });
     this.ledger.append('refund.completed', {
       refundId: refund.id,
       saleId: original.id,
       receiptNo,
       originalReceiptNo: original.receiptNo,
       currency: refund.currency,
-      total: refund.total,
-      lines: refund.doc.lines.map((l) => ({
+      total: completed.total,
+      lines: completed.doc.lines.map((l) => ({
         lineNo: l.lineNo,
         ...(l.sku !== undefined ? { sku: l.sku } : {}),
         name: l.name,
         qty: l.qty,
         amount: l.net,
       })),
-      payments: payments.map((p) => ({
-        paymentId: p.paymentId,
-        refundOf: p.doc.refundOf,
-        method: p.method,
-        channel: p.channel,
-        amount: p.amount,
-      })),
+      payments: returned.map(part),
+      ...(completed.doc.partial
+        ? {
+            partial: true,
+            requestedTotal: completed.doc.partial.requestedTotal,
+            unreturned: refused.map((p) => ({ ...part(p), reason: p.doc.reason })),
+          }
+        : {}),
       ...(refund.doc.reason ? { reason: refund.doc.reason } : {}),
       ...(refund.shiftId ? { shiftId: refund.shiftId } : {}),
       ...(couponReleased ? { couponReleased } : {}),
@@ -220,11 +246,27 @@ export class RefundService {
     return receiptNo;
   }
 
+  /** A refund some of whose parts were refused becomes the refund of what was returned. */
+  private shrinkToReturned(refund: SaleRecord, returned: readonly { amount: number }[]): SaleRecord {
+    const total = returned.reduce((s, p) => s + p.amount, 0);
+    const shares = shareReturned(
+      refund.doc.lines.map((l) => l.net),
+      total,
+    );
+    const lines = refund.doc.lines.map((l, i) => ({ ...l, gross: shares[i]!, net: shares[i]! }));
+    const doc = { ...refund.doc, lines, subtotal: total, total, partial: { requestedTotal: refund.total } };
+    this.store.updateOpenSale(refund.id, total, doc);
+    return this.sales.mustGet(refund.id);
+  }
+
   private history(saleId: string): RefundHistory {
     const history = emptyHistory();
     for (const r of this.store.refundsOf(saleId)) {
+      if (r.status === 'voided') continue; // nothing went back
       for (const l of r.doc.lines) {
-        history.qtyByLine.set(l.lineNo, (history.qtyByLine.get(l.lineNo) ?? 0) + l.qty);
+        // A partly returned refund counts its money only: the rest of its lines stays refundable.
+        const qty = r.doc.partial ? 0 : l.qty;
+        history.qtyByLine.set(l.lineNo, (history.qtyByLine.get(l.lineNo) ?? 0) + qty);
         history.amountByLine.set(l.lineNo, (history.amountByLine.get(l.lineNo) ?? 0) + l.net);
       }
     }

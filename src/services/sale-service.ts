@@ -501,7 +501,8 @@ export class SaleService {
     const payments = this.store.paymentsOf(saleId);
     const refunds = sale.kind === 'sale' ? this.store.refundsOf(saleId) : [];
     const paid = sale.kind === 'sale' ? paidOf(payments) : sale.total;
-    const refunded = refunds.reduce((s, r) => s + r.total, 0);
+    // A voided refund returned nothing; a partly returned one counts what it returned.
+    const refunded = refunds.filter((r) => r.status !== 'voided').reduce((s, r) => s + r.total, 0);
     const view: SaleView = {
       saleId: sale.id,
       kind: sale.kind,

@@ -4,6 +4,7 @@ import { cloudStateMigration } from './0003-cloud-state.js';
 import { redemptionsMigration } from './0004-redemptions.js';
 import { rechargesMigration } from './0005-recharges.js';
 import { printQueueMigration } from './0006-print-queue.js';
+import { paymentReversalsMigration } from './0007-payment-reversals.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -16,4 +17,5 @@ export const MIGRATIONS: readonly Migration[] = [
   redemptionsMigration,
   rechargesMigration,
   printQueueMigration,
+  paymentReversalsMigration,
 ];

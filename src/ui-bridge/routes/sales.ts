@@ -152,7 +152,13 @@ export function saleRoutes(sales: SaleService, payments: PaymentService, refunds
       method: 'POST',
       path: '/api/v1/payments/:paymentId/cancel',
       auth: true,
-      handle: async (ctx) => ({ status: 200, body: await payments.cancelQr(ctx.params.paymentId!) }),
+      // Answers within one request deadline: 202 `closing` while the close is retried in the background.
+      handle: async (ctx) => {
+        const { closing, payment } = await payments.cancelQr(ctx.params.paymentId!);
+        return closing
+          ? { status: 202, body: { ...payment, status: 'closing' } }
+          : { status: 200, body: payment };
+      },
     },
     {
       method: 'POST',

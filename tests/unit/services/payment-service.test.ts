@@ -5,6 +5,7 @@ import { DEFAULT_BUSINESS } from '../../../src/config/business.js';
 import { isPosError } from '../../../src/errors.js';
 import { openDatabase } from '../../../src/offline/db.js';
 import { Ledger } from '../../../src/offline/ledger.js';
+import { ReversalStore } from '../../../src/offline/reversal-store.js';
 import { SalesStore } from '../../../src/offline/sales-store.js';
 import { ShiftStore } from '../../../src/offline/shift-store.js';
 import { PaymentService } from '../../../src/services/payment-service.js';
@@ -31,6 +32,7 @@ function setup(behaviourOf: (code: string | undefined) => Behaviour = () => 'suc
     store,
     sales,
     refunds,
+    reversals: new ReversalStore(db),
     cloud: acquirer,
     bus,
     log: silentLogger(),
@@ -197,13 +199,13 @@ describe('payment by QR', () => {
     expect(t.sales.getSale(saleId).payments[0]!.status).toBe('closed');
   });
 
-  it('money-loss case 2: a QR paid after switching to cash is refunded automatically, once', async () => {
+  it('money-loss case 2: a QR paid after switching to cash is reversed automatically, once', async () => {
     const t = setup();
     const saleId = t.openSale(990);
     const { paymentId } = t.payments.startQr(saleId, 'wechat');
     await Promise.resolve();
     const cancelled = await t.payments.cancelQr(paymentId);
-    expect(cancelled.status).toBe('closed');
+    expect(cancelled).toMatchObject({ closing: false, payment: { status: 'closed' } });
     t.sales.payCash(saleId, 1000);
     expect(t.sales.getSale(saleId).status).toBe('completed');
 
@@ -214,9 +216,13 @@ describe('payment by QR', () => {
     await t.payments.idle();
     expect(t.acquirer.refunds.size).toBe(1);
     expect(t.acquirer.netCaptured()).toBe(0);
-    const types = t.ledger.recordsAfter(0, 50).map((r) => r.type);
-    expect(types.filter((x) => x === 'refund.completed')).toHaveLength(1);
-    expect(t.sales.getSale(saleId).payments.find((p) => p.paymentId === paymentId)!.status).toBe('refunded');
+    // A payment reversal, not a goods return: no refund.completed (no points taken, no refund counted).
+    const records = t.ledger.recordsAfter(0, 50);
+    expect(records.filter((x) => x.type === 'refund.completed')).toHaveLength(0);
+    expect(records.filter((x) => x.type === 'payment.reversed')).toMatchObject([
+      { body: { paymentId, wasCaptured: true, reason: 'PAID_AFTER_CLOSE', amount: 990 } },
+    ]);
+    expect(t.sales.getSale(saleId).payments.find((p) => p.paymentId === paymentId)!.status).toBe('reversed');
   });
 
   it('a QR paid just before the cashier cancels counts for the sale', async () => {
@@ -226,7 +232,7 @@ describe('payment by QR', () => {
     await Promise.resolve();
     t.acquirer.customerPaysQr(paymentId);
     const result = await t.payments.cancelQr(paymentId);
-    expect(result.status).toBe('succeeded');
+    expect(result.payment.status).toBe('succeeded');
     expect(t.sales.getSale(saleId).status).toBe('completed');
     expect(t.acquirer.netCaptured()).toBe(990);
   });
