@@ -32,29 +32,62 @@ interface Payment {
   memberCode?: string;
 }
 
+/** The behaviour of a payment reversed or closed before its create arrived. */
+const TOMBSTONE = 'tombstone';
+
 type Member = { memberId: string; name: string; balance: number; points: number };
 
 export interface AcquirerOptions {
   autoPayQrAfterQueries?: number;
+  /** The cloud's clock (ms), for request deadlines; the simulation passes its own. */
+  now?: () => number;
 }
 
+/** Requests that take or give money: refused once their deadline has passed. */
+const LATE_REFUSED = new Set(['payment.create', 'refund.create', 'coupon.consume', 'member.recharge']);
+
 export class AcquirerSimulator {
+  private readonly now: () => number;
+
   constructor(
     private readonly store: CloudStore,
     private readonly options: AcquirerOptions = {},
-  ) {}
+  ) {
+    this.now = options.now ?? Date.now;
+  }
 
   /** Faults for tests: the next N replies to an op are lost after the acquirer acted. */
   readonly dropReplies = new Map<string, number>();
 
-  handle(device: string, op: string, args: Record<string, unknown>): OpResult {
-    const result = this.act(device, op, args);
+  /**
+   * One request, as one IMMEDIATE transaction: instances sharing the file take turns, and a crash
+   * between its writes leaves none of them. A money-moving request that arrives after its
+   * `deadline` is refused (`DEADLINE_EXCEEDED`) and moves nothing: the device has already taken
+   * the outcome as unknown and is querying.
+   */
+  handle(device: string, op: string, args: Record<string, unknown>, deadline?: unknown): OpResult {
+    const late = this.lateness(op, deadline);
+    if (late) return late;
+    const result = this.store.exclusive(() => this.act(device, op, args));
     const drop = this.dropReplies.get(op) ?? 0;
     if (drop > 0) {
       this.dropReplies.set(op, drop - 1);
       return { noReply: true };
     }
     return result;
+  }
+
+  /** Ops that take or give money are refused after their deadline; cancels and reads are not. */
+  private lateness(op: string, deadline: unknown): OpResult | undefined {
+    if (!LATE_REFUSED.has(op) || deadline === undefined) return undefined;
+    const at = typeof deadline === 'string' ? Date.parse(deadline) : Number.NaN;
+    if (!Number.isFinite(at))
+      return { ok: false, error: { code: 'INVALID_REQUEST', message: 'deadline is not a time' } };
+    if (this.now() <= at) return undefined;
+    return {
+      ok: false,
+      error: { code: 'DEADLINE_EXCEEDED', message: `request arrived after its deadline ${deadline}` },
+    };
   }
 
   private act(device: string, op: string, args: Record<string, unknown>): OpResult {
@@ -97,7 +130,8 @@ export class AcquirerSimulator {
 
   customerPaysQr(device: string, paymentId: string): boolean {
     const p = this.payment(device, paymentId);
-    if (p?.method !== 'qr' || (p.status !== 'NOTPAY' && p.status !== 'CLOSED')) return false;
+    if (p?.method !== 'qr' || p.behaviour === TOMBSTONE) return false;
+    if (p.status !== 'NOTPAY' && p.status !== 'CLOSED') return false;
     p.status = 'SUCCESS';
     this.save(device, p);
     return true;
@@ -140,6 +174,14 @@ export class AcquirerSimulator {
       };
     }
     const existing = this.payment(device, paymentId);
+    if (existing?.behaviour === TOMBSTONE) {
+      // Reversed or closed before the acquirer ever saw it: a late create charges nothing.
+      const code = existing.status === 'CLOSED' ? 'ORDER_CLOSED' : 'ORDER_REVERSED';
+      return {
+        ok: false,
+        error: { code, message: `payment ${paymentId} was ${existing.status.toLowerCase()}` },
+      };
+    }
     if (existing) return { ok: true, result: this.view(existing) };
     const method = args.method === 'qr' ? 'qr' : 'code';
     const authCode = String(args.authCode ?? '');
@@ -188,8 +230,25 @@ export class AcquirerSimulator {
 
   /** Reverse (code) or close (QR). A close of a paid QR answers SUCCESS: it counts for the sale. */
   private finish(device: string, args: Record<string, unknown>, to: 'REVERSED' | 'CLOSED'): OpResult {
-    const p = this.payment(device, String(args.paymentId ?? ''));
-    if (!p) return { ok: false, error: { code: 'ORDER_NOT_FOUND', message: 'no such payment' } };
+    const paymentId = String(args.paymentId ?? '');
+    const p = this.payment(device, paymentId);
+    if (!p) {
+      if (!paymentId)
+        return { ok: false, error: { code: 'INVALID_REQUEST', message: 'paymentId is required' } };
+      // A tombstone: the create may still be on its way, and must then charge nothing.
+      this.save(device, {
+        paymentId,
+        saleId: '',
+        method: to === 'CLOSED' ? 'qr' : 'code',
+        channel: '',
+        amount: 0,
+        status: to,
+        behaviour: TOMBSTONE,
+        queries: 0,
+        refunded: 0,
+      });
+      return { ok: true, result: { status: to } };
+    }
     if (to === 'CLOSED' && p.status === 'SUCCESS') return { ok: true, result: this.view(p) };
     if (to === 'REVERSED' && p.status === 'SUCCESS') {
       this.creditMember(p, p.amount - p.refunded);

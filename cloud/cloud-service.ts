@@ -3,8 +3,15 @@ import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import { v7 as uuidv7 } from 'uuid';
 import { canonicalJson } from '../src/offline/chain.js';
 import { deviceOfTopic, topicsFor } from '../src/sync/topics.js';
-import { type AcquirerOptions, AcquirerSimulator } from './acquirer.js';
+import { type AcquirerOptions, AcquirerSimulator, type OpResult } from './acquirer.js';
 import { CloudStore, type IncomingRecord } from './store.js';
+
+/** The retained `P/down/ack`. */
+export interface LedgerAck {
+  epoch: string;
+  ackedUpTo: number;
+  rejected: Array<{ seq: number; code: string; message: string }>;
+}
 
 export interface CloudServiceOptions {
   brokerUrl: string;
@@ -85,67 +92,63 @@ export class CloudService {
   }
 
   private onLedger(tenant: string, device: string, payload: Buffer): void {
-    let batch: { epoch?: unknown; records?: unknown };
-    try {
-      batch = JSON.parse(payload.toString('utf8')) as typeof batch;
-    } catch {
-      this.log('ledger batch is not JSON', { tenant, device });
-      return;
-    }
-    if (typeof batch.epoch !== 'string' || !Array.isArray(batch.records)) return;
-    const records = (batch.records as IncomingRecord[]).filter(
-      (r) => Number.isSafeInteger(r?.seq) && typeof r.chain === 'string' && typeof r.id === 'string',
-    );
-    const result = this.store.ingest(tenant, device, batch.epoch, records);
-    this.batches += 1;
-    for (const r of records) {
-      if (r.seq > result.ackedUpTo) continue; // not stored (a gap before it): it comes again
-      // A coupon the terminal issued verifies here from the moment its record is stored.
-      if (r.type === 'coupon.issued') this.acquirer.registerIssued(r.body);
-      // Points: once per record, keyed on (device, epoch, seq), so a replayed batch awards nothing.
-      if (r.type === 'sale.completed' || r.type === 'refund.completed')
-        this.acquirer.awardPoints(`${tenant}/${device}/${batch.epoch}/${r.seq}`, r.type, r.body);
-    }
+    const ack = this.handleLedgerBatch(tenant, device, payload);
+    if (!ack) return;
     if (this.dropAcks > 0) {
       this.dropAcks -= 1;
       return;
     }
     // After every batch, duplicates too: the ack is what lets the device mark records synced.
     void this.client
-      ?.publishAsync(
-        topicsFor(tenant, device).downAck,
-        JSON.stringify({ epoch: batch.epoch, ackedUpTo: result.ackedUpTo, rejected: result.rejected }),
-        { qos: 1, retain: true },
-      )
+      ?.publishAsync(topicsFor(tenant, device).downAck, JSON.stringify(ack), { qos: 1, retain: true })
       .catch((err: unknown) => this.log('ack publish failed', { err: String(err) }));
   }
 
-  private onRequest(tenant: string, device: string, payload: Buffer, packet: IPublishPacket): void {
-    let req: { reqId?: unknown; op?: unknown; args?: unknown };
+  /**
+   * Ingests one `up/ledger` payload without a broker (the simulation calls it directly); returns
+   * the `down/ack` to publish, or undefined for a payload that is not a batch.
+   */
+  handleLedgerBatch(
+    tenant: string,
+    device: string,
+    payload: Buffer | string | Record<string, unknown>,
+  ): LedgerAck | undefined {
+    let batch: { epoch?: unknown; records?: unknown };
     try {
-      req = JSON.parse(payload.toString('utf8')) as typeof req;
+      batch =
+        typeof payload === 'string' || Buffer.isBuffer(payload)
+          ? (JSON.parse(payload.toString('utf8')) as typeof batch)
+          : payload;
+    } catch {
+      this.log('ledger batch is not JSON', { tenant, device });
+      return undefined;
+    }
+    if (typeof batch !== 'object' || batch === null) return undefined;
+    if (typeof batch.epoch !== 'string' || !Array.isArray(batch.records)) return undefined;
+    const records = (batch.records as IncomingRecord[]).filter(
+      (r) => Number.isSafeInteger(r?.seq) && typeof r.chain === 'string' && typeof r.id === 'string',
+    );
+    const result = this.store.ingest(tenant, device, batch.epoch, records);
+    this.batches += 1;
+    for (const r of result.facts) {
+      // A coupon the terminal issued verifies here from the moment its record is stored.
+      if (r.type === 'coupon.issued') this.acquirer.registerIssued(r.body);
+      // Points: once per record, keyed on (device, epoch, seq), so a replayed batch awards nothing.
+      if (r.type === 'sale.completed' || r.type === 'refund.completed')
+        this.acquirer.awardPoints(`${tenant}/${device}/${batch.epoch}/${r.seq}`, r.type, r.body);
+    }
+    return { epoch: batch.epoch, ackedUpTo: result.ackedUpTo, rejected: result.rejected };
+  }
+
+  private onRequest(tenant: string, device: string, payload: Buffer, packet: IPublishPacket): void {
+    let req: unknown;
+    try {
+      req = JSON.parse(payload.toString('utf8'));
     } catch {
       return;
     }
-    if (typeof req.reqId !== 'string' || typeof req.op !== 'string') return;
-    const args = (req.args && typeof req.args === 'object' ? req.args : {}) as Record<string, unknown>;
-    let answer: Record<string, unknown>;
-    if (req.op === 'orders.pull') {
-      answer = {
-        reqId: req.reqId,
-        ok: true,
-        result: { orders: this.store.ordersSince(tenant, device, Number(args.sinceDownSeq ?? 0)) },
-      };
-    } else {
-      const r = this.acquirer.handle(device, req.op, args);
-      if ('noReply' in r) {
-        this.unanswered.push(req.reqId);
-        return;
-      }
-      answer = r.ok
-        ? { reqId: req.reqId, ok: true, result: r.result }
-        : { reqId: req.reqId, ok: false, error: r.error };
-    }
+    const answer = this.handleRequest(tenant, device, req);
+    if (!answer) return;
     const responseTopic = packet.properties?.responseTopic ?? topicsFor(tenant, device).downResp;
     const properties = packet.properties?.correlationData
       ? { correlationData: packet.properties.correlationData }
@@ -153,6 +156,43 @@ export class CloudService {
     void this.client
       ?.publishAsync(responseTopic, JSON.stringify(answer), { qos: 1, properties })
       .catch(() => {});
+  }
+
+  /**
+   * Answers one `up/req` without a broker (the simulation calls it directly): the response to
+   * publish on `P/down/resp`, or undefined when there is none (not a request, or a lost reply).
+   */
+  handleRequest(tenant: string, device: string, request: unknown): Record<string, unknown> | undefined {
+    const req = (request && typeof request === 'object' ? request : {}) as {
+      reqId?: unknown;
+      op?: unknown;
+      args?: unknown;
+      deadline?: unknown;
+    };
+    if (typeof req.reqId !== 'string' || typeof req.op !== 'string') return undefined;
+    const args = (req.args && typeof req.args === 'object' ? req.args : {}) as Record<string, unknown>;
+    const reqId = req.reqId;
+    const r = this.answer(tenant, device, req.op, args, req.deadline);
+    if ('noReply' in r) {
+      this.unanswered.push(reqId);
+      return undefined;
+    }
+    return r.ok ? { reqId, ok: true, result: r.result } : { reqId, ok: false, error: r.error };
+  }
+
+  private answer(
+    tenant: string,
+    device: string,
+    op: string,
+    args: Record<string, unknown>,
+    deadline: unknown,
+  ): OpResult {
+    if (op === 'orders.pull')
+      return {
+        ok: true,
+        result: { orders: this.store.ordersSince(tenant, device, Number(args.sinceDownSeq ?? 0)) },
+      };
+    return this.acquirer.handle(device, op, args, deadline);
   }
 
   private sign(fields: Record<string, unknown>): string {

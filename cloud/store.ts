@@ -10,6 +10,8 @@ export interface IngestResult {
   rejected: Array<{ seq: number; code: string; message: string }>;
   stored: number;
   duplicates: number;
+  /** Records of this batch now held as facts (new or seen before in this epoch), in seq order. */
+  facts: IncomingRecord[];
 }
 
 /**
@@ -33,6 +35,8 @@ export class CloudStore {
       ) STRICT;
       -- Rows append to the rowid tree; the small unique index is the idempotency key.
       CREATE UNIQUE INDEX IF NOT EXISTS records_key ON records (tenant, device, epoch, seq);
+      -- A fact resent under a new epoch (a restored database) is found by its id.
+      CREATE INDEX IF NOT EXISTS records_id ON records (tenant, device, id);
       CREATE INDEX IF NOT EXISTS records_rejected ON records (tenant, device, epoch, seq) WHERE status = 'rejected';
       CREATE TABLE IF NOT EXISTS heads (
         tenant TEXT NOT NULL, device TEXT NOT NULL, epoch TEXT NOT NULL,
@@ -59,6 +63,12 @@ export class CloudStore {
       insert: this.db.prepare(
         `INSERT OR IGNORE INTO records (tenant, device, epoch, seq, id, type, at, body, chain, status, reject_code, reject_message)
          VALUES (@tenant, @device, @epoch, @seq, @id, @type, @at, @body, @chain, @status, @code, @message)`,
+      ),
+      held: this.db.prepare<[string, string, string, number], { id: string; chain: string; status: string }>(
+        'SELECT id, chain, status FROM records WHERE tenant = ? AND device = ? AND epoch = ? AND seq = ?',
+      ),
+      heldElsewhere: this.db.prepare<[string, string, string, string], { epoch: string; seq: number }>(
+        "SELECT epoch, seq FROM records WHERE tenant = ? AND device = ? AND id = ? AND epoch <> ? AND status = 'ok' LIMIT 1",
       ),
       rejected: this.db.prepare<
         [string, string, string],
@@ -91,7 +101,13 @@ export class CloudStore {
     this.db.close();
   }
 
-  /** Stores a batch: duplicates ignored, a gap stops it there, a bad chain is stored as rejected. */
+  /**
+   * Stores a batch in seq order. A record already held with the same id and chain is a duplicate;
+   * one held with another id or chain is a `SEQ_CONFLICT` (a restored database): never stored, and
+   * the batch stops there. A gap stops the batch too (the device sends again from the ack). A bad
+   * chain is stored as rejected. A fact whose id is held under another epoch of the device (resent
+   * after a restore) is stored as `duplicate`, so it keeps the epoch contiguous but counts once.
+   */
   ingest(tenant: string, device: string, epoch: string, records: readonly IncomingRecord[]): IngestResult {
     return this.db
       .transaction(() => {
@@ -103,10 +119,22 @@ export class CloudStore {
         let prev = head.last_chain;
         let stored = 0;
         let duplicates = 0;
+        const facts: IncomingRecord[] = [];
+        const conflicts: IngestResult['rejected'] = [];
         for (const r of [...records].sort((a, b) => a.seq - b.seq)) {
           if (r.seq <= acked) {
-            duplicates += 1;
-            continue;
+            const held = this.stmt.held.get(tenant, device, epoch, r.seq);
+            if (held && held.id === r.id && held.chain === r.chain) {
+              duplicates += 1;
+              if (held.status === 'ok') facts.push(r);
+              continue;
+            }
+            conflicts.push({
+              seq: r.seq,
+              code: 'SEQ_CONFLICT',
+              message: `seq ${r.seq} of epoch ${epoch} is held with another record`,
+            });
+            break;
           }
           if (r.seq !== acked + 1) break; // a gap: the device sends again from the ack
           let status = 'ok';
@@ -116,6 +144,8 @@ export class CloudStore {
             status = 'rejected';
             code = 'CHAIN_BROKEN';
             message = `chain of seq ${r.seq} does not follow seq ${r.seq - 1}`;
+          } else if (this.stmt.heldElsewhere.get(tenant, device, r.id, epoch)) {
+            status = 'duplicate';
           }
           this.stmt.insert.run({
             tenant,
@@ -134,15 +164,21 @@ export class CloudStore {
           acked = r.seq;
           prev = r.chain;
           stored += 1;
+          if (status === 'ok') facts.push(r);
         }
         this.stmt.putHead.run(tenant, device, epoch, acked, prev);
         const rejected = this.stmt.rejected
           .all(tenant, device, epoch)
           .reverse()
           .map((x) => ({ seq: x.seq, code: x.reject_code, message: x.reject_message }));
-        return { ackedUpTo: acked, rejected, stored, duplicates };
+        return { ackedUpTo: acked, rejected: [...rejected, ...conflicts], stored, duplicates, facts };
       })
       .immediate();
+  }
+
+  /** Each fact the device sent, once (a record resent under a later epoch is not repeated). */
+  facts(tenant: string, device: string): Array<IncomingRecord & { epoch: string; status: string }> {
+    return this.records(tenant, device).filter((r) => r.status === 'ok');
   }
 
   records(tenant: string, device: string): Array<IncomingRecord & { epoch: string; status: string }> {
