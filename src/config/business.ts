@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { MAX_AMOUNT } from '../core/money.js';
+import { codePointName, findForbiddenText } from '../core/safe-text.js';
 
 const Amount = Type.Integer({ minimum: 0, maximum: MAX_AMOUNT });
 const Channel = Type.Union(
@@ -232,8 +233,14 @@ export function businessProblems(doc: unknown): string[] {
     problems.push(`${path}: ${e.message}`);
     if (problems.length >= 50) break;
   }
+  // Every text of the doc may reach paper: a control character is refused (newlines only where
+  // a receipt prints several lines: merchant address, header and footer).
+  const bad = findForbiddenText(doc, '', (path) => MULTILINE_TEXT.has(path));
+  if (bad) problems.push(`${bad.path}: control character ${codePointName(bad.char)} is not allowed`);
   return problems;
 }
+
+const MULTILINE_TEXT = new Set(['merchant.address', 'merchant.receiptHeader', 'merchant.receiptFooter']);
 
 /** Defaults under the doc, section by section (an absent section keeps the defaults). */
 export function resolveBusiness(doc: BusinessDoc): BusinessConfig {

@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { sanitizeJsonText } from '../core/safe-text.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../offline/db.js';
 import type { Ledger } from '../offline/ledger.js';
@@ -151,7 +152,10 @@ export class CloudSync {
     if (reply.kind !== 'ok' || !Array.isArray(reply.result.orders)) return;
     for (const item of reply.result.orders) {
       try {
-        ports.orders.receive(typeof item.downSeq === 'number' ? item.downSeq : null, item.order);
+        ports.orders.receive(
+          typeof item.downSeq === 'number' ? item.downSeq : null,
+          sanitizeJsonText(item.order),
+        );
       } catch (err) {
         this.o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'pulled order refused');
       }

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { IPublishPacket } from 'mqtt';
+import { sanitizeJsonText } from '../core/safe-text.js';
 import type { Logger } from '../log.js';
 import type { CommandResult } from '../services/command-service.js';
 import type { ConfigEnvelope, ConfigOutcome } from '../services/config-service.js';
@@ -11,6 +12,7 @@ import {
   NotifyPayload,
   OrderPushPayload,
   parsePayload,
+  type Response,
   ResponsePayload,
 } from './payloads.js';
 import type { RequestClient } from './request-client.js';
@@ -107,7 +109,8 @@ export class Downlink {
       return;
     }
     try {
-      this.o.orders.receive(p.value.downSeq, p.value.order);
+      // Order text (lines, note, customer) prints and shows: control characters never pass.
+      this.o.orders.receive(p.value.downSeq, sanitizeJsonText(p.value.order));
     } catch (err) {
       this.refuse('order', err instanceof Error ? err.message : String(err));
     }
@@ -158,7 +161,7 @@ export class Downlink {
       this.refuse('resp', p.message);
       return;
     }
-    this.o.requests.onResponse(p.value);
+    this.o.requests.onResponse(sanitizeResponse(p.value));
   }
 
   private onNotify(payload: Buffer): void {
@@ -169,4 +172,20 @@ export class Downlink {
     }
     this.o.notify(p.value.paymentId);
   }
+}
+
+/**
+ * Text in answers (orders looked up, member names, coupon details) made printable. A config
+ * envelope is left as signed: its signature covers it, and config validation refuses control text.
+ */
+function sanitizeResponse(resp: Response): Response {
+  const result = resp.result;
+  if (result && typeof result === 'object' && !Array.isArray(result) && 'envelope' in result) {
+    const { envelope, ...rest } = result as Record<string, unknown>;
+    return {
+      ...sanitizeJsonText({ ...resp, result: rest }),
+      result: { ...sanitizeJsonText(rest), envelope },
+    };
+  }
+  return sanitizeJsonText(resp);
 }

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { codePointName, findForbiddenText } from '../core/safe-text.js';
 import { type ErrorCode, isPosError, PosError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { RouteDoc } from './route-doc.js';
@@ -109,11 +110,25 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   if (!/^application\/json\b/i.test(type)) {
     throw new PosError('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
   }
+  let body: unknown;
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {
     throw new PosError('BAD_REQUEST', 'the body is not valid JSON');
   }
+  refuseControlCharacters(body);
+  return body;
+}
+
+/**
+ * Text a person types ends up on paper and screens: a control character in any string of a body
+ * (ESC p opens the drawer, GS V cuts) is refused before any route sees it.
+ */
+function refuseControlCharacters(body: unknown): void {
+  const bad = findForbiddenText(body);
+  if (!bad) return;
+  const problem = `${bad.path}: control character ${codePointName(bad.char)} is not allowed`;
+  throw new PosError('VALIDATION_FAILED', problem, { problems: [problem] });
 }
 
 export interface HttpServerOptions {

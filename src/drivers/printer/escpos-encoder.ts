@@ -1,3 +1,4 @@
+import { sanitizeText } from '../../core/safe-text.js';
 import { ByteWriter } from './byte-writer.js';
 import type { Gb18030Codec } from './gb18030.js';
 import { type QrEcLevel, qrMatrix } from './qr-matrix.js';
@@ -42,6 +43,7 @@ const LF = 0x0a;
 const QR_EC_BYTE: Record<QrEcLevel, number> = { L: 48, M: 49, Q: 50, H: 51 };
 /** Tall rasters are sent in bands: small printers have small receive buffers. */
 const RASTER_BAND_ROWS = 256;
+const QR_MAX_BYTES = 2953;
 
 /**
  * ESC/POS for Chinese receipt printers (Epson-compatible, GB18030 in Chinese mode). One encoder
@@ -105,8 +107,12 @@ export class EscPosEncoder {
     return this.curSize & 0x10 ? Math.floor(this.columns / 2) : this.columns;
   }
 
-  /** Raw text, no line feed; GB18030, Chinese mode switched on first if needed. */
-  text(t: string): this {
+  /**
+   * Text, no line feed; GB18030, Chinese mode switched on first if needed. Text never becomes a
+   * command: control characters print as `?`, a newline as a space (see `sanitizeText`).
+   */
+  text(raw: string): this {
+    const t = sanitizeText(raw);
     if (!this.chinese && hasNonAscii(t)) {
       this.out.bytes(FS, 0x26);
       this.chinese = true;
@@ -115,15 +121,17 @@ export class EscPosEncoder {
     return this;
   }
 
-  /** One or more lines: wrapped by display width, each ended with LF. */
+  /** A paragraph: each of its `\n`-separated lines wrapped by display width, each ended with LF. */
   line(t = ''): this {
-    if (t === '') {
-      this.out.byte(LF);
-      return this;
-    }
-    for (const part of wrapToWidth(t, this.lineColumns)) {
-      this.text(part);
-      this.out.byte(LF);
+    for (const paragraphLine of sanitizeText(t, true).split(/\r?\n/)) {
+      if (paragraphLine === '') {
+        this.out.byte(LF);
+        continue;
+      }
+      for (const part of wrapToWidth(paragraphLine, this.lineColumns)) {
+        this.text(part);
+        this.out.byte(LF);
+      }
     }
     return this;
   }
@@ -132,7 +140,9 @@ export class EscPosEncoder {
    * Left text and right text (an amount) on one line, padded by display width. A left text that
    * does not fit wraps (or is truncated) so the right text always stays whole on the last line.
    */
-  row(left: string, right: string, overflow: 'wrap' | 'truncate' = 'wrap'): this {
+  row(rawLeft: string, rawRight: string, overflow: 'wrap' | 'truncate' = 'wrap'): this {
+    const left = sanitizeText(rawLeft);
+    const right = sanitizeText(rawRight);
     const cols = this.lineColumns;
     const rw = displayWidth(right);
     const room = Math.max(1, cols - rw - 1);
@@ -154,9 +164,10 @@ export class EscPosEncoder {
     return this;
   }
 
-  /** A full line of one ASCII character (default '-'). */
+  /** A full line of one printable ASCII character (default '-'; anything else is '-'). */
   divider(ch = '-'): this {
-    this.out.fill(ch.charCodeAt(0) & 0x7f, this.lineColumns);
+    const c = ch.charCodeAt(0);
+    this.out.fill(c > 0x20 && c < 0x7f ? c : 0x2d, this.lineColumns);
     this.out.byte(LF);
     return this;
   }
@@ -173,6 +184,8 @@ export class EscPosEncoder {
    */
   qr(data: string, options: QrOptions = {}): this {
     const bytes = Buffer.from(data, 'utf8');
+    // The largest QR (version 40, level L) holds 2953 bytes; more would also overflow pL pH.
+    if (bytes.length > QR_MAX_BYTES) throw new RangeError(`QR data over ${QR_MAX_BYTES} bytes`);
     const ec = options.ec ?? 'M';
     const size = Math.max(1, Math.min(16, options.moduleSize ?? (this.dots >= 576 ? 6 : 5)));
     if (this.qrMode === 'raster') return this.raster(rasterFromQr(qrMatrix(bytes, ec), size));

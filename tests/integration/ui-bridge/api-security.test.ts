@@ -200,6 +200,61 @@ describe('local API security', () => {
     expect(await outcome({ ...auth(), origin: `http://localhost:${port}` })).toBe(101);
   });
 
+  it('refuses the drawer-kick sale line with 422 VALIDATION_FAILED, and records nothing', async () => {
+    const before = app.ledger.figures().lastSeq;
+    const r = await call('POST', `${base}/api/v1/sales`, {
+      body: JSON.stringify({
+        lines: [{ name: 'Tea\u001bp\u0000\u0019\u00fa', qty: 1, unitPrice: 300 }],
+        tenders: [{ method: 'cash', amount: 300 }],
+      }),
+      headers: { ...auth(), ...json },
+    });
+    expect(r.status).toBe(422);
+    expect(r.body.error).toEqual({
+      code: 'VALIDATION_FAILED',
+      message: 'lines.0.name: control character U+001B is not allowed',
+    });
+    expect(app.ledger.figures().lastSeq).toBe(before);
+  });
+
+  it('refuses a control, separator or bidi character in any string of any body with 422', async () => {
+    const poison = (value: unknown, bad: string): unknown => {
+      if (typeof value === 'string') return `${value}${bad}`;
+      if (Array.isArray(value)) return value.map((v) => poison(v, bad));
+      if (value && typeof value === 'object') {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, poison(v, bad)]));
+      }
+      return value;
+    };
+    let checked = 0;
+    for (const [key, body] of Object.entries(VALID)) {
+      const [method, path] = key.split(' ') as [string, string];
+      for (const bad of ['\u001dVB\u0003', '\n', '\u0085', '\u2028', '\u202e']) {
+        // A body without strings gets one in an extra key: refused before the schema is looked at.
+        const poisoned = JSON.stringify(body).includes('"')
+          ? poison(body, bad)
+          : { ...(body as object), note: `x${bad}` };
+        if (JSON.stringify(poisoned) === JSON.stringify(body)) continue;
+        const url = base + path.replace(/\{[A-Za-z]+\}/g, 'x');
+        const r = await call(method, url, {
+          body: JSON.stringify(poisoned),
+          headers: { ...auth(), ...json },
+        });
+        expect(r.status, `${key} with ${JSON.stringify(bad)}`).toBe(422);
+        expect(r.body.error?.code).toBe('VALIDATION_FAILED');
+        expect(r.body.error?.message).toMatch(/control character U\+[0-9A-F]{4} is not allowed/);
+        checked += 1;
+      }
+    }
+    expect(checked).toBeGreaterThan(50);
+    // Characters a name legitimately has still pass: CJK, emoji, accents.
+    const ok = await call('POST', `${base}/api/v1/sales`, {
+      body: JSON.stringify({ lines: [{ name: '铁观音 Café 🍵', qty: 1, unitPrice: 100 }] }),
+      headers: { ...auth(), ...json },
+    });
+    expect(ok.status).toBe(201);
+  });
+
   it('never serves a token in a URL: a token in the query string is not accepted', async () => {
     const r = await call('GET', `${base}/api/v1/status?token=${token}&access_token=${token}`);
     expect(r.status).toBe(401);

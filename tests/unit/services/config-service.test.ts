@@ -33,6 +33,34 @@ describe('business config', () => {
     expect(ledger.recordsAfter(0, 10)).toMatchObject([{ type: 'config.applied', body: { version: 7 } }]);
   });
 
+  it('refuses control characters in any text of the doc; newlines only in address, header and footer', () => {
+    const { config } = setup();
+    const envelope = (version: number, doc: unknown) => ({
+      version,
+      issuedAt: '2026-12-05T00:00:00Z',
+      doc,
+      sig: 'x',
+    });
+    for (const doc of [
+      { merchant: { name: 'Shop', receiptFooter: 'Thanks\u001bp\u0000\u0019\u00fa' } },
+      { merchant: { name: 'Shop\n2' } },
+      { merchant: { name: 'Shop', receiptHeader: 'Hi\u001dVB\u0003' } },
+      { catalog: { items: [{ sku: 'T1', name: 'Tea\u202e', price: 100 }] } },
+      {
+        coupons: {
+          issueRules: [{ ruleId: 'r\u0007', kind: 'amount', value: 100, validDays: 1, afterSpend: 1 }],
+        },
+      },
+    ]) {
+      const outcome = config.apply(envelope(2, doc));
+      expect(outcome.outcome, JSON.stringify(doc)).toBe('rejected');
+      expect(outcome.outcome === 'rejected' && outcome.problems.join()).toMatch(/control character U\+/);
+    }
+    expect(config.version).toBe(0);
+    const ok = config.apply(envelope(3, { merchant: { name: 'Shop', receiptFooter: '谢谢惠顾\n欢迎再来' } }));
+    expect(ok.outcome).toBe('applied');
+  });
+
   it('ignores versions not newer than the applied one', () => {
     const { config, ledger } = setup();
     config.apply(vector.valid);
