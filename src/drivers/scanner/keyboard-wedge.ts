@@ -27,6 +27,8 @@ export interface KeyboardWedgeOptions {
 }
 
 export const BOOT_REPORT_SIZE = 8;
+/** U+10FFFF is 1114111: a longer Alt code types no character (and must not grow without bound). */
+const MAX_ALT_DIGITS = 7;
 
 /**
  * Decodes USB HID boot-keyboard reports (byte 0 modifiers, byte 1 reserved, bytes 2–7 the usage
@@ -129,6 +131,7 @@ export class KeyboardWedgeDecoder implements ScanDecoder {
     if (this.altDown) {
       const digit = keypadDigit(key);
       if (digit === undefined) this.taint ??= `Alt + key 0x${hex(key)}`;
+      else if (this.altDigits.length >= MAX_ALT_DIGITS) this.taint ??= 'Alt code too long';
       else this.altDigits += digit;
       return false;
     }
