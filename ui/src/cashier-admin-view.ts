@@ -1,6 +1,7 @@
 import { type CashierState, hasPrinter, type OrderView, type ShiftReport } from './cashier-state.js';
 import { h } from './dom.js';
 import type { I18n } from './i18n.js';
+import { keypad } from './keypad-view.js';
 import { formatMoney } from './money.js';
 
 /** What the shift and order screens' buttons do. */
@@ -15,21 +16,31 @@ export interface AdminActions {
   closeAdmin(): void;
 }
 
-const KEYS = ['7', '8', '9', '4', '5', '6', '1', '2', '3', '0', '.', 'C'];
-
 function cashEntry(s: CashierState, a: AdminActions, label: string, confirm: HTMLElement): HTMLElement {
   return h(
     'div',
     { class: 'amount-entry' },
     h('div', { class: 'display', 'data-testid': 'admin-display' }, `${label} ¥${s.keypad || '0'}`),
-    h(
-      'div',
-      { class: 'keypad' },
-      ...KEYS.map((k) =>
-        h('button', { class: 'key', 'data-testid': `key-${k}`, onclick: () => a.keypadKey(k) }, k),
-      ),
-      confirm,
-    ),
+    keypad((k) => a.keypadKey(k), confirm),
+  );
+}
+
+function backButton(t: I18n, a: AdminActions): HTMLElement {
+  return h(
+    'button',
+    { class: 'big', 'data-testid': 'admin-back', onclick: () => a.closeAdmin() },
+    t.t('back'),
+  );
+}
+
+/** The screen of a route the daemon does not have. */
+function notAvailablePane(title: string, t: I18n, back: HTMLElement): HTMLElement {
+  return h(
+    'section',
+    { class: 'recent' },
+    h('h2', {}, title),
+    h('div', { class: 'empty' }, t.t('notAvailable')),
+    back,
   );
 }
 
@@ -74,20 +85,8 @@ function report(r: ShiftReport, t: I18n): HTMLElement {
 }
 
 export function shiftPane(s: CashierState, t: I18n, a: AdminActions): HTMLElement {
-  const back = h(
-    'button',
-    { class: 'big', 'data-testid': 'admin-back', onclick: () => a.closeAdmin() },
-    t.t('back'),
-  );
-  if (s.shiftAvailable === 'no') {
-    return h(
-      'section',
-      { class: 'recent' },
-      h('h2', {}, t.t('shift')),
-      h('div', { class: 'empty' }, t.t('notAvailable')),
-      back,
-    );
-  }
+  const back = backButton(t, a);
+  if (s.shiftAvailable === 'no') return notAvailablePane(t.t('shift'), t, back);
   const open = s.shift?.status === 'open';
   const entry = open
     ? cashEntry(
@@ -155,20 +154,8 @@ function orderStatus(o: OrderView, t: I18n): string {
 }
 
 export function ordersPane(s: CashierState, t: I18n, a: AdminActions): HTMLElement {
-  const back = h(
-    'button',
-    { class: 'big', 'data-testid': 'admin-back', onclick: () => a.closeAdmin() },
-    t.t('back'),
-  );
-  if (s.ordersAvailable === 'no') {
-    return h(
-      'section',
-      { class: 'recent' },
-      h('h2', {}, t.t('orders')),
-      h('div', { class: 'empty' }, t.t('notAvailable')),
-      back,
-    );
-  }
+  const back = backButton(t, a);
+  if (s.ordersAvailable === 'no') return notAvailablePane(t.t('orders'), t, back);
   return h(
     'section',
     { class: 'recent' },

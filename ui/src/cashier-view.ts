@@ -8,6 +8,7 @@ import {
 } from './cashier-state.js';
 import { h } from './dom.js';
 import type { I18n } from './i18n.js';
+import { keypad } from './keypad-view.js';
 import { formatMoney } from './money.js';
 
 /** What the buttons do; the controller implements it. */
@@ -93,19 +94,6 @@ function orderBanner(s: CashierState, t: I18n, a: Actions): HTMLElement | null {
           { class: 'chip primary', 'data-testid': 'order-banner-open', onclick: () => a.showOrders() },
           t.t('viewOrders'),
         ),
-  );
-}
-
-const KEYS = ['7', '8', '9', '4', '5', '6', '1', '2', '3', '0', '.', 'C'];
-
-function keypad(a: Actions, extra: HTMLElement): HTMLElement {
-  return h(
-    'div',
-    { class: 'keypad' },
-    ...KEYS.map((k) =>
-      h('button', { class: 'key', 'data-testid': `key-${k}`, onclick: () => a.keypadKey(k) }, k),
-    ),
-    extra,
   );
 }
 
@@ -225,7 +213,7 @@ function leftPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
           { class: 'amount-entry' },
           h('div', { class: 'display', 'data-testid': 'keypad-display' }, s.keypad ? `¥${s.keypad}` : '¥0'),
           keypad(
-            a,
+            (k) => a.keypadKey(k),
             h(
               'button',
               { class: 'key primary wide', 'data-testid': 'key-add', onclick: () => a.addCustom() },
@@ -355,7 +343,7 @@ function payPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
         ),
       ),
       keypad(
-        a,
+        (k) => a.keypadKey(k),
         h(
           'button',
           { class: 'key primary wide', 'data-testid': 'cash-confirm', onclick: () => a.payCash() },
@@ -375,7 +363,7 @@ function payPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
       s.pending
         ? null
         : keypad(
-            a,
+            (k) => a.keypadKey(k),
             h(
               'button',
               { class: 'key primary wide', 'data-testid': 'code-confirm', onclick: () => a.payCode() },
