@@ -1,5 +1,15 @@
 import { ApiError, api, newIdempotencyKey } from './api.js';
 import { Beeper } from './beep.js';
+import type {
+  Actions,
+  AppActions,
+  CartActions,
+  OrderActions,
+  PaymentActions,
+  RecentActions,
+  RefundActions,
+  ShiftActions,
+} from './cashier-actions.js';
 import {
   type CashierState,
   type CatalogItem,
@@ -10,14 +20,17 @@ import {
   type ShiftReport,
   type Tender,
 } from './cashier-state.js';
-import { type Actions, mainView, signInView } from './cashier-view.js';
+import { mainView } from './cashier-view.js';
 import { byId, replace } from './dom.js';
 import { EventClient, type Frame } from './event-client.js';
 import { I18n } from './i18n.js';
 import { formatMoney, parseYuan } from './money.js';
+import { signInView } from './sign-in-view.js';
 
 /** The cashier screen: one state object, re-rendered whole on each change; the daemon decides. */
-class CashierApp implements Actions {
+class CashierApp
+  implements AppActions, CartActions, PaymentActions, RecentActions, RefundActions, ShiftActions, OrderActions
+{
   private readonly s: CashierState = initialState();
   private readonly t = new I18n(window.localStorage);
   /** Payment outcomes that arrived before the reply that named the payment. */
@@ -40,6 +53,15 @@ class CashierApp implements Actions {
   private shiftGen = 0;
   /** The new-order sound (WebAudio); `beeper.count` tells the tests how often it sounded. */
   readonly beeper = new Beeper();
+  private readonly actions: Actions = {
+    app: this,
+    cart: this,
+    payment: this,
+    recent: this,
+    refund: this,
+    shift: this,
+    orders: this,
+  };
 
   async boot(): Promise<void> {
     document.documentElement.lang = this.t.lang;
@@ -67,7 +89,10 @@ class CashierApp implements Actions {
 
   render(): void {
     document.documentElement.lang = this.t.lang;
-    replace(this.root, this.s.cashier ? mainView(this.s, this.t, this) : signInView(this.s, this.t, this));
+    replace(
+      this.root,
+      this.s.cashier ? mainView(this.s, this.t, this.actions) : signInView(this.s, this.t, this.actions),
+    );
     document.body.dataset.ready = this.s.cashier ? (this.s.connected ? 'live' : 'connecting') : 'signin';
   }
 

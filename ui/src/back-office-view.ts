@@ -1,0 +1,22 @@
+import type { Actions } from './cashier-actions.js';
+import { h } from './dom.js';
+import type { I18n } from './i18n.js';
+
+export function backButton(t: I18n, a: Actions): HTMLElement {
+  return h(
+    'button',
+    { class: 'big', 'data-testid': 'admin-back', onclick: () => a.app.closeAdmin() },
+    t.t('back'),
+  );
+}
+
+/** The screen of a route the daemon does not have. */
+export function notAvailablePane(title: string, t: I18n, back: HTMLElement): HTMLElement {
+  return h(
+    'section',
+    { class: 'recent' },
+    h('h2', {}, title),
+    h('div', { class: 'empty' }, t.t('notAvailable')),
+    back,
+  );
+}

@@ -1,0 +1,68 @@
+import type { Actions } from './cashier-actions.js';
+import { type CashierState, hasPrinter } from './cashier-state.js';
+import { h } from './dom.js';
+import type { I18n } from './i18n.js';
+import { formatMoney } from './money.js';
+
+export function donePane(s: CashierState, t: I18n, a: Actions): HTMLElement {
+  const sale = s.sale!;
+  return h(
+    'section',
+    { class: 'done', 'data-testid': 'done', 'data-sale-id': sale.saleId },
+    h('h1', {}, t.t('completed')),
+    h(
+      'div',
+      { class: 'figure' },
+      t.t('total'),
+      ' ',
+      h('span', { 'data-testid': 'done-total' }, formatMoney(sale.total)),
+    ),
+    h(
+      'div',
+      { class: 'figure big-change' },
+      t.t('change'),
+      ' ',
+      h('span', { 'data-testid': 'done-change' }, formatMoney(sale.change)),
+    ),
+    h('div', {}, t.t('receiptNo'), ' ', h('span', { 'data-testid': 'done-receipt' }, sale.receiptNo ?? '')),
+    hasPrinter(s) ? printStatus(s, t, sale.saleId) : null,
+    h(
+      'div',
+      { class: 'quick' },
+      hasPrinter(s)
+        ? h(
+            'button',
+            {
+              class: 'big',
+              'data-testid': 'reprint-receipt',
+              onclick: () => a.recent.reprintSale(sale.saleId),
+            },
+            t.t('reprintReceipt'),
+          )
+        : null,
+      h(
+        'button',
+        { class: 'big primary', 'data-testid': 'next-sale', onclick: () => a.cart.nextSale() },
+        t.t('newSale'),
+      ),
+    ),
+  );
+}
+
+/** The receipt's print job as the daemon reports it (`print.job` events). */
+function printStatus(s: CashierState, t: I18n, saleId: string): HTMLElement {
+  const job = s.prints.get(saleId);
+  const text =
+    job?.status === 'printed'
+      ? t.t('receiptPrinted')
+      : job?.status === 'printing'
+        ? t.t('receiptPrinting')
+        : job
+          ? t.t('receiptQueued')
+          : '';
+  return h(
+    'div',
+    { class: 'note', 'data-testid': 'receipt-print', 'data-status': job?.status ?? 'none' },
+    text,
+  );
+}

@@ -1,0 +1,103 @@
+import { backButton, notAvailablePane } from './back-office-view.js';
+import type { Actions } from './cashier-actions.js';
+import type { CashierState, OrderView } from './cashier-state.js';
+import { h } from './dom.js';
+import type { I18n } from './i18n.js';
+import { formatMoney } from './money.js';
+
+/** The platform's pickup code: a string, a number, or `{code}` / `{number}`. */
+function pickupOf(p: unknown): string | undefined {
+  if (typeof p === 'string' || typeof p === 'number') return String(p);
+  if (p && typeof p === 'object') {
+    const v = (p as Record<string, unknown>).code ?? (p as Record<string, unknown>).number;
+    if (typeof v === 'string' || typeof v === 'number') return String(v);
+  }
+  return undefined;
+}
+
+function orderStatus(o: OrderView, t: I18n): string {
+  const status =
+    o.status === 'received' ? t.t('received') : o.status === 'accepted' ? t.t('accepted') : t.t('rejected');
+  const printed = (o.printed ?? []).map((k) =>
+    k === 'kitchen' ? t.t('kitchenTicket') : t.t('customerTicket'),
+  );
+  return printed.length > 0 ? `${status} · ${t.t('ticketsPrinted', { k: printed.join('、') })}` : status;
+}
+
+export function ordersPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
+  const back = backButton(t, a);
+  if (s.ordersAvailable === 'no') return notAvailablePane(t.t('orders'), t, back);
+  return h(
+    'section',
+    { class: 'recent' },
+    h('h2', {}, t.t('orders')),
+    s.orders.length === 0 ? h('div', { class: 'empty' }, t.t('noOrders')) : null,
+    ...s.orders.map((o) =>
+      h(
+        'div',
+        {
+          class: 'order-row',
+          'data-testid': 'order-row',
+          'data-order-id': o.orderId,
+          'data-status': o.status,
+        },
+        h('span', { 'data-testid': `order-status-${o.orderId}` }, `${o.order.source} · ${orderStatus(o, t)}`),
+        h(
+          'span',
+          { class: 'order-lines' },
+          o.order.lines.map((l) => `${l.name}×${l.qty}`).join('，'),
+          o.order.note ? h('span', { class: 'order-note' }, ` · ${t.t('orderNote')}：${o.order.note}`) : null,
+          pickupOf(o.order.pickup)
+            ? h('span', {}, ` · ${t.t('pickupCode')} ${pickupOf(o.order.pickup)}`)
+            : null,
+          o.status === 'received' && o.autoAcceptAt
+            ? h(
+                'span',
+                { class: 'order-note', 'data-testid': 'auto-accept' },
+                ` · ${t.t('autoAcceptIn', { s: Math.max(0, Math.ceil((Date.parse(o.autoAcceptAt) - Date.now()) / 1000)) })}`,
+              )
+            : null,
+        ),
+        h('span', {}, formatMoney(o.order.total)),
+        h(
+          'span',
+          { class: 'quick' },
+          o.status === 'received'
+            ? h(
+                'button',
+                {
+                  class: 'chip primary',
+                  'data-testid': `accept-${o.orderId}`,
+                  onclick: () => a.orders.acceptOrder(o.orderId),
+                },
+                t.t('accept'),
+              )
+            : null,
+          o.status === 'received'
+            ? h(
+                'button',
+                {
+                  class: 'chip danger',
+                  'data-testid': `reject-${o.orderId}`,
+                  onclick: () => a.orders.rejectOrder(o.orderId),
+                },
+                `${t.t('reject')}（${t.t('soldOut')}）`,
+              )
+            : null,
+          o.status === 'accepted'
+            ? h(
+                'button',
+                {
+                  class: 'chip',
+                  'data-testid': `reprint-${o.orderId}`,
+                  onclick: () => a.orders.reprintOrder(o.orderId),
+                },
+                t.t('reprint'),
+              )
+            : null,
+        ),
+      ),
+    ),
+    back,
+  );
+}

@@ -1,0 +1,84 @@
+import type { Actions } from './cashier-actions.js';
+import { type CashierState, hasPrinter } from './cashier-state.js';
+import { h } from './dom.js';
+import type { I18n } from './i18n.js';
+import { formatMoney } from './money.js';
+
+function statusLabel(status: string, t: I18n): string {
+  if (status === 'completed') return t.t('completed');
+  if (status === 'voided') return t.t('voided');
+  return status;
+}
+
+export function recentPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
+  const rows = [...s.recent.values()].reverse();
+  return h(
+    'section',
+    { class: 'recent' },
+    h('h2', {}, t.t('recent')),
+    rows.length === 0 ? h('div', { class: 'empty' }, t.t('noRecent')) : null,
+    ...rows.map((r) =>
+      h(
+        'div',
+        {
+          class: 'recent-row',
+          'data-testid': 'recent-row',
+          'data-sale-id': r.saleId,
+          'data-status': r.status,
+        },
+        h('span', {}, r.receiptNo ?? '—'),
+        h('span', {}, formatMoney(r.total)),
+        h(
+          'span',
+          {},
+          statusLabel(r.status, t),
+          r.refunded > 0 ? ` · ${t.t('refunded')} ${formatMoney(r.refunded)}` : '',
+        ),
+        r.status === 'completed'
+          ? h(
+              'span',
+              { class: 'quick' },
+              hasPrinter(s)
+                ? h(
+                    'button',
+                    {
+                      class: 'chip',
+                      'data-testid': `reprint-${r.saleId}`,
+                      onclick: () => a.recent.reprintSale(r.saleId),
+                    },
+                    t.t('reprint'),
+                  )
+                : null,
+              r.refunded >= r.total
+                ? null
+                : h(
+                    'button',
+                    {
+                      class: 'chip',
+                      'data-testid': `refund-${r.saleId}`,
+                      onclick: () => a.refund.startRefund(r.saleId),
+                    },
+                    t.t('refund'),
+                  ),
+              r.refunded === 0
+                ? h(
+                    'button',
+                    {
+                      class: 'chip',
+                      'data-testid': `void-${r.saleId}`,
+                      onclick: () => a.recent.voidSale(r.saleId),
+                    },
+                    t.t('void'),
+                  )
+                : null,
+            )
+          : null,
+      ),
+    ),
+    h(
+      'button',
+      { class: 'big', 'data-testid': 'recent-close', onclick: () => a.recent.closeRecent() },
+      t.t('back'),
+    ),
+  );
+}
