@@ -38,6 +38,10 @@ export class FakeAcquirer implements CloudPort {
   readonly calls: Array<{ op: string; args: Record<string, unknown> }> = [];
   /** Ops whose next N replies are lost after the acquirer acted (reply `unknown`). */
   readonly loseReplies = new Map<string, number>();
+  /** Ops whose next replies are these error codes, after the acquirer acted (SYSTEMERROR, BANKERROR…). */
+  readonly errorReplies = new Map<string, string[]>();
+  /** Refunds of these payments are refused with the code, and nothing is refunded. */
+  readonly refuseRefundOf = new Map<string, string>();
   /** The link drops right after the acquirer handled this op (its reply is lost with it). */
   goOfflineAfter: string | undefined;
   private readonly onlineListeners = new Set<() => void>();
@@ -94,6 +98,11 @@ export class FakeAcquirer implements CloudPort {
       this.goOfflineAfter = undefined;
       this.online = false;
       return { kind: 'unknown', reason: 'link dropped' };
+    }
+    const errors = this.errorReplies.get(op);
+    if (errors && errors.length > 0) {
+      const code = errors.shift()!;
+      return { kind: 'error', code, message: 'simulated acquirer error' };
     }
     const lose = this.loseReplies.get(op) ?? 0;
     if (lose > 0) {
@@ -156,6 +165,11 @@ export class FakeAcquirer implements CloudPort {
         return { kind: 'ok', result: { status: 'CLOSED' } };
       case 'refund.create': {
         const refundId = String(args.refundId);
+        const refused = this.refuseRefundOf.get(paymentId);
+        if (refused && !this.refunds.has(refundId))
+          return { kind: 'error', code: refused, message: 'refused' };
+        if (order?.status !== 'SUCCESS' && !this.refunds.has(refundId))
+          return { kind: 'error', code: 'ORDER_NOT_PAID', message: 'nothing to refund' };
         if (!this.refunds.has(refundId))
           this.refunds.set(refundId, { paymentId, amount: Number(args.amount) });
         return { kind: 'ok', result: { status: 'SUCCESS', refundId } };

@@ -1,59 +1,9 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EventBus } from '../../../src/bus.js';
-import { DEFAULT_BUSINESS } from '../../../src/config/business.js';
-import { isPosError } from '../../../src/errors.js';
-import { openDatabase } from '../../../src/offline/db.js';
-import { Ledger } from '../../../src/offline/ledger.js';
-import { ReversalStore } from '../../../src/offline/reversal-store.js';
-import { SalesStore } from '../../../src/offline/sales-store.js';
-import { ShiftStore } from '../../../src/offline/shift-store.js';
-import { PaymentService } from '../../../src/services/payment-service.js';
-import { RefundService } from '../../../src/services/refund-service.js';
-import { SaleService } from '../../../src/services/sale-service.js';
-import { ShiftService } from '../../../src/services/shift-service.js';
-import { tempDir } from '../../helpers/daemon.js';
-import { type Behaviour, FakeAcquirer } from '../../helpers/fake-acquirer.js';
-import { silentLogger } from '../../helpers/test-log.js';
+import type { Behaviour, FakeAcquirer } from '../../helpers/fake-acquirer.js';
+import { codeOf, paymentSetup, WECHAT } from '../../helpers/payment-setup.js';
 
-const WECHAT = (last: string) => `13456789012345678${last}`;
-
-function setup(behaviourOf: (code: string | undefined) => Behaviour = () => 'success', dir = tempDir()) {
-  const db = openDatabase({ file: join(dir, 'posd.db'), log: silentLogger() });
-  const acquirer = new FakeAcquirer(behaviourOf);
-  const ledger = new Ledger({ db, dir, now: acquirer.now });
-  const bus = new EventBus();
-  const store = new SalesStore(db);
-  const shifts = new ShiftService({ ledger, store: new ShiftStore(db), bus, now: acquirer.now });
-  const sales = new SaleService({ ledger, store, shifts, bus, deviceId: 'D1', now: acquirer.now });
-  const refunds = new RefundService({ ledger, store, sales, shifts, now: acquirer.now });
-  const payments = new PaymentService({
-    ledger,
-    store,
-    sales,
-    refunds,
-    reversals: new ReversalStore(db),
-    cloud: acquirer,
-    bus,
-    log: silentLogger(),
-    business: () => DEFAULT_BUSINESS,
-    sleep: acquirer.sleep,
-    now: acquirer.now,
-  });
-  const events: Array<{ status: string; paymentId: string; codeUrl?: string }> = [];
-  bus.on('payment.updated', (e) => events.push(e.data));
-  const openSale = (unitPrice = 2500) =>
-    String(sales.createSale({ lines: [{ name: 'Coffee', qty: 1, unitPrice }] }).body.saleId);
-  return { db, dir, acquirer, ledger, sales, refunds, payments, shifts, events, openSale };
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return isPosError(err) ? err.code : String(err);
-  }
-  return undefined;
+function setup(behaviourOf: (code: string | undefined) => Behaviour = () => 'success', dir?: string) {
+  return paymentSetup(behaviourOf, dir);
 }
 
 describe('payment by code', () => {

@@ -1,0 +1,358 @@
+import { describe, expect, it } from 'vitest';
+import { paymentSetup, WECHAT } from '../../helpers/payment-setup.js';
+
+/** Issue 12 "Money under faults": payment and refund cases, at the service level in fake time. */
+
+describe('an error reply to payment.create is an unknown outcome unless it says "not charged" (case 11)', () => {
+  it('SYSTEMERROR after the acquirer charged: the query finds the money and the sale completes', async () => {
+    const t = paymentSetup(() => 'success');
+    const saleId = t.openSale();
+    t.acquirer.errorReplies.set('payment.create', ['SYSTEMERROR']);
+    const { paymentId } = t.payments.startCode(saleId, WECHAT('0'));
+    await t.payments.idle();
+    expect(t.acquirer.calls.map((c) => c.op)).toEqual(['payment.create', 'payment.query']);
+    expect(t.paymentStatus(paymentId)).toBe('succeeded');
+    expect(t.sales.getSale(saleId).status).toBe('completed');
+    expect(t.acquirer.netCaptured()).toBe(2500);
+  });
+
+  it('BANKERROR while the customer never confirms: queries until 45 s, then reverses', async () => {
+    const t = paymentSetup(() => 'userpaying-forever');
+    const saleId = t.openSale();
+    t.acquirer.errorReplies.set('payment.create', ['BANKERROR']);
+    const started = t.acquirer.clock;
+    const { paymentId } = t.payments.startCode(saleId, WECHAT('0'));
+    await t.payments.idle();
+    const ops = t.acquirer.calls.map((c) => c.op);
+    expect(ops.filter((o) => o === 'payment.query')).toHaveLength(9);
+    expect(ops.at(-1)).toBe('payment.reverse');
+    expect(t.acquirer.clock - started).toBeGreaterThanOrEqual(45_000);
+    expect(t.acquirer.orders.get(paymentId)!.status).toBe('REVERSED');
+    expect(t.paymentStatus(paymentId)).toBe('reversed');
+    expect(t.sales.getSale(saleId)).toMatchObject({ status: 'open', due: 2500 });
+  });
+
+  it('a definite refusal (AUTH_CODE_INVALID, NOTENOUGH) fails at once, with no query', async () => {
+    for (const code of ['AUTH_CODE_INVALID', 'NOTENOUGH']) {
+      const t = paymentSetup(() => 'failed');
+      const saleId = t.openSale();
+      t.acquirer.errorReplies.set('payment.create', [code]);
+      const { paymentId } = t.payments.startCode(saleId, WECHAT('0'));
+      await t.payments.idle();
+      expect(t.acquirer.calls.map((c) => c.op)).toEqual(['payment.create']);
+      expect(t.paymentStatus(paymentId)).toBe('failed');
+      expect(t.ledger.recordsAfter(0, 20).at(-1)).toMatchObject({
+        type: 'payment.failed',
+        body: { reason: code },
+      });
+    }
+  });
+
+  it('a QR create answered SYSTEMERROR is closed (the QR may exist), not just dropped', async () => {
+    const t = paymentSetup();
+    const saleId = t.openSale(990);
+    t.acquirer.errorReplies.set('payment.create', ['SYSTEMERROR']);
+    const { paymentId } = t.payments.startQr(saleId, 'wechat');
+    await t.payments.idle();
+    expect(t.acquirer.calls.map((c) => c.op)).toEqual(['payment.create', 'payment.close']);
+    expect(t.acquirer.orders.get(paymentId)!.status).toBe('CLOSED');
+    expect(t.paymentStatus(paymentId)).toBe('closed');
+  });
+});
+
+describe('resolution after a restart or reconnect runs the rule to its end (case 5)', () => {
+  it('after a restart, an unanswered first query does not stop it: queries on, reverses at 45 s', async () => {
+    const t = paymentSetup(() => 'userpaying-forever');
+    t.shifts.open(0);
+    const saleId = t.openSale();
+    const { paymentId } = t.payments.startCode(saleId, WECHAT('0'));
+    await t.payments.stop(); // the daemon dies with the payment in flight
+    t.db.close();
+    const again = paymentSetup(() => 'userpaying-forever', t.dir, t.acquirer);
+    t.acquirer.loseReplies.set('payment.query', 1);
+    const created = Date.parse(again.payments.get(paymentId).createdAt);
+    again.payments.resumeUnresolved();
+    await again.payments.idle();
+    expect(again.paymentStatus(paymentId)).toBe('reversed');
+    expect(t.acquirer.orders.get(paymentId)!.status).toBe('REVERSED');
+    expect(t.acquirer.clock - created).toBeGreaterThanOrEqual(45_000);
+    expect(again.sales.getSale(saleId)).toMatchObject({ status: 'open', due: 2500 });
+    expect(again.shifts.close(0).kind).toBe('Z');
+  });
+
+  it('on reconnect, an unanswered query does not stop it either; the reverse is retried until answered', async () => {
+    const t = paymentSetup(() => 'userpaying-forever');
+    t.shifts.open(0);
+    const saleId = t.openSale();
+    t.acquirer.goOfflineAfter = 'payment.create';
+    const { paymentId } = t.payments.startCode(saleId, WECHAT('0'));
+    await t.payments.idle();
+    expect(t.paymentStatus(paymentId)).toBe('unknown');
+    t.acquirer.loseReplies.set('payment.query', 1);
+    t.acquirer.loseReplies.set('payment.reverse', 2); // and the reverse's replies are lost twice
+    t.acquirer.goOnline();
+    await t.payments.idle();
+    expect(t.paymentStatus(paymentId)).toBe('reversed');
+    expect(t.acquirer.calls.filter((c) => c.op === 'payment.reverse')).toHaveLength(3);
+    expect(t.ledger.recordsAfter(0, 50).filter((r) => r.type === 'payment.reversed')).toHaveLength(1);
+    expect(t.shifts.close(0).kind).toBe('Z');
+  });
+
+  it('a restart inside the window keeps querying at the interval and completes on a late SUCCESS', async () => {
+    const t = paymentSetup(() => 'userpaying-forever');
+    const saleId = t.openSale();
+    const { paymentId } = t.payments.startCode(saleId, WECHAT('0'));
+    await t.payments.stop();
+    t.db.close();
+    const again = paymentSetup(() => 'userpaying-forever', t.dir, t.acquirer);
+    t.acquirer.loseReplies.set('payment.query', 2);
+    again.payments.resumeUnresolved();
+    // The customer confirms while the queries go unanswered.
+    t.acquirer.orders.get(paymentId)!.status = 'SUCCESS';
+    await again.payments.idle();
+    expect(again.sales.getSale(saleId).status).toBe('completed');
+    expect(t.acquirer.calls.filter((c) => c.op === 'payment.reverse')).toHaveLength(0);
+  });
+});
+
+describe('bank card refunds are recorded at once, as cash is (case 2)', () => {
+  it('online: card + cash refunded in one go, nothing sent to the acquirer', async () => {
+    const t = paymentSetup();
+    const saleId = t.openSale(3000);
+    t.sales.payCard(saleId, 2000, 'SLIP-1');
+    t.sales.payCash(saleId, 1000);
+    const before = t.acquirer.calls.length;
+    const r = t.refunds.refund(saleId, { lines: [{ lineNo: 1, qty: 1 }] });
+    expect(r.status).toBe(201);
+    expect(r.body.status).toBe('completed');
+    await t.payments.idle();
+    expect(t.acquirer.calls.length).toBe(before);
+    const rec = t.ledger.recordsAfter(0, 50).find((x) => x.type === 'refund.completed')!;
+    expect(rec.body).toMatchObject({
+      total: 3000,
+      payments: [
+        { method: 'card', channel: 'card', amount: 2000 },
+        { method: 'cash', amount: 1000 },
+      ],
+    });
+    expect(t.sales.getSale(saleId).refundable).toBe(0);
+  });
+
+  it('offline: the card refund completes and the shift closes, also after a restart', async () => {
+    const t = paymentSetup();
+    t.shifts.open(0);
+    const saleId = t.openSale(2000);
+    t.sales.payCard(saleId, 2000);
+    t.acquirer.online = false;
+    const r = t.refunds.refund(saleId, { lines: [{ lineNo: 1, qty: 1 }] });
+    expect(r.body.status).toBe('completed');
+    await t.payments.stop();
+    t.db.close();
+    const again = paymentSetup(() => 'success', t.dir, t.acquirer);
+    expect(again.sales.getSale(String(r.body.refundId)).status).toBe('completed');
+    expect(again.shifts.close(0).kind).toBe('Z');
+  });
+});
+
+describe('a refund over several channels keeps what was confirmed (case 3)', () => {
+  /** A 25.00 sale paid member 10.00 + WeChat 15.00. */
+  async function splitSale() {
+    const t = paymentSetup();
+    t.shifts.open(0);
+    const saleId = t.openSale(2500);
+    const member = t.payments.startMember(saleId, 'MB0001', 1000);
+    await t.payments.idle();
+    const wechat = t.payments.startCode(saleId, WECHAT('0'));
+    await t.payments.idle();
+    expect(t.sales.getSale(saleId).status).toBe('completed');
+    return { t, saleId, member: member.paymentId, wechat: wechat.paymentId };
+  }
+
+  it('WeChat refunded, member refused: refund.completed with 15.00 back, 10.00 still refundable', async () => {
+    const { t, saleId, member } = await splitSale();
+    t.acquirer.refuseRefundOf.set(member, 'USER_ACCOUNT_ABNORMAL');
+    const r = t.refunds.refund(saleId, { lines: [{ lineNo: 1, qty: 1 }] });
+    await t.payments.idle();
+    expect(t.acquirer.netCaptured()).toBe(1000);
+    const refund = t.sales.getSale(String(r.body.refundId));
+    expect(refund).toMatchObject({ status: 'completed', total: 1500 });
+    const rec = t.ledger.recordsAfter(0, 50).find((x) => x.type === 'refund.completed')!;
+    expect(rec.body).toMatchObject({
+      total: 1500,
+      partial: true,
+      requestedTotal: 2500,
+      payments: [{ channel: 'wechat', amount: 1500 }],
+      unreturned: [{ channel: 'member', amount: 1000, reason: 'USER_ACCOUNT_ABNORMAL' }],
+      lines: [{ lineNo: 1, qty: 1, amount: 1500 }],
+    });
+    // The X report shows what really moved: 15.00 of WeChat went back, member still holds 10.00.
+    const x = t.shifts.currentReport().totals;
+    expect(x.byTender).toMatchObject({ wechat: 0, member: 1000 });
+    expect(x.refunds).toEqual({ count: 1, amount: 1500 });
+    expect(t.sales.getSale(saleId).refundable).toBe(1000);
+
+    // The member account is fixed; refunding the same line again returns exactly what is left.
+    t.acquirer.refuseRefundOf.delete(member);
+    const again = t.refunds.refund(saleId, { lines: [{ lineNo: 1, qty: 1 }] });
+    await t.payments.idle();
+    expect(again.body.total).toBe(1000);
+    expect(t.sales.getSale(String(again.body.refundId)).status).toBe('completed');
+    expect(t.acquirer.netCaptured()).toBe(0);
+    expect(t.sales.getSale(saleId).refundable).toBe(0);
+    expect(t.shifts.currentReport().totals.byTender).toMatchObject({ wechat: 0, member: 0 });
+  });
+
+  it('every part refused: the refund is voided and counts for nothing, so a retry is allowed', async () => {
+    const { t, saleId, member, wechat } = await splitSale();
+    t.acquirer.refuseRefundOf.set(member, 'USER_ACCOUNT_ABNORMAL');
+    t.acquirer.refuseRefundOf.set(wechat, 'USER_ACCOUNT_ABNORMAL');
+    const r = t.refunds.refund(saleId, { lines: [{ lineNo: 1, qty: 1 }] });
+    await t.payments.idle();
+    expect(t.sales.getSale(String(r.body.refundId)).status).toBe('voided');
+    expect(t.ledger.recordsAfter(0, 50).filter((x) => x.type === 'refund.completed')).toHaveLength(0);
+    expect(t.sales.getSale(saleId).refundable).toBe(2500);
+    t.acquirer.refuseRefundOf.clear();
+    const retry = t.refunds.refund(saleId, { lines: [{ lineNo: 1, qty: 1 }] });
+    await t.payments.idle();
+    expect(t.sales.getSale(String(retry.body.refundId))).toMatchObject({ status: 'completed', total: 2500 });
+    expect(t.acquirer.netCaptured()).toBe(0);
+  });
+
+  it('an error that does not refuse (SYSTEMERROR) is retried under the same refundId, never voided', async () => {
+    const { t, saleId } = await splitSale();
+    t.acquirer.errorReplies.set('refund.create', ['SYSTEMERROR', 'SYSTEMERROR']);
+    const r = t.refunds.refund(saleId, { lines: [{ lineNo: 1, qty: 1 }] });
+    await t.payments.idle();
+    const creates = t.acquirer.calls.filter((c) => c.op === 'refund.create');
+    expect(creates).toHaveLength(4);
+    expect(new Set(creates.map((c) => c.args.refundId)).size).toBe(2);
+    expect(t.sales.getSale(String(r.body.refundId))).toMatchObject({ status: 'completed', total: 2500 });
+    expect(t.acquirer.netCaptured()).toBe(0);
+  });
+
+  it('a refund whose reply is lost while online, then a restart, reuses its refundId', async () => {
+    const { t, saleId } = await splitSale();
+    t.acquirer.loseReplies.set('refund.create', 1);
+    const r = t.refunds.refund(saleId, { lines: [{ lineNo: 1, qty: 1 }] });
+    await t.payments.stop(); // the daemon dies while the first part is unanswered
+    t.db.close();
+    const again = paymentSetup(() => 'success', t.dir, t.acquirer);
+    again.payments.resumeUnresolved();
+    await again.payments.idle();
+    expect(t.acquirer.refunds.size).toBe(2);
+    expect(again.sales.getSale(String(r.body.refundId))).toMatchObject({ status: 'completed', total: 2500 });
+    expect(t.acquirer.netCaptured()).toBe(0);
+  });
+});
+
+describe('a QR paid after it was closed is reversed durably (case 4)', () => {
+  /** A QR shown, cancelled (closed), the sale paid in cash, then the customer pays the stale QR. */
+  async function paidAfterClose(t = paymentSetup()) {
+    t.shifts.open(0);
+    const saleId = t.openSale(990);
+    const { paymentId } = t.payments.startQr(saleId, 'wechat');
+    await Promise.resolve();
+    expect((await t.payments.cancelQr(paymentId)).payment.status).toBe('closed');
+    t.sales.payCash(saleId, 990);
+    t.acquirer.customerPaysQr(paymentId, true);
+    return { t, saleId, paymentId };
+  }
+
+  it('lost replies while online: retried with backoff under one refundId until answered', async () => {
+    const { t, paymentId } = await paidAfterClose();
+    t.acquirer.loseReplies.set('refund.create', 3);
+    const before = t.acquirer.clock;
+    await t.payments.onNotify(paymentId);
+    await t.payments.idle();
+    const creates = t.acquirer.calls.filter((c) => c.op === 'refund.create');
+    expect(creates).toHaveLength(4);
+    expect(new Set(creates.map((c) => c.args.refundId)).size).toBe(1);
+    // Backoff: 5 s, 10 s, 20 s between the four attempts.
+    expect(t.acquirer.clock - before).toBeGreaterThanOrEqual(35_000);
+    expect(t.acquirer.netCaptured()).toBe(0);
+    expect(t.payments.moneyPending().pendingReversals).toEqual([]);
+  });
+
+  it('the link drops and the daemon restarts: the reversal is resumed from SQLite, shown until done', async () => {
+    const { t, paymentId } = await paidAfterClose();
+    t.acquirer.goOfflineAfter = 'refund.create'; // the acquirer refunds; reply and link are lost
+    await t.payments.onNotify(paymentId);
+    await t.payments.idle();
+    expect(t.payments.moneyPending().pendingReversals).toMatchObject([{ paymentId, amount: 990 }]);
+    await t.payments.stop();
+    t.db.close();
+    const again = paymentSetup(() => 'success', t.dir, t.acquirer);
+    expect(again.payments.moneyPending().pendingReversals).toMatchObject([{ paymentId, amount: 990 }]);
+    t.acquirer.goOnline();
+    await again.payments.idle();
+    const creates = t.acquirer.calls.filter((c) => c.op === 'refund.create');
+    expect(creates).toHaveLength(2);
+    expect(new Set(creates.map((c) => c.args.refundId)).size).toBe(1);
+    expect(t.acquirer.refunds.size).toBe(1);
+    expect(t.acquirer.netCaptured()).toBe(0);
+    expect(again.payments.moneyPending().pendingReversals).toEqual([]);
+    expect(again.paymentStatus(paymentId)).toBe('reversed');
+  });
+
+  it('is a payment reversal, not a goods return: no refund counted, the X report nets to zero', async () => {
+    const { t, paymentId } = await paidAfterClose();
+    await t.payments.onNotify(paymentId);
+    await t.payments.idle();
+    const records = t.ledger.recordsAfter(0, 50);
+    expect(records.filter((r) => r.type === 'refund.completed')).toHaveLength(0);
+    expect(records.filter((r) => r.type === 'payment.reversed')).toMatchObject([
+      { body: { paymentId, wasCaptured: true, reason: 'PAID_AFTER_CLOSE', amount: 990 } },
+    ]);
+    const x = t.shifts.currentReport().totals;
+    expect(x.refunds).toEqual({ count: 0, amount: 0 });
+    expect(x.byTender).toMatchObject({ wechat: 0, cash: 990 });
+    expect(x.sales).toEqual({ count: 1, amount: 990 });
+  });
+
+  it('a duplicate SUCCESS notify, even at the same moment, reverses once', async () => {
+    const { t, paymentId } = await paidAfterClose();
+    await Promise.all([t.payments.onNotify(paymentId), t.payments.onNotify(paymentId)]);
+    await t.payments.onNotify(paymentId);
+    await t.payments.idle();
+    const creates = t.acquirer.calls.filter((c) => c.op === 'refund.create');
+    expect(new Set(creates.map((c) => c.args.refundId)).size).toBe(1);
+    expect(t.acquirer.netCaptured()).toBe(0);
+    const records = t.ledger.recordsAfter(0, 50);
+    expect(records.filter((r) => r.type === 'payment.succeeded' && r.body.paidAfterClose)).toHaveLength(1);
+    expect(records.filter((r) => r.type === 'payment.reversed')).toHaveLength(1);
+  });
+});
+
+describe('cancelling a QR whose close keeps failing answers at once (case 13)', () => {
+  it('returns closing after one attempt; the sale stays blocked; the close goes on until answered', async () => {
+    const t = paymentSetup();
+    const saleId = t.openSale(990);
+    const { paymentId } = t.payments.startQr(saleId, 'wechat');
+    await Promise.resolve();
+    t.acquirer.errorReplies.set('payment.close', Array(20).fill('SYSTEMERROR'));
+    const result = await t.payments.cancelQr(paymentId);
+    expect(result.closing).toBe(true);
+    expect(result.payment.status).toBe('pending');
+    expect(t.acquirer.calls.filter((c) => c.op === 'payment.close').length).toBeLessThanOrEqual(1);
+    // The sale is still blocked for another tender while the QR is closing.
+    expect(() => t.payments.startCode(saleId, WECHAT('0'))).toThrow(/unresolved/);
+    await t.payments.idle();
+    expect(t.acquirer.calls.filter((c) => c.op === 'payment.close')).toHaveLength(21);
+    expect(t.paymentStatus(paymentId)).toBe('closed');
+    expect(t.acquirer.orders.get(paymentId)!.status).toBe('CLOSED');
+    expect(t.sales.payCash(saleId, 990).body.saleStatus).toBe('completed');
+  });
+
+  it('a customer paying while the close is retried makes the QR count for the sale', async () => {
+    const t = paymentSetup();
+    const saleId = t.openSale(990);
+    const { paymentId } = t.payments.startQr(saleId, 'wechat');
+    await Promise.resolve();
+    t.acquirer.errorReplies.set('payment.close', ['SYSTEMERROR', 'SYSTEMERROR']);
+    expect((await t.payments.cancelQr(paymentId)).closing).toBe(true);
+    t.acquirer.customerPaysQr(paymentId, true); // paid before any close was answered
+    await t.payments.idle();
+    expect(t.sales.getSale(saleId).status).toBe('completed');
+    expect(t.acquirer.netCaptured()).toBe(990);
+  });
+});
