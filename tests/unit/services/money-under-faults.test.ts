@@ -142,7 +142,7 @@ describe('bank card refunds are recorded at once, as cash is (case 2)', () => {
     const t = paymentSetup();
     t.shifts.open(0);
     const saleId = t.openSale(2000);
-    t.sales.payCard(saleId, 2000);
+    t.sales.payCard(saleId, 2000, undefined);
     t.acquirer.online = false;
     const r = t.refunds.refund(saleId, { lines: [{ lineNo: 1, qty: 1 }] });
     expect(r.body.status).toBe('completed');
