@@ -58,6 +58,8 @@ export class AcquirerSimulator {
 
   /** Faults for tests: the next N replies to an op are lost after the acquirer acted. */
   readonly dropReplies = new Map<string, number>();
+  /** Faults for tests: the next replies to an op are these error codes (SYSTEMERROR…), after it acted. */
+  readonly errorReplies = new Map<string, string[]>();
 
   /**
    * One request, as one IMMEDIATE transaction: instances sharing the file take turns, and a crash
@@ -74,6 +76,8 @@ export class AcquirerSimulator {
       this.dropReplies.set(op, drop - 1);
       return { noReply: true };
     }
+    const code = this.errorReplies.get(op)?.shift();
+    if (code) return { ok: false, error: { code, message: 'simulated acquirer error' } };
     return result;
   }
 

@@ -168,6 +168,52 @@ function ledgerCheck(stateDir: string): Check {
   }
 }
 
+/**
+ * Money the terminal owes or has not settled: reversals of QR payments paid after they were closed
+ * (a customer charged twice until done: a failure), and payments whose outcome is not known yet.
+ */
+function moneyCheck(stateDir: string): Check | undefined {
+  const file = join(stateDir, 'posd.db');
+  if (!existsSync(file)) return undefined;
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true, timeout: 2_000 });
+    const hasReversals = db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'payment_reversals'")
+      .get();
+    const reversals = hasReversals
+      ? (db
+          .prepare(
+            "SELECT payment_id AS paymentId, amount, attempts, last_error AS lastError FROM payment_reversals WHERE status = 'pending' ORDER BY created_at",
+          )
+          .all() as Array<{ paymentId: string; amount: number; attempts: number; lastError: string | null }>)
+      : [];
+    const unresolved = (
+      db.prepare("SELECT count(*) AS n FROM payments WHERE status IN ('pending', 'unknown')").get() as {
+        n: number;
+      }
+    ).n;
+    const parts = [`unresolved payments ${unresolved}`];
+    if (reversals.length > 0) {
+      parts.push(
+        `REVERSALS NOT DONE ${reversals.length}: ${reversals
+          .slice(0, 5)
+          .map(
+            (r) => `${r.paymentId} ${r.amount} (${r.attempts} tries${r.lastError ? `, ${r.lastError}` : ''})`,
+          )
+          .join(', ')}`,
+      );
+    } else {
+      parts.push('no reversal owed');
+    }
+    return { name: 'money', ok: reversals.length === 0, detail: parts.join(', ') };
+  } catch (err) {
+    return { name: 'money', ok: false, detail: `${file}: ${describeError(err)}` };
+  } finally {
+    db?.close();
+  }
+}
+
 export async function collectChecks(loaded: LoadedConfig, now = new Date()): Promise<Check[]> {
   const { config } = loaded;
   const checks: Check[] = [
@@ -180,6 +226,8 @@ export async function collectChecks(loaded: LoadedConfig, now = new Date()): Pro
     clockCheck(now),
     ledgerCheck(config.stateDir),
   ];
+  const money = moneyCheck(config.stateDir);
+  if (money) checks.push(money);
   // A device held open by the running daemon is judged by the daemon (paper, cover, link); else probed.
   const live = await liveDevices(config);
   for (const device of ['printer', 'scanner', 'display'] as const) {

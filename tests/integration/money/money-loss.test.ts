@@ -85,7 +85,7 @@ describe('the five money-loss cases, against the reference cloud', () => {
     expect(cloud.acquirer.netCaptured('M1')).toBe(2_500);
   });
 
-  it('(2) a QR paid after the cashier switched to cash is refunded automatically', async () => {
+  it('(2) a QR paid after the cashier switched to cash is reversed automatically', async () => {
     const t = await terminal('M2');
     const saleId = await openSale(t.api, 990);
     const qr = await t.api.call<Body>('POST', `/api/v1/sales/${saleId}/payments`, {
@@ -110,11 +110,15 @@ describe('the five money-loss cases, against the reference cloud', () => {
     // The customer pays the stale QR anyway; the acquirer tells the terminal.
     expect(cloud.acquirer.customerPaysQr('M2', paymentId)).toBe(true);
     await cloud.notifyPayment('t1', 'M2', paymentId, 'SUCCESS');
+    // A payment reversal, not a goods return: `payment.reversed`, never `refund.completed`.
     const ledger = await waitFor(async () => {
       const l = await deviceLedger(t.api);
-      return l.some((r) => r.type === 'refund.completed' && r.body.automatic === true) ? l : undefined;
-    }, 'automatic refund recorded');
-    expect(ledger.filter((r) => r.type === 'refund.completed' && r.body.automatic === true)).toHaveLength(1);
+      return l.some((r) => r.type === 'payment.reversed' && r.body.wasCaptured === true) ? l : undefined;
+    }, 'automatic reversal recorded');
+    expect(
+      ledger.filter((r) => r.type === 'payment.reversed' && r.body.paymentId === paymentId),
+    ).toHaveLength(1);
+    expect(ledger.filter((r) => r.type === 'refund.completed')).toHaveLength(0);
     expect(cloud.acquirer.payment('M2', paymentId)?.refunded).toBe(990);
     expect(cloud.acquirer.netCaptured('M2')).toBe(0);
     expect((await saleStatus(t.api, saleId)).status).toBe('completed');
