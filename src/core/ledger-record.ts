@@ -25,8 +25,17 @@ export interface OutboxSource {
   lastSeq(): number;
   /** The highest seq the cloud has acknowledged (0 when none). */
   ackedUpTo(): number;
-  /** Applies a cloud ack: everything ≤ upTo becomes synced, rejects are stored with their code. */
-  applyAck(upTo: number, rejected: readonly RecordReject[]): void;
+  /**
+   * Applies a cloud ack: everything ≤ upTo becomes synced, rejects are stored with their code.
+   * `sentUpTo`, when given, is the highest seq this process has had PUBACKed: records never put
+   * on the wire by this database are not synced by it (a restored copy's own records).
+   */
+  applyAck(upTo: number, rejected: readonly RecordReject[], sentUpTo?: number): void;
+  /**
+   * mqtt-v1 "Restored database": starts a new epoch at once and appends there again every
+   * record after `storedUpTo` (same ids, seq from 1). Sources that cannot move lack it.
+   */
+  moveToNewEpoch?(storedUpTo: number, reason: string): { epoch: string; resent: number };
   /** Called after each commit that appended records. */
   onAppend(listener: (lastSeq: number) => void): () => void;
 }

@@ -2,6 +2,14 @@ import { v7 as uuidv7 } from 'uuid';
 import type { LedgerRecord, OutboxSource, RecordReject } from '../core/ledger-record.js';
 import { canonicalJson, chainOf, chainOfCanonicalBody, GENESIS_CHAIN } from './chain.js';
 import type { Db } from './db.js';
+import {
+  allEpochs,
+  currentEpoch,
+  type EpochRow,
+  epochOfRow,
+  insertEpoch,
+  receiptSeriesOf,
+} from './ledger-epochs.js';
 import { storageError } from './storage-errors.js';
 
 export type SyncState = 'pending' | 'sent' | 'synced' | 'rejected';
@@ -21,7 +29,14 @@ interface Row {
   sync: SyncState;
   sync_code: string | null;
   sync_message: string | null;
+  moved_to: number | null;
 }
+
+/** The uplink's view of the ledger (wire seqs of the current epoch). */
+export type WireOutbox = OutboxSource & {
+  markSent(fromSeq: number, toSeq: number): void;
+  moveToNewEpoch(storedUpTo: number, reason: string): { epoch: string; resent: number };
+};
 
 interface Head {
   acked_up_to: number;
@@ -40,9 +55,15 @@ export interface LedgerOptions {
 /**
  * The append-only, hash-chained ledger and its outbox state. Facts are appended inside
  * `transact`, in the same SQLite transaction as the state they describe.
+ *
+ * A record's `seq` here is its row in the file, which runs on across epochs; on the wire (the
+ * outbox methods: `lastSeq`, `ackedUpTo`, `applyAck`, `markSent`, `recordsJsonAfter`) seq counts
+ * from 1 in the current epoch. They are equal until the file moves to a new epoch after a restore
+ * (`moveToNewEpoch`); `outbox` is the wire view the uplink uses.
  */
-export class Ledger implements OutboxSource {
-  readonly epoch: string;
+export class Ledger {
+  /** The current epoch: the wire seq of a row is its seq minus `base`. */
+  private cur: EpochRow;
   private readonly db: Db;
   private readonly dir: string;
   private readonly now: () => Date;
@@ -61,7 +82,7 @@ export class Ledger implements OutboxSource {
     this.dir = dir;
     this.now = now;
     this.newId = newId;
-    this.epoch = this.ensureEpoch();
+    this.cur = this.ensureEpoch();
     this.runInTransaction = db.transaction((work: () => unknown) => work());
     this.stmt = {
       head: db.prepare<[], Head>(
@@ -74,6 +95,15 @@ export class Ledger implements OutboxSource {
         'INSERT INTO ledger (seq, id, type, at, body, chain) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       after: db.prepare<[number, number], Row>('SELECT * FROM ledger WHERE seq > ? ORDER BY seq LIMIT ?'),
+      /** Facts once each: a record moved to a later epoch is read as its copy. */
+      factsAfter: db.prepare<[number, number], Row>(
+        'SELECT * FROM ledger WHERE seq > ? AND moved_to IS NULL ORDER BY seq LIMIT ?',
+      ),
+      firstPending: db.prepare<[number], { seq: number | null }>(
+        "SELECT min(seq) AS seq FROM ledger WHERE seq > ? AND sync = 'pending'",
+      ),
+      markMoved: db.prepare<[number, number]>('UPDATE ledger SET moved_to = ? WHERE seq = ?'),
+      resetAcked: db.prepare<[number]>('UPDATE ledger_head SET acked_up_to = ? WHERE one = 1'),
       bySeq: db.prepare<[number], Row>('SELECT * FROM ledger WHERE seq = ?'),
       markSent: db.prepare<[number, number]>(
         "UPDATE ledger SET sync = 'sent' WHERE seq BETWEEN ? AND ? AND sync = 'pending'",
@@ -100,22 +130,44 @@ export class Ledger implements OutboxSource {
     };
   }
 
-  private ensureEpoch(): string {
+  private ensureEpoch(): EpochRow {
     return this.db
       .transaction(() => {
-        const row = this.db
-          .prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'epoch'")
-          .get();
-        if (row) return row.value;
+        const existing = currentEpoch(this.db);
+        if (existing) return existing;
         const epoch = this.newId();
+        const at = this.now().toISOString();
         this.db.prepare("INSERT INTO meta (key, value) VALUES ('epoch', ?)").run(epoch);
-        this.db
-          .prepare("INSERT INTO meta (key, value) VALUES ('created_at', ?)")
-          .run(this.now().toISOString());
+        this.db.prepare("INSERT INTO meta (key, value) VALUES ('created_at', ?)").run(at);
         this.db.prepare('INSERT INTO ledger_head (one, pruned_chain) VALUES (1, ?)').run(GENESIS_CHAIN);
-        return epoch;
+        insertEpoch(this.db, { epoch, base: 0, startedAt: at, reason: 'created' });
+        return currentEpoch(this.db)!;
       })
       .immediate();
+  }
+
+  /** The epoch records are sent under now. */
+  get epoch(): string {
+    return this.cur.epoch;
+  }
+
+  /** The uplink's view of this ledger: seqs of the current epoch. */
+  get outbox(): WireOutbox {
+    const ledger = this;
+    return {
+      get epoch() {
+        return ledger.epoch;
+      },
+      recordsAfter: (afterSeq, limit) =>
+        ledger.recordsJsonAfter(afterSeq, limit).map((r) => JSON.parse(r.json) as LedgerRecord),
+      recordsJsonAfter: (afterSeq, limit) => ledger.recordsJsonAfter(afterSeq, limit),
+      lastSeq: () => ledger.lastSeq(),
+      ackedUpTo: () => ledger.ackedUpTo(),
+      applyAck: (upTo, rejected, sentUpTo) => ledger.applyAck(upTo, rejected, sentUpTo),
+      onAppend: (listener) => ledger.onAppend(listener),
+      markSent: (from, to) => ledger.markSent(from, to),
+      moveToNewEpoch: (storedUpTo, reason) => ledger.moveToNewEpoch(storedUpTo, reason),
+    };
   }
 
   /**
@@ -123,47 +175,90 @@ export class Ledger implements OutboxSource {
    * commit is durable. Storage failures come out as STORAGE_* errors with nothing written.
    */
   transact<T>(work: () => T): T {
-    const before = this.lastSeq();
+    const before = this.tip().seq;
     let result: T;
     try {
       result = this.runInTransaction.immediate(work) as T;
     } catch (err) {
       this.tipCache = undefined; // the rolled-back appends moved it
+      this.cur = currentEpoch(this.db) ?? this.cur; // and a rolled-back move
       throw storageError(err, this.dir);
     }
-    const after = this.lastSeq();
-    if (after !== before) for (const listener of this.appendListeners) listener(after);
+    const after = this.tip().seq;
+    if (after !== before) for (const listener of this.appendListeners) listener(this.lastSeq());
     return result;
   }
 
   /** Appends one fact; must run inside `transact`. */
   append(type: string, body: Record<string, unknown>): LedgerRecord {
     if (!this.db.inTransaction) throw new Error('Ledger.append must run inside Ledger.transact');
-    const prev = this.tip();
-    const seq = prev.seq + 1;
     const id = this.newId();
     const at = this.now().toISOString();
     // Stored as its canonical JSON: one serialisation serves storage and the chain.
-    const bodyText = canonicalJson(body);
-    const chain = chainOfCanonicalBody(prev.chain, seq, id, type, at, bodyText);
-    this.stmt.insert.run(seq, id, type, at, bodyText, chain);
-    this.tipCache = { seq, chain };
+    const { seq, chain } = this.insertChained(id, type, at, canonicalJson(body));
     const record = { seq, id, type, at, body, chain };
     const hooks = this.recordHooks.get(type);
     if (hooks) for (const hook of hooks) hook(record);
     return record;
   }
 
-  /** The last record, or the pruned head when pruning emptied the table. */
+  /** Writes the next row, chained under the current epoch's seq. */
+  private insertChained(
+    id: string,
+    type: string,
+    at: string,
+    bodyText: string,
+  ): { seq: number; chain: string } {
+    const prev = this.tip();
+    const seq = prev.seq + 1;
+    const chain = chainOfCanonicalBody(prev.chain, seq - this.cur.base, id, type, at, bodyText);
+    this.stmt.insert.run(seq, id, type, at, bodyText, chain);
+    this.tipCache = { seq, chain };
+    return { seq, chain };
+  }
+
+  /** The last row, or the pruned head when pruning emptied the table; an epoch starts at genesis. */
   private tip(): { seq: number; chain: string } {
     if (this.tipCache) return this.tipCache;
-    const last = this.stmt.last.get();
-    if (last) {
-      this.tipCache = last;
-      return last;
-    }
     const head = this.stmt.head.get()!;
-    return { seq: head.pruned_up_to, chain: head.pruned_chain };
+    const last = this.stmt.last.get() ?? { seq: head.pruned_up_to, chain: head.pruned_chain };
+    const tip = last.seq <= this.cur.base ? { seq: this.cur.base, chain: GENESIS_CHAIN } : last;
+    this.tipCache = tip;
+    return tip;
+  }
+
+  /**
+   * mqtt-v1 "Restored database": this file is a restored copy. Starts a new epoch now: every
+   * record after `storedUpTo` (wire seq: what the cloud holds) is appended again under it with
+   * the same id, type, time and body, re-chained from seq 1; the original row stays, marked
+   * `moved_to` its copy. Receipt numbers take the new epoch's series from now on.
+   */
+  moveToNewEpoch(storedUpTo: number, reason: string): { epoch: string; resent: number } {
+    return this.transact(() => {
+      const previous = this.cur;
+      const from = previous.base + Math.max(0, Math.min(storedUpTo, this.lastSeq())) + 1;
+      const moving = this.stmt.after.all(from - 1, Number.MAX_SAFE_INTEGER);
+      const epoch = this.newId();
+      const base = this.tip().seq;
+      insertEpoch(this.db, {
+        epoch,
+        base,
+        startedAt: this.now().toISOString(),
+        reason,
+        previous: previous.epoch,
+        resentFrom: from,
+        receiptSeries: receiptSeriesOf(epoch),
+      });
+      this.cur = currentEpoch(this.db)!;
+      this.tipCache = { seq: base, chain: GENESIS_CHAIN };
+      // Everything up to the new base is settled: synced, rejected, or moved to a copy.
+      this.stmt.resetAcked.run(base);
+      for (const row of moving) {
+        const copy = this.insertChained(row.id, row.type, row.at, row.body);
+        this.stmt.markMoved.run(copy.seq, row.seq);
+      }
+      return { epoch, resent: moving.length };
+    });
   }
 
   /** When this database (and its epoch) was created. */
@@ -185,12 +280,14 @@ export class Ledger implements OutboxSource {
     return { amount: row.total, count: row.n };
   }
 
+  /** The last seq of the current epoch (wire). */
   lastSeq(): number {
-    return this.tip().seq;
+    return this.tip().seq - this.cur.base;
   }
 
+  /** The highest seq of the current epoch the cloud acknowledged (wire). */
   ackedUpTo(): number {
-    return this.stmt.head.get()!.acked_up_to;
+    return Math.max(0, this.stmt.head.get()!.acked_up_to - this.cur.base);
   }
 
   /** The newest record of `type` whose body has `field` = `value` (a scan: rare lookups, e.g. reprints). */
@@ -198,27 +295,29 @@ export class Ledger implements OutboxSource {
     if (!/^[A-Za-z][A-Za-z0-9]*$/.test(field)) throw new Error(`bad body field ${field}`);
     const row = this.db
       .prepare<[string, string], Row>(
-        `SELECT * FROM ledger WHERE type = ? AND json_extract(body, '$.${field}') = ? ORDER BY seq DESC LIMIT 1`,
+        `SELECT * FROM ledger WHERE type = ? AND json_extract(body, '$.${field}') = ? AND moved_to IS NULL ORDER BY seq DESC LIMIT 1`,
       )
       .get(type, value);
     return row ? toRecord(row) : undefined;
   }
 
+  /** Facts after row `afterSeq`, each once (a record moved to a later epoch is read as its copy). */
   recordsAfter(afterSeq: number, limit: number): LedgerRecord[] {
-    return this.stmt.after.all(afterSeq, limit).map(toRecord);
+    return this.stmt.factsAfter.all(afterSeq, limit).map((r) => toRecord(r));
   }
 
-  /** Records as uplink JSON, built from the stored canonical body text without parsing it. */
+  /** Records of the current epoch after wire seq `afterSeq`, as uplink JSON (no body parse). */
   recordsJsonAfter(afterSeq: number, limit: number): Array<{ seq: number; json: string }> {
-    return this.stmt.after.all(afterSeq, limit).map((r) => ({
-      seq: r.seq,
-      json: `{"seq":${r.seq},"id":${JSON.stringify(r.id)},"type":${JSON.stringify(r.type)},"at":${JSON.stringify(r.at)},"body":${r.body},"chain":${JSON.stringify(r.chain)}}`,
+    const base = this.cur.base;
+    return this.stmt.after.all(afterSeq + base, limit).map((r) => ({
+      seq: r.seq - base,
+      json: `{"seq":${r.seq - base},"id":${JSON.stringify(r.id)},"type":${JSON.stringify(r.type)},"at":${JSON.stringify(r.at)},"body":${r.body},"chain":${JSON.stringify(r.chain)}}`,
     }));
   }
 
-  /** For the local API and the technician: records with their sync state. */
+  /** For the local API and the technician: facts (each once) with their sync state, by row. */
   page(afterSeq: number, limit: number): LocalLedgerRecord[] {
-    return this.stmt.after.all(afterSeq, limit).map(toLocalRecord);
+    return this.stmt.factsAfter.all(afterSeq, limit).map(toLocalRecord);
   }
 
   get(seq: number): LocalLedgerRecord | undefined {
@@ -230,23 +329,37 @@ export class Ledger implements OutboxSource {
     return this.stmt.rejected.all().map(toLocalRecord);
   }
 
+  /** Wire seqs of the current epoch were PUBACKed (informational). */
   markSent(fromSeq: number, toSeq: number): void {
-    this.transact(() => this.stmt.markSent.run(fromSeq, toSeq));
+    const base = this.cur.base;
+    this.transact(() => this.stmt.markSent.run(fromSeq + base, toSeq + base));
   }
 
-  applyAck(upTo: number, rejected: readonly RecordReject[]): void {
+  /**
+   * A cloud ack of the current epoch (wire seqs). With `sentUpTo` (the uplink's: what it had
+   * PUBACKed in this process) it marks synced only records this database has put on the wire: a
+   * restored copy's own records are never synced by an ack that speaks of the lost database's.
+   */
+  applyAck(upTo: number, rejected: readonly RecordReject[], sentUpTo?: number): void {
     const at = this.now().toISOString();
+    const base = this.cur.base;
     const last = this.lastSeq();
-    const bounded = Math.min(upTo, last);
     const previous = this.ackedUpTo();
+    let bounded = Math.min(upTo, last);
+    if (sentUpTo !== undefined) {
+      const pending = this.stmt.firstPending.get(previous + base)!.seq;
+      const sentBefore = pending === null ? last : pending - base - 1;
+      bounded = Math.min(bounded, Math.max(sentUpTo, sentBefore));
+    }
     if (bounded <= previous) return;
     this.transact(() => {
       // The cloud's reject list is cumulative: those at or below the previous ack are applied already.
       for (const r of rejected) {
-        if (r.seq > previous && r.seq <= bounded) this.stmt.markRejected.run(r.code, r.message, at, r.seq);
+        if (r.seq > previous && r.seq <= bounded)
+          this.stmt.markRejected.run(r.code, r.message, at, r.seq + base);
       }
-      this.stmt.markSynced.run(at, previous, bounded);
-      this.stmt.setAcked.run(bounded);
+      this.stmt.markSynced.run(at, previous + base, bounded + base);
+      this.stmt.setAcked.run(bounded + base);
     });
   }
 
@@ -275,7 +388,7 @@ export class Ledger implements OutboxSource {
     const unsynced = this.stmt.unsynced.get(head.acked_up_to)!;
     const out: ReturnType<Ledger['figures']> = {
       lastSeq: this.lastSeq(),
-      ackedUpTo: head.acked_up_to,
+      ackedUpTo: this.ackedUpTo(),
       outboxDepth: unsynced.n,
       rejected: this.stmt.rejectedCount.get()!.n,
     };
@@ -285,17 +398,18 @@ export class Ledger implements OutboxSource {
 
   /**
    * Deletes synced records older than the cutoff, only as a prefix of the ledger: it stops at the
-   * first record that is unsynced or rejected, so those are never deleted.
+   * first record that is unsynced or rejected, so those are never deleted (a record moved to a
+   * later epoch may go: its copy is the one that waits for the cloud).
    */
   prune(olderThan: Date): number {
     return this.transact(() => {
       const cutoff = olderThan.toISOString();
       const firstKept = this.db
         .prepare<[string], { seq: number | null }>(
-          "SELECT min(seq) AS seq FROM ledger WHERE sync <> 'synced' OR at >= ?",
+          "SELECT min(seq) AS seq FROM ledger WHERE (sync <> 'synced' AND moved_to IS NULL) OR at >= ?",
         )
         .get(cutoff)!.seq;
-      const limit = firstKept === null ? this.lastSeq() : firstKept - 1;
+      const limit = firstKept === null ? this.tip().seq : firstKept - 1;
       const lastPruned = this.db
         .prepare<[number], { chain: string }>('SELECT chain FROM ledger WHERE seq = ?')
         .get(limit);
@@ -305,18 +419,25 @@ export class Ledger implements OutboxSource {
           .prepare('UPDATE ledger_head SET pruned_up_to = ?, pruned_chain = ? WHERE one = 1')
           .run(limit, lastPruned.chain);
       }
+      this.tipCache = undefined;
       return changes;
     });
   }
 
-  /** The chain as stored, from the first kept record; returns the first bad seq, or undefined. */
+  /**
+   * The chain as stored, from the first kept record, each row under its epoch's seq (an epoch
+   * starts again at genesis); returns the first bad row seq, or undefined.
+   */
   verify(): number | undefined {
     const head = this.stmt.head.get()!;
+    const epochs = allEpochs(this.db);
     let prev = head.pruned_chain;
     let expectSeq = head.pruned_up_to + 1;
     for (const row of this.db.prepare<[], Row>('SELECT * FROM ledger ORDER BY seq').iterate()) {
       if (row.seq !== expectSeq) return expectSeq;
-      if (chainOf(prev, toRecord(row)) !== row.chain) return row.seq;
+      const { base } = epochOfRow(epochs, row.seq);
+      if (row.seq === base + 1) prev = GENESIS_CHAIN;
+      if (chainOf(prev, toRecord(row, base)) !== row.chain) return row.seq;
       prev = row.chain;
       expectSeq += 1;
     }
@@ -324,9 +445,10 @@ export class Ledger implements OutboxSource {
   }
 }
 
-function toRecord(row: Row): LedgerRecord {
+/** A row as a record; `base` turns its seq into its epoch's (wire) seq. */
+function toRecord(row: Row, base = 0): LedgerRecord {
   return {
-    seq: row.seq,
+    seq: row.seq - base,
     id: row.id,
     type: row.type,
     at: row.at,

@@ -1,5 +1,6 @@
 import type { AppliedPayment, PricedSale } from '../core/sale.js';
 import type { Db } from './db.js';
+import { currentEpoch } from './ledger-epochs.js';
 
 export type SaleKind = 'sale' | 'refund';
 export type SaleStatus = 'open' | 'completed' | 'voided';
@@ -93,7 +94,7 @@ function toStoredPayment(r: StoredPaymentRow): StoredPayment {
 export class SalesStore {
   private readonly stmt;
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     this.stmt = {
       insertSale: db.prepare(
         `INSERT INTO sales (id, kind, original_sale_id, status, currency, total, receipt_no, shift_id, doc, created_at, completed_at)
@@ -206,6 +207,17 @@ export class SalesStore {
   /** Next value of a gapless counter; gapless because it rolls back with the transaction. */
   next(counter: string): number {
     return this.stmt.nextCounter.get(counter)!.value;
+  }
+
+  /**
+   * The next receipt number: `{device}-{n}` (n gapless, six digits at least). After the ledger
+   * moved off a restored copy, `{device}-{series}-{n}`: the epoch's series keeps every number
+   * made since apart from those the lost database printed (docs/protocol.md "Restored database").
+   */
+  nextReceiptNo(deviceId: string): string {
+    const n = String(this.next('receipt')).padStart(6, '0');
+    const series = currentEpoch(this.db)?.receipt_series;
+    return series ? `${deviceId}-${series}-${n}` : `${deviceId}-${n}`;
   }
 
   shiftClosed(shiftId: string): boolean {

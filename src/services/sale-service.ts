@@ -379,7 +379,7 @@ export class SaleService {
 
   /** Inside a transaction: the next receipt number of this terminal (sales and refunds share it). */
   nextReceiptNo(): string {
-    return `${this.deviceId}-${String(this.store.next('receipt')).padStart(6, '0')}`;
+    return this.store.nextReceiptNo(this.deviceId);
   }
 
   private complete(sale: SaleRecord, at: string): string {

@@ -53,7 +53,7 @@ export class CloudSync {
       url: o.url,
       clientId: `${o.tenant}.${o.device}`,
       topics: this.topics,
-      epoch: o.ledger.epoch,
+      epoch: () => o.ledger.epoch,
       appVersion: o.appVersion,
       bootedAt: o.bootedAt,
       log: o.log,
@@ -66,9 +66,10 @@ export class CloudSync {
     this.requests = new RequestClient(this.link, this.topics, o.log, () => this.link.lastOnlineAt);
     this.uplink = new Uplink({
       link: this.link,
-      outbox: o.ledger,
+      outbox: o.ledger.outbox,
       topic: this.topics.upLedger,
       log: o.log,
+      onNewEpoch: () => this.publishState(true),
       ...(o.uplink ? { settings: o.uplink } : {}),
     });
   }

@@ -9,7 +9,8 @@ export interface LinkOptions {
   url: string;
   clientId: string;
   topics: Topics;
-  epoch: string;
+  /** The ledger's current epoch (it changes when a restored copy moves on). */
+  epoch: string | (() => string);
   appVersion: string;
   bootedAt: string;
   tls?: { ca?: string; cert?: string; key?: string };
@@ -128,7 +129,8 @@ export class MqttLink {
   }
 
   private statusPayload(state: 'online' | 'lost' | 'offline'): string {
-    const base = { state, epoch: this.o.epoch, connId: this.connId };
+    const epoch = typeof this.o.epoch === 'function' ? this.o.epoch() : this.o.epoch;
+    const base = { state, epoch, connId: this.connId };
     return JSON.stringify(
       state === 'online' ? { ...base, appVersion: this.o.appVersion, bootedAt: this.o.bootedAt } : base,
     );

@@ -32,7 +32,30 @@ export interface UplinkOptions {
   log: Logger;
   settings?: Partial<UplinkSettings>;
   now?: () => number;
+  /** Timers (the simulation passes its own clock's). */
+  timers?: UplinkTimers;
+  /** The ledger moved to a new epoch (a restored copy was found out). */
+  onNewEpoch?: (epoch: string) => void;
 }
+
+/** The two timers the uplink needs, as a port. */
+export interface UplinkTimers {
+  setTimeout(fn: () => void, ms: number): { cancel(): void };
+  setInterval(fn: () => void, ms: number): { cancel(): void };
+}
+
+const REAL_TIMERS: UplinkTimers = {
+  setTimeout(fn, ms) {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return { cancel: () => clearTimeout(t) };
+  },
+  setInterval(fn, ms) {
+    const t = setInterval(fn, ms);
+    t.unref();
+    return { cancel: () => clearInterval(t) };
+  },
+};
 
 /**
  * Drains the ledger to the cloud (mqtt-v1 "Ledger uplink"): batches in seq order, at most the send
@@ -51,8 +74,11 @@ export class Uplink {
   /** PUBACK time of the oldest record sent but not yet acked, for the resend rule. */
   private unackedSince: number | undefined;
   private lastAckAdvance = 0;
-  private ackWaiter: NodeJS.Timeout | undefined;
-  private resendTimer: NodeJS.Timeout | undefined;
+  private ackWaiter: { cancel(): void } | undefined;
+  private resendTimer: { cancel(): void } | undefined;
+  private readonly timers: UplinkTimers;
+  /** The last ack of the current epoch, applied again as more of it is PUBACKed. */
+  private lastAck: { ackedUpTo: number; rejected: readonly RecordReject[] } | undefined;
   private unsubscribe: (() => void) | undefined;
   private sentUpTo = 0;
   private markedUpTo = 0;
@@ -60,18 +86,22 @@ export class Uplink {
   constructor(private readonly o: UplinkOptions) {
     this.s = { ...DEFAULT_UPLINK, ...o.settings };
     this.now = o.now ?? Date.now;
+    this.timers = o.timers ?? REAL_TIMERS;
   }
 
   start(): void {
     this.unsubscribe = this.o.outbox.onAppend(() => this.pump());
-    this.resendTimer = setInterval(() => this.checkStall(), Math.min(1_000, this.s.resendAfterMs / 2));
-    this.resendTimer.unref();
+    this.resendTimer = this.timers.setInterval(
+      () => this.checkStall(),
+      Math.min(1_000, this.s.resendAfterMs / 2),
+    );
   }
 
   stop(): void {
+    this.flushSent();
     this.unsubscribe?.();
-    clearInterval(this.resendTimer);
-    clearTimeout(this.ackWaiter);
+    this.resendTimer?.cancel();
+    this.ackWaiter?.cancel();
     this.ready = false;
   }
 
@@ -81,37 +111,82 @@ export class Uplink {
     this.ready = false;
     this.inflight = 0;
     this.unackedSince = undefined;
-    clearTimeout(this.ackWaiter);
-    this.ackWaiter = setTimeout(() => this.begin(), this.s.ackWaitMs);
-    this.ackWaiter.unref();
+    this.ackWaiter?.cancel();
+    this.ackWaiter = this.timers.setTimeout(() => this.begin(), this.s.ackWaitMs);
   }
 
   onDisconnected(): void {
     this.generation += 1;
     this.ready = false;
     this.inflight = 0;
-    clearTimeout(this.ackWaiter);
+    this.ackWaiter?.cancel();
   }
 
-  /** A validated `down/ack`. Another epoch's ack is ignored. */
+  /**
+   * A validated `down/ack`. Another epoch's ack is ignored. A `SEQ_CONFLICT`, or an ack above
+   * the last seq, says this database is a restored copy: it moves to a new epoch at once.
+   */
   onAck(epoch: string, ackedUpTo: number, rejected: readonly RecordReject[]): void {
-    if (epoch !== this.o.outbox.epoch) {
+    const outbox = this.o.outbox;
+    if (epoch !== outbox.epoch) {
       this.o.log.warn({ epoch }, 'ack for another epoch ignored');
       return;
     }
-    const before = this.o.outbox.ackedUpTo();
-    this.o.outbox.applyAck(ackedUpTo, rejected);
-    const after = this.o.outbox.ackedUpTo();
+    const before = outbox.ackedUpTo();
+    const conflicts = rejected.filter((r) => r.code === 'SEQ_CONFLICT' && r.seq > before).map((r) => r.seq);
+    if (conflicts.length > 0) {
+      // Records below the conflict are the cloud's, byte for byte; those this process sent are synced.
+      const first = Math.min(...conflicts);
+      outbox.applyAck(
+        Math.min(ackedUpTo, first - 1),
+        rejected.filter((r) => r.seq < first),
+        this.sentUpTo,
+      );
+      this.restored(`SEQ_CONFLICT at seq ${first}`);
+      return;
+    }
+    if (ackedUpTo > outbox.lastSeq()) {
+      this.restored(`the cloud holds seq ${ackedUpTo}, this ledger ends at ${outbox.lastSeq()}`);
+      return;
+    }
+    this.lastAck = { ackedUpTo, rejected };
+    outbox.applyAck(ackedUpTo, rejected, this.sentUpTo);
+    const after = outbox.ackedUpTo();
     if (after > before) {
       this.lastAckAdvance = this.now();
       this.unackedSince = undefined;
     }
     if (!this.ready && this.o.link.isConnected) {
-      clearTimeout(this.ackWaiter);
+      this.ackWaiter?.cancel();
       this.begin();
     } else {
       this.pump();
     }
+  }
+
+  /**
+   * This database is a restored copy: a new epoch now, and every record the cloud has not
+   * acknowledged to this database goes there again (a fact it does hold under the old epoch is
+   * recognised by its id and counted once).
+   */
+  private restored(why: string): void {
+    const move = this.o.outbox.moveToNewEpoch;
+    if (!move) {
+      this.o.log.error({ why }, 'restored database detected, but this outbox cannot move to a new epoch');
+      return;
+    }
+    this.ready = false;
+    this.generation += 1;
+    const { epoch, resent } = move.call(this.o.outbox, this.o.outbox.ackedUpTo(), 'restored');
+    this.o.log.warn({ why, epoch, resent }, 'restored database: moved to a new epoch');
+    this.inflight = 0;
+    this.unackedSince = undefined;
+    this.sentUpTo = 0;
+    this.markedUpTo = 0;
+    this.lastAck = undefined;
+    this.o.onNewEpoch?.(epoch);
+    this.ackWaiter?.cancel();
+    this.begin();
   }
 
   private begin(): void {
@@ -198,6 +273,13 @@ export class Uplink {
             this.inflight -= 1;
             this.unackedSince ??= this.now();
             this.sentUpTo = Math.max(this.sentUpTo, to);
+            // The cloud's ack may have come before this PUBACK: apply what it now covers.
+            const ack = this.lastAck;
+            if (ack && ack.ackedUpTo > this.o.outbox.ackedUpTo()) {
+              const was = this.o.outbox.ackedUpTo();
+              this.o.outbox.applyAck(ack.ackedUpTo, ack.rejected, this.sentUpTo);
+              if (this.o.outbox.ackedUpTo() > was) this.lastAckAdvance = this.now();
+            }
             this.pump();
           },
           (err: unknown) => {

@@ -5,6 +5,7 @@ import { redemptionsMigration } from './0004-redemptions.js';
 import { rechargesMigration } from './0005-recharges.js';
 import { printQueueMigration } from './0006-print-queue.js';
 import { paymentReversalsMigration } from './0007-payment-reversals.js';
+import { ledgerEpochsMigration } from './0008-ledger-epochs.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -18,4 +19,5 @@ export const MIGRATIONS: readonly Migration[] = [
   rechargesMigration,
   printQueueMigration,
   paymentReversalsMigration,
+  ledgerEpochsMigration,
 ];

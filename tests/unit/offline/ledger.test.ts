@@ -200,12 +200,19 @@ describe('migrations', () => {
       log: silentLogger(),
       migrations: [MIGRATIONS[0]!],
     });
-    const ledger = new Ledger({ db: old, dir });
-    ledger.transact(() => ledger.append('sale.completed', { kept: true }));
+    // Written as the 0001 code wrote it (today's Ledger needs today's schema).
+    old.prepare("INSERT INTO meta (key, value) VALUES ('epoch', 'E-0001')").run();
+    old.prepare('INSERT INTO ledger_head (one, pruned_chain) VALUES (1, ?)').run(GENESIS_CHAIN);
+    old
+      .prepare('INSERT INTO ledger (seq, id, type, at, body, chain) VALUES (1, ?, ?, ?, ?, ?)')
+      .run('r1', 'sale.completed', '2026-12-01T10:00:00.000Z', '{"kept":true}', 'c'.repeat(64));
     old.close();
     const db = openDatabase({ file: join(dir, 'posd.db'), log: silentLogger() });
     expect(db.pragma('user_version', { simple: true })).toBe(latestVersion());
-    expect(new Ledger({ db, dir }).recordsAfter(0, 10)[0]!.body).toEqual({ kept: true });
+    const upgraded = new Ledger({ db, dir });
+    expect(upgraded.recordsAfter(0, 10)[0]!.body).toEqual({ kept: true });
+    expect(upgraded.epoch).toBe('E-0001');
+    expect(upgraded.lastSeq()).toBe(1);
     expect(() =>
       db
         .prepare(
@@ -227,5 +234,61 @@ describe('migrations', () => {
     expect(check.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get()).toEqual({
       n: 0,
     });
+  });
+});
+
+describe('ledger epochs (a restored copy moves on)', () => {
+  it('moves unsent records to a new epoch: same ids, seq from 1, chained from genesis; the file keeps the originals', () => {
+    let clock = Date.parse('2026-01-01T00:00:00Z');
+    const dir = tempDir();
+    const db = openDatabase({ file: join(dir, 'posd.db'), log: silentLogger() });
+    const ledger = new Ledger({ db, dir, now: () => new Date(clock) });
+    ledger.transact(() => {
+      for (let i = 1; i <= 4; i++) ledger.append('sale.completed', { i });
+    });
+    ledger.applyAck(2, []);
+    const old = ledger.epoch;
+    const ids = ledger.page(0, 10).map((r) => r.id);
+    const moved = ledger.moveToNewEpoch(2, 'restored');
+    expect(moved.resent).toBe(2);
+    expect(ledger.epoch).not.toBe(old);
+    expect(ledger.lastSeq()).toBe(2);
+    expect(ledger.ackedUpTo()).toBe(0);
+    const wire = ledger.outbox.recordsAfter(0, 10);
+    expect(wire.map((r) => [r.seq, r.id])).toEqual([
+      [1, ids[2]],
+      [2, ids[3]],
+    ]);
+    expect(verifyChain(wire)).toBeUndefined();
+    expect(ledger.figures()).toMatchObject({ lastSeq: 2, ackedUpTo: 0, outboxDepth: 2 });
+    // Services read each fact once; the file still holds six rows.
+    expect(ledger.recordsAfter(0, 10).map((r) => r.body.i)).toEqual([1, 2, 3, 4]);
+    expect(db.prepare('SELECT count(*) AS n FROM ledger').get()).toEqual({ n: 6 });
+    expect(ledger.verify()).toBeUndefined();
+    // Acks of the new epoch sync the copies; retention may then drop the originals too.
+    ledger.applyAck(2, []);
+    expect(ledger.page(0, 10).every((r) => r.sync === 'synced')).toBe(true);
+    clock += 400 * 86_400_000;
+    expect(ledger.prune(new Date(clock))).toBe(6);
+    const next = ledger.transact(() => ledger.append('sale.completed', { i: 5 }));
+    expect(ledger.lastSeq()).toBe(3);
+    expect(ledger.outbox.recordsAfter(2, 1)[0]!.id).toBe(next.id);
+    expect(ledger.verify()).toBeUndefined();
+    // The epoch survives a reopen.
+    db.close();
+    const again = openLedger(dir).ledger;
+    expect(again.epoch).toBe(moved.epoch);
+    expect(again.lastSeq()).toBe(3);
+  });
+
+  it('a move with nothing to resend starts the new epoch at seq 0, chained from genesis', () => {
+    const { ledger } = openLedger();
+    ledger.transact(() => ledger.append('sale.completed', { i: 1 }));
+    ledger.applyAck(1, []);
+    ledger.moveToNewEpoch(1, 'restored');
+    expect(ledger.lastSeq()).toBe(0);
+    const r = ledger.transact(() => ledger.append('sale.completed', { i: 2 }));
+    expect(verifyChain(ledger.outbox.recordsAfter(0, 5), GENESIS_CHAIN)).toBeUndefined();
+    expect(ledger.outbox.recordsAfter(0, 5).map((x) => x.id)).toEqual([r.id]);
   });
 });

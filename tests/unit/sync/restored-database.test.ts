@@ -1,0 +1,188 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CloudService, type LedgerAck } from '../../../cloud/cloud-service.js';
+import { verifyChain } from '../../../src/offline/chain.js';
+import { openDatabase } from '../../../src/offline/db.js';
+import { Ledger } from '../../../src/offline/ledger.js';
+import { SalesStore } from '../../../src/offline/sales-store.js';
+import { Uplink } from '../../../src/sync/uplink.js';
+import { tempDir } from '../../helpers/daemon.js';
+import { silentLogger } from '../../helpers/test-log.js';
+import { waitFor } from '../../helpers/wait.js';
+
+// mqtt-v1 "Restored database" (issue 12, case 1): the device side against the reference cloud,
+// wired without a broker: the uplink's publish is the cloud's ingest, its ack comes back next.
+const closers: Array<() => void> = [];
+afterEach(() => {
+  for (const c of closers.splice(0).reverse()) c();
+});
+
+const { privateKey } = generateKeyPairSync('ed25519');
+
+function referenceCloud() {
+  const cloud = new CloudService({
+    brokerUrl: 'mqtt://unused',
+    dbFile: join(tempDir('posd-cloud-'), 'cloud.db'),
+    signingKey: privateKey,
+  });
+  closers.push(() => cloud.store.close());
+  let retained: LedgerAck | undefined;
+  return {
+    cloud,
+    /** A terminal's database, connected: sends, hears acks, as through a broker. */
+    connect(ledger: Ledger): Uplink {
+      const uplink: Uplink = new Uplink({
+        link: {
+          isConnected: true,
+          sendWindow: 4,
+          publish: async (_topic, payload) => {
+            const ack = cloud.handleLedgerBatch('t1', 'D1', payload);
+            if (ack) {
+              retained = ack;
+              queueMicrotask(() => uplink.onAck(ack.epoch, ack.ackedUpTo, ack.rejected));
+            }
+          },
+        },
+        outbox: ledger.outbox,
+        topic: 'pos/v1/t1/D1/up/ledger',
+        log: silentLogger(),
+      });
+      uplink.start();
+      closers.push(() => {
+        try {
+          uplink.stop();
+        } catch {
+          // stopped already, with its database closed
+        }
+      });
+      uplink.onConnected();
+      // The broker hands over the retained ack on subscribe.
+      if (retained) uplink.onAck(retained.epoch, retained.ackedUpTo, retained.rejected);
+      else uplink.onAck(ledger.epoch, 0, []);
+      return uplink;
+    },
+  };
+}
+
+function terminal(file: string) {
+  const db = openDatabase({ file, log: silentLogger() });
+  const ledger = new Ledger({ db, dir: join(file, '..') });
+  closers.push(() => db.open && db.close());
+  const sell = (label: string) =>
+    ledger.transact(() => ledger.append('sale.completed', { saleId: `${label}`, total: 100 }));
+  return { db, ledger, sell, store: new SalesStore(db) };
+}
+
+const allSynced = (ledger: Ledger) =>
+  ledger.page(0, 1000).every((r) => r.sync === 'synced') ? true : undefined;
+
+/** A database that sold `before` sales (synced), was backed up, then sold `after` more (synced). */
+async function soldBackedUpAndSoldOn(before: number, after: number) {
+  const dir = tempDir('posd-restore-');
+  const file = join(dir, 'posd.db');
+  const rc = referenceCloud();
+  const a = terminal(file);
+  const ua = rc.connect(a.ledger);
+  for (let i = 1; i <= before; i++) a.sell(`A${i}`);
+  await waitFor(() => allSynced(a.ledger), 'first sales synced');
+  ua.stop();
+  a.db.close();
+  copyFileSync(file, join(dir, 'backup.db'));
+  const a2 = terminal(file);
+  const ua2 = rc.connect(a2.ledger);
+  for (let i = before + 1; i <= before + after; i++) a2.sell(`A${i}`);
+  await waitFor(() => allSynced(a2.ledger), 'later sales synced');
+  ua2.stop();
+  a2.db.close();
+  // The disk is replaced: posd.db comes back from the backup.
+  copyFileSync(join(dir, 'backup.db'), join(dir, 'restored.db'));
+  return { rc, restored: terminal(join(dir, 'restored.db')), epoch: a2.ledger.epoch };
+}
+
+function cloudSaleIds(rc: ReturnType<typeof referenceCloud>): string[] {
+  return rc.cloud.store
+    .facts('t1', 'D1')
+    .filter((r) => r.type === 'sale.completed')
+    .map((r) => String(r.body.saleId));
+}
+
+describe('a restored database', () => {
+  it('sales made on the copy before it reconnects hit SEQ_CONFLICT, move to a new epoch and arrive once', async () => {
+    const { rc, restored: b, epoch } = await soldBackedUpAndSoldOn(3, 2);
+    expect(b.ledger.epoch).toBe(epoch);
+    b.sell('B1');
+    b.sell('B2'); // same seqs (4, 5) as the lost database's A4, A5
+    rc.connect(b.ledger);
+    await waitFor(() => (b.ledger.epoch !== epoch ? true : undefined), 'a new epoch');
+    await waitFor(() => allSynced(b.ledger), 'the copy synced under its new epoch');
+    expect(cloudSaleIds(rc).sort()).toEqual(['A1', 'A2', 'A3', 'A4', 'A5', 'B1', 'B2']);
+    // The new epoch holds B1, B2 as seq 1, 2, chained from genesis; the file keeps the originals.
+    const newEpoch = rc.cloud.store.records('t1', 'D1').filter((r) => r.epoch === b.ledger.epoch);
+    expect(newEpoch.map((r) => [r.seq, r.body.saleId])).toEqual([
+      [1, 'B1'],
+      [2, 'B2'],
+    ]);
+    expect(verifyChain(newEpoch)).toBeUndefined();
+    expect(b.ledger.verify()).toBeUndefined();
+    const rows = b.db.prepare('SELECT seq, moved_to FROM ledger ORDER BY seq').all();
+    expect(rows).toEqual([
+      { seq: 1, moved_to: null },
+      { seq: 2, moved_to: null },
+      { seq: 3, moved_to: null },
+      { seq: 4, moved_to: 6 },
+      { seq: 5, moved_to: 7 },
+      { seq: 6, moved_to: null },
+      { seq: 7, moved_to: null },
+    ]);
+    // Each fact once for the services (a shift's totals, the local API).
+    expect(b.ledger.recordsAfter(0, 100).map((r) => r.body.saleId)).toEqual(['A1', 'A2', 'A3', 'B1', 'B2']);
+    // Later sales go on in the new epoch.
+    b.sell('B3');
+    await waitFor(() => allSynced(b.ledger), 'B3 synced');
+    expect(cloudSaleIds(rc)).toContain('B3');
+    expect(b.ledger.lastSeq()).toBe(3);
+  });
+
+  it('a retained ack above the last seq moves the copy at once; nothing is marked synced by it', async () => {
+    const { rc, restored: b, epoch } = await soldBackedUpAndSoldOn(3, 3);
+    b.sell('B1'); // seq 4: the cloud holds 6 under this epoch
+    rc.connect(b.ledger);
+    await waitFor(() => (b.ledger.epoch !== epoch ? true : undefined), 'a new epoch');
+    await waitFor(() => allSynced(b.ledger), 'synced under the new epoch');
+    expect(cloudSaleIds(rc).sort()).toEqual(['A1', 'A2', 'A3', 'A4', 'A5', 'A6', 'B1']);
+    expect(rc.cloud.store.records('t1', 'D1').filter((r) => r.epoch === b.ledger.epoch)).toHaveLength(1);
+  });
+
+  it('a copy that sold nothing since moves on before its first sale', async () => {
+    const { rc, restored: b, epoch } = await soldBackedUpAndSoldOn(2, 2);
+    rc.connect(b.ledger);
+    await waitFor(() => (b.ledger.epoch !== epoch ? true : undefined), 'a new epoch');
+    expect(b.ledger.lastSeq()).toBe(0);
+    b.sell('B1');
+    await waitFor(() => allSynced(b.ledger), 'B1 synced');
+    expect(cloudSaleIds(rc).sort()).toEqual(['A1', 'A2', 'A3', 'A4', 'B1']);
+  });
+
+  it('a fact the cloud already holds under the old epoch is resent (its fate unknown) but counted once', async () => {
+    const { rc, restored: b, epoch } = await soldBackedUpAndSoldOn(2, 2);
+    // The backup was taken before A2's ack reached the device: the copy thinks A2 unsent.
+    b.db.prepare("UPDATE ledger SET sync = 'pending', synced_at = NULL WHERE seq = 2").run();
+    b.db.prepare('UPDATE ledger_head SET acked_up_to = 1').run();
+    rc.connect(b.ledger);
+    await waitFor(() => (b.ledger.epoch !== epoch ? true : undefined), 'a new epoch');
+    await waitFor(() => allSynced(b.ledger), 'synced');
+    expect(cloudSaleIds(rc).sort()).toEqual(['A1', 'A2', 'A3', 'A4']);
+  });
+
+  it('receipt numbers after the move carry the new epoch series and never repeat', async () => {
+    const { rc, restored: b, epoch } = await soldBackedUpAndSoldOn(1, 1);
+    const before = b.ledger.transact(() => b.store.nextReceiptNo('D1'));
+    expect(before).toBe('D1-000001');
+    rc.connect(b.ledger);
+    await waitFor(() => (b.ledger.epoch !== epoch ? true : undefined), 'a new epoch');
+    const series = b.ledger.epoch.replaceAll('-', '').slice(-8).toUpperCase();
+    expect(b.ledger.transact(() => b.store.nextReceiptNo('D1'))).toBe(`D1-${series}-000002`);
+  });
+});
