@@ -64,6 +64,8 @@ export class CloudService {
         this.log('message handling failed', { topic, err: String(err) });
       }
     });
+    // Command answers (`P/up/resp`) go to every instance: the one that sent the command waits for it.
+    await client.subscribeAsync('pos/v1/+/+/up/resp', { qos: 1 });
     if (this.o.ingest !== false) {
       const share = this.o.shared === false ? '' : `$share/${this.group}/`;
       await client.subscribeAsync([`${share}pos/v1/+/+/up/ledger`, `${share}pos/v1/+/+/up/req`], { qos: 1 });
@@ -146,7 +148,8 @@ export class CloudService {
         ? { reqId: req.reqId, ok: true, result: r.result }
         : { reqId: req.reqId, ok: false, error: r.error };
     }
-    const responseTopic = packet.properties?.responseTopic ?? topicsFor(tenant, device).downResp;
+    // Always the device's own `P/down/resp`: a Response Topic names no other place to publish to.
+    const responseTopic = topicsFor(tenant, device).downResp;
     const properties = packet.properties?.correlationData
       ? { correlationData: packet.properties.correlationData }
       : {};
@@ -224,8 +227,7 @@ export class CloudService {
     waitMs = 10_000,
   ): Promise<Record<string, unknown> | undefined> {
     const client = this.mustClient();
-    const replyTopic = `cloud/replies/${uuidv7()}`;
-    await client.subscribeAsync(replyTopic, { qos: 1 });
+    const replyTopic = topicsFor(tenant, device).upResp;
     const answer = new Promise<Record<string, unknown> | undefined>((resolve) => {
       const timer = setTimeout(() => {
         client.off('message', listener);
@@ -241,13 +243,8 @@ export class CloudService {
       };
       client.on('message', listener);
     });
-    await client.publishAsync(topicsFor(tenant, device).downCmd, JSON.stringify(command), {
-      qos: 1,
-      properties: { responseTopic: replyTopic, correlationData: Buffer.from(cmdId) },
-    });
-    const result = await answer;
-    await client.unsubscribeAsync(replyTopic).catch(() => {});
-    return result;
+    await client.publishAsync(topicsFor(tenant, device).downCmd, JSON.stringify(command), { qos: 1 });
+    return answer;
   }
 
   /** A hint that a payment changed; the device confirms with a query. */
