@@ -71,6 +71,8 @@ export class CloudService {
         this.log('message handling failed', { topic, err: String(err) });
       }
     });
+    // Command answers (`P/up/resp`) go to every instance: the one that sent the command waits for it.
+    await client.subscribeAsync('pos/v1/+/+/up/resp', { qos: 1 });
     if (this.o.ingest !== false) {
       const share = this.o.shared === false ? '' : `$share/${this.group}/`;
       await client.subscribeAsync([`${share}pos/v1/+/+/up/ledger`, `${share}pos/v1/+/+/up/req`], { qos: 1 });
@@ -149,7 +151,8 @@ export class CloudService {
     }
     const answer = this.handleRequest(tenant, device, req);
     if (!answer) return;
-    const responseTopic = packet.properties?.responseTopic ?? topicsFor(tenant, device).downResp;
+    // Always the device's own `P/down/resp`: a Response Topic names no other place to publish to.
+    const responseTopic = topicsFor(tenant, device).downResp;
     const properties = packet.properties?.correlationData
       ? { correlationData: packet.properties.correlationData }
       : {};
@@ -264,8 +267,7 @@ export class CloudService {
     waitMs = 10_000,
   ): Promise<Record<string, unknown> | undefined> {
     const client = this.mustClient();
-    const replyTopic = `cloud/replies/${uuidv7()}`;
-    await client.subscribeAsync(replyTopic, { qos: 1 });
+    const replyTopic = topicsFor(tenant, device).upResp;
     const answer = new Promise<Record<string, unknown> | undefined>((resolve) => {
       const timer = setTimeout(() => {
         client.off('message', listener);
@@ -281,13 +283,8 @@ export class CloudService {
       };
       client.on('message', listener);
     });
-    await client.publishAsync(topicsFor(tenant, device).downCmd, JSON.stringify(command), {
-      qos: 1,
-      properties: { responseTopic: replyTopic, correlationData: Buffer.from(cmdId) },
-    });
-    const result = await answer;
-    await client.unsubscribeAsync(replyTopic).catch(() => {});
-    return result;
+    await client.publishAsync(topicsFor(tenant, device).downCmd, JSON.stringify(command), { qos: 1 });
+    return answer;
   }
 
   /** A hint that a payment changed; the device confirms with a query. */

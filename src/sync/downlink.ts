@@ -1,5 +1,4 @@
 import type { KeyObject } from 'node:crypto';
-import type { IPublishPacket } from 'mqtt';
 import { sanitizeJsonText } from '../core/safe-text.js';
 import type { Logger } from '../log.js';
 import type { CommandResult } from '../services/command-service.js';
@@ -60,7 +59,7 @@ export class Downlink {
     link.on(topics.downAck, (p) => this.onAck(p));
     link.on(topics.downConfig, (p) => this.onConfig(p));
     link.on(topics.downOrder, (p) => this.onOrder(p));
-    link.on(topics.downCmd, (p, packet) => void this.onCommand(p, packet));
+    link.on(topics.downCmd, (p) => void this.onCommand(p));
     link.on(topics.downResp, (p) => this.onResponse(p));
     link.on(topics.downNotify, (p) => this.onNotify(p));
   }
@@ -116,9 +115,8 @@ export class Downlink {
     }
   }
 
-  private async onCommand(payload: Buffer, packet: IPublishPacket): Promise<void> {
+  private async onCommand(payload: Buffer): Promise<void> {
     const p = parsePayload(CommandPayload, payload);
-    const responseTopic = packet.properties?.responseTopic ?? this.o.topics.downResp;
     const raw = (p.ok ? p.value : p.raw) as { cmdId?: unknown } | undefined;
     const cmdId = typeof raw?.cmdId === 'string' ? raw.cmdId.slice(0, 100) : undefined;
     const answer = (result: CommandResult) => {
@@ -126,11 +124,10 @@ export class Downlink {
       const body = result.ok
         ? { reqId: cmdId, ok: true, result: result.result }
         : { reqId: cmdId, ok: false, error: result.error };
-      const properties = packet.properties?.correlationData
-        ? { correlationData: packet.properties.correlationData }
-        : {};
+      // Always `P/up/resp`: a Response Topic of the sender's choosing is ignored, so the device
+      // publishes only under its own prefix (a wildcard there would cost it the connection).
       this.o.link
-        .publish(responseTopic, JSON.stringify(body), this.o.link.version === 5 ? { properties } : {})
+        .publish(this.o.topics.upResp, JSON.stringify(body))
         .catch((err: unknown) => this.o.log.warn({ err, cmdId }, 'command answer not sent'));
     };
     if (!p.ok) {

@@ -5,6 +5,8 @@ export interface Topics {
   upLedger: string;
   upState: string;
   upReq: string;
+  /** Answers to commands; the only place a command is answered (mqtt-v1 "Commands"). */
+  upResp: string;
   downAck: string;
   downConfig: string;
   downOrder: string;
@@ -30,6 +32,7 @@ export function topicsFor(tenant: string, device: string): Topics {
     upLedger: `${p}/up/ledger`,
     upState: `${p}/up/state`,
     upReq: `${p}/up/req`,
+    upResp: `${p}/up/resp`,
     ...down,
     down: Object.values(down),
   };

@@ -2,6 +2,7 @@ import type { EventBus } from '../../bus.js';
 import type { ErrorCode } from '../../errors.js';
 import { describeError, isPosError, PosError } from '../../errors.js';
 import type { Logger } from '../../log.js';
+import { LogLimiter } from '../../log-limit.js';
 import { type DeviceSnapshot, type DeviceState, type PosDevice, reportedState } from '../device.js';
 import { Listeners } from '../transport/listeners.js';
 import type { LinkHealth } from '../transport/reconnecting-transport.js';
@@ -68,6 +69,9 @@ export interface EscPosPrinterOptions {
    * never answers `GS r` is switched to `realtime` after its first job (which counts as partial).
    */
   confirm?: 'transmit-status' | 'realtime';
+  /** At most one warn per reason in this many ms for line noise (default 10 s); and its clock. */
+  logIntervalMs?: number;
+  now?: () => number;
 }
 
 interface Waiter {
@@ -118,14 +122,17 @@ export class EscPosPrinter implements PosDevice {
       replyTimeoutMs: 2_000,
       jobTimeoutMs: 60_000,
       confirm: 'transmit-status',
+      logIntervalMs: 10_000,
+      now: Date.now,
       ...options,
       timers: options.timers ?? systemTimers(),
     };
     this.confirmMode = this.o.confirm;
+    const noise = new LogLimiter(this.o.log, this.o.logIntervalMs, this.o.now);
     this.parser = new StatusParser(
       (e) => this.onStatus(e),
-      (bytes) =>
-        this.o.log.warn({ bytes, junkBytes: this.parser.junkBytes }, 'unexpected bytes from the printer'),
+      // The exact count stays in junkBytes (snapshot, devices API); the log gets a line per 10 s.
+      (bytes) => noise.warn('unexpected bytes from the printer', { bytes, junkBytes: this.parser.junkBytes }),
     );
   }
 

@@ -6,6 +6,8 @@ export interface HidPosOptions {
   reportId?: number;
   /** A multi-report barcode whose next part does not come within this many ms is junk. */
   interReportTimeoutMs?: number;
+  /** Longest barcode kept, in data bytes (as the serial framer and the keyboard wedge); longer is junk. */
+  maxLength?: number;
 }
 
 /**
@@ -34,6 +36,8 @@ const FLAGS_OFFSET = 63;
 export class HidPosDecoder implements ScanDecoder {
   private readonly reportId: number;
   private readonly timeoutMs: number;
+  private readonly maxLength: number;
+  private dataBytes = 0;
   private parts: Uint8Array[] = [];
   private symbology: string | undefined;
   private taint: string | undefined;
@@ -43,6 +47,7 @@ export class HidPosDecoder implements ScanDecoder {
   constructor(options: HidPosOptions = {}) {
     this.reportId = options.reportId ?? 2;
     this.timeoutMs = options.interReportTimeoutMs ?? 200;
+    this.maxLength = options.maxLength ?? 4096;
   }
 
   push(report: Uint8Array, atMs: number): DecoderEvent[] {
@@ -58,7 +63,14 @@ export class HidPosDecoder implements ScanDecoder {
     const length = report[1]!;
     const continued = (report[FLAGS_OFFSET]! & 0x01) !== 0;
     if (!this.pending()) this.symbology = symbologyName(report.subarray(2, 5));
-    this.parts.push(report.subarray(DATA_OFFSET, DATA_OFFSET + length));
+    this.dataBytes += length;
+    if (this.dataBytes > this.maxLength) {
+      // Not kept: an endless run of continued reports must not grow one scan without bound.
+      this.taint ??= `barcode over ${this.maxLength} bytes`;
+      this.parts = [];
+    } else if (this.taint === undefined) {
+      this.parts.push(report.subarray(DATA_OFFSET, DATA_OFFSET + length));
+    }
     this.runBytes += report.length;
     if (continued) return out;
     const bytes = this.runBytes;
@@ -104,6 +116,7 @@ export class HidPosDecoder implements ScanDecoder {
     this.symbology = undefined;
     this.taint = undefined;
     this.runBytes = 0;
+    this.dataBytes = 0;
   }
 }
 

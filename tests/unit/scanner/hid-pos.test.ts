@@ -88,4 +88,20 @@ describe('HID-POS barcode report decoder', () => {
     // The tail arriving late is its own (short) barcode: it came after the pause.
     expect(d.push(parts[1]!, 500)).toEqual([{ type: 'code', code: '7'.repeat(24), symbology: 'code-128' }]);
   });
+
+  it('caps a barcode at 4096 data bytes: 200,000 continued reports are one junk event, holding nothing', () => {
+    const d = new HidPosDecoder({ interReportTimeoutMs: 100 });
+    const part = report({ data: 'A'.repeat(56), aim: ']Q1', continued: true });
+    let events: DecoderEvent[] = [];
+    for (let i = 0; i < 200_000; i++) events = events.concat(d.push(part, i));
+    expect(events).toEqual([]);
+    const last = d.push(report({ data: 'END', aim: ']Q1' }), 200_000);
+    expect(last).toEqual([
+      { type: 'junk', reason: 'barcode discarded: barcode over 4096 bytes', bytes: 200_001 * 64 },
+    ]);
+    // A barcode of exactly 4096 bytes still passes whole, and the decoder is clean after the junk.
+    const code = 'B'.repeat(4096);
+    const events2 = feed(d, encodeHidPosReports(Buffer.from(code), ']Q1'), 300_000);
+    expect(events2).toEqual([{ type: 'code', code, symbology: 'qr' }]);
+  });
 });
