@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Value, type ValueError } from '@sinclair/typebox/value';
+import { nestedDeeperThan } from '../core/json-depth.js';
 import { parseDeviceUri } from '../drivers/transport/uri.js';
 import { describeError, PosError } from '../errors.js';
 import { coerceEnvValue, envKeys } from './env.js';
@@ -113,6 +114,9 @@ function readFile(file: string): Json {
     const code = (err as NodeJS.ErrnoException).code ?? describeError(err);
     throw new ConfigError([`(file): cannot read ${file}: ${code}`]);
   }
+  if (nestedDeeperThan(text, MAX_FILE_DEPTH)) {
+    throw new ConfigError([`(file): ${file} nests deeper than ${MAX_FILE_DEPTH} levels`]);
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -121,6 +125,27 @@ function readFile(file: string): Json {
   }
   if (!isObject(parsed)) throw new ConfigError([`(file): ${file} must hold a JSON object`]);
   return parsed;
+}
+
+const MAX_FILE_DEPTH = 64;
+
+/**
+ * Removes every `__proto__` key of the parsed file, each reported as unknown: merging or filling
+ * defaults would assign it, which sets the prototype (values smuggled past the schema).
+ */
+function takeProtoKeys(node: unknown, path: string[], problems: string[]): void {
+  if (Array.isArray(node)) {
+    node.forEach((v, i) => {
+      takeProtoKeys(v, [...path, String(i)], problems);
+    });
+    return;
+  }
+  if (!isObject(node)) return;
+  if (Object.hasOwn(node, '__proto__')) {
+    problems.push(`${[...path, '__proto__'].join('.')}: unknown key`);
+    Reflect.deleteProperty(node, '__proto__');
+  }
+  for (const [k, v] of Object.entries(node)) takeProtoKeys(v, [...path, k], problems);
 }
 
 function deepMerge(base: Json, over: Json): Json {
@@ -137,7 +162,11 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
   const warnings: string[] = [];
   const problems: string[] = [];
   let raw: Json = structuredClone(options.base ?? {});
-  if (options.file !== undefined) raw = deepMerge(raw, readFile(options.file));
+  if (options.file !== undefined) {
+    const file = readFile(options.file);
+    takeProtoKeys(file, [], problems);
+    raw = deepMerge(raw, file);
+  }
 
   const keys = envKeys(ConfigSchema);
   for (const [name, value] of Object.entries(env)) {

@@ -1,5 +1,6 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { nestedDeeperThan } from '../core/json-depth.js';
 
 const Str = (max = 200) => Type.String({ maxLength: max });
 
@@ -60,24 +61,6 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string; r
 const MAX_PAYLOAD = 1024 * 1024;
 /** Deeper JSON than any payload of mqtt-v1 needs; deeper still overflows the stack of whatever walks it. */
 export const MAX_DEPTH = 64;
-
-/** Whether the JSON text nests arrays/objects deeper than `max` (counted on the text, before parsing). */
-export function nestedDeeperThan(text: string, max: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c)
-        i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) {
-      if (++depth > max) return true;
-    } else if (c === 0x5d || c === 0x7d) depth--;
-  }
-  return false;
-}
 
 /** Parses a payload as a JSON object matching `schema`; explains the first problem when not. */
 export function parsePayload<S extends TSchema>(schema: S, payload: Buffer): Parsed<Static<S>> {

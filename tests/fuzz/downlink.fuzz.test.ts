@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { App } from '../../src/app.js';
 import { BusinessConfigSchema } from '../../src/config/business.js';
 import { loadConfig } from '../../src/config/load.js';
+import { nestedDeeperThan } from '../../src/core/json-depth.js';
 import { canonicalJson } from '../../src/offline/chain.js';
 import { OnlineOrderSchema } from '../../src/services/order-service.js';
 import type { MessageHandler } from '../../src/sync/mqtt-link.js';
@@ -15,7 +16,6 @@ import {
   CommandPayload,
   ConfigEnvelopePayload,
   NotifyPayload,
-  nestedDeeperThan,
   parsePayload,
   ResponsePayload,
 } from '../../src/sync/payloads.js';
