@@ -4,18 +4,17 @@ import type {
   Actions,
   AppActions,
   CartActions,
-  OrderActions,
   PaymentActions,
   RecentActions,
   RefundActions,
   ShiftActions,
 } from './cashier-actions.js';
+import type { CashierContext } from './cashier-context.js';
 import {
   type CashierState,
   type CatalogItem,
   type DeviceView,
   initialState,
-  type OrderView,
   type SaleView,
   type ShiftReport,
   type Tender,
@@ -25,14 +24,22 @@ import { byId, replace } from './dom.js';
 import { EventClient, type Frame } from './event-client.js';
 import { I18n } from './i18n.js';
 import { formatMoney, parseYuan } from './money.js';
+import { OrderInbox } from './order-inbox.js';
 import { signInView } from './sign-in-view.js';
 
 /** The cashier screen: one state object, re-rendered whole on each change; the daemon decides. */
 class CashierApp
-  implements AppActions, CartActions, PaymentActions, RecentActions, RefundActions, ShiftActions, OrderActions
+  implements
+    CashierContext,
+    AppActions,
+    CartActions,
+    PaymentActions,
+    RecentActions,
+    RefundActions,
+    ShiftActions
 {
-  private readonly s: CashierState = initialState();
-  private readonly t = new I18n(window.localStorage);
+  readonly s: CashierState = initialState();
+  readonly t = new I18n(window.localStorage);
   /** Payment outcomes that arrived before the reply that named the payment. */
   private readonly earlyOutcomes = new Map<string, Record<string, unknown>>();
   private readonly root = byId('app');
@@ -47,12 +54,12 @@ class CashierApp
   /** Every event applied, for the tests' "nothing twice" check (types and seqs only). */
   readonly applied: Array<{ bootId: string | undefined; seq: number; type: string; replayed: boolean }> = [];
   private statusTimer: number | undefined;
-  private countdownTimer: number | undefined;
   private messageTimer: number | undefined;
   /** Bumped by every change of the shown shift report, so an older request cannot overwrite it. */
   private shiftGen = 0;
   /** The new-order sound (WebAudio); `beeper.count` tells the tests how often it sounded. */
   readonly beeper = new Beeper();
+  private readonly orders = new OrderInbox(this, this.beeper);
   private readonly actions: Actions = {
     app: this,
     cart: this,
@@ -60,7 +67,7 @@ class CashierApp
     recent: this,
     refund: this,
     shift: this,
-    orders: this,
+    orders: this.orders,
   };
 
   async boot(): Promise<void> {
@@ -79,12 +86,7 @@ class CashierApp
     this.events.start();
     window.clearInterval(this.statusTimer);
     this.statusTimer = window.setInterval(() => void this.loadStatus(), 30_000);
-    window.clearInterval(this.countdownTimer);
-    // The inbox counts down to each order's auto-accept while it is on screen.
-    this.countdownTimer = window.setInterval(() => {
-      if (this.s.screen === 'orders' && this.s.orders.some((o) => o.status === 'received' && o.autoAcceptAt))
-        this.render();
-    }, 1_000);
+    this.orders.startCountdown();
   }
 
   render(): void {
@@ -96,7 +98,7 @@ class CashierApp
     document.body.dataset.ready = this.s.cashier ? (this.s.connected ? 'live' : 'connecting') : 'signin';
   }
 
-  private say(message: string | undefined): void {
+  say(message: string | undefined): void {
     this.s.message = message;
     window.clearTimeout(this.messageTimer);
     if (message) this.messageTimer = window.setTimeout(() => this.dismissMessage(), 8_000);
@@ -109,7 +111,7 @@ class CashierApp
     this.render();
   }
 
-  private fail(err: unknown): void {
+  fail(err: unknown): void {
     const text = err instanceof ApiError ? `${err.code}: ${err.message}` : String(err);
     if (err instanceof ApiError && err.status === 401) {
       this.s.cashier = undefined;
@@ -127,7 +129,7 @@ class CashierApp
         api<{ items: CatalogItem[] }>('GET', '/api/v1/catalog'),
         this.loadStatus(),
         this.loadDevices(),
-        this.loadOrders(),
+        this.orders.load(),
       ]);
       this.s.catalog = catalog.items;
       if (this.s.sale) this.s.sale = await this.fetchSale(this.s.sale.saleId);
@@ -178,16 +180,6 @@ class CashierApp
     }
     this.s.devices = { ...(this.s.devices ?? {}), [device]: snap as unknown as DeviceView };
     this.render();
-  }
-
-  private async loadOrders(): Promise<void> {
-    try {
-      this.s.orders = (await api<{ orders: OrderView[] }>('GET', '/api/v1/orders?limit=50')).orders;
-      this.s.ordersAvailable = 'yes';
-    } catch (err) {
-      if (err instanceof ApiError && err.notAvailable) this.s.ordersAvailable = 'no';
-      else if (err instanceof ApiError && err.status === 401) throw err;
-    }
   }
 
   private setShift(report: ShiftReport | undefined): void {
@@ -269,9 +261,7 @@ class CashierApp
         if (!(replayed && d.kind === 'payment')) void this.onScan(d);
         break;
       case 'order.updated':
-        // A new order sounds once, when it arrives live (not from a replay after a reconnect).
-        if (d.status === 'received' && !replayed) this.beeper.beep();
-        void this.loadOrders().then(() => this.render());
+        this.orders.onOrderUpdated(d, replayed);
         break;
       case 'shift.updated':
         void this.onShiftUpdated(d);
@@ -725,20 +715,6 @@ class CashierApp
     this.render();
   }
 
-  async showOrders(): Promise<void> {
-    if (this.s.screen === 'pay') return;
-    this.beeper.unlock();
-    try {
-      await this.loadOrders();
-    } catch (err) {
-      this.fail(err);
-      return;
-    }
-    this.s.message = undefined;
-    this.s.screen = 'orders';
-    this.render();
-  }
-
   closeAdmin(): void {
     this.s.keypad = '';
     this.closeRecent();
@@ -792,30 +768,6 @@ class CashierApp
     } catch (err) {
       this.fail(err);
     }
-  }
-
-  private async orderAction(orderId: string, action: 'accept' | 'reject' | 'reprint'): Promise<void> {
-    try {
-      const body = action === 'reject' ? { reason: this.t.t('soldOut') } : undefined;
-      await api('POST', `/api/v1/orders/${encodeURIComponent(orderId)}/${action}`, body);
-      await this.loadOrders();
-    } catch (err) {
-      this.fail(err);
-      return;
-    }
-    this.render();
-  }
-
-  acceptOrder(orderId: string): void {
-    void this.orderAction(orderId, 'accept');
-  }
-
-  rejectOrder(orderId: string): void {
-    void this.orderAction(orderId, 'reject');
-  }
-
-  reprintOrder(orderId: string): void {
-    void this.orderAction(orderId, 'reprint');
   }
 
   async startRefund(saleId: string): Promise<void> {
