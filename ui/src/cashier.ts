@@ -7,16 +7,14 @@ import type {
   PaymentActions,
   RecentActions,
   RefundActions,
-  ShiftActions,
 } from './cashier-actions.js';
-import type { CashierContext } from './cashier-context.js';
+import { type CashierContext, requestPrint } from './cashier-context.js';
 import {
   type CashierState,
   type CatalogItem,
   type DeviceView,
   initialState,
   type SaleView,
-  type ShiftReport,
   type Tender,
 } from './cashier-state.js';
 import { mainView } from './cashier-view.js';
@@ -25,18 +23,12 @@ import { EventClient, type Frame } from './event-client.js';
 import { I18n } from './i18n.js';
 import { formatMoney, parseYuan } from './money.js';
 import { OrderInbox } from './order-inbox.js';
+import { ShiftFlow } from './shift-flow.js';
 import { signInView } from './sign-in-view.js';
 
 /** The cashier screen: one state object, re-rendered whole on each change; the daemon decides. */
 class CashierApp
-  implements
-    CashierContext,
-    AppActions,
-    CartActions,
-    PaymentActions,
-    RecentActions,
-    RefundActions,
-    ShiftActions
+  implements CashierContext, AppActions, CartActions, PaymentActions, RecentActions, RefundActions
 {
   readonly s: CashierState = initialState();
   readonly t = new I18n(window.localStorage);
@@ -55,18 +47,17 @@ class CashierApp
   readonly applied: Array<{ bootId: string | undefined; seq: number; type: string; replayed: boolean }> = [];
   private statusTimer: number | undefined;
   private messageTimer: number | undefined;
-  /** Bumped by every change of the shown shift report, so an older request cannot overwrite it. */
-  private shiftGen = 0;
   /** The new-order sound (WebAudio); `beeper.count` tells the tests how often it sounded. */
   readonly beeper = new Beeper();
   private readonly orders = new OrderInbox(this, this.beeper);
+  private readonly shift = new ShiftFlow(this);
   private readonly actions: Actions = {
     app: this,
     cart: this,
     payment: this,
     recent: this,
     refund: this,
-    shift: this,
+    shift: this.shift,
     orders: this.orders,
   };
 
@@ -135,8 +126,7 @@ class CashierApp
       if (this.s.sale) this.s.sale = await this.fetchSale(this.s.sale.saleId);
       for (const id of [...this.s.recent.keys()]) await this.refreshRecent(id);
       if (this.s.sale && this.s.screen === 'pay' && this.s.sale.status !== 'open') this.settled();
-      // A Z stays until the cashier leaves it; an X is recomputed.
-      if (this.s.screen === 'shift' && this.s.shift?.kind !== 'Z') await this.loadShift();
+      await this.shift.reload();
     } catch (err) {
       this.fail(err);
       return;
@@ -182,49 +172,6 @@ class CashierApp
     this.render();
   }
 
-  private setShift(report: ShiftReport | undefined): void {
-    this.shiftGen++;
-    this.s.shift = report;
-  }
-
-  /**
-   * The open shift's X report (`undefined` when none is open), or the report of `shiftId`. A reply
-   * is dropped when the shown report changed after the request went out: the close's own reply
-   * (the Z) and the `shift.updated` it causes race, and the older answer ("no shift open") must not
-   * replace the Z on screen.
-   */
-  private async loadShift(shiftId?: string): Promise<void> {
-    const gen = ++this.shiftGen;
-    let report: ShiftReport | undefined;
-    try {
-      report = await api<ShiftReport>(
-        'GET',
-        `/api/v1/shifts/${shiftId ? encodeURIComponent(shiftId) : 'current'}`,
-      );
-      this.s.shiftAvailable = 'yes';
-    } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
-      if (err.code === 'NO_OPEN_SHIFT') report = undefined;
-      else if (err.status === 404 && err.code === 'NOT_FOUND' && !shiftId) this.s.shiftAvailable = 'no';
-      else throw err;
-    }
-    if (gen === this.shiftGen) this.s.shift = report;
-  }
-
-  /** Another tab, a script or this screen's own close changed the shift: follow it. */
-  private async onShiftUpdated(d: Record<string, unknown>): Promise<void> {
-    if (this.s.screen !== 'shift') return;
-    const shown = this.s.shift;
-    if (d.status === 'closed' && shown?.kind === 'Z' && shown.shiftId === d.shiftId) return;
-    try {
-      await this.loadShift(d.status === 'closed' ? String(d.shiftId) : undefined);
-    } catch (err) {
-      this.fail(err);
-      return;
-    }
-    this.render();
-  }
-
   private fetchSale(saleId: string): Promise<SaleView> {
     return api<SaleView>('GET', `/api/v1/sales/${encodeURIComponent(saleId)}`);
   }
@@ -264,7 +211,7 @@ class CashierApp
         this.orders.onOrderUpdated(d, replayed);
         break;
       case 'shift.updated':
-        void this.onShiftUpdated(d);
+        void this.shift.onShiftUpdated(d);
         break;
       case 'print.job':
         this.onPrintJob(d);
@@ -701,73 +648,14 @@ class CashierApp
     this.render();
   }
 
-  async showShift(): Promise<void> {
-    if (this.s.screen === 'pay') return;
-    try {
-      await this.loadShift();
-    } catch (err) {
-      this.fail(err);
-      return;
-    }
-    this.s.keypad = '';
-    this.s.message = undefined;
-    this.s.screen = 'shift';
-    this.render();
-  }
-
   closeAdmin(): void {
     this.s.keypad = '';
     this.closeRecent();
   }
 
-  async openShift(): Promise<void> {
-    const amount = parseYuan(this.s.keypad || '0');
-    if (amount === undefined) return;
-    try {
-      this.setShift(await api<ShiftReport>('POST', '/api/v1/shifts', { openingCash: amount }));
-      this.s.keypad = '';
-    } catch (err) {
-      this.fail(err);
-      return;
-    }
-    this.render();
-  }
-
-  async closeShift(): Promise<void> {
-    const amount = parseYuan(this.s.keypad || '0');
-    if (amount === undefined) return;
-    try {
-      // The Z report stays on screen until the cashier leaves it.
-      this.setShift(await api<ShiftReport>('POST', '/api/v1/shifts/current/close', { countedCash: amount }));
-      this.s.keypad = '';
-    } catch (err) {
-      if (err instanceof ApiError && err.code === 'PAYMENT_UNRESOLVED') this.say(this.t.t('shiftUnresolved'));
-      else this.fail(err);
-      return;
-    }
-    this.render();
-  }
-
-  /** The shown report on paper: X of the open shift, or the Z again. */
-  async printShift(): Promise<void> {
-    const shift = this.s.shift;
-    if (!shift) return;
-    const id = shift.kind === 'X' ? 'current' : encodeURIComponent(shift.shiftId);
-    await this.print(`/api/v1/shifts/${id}/print`);
-  }
-
   /** A completed sale's (or refund's) receipt again, marked as a reprint by the daemon. */
   async reprintSale(saleId: string): Promise<void> {
-    await this.print(`/api/v1/sales/${encodeURIComponent(saleId)}/reprint`);
-  }
-
-  private async print(path: string): Promise<void> {
-    try {
-      await api<{ jobId: string }>('POST', path);
-      this.say(this.t.t('printQueued'));
-    } catch (err) {
-      this.fail(err);
-    }
+    await requestPrint(this, `/api/v1/sales/${encodeURIComponent(saleId)}/reprint`);
   }
 
   async startRefund(saleId: string): Promise<void> {
