@@ -12,7 +12,6 @@ import { type CashierContext, requestPrint } from './cashier-context.js';
 import {
   type CashierState,
   type CatalogItem,
-  type DeviceView,
   initialState,
   type SaleView,
   type Tender,
@@ -25,6 +24,7 @@ import { formatMoney, parseYuan } from './money.js';
 import { OrderInbox } from './order-inbox.js';
 import { ShiftFlow } from './shift-flow.js';
 import { signInView } from './sign-in-view.js';
+import { TerminalStatus } from './terminal-status.js';
 
 /** The cashier screen: one state object, re-rendered whole on each change; the daemon decides. */
 class CashierApp
@@ -45,12 +45,12 @@ class CashierApp
   });
   /** Every event applied, for the tests' "nothing twice" check (types and seqs only). */
   readonly applied: Array<{ bootId: string | undefined; seq: number; type: string; replayed: boolean }> = [];
-  private statusTimer: number | undefined;
   private messageTimer: number | undefined;
   /** The new-order sound (WebAudio); `beeper.count` tells the tests how often it sounded. */
   readonly beeper = new Beeper();
   private readonly orders = new OrderInbox(this, this.beeper);
   private readonly shift = new ShiftFlow(this);
+  private readonly status = new TerminalStatus(this);
   private readonly actions: Actions = {
     app: this,
     cart: this,
@@ -75,8 +75,7 @@ class CashierApp
 
   private startSession(): void {
     this.events.start();
-    window.clearInterval(this.statusTimer);
-    this.statusTimer = window.setInterval(() => void this.loadStatus(), 30_000);
+    this.status.startPolling();
     this.orders.startCountdown();
   }
 
@@ -118,8 +117,8 @@ class CashierApp
     try {
       const [catalog] = await Promise.all([
         api<{ items: CatalogItem[] }>('GET', '/api/v1/catalog'),
-        this.loadStatus(),
-        this.loadDevices(),
+        this.status.loadStatus(),
+        this.status.loadDevices(),
         this.orders.load(),
       ]);
       this.s.catalog = catalog.items;
@@ -131,44 +130,6 @@ class CashierApp
       this.fail(err);
       return;
     }
-    this.render();
-  }
-
-  private async loadStatus(): Promise<void> {
-    try {
-      const st = await api<{ ledger: { outboxDepth: number }; cloud: 'online' | 'offline' | 'none' }>(
-        'GET',
-        '/api/v1/status',
-      );
-      this.s.ledger = st.ledger;
-      this.s.cloud = st.cloud;
-      // Code and QR need the cloud link; card is recorded locally and stays available.
-      const online = st.cloud === 'online';
-      this.s.tenders.code = online ? 'yes' : 'no';
-      this.s.tenders.qr = online ? 'yes' : 'no';
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 401) throw err;
-    }
-    this.render();
-  }
-
-  private async loadDevices(): Promise<void> {
-    try {
-      this.s.devices = await api<Record<string, DeviceView>>('GET', '/api/v1/devices');
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 401) throw err;
-      this.s.devices = undefined; // no such route: the bar stays hidden
-    }
-  }
-
-  /** A `device.status` event carries the device's whole snapshot: no request needed. */
-  private onDeviceStatus(d: Record<string, unknown>): void {
-    const { device, ...snap } = d;
-    if (typeof device !== 'string' || typeof snap.state !== 'string') {
-      void this.loadDevices().then(() => this.render());
-      return;
-    }
-    this.s.devices = { ...(this.s.devices ?? {}), [device]: snap as unknown as DeviceView };
     this.render();
   }
 
@@ -197,7 +158,7 @@ class CashierApp
         const original = d.kind === 'refund' ? undefined : saleId;
         if (original && d.status !== 'open') void this.refreshRecent(original).then(() => this.render());
         if (this.s.sale?.saleId === saleId) void this.refreshSale();
-        void this.loadStatus();
+        void this.status.loadStatus();
         break;
       }
       case 'payment.updated':
@@ -214,31 +175,17 @@ class CashierApp
         void this.shift.onShiftUpdated(d);
         break;
       case 'print.job':
-        this.onPrintJob(d);
+        this.status.onPrintJob(d);
         break;
       case 'device.status':
-        this.onDeviceStatus(d);
+        this.status.onDeviceStatus(d);
         break;
       case 'devices.updated':
-        void this.loadDevices().then(() => this.render());
+        this.status.onDevicesUpdated();
         break;
       default:
         break;
     }
-  }
-
-  private onPrintJob(d: Record<string, unknown>): void {
-    if (typeof d.refId !== 'string') return;
-    const prints = this.s.prints;
-    prints.delete(d.refId); // re-inserted last: the map keeps the newest 200 in order
-    prints.set(d.refId, {
-      jobId: String(d.jobId),
-      kind: String(d.kind),
-      status: String(d.status),
-      reprint: d.reprint === true,
-    });
-    while (prints.size > 200) prints.delete(prints.keys().next().value as string);
-    this.render();
   }
 
   private async refreshSale(): Promise<void> {
@@ -424,7 +371,7 @@ class CashierApp
       }
       if (this.s.pendingCoupon) await this.applyCoupon(this.s.pendingCoupon, created.saleId);
       this.s.sale = await this.fetchSale(created.saleId);
-      await this.loadStatus(); // the tenders on offer follow the cloud link as it is now
+      await this.status.loadStatus(); // the tenders on offer follow the cloud link as it is now
       this.s.keypad = '';
       this.s.tender = 'cash';
       this.s.tenderNote = undefined;
@@ -472,27 +419,7 @@ class CashierApp
     if (sale.status !== 'completed') {
       this.s.sale = undefined;
       this.s.cart.clear();
-    } else void this.loadPrintJobs();
-  }
-
-  /**
-   * The print queue as it is now, for jobs no `print.job` event told of yet (a receipt waiting for
-   * paper has had none). Events stay authoritative: a job already known is not overwritten.
-   */
-  private async loadPrintJobs(): Promise<void> {
-    try {
-      const { jobs } = await api<{
-        jobs: Array<{ id: string; kind: string; refId: string | null; status: string; reprint: boolean }>;
-      }>('GET', '/api/v1/print-jobs?limit=20');
-      // Newest first: the first job seen for a refId is its latest.
-      for (const j of jobs) {
-        if (j.refId === null || this.s.prints.has(j.refId)) continue;
-        this.s.prints.set(j.refId, { jobId: j.id, kind: j.kind, status: j.status, reprint: j.reprint });
-      }
-    } catch {
-      return; // no print queue: nothing to show
-    }
-    this.render();
+    } else void this.status.loadPrintJobs();
   }
 
   async payCash(amount?: number): Promise<void> {
