@@ -4,20 +4,16 @@ import type {
   Actions,
   AppActions,
   CartActions,
-  OrderActions,
   PaymentActions,
   RecentActions,
   RefundActions,
-  ShiftActions,
 } from './cashier-actions.js';
+import { type CashierContext, requestPrint } from './cashier-context.js';
 import {
   type CashierState,
   type CatalogItem,
-  type DeviceView,
   initialState,
-  type OrderView,
   type SaleView,
-  type ShiftReport,
   type Tender,
 } from './cashier-state.js';
 import { mainView } from './cashier-view.js';
@@ -25,14 +21,17 @@ import { byId, replace } from './dom.js';
 import { EventClient, type Frame } from './event-client.js';
 import { I18n } from './i18n.js';
 import { formatMoney, parseYuan } from './money.js';
+import { OrderInbox } from './order-inbox.js';
+import { ShiftFlow } from './shift-flow.js';
 import { signInView } from './sign-in-view.js';
+import { TerminalStatus } from './terminal-status.js';
 
 /** The cashier screen: one state object, re-rendered whole on each change; the daemon decides. */
 class CashierApp
-  implements AppActions, CartActions, PaymentActions, RecentActions, RefundActions, ShiftActions, OrderActions
+  implements CashierContext, AppActions, CartActions, PaymentActions, RecentActions, RefundActions
 {
-  private readonly s: CashierState = initialState();
-  private readonly t = new I18n(window.localStorage);
+  readonly s: CashierState = initialState();
+  readonly t = new I18n(window.localStorage);
   /** Payment outcomes that arrived before the reply that named the payment. */
   private readonly earlyOutcomes = new Map<string, Record<string, unknown>>();
   private readonly root = byId('app');
@@ -46,21 +45,20 @@ class CashierApp
   });
   /** Every event applied, for the tests' "nothing twice" check (types and seqs only). */
   readonly applied: Array<{ bootId: string | undefined; seq: number; type: string; replayed: boolean }> = [];
-  private statusTimer: number | undefined;
-  private countdownTimer: number | undefined;
   private messageTimer: number | undefined;
-  /** Bumped by every change of the shown shift report, so an older request cannot overwrite it. */
-  private shiftGen = 0;
   /** The new-order sound (WebAudio); `beeper.count` tells the tests how often it sounded. */
   readonly beeper = new Beeper();
+  private readonly orders = new OrderInbox(this, this.beeper);
+  private readonly shift = new ShiftFlow(this);
+  private readonly status = new TerminalStatus(this);
   private readonly actions: Actions = {
     app: this,
     cart: this,
     payment: this,
     recent: this,
     refund: this,
-    shift: this,
-    orders: this,
+    shift: this.shift,
+    orders: this.orders,
   };
 
   async boot(): Promise<void> {
@@ -77,14 +75,8 @@ class CashierApp
 
   private startSession(): void {
     this.events.start();
-    window.clearInterval(this.statusTimer);
-    this.statusTimer = window.setInterval(() => void this.loadStatus(), 30_000);
-    window.clearInterval(this.countdownTimer);
-    // The inbox counts down to each order's auto-accept while it is on screen.
-    this.countdownTimer = window.setInterval(() => {
-      if (this.s.screen === 'orders' && this.s.orders.some((o) => o.status === 'received' && o.autoAcceptAt))
-        this.render();
-    }, 1_000);
+    this.status.startPolling();
+    this.orders.startCountdown();
   }
 
   render(): void {
@@ -96,7 +88,7 @@ class CashierApp
     document.body.dataset.ready = this.s.cashier ? (this.s.connected ? 'live' : 'connecting') : 'signin';
   }
 
-  private say(message: string | undefined): void {
+  say(message: string | undefined): void {
     this.s.message = message;
     window.clearTimeout(this.messageTimer);
     if (message) this.messageTimer = window.setTimeout(() => this.dismissMessage(), 8_000);
@@ -109,7 +101,7 @@ class CashierApp
     this.render();
   }
 
-  private fail(err: unknown): void {
+  fail(err: unknown): void {
     const text = err instanceof ApiError ? `${err.code}: ${err.message}` : String(err);
     if (err instanceof ApiError && err.status === 401) {
       this.s.cashier = undefined;
@@ -125,107 +117,15 @@ class CashierApp
     try {
       const [catalog] = await Promise.all([
         api<{ items: CatalogItem[] }>('GET', '/api/v1/catalog'),
-        this.loadStatus(),
-        this.loadDevices(),
-        this.loadOrders(),
+        this.status.loadStatus(),
+        this.status.loadDevices(),
+        this.orders.load(),
       ]);
       this.s.catalog = catalog.items;
       if (this.s.sale) this.s.sale = await this.fetchSale(this.s.sale.saleId);
       for (const id of [...this.s.recent.keys()]) await this.refreshRecent(id);
       if (this.s.sale && this.s.screen === 'pay' && this.s.sale.status !== 'open') this.settled();
-      // A Z stays until the cashier leaves it; an X is recomputed.
-      if (this.s.screen === 'shift' && this.s.shift?.kind !== 'Z') await this.loadShift();
-    } catch (err) {
-      this.fail(err);
-      return;
-    }
-    this.render();
-  }
-
-  private async loadStatus(): Promise<void> {
-    try {
-      const st = await api<{ ledger: { outboxDepth: number }; cloud: 'online' | 'offline' | 'none' }>(
-        'GET',
-        '/api/v1/status',
-      );
-      this.s.ledger = st.ledger;
-      this.s.cloud = st.cloud;
-      // Code and QR need the cloud link; card is recorded locally and stays available.
-      const online = st.cloud === 'online';
-      this.s.tenders.code = online ? 'yes' : 'no';
-      this.s.tenders.qr = online ? 'yes' : 'no';
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 401) throw err;
-    }
-    this.render();
-  }
-
-  private async loadDevices(): Promise<void> {
-    try {
-      this.s.devices = await api<Record<string, DeviceView>>('GET', '/api/v1/devices');
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 401) throw err;
-      this.s.devices = undefined; // no such route: the bar stays hidden
-    }
-  }
-
-  /** A `device.status` event carries the device's whole snapshot: no request needed. */
-  private onDeviceStatus(d: Record<string, unknown>): void {
-    const { device, ...snap } = d;
-    if (typeof device !== 'string' || typeof snap.state !== 'string') {
-      void this.loadDevices().then(() => this.render());
-      return;
-    }
-    this.s.devices = { ...(this.s.devices ?? {}), [device]: snap as unknown as DeviceView };
-    this.render();
-  }
-
-  private async loadOrders(): Promise<void> {
-    try {
-      this.s.orders = (await api<{ orders: OrderView[] }>('GET', '/api/v1/orders?limit=50')).orders;
-      this.s.ordersAvailable = 'yes';
-    } catch (err) {
-      if (err instanceof ApiError && err.notAvailable) this.s.ordersAvailable = 'no';
-      else if (err instanceof ApiError && err.status === 401) throw err;
-    }
-  }
-
-  private setShift(report: ShiftReport | undefined): void {
-    this.shiftGen++;
-    this.s.shift = report;
-  }
-
-  /**
-   * The open shift's X report (`undefined` when none is open), or the report of `shiftId`. A reply
-   * is dropped when the shown report changed after the request went out: the close's own reply
-   * (the Z) and the `shift.updated` it causes race, and the older answer ("no shift open") must not
-   * replace the Z on screen.
-   */
-  private async loadShift(shiftId?: string): Promise<void> {
-    const gen = ++this.shiftGen;
-    let report: ShiftReport | undefined;
-    try {
-      report = await api<ShiftReport>(
-        'GET',
-        `/api/v1/shifts/${shiftId ? encodeURIComponent(shiftId) : 'current'}`,
-      );
-      this.s.shiftAvailable = 'yes';
-    } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
-      if (err.code === 'NO_OPEN_SHIFT') report = undefined;
-      else if (err.status === 404 && err.code === 'NOT_FOUND' && !shiftId) this.s.shiftAvailable = 'no';
-      else throw err;
-    }
-    if (gen === this.shiftGen) this.s.shift = report;
-  }
-
-  /** Another tab, a script or this screen's own close changed the shift: follow it. */
-  private async onShiftUpdated(d: Record<string, unknown>): Promise<void> {
-    if (this.s.screen !== 'shift') return;
-    const shown = this.s.shift;
-    if (d.status === 'closed' && shown?.kind === 'Z' && shown.shiftId === d.shiftId) return;
-    try {
-      await this.loadShift(d.status === 'closed' ? String(d.shiftId) : undefined);
+      await this.shift.reload();
     } catch (err) {
       this.fail(err);
       return;
@@ -258,7 +158,7 @@ class CashierApp
         const original = d.kind === 'refund' ? undefined : saleId;
         if (original && d.status !== 'open') void this.refreshRecent(original).then(() => this.render());
         if (this.s.sale?.saleId === saleId) void this.refreshSale();
-        void this.loadStatus();
+        void this.status.loadStatus();
         break;
       }
       case 'payment.updated':
@@ -269,39 +169,23 @@ class CashierApp
         if (!(replayed && d.kind === 'payment')) void this.onScan(d);
         break;
       case 'order.updated':
-        // A new order sounds once, when it arrives live (not from a replay after a reconnect).
-        if (d.status === 'received' && !replayed) this.beeper.beep();
-        void this.loadOrders().then(() => this.render());
+        this.orders.onOrderUpdated(d, replayed);
         break;
       case 'shift.updated':
-        void this.onShiftUpdated(d);
+        void this.shift.onShiftUpdated(d);
         break;
       case 'print.job':
-        this.onPrintJob(d);
+        this.status.onPrintJob(d);
         break;
       case 'device.status':
-        this.onDeviceStatus(d);
+        this.status.onDeviceStatus(d);
         break;
       case 'devices.updated':
-        void this.loadDevices().then(() => this.render());
+        this.status.onDevicesUpdated();
         break;
       default:
         break;
     }
-  }
-
-  private onPrintJob(d: Record<string, unknown>): void {
-    if (typeof d.refId !== 'string') return;
-    const prints = this.s.prints;
-    prints.delete(d.refId); // re-inserted last: the map keeps the newest 200 in order
-    prints.set(d.refId, {
-      jobId: String(d.jobId),
-      kind: String(d.kind),
-      status: String(d.status),
-      reprint: d.reprint === true,
-    });
-    while (prints.size > 200) prints.delete(prints.keys().next().value as string);
-    this.render();
   }
 
   private async refreshSale(): Promise<void> {
@@ -487,7 +371,7 @@ class CashierApp
       }
       if (this.s.pendingCoupon) await this.applyCoupon(this.s.pendingCoupon, created.saleId);
       this.s.sale = await this.fetchSale(created.saleId);
-      await this.loadStatus(); // the tenders on offer follow the cloud link as it is now
+      await this.status.loadStatus(); // the tenders on offer follow the cloud link as it is now
       this.s.keypad = '';
       this.s.tender = 'cash';
       this.s.tenderNote = undefined;
@@ -535,27 +419,7 @@ class CashierApp
     if (sale.status !== 'completed') {
       this.s.sale = undefined;
       this.s.cart.clear();
-    } else void this.loadPrintJobs();
-  }
-
-  /**
-   * The print queue as it is now, for jobs no `print.job` event told of yet (a receipt waiting for
-   * paper has had none). Events stay authoritative: a job already known is not overwritten.
-   */
-  private async loadPrintJobs(): Promise<void> {
-    try {
-      const { jobs } = await api<{
-        jobs: Array<{ id: string; kind: string; refId: string | null; status: string; reprint: boolean }>;
-      }>('GET', '/api/v1/print-jobs?limit=20');
-      // Newest first: the first job seen for a refId is its latest.
-      for (const j of jobs) {
-        if (j.refId === null || this.s.prints.has(j.refId)) continue;
-        this.s.prints.set(j.refId, { jobId: j.id, kind: j.kind, status: j.status, reprint: j.reprint });
-      }
-    } catch {
-      return; // no print queue: nothing to show
-    }
-    this.render();
+    } else void this.status.loadPrintJobs();
   }
 
   async payCash(amount?: number): Promise<void> {
@@ -711,111 +575,14 @@ class CashierApp
     this.render();
   }
 
-  async showShift(): Promise<void> {
-    if (this.s.screen === 'pay') return;
-    try {
-      await this.loadShift();
-    } catch (err) {
-      this.fail(err);
-      return;
-    }
-    this.s.keypad = '';
-    this.s.message = undefined;
-    this.s.screen = 'shift';
-    this.render();
-  }
-
-  async showOrders(): Promise<void> {
-    if (this.s.screen === 'pay') return;
-    this.beeper.unlock();
-    try {
-      await this.loadOrders();
-    } catch (err) {
-      this.fail(err);
-      return;
-    }
-    this.s.message = undefined;
-    this.s.screen = 'orders';
-    this.render();
-  }
-
   closeAdmin(): void {
     this.s.keypad = '';
     this.closeRecent();
   }
 
-  async openShift(): Promise<void> {
-    const amount = parseYuan(this.s.keypad || '0');
-    if (amount === undefined) return;
-    try {
-      this.setShift(await api<ShiftReport>('POST', '/api/v1/shifts', { openingCash: amount }));
-      this.s.keypad = '';
-    } catch (err) {
-      this.fail(err);
-      return;
-    }
-    this.render();
-  }
-
-  async closeShift(): Promise<void> {
-    const amount = parseYuan(this.s.keypad || '0');
-    if (amount === undefined) return;
-    try {
-      // The Z report stays on screen until the cashier leaves it.
-      this.setShift(await api<ShiftReport>('POST', '/api/v1/shifts/current/close', { countedCash: amount }));
-      this.s.keypad = '';
-    } catch (err) {
-      if (err instanceof ApiError && err.code === 'PAYMENT_UNRESOLVED') this.say(this.t.t('shiftUnresolved'));
-      else this.fail(err);
-      return;
-    }
-    this.render();
-  }
-
-  /** The shown report on paper: X of the open shift, or the Z again. */
-  async printShift(): Promise<void> {
-    const shift = this.s.shift;
-    if (!shift) return;
-    const id = shift.kind === 'X' ? 'current' : encodeURIComponent(shift.shiftId);
-    await this.print(`/api/v1/shifts/${id}/print`);
-  }
-
   /** A completed sale's (or refund's) receipt again, marked as a reprint by the daemon. */
   async reprintSale(saleId: string): Promise<void> {
-    await this.print(`/api/v1/sales/${encodeURIComponent(saleId)}/reprint`);
-  }
-
-  private async print(path: string): Promise<void> {
-    try {
-      await api<{ jobId: string }>('POST', path);
-      this.say(this.t.t('printQueued'));
-    } catch (err) {
-      this.fail(err);
-    }
-  }
-
-  private async orderAction(orderId: string, action: 'accept' | 'reject' | 'reprint'): Promise<void> {
-    try {
-      const body = action === 'reject' ? { reason: this.t.t('soldOut') } : undefined;
-      await api('POST', `/api/v1/orders/${encodeURIComponent(orderId)}/${action}`, body);
-      await this.loadOrders();
-    } catch (err) {
-      this.fail(err);
-      return;
-    }
-    this.render();
-  }
-
-  acceptOrder(orderId: string): void {
-    void this.orderAction(orderId, 'accept');
-  }
-
-  rejectOrder(orderId: string): void {
-    void this.orderAction(orderId, 'reject');
-  }
-
-  reprintOrder(orderId: string): void {
-    void this.orderAction(orderId, 'reprint');
+    await requestPrint(this, `/api/v1/sales/${encodeURIComponent(saleId)}/reprint`);
   }
 
   async startRefund(saleId: string): Promise<void> {

@@ -1,0 +1,25 @@
+import { api } from './api.js';
+import type { CashierState } from './cashier-state.js';
+import type { I18n } from './i18n.js';
+
+/** What every part of the cashier screen shares: the one state object, the strings, the toast. */
+export interface CashierContext {
+  readonly s: CashierState;
+  readonly t: I18n;
+  /** Draws the whole screen again from the state. */
+  render(): void;
+  /** A note in the toast; it goes by itself after a while. */
+  say(message: string | undefined): void;
+  /** An error in the toast; a lost session (401) goes back to sign-in. */
+  fail(err: unknown): void;
+}
+
+/** Asks the daemon to print (a receipt again, a shift report); the toast says it is queued. */
+export async function requestPrint(c: CashierContext, path: string): Promise<void> {
+  try {
+    await api<{ jobId: string }>('POST', path);
+    c.say(c.t.t('printQueued'));
+  } catch (err) {
+    c.fail(err);
+  }
+}

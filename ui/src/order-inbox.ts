@@ -1,0 +1,81 @@
+import { ApiError, api } from './api.js';
+import type { Beeper } from './beep.js';
+import type { OrderActions } from './cashier-actions.js';
+import type { CashierContext } from './cashier-context.js';
+import type { OrderView } from './cashier-state.js';
+
+/** The online-order inbox: the orders the daemon holds, a sound for each new one, accept or reject. */
+export class OrderInbox implements OrderActions {
+  private countdownTimer: number | undefined;
+
+  constructor(
+    private readonly c: CashierContext,
+    private readonly beeper: Beeper,
+  ) {}
+
+  /** The inbox counts down to each order's auto-accept while it is on screen. */
+  startCountdown(): void {
+    window.clearInterval(this.countdownTimer);
+    this.countdownTimer = window.setInterval(() => {
+      const s = this.c.s;
+      if (s.screen === 'orders' && s.orders.some((o) => o.status === 'received' && o.autoAcceptAt))
+        this.c.render();
+    }, 1_000);
+  }
+
+  async load(): Promise<void> {
+    const s = this.c.s;
+    try {
+      s.orders = (await api<{ orders: OrderView[] }>('GET', '/api/v1/orders?limit=50')).orders;
+      s.ordersAvailable = 'yes';
+    } catch (err) {
+      if (err instanceof ApiError && err.notAvailable) s.ordersAvailable = 'no';
+      else if (err instanceof ApiError && err.status === 401) throw err;
+    }
+  }
+
+  /** An `order.updated` event. A new order sounds once, when it arrives live (not from a replay). */
+  onOrderUpdated(d: Record<string, unknown>, replayed: boolean): void {
+    if (d.status === 'received' && !replayed) this.beeper.beep();
+    void this.load().then(() => this.c.render());
+  }
+
+  async showOrders(): Promise<void> {
+    const s = this.c.s;
+    if (s.screen === 'pay') return;
+    this.beeper.unlock();
+    try {
+      await this.load();
+    } catch (err) {
+      this.c.fail(err);
+      return;
+    }
+    s.message = undefined;
+    s.screen = 'orders';
+    this.c.render();
+  }
+
+  acceptOrder(orderId: string): void {
+    void this.act(orderId, 'accept');
+  }
+
+  rejectOrder(orderId: string): void {
+    void this.act(orderId, 'reject');
+  }
+
+  reprintOrder(orderId: string): void {
+    void this.act(orderId, 'reprint');
+  }
+
+  private async act(orderId: string, action: 'accept' | 'reject' | 'reprint'): Promise<void> {
+    try {
+      const body = action === 'reject' ? { reason: this.c.t.t('soldOut') } : undefined;
+      await api('POST', `/api/v1/orders/${encodeURIComponent(orderId)}/${action}`, body);
+      await this.load();
+    } catch (err) {
+      this.c.fail(err);
+      return;
+    }
+    this.c.render();
+  }
+}
