@@ -107,12 +107,15 @@ export class PaymentService {
    * to the end, every unconfirmed refund and reversal is sent again (same ids).
    */
   resumeUnresolved(): void {
-    if (this.core.stopping || !this.core.o.cloud.isOnline()) return;
+    if (this.core.stopping) return;
+    const online = this.core.o.cloud.isOnline();
     for (const p of this.core.o.store.unresolvedPayments()) {
-      if (typeof p.doc.refundOf === 'string') this.processRefund(p.saleId);
-      else this.core.track(p.paymentId, () => this.resolve(p));
+      // A card refund part left pending by an older version needs no link: it is recorded now.
+      if (typeof p.doc.refundOf === 'string') {
+        if (online || p.method === 'card') this.processRefund(p.saleId);
+      } else if (online) this.core.track(p.paymentId, () => this.resolve(p));
     }
-    for (const r of this.core.o.reversals.pending()) startReversal(this.core, r);
+    if (online) for (const r of this.core.o.reversals.pending()) startReversal(this.core, r);
   }
 
   /** What the technician must see: unresolved payments and reversals not yet confirmed. */

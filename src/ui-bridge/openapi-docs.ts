@@ -69,7 +69,10 @@ const LedgerPage = Type.Object({
   epoch: Type.String(),
   records: Type.Array(open({ seq: Type.Integer(), type: Type.String(), sync: Type.String() }, 'a record')),
 });
-const Health = open({ status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]) }, 'health');
+const Health = open(
+  { status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]) },
+  'health; `money` lists unresolved payments and reversals owed (docs/money-safety.md)',
+);
 const Anything = open({}, 'see docs/local-api.md');
 
 const Device = open(
@@ -126,9 +129,15 @@ export const EXISTING_ROUTE_DOCS: Record<string, RouteDoc> = {
     errors: ['NOT_FOUND'],
   },
   'POST /api/v1/payments/:paymentId/cancel': {
-    summary: 'Close an unpaid QR before switching tender',
+    summary: 'Close an unpaid QR before switching tender (answers within one request deadline)',
     tag: 'payments',
-    responses: ok('the payment', PaymentView),
+    responses: {
+      200: { description: 'the payment: closed, or succeeded if paid first', schema: PaymentView },
+      202: {
+        description: 'the payment, status "closing": the close is retried in the background',
+        schema: PaymentView,
+      },
+    },
     errors: ['NOT_FOUND', 'CONFLICT'],
   },
   'POST /api/v1/sales/:saleId/void': {

@@ -356,3 +356,24 @@ describe('cancelling a QR whose close keeps failing answers at once (case 13)', 
     expect(t.acquirer.netCaptured()).toBe(990);
   });
 });
+
+describe('a card refund part left pending by an older version', () => {
+  it('is recorded at the next start, even offline, and the shift closes', async () => {
+    const t = paymentSetup();
+    t.shifts.open(0);
+    const saleId = t.openSale(2000);
+    t.sales.payCard(saleId, 2000, undefined);
+    const r = t.refunds.refund(saleId, { lines: [{ lineNo: 1, qty: 1 }] });
+    // What an older version stored: the card part pending, the refund open.
+    t.db.prepare("UPDATE sales SET status = 'open', receipt_no = NULL WHERE id = ?").run(r.body.refundId);
+    t.db.prepare("UPDATE payments SET status = 'pending' WHERE sale_id = ?").run(r.body.refundId);
+    await t.payments.stop();
+    t.db.close();
+    t.acquirer.online = false;
+    const again = paymentSetup(() => 'success', t.dir, t.acquirer);
+    again.payments.resumeUnresolved();
+    await again.payments.idle();
+    expect(again.sales.getSale(String(r.body.refundId)).status).toBe('completed');
+    expect(again.shifts.close(0).kind).toBe('Z');
+  });
+});
