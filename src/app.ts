@@ -281,7 +281,7 @@ export class App {
             mode: this.options.mode,
             bootedAt: this.bootedAt.toISOString(),
             components: health.components,
-            ...this.moneyPending(),
+            ...this.moneyPending(true),
           },
         };
       },
@@ -346,10 +346,22 @@ export class App {
     };
   }
 
-  /** Money not settled yet (unresolved payments, reversals owed), for the technician. */
-  moneyPending(): { money?: MoneyPending } {
+  /**
+   * Money not settled yet (unresolved payments, reversals owed), for the technician. `summary`
+   * (the unauthenticated /healthz) gives counts and the amount owed, no payment ids.
+   */
+  moneyPending(summary = false): { money?: Record<string, unknown> } {
     try {
-      return this.payments ? { money: this.payments.moneyPending() } : {};
+      if (!this.payments) return {};
+      const m: MoneyPending = this.payments.moneyPending();
+      if (!summary) return { money: { ...m } };
+      return {
+        money: {
+          unresolvedPayments: m.unresolvedPayments,
+          reversalsOwed: m.pendingReversals.length,
+          reversalsOwedAmount: m.pendingReversals.reduce((s, r) => s + r.amount, 0),
+        },
+      };
     } catch {
       return {}; // the database is closed (stopping)
     }

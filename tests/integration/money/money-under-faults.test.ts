@@ -72,7 +72,7 @@ async function shownQr(api: Api, saleId: string): Promise<string> {
   return paymentId;
 }
 
-type Health = { money?: { pendingReversals: Array<{ paymentId: string; attempts: number }> } };
+type Health = { money?: { unresolvedPayments: number; reversalsOwed: number; reversalsOwedAmount: number } };
 
 async function health(port: number): Promise<Health> {
   const res = await fetch(`http://127.0.0.1:${port}/healthz`);
@@ -172,11 +172,19 @@ describe('money under faults, against the reference cloud', () => {
     await cloud.notifyPayment('t1', 'F4', paymentId, 'SUCCESS');
     const shown = await waitFor(async () => {
       const h = await health(t.cfg.port);
-      return h.money?.pendingReversals.some((r) => r.paymentId === paymentId && r.attempts > 0)
-        ? h
-        : undefined;
+      return h.money?.reversalsOwed === 1 ? h : undefined;
     }, 'reversal shown on /healthz');
-    expect(shown.money?.pendingReversals).toHaveLength(1);
+    expect(shown.money).toMatchObject({ reversalsOwed: 1, reversalsOwedAmount: 990 });
+    // The diagnostics command (signed, from the cloud) names it, with its attempts and last error.
+    const diag = await waitFor(async () => {
+      const r = (await cloud.pushCommand('t1', 'F4', 'diagnostics', {})) as {
+        result?: { money?: { pendingReversals: Array<{ paymentId: string; attempts: number }> } };
+      };
+      return r.result?.money?.pendingReversals.some((x) => x.paymentId === paymentId && x.attempts > 0)
+        ? r
+        : undefined;
+    }, 'reversal in diagnostics');
+    expect(diag.result?.money?.pendingReversals).toHaveLength(1);
     const doctor = spawnPosd(['doctor', '--config', t.cfg.file]);
     daemons.push(doctor);
     expect((await withTimeout(doctor.exited, 15_000, 'doctor')).code).toBe(1);
@@ -195,6 +203,6 @@ describe('money under faults, against the reference cloud', () => {
     ]);
     expect(ledger.filter((r) => r.type === 'refund.completed')).toHaveLength(0);
     expect(cloud.acquirer.netCaptured('F4')).toBe(0);
-    expect((await health(t.cfg.port)).money?.pendingReversals).toEqual([]);
+    expect((await health(t.cfg.port)).money).toMatchObject({ reversalsOwed: 0, reversalsOwedAmount: 0 });
   });
 });
