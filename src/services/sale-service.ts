@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import type { EventBus } from '../bus.js';
 import {
@@ -10,9 +9,9 @@ import {
   priceSale,
 } from '../core/sale.js';
 import { PosError } from '../errors.js';
-import { canonicalJson } from '../offline/chain.js';
 import type { Ledger } from '../offline/ledger.js';
 import type { SaleDoc, SaleRecord, SalesStore } from '../offline/sales-store.js';
+import { type Replayable, runOnce } from './idempotency.js';
 
 declare module '../bus.js' {
   interface PosEvents {
@@ -75,11 +74,10 @@ export interface SaleServiceOptions {
   newId?: () => string;
 }
 
-/** Replies that may be replayed for an Idempotency-Key. */
-export interface Replayable<T> {
-  status: number;
-  body: T;
-}
+export type { Replayable } from './idempotency.js';
+
+/** How a completed sale was reversed: voided, or refunded down to `netAfter`. */
+export type Reversal = { kind: 'voided' } | { kind: 'refunded'; netAfter: number };
 
 /** Sell, pay in cash and void (refunds: refund-service): asks core/, commits through offline/ before anyone is told. */
 export class SaleService {
@@ -93,6 +91,7 @@ export class SaleService {
   private readonly newId: () => string;
   private readonly completionHooks: Array<(sale: SaleRecord, receiptNo: string) => void> = [];
   private readonly releaseHooks: Array<(redemptionId: string) => void> = [];
+  private readonly reversalHooks: Array<(sale: SaleRecord, how: Reversal) => void> = [];
   private readonly guard: (sale: { total: number; tenders: readonly string[] }) => void;
 
   constructor(options: SaleServiceOptions) {
@@ -117,26 +116,7 @@ export class SaleService {
     request: unknown,
     work: () => Replayable<T>,
   ): Replayable<T> {
-    if (key === undefined) return this.ledger.transact(work);
-    if (!/^[\x21-\x7e]{1,128}$/.test(key)) {
-      throw new PosError('BAD_REQUEST', 'Idempotency-Key must be 1..128 visible ASCII characters');
-    }
-    const hash = createHash('sha256')
-      .update(scope)
-      .update(canonicalJson(request ?? null))
-      .digest('hex');
-    return this.ledger.transact(() => {
-      const seen = this.store.idempotent(key);
-      if (seen) {
-        if (seen.requestHash !== hash) {
-          throw new PosError('IDEMPOTENCY_MISMATCH', 'this Idempotency-Key was used for a different request');
-        }
-        return { status: seen.status, body: seen.response as T };
-      }
-      const reply = work();
-      this.store.rememberIdempotent(key, hash, reply.status, reply.body, this.now().toISOString());
-      return reply;
-    });
+    return runOnce({ ledger: this.ledger, store: this.store, now: this.now }, key, scope, request, work);
   }
 
   createSale(input: CreateSaleInput, idempotencyKey?: string): Replayable<Record<string, unknown>> {
@@ -151,6 +131,10 @@ export class SaleService {
       }
     }
     const tendered = tenders.reduce((s, t) => s + t.amount, 0);
+    // Money taken for nothing would be neither kept nor handed back: refuse it.
+    if (tenders.length > 0 && priced.total === 0) {
+      throw new PosError('NOTHING_TO_PAY', 'the sale totals 0: it completes without a tender');
+    }
     if (tenders.length > 0 && tendered < priced.total) {
       throw new PosError(
         'TENDER_INSUFFICIENT',
@@ -328,7 +312,13 @@ export class SaleService {
       };
       if (sale.receiptNo) body.receiptNo = sale.receiptNo;
       if (reason) body.reason = reason;
+      // Its coupon goes back to the customer, open sale or completed.
+      const couponReleased = sale.doc.coupon?.redemptionId;
+      if (couponReleased) body.couponReleased = couponReleased;
+      if (sale.doc.memberId) body.memberId = sale.doc.memberId;
       this.ledger.append('sale.voided', body);
+      if (couponReleased) for (const hook of this.releaseHooks) hook(couponReleased);
+      if (sale.status === 'completed') for (const hook of this.reversalHooks) hook(sale, { kind: 'voided' });
     });
     this.announce(saleId);
     return this.view(saleId);
@@ -409,6 +399,16 @@ export class SaleService {
   /** Inside the transaction of a full refund: the sale's coupon goes back to the customer. */
   releaseCouponInTransaction(redemptionId: string): void {
     for (const hook of this.releaseHooks) hook(redemptionId);
+  }
+
+  /** Inside the transaction of a refund: whatever the sale earned that its net no longer earns goes. */
+  reversedInTransaction(sale: SaleRecord, how: Reversal): void {
+    for (const hook of this.reversalHooks) hook(sale, how);
+  }
+
+  /** Runs inside the transaction that voids a completed sale or completes a refund of one. */
+  onReversedInTransaction(hook: (sale: SaleRecord, how: Reversal) => void): void {
+    this.reversalHooks.push(hook);
   }
 
   /** Runs inside the transaction that completes a sale, after its `sale.completed` record. */

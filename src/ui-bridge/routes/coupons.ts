@@ -46,6 +46,15 @@ export function couponRoutes(coupons: CouponService, sales: SaleService, issuer:
       },
     },
     {
+      method: 'DELETE',
+      path: '/api/v1/sales/:saleId/coupon',
+      auth: true,
+      handle: (ctx) => {
+        coupons.remove(ctx.params.saleId!);
+        return { status: 200, body: sales.getSale(ctx.params.saleId!) };
+      },
+    },
+    {
       method: 'GET',
       path: '/api/v1/coupons/issued/:code/qr.svg',
       auth: true,
