@@ -37,9 +37,26 @@ const TOMBSTONE = 'tombstone';
 
 type Member = { memberId: string; name: string; balance: number; points: number };
 
+/** A coupon at the cloud: who holds it (a reservation on an open sale) and who consumed it. */
+interface Coupon {
+  couponId: string;
+  kind: 'amount' | 'percent';
+  value: number;
+  minSpend?: number;
+  validUntil?: string;
+  consumedBy: string | null;
+  heldBy?: { redemptionId: string; device: string; saleId: string; at: number } | null;
+  /** Issued with a sale that was voided or refunded: never valid again. */
+  revoked?: { reason: string; afterUse: boolean } | null;
+  saleId?: string;
+}
+
+/** A reservation nobody completed or released stops blocking the coupon after this long. */
+export const COUPON_HOLD_MS = 60 * 60 * 1000;
+
 export interface AcquirerOptions {
   autoPayQrAfterQueries?: number;
-  /** The cloud's clock (ms), for request deadlines; the simulation passes its own. */
+  /** The cloud's clock (ms), for request deadlines, coupon expiry and holds; the simulation passes its own. */
   now?: () => number;
 }
 
@@ -108,8 +125,12 @@ export class AcquirerSimulator {
         return this.refund(device, args);
       case 'coupon.verify':
         return this.couponVerify(args);
+      case 'coupon.reserve':
+        return this.couponReserve(device, args);
       case 'coupon.consume':
-        return this.couponConsume(args);
+        return this.couponConsume(device, args);
+      case 'coupon.release':
+        return this.couponRelease(args);
       case 'member.lookup':
         return this.memberLookup(args);
       case 'member.recharge':
@@ -150,14 +171,44 @@ export class AcquirerSimulator {
       kind: body.kind === 'percent' ? 'percent' : 'amount',
       value: Number(body.value),
       ...(typeof body.minSpend === 'number' ? { minSpend: body.minSpend } : {}),
+      ...(typeof body.validUntil === 'string' ? { validUntil: body.validUntil } : {}),
+      ...(typeof body.saleId === 'string' ? { saleId: body.saleId } : {}),
+    });
+  }
+
+  /**
+   * A `coupon.revoked` record: the coupon is never valid again. One already used before the
+   * revocation stays used and is marked `afterUse` for the merchant to settle.
+   */
+  revokeIssued(body: Record<string, unknown>): void {
+    const code = String(body.code ?? '');
+    this.store.exclusive(() => {
+      const c = this.coupon(code);
+      if (!c || c.revoked) return;
+      this.store.kvPut('coupon', code, {
+        ...c,
+        revoked: { reason: String(body.reason ?? 'revoked'), afterUse: c.consumedBy !== null },
+      });
     });
   }
 
   addCoupon(
     code: string,
-    coupon: { couponId: string; kind: 'amount' | 'percent'; value: number; minSpend?: number },
+    coupon: {
+      couponId: string;
+      kind: 'amount' | 'percent';
+      value: number;
+      minSpend?: number;
+      validUntil?: string;
+      saleId?: string;
+    },
   ): void {
     this.store.kvPut('coupon', code, { ...coupon, consumedBy: null });
+  }
+
+  /** A coupon as the cloud holds it now (tests, the demo). */
+  coupon(code: string): Coupon | undefined {
+    return this.store.kvGet<Coupon>('coupon', code);
   }
 
   addMember(code: string, member: { memberId: string; name: string; balance: number; points: number }): void {
@@ -281,37 +332,113 @@ export class AcquirerSimulator {
     return { ok: true, result: { refundId, status: 'SUCCESS', amount } };
   }
 
-  private couponVerify(args: Record<string, unknown>): OpResult {
-    const c = this.store.kvGet<{
-      couponId: string;
-      kind: string;
-      value: number;
-      minSpend?: number;
-      consumedBy: string | null;
-    }>('coupon', String(args.code ?? ''));
-    if (!c) return { ok: true, result: { valid: false, reason: 'UNKNOWN' } };
-    if (c.consumedBy) return { ok: true, result: { valid: false, couponId: c.couponId, reason: 'USED' } };
+  /** Why a coupon cannot be taken by `redemptionId` now, or undefined when it can. */
+  private couponRefusal(
+    c: Coupon | undefined,
+    redemptionId?: string,
+  ): { code: string; reason: string } | undefined {
+    if (!c) return { code: 'COUPON_UNKNOWN', reason: 'UNKNOWN' };
+    if (c.revoked) return { code: 'COUPON_REVOKED', reason: 'REVOKED' };
+    if (c.consumedBy && c.consumedBy !== redemptionId) return { code: 'ALREADY_USED', reason: 'USED' };
+    if (c.validUntil && Date.parse(c.validUntil) < this.now())
+      return { code: 'COUPON_EXPIRED', reason: 'EXPIRED' };
+    const hold = c.heldBy;
+    if (hold && hold.redemptionId !== redemptionId && this.now() - hold.at < COUPON_HOLD_MS)
+      return { code: 'COUPON_RESERVED', reason: 'RESERVED' };
+    return undefined;
+  }
+
+  private couponView(c: Coupon): Record<string, unknown> {
     return {
-      ok: true,
-      result: {
-        valid: true,
-        couponId: c.couponId,
-        kind: c.kind,
-        value: c.value,
-        ...(c.minSpend ? { minSpend: c.minSpend } : {}),
-      },
+      valid: true,
+      couponId: c.couponId,
+      kind: c.kind,
+      value: c.value,
+      ...(c.minSpend ? { minSpend: c.minSpend } : {}),
+      ...(c.validUntil ? { validUntil: c.validUntil } : {}),
     };
   }
 
-  private couponConsume(args: Record<string, unknown>): OpResult {
+  private couponVerify(args: Record<string, unknown>): OpResult {
+    const c = this.coupon(String(args.code ?? ''));
+    const refused = this.couponRefusal(c);
+    if (refused)
+      return {
+        ok: true,
+        result: { valid: false, ...(c ? { couponId: c.couponId } : {}), reason: refused.reason },
+      };
+    return { ok: true, result: this.couponView(c!) };
+  }
+
+  /**
+   * Holds a coupon for one redemption on an open sale, in one IMMEDIATE transaction: a second
+   * terminal is refused `COUPON_RESERVED`; the same redemption (a retry) or a new attempt from the
+   * same sale (after an unanswered reserve) gets it.
+   */
+  private couponReserve(device: string, args: Record<string, unknown>): OpResult {
     const code = String(args.code ?? '');
-    const c = this.store.kvGet<{ consumedBy: string | null }>('coupon', code);
-    if (!c) return { ok: false, error: { code: 'COUPON_UNKNOWN', message: 'no such coupon' } };
-    if (c.consumedBy && c.consumedBy !== args.redemptionId) {
-      return { ok: false, error: { code: 'ALREADY_USED', message: 'coupon already used' } };
-    }
-    this.store.kvPut('coupon', code, { ...c, consumedBy: String(args.redemptionId) });
-    return { ok: true, result: { consumed: true } };
+    const redemptionId = String(args.redemptionId ?? '');
+    const saleId = String(args.saleId ?? '');
+    if (!redemptionId || !saleId)
+      return {
+        ok: false,
+        error: { code: 'INVALID_REQUEST', message: 'redemptionId and saleId are required' },
+      };
+    return this.store.exclusive((): OpResult => {
+      const c = this.coupon(code);
+      const sameSale = c?.heldBy?.device === device && c.heldBy.saleId === saleId;
+      const refused = this.couponRefusal(c, sameSale ? c?.heldBy?.redemptionId : redemptionId);
+      if (refused)
+        return {
+          ok: false,
+          error: { code: refused.code, message: `coupon ${refused.reason.toLowerCase()}` },
+        };
+      if (c!.heldBy?.redemptionId !== redemptionId)
+        this.store.kvPut('coupon', code, { ...c!, heldBy: { redemptionId, device, saleId, at: this.now() } });
+      return { ok: true, result: this.couponView(c!) };
+    });
+  }
+
+  /** Consumes a coupon for a completed sale, at most once across terminals (one IMMEDIATE transaction). */
+  private couponConsume(device: string, args: Record<string, unknown>): OpResult {
+    const code = String(args.code ?? '');
+    const redemptionId = String(args.redemptionId ?? '');
+    return this.store.exclusive((): OpResult => {
+      const c = this.coupon(code);
+      if (c?.consumedBy === redemptionId) return { ok: true, result: { consumed: true } };
+      const refused = this.couponRefusal(c, redemptionId);
+      if (refused)
+        return {
+          ok: false,
+          error: { code: refused.code, message: `coupon ${refused.reason.toLowerCase()}` },
+        };
+      this.store.kvPut('coupon', code, {
+        ...c!,
+        consumedBy: redemptionId,
+        heldBy: null,
+        consumed: { device, saleId: String(args.saleId ?? '') },
+      });
+      return { ok: true, result: { consumed: true } };
+    });
+  }
+
+  /** Lets go of a hold or a consumption by this redemption (its sale voided, refunded, or the coupon removed). */
+  private couponRelease(args: Record<string, unknown>): OpResult {
+    const code = String(args.code ?? '');
+    const redemptionId = String(args.redemptionId ?? '');
+    return this.store.exclusive((): OpResult => {
+      const c = this.coupon(code);
+      if (!c) return { ok: false, error: { code: 'COUPON_UNKNOWN', message: 'no such coupon' } };
+      const held = c.heldBy?.redemptionId === redemptionId;
+      const consumed = c.consumedBy === redemptionId;
+      if (held || consumed)
+        this.store.kvPut('coupon', code, {
+          ...c,
+          ...(held ? { heldBy: null } : {}),
+          ...(consumed ? { consumedBy: null } : {}),
+        });
+      return { ok: true, result: { released: held || consumed } };
+    });
   }
 
   /** Stored value: SUCCESS when the balance covers it (debited at once), else FAILED. */
@@ -349,8 +476,9 @@ export class AcquirerSimulator {
   }
 
   /**
-   * Member points from a stored sale (one per yuan) or refund (taken back), once per record key.
-   * A refund finds its member on the original sale's record.
+   * Member points from stored records, once per record key: a sale earns one per yuan of its total;
+   * a refund or a void brings the sale's points down to what its net still earns (a void: none).
+   * Refunds and voids find the member on the original sale.
    */
   awardPoints(recordKey: string, type: string, body: Record<string, unknown>): void {
     this.store.exclusive(() => this.awardPointsOnce(recordKey, type, body));
@@ -358,19 +486,28 @@ export class AcquirerSimulator {
 
   private awardPointsOnce(recordKey: string, type: string, body: Record<string, unknown>): void {
     if (this.store.kvGet('points-award', recordKey)) return;
-    let memberId = typeof body.memberId === 'string' ? body.memberId : undefined;
-    let sign = 1;
-    if (type === 'refund.completed') {
-      memberId = this.store.kvGet<{ memberId: string }>('sale-member', String(body.saleId))?.memberId;
-      sign = -1;
-    } else if (memberId) {
-      this.store.kvPut('sale-member', String(body.saleId), { memberId });
+    const saleId = String(body.saleId);
+    type SaleMember = { memberId: string; net: number; points: number };
+    let sale = this.store.kvGet<SaleMember>('sale-member', saleId);
+    let points = 0;
+    if (type === 'sale.completed') {
+      const memberId = typeof body.memberId === 'string' ? body.memberId : undefined;
+      const total = Number(body.total);
+      if (memberId && Number.isSafeInteger(total)) {
+        points = Math.floor(total / 100);
+        sale = { memberId, net: total, points };
+      }
+    } else if (sale && (type === 'refund.completed' || type === 'sale.voided')) {
+      const net = type === 'sale.voided' ? 0 : Math.max(0, sale.net - Number(body.total));
+      const earned = Number.isSafeInteger(net) ? Math.floor(net / 100) : sale.points;
+      points = earned - sale.points;
+      sale = { ...sale, net, points: earned };
     }
-    const points = sign * Math.floor(Number(body.total) / 100);
-    this.store.kvPut('points-award', recordKey, { memberId: memberId ?? null, points });
-    if (!memberId || !Number.isFinite(points) || points === 0) return;
+    this.store.kvPut('points-award', recordKey, { memberId: sale?.memberId ?? null, points });
+    if (sale) this.store.kvPut('sale-member', saleId, sale);
+    if (!sale || points === 0) return;
     for (const { key, value } of this.store.kvAll<Member>('member')) {
-      if (value.memberId !== memberId) continue;
+      if (value.memberId !== sale.memberId) continue;
       this.store.kvPut('member', key, { ...value, points: Math.max(0, value.points + points) });
       return;
     }

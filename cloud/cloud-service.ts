@@ -135,8 +135,10 @@ export class CloudService {
     for (const r of result.facts) {
       // A coupon the terminal issued verifies here from the moment its record is stored.
       if (r.type === 'coupon.issued') this.acquirer.registerIssued(r.body);
+      // Its sale voided or refunded below what earned it: never redeemable again.
+      if (r.type === 'coupon.revoked') this.acquirer.revokeIssued(r.body);
       // Points: once per record, keyed on (device, epoch, seq), so a replayed batch awards nothing.
-      if (r.type === 'sale.completed' || r.type === 'refund.completed')
+      if (r.type === 'sale.completed' || r.type === 'refund.completed' || r.type === 'sale.voided')
         this.acquirer.awardPoints(`${tenant}/${device}/${batch.epoch}/${r.seq}`, r.type, r.body);
     }
     return { epoch: batch.epoch, ackedUpTo: result.ackedUpTo, rejected: result.rejected };

@@ -188,10 +188,13 @@ export class App {
         this.members = new MemberService({
           db,
           ledger: this.ledger,
+          store: salesStore,
           shifts: this.shifts,
           cloud: this.cloud,
+          bus: this.bus,
           log: moduleLogger(log, 'members'),
           business: () => this.business.config,
+          sleep: realSleep,
           now,
         });
         this.http.add(...memberRoutes(this.members, this.sales));

@@ -68,6 +68,12 @@ export const BusinessConfigSchema = Type.Object(
       Type.Object(
         {
           prefixes: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 16 }))),
+          offline: Type.Optional(
+            Type.Union([Type.Literal('refuse'), Type.Literal('accept')], {
+              description: 'while the cloud is unreachable: refuse coupons, or accept whitelisted ones',
+            }),
+          ),
+          maxOfflineDiscountPerSale: Type.Optional(Amount),
           offlineWhitelist: Type.Optional(
             Type.Array(
               Type.Object(
@@ -172,6 +178,9 @@ export interface BusinessConfig {
   tenders: { enabled: string[]; routing: Record<string, { acquirer: string; merchantId: string }> };
   coupons: {
     prefixes: string[];
+    /** Offline, a coupon cannot be reserved at the cloud: refuse it, or accept a whitelisted one. */
+    offline: 'refuse' | 'accept';
+    maxOfflineDiscountPerSale: number;
     offlineWhitelist: NonNullable<NonNullable<BusinessDoc['coupons']>['offlineWhitelist']>;
     issueRules: NonNullable<NonNullable<BusinessDoc['coupons']>['issueRules']>;
   };
@@ -199,7 +208,14 @@ export const DEFAULT_BUSINESS: BusinessConfig = {
   merchant: { name: '' },
   catalog: { items: [] },
   tenders: { enabled: ['cash', 'wechat', 'alipay', 'unionpay', 'card', 'member'], routing: {} },
-  coupons: { prefixes: ['CP'], offlineWhitelist: [], issueRules: [] },
+  // Offline coupons are refused unless the merchant accepts the risk of a double use (20.00 at most).
+  coupons: {
+    prefixes: ['CP'],
+    offline: 'refuse',
+    maxOfflineDiscountPerSale: 2_000,
+    offlineWhitelist: [],
+    issueRules: [],
+  },
   membership: { prefixes: ['MB'], pointsPerYuan: 1 },
   // Cash only offline; per-sale 500.00, total 5000.00, 24 h: conservative defaults a merchant widens.
   offline: {
@@ -251,6 +267,9 @@ export function resolveBusiness(doc: BusinessDoc): BusinessConfig {
     tenders: { enabled: doc.tenders?.enabled ?? d.tenders.enabled, routing: doc.tenders?.routing ?? {} },
     coupons: {
       prefixes: doc.coupons?.prefixes ?? d.coupons.prefixes,
+      offline: doc.coupons?.offline ?? d.coupons.offline,
+      maxOfflineDiscountPerSale:
+        doc.coupons?.maxOfflineDiscountPerSale ?? d.coupons.maxOfflineDiscountPerSale,
       offlineWhitelist: doc.coupons?.offlineWhitelist ?? [],
       issueRules: doc.coupons?.issueRules ?? [],
     },

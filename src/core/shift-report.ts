@@ -98,6 +98,12 @@ export function foldShift(openingCash: number, records: readonly ReportRecord[])
         t.recharges.amount += num(b.amount);
         if (b.tender === 'cash') t.expectedCash += num(b.amount);
         break;
+      // The cloud refused the recharge: its cash goes back to the customer.
+      case 'member.recharge.failed':
+        t.recharges.count -= 1;
+        t.recharges.amount -= num(b.amount);
+        if (b.tender === 'cash') t.expectedCash -= num(b.amount);
+        break;
       default:
         break;
     }

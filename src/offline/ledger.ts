@@ -301,6 +301,17 @@ export class Ledger {
     return row ? toRecord(row) : undefined;
   }
 
+  /** Every record of `type` whose body has `field` = `value`, oldest first (a scan: rare lookups). */
+  findAll(type: string, field: string, value: string): LedgerRecord[] {
+    if (!/^[A-Za-z][A-Za-z0-9]*$/.test(field)) throw new Error(`bad body field ${field}`);
+    return this.db
+      .prepare<[string, string], Row>(
+        `SELECT * FROM ledger WHERE type = ? AND json_extract(body, '$.${field}') = ? AND moved_to IS NULL ORDER BY seq LIMIT 1000`,
+      )
+      .all(type, value)
+      .map(toRecord);
+  }
+
   /** Facts after row `afterSeq`, each once (a record moved to a later epoch is read as its copy). */
   recordsAfter(afterSeq: number, limit: number): LedgerRecord[] {
     return this.stmt.factsAfter.all(afterSeq, limit).map((r) => toRecord(r));

@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import type { EventBus } from '../bus.js';
 import type { BusinessConfig } from '../config/business.js';
+import { CODE_RANDOM_BYTES, makeCouponCode } from '../core/coupon-code.js';
 import { describeError, PosError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Ledger } from '../offline/ledger.js';
@@ -18,12 +20,16 @@ export interface IssuedCoupon {
   minSpend?: number;
   validUntil: string;
   saleId?: string;
+  /** The spend that earned it (rules with `afterSpend`): a refund below it revokes the coupon. */
+  afterSpend?: number;
 }
 
 declare module '../bus.js' {
   interface PosEvents {
     /** A coupon the terminal issued: the customer screen shows its QR. */
     'coupon.issued': IssuedCoupon;
+    /** A coupon the terminal issued no longer holds: its sale was voided or refunded. */
+    'coupon.revoked': { couponId: string; code: string; saleId: string; reason: string };
   }
 }
 
@@ -37,23 +43,35 @@ export interface CouponIssuerOptions {
   business: () => BusinessConfig;
   now?: () => Date;
   newId?: () => string;
+  /** Random bytes for codes (a CSPRNG; tests may pin it). */
+  random?: (size: number) => Uint8Array;
 }
 
 /**
  * Coupons the terminal gives out, by the business config's issue rules: by hand, or in the
  * transaction that completes a sale of at least a rule's `afterSpend` (the highest such rule).
  * Each is a `coupon.issued` ledger record, so the cloud learns it with the sale; its code is the
- * first coupon prefix, the device id and a gapless per-device number, so terminals never collide.
+ * first coupon prefix and 65 random bits with a check character (core/coupon-code), checked
+ * against the coupons this terminal issued before. A coupon earned by a sale is revoked
+ * (`coupon.revoked`) in the transaction that voids the sale or refunds it below what earned it.
  */
 export class CouponIssuer {
   private readonly now: () => Date;
   private readonly newId: () => string;
+  private readonly random: (size: number) => Uint8Array;
+  private readonly revokedBySale = new Map<string, IssuedCoupon[]>();
   /** Issued in a completing transaction, announced once the sale is (committed and) announced. */
   private readonly bySale = new Map<string, IssuedCoupon>();
 
   constructor(private readonly o: CouponIssuerOptions) {
     this.now = o.now ?? (() => new Date());
     this.newId = o.newId ?? uuidv7;
+    this.random = o.random ?? randomBytes;
+    o.sales.onReversedInTransaction((sale, how) => {
+      const reason = how.kind === 'voided' ? 'sale.voided' : 'refund.completed';
+      const revoked = this.revokeInTransaction(sale.id, how.kind === 'voided' ? -1 : how.netAfter, reason);
+      if (revoked.length > 0) this.revokedBySale.set(sale.id, revoked);
+    });
     o.sales.onCompletedInTransaction((sale) => {
       if (sale.kind !== 'sale') return;
       const rule = this.o
@@ -73,9 +91,21 @@ export class CouponIssuer {
     });
     o.bus.on('sale.updated', ({ data }) => {
       const coupon = data.status === 'completed' ? this.bySale.get(data.saleId) : undefined;
-      if (!coupon) return;
-      this.bySale.delete(data.saleId);
-      o.bus.emit('coupon.issued', coupon);
+      if (coupon) {
+        this.bySale.delete(data.saleId);
+        o.bus.emit('coupon.issued', coupon);
+      }
+      const saleId = data.kind === 'refund' ? undefined : data.saleId;
+      for (const key of saleId ? [saleId] : [...this.revokedBySale.keys()]) {
+        for (const c of this.revokedBySale.get(key) ?? [])
+          o.bus.emit('coupon.revoked', {
+            couponId: c.couponId,
+            code: c.code,
+            saleId: key,
+            reason: 'reversed',
+          });
+        this.revokedBySale.delete(key);
+      }
     });
   }
 
@@ -96,19 +126,61 @@ export class CouponIssuer {
     return record ? (record.body as unknown as IssuedCoupon) : undefined;
   }
 
+  /**
+   * Inside the transaction that voids a sale (`netAfter` -1) or completes a refund of it: revokes
+   * the coupons the sale earned that it no longer earns (a void or a full refund: all of them; a
+   * partial refund: those whose `afterSpend` the sale's net no longer reaches).
+   */
+  private revokeInTransaction(saleId: string, netAfter: number, reason: string): IssuedCoupon[] {
+    const revoked: IssuedCoupon[] = [];
+    for (const coupon of this.issuedForSale(saleId)) {
+      // A partial refund keeps a coupon whose spend the sale still reaches (or that no spend earned).
+      const spend = coupon.afterSpend ?? this.ruleSpend(coupon.ruleId);
+      const keep = netAfter > 0 && (spend === undefined || netAfter >= spend);
+      if (keep || this.o.ledger.findLatest('coupon.revoked', 'couponId', coupon.couponId)) continue;
+      this.o.ledger.append('coupon.revoked', {
+        couponId: coupon.couponId,
+        code: coupon.code,
+        saleId,
+        reason,
+        ...(netAfter >= 0 ? { netAfter } : {}),
+      });
+      revoked.push(coupon);
+    }
+    return revoked;
+  }
+
+  private issuedForSale(saleId: string): IssuedCoupon[] {
+    return this.o.ledger
+      .findAll('coupon.issued', 'saleId', saleId)
+      .map((r) => r.body as unknown as IssuedCoupon);
+  }
+
+  private ruleSpend(ruleId: string): number | undefined {
+    return this.o.business().coupons.issueRules.find((r) => r.ruleId === ruleId)?.afterSpend;
+  }
+
+  /** A fresh random code, drawn again in the (astronomically rare) case this terminal issued it before. */
+  private newCode(prefix: string): string {
+    for (;;) {
+      const code = makeCouponCode(prefix, this.random(CODE_RANDOM_BYTES));
+      if (!this.o.ledger.findLatest('coupon.issued', 'code', code)) return code;
+    }
+  }
+
   private issueInTransaction(rule: IssueRule, saleId: string | undefined): IssuedCoupon {
-    const number = this.o.store.next('coupon.issued');
     const prefix = this.o.business().coupons.prefixes[0] ?? 'CP';
     const now = this.now();
     const coupon: IssuedCoupon = {
       couponId: this.newId(),
-      code: `${prefix}${this.o.deviceId}${String(number).padStart(6, '0')}`,
+      code: this.newCode(prefix),
       ruleId: rule.ruleId,
       kind: rule.kind,
       value: rule.value,
       ...(rule.minSpend !== undefined ? { minSpend: rule.minSpend } : {}),
       validUntil: new Date(now.getTime() + rule.validDays * 86_400_000).toISOString(),
       ...(saleId !== undefined ? { saleId } : {}),
+      ...(saleId !== undefined && rule.afterSpend !== undefined ? { afterSpend: rule.afterSpend } : {}),
     };
     this.o.ledger.append('coupon.issued', { ...coupon });
     return coupon;

@@ -243,6 +243,10 @@ export class RefundService {
       ...(couponReleased ? { couponReleased } : {}),
     });
     if (couponReleased) this.sales.releaseCouponInTransaction(couponReleased);
+    this.sales.reversedInTransaction(original, {
+      kind: 'refunded',
+      netAfter: Math.max(0, original.total - refundedInAll),
+    });
     return receiptNo;
   }
 

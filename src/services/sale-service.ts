@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import type { EventBus } from '../bus.js';
 import {
@@ -10,9 +9,12 @@ import {
   priceSale,
 } from '../core/sale.js';
 import { PosError } from '../errors.js';
-import { canonicalJson } from '../offline/chain.js';
 import type { Ledger } from '../offline/ledger.js';
 import type { SaleDoc, SaleRecord, SalesStore } from '../offline/sales-store.js';
+import { type Replayable, runOnce } from './idempotency.js';
+import { SaleHooks } from './sale-hooks.js';
+import { repricedDoc, saleCompletedBody, voidInTransaction } from './sale-records.js';
+import { type SaleView, saleView } from './sale-view.js';
 
 declare module '../bus.js' {
   interface PosEvents {
@@ -32,29 +34,7 @@ export interface CreateSaleInput {
   tenders?: Array<{ method: string; amount: number }>;
 }
 
-export interface SaleView {
-  saleId: string;
-  kind: 'sale' | 'refund';
-  status: 'open' | 'completed' | 'voided';
-  currency: string;
-  total: number;
-  paid: number;
-  due: number;
-  change: number;
-  receiptNo?: string;
-  originalSaleId?: string;
-  shiftId?: string;
-  subtotal: number;
-  lineDiscountTotal: number;
-  orderDiscount: number;
-  lines: SaleRecord['doc']['lines'];
-  payments: AppliedPayment[];
-  refunds: Array<{ saleId: string; total: number; receiptNo?: string }>;
-  refundable: number;
-  createdAt: string;
-  completedAt?: string;
-  voidedAt?: string;
-}
+export type { SaleView } from './sale-view.js';
 
 /** The shift that money moving now belongs to (opened on demand); called inside the transaction. */
 export interface ShiftPort {
@@ -75,14 +55,12 @@ export interface SaleServiceOptions {
   newId?: () => string;
 }
 
-/** Replies that may be replayed for an Idempotency-Key. */
-export interface Replayable<T> {
-  status: number;
-  body: T;
-}
+export type { Replayable } from './idempotency.js';
+
+export type { Reversal } from './sale-hooks.js';
 
 /** Sell, pay in cash and void (refunds: refund-service): asks core/, commits through offline/ before anyone is told. */
-export class SaleService {
+export class SaleService extends SaleHooks {
   private readonly ledger: Ledger;
   private readonly store: SalesStore;
   private readonly shifts: ShiftPort;
@@ -91,11 +69,10 @@ export class SaleService {
   private readonly currency: () => string;
   private readonly now: () => Date;
   private readonly newId: () => string;
-  private readonly completionHooks: Array<(sale: SaleRecord, receiptNo: string) => void> = [];
-  private readonly releaseHooks: Array<(redemptionId: string) => void> = [];
   private readonly guard: (sale: { total: number; tenders: readonly string[] }) => void;
 
   constructor(options: SaleServiceOptions) {
+    super();
     this.ledger = options.ledger;
     this.store = options.store;
     this.shifts = options.shifts;
@@ -117,26 +94,7 @@ export class SaleService {
     request: unknown,
     work: () => Replayable<T>,
   ): Replayable<T> {
-    if (key === undefined) return this.ledger.transact(work);
-    if (!/^[\x21-\x7e]{1,128}$/.test(key)) {
-      throw new PosError('BAD_REQUEST', 'Idempotency-Key must be 1..128 visible ASCII characters');
-    }
-    const hash = createHash('sha256')
-      .update(scope)
-      .update(canonicalJson(request ?? null))
-      .digest('hex');
-    return this.ledger.transact(() => {
-      const seen = this.store.idempotent(key);
-      if (seen) {
-        if (seen.requestHash !== hash) {
-          throw new PosError('IDEMPOTENCY_MISMATCH', 'this Idempotency-Key was used for a different request');
-        }
-        return { status: seen.status, body: seen.response as T };
-      }
-      const reply = work();
-      this.store.rememberIdempotent(key, hash, reply.status, reply.body, this.now().toISOString());
-      return reply;
-    });
+    return runOnce({ ledger: this.ledger, store: this.store, now: this.now }, key, scope, request, work);
   }
 
   createSale(input: CreateSaleInput, idempotencyKey?: string): Replayable<Record<string, unknown>> {
@@ -151,6 +109,10 @@ export class SaleService {
       }
     }
     const tendered = tenders.reduce((s, t) => s + t.amount, 0);
+    // Money taken for nothing would be neither kept nor handed back: refuse it.
+    if (tenders.length > 0 && priced.total === 0) {
+      throw new PosError('NOTHING_TO_PAY', 'the sale totals 0: it completes without a tender');
+    }
     if (tenders.length > 0 && tendered < priced.total) {
       throw new PosError(
         'TENDER_INSUFFICIENT',
@@ -300,35 +262,9 @@ export class SaleService {
   voidSale(saleId: string, reason: string | undefined): SaleView {
     this.ledger.transact(() => {
       const sale = this.mustGet(saleId);
-      if (sale.kind !== 'sale') throw new PosError('VOID_NOT_ALLOWED', 'a refund cannot be voided');
-      if (sale.status === 'voided') throw new PosError('VOID_NOT_ALLOWED', 'the sale is already voided');
-      if (sale.shiftId && this.store.shiftClosed(sale.shiftId)) {
-        throw new PosError('VOID_NOT_ALLOWED', 'the shift of this sale is closed: refund it instead');
-      }
-      const payments = this.store.paymentsOf(saleId);
-      if (
-        payments.some(
-          (p) =>
-            p.method !== 'cash' &&
-            (p.status === 'succeeded' || p.status === 'pending' || p.status === 'unknown'),
-        )
-      ) {
-        throw new PosError('VOID_NOT_ALLOWED', 'the sale has a captured non-cash payment: refund it instead');
-      }
-      if (this.store.refundsOf(saleId).length > 0) {
-        throw new PosError('VOID_NOT_ALLOWED', 'the sale has refunds: refund the rest instead');
-      }
-      const at = this.now().toISOString();
-      this.store.markVoided(saleId, at);
-      const body: Record<string, unknown> = {
-        saleId,
-        currency: sale.currency,
-        total: sale.total,
-        cashReturned: paidOf(payments),
-      };
-      if (sale.receiptNo) body.receiptNo = sale.receiptNo;
-      if (reason) body.reason = reason;
-      this.ledger.append('sale.voided', body);
+      const { couponReleased } = voidInTransaction(this.store, this.ledger, sale, reason, this.now());
+      if (couponReleased) this.releaseCouponInTransaction(couponReleased);
+      if (sale.status === 'completed') this.reversedInTransaction(sale, { kind: 'voided' });
     });
     this.announce(saleId);
     return this.view(saleId);
@@ -401,21 +337,6 @@ export class SaleService {
     return this.view(saleId);
   }
 
-  /** Runs inside the transaction of a full refund of a sale that used a coupon. */
-  onCouponReleasedInTransaction(hook: (redemptionId: string) => void): void {
-    this.releaseHooks.push(hook);
-  }
-
-  /** Inside the transaction of a full refund: the sale's coupon goes back to the customer. */
-  releaseCouponInTransaction(redemptionId: string): void {
-    for (const hook of this.releaseHooks) hook(redemptionId);
-  }
-
-  /** Runs inside the transaction that completes a sale, after its `sale.completed` record. */
-  onCompletedInTransaction(hook: (sale: SaleRecord, receiptNo: string) => void): void {
-    this.completionHooks.push(hook);
-  }
-
   /**
    * Inside a transaction: re-prices an open sale that has no payment yet with a new order discount
    * (a coupon), keeping its lines and their own discounts.
@@ -427,16 +348,8 @@ export class SaleService {
     if (this.store.paymentsOf(saleId).length > 0) {
       throw new PosError('CONFLICT', 'a discount cannot change once a payment was taken');
     }
-    const lines = sale.doc.lines.map((l) => ({
-      ...(l.sku !== undefined ? { sku: l.sku } : {}),
-      name: l.name,
-      qty: l.qty,
-      unitPrice: l.unitPrice,
-      ...(l.lineDiscount > 0 ? { discount: { amount: l.lineDiscount } } : {}),
-    }));
-    const priced = priceSale(lines, orderDiscount);
-    const doc: SaleDoc = { ...sale.doc, ...priced, ...extra };
-    this.store.updateOpenSale(saleId, priced.total, doc);
+    const doc = repricedDoc(sale.doc, orderDiscount, extra);
+    this.store.updateOpenSale(saleId, doc.total, doc);
     return this.mustGet(saleId);
   }
 
@@ -445,35 +358,7 @@ export class SaleService {
     receiptNo: string,
     allPayments: readonly AppliedPayment[],
   ): void {
-    const payments = allPayments.filter((p) => p.status === 'succeeded');
-    this.ledger.append('sale.completed', {
-      saleId: sale.id,
-      receiptNo,
-      currency: sale.currency,
-      total: sale.total,
-      subtotal: sale.doc.subtotal,
-      discount: sale.doc.lineDiscountTotal + sale.doc.orderDiscount,
-      lines: sale.doc.lines.map((l) => ({
-        ...(l.sku !== undefined ? { sku: l.sku } : {}),
-        name: l.name,
-        qty: l.qty,
-        unitPrice: l.unitPrice,
-        discount: l.lineDiscount + l.orderDiscount,
-        amount: l.net,
-      })),
-      payments: payments.map((p) => ({
-        paymentId: p.paymentId,
-        method: p.method,
-        channel: p.channel,
-        amount: p.amount - p.change,
-        ...(p.change > 0 ? { tendered: p.amount, change: p.change } : {}),
-      })),
-      ...(sale.shiftId ? { shiftId: sale.shiftId } : {}),
-      ...(sale.doc.memberId ? { memberId: sale.doc.memberId } : {}),
-      ...(sale.doc.coupon
-        ? { coupon: { couponId: sale.doc.coupon.couponId, discount: sale.doc.orderDiscount } }
-        : {}),
-    });
+    this.ledger.append('sale.completed', saleCompletedBody(sale, receiptNo, allPayments));
     for (const hook of this.completionHooks) hook(sale, receiptNo);
   }
 
@@ -497,39 +382,6 @@ export class SaleService {
   }
 
   private view(saleId: string): SaleView {
-    const sale = this.mustGet(saleId);
-    const payments = this.store.paymentsOf(saleId);
-    const refunds = sale.kind === 'sale' ? this.store.refundsOf(saleId) : [];
-    const paid = sale.kind === 'sale' ? paidOf(payments) : sale.total;
-    // A voided refund returned nothing; a partly returned one counts what it returned.
-    const refunded = refunds.filter((r) => r.status !== 'voided').reduce((s, r) => s + r.total, 0);
-    const view: SaleView = {
-      saleId: sale.id,
-      kind: sale.kind,
-      status: sale.status,
-      currency: sale.currency,
-      total: sale.total,
-      paid,
-      due: sale.status === 'open' ? sale.total - paid : 0,
-      change: payments.reduce((s, p) => s + p.change, 0),
-      subtotal: sale.doc.subtotal,
-      lineDiscountTotal: sale.doc.lineDiscountTotal,
-      orderDiscount: sale.doc.orderDiscount,
-      lines: sale.doc.lines,
-      payments,
-      refunds: refunds.map((r) => ({
-        saleId: r.id,
-        total: r.total,
-        ...(r.receiptNo ? { receiptNo: r.receiptNo } : {}),
-      })),
-      refundable: sale.kind === 'sale' && sale.status === 'completed' ? sale.total - refunded : 0,
-      createdAt: sale.createdAt,
-    };
-    if (sale.receiptNo) view.receiptNo = sale.receiptNo;
-    if (sale.originalSaleId) view.originalSaleId = sale.originalSaleId;
-    if (sale.shiftId) view.shiftId = sale.shiftId;
-    if (sale.completedAt) view.completedAt = sale.completedAt;
-    if (sale.voidedAt) view.voidedAt = sale.voidedAt;
-    return view;
+    return saleView(this.store, this.mustGet(saleId));
   }
 }

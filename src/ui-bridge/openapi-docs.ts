@@ -197,8 +197,15 @@ export const EXISTING_ROUTE_DOCS: Record<string, RouteDoc> = {
     summary: 'Apply a coupon to an open sale',
     tag: 'coupons',
     body: ApplyCouponSchema,
-    responses: ok('the re-priced sale', SaleView),
-    errors: ['COUPON_INVALID', 'SALE_NOT_OPEN'],
+    responses: ok('the re-priced sale (completed at total 0 when the coupon covers it all)', SaleView),
+    errors: [
+      'COUPON_INVALID',
+      'COUPON_RESERVED',
+      'COUPON_OFFLINE',
+      'COUPON_UNCONFIRMED',
+      'SALE_NOT_OPEN',
+      'CONFLICT',
+    ],
   },
   'GET /api/v1/coupons/conflicts': {
     summary: 'Redemptions reported as a second use',
@@ -216,7 +223,11 @@ export const EXISTING_ROUTE_DOCS: Record<string, RouteDoc> = {
     summary: 'Stored-value recharge',
     tag: 'members',
     body: RechargeSchema,
-    responses: { 201: { description: 'recorded', schema: Anything } },
+    responses: {
+      201: { description: 'credited by the cloud (Idempotency-Key honoured)', schema: Anything },
+      202: { description: 'recorded, the cloud has not answered yet: retried', schema: Anything },
+    },
+    errors: ['RECHARGE_OFFLINE', 'RECHARGE_REFUSED', 'IDEMPOTENCY_MISMATCH'],
   },
   'POST /api/v1/sales/:saleId/member': {
     summary: 'Put a member on the sale',

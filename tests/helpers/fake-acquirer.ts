@@ -33,7 +33,15 @@ export class FakeAcquirer implements CloudPort {
   /** Coupons the cloud knows, and which redemption consumed each. */
   readonly coupons = new Map<
     string,
-    { couponId: string; kind: 'amount' | 'percent'; value: number; minSpend?: number; consumedBy?: string }
+    {
+      couponId: string;
+      kind: 'amount' | 'percent';
+      value: number;
+      minSpend?: number;
+      consumedBy?: string;
+      /** The redemption holding it on an open sale (coupon.reserve). */
+      heldBy?: string;
+    }
   >();
   readonly calls: Array<{ op: string; args: Record<string, unknown> }> = [];
   /** Ops whose next N replies are lost after the acquirer acted (reply `unknown`). */
@@ -182,6 +190,8 @@ export class FakeAcquirer implements CloudPort {
       }
       case 'member.recharge': {
         const id = String(args.rechargeId);
+        if (![...this.members.values()].some((m) => m.memberId === args.memberId))
+          return { kind: 'error', code: 'MEMBER_UNKNOWN', message: 'no such member' };
         if (!this.recharges.has(id)) {
           this.recharges.set(id, { memberId: String(args.memberId), amount: Number(args.amount) });
           for (const m of this.members.values())
@@ -199,13 +209,36 @@ export class FakeAcquirer implements CloudPort {
           result: { valid: true, couponId: c.couponId, kind: c.kind, value: c.value, minSpend: c.minSpend },
         };
       }
+      case 'coupon.reserve': {
+        const c = this.coupons.get(String(args.code));
+        if (!c) return { kind: 'error', code: 'COUPON_UNKNOWN', message: 'no such coupon' };
+        if (c.consumedBy) return { kind: 'error', code: 'ALREADY_USED', message: `used by ${c.consumedBy}` };
+        if (c.heldBy && c.heldBy !== args.redemptionId)
+          return { kind: 'error', code: 'COUPON_RESERVED', message: `held by ${c.heldBy}` };
+        c.heldBy = String(args.redemptionId);
+        return {
+          kind: 'ok',
+          result: { valid: true, couponId: c.couponId, kind: c.kind, value: c.value, minSpend: c.minSpend },
+        };
+      }
+      case 'coupon.release': {
+        const c = this.coupons.get(String(args.code));
+        if (!c) return { kind: 'error', code: 'COUPON_UNKNOWN', message: 'no such coupon' };
+        if (c.heldBy === args.redemptionId) delete c.heldBy;
+        if (c.consumedBy === args.redemptionId) delete c.consumedBy;
+        return { kind: 'ok', result: { released: true } };
+      }
       case 'coupon.consume': {
         const c = this.coupons.get(String(args.code));
         if (!c) return { kind: 'error', code: 'COUPON_UNKNOWN', message: 'no such coupon' };
-        if (c.consumedBy && c.consumedBy !== args.redemptionId) {
-          return { kind: 'error', code: 'ALREADY_USED', message: `used by ${c.consumedBy}` };
+        if (
+          (c.consumedBy && c.consumedBy !== args.redemptionId) ||
+          (c.heldBy && c.heldBy !== args.redemptionId)
+        ) {
+          return { kind: 'error', code: 'ALREADY_USED', message: `used by ${c.consumedBy ?? c.heldBy}` };
         }
         c.consumedBy = String(args.redemptionId);
+        delete c.heldBy;
         return { kind: 'ok', result: { consumed: true } };
       }
       default:

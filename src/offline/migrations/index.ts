@@ -6,6 +6,7 @@ import { rechargesMigration } from './0005-recharges.js';
 import { printQueueMigration } from './0006-print-queue.js';
 import { paymentReversalsMigration } from './0007-payment-reversals.js';
 import { ledgerEpochsMigration } from './0008-ledger-epochs.js';
+import { redemptionHoldsMigration } from './0009-redemption-holds.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -20,4 +21,5 @@ export const MIGRATIONS: readonly Migration[] = [
   printQueueMigration,
   paymentReversalsMigration,
   ledgerEpochsMigration,
+  redemptionHoldsMigration,
 ];

@@ -46,6 +46,21 @@ export function couponRoutes(coupons: CouponService, sales: SaleService, issuer:
       },
     },
     {
+      method: 'DELETE',
+      path: '/api/v1/sales/:saleId/coupon',
+      auth: true,
+      doc: {
+        summary: 'Take the coupon off an open sale (its hold at the cloud is released)',
+        tag: 'coupons',
+        responses: { 200: { description: 'the sale without its coupon' } },
+        errors: ['NOT_FOUND', 'SALE_NOT_OPEN', 'CONFLICT'],
+      },
+      handle: (ctx) => {
+        coupons.remove(ctx.params.saleId!);
+        return { status: 200, body: sales.getSale(ctx.params.saleId!) };
+      },
+    },
+    {
       method: 'GET',
       path: '/api/v1/coupons/issued/:code/qr.svg',
       auth: true,

@@ -4,6 +4,7 @@ import type { MemberService } from '../../services/member-service.js';
 import type { SaleService } from '../../services/sale-service.js';
 import type { Route } from '../http-server.js';
 import { validateBody } from '../validate.js';
+import { idempotencyKey } from './sales.js';
 
 export const MemberLookupSchema = Type.Object(
   { code: Type.String({ minLength: 1, maxLength: 64 }) },
@@ -33,10 +34,12 @@ export function memberRoutes(members: MemberService, sales: SaleService): Route[
       method: 'POST',
       path: '/api/v1/members/:memberId/recharges',
       auth: true,
-      handle: (ctx) => ({
-        status: 201,
-        body: members.recharge(ctx.params.memberId!, validateBody(RechargeSchema, ctx.body).amount),
-      }),
+      handle: (ctx) =>
+        members.recharge(
+          ctx.params.memberId!,
+          validateBody(RechargeSchema, ctx.body).amount,
+          idempotencyKey(ctx),
+        ),
     },
     {
       method: 'POST',

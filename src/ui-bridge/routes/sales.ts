@@ -101,7 +101,7 @@ export const RefundSchema = Type.Object(
   { additionalProperties: false },
 );
 
-function idempotencyKey(ctx: RequestContext): string | undefined {
+export function idempotencyKey(ctx: RequestContext): string | undefined {
   const value = ctx.headers['idempotency-key'];
   return Array.isArray(value) ? value[0] : value;
 }

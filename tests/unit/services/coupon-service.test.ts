@@ -15,7 +15,7 @@ import { tempDir } from '../../helpers/daemon.js';
 import { FakeAcquirer } from '../../helpers/fake-acquirer.js';
 import { silentLogger } from '../../helpers/test-log.js';
 
-function setup(acquirer = new FakeAcquirer()) {
+function setup(acquirer = new FakeAcquirer(), offline: 'refuse' | 'accept' = 'refuse', device = 'D1') {
   const dir = tempDir();
   const db = openDatabase({ file: join(dir, 'posd.db'), log: silentLogger() });
   const ledger = new Ledger({ db, dir, now: acquirer.now });
@@ -24,13 +24,18 @@ function setup(acquirer = new FakeAcquirer()) {
     ...DEFAULT_BUSINESS,
     coupons: {
       prefixes: ['CP'],
-      offlineWhitelist: [{ code: 'CP-OFF-1', couponId: 'c-off', kind: 'amount', value: 500, minSpend: 2000 }],
+      offline,
+      maxOfflineDiscountPerSale: 800,
+      offlineWhitelist: [
+        { code: 'CP-OFF-1', couponId: 'c-off', kind: 'amount', value: 500, minSpend: 2000 },
+        { code: 'CP-OFF-BIG', couponId: 'c-big', kind: 'amount', value: 1000 },
+      ],
       issueRules: [],
     },
   };
   const shifts = new ShiftService({ ledger, store: new ShiftStore(db), bus, now: acquirer.now });
   const store = new SalesStore(db);
-  const sales = new SaleService({ ledger, store, shifts, bus, deviceId: 'D1', now: acquirer.now });
+  const sales = new SaleService({ ledger, store, shifts, bus, deviceId: device, now: acquirer.now });
   const refunds = new RefundService({ ledger, store, sales, shifts, now: acquirer.now });
   const coupons = new CouponService({
     db,
@@ -45,7 +50,8 @@ function setup(acquirer = new FakeAcquirer()) {
   });
   const open = (lines = [{ name: 'Tea', qty: 2, unitPrice: 1500 }]) =>
     String(sales.createSale({ lines }).body.saleId);
-  return { db, ledger, sales, refunds, coupons, acquirer, open };
+  const records = (type: string) => ledger.recordsAfter(0, 1000).filter((r) => r.type === type);
+  return { db, ledger, sales, refunds, coupons, acquirer, open, bus, records };
 }
 
 async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
@@ -89,7 +95,7 @@ describe('coupons', () => {
     expect((await t.coupons.apply(ok, 'CP-MIN')).total).toBe(2500);
   });
 
-  it('offline uses the whitelist once per terminal; a double use elsewhere is flagged at reconciliation', async () => {
+  it('offline (policy accept) uses the whitelist once per terminal; a double use elsewhere is a recorded conflict', async () => {
     const acquirer = new FakeAcquirer();
     acquirer.online = false;
     acquirer.coupons.set('CP-OFF-1', {
@@ -98,7 +104,9 @@ describe('coupons', () => {
       value: 500,
       consumedBy: 'other-terminal',
     });
-    const t = setup(acquirer);
+    const t = setup(acquirer, 'accept');
+    const conflicts: unknown[] = [];
+    t.bus.on('coupon.conflict', (e) => conflicts.push(e.data));
     const saleId = t.open();
     expect((await t.coupons.apply(saleId, 'CP-OFF-1')).total).toBe(2500);
     t.sales.payCash(saleId, 2500);
@@ -108,6 +116,11 @@ describe('coupons', () => {
     await settle();
     await t.coupons.consumePending();
     expect(t.coupons.conflicts()).toMatchObject([{ couponId: 'c-off', saleId }]);
+    // Never silently dropped: a ledger record (to the cloud, in the local API) and an event.
+    expect(t.records('coupon.conflict').map((r) => r.body)).toMatchObject([
+      { couponId: 'c-off', saleId, discount: 500, code: 'ALREADY_USED', offline: true },
+    ]);
+    expect(conflicts).toMatchObject([{ couponId: 'c-off', saleId, code: 'ALREADY_USED' }]);
   });
 
   it('a full refund releases the coupon, recorded in the refund', async () => {
@@ -132,5 +145,109 @@ describe('coupons', () => {
     const saleId = t.open();
     t.sales.payCash(saleId, 1000);
     expect(await codeOf(t.coupons.apply(saleId, 'CP-7'))).toBe('CONFLICT');
+  });
+});
+
+describe('coupon holds at the cloud (issue 12, case 6)', () => {
+  function twoTerminals() {
+    const acquirer = new FakeAcquirer();
+    acquirer.coupons.set('CP-ONE', { couponId: 'c-one', kind: 'amount', value: 500 });
+    return { acquirer, a: setup(acquirer, 'refuse', 'A1'), b: setup(acquirer, 'refuse', 'B1') };
+  }
+
+  it('two online terminals: the second apply is refused COUPON_RESERVED; the coupon is consumed once', async () => {
+    const { acquirer, a, b } = twoTerminals();
+    const saleA = a.open();
+    await a.coupons.apply(saleA, 'CP-ONE');
+    expect(acquirer.coupons.get('CP-ONE')!.heldBy).toBeTruthy();
+    const saleB = b.open();
+    expect(await codeOf(b.coupons.apply(saleB, 'CP-ONE'))).toBe('COUPON_RESERVED');
+    expect(b.sales.getSale(saleB).total).toBe(3000);
+    a.sales.payCash(saleA, 2500);
+    await a.coupons.consumePending();
+    const redeemed = a.records('coupon.redeemed')[0]!;
+    expect(acquirer.coupons.get('CP-ONE')!.consumedBy).toBe(redeemed.body.redemptionId);
+    expect(await codeOf(b.coupons.apply(b.open(), 'CP-ONE'))).toBe('COUPON_INVALID');
+    expect(b.records('coupon.redeemed')).toHaveLength(0);
+  });
+
+  it('voiding an open sale, or removing the coupon, releases the hold: another terminal can use it', async () => {
+    const { acquirer, a, b } = twoTerminals();
+    const saleA = a.open();
+    await a.coupons.apply(saleA, 'CP-ONE');
+    a.sales.voidSale(saleA, 'customer left');
+    await a.coupons.consumePending();
+    expect(acquirer.coupons.get('CP-ONE')!.heldBy).toBeUndefined();
+    expect(a.records('sale.voided')[0]!.body.couponReleased).toBeTruthy();
+    const saleB = b.open();
+    await b.coupons.apply(saleB, 'CP-ONE');
+    const removed = b.coupons.remove(saleB);
+    expect(removed.total).toBe(3000);
+    expect(removed.doc.coupon).toBeUndefined();
+    await b.coupons.consumePending();
+    expect(acquirer.coupons.get('CP-ONE')!.heldBy).toBeUndefined();
+    const again = a.open();
+    expect((await a.coupons.apply(again, 'CP-ONE')).total).toBe(2500);
+  });
+
+  it('a reserve whose reply is lost: COUPON_UNCONFIRMED, its hold released; the retry gets the coupon', async () => {
+    const { acquirer, a, b } = twoTerminals();
+    acquirer.loseReplies.set('coupon.reserve', 1);
+    const saleA = a.open();
+    expect(await codeOf(a.coupons.apply(saleA, 'CP-ONE'))).toBe('COUPON_UNCONFIRMED');
+    await a.coupons.consumePending();
+    expect(acquirer.coupons.get('CP-ONE')!.heldBy).toBeUndefined();
+    expect((await a.coupons.apply(saleA, 'CP-ONE')).total).toBe(2500);
+    expect(await codeOf(b.coupons.apply(b.open(), 'CP-ONE'))).toBe('COUPON_RESERVED');
+  });
+
+  it('a coupon worth the whole sale completes it at total 0 without a tender, the coupon redeemed and consumed', async () => {
+    const acquirer = new FakeAcquirer();
+    acquirer.coupons.set('CP-ALL', { couponId: 'c-all', kind: 'amount', value: 5000 });
+    const t = setup(acquirer);
+    const saleId = t.open();
+    const sale = await t.coupons.apply(saleId, 'CP-ALL');
+    expect(sale).toMatchObject({ status: 'completed', total: 0 });
+    expect(t.sales.getSale(saleId)).toMatchObject({ status: 'completed', total: 0, due: 0 });
+    expect(t.records('sale.completed').map((r) => r.body)).toMatchObject([
+      { saleId, total: 0, payments: [] },
+    ]);
+    expect(t.records('coupon.redeemed').map((r) => r.body)).toMatchObject([{ saleId, discount: 3000 }]);
+    await t.coupons.consumePending();
+    expect(acquirer.coupons.get('CP-ALL')!.consumedBy).toBe(
+      t.records('coupon.redeemed')[0]!.body.redemptionId,
+    );
+  });
+
+  it('voiding a completed sale gives its consumed coupon back at the cloud', async () => {
+    const acquirer = new FakeAcquirer();
+    acquirer.coupons.set('CP-BACK', { couponId: 'c-back', kind: 'amount', value: 500 });
+    const t = setup(acquirer);
+    const saleId = t.open();
+    await t.coupons.apply(saleId, 'CP-BACK');
+    t.sales.payCash(saleId, 2500);
+    await t.coupons.consumePending();
+    expect(acquirer.coupons.get('CP-BACK')!.consumedBy).toBeTruthy();
+    t.sales.voidSale(saleId, undefined);
+    await t.coupons.consumePending();
+    expect(acquirer.coupons.get('CP-BACK')!.consumedBy).toBeUndefined();
+  });
+
+  it('offline policy: refused by default (COUPON_OFFLINE); accepted from the whitelist up to the per-sale limit', async () => {
+    const acquirer = new FakeAcquirer();
+    acquirer.online = false;
+    const refusing = setup(acquirer);
+    expect(await codeOf(refusing.coupons.apply(refusing.open(), 'CP-OFF-1'))).toBe('COUPON_OFFLINE');
+    const accepting = setup(acquirer, 'accept');
+    expect(await codeOf(accepting.coupons.apply(accepting.open(), 'CP-OFF-BIG'))).toBe('COUPON_OFFLINE');
+    expect(await codeOf(accepting.coupons.apply(accepting.open(), 'CP-NOT-LISTED'))).toBe('COUPON_INVALID');
+    expect((await accepting.coupons.apply(accepting.open(), 'CP-OFF-1')).total).toBe(2500);
+  });
+
+  it('an issued code with a mistyped check character is refused before asking the cloud', async () => {
+    const acquirer = new FakeAcquirer();
+    const t = setup(acquirer);
+    expect(await codeOf(t.coupons.apply(t.open(), 'CP0123456789ABC0'))).toBe('COUPON_INVALID');
+    expect(acquirer.calls.filter((c) => c.op.startsWith('coupon.'))).toHaveLength(0);
   });
 });

@@ -114,3 +114,19 @@ describe('receipt numbers across terminals', () => {
     expect(numbers.size).toBe(100);
   });
 });
+
+describe('a sale with nothing to pay (issue 12, case 12)', () => {
+  it('refuses cash tendered on a zero-total sale with a code and records nothing; without a tender it completes', () => {
+    const { sales, ledger } = setup();
+    const free = { lines: [{ name: 'Sample', qty: 1, unitPrice: 0 }] };
+    expect(codeOf(() => sales.createSale({ ...free, tenders: [{ method: 'cash', amount: 500 }] }))).toBe(
+      'NOTHING_TO_PAY',
+    );
+    expect(ledger.recordsAfter(0, 100)).toHaveLength(0);
+    const done = sales.createSale(free).body;
+    expect(done).toMatchObject({ status: 'completed', total: 0 });
+    const types = ledger.recordsAfter(0, 100).map((r) => r.type);
+    expect(types).toContain('sale.completed');
+    expect(types).not.toContain('payment.succeeded');
+  });
+});
