@@ -121,6 +121,17 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   return body;
 }
 
+/** The client aborted its request (closed the connection before the body was complete). */
+function clientWentAway(req: IncomingMessage, err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return (
+    (req.destroyed && !req.complete) ||
+    code === 'ECONNRESET' ||
+    code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+    (err instanceof Error && err.message === 'aborted')
+  );
+}
+
 /**
  * Text a person types ends up on paper and screens: a control character in any string of a body
  * (ESC p opens the drawer, GS V cuts) is refused before any route sees it.
@@ -225,6 +236,15 @@ export class HttpServer {
     try {
       reply = await this.route(req);
     } catch (err) {
+      if (clientWentAway(req, err)) {
+        // Not a daemon error: nobody is left to answer.
+        this.options.log.debug(
+          { method: req.method, url: req.url?.split('?')[0] },
+          'client went away mid-request',
+        );
+        res.destroy();
+        return;
+      }
       reply = this.errorReply(err, req);
     }
     this.send(res, reply);
