@@ -53,6 +53,7 @@ export type ErrorCode =
   | 'PIN_WRONG'
   | 'PIN_LOCKED'
   | 'UPGRADE_REQUIRED'
+  | 'MISDIRECTED_REQUEST'
   | 'INTERNAL';
 
 export class PosError extends Error {

@@ -79,6 +79,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   PIN_WRONG: 401,
   PIN_LOCKED: 429,
   UPGRADE_REQUIRED: 426,
+  MISDIRECTED_REQUEST: 421,
   UNSUPPORTED_MEDIA_TYPE: 415,
   STORAGE_FULL: 507,
   STORAGE_READ_ONLY: 503,
@@ -124,6 +125,17 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   }
   refuseControlCharacters(body);
   return body;
+}
+
+/** The client aborted its request (closed the connection before the body was complete). */
+function clientWentAway(req: IncomingMessage, err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return (
+    (req.destroyed && !req.complete) ||
+    code === 'ECONNRESET' ||
+    code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+    (err instanceof Error && err.message === 'aborted')
+  );
 }
 
 /**
@@ -230,6 +242,15 @@ export class HttpServer {
     try {
       reply = await this.route(req);
     } catch (err) {
+      if (clientWentAway(req, err)) {
+        // Not a daemon error: nobody is left to answer.
+        this.options.log.debug(
+          { method: req.method, url: req.url?.split('?')[0] },
+          'client went away mid-request',
+        );
+        res.destroy();
+        return;
+      }
       reply = this.errorReply(err, req);
     }
     this.send(res, reply);

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { EventBus } from '../bus.js';
 import type { Lifecycle } from '../lifecycle/lifecycle.js';
 import { type Logger, moduleLogger } from '../log.js';
@@ -8,7 +9,7 @@ import { EventStream } from './event-stream.js';
 import type { HttpServer } from './http-server.js';
 import { buildOpenApi } from './openapi.js';
 import { EXISTING_ROUTE_DOCS } from './openapi-docs.js';
-import { checkOrigin, defaultOrigins } from './origin-guard.js';
+import { checkHost, checkOrigin, defaultOrigins } from './origin-guard.js';
 import { type PaymentLookup, paymentQrRoutes, pendingCodeUrl } from './payment-qr.js';
 import { PinThrottle } from './pin-throttle.js';
 import { SessionStore } from './sessions.js';
@@ -58,6 +59,9 @@ export function installUiBridge(d: UiBridgeDeps): UiBridge {
     sessions ??= new SessionStore(d.stateDir);
     return sessions;
   };
+  const hostOk = (req: IncomingMessage) =>
+    checkHost(req, d.listenHost, d.http.address?.port, d.allowedOrigins ?? []);
+  d.http.useGuard(hostOk);
   d.http.useGuard((req) => checkOrigin(req, origins));
   d.http.acceptAuth((req) => sessionStore().cashierOf(req.headers) !== undefined);
 
@@ -67,7 +71,15 @@ export function installUiBridge(d: UiBridgeDeps): UiBridge {
     authorized: (req) => d.http.isAuthorized(req),
     checkOrigin: (req) => checkOrigin(req, origins, true),
   });
-  d.http.onUpgrade((req, socket, head) => events.handleUpgrade(req, socket, head));
+  d.http.onUpgrade((req, socket, head) => {
+    try {
+      hostOk(req);
+    } catch {
+      socket.end('HTTP/1.1 421 Misdirected Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    events.handleUpgrade(req, socket, head);
+  });
   d.lifecycle.add({ name: 'event-stream', start: () => {}, stop: () => events.close() });
 
   const cloudState = (): 'online' | 'offline' | 'none' => {

@@ -31,3 +31,32 @@ export function checkOrigin(req: IncomingMessage, allowed: () => readonly string
     throw new PosError('FORBIDDEN', `origin ${origin} is not allowed`);
   }
 }
+
+/** `[::1]:8080`, `127.0.0.1:8080`: an address and port as a Host header names them. */
+function hostPort(address: string, port: number): string {
+  const a = address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+  return `${a.includes(':') ? `[${a}]` : a}:${port}`.toLowerCase();
+}
+
+/**
+ * DNS rebinding defence: a page on `evil.example` that re-points its name at this terminal sends
+ * `Host: evil.example`. Accepted: loopback names and the listen address, with the port, the address
+ * the connection actually came in on (a terminal listening on all interfaces, reached by IP), and
+ * the hosts of extra allowed origins. Anything else is 421.
+ */
+export function checkHost(
+  req: IncomingMessage,
+  listenHost: string,
+  port: number | undefined,
+  allowedOrigins: readonly string[] = [],
+): void {
+  const host = req.headers.host?.toLowerCase();
+  if (port === undefined) return;
+  const allowed = new Set(defaultOrigins(listenHost, port).map((o) => o.slice('http://'.length)));
+  const local = req.socket.localAddress;
+  if (local) allowed.add(hostPort(local, req.socket.localPort ?? port));
+  for (const o of allowedOrigins) allowed.add(o.replace(/^https?:\/\//, '').toLowerCase());
+  if (host === undefined || !allowed.has(host)) {
+    throw new PosError('MISDIRECTED_REQUEST', `this terminal does not answer to host ${host ?? '(none)'}`);
+  }
+}

@@ -255,6 +255,59 @@ describe('local API security', () => {
     expect(ok.status).toBe(201);
   });
 
+  it('answers 421 to a Host that is not this terminal (DNS rebinding), even with the token', async () => {
+    const { request } = await import('node:http');
+    const get = (path: string, host: string, headers: Record<string, string> = {}) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request(
+          { host: '127.0.0.1', port, path, headers: { ...auth(), ...headers, host } },
+          (res) => {
+            let body = '';
+            res.on('data', (c: Buffer) => {
+              body += c.toString();
+            });
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    for (const host of ['evil.example', `evil.example:${port}`, '127.0.0.1:1', `127.0.0.2:${port}`]) {
+      for (const path of ['/api/v1/status', '/', '/healthz']) {
+        const r = await get(path, host);
+        expect(r.status, `${path} with Host ${host}`).toBe(421);
+        expect(JSON.parse(r.body).error.code).toBe('MISDIRECTED_REQUEST');
+      }
+    }
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`, `[::1]:${port}`]) {
+      expect((await get('/api/v1/status', host)).status, host).toBe(200);
+      expect((await get('/', host)).status, host).toBe(200);
+    }
+    const ws = await new Promise<number>((resolve) => {
+      const socket = new WebSocket(`ws://127.0.0.1:${port}/api/v1/events`, {
+        headers: { ...auth(), host: 'evil.example' },
+      });
+      socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      socket.on('open', () => {
+        socket.close();
+        resolve(101);
+      });
+      socket.on('error', () => {});
+    });
+    expect(ws).toBe(421);
+    // HTTP/1.0 without a Host header names no host at all.
+    const { connect } = await import('node:net');
+    const raw = await new Promise<string>((resolve) => {
+      let text = '';
+      const socket = connect(port, '127.0.0.1', () => socket.write('GET /healthz HTTP/1.0\r\n\r\n'));
+      socket.on('data', (c) => {
+        text += c.toString();
+      });
+      socket.on('close', () => resolve(text));
+    });
+    expect(raw).toMatch(/^HTTP\/1\.[01] 421 /);
+  });
+
   it('never serves a token in a URL: a token in the query string is not accepted', async () => {
     const r = await call('GET', `${base}/api/v1/status?token=${token}&access_token=${token}`);
     expect(r.status).toBe(401);
