@@ -34,6 +34,8 @@ const GS = 0x1d;
 const FS = 0x1c;
 const DLE = 0x10;
 const EC_LEVELS = ['L', 'M', 'Q', 'H'] as const;
+/** The longest partial command kept waiting for its rest (a full-width raster logo is far smaller). */
+const MAX_PENDING = 1024 * 1024;
 /** ESC commands with one parameter byte that we recognise but do not model. */
 const ESC_ONE_PARAM = new Set([0x21, 0x2d, 0x33, 0x4a, 0x4d, 0x52, 0x74, 0x47, 0x56, 0x7b, 0x20, 0x63]);
 const GS_ONE_PARAM = new Set([0x42, 0x66, 0x62]);
@@ -65,6 +67,12 @@ export class EscPosDecoder {
       i += step.len;
     }
     this.pending = buf.slice(i);
+    if (this.pending.length > MAX_PENDING) {
+      // A command announcing more than any receipt needs (or never ending): junk, not held for ever.
+      out.push({ op: 'junk', bytes: this.pending.subarray(0, 64) });
+      this.junkBytes += this.pending.length;
+      this.pending = new Uint8Array(0);
+    }
     return out;
   }
 

@@ -23,11 +23,15 @@ export class VfdInterpreter {
   }
 
   feed(bytes: Uint8Array): void {
-    for (const b of bytes) this.pending.push(b);
-    while (this.pending.length > 0) {
-      const step = this.step(this.pending);
-      if ('need' in step) return; // a command split across writes: wait for the rest
-      this.pending.splice(0, step.used);
+    // Byte by byte: only the command in progress is held (at most a CD5220 line), so a large
+    // write takes linear time and the outcome does not depend on how the bytes were split.
+    for (const b of bytes) {
+      this.pending.push(b);
+      while (this.pending.length > 0) {
+        const step = this.step(this.pending);
+        if ('need' in step) break; // a command split across writes: wait for the rest
+        this.pending.splice(0, step.used);
+      }
     }
   }
 
