@@ -86,7 +86,11 @@ export class CloudSync {
       log: this.o.log,
     });
     this.downlink.install();
-    this.link.onConnect(() => void this.pullOrders(ports));
+    const downlink = this.downlink;
+    this.link.onConnect(() => {
+      void this.pullOrders(ports);
+      void downlink.fetchConfig();
+    });
   }
 
   get refusedPayloads(): ReadonlyMap<string, number> {

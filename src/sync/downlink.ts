@@ -8,10 +8,13 @@ import type { MqttLink } from './mqtt-link.js';
 import {
   AckPayload,
   CommandPayload,
+  type ConfigEnvelopeMessage,
   ConfigEnvelopePayload,
   NotifyPayload,
   OrderPushPayload,
+  type Parsed,
   parsePayload,
+  parseValue,
   type Response,
   ResponsePayload,
 } from './payloads.js';
@@ -81,7 +84,30 @@ export class Downlink {
 
   private onConfig(payload: Buffer): void {
     if (payload.length === 0) return; // a cleared retained message
-    const p = parsePayload(ConfigEnvelopePayload, payload);
+    this.takeConfig(parsePayload(ConfigEnvelopePayload, payload), 'config push');
+  }
+
+  /**
+   * `config.current {haveVersion}` after every connect: a broker may never hand over the retained
+   * config (a cluster keeps it on one node), so the device asks. The envelope goes the same way as
+   * one pushed on `P/down/config`: version check, signature, validation.
+   */
+  async fetchConfig(timeoutMs = 10_000): Promise<void> {
+    const reply = await this.o.requests.request<{ envelope?: unknown }>(
+      'config.current',
+      { haveVersion: this.o.config.version },
+      timeoutMs,
+    );
+    if (reply.kind !== 'ok') {
+      this.o.log.info({ reply: reply.kind }, 'config.current not answered; the next connect asks again');
+      return;
+    }
+    const envelope = reply.result.envelope;
+    if (envelope === null || envelope === undefined) return;
+    this.takeConfig(parseValue(ConfigEnvelopePayload, envelope), 'config.current');
+  }
+
+  private takeConfig(p: Parsed<ConfigEnvelopeMessage>, via: string): void {
     if (!p.ok) {
       this.refuse('config', p.message);
       if (p.raw !== undefined) this.o.config.reject(p.raw, [p.message]);
@@ -99,7 +125,7 @@ export class Downlink {
       return;
     }
     const outcome = this.o.config.apply(e);
-    this.o.log.info({ version: e.version, outcome: outcome.outcome }, 'config push');
+    this.o.log.info({ version: e.version, outcome: outcome.outcome, via }, 'config received');
   }
 
   private onOrder(payload: Buffer): void {
