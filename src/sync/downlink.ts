@@ -29,7 +29,13 @@ export interface DownlinkPorts {
     apply(e: ConfigEnvelope): ConfigOutcome;
     reject(e: unknown, reasons: string[]): void;
   };
-  orders: { receive(downSeq: number | null, order: unknown): { duplicate: boolean } };
+  orders: {
+    receive(downSeq: number | null, order: unknown): { duplicate: boolean };
+    /** The contiguous downSeq watermark (every order up to it taken). */
+    lastDownSeq?(): number;
+    /** `orders.pull` from `since` answered in full up to `upTo`. */
+    pulled?(since: number, upTo: number): void;
+  };
   commands: { run(cmdId: string, name: string, args: Record<string, unknown>): Promise<CommandResult> };
   notify: (paymentId: string) => void;
 }
@@ -42,6 +48,8 @@ export interface DownlinkOptions extends DownlinkPorts {
   cloudKey: KeyObject | undefined;
   log: Logger;
   now?: () => Date;
+  /** A pushed order left a gap below it: pull. */
+  onOrderGap?: () => void;
 }
 
 /**
@@ -137,6 +145,8 @@ export class Downlink {
     try {
       // Order text (lines, note, customer) prints and shows: control characters never pass.
       this.o.orders.receive(p.value.downSeq, sanitizeJsonText(p.value.order));
+      const mark = this.o.orders.lastDownSeq?.();
+      if (mark !== undefined && mark < p.value.downSeq) this.o.onOrderGap?.();
     } catch (err) {
       this.refuse('order', err instanceof Error ? err.message : String(err));
     }
