@@ -86,7 +86,12 @@ describe('online orders', () => {
     // The cloud answered up to 5 without a 4: there is none, the watermark passes it.
     t.orders.pulled(1, 5);
     expect(t.orders.lastDownSeq()).toBe(5);
-    expect(t.orders.list().map((o) => o.orderId).sort()).toEqual(['o-1', 'o-2', 'o-3', 'o-5']);
+    expect(
+      t.orders
+        .list()
+        .map((o) => o.orderId)
+        .sort(),
+    ).toEqual(['o-1', 'o-2', 'o-3', 'o-5']);
     // It survives a restart.
     t.db.close();
     expect(setup(0, t.dir).orders.lastDownSeq()).toBe(5);
