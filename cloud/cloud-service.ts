@@ -192,6 +192,11 @@ export class CloudService {
     args: Record<string, unknown>,
     deadline: unknown,
   ): OpResult {
+    if (op === 'config.current') {
+      const envelope = this.store.kvGet<{ version: number }>('config', `${tenant}/${device}`);
+      const have = Number(args.haveVersion ?? 0);
+      return { ok: true, result: { envelope: envelope && envelope.version > have ? envelope : null } };
+    }
     if (op === 'orders.pull')
       return {
         ok: true,
@@ -211,12 +216,28 @@ export class CloudService {
     version: number,
     doc: Record<string, unknown>,
   ): Promise<void> {
-    const issuedAt = new Date().toISOString();
-    const envelope = { version, issuedAt, doc, sig: this.sign({ version, issuedAt, doc }) };
+    const envelope = this.signConfig(tenant, device, version, doc);
     await this.mustClient().publishAsync(topicsFor(tenant, device).downConfig, JSON.stringify(envelope), {
       qos: 1,
       retain: true,
     });
+  }
+
+  /**
+   * Signs a config envelope and keeps it as the device's newest (what `config.current` answers);
+   * `pushConfig` also publishes it retained.
+   */
+  signConfig(
+    tenant: string,
+    device: string,
+    version: number,
+    doc: Record<string, unknown>,
+  ): { version: number; issuedAt: string; doc: Record<string, unknown>; sig: string } {
+    const issuedAt = new Date().toISOString();
+    const envelope = { version, issuedAt, doc, sig: this.sign({ version, issuedAt, doc }) };
+    const newest = this.store.kvGet<{ version: number }>('config', `${tenant}/${device}`);
+    if (!newest || newest.version < version) this.store.kvPut('config', `${tenant}/${device}`, envelope);
+    return envelope;
   }
 
   /** Stores an order with the device's next downSeq and pushes it (Message Expiry 1 h). */

@@ -134,9 +134,41 @@ export class OrderService {
     };
   }
 
-  /** The highest downSeq taken, for `orders.pull {sinceDownSeq}` after each connect. */
+  /**
+   * The contiguous watermark: every downSeq up to it has been taken. `orders.pull {sinceDownSeq}`
+   * starts here, so an order missed before a later push is still pulled.
+   */
   lastDownSeq(): number {
     return Number(this.stmt.getState.get('orders.downSeq')?.value ?? 0);
+  }
+
+  /** downSeqs taken above the watermark (out of order); few, so kept as one JSON list. */
+  private seenAbove(): Set<number> {
+    return new Set(JSON.parse(this.stmt.getState.get('orders.downSeqsAbove')?.value ?? '[]') as number[]);
+  }
+
+  /** Inside a transaction: `downSeqs` are taken; the watermark moves over what is now contiguous. */
+  private takeDownSeqs(downSeqs: Iterable<number>): void {
+    let mark = this.lastDownSeq();
+    const above = this.seenAbove();
+    for (const d of downSeqs) if (d > mark) above.add(d);
+    while (above.delete(mark + 1)) mark += 1;
+    this.stmt.setState.run('orders.downSeq', String(mark));
+    this.stmt.setState.run('orders.downSeqsAbove', JSON.stringify([...above].sort((a, b) => a - b)));
+  }
+
+  /**
+   * After `orders.pull {sinceDownSeq}` answered in full (each order passed to `receive`): a
+   * downSeq in the answered range that the cloud did not return does not exist there, so the
+   * watermark may pass it.
+   */
+  pulled(sinceDownSeq: number, upTo: number): void {
+    if (upTo <= sinceDownSeq) return;
+    this.o.ledger.transact(() => {
+      const range: number[] = [];
+      for (let d = sinceDownSeq + 1; d <= upTo; d++) range.push(d);
+      this.takeDownSeqs(range);
+    });
   }
 
   /** Re-arms auto-accept timers after a restart. */
@@ -166,8 +198,7 @@ export class OrderService {
     const seconds = this.o.business().orders.autoAcceptSeconds;
     const autoAcceptAt = seconds > 0 ? new Date(nowMs + seconds * 1000).toISOString() : undefined;
     const duplicate = this.o.ledger.transact(() => {
-      if (downSeq !== null && downSeq > this.lastDownSeq())
-        this.stmt.setState.run('orders.downSeq', String(downSeq));
+      if (downSeq !== null) this.takeDownSeqs([downSeq]);
       if (this.stmt.get.get(order.id)) return true;
       const doc: OrderDoc = { order, printed: [], ...(autoAcceptAt ? { autoAcceptAt } : {}) };
       this.stmt.insert.run(order.id, downSeq, JSON.stringify(doc), at, at);

@@ -39,6 +39,8 @@ export class CloudSync {
   private downlink: Downlink | undefined;
   private stateTimer: NodeJS.Timeout | undefined;
   private lastStateAt = 0;
+  private pulling = false;
+  private pullAgain = false;
   private readonly stmt;
 
   constructor(private readonly o: CloudSyncOptions) {
@@ -84,9 +86,15 @@ export class CloudSync {
       requests: this.requests,
       cloudKey: this.o.cloudKey,
       log: this.o.log,
+      // A pushed order above the next expected downSeq: one was missed, pull from the gap.
+      onOrderGap: () => void this.pullOrders(ports),
     });
     this.downlink.install();
-    this.link.onConnect(() => void this.pullOrders(ports));
+    const downlink = this.downlink;
+    this.link.onConnect(() => {
+      void this.pullOrders(ports);
+      void downlink.fetchConfig();
+    });
   }
 
   get refusedPayloads(): ReadonlyMap<string, number> {
@@ -141,25 +149,48 @@ export class CloudSync {
     }
   }
 
+  /**
+   * `orders.pull` from the contiguous watermark, page after page; a range answered in full lets
+   * the watermark pass downSeqs the cloud does not have. One pull at a time; a request for
+   * another while one runs makes it go round once more.
+   */
   private async pullOrders(ports: {
     orders: DownlinkPorts['orders'];
     lastDownSeq: () => number;
   }): Promise<void> {
-    const reply = await this.requests.request<{ orders?: Array<{ downSeq?: unknown; order?: unknown }> }>(
-      'orders.pull',
-      { sinceDownSeq: ports.lastDownSeq() },
-      10_000,
-    );
-    if (reply.kind !== 'ok' || !Array.isArray(reply.result.orders)) return;
-    for (const item of reply.result.orders) {
-      try {
-        ports.orders.receive(
-          typeof item.downSeq === 'number' ? item.downSeq : null,
-          sanitizeJsonText(item.order),
+    if (this.pulling) {
+      this.pullAgain = true;
+      return;
+    }
+    this.pulling = true;
+    try {
+      for (let page = 0; page < 100; page++) {
+        this.pullAgain = false;
+        const since = ports.lastDownSeq();
+        const reply = await this.requests.request<{ orders?: Array<{ downSeq?: unknown; order?: unknown }> }>(
+          'orders.pull',
+          { sinceDownSeq: since },
+          10_000,
         );
-      } catch (err) {
-        this.o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'pulled order refused');
+        if (reply.kind !== 'ok' || !Array.isArray(reply.result.orders)) return;
+        let upTo = since;
+        for (const item of reply.result.orders) {
+          const downSeq = typeof item.downSeq === 'number' ? item.downSeq : null;
+          if (downSeq !== null) upTo = Math.max(upTo, downSeq);
+          try {
+            ports.orders.receive(downSeq, sanitizeJsonText(item.order));
+          } catch (err) {
+            this.o.log.warn(
+              { err: err instanceof Error ? err.message : String(err) },
+              'pulled order refused',
+            );
+          }
+        }
+        ports.orders.pulled?.(since, upTo);
+        if (ports.lastDownSeq() <= since && !this.pullAgain) return; // nothing more to fill
       }
+    } finally {
+      this.pulling = false;
     }
   }
 }

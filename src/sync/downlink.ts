@@ -7,10 +7,13 @@ import type { MqttLink } from './mqtt-link.js';
 import {
   AckPayload,
   CommandPayload,
+  type ConfigEnvelopeMessage,
   ConfigEnvelopePayload,
   NotifyPayload,
   OrderPushPayload,
+  type Parsed,
   parsePayload,
+  parseValue,
   type Response,
   ResponsePayload,
 } from './payloads.js';
@@ -25,7 +28,13 @@ export interface DownlinkPorts {
     apply(e: ConfigEnvelope): ConfigOutcome;
     reject(e: unknown, reasons: string[]): void;
   };
-  orders: { receive(downSeq: number | null, order: unknown): { duplicate: boolean } };
+  orders: {
+    receive(downSeq: number | null, order: unknown): { duplicate: boolean };
+    /** The contiguous downSeq watermark (every order up to it taken). */
+    lastDownSeq?(): number;
+    /** `orders.pull` from `since` answered in full up to `upTo`. */
+    pulled?(since: number, upTo: number): void;
+  };
   commands: { run(cmdId: string, name: string, args: Record<string, unknown>): Promise<CommandResult> };
   notify: (paymentId: string) => void;
 }
@@ -38,6 +47,8 @@ export interface DownlinkOptions extends DownlinkPorts {
   cloudKey: KeyObject | undefined;
   log: Logger;
   now?: () => Date;
+  /** A pushed order left a gap below it: pull. */
+  onOrderGap?: () => void;
 }
 
 /**
@@ -80,7 +91,30 @@ export class Downlink {
 
   private onConfig(payload: Buffer): void {
     if (payload.length === 0) return; // a cleared retained message
-    const p = parsePayload(ConfigEnvelopePayload, payload);
+    this.takeConfig(parsePayload(ConfigEnvelopePayload, payload), 'config push');
+  }
+
+  /**
+   * `config.current {haveVersion}` after every connect: a broker may never hand over the retained
+   * config (a cluster keeps it on one node), so the device asks. The envelope goes the same way as
+   * one pushed on `P/down/config`: version check, signature, validation.
+   */
+  async fetchConfig(timeoutMs = 10_000): Promise<void> {
+    const reply = await this.o.requests.request<{ envelope?: unknown }>(
+      'config.current',
+      { haveVersion: this.o.config.version },
+      timeoutMs,
+    );
+    if (reply.kind !== 'ok') {
+      this.o.log.info({ reply: reply.kind }, 'config.current not answered; the next connect asks again');
+      return;
+    }
+    const envelope = reply.result.envelope;
+    if (envelope === null || envelope === undefined) return;
+    this.takeConfig(parseValue(ConfigEnvelopePayload, envelope), 'config.current');
+  }
+
+  private takeConfig(p: Parsed<ConfigEnvelopeMessage>, via: string): void {
     if (!p.ok) {
       this.refuse('config', p.message);
       if (p.raw !== undefined) this.o.config.reject(p.raw, [p.message]);
@@ -98,7 +132,7 @@ export class Downlink {
       return;
     }
     const outcome = this.o.config.apply(e);
-    this.o.log.info({ version: e.version, outcome: outcome.outcome }, 'config push');
+    this.o.log.info({ version: e.version, outcome: outcome.outcome, via }, 'config received');
   }
 
   private onOrder(payload: Buffer): void {
@@ -110,6 +144,8 @@ export class Downlink {
     try {
       // Order text (lines, note, customer) prints and shows: control characters never pass.
       this.o.orders.receive(p.value.downSeq, sanitizeJsonText(p.value.order));
+      const mark = this.o.orders.lastDownSeq?.();
+      if (mark !== undefined && mark < p.value.downSeq) this.o.onOrderGap?.();
     } catch (err) {
       this.refuse('order', err instanceof Error ? err.message : String(err));
     }

@@ -81,6 +81,14 @@ export function parsePayload<S extends TSchema>(schema: S, payload: Buffer): Par
   return { ok: false, message: `${first?.path || '(payload)'}: ${first?.message ?? 'invalid'}`, raw: value };
 }
 
+/** The same check for a value already parsed (a field of a response). */
+export function parseValue<S extends TSchema>(schema: S, value: unknown): Parsed<Static<S>> {
+  const check = compiled(schema);
+  if (check.Check(value)) return { ok: true, value: value as Static<S> };
+  const first = [...check.Errors(value)][0];
+  return { ok: false, message: `${first?.path || '(payload)'}: ${first?.message ?? 'invalid'}`, raw: value };
+}
+
 const cache = new WeakMap<TSchema, ReturnType<typeof TypeCompiler.Compile>>();
 function compiled(schema: TSchema) {
   let c = cache.get(schema);

@@ -62,14 +62,39 @@ function setup(autoAcceptSeconds = 0, dir = tempDir()) {
 const types = (ledger: Ledger) => ledger.recordsAfter(0, 100).map((r) => r.type);
 
 describe('online orders', () => {
-  it('dedupes on order id across push and pull, and tracks the last downSeq', () => {
+  it('dedupes on order id across push and pull, and tracks the contiguous downSeq', () => {
     const t = setup();
-    expect(t.orders.receive(5, order('o-1')).duplicate).toBe(false);
-    expect(t.orders.receive(5, order('o-1')).duplicate).toBe(true);
+    expect(t.orders.receive(1, order('o-1')).duplicate).toBe(false);
+    expect(t.orders.receive(1, order('o-1')).duplicate).toBe(true);
     expect(t.orders.receive(null, order('o-1')).duplicate).toBe(true);
-    expect(t.orders.receive(7, order('o-2')).duplicate).toBe(false);
-    expect(t.orders.lastDownSeq()).toBe(7);
+    expect(t.orders.receive(2, order('o-2')).duplicate).toBe(false);
+    expect(t.orders.lastDownSeq()).toBe(2);
     expect(types(t.ledger)).toEqual(['order.received', 'order.received']);
+  });
+
+  it('an order missed before a later push keeps the watermark below it, so a pull fills the gap', () => {
+    const t = setup();
+    t.orders.receive(1, order('o-1'));
+    t.orders.receive(3, order('o-3')); // 2 was missed
+    t.orders.receive(5, order('o-5'));
+    expect(t.orders.lastDownSeq()).toBe(1);
+    // The pull from 1 brings 2..5 again: 3 and 5 are deduped on order.id, 2 is new.
+    expect(t.orders.receive(2, order('o-2')).duplicate).toBe(false);
+    expect(t.orders.receive(3, order('o-3')).duplicate).toBe(true);
+    expect(t.orders.lastDownSeq()).toBe(3);
+    expect(t.orders.receive(5, order('o-5')).duplicate).toBe(true);
+    // The cloud answered up to 5 without a 4: there is none, the watermark passes it.
+    t.orders.pulled(1, 5);
+    expect(t.orders.lastDownSeq()).toBe(5);
+    expect(
+      t.orders
+        .list()
+        .map((o) => o.orderId)
+        .sort(),
+    ).toEqual(['o-1', 'o-2', 'o-3', 'o-5']);
+    // It survives a restart.
+    t.db.close();
+    expect(setup(0, t.dir).orders.lastDownSeq()).toBe(5);
   });
 
   it('refuses a malformed order without recording anything', () => {
