@@ -1,14 +1,7 @@
 import { ApiError, api, newIdempotencyKey } from './api.js';
 import { Beeper } from './beep.js';
-import type {
-  Actions,
-  AppActions,
-  CartActions,
-  PaymentActions,
-  RecentActions,
-  RefundActions,
-} from './cashier-actions.js';
-import { type CashierContext, requestPrint } from './cashier-context.js';
+import type { Actions, AppActions, CartActions, PaymentActions, RefundActions } from './cashier-actions.js';
+import { type CashierContext, fetchSale } from './cashier-context.js';
 import {
   type CashierState,
   type CatalogItem,
@@ -22,14 +15,13 @@ import { EventClient, type Frame } from './event-client.js';
 import { I18n } from './i18n.js';
 import { formatMoney, parseYuan } from './money.js';
 import { OrderInbox } from './order-inbox.js';
+import { RecentSales } from './recent-sales.js';
 import { ShiftFlow } from './shift-flow.js';
 import { signInView } from './sign-in-view.js';
 import { TerminalStatus } from './terminal-status.js';
 
 /** The cashier screen: one state object, re-rendered whole on each change; the daemon decides. */
-class CashierApp
-  implements CashierContext, AppActions, CartActions, PaymentActions, RecentActions, RefundActions
-{
+class CashierApp implements CashierContext, AppActions, CartActions, PaymentActions, RefundActions {
   readonly s: CashierState = initialState();
   readonly t = new I18n(window.localStorage);
   /** Payment outcomes that arrived before the reply that named the payment. */
@@ -51,11 +43,12 @@ class CashierApp
   private readonly orders = new OrderInbox(this, this.beeper);
   private readonly shift = new ShiftFlow(this);
   private readonly status = new TerminalStatus(this);
+  private readonly recent = new RecentSales(this);
   private readonly actions: Actions = {
     app: this,
     cart: this,
     payment: this,
-    recent: this,
+    recent: this.recent,
     refund: this,
     shift: this.shift,
     orders: this.orders,
@@ -122,8 +115,8 @@ class CashierApp
         this.orders.load(),
       ]);
       this.s.catalog = catalog.items;
-      if (this.s.sale) this.s.sale = await this.fetchSale(this.s.sale.saleId);
-      for (const id of [...this.s.recent.keys()]) await this.refreshRecent(id);
+      if (this.s.sale) this.s.sale = await fetchSale(this.s.sale.saleId);
+      await this.recent.reload();
       if (this.s.sale && this.s.screen === 'pay' && this.s.sale.status !== 'open') this.settled();
       await this.shift.reload();
     } catch (err) {
@@ -133,31 +126,13 @@ class CashierApp
     this.render();
   }
 
-  private fetchSale(saleId: string): Promise<SaleView> {
-    return api<SaleView>('GET', `/api/v1/sales/${encodeURIComponent(saleId)}`);
-  }
-
-  private async refreshRecent(saleId: string): Promise<void> {
-    const sale = await this.fetchSale(saleId);
-    if (sale.kind !== 'sale') return;
-    this.s.recent.set(saleId, {
-      saleId,
-      total: sale.total,
-      status: sale.status,
-      ...(sale.receiptNo ? { receiptNo: sale.receiptNo } : {}),
-      refunded: sale.refunds.reduce((sum, r) => sum + r.total, 0),
-    });
-  }
-
   private onEvent(f: Frame, replayed: boolean): void {
     this.applied.push({ bootId: this.events.state.bootId, seq: f.seq, type: f.type, replayed });
     const d = f.data;
     switch (f.type) {
       case 'sale.updated': {
-        const saleId = String(d.saleId);
-        const original = d.kind === 'refund' ? undefined : saleId;
-        if (original && d.status !== 'open') void this.refreshRecent(original).then(() => this.render());
-        if (this.s.sale?.saleId === saleId) void this.refreshSale();
+        this.recent.onSaleUpdated(d);
+        if (this.s.sale?.saleId === String(d.saleId)) void this.refreshSale();
         void this.status.loadStatus();
         break;
       }
@@ -191,7 +166,7 @@ class CashierApp
   private async refreshSale(): Promise<void> {
     if (!this.s.sale) return;
     try {
-      this.s.sale = await this.fetchSale(this.s.sale.saleId);
+      this.s.sale = await fetchSale(this.s.sale.saleId);
       if (this.s.screen === 'pay' && this.s.sale.status !== 'open') this.settled();
       this.render();
     } catch (err) {
@@ -370,7 +345,7 @@ class CashierApp
         }).catch((e) => this.fail(e));
       }
       if (this.s.pendingCoupon) await this.applyCoupon(this.s.pendingCoupon, created.saleId);
-      this.s.sale = await this.fetchSale(created.saleId);
+      this.s.sale = await fetchSale(created.saleId);
       await this.status.loadStatus(); // the tenders on offer follow the cloud link as it is now
       this.s.keypad = '';
       this.s.tender = 'cash';
@@ -391,7 +366,7 @@ class CashierApp
     try {
       await api('POST', `/api/v1/sales/${saleId}/coupon`, { code });
       this.s.message = this.t.t('couponApplied');
-      if (this.s.sale?.saleId === saleId) this.s.sale = await this.fetchSale(saleId);
+      if (this.s.sale?.saleId === saleId) this.s.sale = await fetchSale(saleId);
     } catch (err) {
       this.fail(err);
     }
@@ -409,13 +384,7 @@ class CashierApp
   private settled(): void {
     const sale = this.s.sale!;
     this.s.screen = sale.status === 'completed' ? 'done' : 'sell';
-    this.s.recent.set(sale.saleId, {
-      saleId: sale.saleId,
-      total: sale.total,
-      status: sale.status,
-      ...(sale.receiptNo ? { receiptNo: sale.receiptNo } : {}),
-      refunded: 0,
-    });
+    this.recent.record(sale);
     if (sale.status !== 'completed') {
       this.s.sale = undefined;
       this.s.cart.clear();
@@ -436,7 +405,7 @@ class CashierApp
         },
       );
       this.s.keypad = '';
-      this.s.sale = await this.fetchSale(sale.saleId);
+      this.s.sale = await fetchSale(sale.saleId);
       if (this.s.sale.status !== 'open') this.settled();
     } catch (err) {
       this.fail(err);
@@ -564,43 +533,16 @@ class CashierApp
     void api('PUT', '/api/v1/cart', { lines: [], total: 0 }).catch(() => {});
   }
 
-  showRecent(): void {
-    if (this.s.screen === 'pay') return;
-    this.s.screen = 'recent';
-    this.render();
-  }
-
-  closeRecent(): void {
-    this.s.screen = this.s.sale?.status === 'completed' ? 'done' : 'sell';
-    this.render();
-  }
-
   closeAdmin(): void {
     this.s.keypad = '';
-    this.closeRecent();
-  }
-
-  /** A completed sale's (or refund's) receipt again, marked as a reprint by the daemon. */
-  async reprintSale(saleId: string): Promise<void> {
-    await requestPrint(this, `/api/v1/sales/${encodeURIComponent(saleId)}/reprint`);
+    this.recent.closeRecent();
   }
 
   async startRefund(saleId: string): Promise<void> {
     try {
-      this.s.refundSale = await this.fetchSale(saleId);
+      this.s.refundSale = await fetchSale(saleId);
       this.s.refundQty = new Map();
       this.s.screen = 'refund';
-    } catch (err) {
-      this.fail(err);
-      return;
-    }
-    this.render();
-  }
-
-  async voidSale(saleId: string): Promise<void> {
-    try {
-      await api('POST', `/api/v1/sales/${saleId}/void`, { reason: 'cashier void' });
-      await this.refreshRecent(saleId);
     } catch (err) {
       this.fail(err);
       return;
@@ -629,7 +571,7 @@ class CashierApp
           idempotencyKey: newIdempotencyKey(),
         },
       );
-      await this.refreshRecent(sale.saleId);
+      await this.recent.refresh(sale.saleId);
       this.s.screen = 'recent';
       this.s.message = `${this.t.t('refunded')} ${formatMoney(r.total ?? 0)}`;
     } catch (err) {
