@@ -1,6 +1,6 @@
 import { ApiError, api, newIdempotencyKey } from './api.js';
 import { Beeper } from './beep.js';
-import type { Actions, AppActions, CartActions, PaymentActions, RefundActions } from './cashier-actions.js';
+import type { Actions, AppActions, CartActions, PaymentActions } from './cashier-actions.js';
 import { type CashierContext, fetchSale } from './cashier-context.js';
 import {
   type CashierState,
@@ -13,15 +13,16 @@ import { mainView } from './cashier-view.js';
 import { byId, replace } from './dom.js';
 import { EventClient, type Frame } from './event-client.js';
 import { I18n } from './i18n.js';
-import { formatMoney, parseYuan } from './money.js';
+import { parseYuan } from './money.js';
 import { OrderInbox } from './order-inbox.js';
 import { RecentSales } from './recent-sales.js';
+import { RefundFlow } from './refund-flow.js';
 import { ShiftFlow } from './shift-flow.js';
 import { signInView } from './sign-in-view.js';
 import { TerminalStatus } from './terminal-status.js';
 
 /** The cashier screen: one state object, re-rendered whole on each change; the daemon decides. */
-class CashierApp implements CashierContext, AppActions, CartActions, PaymentActions, RefundActions {
+class CashierApp implements CashierContext, AppActions, CartActions, PaymentActions {
   readonly s: CashierState = initialState();
   readonly t = new I18n(window.localStorage);
   /** Payment outcomes that arrived before the reply that named the payment. */
@@ -44,12 +45,13 @@ class CashierApp implements CashierContext, AppActions, CartActions, PaymentActi
   private readonly shift = new ShiftFlow(this);
   private readonly status = new TerminalStatus(this);
   private readonly recent = new RecentSales(this);
+  private readonly refund = new RefundFlow(this, this.recent);
   private readonly actions: Actions = {
     app: this,
     cart: this,
     payment: this,
     recent: this.recent,
-    refund: this,
+    refund: this.refund,
     shift: this.shift,
     orders: this.orders,
   };
@@ -536,49 +538,6 @@ class CashierApp implements CashierContext, AppActions, CartActions, PaymentActi
   closeAdmin(): void {
     this.s.keypad = '';
     this.recent.closeRecent();
-  }
-
-  async startRefund(saleId: string): Promise<void> {
-    try {
-      this.s.refundSale = await fetchSale(saleId);
-      this.s.refundQty = new Map();
-      this.s.screen = 'refund';
-    } catch (err) {
-      this.fail(err);
-      return;
-    }
-    this.render();
-  }
-
-  refundQty(lineNo: number, delta: number): void {
-    const line = this.s.refundSale?.lines.find((l) => l.lineNo === lineNo);
-    if (!line) return;
-    const next = Math.max(0, Math.min(line.qty, (this.s.refundQty.get(lineNo) ?? 0) + delta));
-    this.s.refundQty.set(lineNo, next);
-    this.render();
-  }
-
-  async confirmRefund(): Promise<void> {
-    const sale = this.s.refundSale;
-    const lines = [...this.s.refundQty].filter(([, q]) => q > 0).map(([lineNo, qty]) => ({ lineNo, qty }));
-    if (!sale || lines.length === 0) return;
-    try {
-      const r = await api<{ total?: number }>(
-        'POST',
-        `/api/v1/sales/${sale.saleId}/refunds`,
-        { lines },
-        {
-          idempotencyKey: newIdempotencyKey(),
-        },
-      );
-      await this.recent.refresh(sale.saleId);
-      this.s.screen = 'recent';
-      this.s.message = `${this.t.t('refunded')} ${formatMoney(r.total ?? 0)}`;
-    } catch (err) {
-      this.fail(err);
-      return;
-    }
-    this.render();
   }
 }
 
