@@ -1,20 +1,15 @@
 import { ApiError, api, newIdempotencyKey } from './api.js';
 import { Beeper } from './beep.js';
-import type { Actions, AppActions, CartActions, PaymentActions } from './cashier-actions.js';
+import type { Actions, AppActions, CartActions } from './cashier-actions.js';
 import { type CashierContext, fetchSale } from './cashier-context.js';
-import {
-  type CashierState,
-  type CatalogItem,
-  initialState,
-  type SaleView,
-  type Tender,
-} from './cashier-state.js';
+import { type CashierState, type CatalogItem, initialState } from './cashier-state.js';
 import { mainView } from './cashier-view.js';
 import { byId, replace } from './dom.js';
 import { EventClient, type Frame } from './event-client.js';
 import { I18n } from './i18n.js';
 import { parseYuan } from './money.js';
 import { OrderInbox } from './order-inbox.js';
+import { PaymentFlow } from './payment-flow.js';
 import { RecentSales } from './recent-sales.js';
 import { RefundFlow } from './refund-flow.js';
 import { ShiftFlow } from './shift-flow.js';
@@ -22,11 +17,9 @@ import { signInView } from './sign-in-view.js';
 import { TerminalStatus } from './terminal-status.js';
 
 /** The cashier screen: one state object, re-rendered whole on each change; the daemon decides. */
-class CashierApp implements CashierContext, AppActions, CartActions, PaymentActions {
+class CashierApp implements CashierContext, AppActions, CartActions {
   readonly s: CashierState = initialState();
   readonly t = new I18n(window.localStorage);
-  /** Payment outcomes that arrived before the reply that named the payment. */
-  private readonly earlyOutcomes = new Map<string, Record<string, unknown>>();
   private readonly root = byId('app');
   private readonly events = new EventClient({
     onEvent: (f, replayed) => this.onEvent(f, replayed),
@@ -46,10 +39,11 @@ class CashierApp implements CashierContext, AppActions, CartActions, PaymentActi
   private readonly status = new TerminalStatus(this);
   private readonly recent = new RecentSales(this);
   private readonly refund = new RefundFlow(this, this.recent);
+  private readonly payment = new PaymentFlow(this, this.status, this.recent);
   private readonly actions: Actions = {
     app: this,
     cart: this,
-    payment: this,
+    payment: this.payment,
     recent: this.recent,
     refund: this.refund,
     shift: this.shift,
@@ -119,7 +113,7 @@ class CashierApp implements CashierContext, AppActions, CartActions, PaymentActi
       this.s.catalog = catalog.items;
       if (this.s.sale) this.s.sale = await fetchSale(this.s.sale.saleId);
       await this.recent.reload();
-      if (this.s.sale && this.s.screen === 'pay' && this.s.sale.status !== 'open') this.settled();
+      if (this.s.sale && this.s.screen === 'pay' && this.s.sale.status !== 'open') this.payment.settled();
       await this.shift.reload();
     } catch (err) {
       this.fail(err);
@@ -134,12 +128,12 @@ class CashierApp implements CashierContext, AppActions, CartActions, PaymentActi
     switch (f.type) {
       case 'sale.updated': {
         this.recent.onSaleUpdated(d);
-        if (this.s.sale?.saleId === String(d.saleId)) void this.refreshSale();
+        if (this.s.sale?.saleId === String(d.saleId)) void this.payment.refreshSale();
         void this.status.loadStatus();
         break;
       }
       case 'payment.updated':
-        if (this.s.sale?.saleId === d.saleId) void this.onPayment(d);
+        if (this.s.sale?.saleId === d.saleId) void this.payment.onPayment(d);
         break;
       case 'scan':
         // A payment code is only taken live: a replayed one may be stale.
@@ -165,44 +159,10 @@ class CashierApp implements CashierContext, AppActions, CartActions, PaymentActi
     }
   }
 
-  private async refreshSale(): Promise<void> {
-    if (!this.s.sale) return;
-    try {
-      this.s.sale = await fetchSale(this.s.sale.saleId);
-      if (this.s.screen === 'pay' && this.s.sale.status !== 'open') this.settled();
-      this.render();
-    } catch (err) {
-      this.fail(err);
-    }
-  }
-
-  private async onPayment(d: Record<string, unknown>): Promise<void> {
-    if (this.s.pending?.paymentId !== d.paymentId) {
-      // The outcome can beat the reply to our own request (a code paid at once): keep it for then.
-      if (d.status !== 'pending') this.earlyOutcomes.set(String(d.paymentId), d);
-      return;
-    }
-    if (d.status === 'succeeded') {
-      this.s.pending = undefined;
-      await this.refreshSale();
-    } else if (d.status !== 'pending') {
-      this.s.pending = undefined;
-      // Reversed: the customer never confirmed on the phone and the daemon took it back.
-      this.s.tenderNote =
-        d.status === 'reversed'
-          ? this.t.t('paymentReversed')
-          : this.t.t('paymentFailed', { r: String(d.reason ?? d.status) });
-      this.render();
-    }
-  }
-
   private async onScan(d: Record<string, unknown>): Promise<void> {
     const code = String(d.code ?? '');
     if (d.kind === 'payment') {
-      if (this.s.screen === 'pay' && !this.s.pending) {
-        this.s.tender = 'code';
-        await this.startCode(code);
-      }
+      await this.payment.onCodeScanned(code);
       return;
     }
     if (d.kind === 'coupon') {
@@ -349,12 +309,7 @@ class CashierApp implements CashierContext, AppActions, CartActions, PaymentActi
       if (this.s.pendingCoupon) await this.applyCoupon(this.s.pendingCoupon, created.saleId);
       this.s.sale = await fetchSale(created.saleId);
       await this.status.loadStatus(); // the tenders on offer follow the cloud link as it is now
-      this.s.keypad = '';
-      this.s.tender = 'cash';
-      this.s.tenderNote = undefined;
-      this.s.message = undefined;
-      this.s.screen = 'pay';
-      if (this.s.sale.status !== 'open') this.settled();
+      this.payment.begin();
     } catch (err) {
       this.fail(err);
       return;
@@ -372,154 +327,6 @@ class CashierApp implements CashierContext, AppActions, CartActions, PaymentActi
     } catch (err) {
       this.fail(err);
     }
-  }
-
-  chooseTender(tender: Tender): void {
-    if (this.s.pending) return;
-    this.s.tender = tender;
-    this.s.keypad = '';
-    this.s.tenderNote = undefined;
-    this.render();
-  }
-
-  /** The sale is paid (or voided): show the result and put it in the recent list. */
-  private settled(): void {
-    const sale = this.s.sale!;
-    this.s.screen = sale.status === 'completed' ? 'done' : 'sell';
-    this.recent.record(sale);
-    if (sale.status !== 'completed') {
-      this.s.sale = undefined;
-      this.s.cart.clear();
-    } else void this.status.loadPrintJobs();
-  }
-
-  async payCash(amount?: number): Promise<void> {
-    const sale = this.s.sale;
-    const value = amount ?? parseYuan(this.s.keypad);
-    if (!sale || value === undefined || value <= 0) return;
-    try {
-      await api(
-        'POST',
-        `/api/v1/sales/${sale.saleId}/payments`,
-        { method: 'cash', amount: value },
-        {
-          idempotencyKey: newIdempotencyKey(),
-        },
-      );
-      this.s.keypad = '';
-      this.s.sale = await fetchSale(sale.saleId);
-      if (this.s.sale.status !== 'open') this.settled();
-    } catch (err) {
-      this.fail(err);
-      return;
-    }
-    this.render();
-  }
-
-  private markUnavailable(tender: 'code' | 'qr' | 'card' | 'member', err: unknown): boolean {
-    if (err instanceof ApiError && (err.notAvailable || err.code === 'OFFLINE_LIMIT')) {
-      this.s.tenders[tender] = 'no';
-      this.s.tender = 'cash';
-      this.s.tenderNote = `${this.t.t(tender)}: ${this.t.t('notAvailable')} (${err.code})`;
-      this.render();
-      return true;
-    }
-    return false;
-  }
-
-  /** Asks the daemon for a code, QR or member payment; its outcome arrives as events. */
-  private async startPending(
-    tender: 'code' | 'qr' | 'member',
-    body: Record<string, unknown>,
-    note: 'waitingPayment' | 'showQr',
-  ): Promise<void> {
-    const sale = this.s.sale;
-    if (!sale) return;
-    try {
-      const r = await api<{ paymentId: string }>('POST', `/api/v1/sales/${sale.saleId}/payments`, {
-        method: tender,
-        ...body,
-      });
-      this.s.pending = { paymentId: r.paymentId, method: tender };
-      this.s.tenderNote = this.t.t(note);
-      await this.replayEarlyOutcome(r.paymentId);
-    } catch (err) {
-      if (!this.markUnavailable(tender, err)) this.fail(err);
-    }
-    this.render();
-  }
-
-  private startCode(authCode: string): Promise<void> {
-    return this.startPending('code', { authCode }, 'waitingPayment');
-  }
-
-  private async replayEarlyOutcome(paymentId: string): Promise<void> {
-    const early = this.earlyOutcomes.get(paymentId);
-    this.earlyOutcomes.clear();
-    if (early) await this.onPayment(early);
-  }
-
-  /** Stored value of the member scanned for this sale: charged like a payment code. */
-  async payMember(): Promise<void> {
-    const member = this.s.member;
-    if (!member || this.s.pending) return;
-    await this.startPending('member', { memberCode: member.code }, 'waitingPayment');
-  }
-
-  async payCode(): Promise<void> {
-    const code = this.s.keypad;
-    this.s.keypad = '';
-    if (/^\d{10,30}$/.test(code)) await this.startCode(code);
-  }
-
-  async payQr(channel: 'wechat' | 'alipay'): Promise<void> {
-    await this.startPending('qr', { channel }, 'showQr');
-  }
-
-  async cancelQr(): Promise<void> {
-    const pending = this.s.pending;
-    if (!pending) return;
-    try {
-      await api('POST', `/api/v1/payments/${pending.paymentId}/cancel`);
-      this.s.pending = undefined;
-      await this.refreshSale();
-    } catch (err) {
-      this.fail(err);
-    }
-  }
-
-  async payCard(): Promise<void> {
-    const sale = this.s.sale;
-    if (!sale) return;
-    try {
-      await api(
-        'POST',
-        `/api/v1/sales/${sale.saleId}/payments`,
-        { method: 'card', amount: sale.due },
-        {
-          idempotencyKey: newIdempotencyKey(),
-        },
-      );
-      await this.refreshSale();
-    } catch (err) {
-      if (!this.markUnavailable('card', err)) this.fail(err);
-    }
-  }
-
-  async cancelSale(): Promise<void> {
-    const sale = this.s.sale;
-    if (!sale) return;
-    try {
-      this.s.sale = await api<SaleView>('POST', `/api/v1/sales/${sale.saleId}/void`, {
-        reason: 'cashier cancelled',
-      });
-      this.settled();
-      this.s.screen = 'sell';
-    } catch (err) {
-      this.fail(err);
-      return;
-    }
-    this.render();
   }
 
   nextSale(): void {
