@@ -1,6 +1,7 @@
-import { ApiError, api, newIdempotencyKey } from './api.js';
+import { ApiError, api } from './api.js';
 import { Beeper } from './beep.js';
-import type { Actions, AppActions, CartActions } from './cashier-actions.js';
+import { CartEditor } from './cart-editor.js';
+import type { Actions, AppActions } from './cashier-actions.js';
 import { type CashierContext, fetchSale } from './cashier-context.js';
 import { type CashierState, type CatalogItem, initialState } from './cashier-state.js';
 import { mainView } from './cashier-view.js';
@@ -16,8 +17,12 @@ import { ShiftFlow } from './shift-flow.js';
 import { signInView } from './sign-in-view.js';
 import { TerminalStatus } from './terminal-status.js';
 
-/** The cashier screen: one state object, re-rendered whole on each change; the daemon decides. */
-class CashierApp implements CashierContext, AppActions, CartActions {
+/**
+ * The cashier screen: one state object, re-rendered whole on each change; the daemon decides. This
+ * shell signs in, keeps the toast, reloads and routes the daemon's events; each job (cart, payment,
+ * recent sales, refund, shift, orders, terminal status) has its own module.
+ */
+class CashierApp implements CashierContext, AppActions {
   readonly s: CashierState = initialState();
   readonly t = new I18n(window.localStorage);
   private readonly root = byId('app');
@@ -40,9 +45,10 @@ class CashierApp implements CashierContext, AppActions, CartActions {
   private readonly recent = new RecentSales(this);
   private readonly refund = new RefundFlow(this, this.recent);
   private readonly payment = new PaymentFlow(this, this.status, this.recent);
+  private readonly cart = new CartEditor(this, this.status, this.payment);
   private readonly actions: Actions = {
     app: this,
-    cart: this,
+    cart: this.cart,
     payment: this.payment,
     recent: this.recent,
     refund: this.refund,
@@ -137,7 +143,7 @@ class CashierApp implements CashierContext, AppActions, CartActions {
         break;
       case 'scan':
         // A payment code is only taken live: a replayed one may be stale.
-        if (!(replayed && d.kind === 'payment')) void this.onScan(d);
+        if (!(replayed && d.kind === 'payment')) this.onScan(d);
         break;
       case 'order.updated':
         this.orders.onOrderUpdated(d, replayed);
@@ -159,35 +165,13 @@ class CashierApp implements CashierContext, AppActions, CartActions {
     }
   }
 
-  private async onScan(d: Record<string, unknown>): Promise<void> {
+  /** A scan goes where its kind belongs: payment code, coupon, member card, or product. */
+  private onScan(d: Record<string, unknown>): void {
     const code = String(d.code ?? '');
-    if (d.kind === 'payment') {
-      await this.payment.onCodeScanned(code);
-      return;
-    }
-    if (d.kind === 'coupon') {
-      if (this.s.sale?.status === 'open') await this.applyCoupon(code);
-      else this.s.pendingCoupon = code;
-      this.render();
-      return;
-    }
-    if (d.kind === 'member') {
-      try {
-        const found = await api<{ memberId: string; name: string; balance?: number }>(
-          'POST',
-          '/api/v1/members/lookup',
-          { code },
-        );
-        this.s.member = { ...found, code };
-      } catch (err) {
-        this.fail(err);
-      }
-      this.render();
-      return;
-    }
-    const item = this.s.catalog.find((i) => i.sku === code || i.barcodes?.includes(code));
-    if (item && this.s.screen === 'sell') this.addItem(item);
-    else if (!item) this.say(this.t.t('unknownItem', { c: code }));
+    if (d.kind === 'payment') void this.payment.onCodeScanned(code);
+    else if (d.kind === 'coupon') void this.cart.onCouponScanned(code);
+    else if (d.kind === 'member') void this.cart.onMemberScanned(code);
+    else this.cart.onItemScanned(code);
   }
 
   // --- actions ---------------------------------------------------------------------------------
@@ -235,30 +219,6 @@ class CashierApp implements CashierContext, AppActions, CartActions {
     this.render();
   }
 
-  showTab(tab: 'items' | 'keypad'): void {
-    this.s.leftTab = tab;
-    this.s.keypad = '';
-    this.render();
-  }
-
-  private cartChanged(): void {
-    this.s.checkoutKey = undefined;
-    this.s.message = undefined;
-    this.render();
-    const c = this.s.cart;
-    const lines = c.lines.map((l) => ({ name: l.name, qty: l.qty, amount: l.qty * l.unitPrice }));
-    void api('PUT', '/api/v1/cart', { lines, total: c.total }).catch(() => {});
-  }
-
-  addItem(item: CatalogItem): void {
-    this.s.cart.add({
-      sku: item.sku,
-      name: item.names?.[this.t.lang] ?? item.name,
-      unitPrice: item.unitPrice,
-    });
-    this.cartChanged();
-  }
-
   keypadKey(key: string): void {
     const next = this.s.keypad + key;
     if (key === 'C') this.s.keypad = '';
@@ -267,79 +227,6 @@ class CashierApp implements CashierContext, AppActions, CartActions {
       if (/^\d{1,30}$/.test(next)) this.s.keypad = next;
     } else if (parseYuan(next) !== undefined) this.s.keypad = next;
     this.render();
-  }
-
-  addCustom(): void {
-    const amount = parseYuan(this.s.keypad);
-    if (amount === undefined || amount <= 0) return;
-    this.s.cart.add({ name: this.t.t('customItem'), unitPrice: amount });
-    this.s.keypad = '';
-    this.cartChanged();
-  }
-
-  changeQty(index: number, delta: number): void {
-    this.s.cart.changeQty(index, delta);
-    this.cartChanged();
-  }
-
-  setDiscount(kind: 'none' | 'p10' | 'p20' | 'a500'): void {
-    this.s.cart.discount =
-      kind === 'p10'
-        ? { percentBp: 1000 }
-        : kind === 'p20'
-          ? { percentBp: 2000 }
-          : kind === 'a500'
-            ? { amount: 500 }
-            : undefined;
-    this.cartChanged();
-  }
-
-  async checkout(): Promise<void> {
-    if (this.s.cart.lines.length === 0) return;
-    this.s.checkoutKey ??= newIdempotencyKey();
-    try {
-      const created = await api<{ saleId: string }>('POST', '/api/v1/sales', this.s.cart.toSale(), {
-        idempotencyKey: this.s.checkoutKey,
-      });
-      if (this.s.member) {
-        await api('POST', `/api/v1/sales/${created.saleId}/member`, {
-          memberId: this.s.member.memberId,
-        }).catch((e) => this.fail(e));
-      }
-      if (this.s.pendingCoupon) await this.applyCoupon(this.s.pendingCoupon, created.saleId);
-      this.s.sale = await fetchSale(created.saleId);
-      await this.status.loadStatus(); // the tenders on offer follow the cloud link as it is now
-      this.payment.begin();
-    } catch (err) {
-      this.fail(err);
-      return;
-    }
-    this.render();
-  }
-
-  private async applyCoupon(code: string, saleId = this.s.sale?.saleId): Promise<void> {
-    this.s.pendingCoupon = undefined;
-    if (!saleId) return;
-    try {
-      await api('POST', `/api/v1/sales/${saleId}/coupon`, { code });
-      this.s.message = this.t.t('couponApplied');
-      if (this.s.sale?.saleId === saleId) this.s.sale = await fetchSale(saleId);
-    } catch (err) {
-      this.fail(err);
-    }
-  }
-
-  nextSale(): void {
-    this.s.sale = undefined;
-    this.s.pending = undefined;
-    this.s.tenderNote = undefined;
-    this.s.cart.clear();
-    this.s.member = undefined;
-    this.s.checkoutKey = undefined;
-    this.s.screen = 'sell';
-    this.s.message = undefined;
-    this.render();
-    void api('PUT', '/api/v1/cart', { lines: [], total: 0 }).catch(() => {});
   }
 
   closeAdmin(): void {
