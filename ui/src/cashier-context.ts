@@ -1,5 +1,5 @@
 import { api } from './api.js';
-import type { CashierState } from './cashier-state.js';
+import type { CashierState, SaleView } from './cashier-state.js';
 import type { I18n } from './i18n.js';
 
 /** What every part of the cashier screen shares: the one state object, the strings, the toast. */
@@ -22,4 +22,9 @@ export async function requestPrint(c: CashierContext, path: string): Promise<voi
   } catch (err) {
     c.fail(err);
   }
+}
+
+/** A sale (or refund) as the daemon has it now. */
+export function fetchSale(saleId: string): Promise<SaleView> {
+  return api<SaleView>('GET', `/api/v1/sales/${encodeURIComponent(saleId)}`);
 }

@@ -1,0 +1,230 @@
+import { ApiError, api, newIdempotencyKey } from './api.js';
+import type { PaymentActions } from './cashier-actions.js';
+import { type CashierContext, fetchSale } from './cashier-context.js';
+import type { SaleView, Tender } from './cashier-state.js';
+import { parseYuan } from './money.js';
+import type { RecentSales } from './recent-sales.js';
+import type { TerminalStatus } from './terminal-status.js';
+
+/**
+ * Paying the open sale. Cash and card are answered at once; code, QR and member payments start here
+ * and end with a `payment.updated` event. The sale is settled when the daemon says it is.
+ */
+export class PaymentFlow implements PaymentActions {
+  /** Payment outcomes that arrived before the reply that named the payment. */
+  private readonly earlyOutcomes = new Map<string, Record<string, unknown>>();
+
+  constructor(
+    private readonly c: CashierContext,
+    private readonly status: TerminalStatus,
+    private readonly recent: RecentSales,
+  ) {}
+
+  /** The sale just made from the cart (`s.sale`) goes to the pay screen, cash first. */
+  begin(): void {
+    const s = this.c.s;
+    s.keypad = '';
+    s.tender = 'cash';
+    s.tenderNote = undefined;
+    s.message = undefined;
+    s.screen = 'pay';
+    if (s.sale && s.sale.status !== 'open') this.settled();
+  }
+
+  /** The sale is paid (or voided): show the result and put it in the recent list. */
+  settled(): void {
+    const s = this.c.s;
+    const sale = s.sale!;
+    s.screen = sale.status === 'completed' ? 'done' : 'sell';
+    this.recent.record(sale);
+    if (sale.status !== 'completed') {
+      s.sale = undefined;
+      s.cart.clear();
+    } else void this.status.loadPrintJobs();
+  }
+
+  /** The open sale as the daemon has it now; settled when it no longer is open. */
+  async refreshSale(): Promise<void> {
+    const s = this.c.s;
+    if (!s.sale) return;
+    try {
+      s.sale = await fetchSale(s.sale.saleId);
+      if (s.screen === 'pay' && s.sale.status !== 'open') this.settled();
+      this.c.render();
+    } catch (err) {
+      this.c.fail(err);
+    }
+  }
+
+  /** A `payment.updated` event for the open sale. */
+  async onPayment(d: Record<string, unknown>): Promise<void> {
+    const s = this.c.s;
+    if (s.pending?.paymentId !== d.paymentId) {
+      // The outcome can beat the reply to our own request (a code paid at once): keep it for then.
+      if (d.status !== 'pending') this.earlyOutcomes.set(String(d.paymentId), d);
+      return;
+    }
+    if (d.status === 'succeeded') {
+      s.pending = undefined;
+      await this.refreshSale();
+    } else if (d.status !== 'pending') {
+      s.pending = undefined;
+      // Reversed: the customer never confirmed on the phone and the daemon took it back.
+      s.tenderNote =
+        d.status === 'reversed'
+          ? this.c.t.t('paymentReversed')
+          : this.c.t.t('paymentFailed', { r: String(d.reason ?? d.status) });
+      this.c.render();
+    }
+  }
+
+  /** A payment code from the scanner: taken on the pay screen when no payment is under way. */
+  async onCodeScanned(code: string): Promise<void> {
+    const s = this.c.s;
+    if (s.screen === 'pay' && !s.pending) {
+      s.tender = 'code';
+      await this.startCode(code);
+    }
+  }
+
+  chooseTender(tender: Tender): void {
+    const s = this.c.s;
+    if (s.pending) return;
+    s.tender = tender;
+    s.keypad = '';
+    s.tenderNote = undefined;
+    this.c.render();
+  }
+
+  async payCash(amount?: number): Promise<void> {
+    const s = this.c.s;
+    const sale = s.sale;
+    const value = amount ?? parseYuan(s.keypad);
+    if (!sale || value === undefined || value <= 0) return;
+    try {
+      await this.payAtOnce(sale, 'cash', value);
+      s.keypad = '';
+      s.sale = await fetchSale(sale.saleId);
+      if (s.sale.status !== 'open') this.settled();
+    } catch (err) {
+      this.c.fail(err);
+      return;
+    }
+    this.c.render();
+  }
+
+  async payCard(): Promise<void> {
+    const sale = this.c.s.sale;
+    if (!sale) return;
+    try {
+      await this.payAtOnce(sale, 'card', sale.due);
+      await this.refreshSale();
+    } catch (err) {
+      if (!this.markUnavailable('card', err)) this.c.fail(err);
+    }
+  }
+
+  async payCode(): Promise<void> {
+    const s = this.c.s;
+    const code = s.keypad;
+    s.keypad = '';
+    if (/^\d{10,30}$/.test(code)) await this.startCode(code);
+  }
+
+  async payQr(channel: 'wechat' | 'alipay'): Promise<void> {
+    await this.startPending('qr', { channel }, 'showQr');
+  }
+
+  /** Stored value of the member scanned for this sale: charged like a payment code. */
+  async payMember(): Promise<void> {
+    const s = this.c.s;
+    const member = s.member;
+    if (!member || s.pending) return;
+    await this.startPending('member', { memberCode: member.code }, 'waitingPayment');
+  }
+
+  async cancelQr(): Promise<void> {
+    const s = this.c.s;
+    const pending = s.pending;
+    if (!pending) return;
+    try {
+      await api('POST', `/api/v1/payments/${pending.paymentId}/cancel`);
+      s.pending = undefined;
+      await this.refreshSale();
+    } catch (err) {
+      this.c.fail(err);
+    }
+  }
+
+  async cancelSale(): Promise<void> {
+    const s = this.c.s;
+    const sale = s.sale;
+    if (!sale) return;
+    try {
+      s.sale = await api<SaleView>('POST', `/api/v1/sales/${sale.saleId}/void`, {
+        reason: 'cashier cancelled',
+      });
+      this.settled();
+      s.screen = 'sell';
+    } catch (err) {
+      this.c.fail(err);
+      return;
+    }
+    this.c.render();
+  }
+
+  /** Cash or card: recorded at once, under a key of its own so a retry never pays twice. */
+  private payAtOnce(sale: SaleView, method: 'cash' | 'card', amount: number): Promise<unknown> {
+    return api(
+      'POST',
+      `/api/v1/sales/${sale.saleId}/payments`,
+      { method, amount },
+      { idempotencyKey: newIdempotencyKey() },
+    );
+  }
+
+  private startCode(authCode: string): Promise<void> {
+    return this.startPending('code', { authCode }, 'waitingPayment');
+  }
+
+  /** Asks the daemon for a code, QR or member payment; its outcome arrives as events. */
+  private async startPending(
+    tender: 'code' | 'qr' | 'member',
+    body: Record<string, unknown>,
+    note: 'waitingPayment' | 'showQr',
+  ): Promise<void> {
+    const s = this.c.s;
+    const sale = s.sale;
+    if (!sale) return;
+    try {
+      const r = await api<{ paymentId: string }>('POST', `/api/v1/sales/${sale.saleId}/payments`, {
+        method: tender,
+        ...body,
+      });
+      s.pending = { paymentId: r.paymentId, method: tender };
+      s.tenderNote = this.c.t.t(note);
+      await this.replayEarlyOutcome(r.paymentId);
+    } catch (err) {
+      if (!this.markUnavailable(tender, err)) this.c.fail(err);
+    }
+    this.c.render();
+  }
+
+  private async replayEarlyOutcome(paymentId: string): Promise<void> {
+    const early = this.earlyOutcomes.get(paymentId);
+    this.earlyOutcomes.clear();
+    if (early) await this.onPayment(early);
+  }
+
+  private markUnavailable(tender: 'code' | 'qr' | 'card' | 'member', err: unknown): boolean {
+    if (err instanceof ApiError && (err.notAvailable || err.code === 'OFFLINE_LIMIT')) {
+      const s = this.c.s;
+      s.tenders[tender] = 'no';
+      s.tender = 'cash';
+      s.tenderNote = `${this.c.t.t(tender)}: ${this.c.t.t('notAvailable')} (${err.code})`;
+      this.c.render();
+      return true;
+    }
+    return false;
+  }
+}
