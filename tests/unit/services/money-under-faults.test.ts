@@ -115,6 +115,21 @@ describe('resolution after a restart or reconnect runs the rule to its end (case
   });
 });
 
+describe('a reverse whose reply is lost', () => {
+  it('is retried while the link is up until answered, and recorded once', async () => {
+    const t = paymentSetup(() => 'userpaying-forever');
+    t.shifts.open(0);
+    const saleId = t.openSale();
+    t.acquirer.loseReplies.set('payment.reverse', 2);
+    const { paymentId } = t.payments.startCode(saleId, WECHAT('0'));
+    await t.payments.idle();
+    expect(t.acquirer.calls.filter((c) => c.op === 'payment.reverse')).toHaveLength(3);
+    expect(t.paymentStatus(paymentId)).toBe('reversed');
+    expect(t.ledger.recordsAfter(0, 50).filter((r) => r.type === 'payment.reversed')).toHaveLength(1);
+    expect(t.shifts.close(0).kind).toBe('Z');
+  });
+});
+
 describe('bank card refunds are recorded at once, as cash is (case 2)', () => {
   it('online: card + cash refunded in one go, nothing sent to the acquirer', async () => {
     const t = paymentSetup();
