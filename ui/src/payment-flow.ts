@@ -148,7 +148,9 @@ export class PaymentFlow implements PaymentActions {
     const pending = s.pending;
     if (!pending) return;
     try {
-      await api('POST', `/api/v1/payments/${pending.paymentId}/cancel`);
+      const r = await api<{ status?: string }>('POST', `/api/v1/payments/${pending.paymentId}/cancel`);
+      // 202 closing: the daemon retries the close; the QR stays pending until its outcome arrives.
+      if (r.status === 'closing') return this.c.say(this.c.t.t('qrClosing'));
       s.pending = undefined;
       await this.refreshSale();
     } catch (err) {
