@@ -14,7 +14,7 @@ describe('shareReturned', () => {
     ] as Array<[number[], number]>) {
       const shares = shareReturned(amounts, returned);
       expect(shares.reduce((s, a) => s + a, 0)).toBe(returned);
-      shares.forEach((s, i) => expect(s).toBeLessThanOrEqual(amounts[i]!));
+      for (const [i, s] of shares.entries()) expect(s).toBeLessThanOrEqual(amounts[i]!);
     }
   });
 });
