@@ -21,6 +21,8 @@ export function classify(r: ScenarioResult): string[] {
     else if (/(here|shown) closed/.test(m)) labels.add('case 4 (QR paid after close)');
     else if (v.invariant === 'a' && trace.includes('refund.create error'))
       labels.add('case 3 (refund part fails)');
+    else if (/outside any shift/.test(m)) labels.add('G (payment between shifts)');
+    else if (restored) labels.add('case 1 (restored database)');
     else labels.add(`unclassified (${v.invariant})`);
   }
   return [...labels];

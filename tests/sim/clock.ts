@@ -22,6 +22,12 @@ export class SimClock {
   private readonly dead = new Set<string>();
 
   readonly now = (): Date => new Date(this.wall + this.mono);
+  private readonly start = this.wall;
+
+  /** The true time (the cloud's clock), which wall-clock faults on a terminal do not move. */
+  trueNow(): number {
+    return this.start + this.mono;
+  }
 
   /** Runs `fn` after `delayMs` of simulated time, unless its owner is cancelled first. */
   at(delayMs: number, owner: string, fn: () => void): void {

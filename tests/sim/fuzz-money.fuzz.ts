@@ -7,9 +7,17 @@ test('money simulation fuzz', { timeout: 0 }, async () => {
   const runs = Number(process.env.SIM_RUNS ?? 100);
   const seed = Number(process.env.SIM_SEED ?? Date.now() % 1_000_000_000);
   const quiet = process.env.SIM_QUIET === '1';
-  const summary = await runSeeds(seed, runs, (r) => {
-    if (!quiet) process.stdout.write(formatFailure(r));
-  });
+  const traceAll = process.env.SIM_TRACE === '1';
+  const summary = await runSeeds(
+    seed,
+    runs,
+    (r) => {
+      if (!quiet && !traceAll) process.stdout.write(formatFailure(r));
+    },
+    (r) => {
+      if (traceAll) process.stdout.write(`${formatFailure(r)}\n`);
+    },
+  );
   const failing = summary.failures.map(
     (f) =>
       `${f.seed} (${[...new Set(f.violations.map((v) => v.invariant))].join('')}: ${classify(f).join('; ')})`,

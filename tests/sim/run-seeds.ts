@@ -11,11 +11,13 @@ export async function runSeeds(
   first: number,
   runs: number,
   onFail?: (r: ScenarioResult) => void,
+  onEach?: (r: ScenarioResult) => void,
 ): Promise<FuzzSummary> {
   const started = performance.now();
   const failures: ScenarioResult[] = [];
   for (let seed = first; seed < first + runs; seed++) {
     const r = await runScenario({ seed });
+    onEach?.(r);
     if (r.violations.length > 0) {
       failures.push(r);
       onFail?.(r);

@@ -145,12 +145,12 @@ class Sim {
           [2, (x) => this.crash(x)],
           [1, (x) => this.jumpClock(x)],
           [1, (x) => this.snapshot(x)],
-          [1, (x) => this.restore(x)],
+          [2, (x) => this.restore(x)],
         ])
       : this.rand.weighted<Action>([
           [5, (x) => this.newSale(x)],
           [8, (x) => this.pay(x)],
-          [2, (x) => this.customerPaysQr(x)],
+          [3, (x) => this.customerPaysQr(x)],
           [1, (x) => this.cancelQr(x)],
           [3, (x) => this.refund(x)],
           [1, (x) => this.voidSale(x)],
@@ -350,7 +350,7 @@ class Sim {
       ? left
       : [this.rand.pick(left)].map((l) => ({ lineNo: l.lineNo, qty: this.rand.int(1, l.qty) }));
     const what = lines.map((l) => `${l.qty}×line${l.lineNo}`).join(' ');
-    this.attempt(`refund ${what} of ${short(sale.id)}`, () => t.sales.refund(sale.id, { lines }).body);
+    this.attempt(`refund ${what} of ${short(sale.id)}`, () => t.refunds.refund(sale.id, { lines }).body);
   }
 
   private voidSale(t: Terminal): void {
@@ -455,7 +455,8 @@ class Sim {
   }
 
   private jumpClock(_t: Terminal): void {
-    const ms = this.rand.chance(0.3) ? -this.rand.int(1_000, 30_000) : this.rand.int(1_000, 2 * 3_600_000);
+    // Backwards only a little: a request's deadline is the terminal's clock, read by the cloud's.
+    const ms = this.rand.chance(0.3) ? -this.rand.int(500, 4_000) : this.rand.int(1_000, 2 * 3_600_000);
     this.clock.jump(ms);
     this.say(`fault: wall clock jumps ${ms > 0 ? '+' : ''}${ms} ms`);
   }
@@ -463,7 +464,14 @@ class Sim {
   /** Nothing in flight on this terminal: a backup taken now, or a restore now, loses no money. */
   private quiet(t: Terminal, synced: boolean): boolean {
     const n = (sql: string) => (t.db.prepare<[], { n: number }>(sql).get()?.n ?? 0) > 0;
-    if (n("SELECT count(*) AS n FROM sales WHERE status = 'open'")) return false;
+    // A backup holds no open sale (it could be sold twice); a restore may drop an unpaid one.
+    if (!synced && n("SELECT count(*) AS n FROM sales WHERE status = 'open'")) return false;
+    if (
+      n(
+        "SELECT count(*) AS n FROM sales s WHERE s.status = 'open' AND (s.kind = 'refund' OR EXISTS (SELECT 1 FROM payments p WHERE p.sale_id = s.id))",
+      )
+    )
+      return false;
     if (n("SELECT count(*) AS n FROM payments WHERE status IN ('pending', 'unknown')")) return false;
     if (n("SELECT count(*) AS n FROM recharges WHERE status = 'pending'")) return false;
     if (n("SELECT count(*) AS n FROM redemptions WHERE status IN ('reserved', 'redeemed')")) return false;

@@ -4,6 +4,7 @@ import { EventBus } from '../../src/bus.js';
 import type { BusinessConfig } from '../../src/config/business.js';
 import { type Db, openDatabase } from '../../src/offline/db.js';
 import { Ledger } from '../../src/offline/ledger.js';
+import { ReversalStore } from '../../src/offline/reversal-store.js';
 import { SalesStore } from '../../src/offline/sales-store.js';
 import { ShiftStore } from '../../src/offline/shift-store.js';
 import type { CloudPort, CloudReply } from '../../src/services/cloud-port.js';
@@ -12,6 +13,7 @@ import { CouponService } from '../../src/services/coupon-service.js';
 import { MemberService } from '../../src/services/member-service.js';
 import { offlineGuard } from '../../src/services/offline-guard.js';
 import { PaymentService } from '../../src/services/payment-service.js';
+import { RefundService } from '../../src/services/refund-service.js';
 import { SaleService } from '../../src/services/sale-service.js';
 import { ShiftService } from '../../src/services/shift-service.js';
 import { DEFAULT_UPLINK, Uplink, type UplinkLink } from '../../src/sync/uplink.js';
@@ -54,6 +56,7 @@ export class Terminal {
   store!: SalesStore;
   shifts!: ShiftService;
   sales!: SaleService;
+  refunds!: RefundService;
   payments!: PaymentService;
   coupons!: CouponService;
   issuer!: CouponIssuer;
@@ -98,11 +101,21 @@ export class Terminal {
       now,
       newId,
     });
+    this.refunds = new RefundService({
+      ledger: this.ledger,
+      store: this.store,
+      sales: this.sales,
+      shifts: this.shifts,
+      now,
+      newId,
+    });
     const sleep = clock.sleeper(owner);
     this.payments = new PaymentService({
       ledger: this.ledger,
       store: this.store,
       sales: this.sales,
+      refunds: this.refunds,
+      reversals: new ReversalStore(this.db),
       cloud: this.port,
       bus,
       log: SILENT,
@@ -294,6 +307,8 @@ class SimCloudPort implements CloudPort {
     const reqId = newId();
     const fault = t.link.takeRequestFault();
     const wire = JSON.parse(JSON.stringify(args)) as Record<string, unknown>;
+    // As the request client sets it: by this terminal's (possibly wrong) wall clock.
+    const deadline = new Date(clock.now().getTime() + timeoutMs).toISOString();
     trace(`${t.id}: → ${op} ${describeArgs(wire)}${fault ? ` [${fault}]` : ''}`);
     return new Promise<CloudReply<T>>((resolve) => {
       let done = false;
@@ -309,8 +324,9 @@ class SimCloudPort implements CloudPort {
       if (fault === 'requestLost') return;
       clock.at(cloud.latency(), 'net', () => {
         if (!t.link.up) return; // lost with the link
-        let answer = cloud.request(t.id, reqId, op, wire);
-        if (fault === 'duplicate') answer = cloud.request(t.id, reqId, op, wire) ?? answer;
+        const request = { reqId, op, args: wire, deadline };
+        let answer = cloud.request(t.id, request);
+        if (fault === 'duplicate') answer = cloud.request(t.id, request) ?? answer;
         trace(`${t.id}:   cloud ${op} → ${answer ? describeAnswer(answer) : 'no reply'}`);
         if (!answer || fault === 'replyLost') return;
         if (fault === 'systemError')

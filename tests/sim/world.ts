@@ -1,6 +1,5 @@
-import { AcquirerSimulator } from '../../cloud/acquirer.js';
-import { answerRequest, ingestLedgerBatch, type LedgerAck } from '../../cloud/cloud-service.js';
-import { CloudStore } from '../../cloud/store.js';
+import { generateKeyPairSync } from 'node:crypto';
+import { CloudService, type LedgerAck } from '../../cloud/cloud-service.js';
 import type { Prng, SimClock } from './clock.js';
 
 export const TENANT = 'sim';
@@ -45,30 +44,44 @@ function take<F>(queue: Array<Pending<F>>): F | undefined {
   return head.kind;
 }
 
+const SIGNING_KEY = generateKeyPairSync('ed25519').privateKey;
+
 /**
- * The reference cloud in-process: the real CloudStore (in memory) and AcquirerSimulator, reached
- * through the transport-free request and ledger entries the MQTT service itself uses. The retained
+ * The reference cloud in-process: the real CloudService (store in memory, acquirer simulator),
+ * never started on a broker: requests and ledger batches reach it through its transport-free
+ * entries. Its clock is the true time (a terminal's wall clock may be off). The retained
  * `down/ack` of each device is kept as the broker would.
  */
 export class SimCloud {
-  readonly store = new CloudStore(':memory:');
-  readonly acquirer = new AcquirerSimulator(this.store);
+  readonly service: CloudService;
   readonly retainedAck = new Map<string, LedgerAck>();
-  /** Ops the cloud handled, for the trace. */
-  handled = 0;
 
   constructor(
     readonly clock: SimClock,
     readonly rand: Prng,
-  ) {}
+  ) {
+    this.service = new CloudService({
+      brokerUrl: 'mqtt://unused',
+      dbFile: ':memory:',
+      signingKey: SIGNING_KEY,
+      acquirer: { now: () => clock.trueNow() },
+    });
+  }
 
-  request(device: string, reqId: string, op: string, args: Record<string, unknown>) {
-    this.handled += 1;
-    return answerRequest(this.store, this.acquirer, TENANT, device, reqId, op, args);
+  get store() {
+    return this.service.store;
+  }
+
+  get acquirer() {
+    return this.service.acquirer;
+  }
+
+  request(device: string, request: Record<string, unknown>) {
+    return this.service.handleRequest(TENANT, device, request);
   }
 
   ingest(device: string, payload: string): LedgerAck | undefined {
-    const ack = ingestLedgerBatch(this.store, this.acquirer, TENANT, device, payload);
+    const ack = this.service.handleLedgerBatch(TENANT, device, payload);
     if (ack) this.retainedAck.set(device, ack);
     return ack;
   }
