@@ -252,7 +252,13 @@ function checkMembers(w: WorldView, add: Add): void {
   }
 }
 
-const MONEY_RECORDS = new Set(['payment.succeeded', 'refund.completed', 'sale.voided', 'member.recharged']);
+const MONEY_RECORDS = new Set([
+  'payment.succeeded',
+  'payment.reversed',
+  'refund.completed',
+  'sale.voided',
+  'member.recharged',
+]);
 
 /**
  * (g) each Z report equals the ledger: the totals in `shift.closed` are the fold of the records of
@@ -278,10 +284,15 @@ function checkShifts(t: Terminal, device: LocalLedgerRecord[], add: Add): void {
     }
     if (open) open.records.push(r);
     else if (MONEY_RECORDS.has(r.type)) {
-      const amount =
-        r.type === 'refund.completed' || r.type === 'sale.voided' ? -Number(b.total) : Number(b.amount);
-      const channel = String(b.channel ?? b.tender ?? 'refund');
-      outside.set(channel, (outside.get(channel) ?? 0) + amount);
+      const move = (channel: unknown, amount: unknown) =>
+        outside.set(String(channel), (outside.get(String(channel)) ?? 0) + Number(amount));
+      if (r.type === 'refund.completed')
+        for (const p of (b.payments ?? []) as Array<Record<string, unknown>>)
+          move(p.channel, -Number(p.amount));
+      else if (r.type === 'sale.voided') move('cash', -Number(b.cashReturned ?? 0));
+      else if (r.type === 'member.recharged') move(b.tender, b.amount);
+      else if (r.type === 'payment.reversed') move(b.channel, b.wasCaptured === true ? -Number(b.amount) : 0);
+      else move(b.channel, b.amount);
     }
   }
   for (const [channel, amount] of outside)

@@ -313,6 +313,44 @@ class Sim {
     this.say(`customer pays QR ${short(p.id)} (it was ${before} at the acquirer, ${p.status} here)`);
     t.link.notifies.push(p.id);
     t.deliverNotifies();
+    // Buggify: a rare path (money back for a QR paid after its close) meets faults more often.
+    if (before === 'CLOSED' && this.rand.chance(0.6))
+      this.troubleAhead(t, ['refund.create', 'payment.reverse']);
+  }
+
+  /** Faults aimed at the next steps of a flow: their replies lost, then a crash or a link drop. */
+  private troubleAhead(t: Terminal, ops: string[]): void {
+    for (const op of ops)
+      t.link.requestFaults.push({
+        kind: this.rand.pick(['replyLost', 'requestLost', 'replyLate'] as const),
+        left: 1,
+        op,
+      });
+    const after = this.rand.int(0, 12_000);
+    const crash = this.rand.chance(0.5);
+    const back = this.rand.int(0, 20_000);
+    this.say(
+      `fault: the next ${ops.join(' / ')} lost, then a ${crash ? 'crash' : 'link drop'} in ${after} ms for ${back} ms`,
+    );
+    this.clock.at(after, 'lifecycle', () => {
+      if (crash) {
+        if (!t.alive) return;
+        this.log(`${t.id}: fault: daemon crashed`);
+        t.crash();
+      } else {
+        this.log(`${t.id}: fault: link down`);
+        t.linkDown();
+      }
+      this.clock.at(back, 'lifecycle', () => {
+        if (crash && !t.alive) {
+          this.log(`${t.id}: restart`);
+          t.boot();
+        } else if (!crash && !t.link.up) {
+          this.log(`${t.id}: link up`);
+          t.linkUp();
+        }
+      });
+    });
   }
 
   private cancelQr(t: Terminal): void {
@@ -417,8 +455,20 @@ class Sim {
       [2, 'duplicate'],
     ]);
     const left = this.rand.int(1, 3);
-    t.link.requestFaults.push({ kind, left });
-    this.say(`fault: next ${left} request(s) ${kind}`);
+    // Half the time aimed at one step of a flow (the refund of a late QR, a reversal, a recharge…).
+    const op = this.rand.chance(0.5)
+      ? this.rand.pick([
+          'payment.create',
+          'payment.query',
+          'payment.reverse',
+          'payment.close',
+          'refund.create',
+          'coupon.consume',
+          'member.recharge',
+        ])
+      : undefined;
+    t.link.requestFaults.push({ kind, left, ...(op ? { op } : {}) });
+    this.say(`fault: next ${left} ${op ?? 'request'}(s) ${kind}`);
   }
 
   private uplinkFault(t: Terminal): void {

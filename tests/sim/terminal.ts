@@ -301,11 +301,14 @@ class SimCloudPort implements CloudPort {
   ): Promise<CloudReply<T>> {
     const t = this.t;
     const { clock, cloud, trace, newId } = t.env;
-    if (!this.isOnline()) return Promise.resolve({ kind: 'unknown', reason: 'the cloud link is down' });
+    if (!this.isOnline()) {
+      trace(`${t.id}: ✗ ${op} not sent: the link is down`);
+      return Promise.resolve({ kind: 'unknown', reason: 'the cloud link is down' });
+    }
     this.lastOnline = clock.now();
     const owner = t.owner;
     const reqId = newId();
-    const fault = t.link.takeRequestFault();
+    const fault = t.link.takeRequestFault(op);
     const wire = JSON.parse(JSON.stringify(args)) as Record<string, unknown>;
     // As the request client sets it: by this terminal's (possibly wrong) wall clock.
     const deadline = new Date(clock.now().getTime() + timeoutMs).toISOString();

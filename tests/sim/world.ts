@@ -11,6 +11,8 @@ export type UplinkFault = 'batchLost' | 'ackLost' | 'batchTwice';
 interface Pending<F> {
   kind: F;
   left: number;
+  /** Only requests of this op (a fault aimed at one step of a flow); any when absent. */
+  op?: string;
 }
 
 /** One terminal's link to the cloud as the network sees it: up or down, and its queued faults. */
@@ -22,8 +24,8 @@ export class SimLink {
   /** Payment hints the cloud sends once the link is up (MQTT session queue). */
   notifies: string[] = [];
 
-  takeRequestFault(): RequestFault | undefined {
-    return take(this.requestFaults);
+  takeRequestFault(op: string): RequestFault | undefined {
+    return take(this.requestFaults, op);
   }
 
   takeUplinkFault(): UplinkFault | undefined {
@@ -36,11 +38,12 @@ export class SimLink {
   }
 }
 
-function take<F>(queue: Array<Pending<F>>): F | undefined {
-  const head = queue[0];
+function take<F>(queue: Array<Pending<F>>, op?: string): F | undefined {
+  const i = queue.findIndex((f) => f.op === undefined || f.op === op);
+  const head = queue[i];
   if (!head) return undefined;
   head.left -= 1;
-  if (head.left <= 0) queue.shift();
+  if (head.left <= 0) queue.splice(i, 1);
   return head.kind;
 }
 
