@@ -1,0 +1,29 @@
+import type { ScenarioResult } from './scenario.js';
+
+/**
+ * Which known bug a failing seed most likely finds, from its violations and trace (a hint for the
+ * reader of the fuzz output, never part of the verdict). Cases are those of the issue "Money under
+ * faults"; letters are bugs the simulation found beyond them (docs/money-safety.md).
+ */
+export function classify(r: ScenarioResult): string[] {
+  const trace = r.trace.join('\n');
+  const restored = trace.includes('database restored');
+  const labels = new Set<string>();
+  for (const v of r.violations) {
+    const m = v.message;
+    if (restored && (v.invariant === 'c' || v.invariant === 'f')) labels.add('case 1 (restored database)');
+    else if (/recharge .* still pending/.test(m)) labels.add('R (recharge not retried)');
+    else if (m.startsWith('member ')) labels.add('R (recharge not retried)');
+    else if (/never consumed/.test(m)) labels.add('C (coupon consume not retried)');
+    else if (/outbox not drained|missing in the cloud/.test(m)) labels.add('U (uplink stall check)');
+    else if (/still (pending|unknown)|(here|shown) (pending|unknown)/.test(m))
+      labels.add('case 5 (resolution gives up)');
+    else if (/(here|shown) closed/.test(m)) labels.add('case 4 (QR paid after close)');
+    else if (v.invariant === 'a' && trace.includes('refund.create error'))
+      labels.add('case 3 (refund part fails)');
+    else if (/outside any shift/.test(m)) labels.add('G (payment between shifts)');
+    else if (restored) labels.add('case 1 (restored database)');
+    else labels.add(`unclassified (${v.invariant})`);
+  }
+  return [...labels];
+}
