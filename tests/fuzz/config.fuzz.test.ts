@@ -60,7 +60,7 @@ describe('local config file (loadConfig)', () => {
     );
     fc.assert(
       fc.property(text, (t) => checkOutcome(load(t))),
-      fuzzParams(80),
+      fuzzParams(40),
     );
   });
 
@@ -75,7 +75,7 @@ describe('local config file (loadConfig)', () => {
           for (const k of Object.keys(doc)) expect(Object.keys(ConfigSchema.properties)).toContain(k);
         }
       }),
-      fuzzParams(80),
+      fuzzParams(40),
     );
   });
 
@@ -90,7 +90,7 @@ describe('local config file (loadConfig)', () => {
     );
     fc.assert(
       fc.property(env, (e) => checkOutcome(load('{"device":{"tenant":"t1","id":"D1"}}', e))),
-      fuzzParams(80),
+      fuzzParams(40),
     );
   });
 
@@ -128,7 +128,7 @@ describe('business config (the doc of down/config)', () => {
           }
         },
       ),
-      fuzzParams(150),
+      fuzzParams(80),
     );
   });
 });

@@ -175,7 +175,7 @@ describe('down topics: every payload validated, refused payloads coded, nothing 
           checkAfter(await deliver(kind, body));
         },
       ),
-      fuzzParams(60),
+      fuzzParams(40),
     );
   });
 
@@ -187,7 +187,7 @@ describe('down topics: every payload validated, refused payloads coded, nothing 
           (doc as Record<string, unknown>).epoch = app.ledger.epoch;
         checkAfter(await deliver('ack', doc));
       }),
-      fuzzParams(100),
+      fuzzParams(50),
     );
   });
 
@@ -202,7 +202,7 @@ describe('down topics: every payload validated, refused payloads coded, nothing 
           checkAfter(await deliver(kind, doc));
         },
       ),
-      fuzzParams(100),
+      fuzzParams(50),
     );
   });
 
@@ -214,7 +214,8 @@ describe('down topics: every payload validated, refused payloads coded, nothing 
         const lines = await deliver('order', { downSeq, order: doc });
         checkAfter(lines);
         const refused = (app.sync!.refusedPayloads.get('order') ?? 0) > refusedBefore;
-        if (kind === 'valid' && Number.isSafeInteger(downSeq)) expect(refused).toBe(false);
+        if (kind === 'valid' && Number.isSafeInteger(downSeq) && (downSeq as number) >= 0)
+          expect(refused).toBe(false);
         if (refused)
           expect(lines).toBeGreaterThan(0); // a refusal is logged, with its reason
         else {
@@ -222,7 +223,7 @@ describe('down topics: every payload validated, refused payloads coded, nothing 
           expect(app.orders.get(id).order.id).toBe(id);
         }
       }),
-      fuzzParams(100),
+      fuzzParams(50),
     );
   });
 
@@ -242,7 +243,7 @@ describe('down topics: every payload validated, refused payloads coded, nothing 
         if (kind === 'valid' && signed && broken === null) expect(applied).toBe(true);
         if (!applied) expect(app.business.version).toBe(before);
       }),
-      fuzzParams(80),
+      fuzzParams(40),
     );
   });
 
@@ -286,7 +287,7 @@ describe('down topics: every payload validated, refused payloads coded, nothing 
           checkAfter(await deliver('cmd', mutate(c)));
         },
       ),
-      fuzzParams(80),
+      fuzzParams(40),
     );
   });
 
@@ -314,7 +315,7 @@ describe('down topics: every payload validated, refused payloads coded, nothing 
       fc.property(json, fc.nat({ max: 6 }), (v, max) => {
         expect(nestedDeeperThan(JSON.stringify(v), max)).toBe(depthOf(v) > max);
       }),
-      fuzzParams(150),
+      fuzzParams(100),
     );
   });
 
@@ -343,7 +344,7 @@ describe('down topics: every payload validated, refused payloads coded, nothing 
   it('a flood of distinct malformed config envelopes does not flood the ledger', async () => {
     const count = () => ledgerCount('config.rejected');
     const start = count();
-    for (let i = 0; i < 300; i++) {
+    for (let i = 0; i < 200; i++) {
       await deliver('config', { version: `v${i}`, issuedAt: 'x', doc: {}, sig: 'A' });
     }
     expect(count() - start).toBeLessThanOrEqual(50);

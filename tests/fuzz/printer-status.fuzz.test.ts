@@ -88,7 +88,7 @@ describe('printer status bytes (StatusParser)', () => {
         expect(junkReported).toBe(p.junkBytes);
         expect(p.outstanding).toBe(0);
       }),
-      fuzzParams(300),
+      fuzzParams(200),
     );
   });
 
@@ -119,7 +119,7 @@ describe('printer status bytes (StatusParser)', () => {
           expect(run(chunks)).toEqual(run([stream]));
         },
       ),
-      fuzzParams(300),
+      fuzzParams(200),
     );
   });
 
@@ -152,7 +152,7 @@ describe('printer status bytes (StatusParser)', () => {
         expect(p.junkBytes).toBe(0);
         expect(events.map((e) => e.kind)).toEqual(messages.map(([k]) => k));
       }),
-      fuzzParams(300),
+      fuzzParams(200),
     );
   });
 

@@ -47,7 +47,7 @@ describe('scanned code classifier', () => {
           if (r.kind === 'product') expect(gtinSymbology(c)).toBeDefined();
         },
       ),
-      fuzzParams(1000),
+      fuzzParams(300),
     );
   });
 
@@ -67,7 +67,7 @@ describe('scanned code classifier', () => {
           expect(classify(changed, none).kind).not.toBe('product');
         },
       ),
-      fuzzParams(1000),
+      fuzzParams(300),
     );
   });
 });

@@ -78,7 +78,7 @@ describe('HID-POS barcode reports', () => {
           expect(d.deadline()).toBeUndefined();
         },
       ),
-      fuzzParams(300),
+      fuzzParams(200),
     );
   });
 

@@ -51,7 +51,7 @@ describe.each<SerialFraming>(['suffix', 'timeout'])('serial scanner framer (%s f
           expect(f.reset()).toEqual([]);
         },
       ),
-      fuzzParams(300),
+      fuzzParams(200),
     );
   });
 
@@ -85,7 +85,7 @@ describe.each<SerialFraming>(['suffix', 'timeout'])('serial scanner framer (%s f
           expect(got).toEqual(codes);
         },
       ),
-      fuzzParams(300),
+      fuzzParams(200),
     );
   });
 

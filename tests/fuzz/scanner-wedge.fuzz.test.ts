@@ -79,7 +79,7 @@ describe.each<WedgeSuffix>(['enter', 'tab', 'none'])('keyboard wedge decoder (su
           expect(d.deadline()).toBeUndefined();
         },
       ),
-      fuzzParams(300),
+      fuzzParams(200),
     );
   });
 
@@ -108,7 +108,7 @@ describe.each<WedgeSuffix>(['enter', 'tab', 'none'])('keyboard wedge decoder (su
           expect(got).toEqual(texts);
         },
       ),
-      fuzzParams(300),
+      fuzzParams(200),
     );
   });
 });

@@ -53,7 +53,7 @@ describe('ESC/POS decoder of the simulated printer', () => {
         expect(split.pendingBytes).toBe(whole.pendingBytes);
         expect(split.junkBytes).toBe(whole.junkBytes);
       }),
-      fuzzParams(300),
+      fuzzParams(200),
     );
   });
 
@@ -67,7 +67,7 @@ describe('ESC/POS decoder of the simulated printer', () => {
       d.push(start);
       const block = new Uint8Array(64 * 1024).fill(0x41);
       const growth = heapGrowth(() => {
-        for (let i = 0; i < 24; i++) d.push(block);
+        for (let i = 0; i < 20; i++) d.push(block);
       });
       expect(d.pendingBytes).toBeLessThanOrEqual(1 * MB);
       expect(growth).toBeLessThan(8 * MB);
@@ -89,7 +89,7 @@ describe('VFD interpreter of the simulated customer display', () => {
         expect(lines).toEqual(whole.lines());
         expect(split.junkBytes).toBe(whole.junkBytes);
       }),
-      fuzzParams(300),
+      fuzzParams(200),
     );
   });
 
