@@ -1,13 +1,9 @@
 import type { Actions } from './cashier-actions.js';
-import { h } from './dom.js';
+import { button, h } from './dom.js';
 import type { I18n } from './i18n.js';
 
 export function backButton(t: I18n, a: Actions): HTMLElement {
-  return h(
-    'button',
-    { class: 'big', 'data-testid': 'admin-back', onclick: () => a.app.closeAdmin() },
-    t.t('back'),
-  );
+  return button('big', 'admin-back', () => a.app.closeAdmin(), t.t('back'));
 }
 
 /** The screen of a route the daemon does not have. */

@@ -33,3 +33,13 @@ export function replace(parent: HTMLElement, ...children: Child[]): void {
     parent.append(typeof c === 'number' ? String(c) : c);
   }
 }
+
+/** A button: its class, its test id, what a tap does, and what it says. */
+export function button(
+  cls: string,
+  testId: string,
+  onclick: () => void,
+  ...children: Child[]
+): HTMLButtonElement {
+  return h('button', { class: cls, 'data-testid': testId, onclick }, ...children);
+}

@@ -1,6 +1,6 @@
 import type { Actions } from './cashier-actions.js';
 import { type CashierState, hasPrinter } from './cashier-state.js';
-import { h } from './dom.js';
+import { button, h } from './dom.js';
 import type { I18n } from './i18n.js';
 import { formatMoney } from './money.js';
 
@@ -30,21 +30,9 @@ export function donePane(s: CashierState, t: I18n, a: Actions): HTMLElement {
       'div',
       { class: 'quick' },
       hasPrinter(s)
-        ? h(
-            'button',
-            {
-              class: 'big',
-              'data-testid': 'reprint-receipt',
-              onclick: () => a.recent.reprintSale(sale.saleId),
-            },
-            t.t('reprintReceipt'),
-          )
+        ? button('big', 'reprint-receipt', () => a.recent.reprintSale(sale.saleId), t.t('reprintReceipt'))
         : null,
-      h(
-        'button',
-        { class: 'big primary', 'data-testid': 'next-sale', onclick: () => a.cart.nextSale() },
-        t.t('newSale'),
-      ),
+      button('big primary', 'next-sale', () => a.cart.nextSale(), t.t('newSale')),
     ),
   );
 }

@@ -1,4 +1,4 @@
-import { h } from './dom.js';
+import { button, h } from './dom.js';
 
 const KEYS = ['7', '8', '9', '4', '5', '6', '1', '2', '3', '0', '.', 'C'];
 
@@ -7,7 +7,7 @@ export function keypad(onKey: (key: string) => void, confirm: HTMLElement): HTML
   return h(
     'div',
     { class: 'keypad' },
-    ...KEYS.map((k) => h('button', { class: 'key', 'data-testid': `key-${k}`, onclick: () => onKey(k) }, k)),
+    ...KEYS.map((k) => button('key', `key-${k}`, () => onKey(k), k)),
     confirm,
   );
 }

@@ -1,7 +1,7 @@
 import { backButton, notAvailablePane } from './back-office-view.js';
 import type { Actions } from './cashier-actions.js';
 import type { CashierState, OrderView } from './cashier-state.js';
-import { h } from './dom.js';
+import { button, h } from './dom.js';
 import type { I18n } from './i18n.js';
 import { formatMoney } from './money.js';
 
@@ -63,37 +63,23 @@ export function ordersPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
           'span',
           { class: 'quick' },
           o.status === 'received'
-            ? h(
-                'button',
-                {
-                  class: 'chip primary',
-                  'data-testid': `accept-${o.orderId}`,
-                  onclick: () => a.orders.acceptOrder(o.orderId),
-                },
+            ? button(
+                'chip primary',
+                `accept-${o.orderId}`,
+                () => a.orders.acceptOrder(o.orderId),
                 t.t('accept'),
               )
             : null,
           o.status === 'received'
-            ? h(
-                'button',
-                {
-                  class: 'chip danger',
-                  'data-testid': `reject-${o.orderId}`,
-                  onclick: () => a.orders.rejectOrder(o.orderId),
-                },
+            ? button(
+                'chip danger',
+                `reject-${o.orderId}`,
+                () => a.orders.rejectOrder(o.orderId),
                 `${t.t('reject')}（${t.t('soldOut')}）`,
               )
             : null,
           o.status === 'accepted'
-            ? h(
-                'button',
-                {
-                  class: 'chip',
-                  'data-testid': `reprint-${o.orderId}`,
-                  onclick: () => a.orders.reprintOrder(o.orderId),
-                },
-                t.t('reprint'),
-              )
+            ? button('chip', `reprint-${o.orderId}`, () => a.orders.reprintOrder(o.orderId), t.t('reprint'))
             : null,
         ),
       ),

@@ -1,6 +1,6 @@
 import type { Actions } from './cashier-actions.js';
 import type { CashierState, Tender } from './cashier-state.js';
-import { h } from './dom.js';
+import { button, h } from './dom.js';
 import type { I18n } from './i18n.js';
 import { keypad } from './keypad-view.js';
 import { formatMoney } from './money.js';
@@ -36,26 +36,12 @@ export function payPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
       h(
         'div',
         { class: 'quick' },
-        h(
-          'button',
-          { class: 'chip', 'data-testid': 'quick-exact', onclick: () => a.payment.payCash(sale.due) },
-          t.t('exact'),
-        ),
-        ...[5000, 10000].map((v) =>
-          h(
-            'button',
-            { class: 'chip', 'data-testid': `quick-${v}`, onclick: () => a.payment.payCash(v) },
-            formatMoney(v),
-          ),
-        ),
+        button('chip', 'quick-exact', () => a.payment.payCash(sale.due), t.t('exact')),
+        ...[5000, 10000].map((v) => button('chip', `quick-${v}`, () => a.payment.payCash(v), formatMoney(v))),
       ),
       keypad(
         (k) => a.app.keypadKey(k),
-        h(
-          'button',
-          { class: 'key primary wide', 'data-testid': 'cash-confirm', onclick: () => a.payment.payCash() },
-          t.t('confirmCash'),
-        ),
+        button('key primary wide', 'cash-confirm', () => a.payment.payCash(), t.t('confirmCash')),
       ),
     );
   } else if (s.tender === 'code') {
@@ -71,15 +57,7 @@ export function payPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
         ? null
         : keypad(
             (k) => a.app.keypadKey(k),
-            h(
-              'button',
-              {
-                class: 'key primary wide',
-                'data-testid': 'code-confirm',
-                onclick: () => a.payment.payCode(),
-              },
-              'OK',
-            ),
+            button('key primary wide', 'code-confirm', () => a.payment.payCode(), 'OK'),
           ),
     );
   } else if (s.tender === 'qr') {
@@ -91,25 +69,13 @@ export function payPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
             'div',
             {},
             h('div', { class: 'display', 'data-testid': 'qr-display' }, t.t('showQr')),
-            h(
-              'button',
-              { class: 'big', 'data-testid': 'qr-cancel', onclick: () => a.payment.cancelQr() },
-              t.t('back'),
-            ),
+            button('big', 'qr-cancel', () => a.payment.cancelQr(), t.t('back')),
           )
         : h(
             'div',
             { class: 'quick' },
-            h(
-              'button',
-              { class: 'big', 'data-testid': 'qr-wechat', onclick: () => a.payment.payQr('wechat') },
-              '微信 WeChat',
-            ),
-            h(
-              'button',
-              { class: 'big', 'data-testid': 'qr-alipay', onclick: () => a.payment.payQr('alipay') },
-              '支付宝 Alipay',
-            ),
+            button('big', 'qr-wechat', () => a.payment.payQr('wechat'), '微信 WeChat'),
+            button('big', 'qr-alipay', () => a.payment.payQr('alipay'), '支付宝 Alipay'),
           ),
     );
   } else if (s.tender === 'member' && s.member) {
@@ -126,9 +92,10 @@ export function payPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
       ),
       s.pending
         ? null
-        : h(
-            'button',
-            { class: 'big primary', 'data-testid': 'member-confirm', onclick: () => a.payment.payMember() },
+        : button(
+            'big primary',
+            'member-confirm',
+            () => a.payment.payMember(),
             `${t.t('member')} ${formatMoney(sale.due)}`,
           ),
     );
@@ -136,9 +103,10 @@ export function payPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
     body = h(
       'div',
       { class: 'amount-entry' },
-      h(
-        'button',
-        { class: 'big primary', 'data-testid': 'card-confirm', onclick: () => a.payment.payCard() },
+      button(
+        'big primary',
+        'card-confirm',
+        () => a.payment.payCard(),
         `${t.t('card')} ${formatMoney(sale.due)}`,
       ),
     );
@@ -158,11 +126,7 @@ export function payPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
         h('span', { 'data-testid': 'due-amount' }, formatMoney(sale.due)),
       ),
       h('div', { class: 'note', 'data-testid': 'tender-note' }, s.tenderNote ?? ''),
-      h(
-        'button',
-        { class: 'big danger', 'data-testid': 'cancel-sale', onclick: () => a.payment.cancelSale() },
-        t.t('cancelSale'),
-      ),
+      button('big danger', 'cancel-sale', () => a.payment.cancelSale(), t.t('cancelSale')),
     ),
     h(
       'div',

@@ -1,6 +1,6 @@
 import type { Actions } from './cashier-actions.js';
 import { type CashierState, hasPrinter } from './cashier-state.js';
-import { h } from './dom.js';
+import { button, h } from './dom.js';
 import type { I18n } from './i18n.js';
 import { formatMoney } from './money.js';
 
@@ -39,46 +39,18 @@ export function recentPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
               'span',
               { class: 'quick' },
               hasPrinter(s)
-                ? h(
-                    'button',
-                    {
-                      class: 'chip',
-                      'data-testid': `reprint-${r.saleId}`,
-                      onclick: () => a.recent.reprintSale(r.saleId),
-                    },
-                    t.t('reprint'),
-                  )
+                ? button('chip', `reprint-${r.saleId}`, () => a.recent.reprintSale(r.saleId), t.t('reprint'))
                 : null,
               r.refunded >= r.total
                 ? null
-                : h(
-                    'button',
-                    {
-                      class: 'chip',
-                      'data-testid': `refund-${r.saleId}`,
-                      onclick: () => a.refund.startRefund(r.saleId),
-                    },
-                    t.t('refund'),
-                  ),
+                : button('chip', `refund-${r.saleId}`, () => a.refund.startRefund(r.saleId), t.t('refund')),
               r.refunded === 0
-                ? h(
-                    'button',
-                    {
-                      class: 'chip',
-                      'data-testid': `void-${r.saleId}`,
-                      onclick: () => a.recent.voidSale(r.saleId),
-                    },
-                    t.t('void'),
-                  )
+                ? button('chip', `void-${r.saleId}`, () => a.recent.voidSale(r.saleId), t.t('void'))
                 : null,
             )
           : null,
       ),
     ),
-    h(
-      'button',
-      { class: 'big', 'data-testid': 'recent-close', onclick: () => a.recent.closeRecent() },
-      t.t('back'),
-    ),
+    button('big', 'recent-close', () => a.recent.closeRecent(), t.t('back')),
   );
 }

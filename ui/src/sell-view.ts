@@ -1,6 +1,6 @@
 import type { Actions } from './cashier-actions.js';
 import type { CashierState, CatalogItem } from './cashier-state.js';
-import { h } from './dom.js';
+import { button, h } from './dom.js';
 import type { I18n } from './i18n.js';
 import { keypad } from './keypad-view.js';
 import { formatMoney } from './money.js';
@@ -14,22 +14,16 @@ export function entryPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
   const tabs = h(
     'div',
     { class: 'tabs' },
-    h(
-      'button',
-      {
-        class: s.leftTab === 'items' ? 'tab on' : 'tab',
-        'data-testid': 'tab-items',
-        onclick: () => a.cart.showTab('items'),
-      },
+    button(
+      s.leftTab === 'items' ? 'tab on' : 'tab',
+      'tab-items',
+      () => a.cart.showTab('items'),
       t.t('items'),
     ),
-    h(
-      'button',
-      {
-        class: s.leftTab === 'keypad' ? 'tab on' : 'tab',
-        'data-testid': 'tab-keypad',
-        onclick: () => a.cart.showTab('keypad'),
-      },
+    button(
+      s.leftTab === 'keypad' ? 'tab on' : 'tab',
+      'tab-keypad',
+      () => a.cart.showTab('keypad'),
       t.t('keypad'),
     ),
   );
@@ -39,9 +33,10 @@ export function entryPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
           'div',
           { class: 'grid' },
           ...s.catalog.map((item) =>
-            h(
-              'button',
-              { class: 'item', 'data-testid': `item-${item.sku}`, onclick: () => a.cart.addItem(item) },
+            button(
+              'item',
+              `item-${item.sku}`,
+              () => a.cart.addItem(item),
               h('span', { class: 'name' }, itemName(item, t)),
               h('span', { class: 'price' }, formatMoney(item.unitPrice)),
             ),
@@ -53,11 +48,7 @@ export function entryPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
           h('div', { class: 'display', 'data-testid': 'keypad-display' }, s.keypad ? `¥${s.keypad}` : '¥0'),
           keypad(
             (k) => a.app.keypadKey(k),
-            h(
-              'button',
-              { class: 'key primary wide', 'data-testid': 'key-add', onclick: () => a.cart.addCustom() },
-              t.t('addAmount'),
-            ),
+            button('key primary wide', 'key-add', () => a.cart.addCustom(), t.t('addAmount')),
           ),
         );
   return h('section', { class: 'left' }, tabs, body);
@@ -84,17 +75,9 @@ export function cartPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
           'div',
           { class: 'line', 'data-testid': 'cart-line' },
           h('span', { class: 'name' }, l.name),
-          h(
-            'button',
-            { class: 'qty-btn', 'data-testid': `line-minus-${i}`, onclick: () => a.cart.changeQty(i, -1) },
-            '−',
-          ),
+          button('qty-btn', `line-minus-${i}`, () => a.cart.changeQty(i, -1), '−'),
           h('span', { class: 'qty' }, l.qty),
-          h(
-            'button',
-            { class: 'qty-btn', 'data-testid': `line-plus-${i}`, onclick: () => a.cart.changeQty(i, 1) },
-            '+',
-          ),
+          button('qty-btn', `line-plus-${i}`, () => a.cart.changeQty(i, 1), '+'),
           h('span', { class: 'amount' }, formatMoney(l.qty * l.unitPrice)),
         ),
       ),
@@ -103,11 +86,7 @@ export function cartPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
       'div',
       { class: 'discounts' },
       ...discounts.map(([kind, label]) =>
-        h(
-          'button',
-          { class: 'chip', 'data-testid': `discount-${kind}`, onclick: () => a.cart.setDiscount(kind) },
-          t.t(label),
-        ),
+        button('chip', `discount-${kind}`, () => a.cart.setDiscount(kind), t.t(label)),
       ),
     ),
     h(

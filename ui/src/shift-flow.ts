@@ -73,34 +73,12 @@ export class ShiftFlow implements ShiftActions {
   }
 
   async openShift(): Promise<void> {
-    const s = this.c.s;
-    const amount = parseYuan(s.keypad || '0');
-    if (amount === undefined) return;
-    try {
-      this.show(await api<ShiftReport>('POST', '/api/v1/shifts', { openingCash: amount }));
-      s.keypad = '';
-    } catch (err) {
-      this.c.fail(err);
-      return;
-    }
-    this.c.render();
+    await this.sendCash('/api/v1/shifts', 'openingCash');
   }
 
   async closeShift(): Promise<void> {
-    const s = this.c.s;
-    const amount = parseYuan(s.keypad || '0');
-    if (amount === undefined) return;
-    try {
-      // The Z report stays on screen until the cashier leaves it.
-      this.show(await api<ShiftReport>('POST', '/api/v1/shifts/current/close', { countedCash: amount }));
-      s.keypad = '';
-    } catch (err) {
-      if (err instanceof ApiError && err.code === 'PAYMENT_UNRESOLVED')
-        this.c.say(this.c.t.t('shiftUnresolved'));
-      else this.c.fail(err);
-      return;
-    }
-    this.c.render();
+    // The Z report stays on screen until the cashier leaves it.
+    await this.sendCash('/api/v1/shifts/current/close', 'countedCash');
   }
 
   /** The shown report on paper: X of the open shift, or the Z again. */
@@ -109,6 +87,24 @@ export class ShiftFlow implements ShiftActions {
     if (!shift) return;
     const id = shift.kind === 'X' ? 'current' : encodeURIComponent(shift.shiftId);
     await requestPrint(this.c, `/api/v1/shifts/${id}/print`);
+  }
+
+  /** The keypad's amount as the opening float or the counted cash; the report in the reply is shown. */
+  private async sendCash(path: string, field: 'openingCash' | 'countedCash'): Promise<void> {
+    const s = this.c.s;
+    const amount = parseYuan(s.keypad || '0');
+    if (amount === undefined) return;
+    try {
+      this.show(await api<ShiftReport>('POST', path, { [field]: amount }));
+      s.keypad = '';
+    } catch (err) {
+      // A close refused while a payment is unresolved is a note for the cashier, not an error.
+      const unresolved = err instanceof ApiError && err.code === 'PAYMENT_UNRESOLVED';
+      if (field === 'countedCash' && unresolved) this.c.say(this.c.t.t('shiftUnresolved'));
+      else this.c.fail(err);
+      return;
+    }
+    this.c.render();
   }
 
   private show(report: ShiftReport | undefined): void {

@@ -1,7 +1,7 @@
 import { backButton, notAvailablePane } from './back-office-view.js';
 import type { Actions } from './cashier-actions.js';
 import { type CashierState, hasPrinter, type ShiftReport } from './cashier-state.js';
-import { h } from './dom.js';
+import { button, h } from './dom.js';
 import type { I18n } from './i18n.js';
 import { keypad } from './keypad-view.js';
 import { formatMoney } from './money.js';
@@ -64,21 +64,13 @@ export function shiftPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
         s,
         a,
         t.t('countedCash'),
-        h(
-          'button',
-          { class: 'key danger wide', 'data-testid': 'shift-close', onclick: () => a.shift.closeShift() },
-          t.t('closeShift'),
-        ),
+        button('key danger wide', 'shift-close', () => a.shift.closeShift(), t.t('closeShift')),
       )
     : cashEntry(
         s,
         a,
         t.t('openingCash'),
-        h(
-          'button',
-          { class: 'key primary wide', 'data-testid': 'shift-open', onclick: () => a.shift.openShift() },
-          t.t('openShift'),
-        ),
+        button('key primary wide', 'shift-open', () => a.shift.openShift(), t.t('openShift')),
       );
   return h(
     'section',
@@ -92,9 +84,10 @@ export function shiftPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
         'div',
         { class: 'quick' },
         s.shift && hasPrinter(s)
-          ? h(
-              'button',
-              { class: 'big', 'data-testid': 'shift-print', onclick: () => a.shift.printShift() },
+          ? button(
+              'big',
+              'shift-print',
+              () => a.shift.printShift(),
               s.shift.kind === 'X' ? t.t('printX') : t.t('printZ'),
             )
           : null,

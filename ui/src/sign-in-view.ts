@@ -1,6 +1,6 @@
 import type { Actions } from './cashier-actions.js';
 import type { CashierState } from './cashier-state.js';
-import { h } from './dom.js';
+import { button, h } from './dom.js';
 import type { I18n } from './i18n.js';
 
 export function signInView(s: CashierState, t: I18n, a: Actions): HTMLElement {
@@ -15,21 +15,14 @@ export function signInView(s: CashierState, t: I18n, a: Actions): HTMLElement {
       'div',
       { class: 'keypad pin-pad' },
       ...keys.map((k) =>
-        h(
-          'button',
-          {
-            class: k === 'OK' ? 'key primary' : 'key',
-            'data-testid': k === 'OK' ? 'pin-ok' : k === 'C' ? 'pin-clear' : `pin-key-${k}`,
-            onclick: () => (k === 'OK' ? a.app.signIn() : a.app.pinKey(k)),
-          },
+        button(
+          k === 'OK' ? 'key primary' : 'key',
+          k === 'OK' ? 'pin-ok' : k === 'C' ? 'pin-clear' : `pin-key-${k}`,
+          () => (k === 'OK' ? a.app.signIn() : a.app.pinKey(k)),
           k === 'OK' ? t.t('signIn') : k === 'C' ? t.t('clear') : k,
         ),
       ),
     ),
-    h(
-      'button',
-      { class: 'link', 'data-testid': 'lang-toggle', onclick: () => a.app.toggleLang() },
-      t.t('lang'),
-    ),
+    button('link', 'lang-toggle', () => a.app.toggleLang(), t.t('lang')),
   );
 }

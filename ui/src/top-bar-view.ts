@@ -1,6 +1,6 @@
 import type { Actions } from './cashier-actions.js';
 import type { CashierState, DeviceView } from './cashier-state.js';
-import { h } from './dom.js';
+import { button, h } from './dom.js';
 import type { I18n } from './i18n.js';
 
 type Level = 'ok' | 'warn' | 'bad';
@@ -47,11 +47,7 @@ export function orderBanner(s: CashierState, t: I18n, a: Actions): HTMLElement |
     h('span', {}, t.t('newOrders', { n: waiting })),
     s.screen === 'pay'
       ? null
-      : h(
-          'button',
-          { class: 'chip primary', 'data-testid': 'order-banner-open', onclick: () => a.orders.showOrders() },
-          t.t('viewOrders'),
-        ),
+      : button('chip primary', 'order-banner-open', () => a.orders.showOrders(), t.t('viewOrders')),
   );
 }
 
@@ -73,31 +69,16 @@ export function topBar(s: CashierState, t: I18n, a: Actions): HTMLElement {
     ),
     s.connected ? null : h('span', { class: 'badge warn', 'data-testid': 'conn-state' }, t.t('reconnecting')),
     h('span', { class: 'spacer' }),
-    h(
-      'button',
-      { class: 'bar-btn', 'data-testid': 'orders-button', onclick: () => a.orders.showOrders() },
+    button(
+      'bar-btn',
+      'orders-button',
+      () => a.orders.showOrders(),
       t.t('orders'),
       newOrders > 0 ? h('span', { class: 'count', 'data-testid': 'orders-count' }, newOrders) : null,
     ),
-    h(
-      'button',
-      { class: 'bar-btn', 'data-testid': 'shift-button', onclick: () => a.shift.showShift() },
-      t.t('shift'),
-    ),
-    h(
-      'button',
-      { class: 'bar-btn', 'data-testid': 'recent-button', onclick: () => a.recent.showRecent() },
-      t.t('recent'),
-    ),
-    h(
-      'button',
-      { class: 'bar-btn', 'data-testid': 'lang-toggle', onclick: () => a.app.toggleLang() },
-      t.t('lang'),
-    ),
-    h(
-      'button',
-      { class: 'bar-btn', 'data-testid': 'sign-out', onclick: () => a.app.signOut() },
-      t.t('signOut'),
-    ),
+    button('bar-btn', 'shift-button', () => a.shift.showShift(), t.t('shift')),
+    button('bar-btn', 'recent-button', () => a.recent.showRecent(), t.t('recent')),
+    button('bar-btn', 'lang-toggle', () => a.app.toggleLang(), t.t('lang')),
+    button('bar-btn', 'sign-out', () => a.app.signOut(), t.t('signOut')),
   );
 }
