@@ -1,7 +1,7 @@
 import type { EscPosCommand } from '../printer/escpos-decoder.js';
 import { type QrEcLevel, qrMatrix } from '../printer/qr-matrix.js';
 import { emptyRaster, getDot, type Raster, rasterFromQr } from '../printer/raster.js';
-import { glyphDot } from './bitmap-font.js';
+import { CELL_HEIGHT, NARROW_CELL, type PrinterFont, WIDE_CELL } from './printer-font.js';
 
 interface Glyph {
   code: number;
@@ -25,8 +25,9 @@ export interface RenderedReceipt {
 const LINE_SPACING = 6;
 
 /**
- * Draws what an 8 dots/mm printer would put on paper, from decoded ESC/POS commands: text with a
- * small bitmap font (CJK as boxes), QR codes and raster images dot for dot.
+ * Draws what an 8 dots/mm printer would put on paper, from decoded ESC/POS commands: text in the
+ * printer's cells (CJK 24×24, ASCII 12×24; bold, double width and height, alignment), QR codes and
+ * raster images dot for dot.
  */
 export class ReceiptRenderer {
   private rows: Uint8Array[] = [];
@@ -46,8 +47,13 @@ export class ReceiptRenderer {
   private drawerKicks = 0;
   private cut = false;
   private touched = false;
+  /** `FS &`: bytes from 0x80 are GB18030 characters in 24-dot cells; else code page, 12 dots. */
+  private chinese = false;
 
-  constructor(readonly width: number) {
+  constructor(
+    readonly width: number,
+    private readonly font: PrinterFont,
+  ) {
     this.widthBytes = Math.ceil(width / 8);
   }
 
@@ -62,6 +68,16 @@ export class ReceiptRenderer {
         this.bold = false;
         this.w = 1;
         this.h = 1;
+        this.chinese = false;
+        return;
+      case 'chinese':
+        this.chinese = cmd.on;
+        return;
+      case 'print-mode':
+        // ESC ! n: bit 3 emphasized, bit 4 double height, bit 5 double width.
+        this.bold = (cmd.n & 0x08) !== 0;
+        this.h = cmd.n & 0x10 ? 2 : 1;
+        this.w = cmd.n & 0x20 ? 2 : 1;
         return;
       case 'text':
         this.touched = true;
@@ -83,7 +99,7 @@ export class ReceiptRenderer {
         return;
       case 'feed':
         this.flushLine(false);
-        this.blank(cmd.lines * (24 + LINE_SPACING));
+        this.blank(cmd.lines * (CELL_HEIGHT + LINE_SPACING));
         return;
       case 'qr-size':
         this.qrSize = cmd.size;
@@ -149,7 +165,7 @@ export class ReceiptRenderer {
 
   private addChar(ch: string): void {
     const code = ch.codePointAt(0) ?? 0x3f;
-    const glyph: Glyph = { code, wide: code >= 0x80, w: this.w, h: this.h, bold: this.bold };
+    const glyph: Glyph = { code, wide: code >= 0x80 && this.chinese, w: this.w, h: this.h, bold: this.bold };
     // The printer wraps at the right margin by itself.
     if (this.lineWidth() + glyphWidth(glyph) > this.width) this.flushLine(true);
     this.line.push(glyph);
@@ -166,16 +182,16 @@ export class ReceiptRenderer {
     if (this.line.length === 0) {
       if (lf) {
         this.lines.push('');
-        this.blank(24 + LINE_SPACING);
+        this.blank(CELL_HEIGHT + LINE_SPACING);
       }
       return;
     }
-    const height = Math.max(...this.line.map((g) => 24 * g.h));
+    const height = Math.max(...this.line.map((g) => CELL_HEIGHT * g.h));
     const top = this.rows.length;
     this.blank(height + LINE_SPACING);
     let x = this.startX(this.lineWidth());
     for (const g of this.line) {
-      this.drawGlyph(g, x, top + height - 24 * g.h);
+      this.drawGlyph(g, x, top + height - CELL_HEIGHT * g.h);
       x += glyphWidth(g);
     }
     this.lines.push(this.lineText);
@@ -190,23 +206,13 @@ export class ReceiptRenderer {
   }
 
   private drawGlyph(g: Glyph, x0: number, y0: number): void {
-    if (g.wide) {
-      // CJK: a box in its 24x24 cell (a person sees where the characters are).
-      for (let y = 2; y < 22; y++) {
-        for (let x = 2; x < 22; x++) {
-          const edge = x === 2 || x === 21 || y === 2 || y === 21 || (g.bold && (x === 3 || y === 3));
-          if (edge) this.dot(x0, y0, x, y, g);
-        }
-      }
-      return;
-    }
-    // ASCII: the 5x7 glyph scaled 2x3 into the 12x24 cell.
-    for (let cy = 0; cy < 7; cy++) {
-      for (let cx = 0; cx < 5; cx++) {
-        if (!glyphDot(g.code, cx, cy)) continue;
-        for (let dy = 0; dy < 3; dy++) {
-          for (let dx = 0; dx < (g.bold ? 3 : 2); dx++) this.dot(x0, y0, 1 + cx * 2 + dx, 2 + cy * 3 + dy, g);
-        }
+    const cell = this.font.glyph(g.code, g.wide);
+    for (let y = 0; y < CELL_HEIGHT; y++) {
+      for (let x = 0; x < cell.width; x++) {
+        if (!cell.dots[y * cell.width + x]) continue;
+        this.dot(x0, y0, x, y, g);
+        // Emphasized: printed twice, one dot to the right.
+        if (g.bold && x + 1 < cell.width) this.dot(x0, y0, x + 1, y, g);
       }
     }
   }
@@ -259,5 +265,5 @@ export class ReceiptRenderer {
 }
 
 function glyphWidth(g: Glyph): number {
-  return (g.wide ? 24 : 12) * g.w;
+  return (g.wide ? WIDE_CELL : NARROW_CELL) * g.w;
 }
