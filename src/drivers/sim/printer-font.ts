@@ -63,7 +63,7 @@ function blankCell(width: number): GlyphCell {
 }
 
 /** What a printer prints for a character its font lacks: an outlined box. */
-function boxCell(width: number): GlyphCell {
+export function boxCell(width: number): GlyphCell {
   const cell = blankCell(width);
   for (let y = 2; y < CELL_HEIGHT - 2; y++) {
     for (let x = 2; x < width - 2; x++) {

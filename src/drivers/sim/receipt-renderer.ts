@@ -4,6 +4,7 @@ import { emptyRaster, getDot, type Raster, rasterFromQr } from '../printer/raste
 import { CELL_HEIGHT, NARROW_CELL, type PrinterFont, WIDE_CELL } from './printer-font.js';
 
 interface Glyph {
+  ch: string;
   code: number;
   wide: boolean;
   w: number;
@@ -11,10 +12,23 @@ interface Glyph {
   bold: boolean;
 }
 
+export interface PrintedCell {
+  char: string;
+  x: number;
+  y: number;
+  /** Scale: 2 for double width / height. */
+  w: number;
+  h: number;
+  wide: boolean;
+  bold: boolean;
+}
+
 export interface RenderedReceipt {
   raster: Raster;
   /** The text of each printed line, as a person would read it off the paper. */
   lines: string[];
+  /** Where each printed character went, in dots (tests look at the glyphs themselves). */
+  cells: PrintedCell[];
   /** Payloads of the QR codes drawn (native and raster are both pixels in `raster`). */
   qr: string[];
   barcodes: string[];
@@ -35,6 +49,7 @@ export class ReceiptRenderer {
   private line: Glyph[] = [];
   private lineText = '';
   private readonly lines: string[] = [];
+  private readonly cells: PrintedCell[] = [];
   private readonly qr: string[] = [];
   private readonly barcodes: string[] = [];
   private align: 'left' | 'center' | 'right' = 'left';
@@ -156,6 +171,7 @@ export class ReceiptRenderer {
     return {
       raster,
       lines: [...this.lines],
+      cells: [...this.cells],
       qr: [...this.qr],
       barcodes: [...this.barcodes],
       drawerKicks: this.drawerKicks,
@@ -165,7 +181,7 @@ export class ReceiptRenderer {
 
   private addChar(ch: string): void {
     const code = ch.codePointAt(0) ?? 0x3f;
-    const glyph: Glyph = { code, wide: code >= 0x80 && this.chinese, w: this.w, h: this.h, bold: this.bold };
+    const glyph: Glyph = { ch, code, wide: code >= 0x80 && this.chinese, w: this.w, h: this.h, bold: this.bold };
     // The printer wraps at the right margin by itself.
     if (this.lineWidth() + glyphWidth(glyph) > this.width) this.flushLine(true);
     this.line.push(glyph);
@@ -191,7 +207,9 @@ export class ReceiptRenderer {
     this.blank(height + LINE_SPACING);
     let x = this.startX(this.lineWidth());
     for (const g of this.line) {
-      this.drawGlyph(g, x, top + height - CELL_HEIGHT * g.h);
+      const y = top + height - CELL_HEIGHT * g.h;
+      this.drawGlyph(g, x, y);
+      this.cells.push({ char: g.ch, x, y, w: g.w, h: g.h, wide: g.wide, bold: g.bold });
       x += glyphWidth(g);
     }
     this.lines.push(this.lineText);
