@@ -167,7 +167,7 @@ describe('cashier UI with the reference cloud and a simulated printer (1024x600,
     expect(paper).not.toContain(REPRINT);
     expect(receipt!.cut).toBe(true);
     expect(receipt!.drawerKicks).toBe(1);
-    expect(receipt!.path).toMatch(/receipt-\d+\.png$/);
+    expect(receipt!.path).toMatch(new RegExp(`receipt-\\d{8}-\\d{6}-\\d{3}-${receiptNo}\\.png$`));
     await expect.poll(() => page.getByTestId('receipt-print').getAttribute('data-status')).toBe('printed');
     expect(await page.getByTestId('receipt-print').textContent()).toBe('小票已打印');
     await screenshot(page, '20-cash-done-printed');
