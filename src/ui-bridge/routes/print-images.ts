@@ -25,7 +25,9 @@ export function printImageRoutes(printing: Pick<Printing, 'jobImage'>): Route[] 
       },
       handle: async (ctx) => {
         const image = await printing.jobImage(ctx.params.jobId!);
-        return { status: 200, body: image.png, headers: { 'content-type': 'image/png' } };
+        // Cached briefly: the cashier UI draws its screen anew on every event.
+        const headers = { 'content-type': 'image/png', 'cache-control': 'private, max-age=10' };
+        return { status: 200, body: image.png, headers };
       },
     },
   ];
