@@ -181,7 +181,14 @@ export class ReceiptRenderer {
 
   private addChar(ch: string): void {
     const code = ch.codePointAt(0) ?? 0x3f;
-    const glyph: Glyph = { ch, code, wide: code >= 0x80 && this.chinese, w: this.w, h: this.h, bold: this.bold };
+    const glyph: Glyph = {
+      ch,
+      code,
+      wide: code >= 0x80 && this.chinese,
+      w: this.w,
+      h: this.h,
+      bold: this.bold,
+    };
     // The printer wraps at the right margin by itself.
     if (this.lineWidth() + glyphWidth(glyph) > this.width) this.flushLine(true);
     this.line.push(glyph);
