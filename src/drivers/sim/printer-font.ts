@@ -7,10 +7,11 @@ export const CELL_HEIGHT = 24;
 export const WIDE_CELL = 24;
 export const NARROW_CELL = 12;
 
-/** A character as dots: `width × CELL_HEIGHT`, row-major, 1 = dot. */
+/** A character as dots: `width × CELL_HEIGHT`, row-major, 1 = dot; `points` the dots as x, y pairs. */
 export interface GlyphCell {
   width: number;
   dots: Uint8Array;
+  points: Uint8Array;
 }
 
 export interface PrinterFont {
@@ -59,7 +60,16 @@ interface Face {
 const MONO_PIXEL_MODE = 1;
 
 function blankCell(width: number): GlyphCell {
-  return { width, dots: new Uint8Array(width * CELL_HEIGHT) };
+  return { width, dots: new Uint8Array(width * CELL_HEIGHT), points: new Uint8Array(0) };
+}
+
+/** Lists the cell's dots once, so drawing visits only the ink. */
+function withPoints(cell: GlyphCell): GlyphCell {
+  const points: number[] = [];
+  for (let y = 0; y < CELL_HEIGHT; y++) {
+    for (let x = 0; x < cell.width; x++) if (cell.dots[y * cell.width + x]) points.push(x, y);
+  }
+  return { ...cell, points: Uint8Array.from(points) };
 }
 
 /** What a printer prints for a character its font lacks: an outlined box. */
@@ -70,7 +80,7 @@ export function boxCell(width: number): GlyphCell {
       if (x === 2 || x === width - 3 || y === 2 || y === CELL_HEIGHT - 3) cell.dots[y * width + x] = 1;
     }
   }
-  return cell;
+  return withPoints(cell);
 }
 
 class CachedFont {
@@ -80,7 +90,7 @@ class CachedFont {
     const key = code * 2 + (wide ? 1 : 0);
     let cell = this.cache.get(key);
     if (!cell) {
-      cell = make();
+      cell = withPoints(make());
       this.cache.set(key, cell);
     }
     return cell;

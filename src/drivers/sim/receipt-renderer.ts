@@ -44,7 +44,9 @@ const LINE_SPACING = 6;
  * raster images dot for dot.
  */
 export class ReceiptRenderer {
-  private rows: Uint8Array[] = [];
+  /** The paper so far: `height` rows of `widthBytes`, grown as it feeds. */
+  private paper = new Uint8Array(0);
+  private height = 0;
   private readonly widthBytes: number;
   private line: Glyph[] = [];
   private lineText = '';
@@ -164,10 +166,8 @@ export class ReceiptRenderer {
   finish(): RenderedReceipt {
     this.flushLine(false);
     this.blank(LINE_SPACING * 2);
-    const raster = emptyRaster(this.width, this.rows.length);
-    this.rows.forEach((row, y) => {
-      raster.data.set(row, y * this.widthBytes);
-    });
+    const raster = emptyRaster(this.width, this.height);
+    raster.data.set(this.paper.subarray(0, this.height * this.widthBytes));
     return {
       raster,
       lines: [...this.lines],
@@ -210,7 +210,7 @@ export class ReceiptRenderer {
       return;
     }
     const height = Math.max(...this.line.map((g) => CELL_HEIGHT * g.h));
-    const top = this.rows.length;
+    const top = this.height;
     this.blank(height + LINE_SPACING);
     let x = this.startX(this.lineWidth());
     for (const g of this.line) {
@@ -231,14 +231,13 @@ export class ReceiptRenderer {
   }
 
   private drawGlyph(g: Glyph, x0: number, y0: number): void {
-    const cell = this.font.glyph(g.code, g.wide);
-    for (let y = 0; y < CELL_HEIGHT; y++) {
-      for (let x = 0; x < cell.width; x++) {
-        if (!cell.dots[y * cell.width + x]) continue;
-        this.dot(x0, y0, x, y, g);
-        // Emphasized: printed twice, one dot to the right.
-        if (g.bold && x + 1 < cell.width) this.dot(x0, y0, x + 1, y, g);
-      }
+    const { points, width } = this.font.glyph(g.code, g.wide);
+    for (let i = 0; i < points.length; i += 2) {
+      const x = points[i]!;
+      const y = points[i + 1]!;
+      this.dot(x0, y0, x, y, g);
+      // Emphasized: printed twice, one dot to the right.
+      if (g.bold && x + 1 < width) this.dot(x0, y0, x + 1, y, g);
     }
   }
 
@@ -249,7 +248,7 @@ export class ReceiptRenderer {
   }
 
   private place(r: Raster): void {
-    const top = this.rows.length;
+    const top = this.height;
     this.blank(r.height);
     const x0 = this.startX(r.width);
     for (let y = 0; y < r.height; y++) {
@@ -259,7 +258,7 @@ export class ReceiptRenderer {
 
   private drawBarcode(data: string): void {
     const height = 80;
-    const top = this.rows.length;
+    const top = this.height;
     this.blank(height + 4);
     const bits: number[] = [];
     for (const ch of data) for (let i = 7; i >= 0; i--) bits.push((ch.charCodeAt(0) >> i) & 1);
@@ -279,13 +278,19 @@ export class ReceiptRenderer {
   }
 
   private blank(rows: number): void {
-    for (let i = 0; i < rows; i++) this.rows.push(new Uint8Array(this.widthBytes));
+    const need = (this.height + rows) * this.widthBytes;
+    if (need > this.paper.length) {
+      const grown = new Uint8Array(Math.max(need, this.paper.length * 2, this.widthBytes * 512));
+      grown.set(this.paper);
+      this.paper = grown;
+    }
+    this.height += rows;
   }
 
   private set(x: number, y: number): void {
-    const row = this.rows[y];
-    if (!row || x < 0 || x >= this.width) return;
-    row[x >>> 3] = row[x >>> 3]! | (0x80 >>> (x & 7));
+    if (y < 0 || y >= this.height || x < 0 || x >= this.width) return;
+    const i = y * this.widthBytes + (x >>> 3);
+    this.paper[i] = this.paper[i]! | (0x80 >>> (x & 7));
   }
 }
 
