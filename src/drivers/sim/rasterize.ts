@@ -6,7 +6,8 @@ import { ReceiptRenderer, type RenderedReceipt } from './receipt-renderer.js';
 /** What to draw: the printer's commands as it decoded them, or the bytes of a job. */
 export type RasterInput = { commands: EscPosCommand[] } | { bytes: Uint8Array };
 
-export interface RasterizedReceipt extends Omit<RenderedReceipt, 'raster'> {
+/** The drawn receipt without its per-character positions (a burden to pass between threads). */
+export interface RasterizedReceipt extends Omit<RenderedReceipt, 'raster' | 'cells'> {
   png: Buffer;
   width: number;
   height: number;
@@ -29,7 +30,7 @@ export function rasterizeReceipt(
     }
     renderer.apply(cmd);
   }
-  const { raster, ...rest } = renderer.finish();
+  const { raster, cells: _cells, ...rest } = renderer.finish();
   return {
     ...rest,
     png: rasterToPng1(raster),
