@@ -1,5 +1,6 @@
 import { benchFleet } from './fleet.js';
 import { benchReceiptEncode } from './receipt-encode.js';
+import { benchReceiptRender } from './receipt-render.js';
 import { benchSaleCommit } from './sale-commit.js';
 import { benchScanLatency } from './scan-latency.js';
 import { benchSyncDrain } from './sync-drain.js';
@@ -10,6 +11,7 @@ const benches: Record<string, () => Promise<void>> = {
   'sync-drain': benchSyncDrain,
   fleet: benchFleet,
   'receipt-encode': benchReceiptEncode,
+  'receipt-render': benchReceiptRender,
   'scan-latency': benchScanLatency,
 };
 

@@ -15,8 +15,10 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
 fi
 
 case "$purpose" in
-  start) want=() ;;
-  test) want=(socat mosquitto chromium fonts-wqy-microhei zbar-tools openssl python3 systemd mmdebstrap qemu-system-x86 dosfstools mtools fdisk e2fsprogs zstd) ;;
+  # fonts-wqy-zenhei: the simulated printer's CJK font (receipt images); without it the demo still
+  # starts and draws Chinese as boxes, with a warning.
+  start) want=(fonts-wqy-zenhei) ;;
+  test) want=(socat mosquitto chromium fonts-wqy-microhei fonts-wqy-zenhei zbar-tools openssl python3 systemd mmdebstrap qemu-system-x86 dosfstools mtools fdisk e2fsprogs zstd) ;;
   image) want=(mmdebstrap qemu-system-x86 dosfstools mtools fdisk e2fsprogs zstd openssl systemd) ;;
   *) echo "ensure-deps: unknown purpose $purpose" >&2; exit 2 ;;
 esac

@@ -36,6 +36,7 @@ import { deviceRoutes } from './ui-bridge/routes/devices.js';
 import { ledgerRoutes } from './ui-bridge/routes/ledger.js';
 import { memberRoutes } from './ui-bridge/routes/members.js';
 import { orderRoutes } from './ui-bridge/routes/orders.js';
+import { printImageRoutes } from './ui-bridge/routes/print-images.js';
 import { saleRoutes } from './ui-bridge/routes/sales.js';
 import { shiftRoutes } from './ui-bridge/routes/shifts.js';
 import { ensureUiToken } from './ui-bridge/token.js';
@@ -231,6 +232,7 @@ export class App {
           }),
         });
         this.http.add(...deviceRoutes(this.devices, this.printing, this.shifts));
+        this.http.add(...printImageRoutes(this.printing));
         // The cloud sees device trouble (paper out, scanner gone) in the retained reported state.
         this.bus.on('device.status', () => this.sync?.publishState(false));
         this.displayFeed = new CustomerDisplayFeed({

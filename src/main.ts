@@ -18,7 +18,7 @@ commands:
   run          the daemon (config ${DEFAULT_CONFIG_FILE} unless --config)
   demo         simulated devices, local broker and reference cloud, UI on http://127.0.0.1:8080
   doctor       check config, devices, clock, broker, ledger; exit 0 only if all is well
-  print-test   print a test page
+  print-test   print a test page (--png FILE: also write it as the paper shows it)
 
 options:
   --config FILE   config file (JSON); every key can also be set as POSD_* in the environment
@@ -119,6 +119,7 @@ async function main(argv: string[]): Promise<void> {
       allowPositionals: true,
       options: {
         config: { type: 'string' },
+        png: { type: 'string' },
         help: { type: 'boolean' },
         version: { type: 'boolean' },
       },
@@ -158,7 +159,8 @@ async function main(argv: string[]): Promise<void> {
     case 'print-test': {
       const loaded = loadOrExit(command, configFile, process.env);
       const { runPrintTest } = await import('./print-test.js');
-      process.exit(await runPrintTest(loaded.config, process.stdout));
+      const png = parsed.values.png as string | undefined;
+      process.exit(await runPrintTest(loaded.config, process.stdout, png ? { png } : {}));
       return;
     }
     default:

@@ -3,6 +3,7 @@ import type { EventBus } from '../bus.js';
 import type { PaperWidth } from '../drivers/printer/escpos-encoder.js';
 import { EscPosPrinter } from '../drivers/printer/printer.js';
 import { PrinterSim } from '../drivers/sim/printer-sim.js';
+import type { ReceiptRasterizer } from '../drivers/sim/receipt-rasterizer.js';
 import { createTransport, parseDeviceUri, ReconnectingTransport } from '../drivers/transport/index.js';
 import type { DeviceUri } from '../drivers/transport/uri.js';
 import { UnusableDevice } from '../drivers/unusable-device.js';
@@ -25,6 +26,10 @@ export interface PrinterFactoryOptions {
   stateDir: string;
   bus: EventBus;
   log: Logger;
+  /** Draws the simulator's receipt images (off the event loop). */
+  rasterizer?: ReceiptRasterizer;
+  /** Days the simulator keeps its receipt images (`ledger.retentionDays`). */
+  keepDays?: number;
 }
 
 /** The printer of `printer.uri`: tcp, serial or file (USB lp) through a reconnecting link, or `sim:`. */
@@ -44,7 +49,13 @@ export function buildPrinter(o: PrinterFactoryOptions): BuiltPrinter | undefined
   let sim: PrinterSim | undefined;
   let target: DeviceUri = uri;
   if (uri.kind === 'sim') {
-    sim = new PrinterSim({ paperWidth: o.paperWidth, log: o.log, outDir: join(o.stateDir, 'receipts') });
+    sim = new PrinterSim({
+      paperWidth: o.paperWidth,
+      log: o.log,
+      outDir: join(o.stateDir, 'receipts'),
+      ...(o.rasterizer ? { rasterizer: o.rasterizer } : {}),
+      ...(o.keepDays !== undefined ? { keepDays: o.keepDays } : {}),
+    });
   }
   const link = new ReconnectingTransport(uri, { create: () => createTransport(target), log: o.log });
   const device = new EscPosPrinter({ transport: link, bus: o.bus, log: o.log });

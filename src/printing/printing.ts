@@ -8,6 +8,7 @@ import { PAPER } from '../drivers/printer/escpos-encoder.js';
 import { Gb18030Codec } from '../drivers/printer/gb18030.js';
 import { type Raster, rasterFromPng } from '../drivers/printer/raster.js';
 import { encodeReceipt } from '../drivers/printer/receipt-encoder.js';
+import { type RasterizedReceipt, ReceiptRasterizer } from '../drivers/sim/receipt-rasterizer.js';
 import { describeError, PosError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../offline/db.js';
@@ -54,17 +55,22 @@ const TICKET_JOB: Record<TicketKind, 'order-kitchen' | 'order-customer'> = {
 export class Printing implements TicketQueue {
   readonly service: PrintService;
   readonly printer: BuiltPrinter | undefined;
+  /** Receipt images, on a worker thread: the simulator's paper and the job previews. */
+  readonly rasterizer: ReceiptRasterizer;
   private readonly codec = new Gb18030Codec();
   private logo: { source: string; raster: Raster | undefined } | undefined;
 
   constructor(private readonly o: PrintingOptions) {
     const { config } = o;
+    this.rasterizer = new ReceiptRasterizer({ log: o.log });
     this.printer = buildPrinter({
       uri: config.printer.uri,
       paperWidth: config.printer.paperWidth,
       stateDir: config.stateDir,
       bus: o.bus,
       log: o.log,
+      rasterizer: this.rasterizer,
+      keepDays: config.ledger.retentionDays,
     });
     const device = this.printer?.device;
     this.service = new PrintService({
@@ -95,6 +101,23 @@ export class Printing implements TicketQueue {
   async stop(): Promise<void> {
     await this.service.stop();
     await this.printer?.close();
+    await this.rasterizer.close();
+  }
+
+  /**
+   * A job as the paper shows (or would show) it: the very bytes the queue sends for it now (the
+   * merchant header, logo and the reprint mark as they stand), drawn by the simulator's renderer.
+   */
+  async jobImage(jobId: string): Promise<RasterizedReceipt> {
+    const job = this.service.job(jobId);
+    if (!job) throw new PosError('NOT_FOUND', `no print job ${jobId}`);
+    let bytes: Uint8Array;
+    try {
+      bytes = this.render(job.kind, job.payload, job.reprint);
+    } catch (err) {
+      throw new PosError('CONFLICT', `print job ${jobId} cannot be rendered: ${describeError(err)}`);
+    }
+    return this.rasterizer.render({ bytes }, PAPER[this.o.config.printer.paperWidth].dots);
   }
 
   snapshot(): DeviceSnapshot {

@@ -138,6 +138,10 @@ export class PrintService {
     return this.o.queue.waiting();
   }
 
+  job(jobId: string): PrintJob | undefined {
+    return this.o.queue.get(jobId);
+  }
+
   recent(limit = 50): PrintJob[] {
     return this.o.queue.recent(limit);
   }

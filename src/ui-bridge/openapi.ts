@@ -38,7 +38,10 @@ function operation(route: Route, doc: RouteDoc): Record<string, unknown> {
   const responses: Record<string, unknown> = {};
   for (const [status, r] of Object.entries(doc.responses)) {
     responses[status] = r.schema
-      ? { description: r.description, content: { 'application/json': { schema: plain(r.schema) } } }
+      ? {
+          description: r.description,
+          content: { [r.contentType ?? 'application/json']: { schema: plain(r.schema) } },
+        }
       : { description: r.description };
   }
   const error = { content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };

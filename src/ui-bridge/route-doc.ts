@@ -11,8 +11,8 @@ export interface RouteDoc {
   bodyOptional?: boolean;
   /** Query parameters as a flat object schema of strings/integers. */
   query?: Record<string, { description: string; type: 'integer' | 'string' }>;
-  /** Success replies by status. */
-  responses: Record<number, { description: string; schema?: TSchema }>;
+  /** Success replies by status; JSON unless `contentType` says otherwise (an image). */
+  responses: Record<number, { description: string; schema?: TSchema; contentType?: string }>;
   /** Error codes the route answers besides the generic ones (401, 400, 403). */
   errors?: ErrorCode[];
 }

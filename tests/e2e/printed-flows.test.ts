@@ -167,7 +167,7 @@ describe('cashier UI with the reference cloud and a simulated printer (1024x600,
     expect(paper).not.toContain(REPRINT);
     expect(receipt!.cut).toBe(true);
     expect(receipt!.drawerKicks).toBe(1);
-    expect(receipt!.path).toMatch(/receipt-\d+\.png$/);
+    expect(receipt!.path).toMatch(new RegExp(`receipt-\\d{8}-\\d{6}-\\d{3}-${receiptNo}\\.png$`));
     await expect.poll(() => page.getByTestId('receipt-print').getAttribute('data-status')).toBe('printed');
     expect(await page.getByTestId('receipt-print').textContent()).toBe('小票已打印');
     await screenshot(page, '20-cash-done-printed');
@@ -184,6 +184,41 @@ describe('cashier UI with the reference cloud and a simulated printer (1024x600,
       '/api/v1/print-jobs',
     );
     expect(jobs.body.jobs.filter((j) => j.refId === saleId).map((j) => j.reprint)).toEqual([true, false]);
+    await page.getByTestId('next-sale').click();
+  });
+
+  it('view receipt (查看小票) in recent sales shows the image of the receipt just printed', async () => {
+    await tap(['item-LATTE']);
+    await page.getByTestId('pay-button').click();
+    await page.getByTestId('quick-exact').click();
+    const saleId = await doneSaleId();
+    const receiptNo = (await page.getByTestId('done-receipt').textContent())!;
+    const [receipt] = await waitFor(() => {
+      const found = receiptsWith(receiptNo);
+      return found.length > 0 ? found : undefined;
+    }, 'the receipt on the simulated printer');
+    await expect.poll(() => page.getByTestId('receipt-print').getAttribute('data-status')).toBe('printed');
+
+    await page.getByTestId('recent-button').click();
+    const view = page.getByTestId(`view-receipt-${saleId}`);
+    expect(await view.textContent()).toBe('查看小票');
+    await view.click();
+    const img = page.getByTestId('receipt-image');
+    await expect
+      .poll(() => img.evaluate((el) => (el as unknown as { naturalWidth: number }).naturalWidth), {
+        timeout: 30_000,
+      })
+      .toBe(576);
+    // The picture on the screen is, byte for byte, what the printer drew on its paper.
+    const shown = await img.evaluate(async (el) => {
+      const res = await fetch((el as unknown as { src: string }).src);
+      return Array.from(new Uint8Array(await res.arrayBuffer()));
+    });
+    expect(Buffer.from(shown).equals(receipt!.png)).toBe(true);
+    await screenshot(page, '21-recent-view-receipt');
+    await page.getByTestId('receipt-image-close').click();
+    await expect.poll(() => page.getByTestId('receipt-image').count()).toBe(0);
+    await page.getByTestId('recent-close').click();
     await page.getByTestId('next-sale').click();
   });
 

@@ -40,6 +40,9 @@ export interface RecentActions {
   closeRecent(): void;
   voidSale(saleId: string): void;
   reprintSale(saleId: string): void;
+  /** Shows the image of the sale's latest print job (what the paper shows, reprints included). */
+  viewReceipt(saleId: string): void;
+  closeReceipt(): void;
 }
 
 /** Refunding lines of a completed sale. */

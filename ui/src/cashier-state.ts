@@ -128,6 +128,8 @@ export interface CashierState {
   devices: Record<string, DeviceView> | undefined;
   /** Print jobs by refId (sale, order, shift), newest event wins. */
   prints: Map<string, PrintView>;
+  /** The print job whose image the recent screen shows (查看小票). */
+  receiptImage: { saleId: string; jobId: string } | undefined;
 
   connected: boolean;
   message: string | undefined;
@@ -163,6 +165,7 @@ export function initialState(): CashierState {
     cloud: undefined,
     devices: undefined,
     prints: new Map(),
+    receiptImage: undefined,
     connected: false,
     message: undefined,
     pendingCoupon: undefined,

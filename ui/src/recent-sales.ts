@@ -47,7 +47,20 @@ export class RecentSales implements RecentActions {
   }
 
   closeRecent(): void {
+    this.c.s.receiptImage = undefined;
     this.c.s.screen = this.c.s.sale?.status === 'completed' ? 'done' : 'sell';
+    this.c.render();
+  }
+
+  /** Shows the image of the sale's latest print job: what the paper shows (or would). */
+  viewReceipt(saleId: string): void {
+    const job = this.c.s.prints.get(saleId);
+    this.c.s.receiptImage = job ? { saleId, jobId: job.jobId } : undefined;
+    this.c.render();
+  }
+
+  closeReceipt(): void {
+    this.c.s.receiptImage = undefined;
     this.c.render();
   }
 

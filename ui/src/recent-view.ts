@@ -10,12 +10,34 @@ function statusLabel(status: string, t: I18n): string {
   return status;
 }
 
+/** The print job as the paper shows it: the local API draws it (the session cookie authorises it). */
+function receiptImagePane(s: CashierState, t: I18n, a: Actions): HTMLElement | null {
+  const shown = s.receiptImage;
+  if (!shown) return null;
+  return h(
+    'figure',
+    { class: 'receipt-image', 'data-testid': 'receipt-image-pane', 'data-sale-id': shown.saleId },
+    h('figcaption', {}, t.t('receiptImage')),
+    h('img', {
+      'data-testid': 'receipt-image',
+      alt: t.t('receiptImage'),
+      src: `/api/v1/print-jobs/${encodeURIComponent(shown.jobId)}/image`,
+    }),
+    h(
+      'button',
+      { class: 'chip', 'data-testid': 'receipt-image-close', onclick: () => a.recent.closeReceipt() },
+      t.t('back'),
+    ),
+  );
+}
+
 export function recentPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
   const rows = [...s.recent.values()].reverse();
   return h(
     'section',
     { class: 'recent' },
     h('h2', {}, t.t('recent')),
+    receiptImagePane(s, t, a),
     rows.length === 0 ? h('div', { class: 'empty' }, t.t('noRecent')) : null,
     ...rows.map((r) =>
       h(
@@ -38,6 +60,17 @@ export function recentPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
           ? h(
               'span',
               { class: 'quick' },
+              s.prints.has(r.saleId)
+                ? h(
+                    'button',
+                    {
+                      class: 'chip',
+                      'data-testid': `view-receipt-${r.saleId}`,
+                      onclick: () => a.recent.viewReceipt(r.saleId),
+                    },
+                    t.t('viewReceipt'),
+                  )
+                : null,
               hasPrinter(s)
                 ? button('chip', `reprint-${r.saleId}`, () => a.recent.reprintSale(r.saleId), t.t('reprint'))
                 : null,

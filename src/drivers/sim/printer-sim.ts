@@ -1,27 +1,29 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
 import type { Logger } from '../../log.js';
 import { type EscPosCommand, EscPosDecoder } from '../printer/escpos-decoder.js';
 import { PAPER, type PaperWidth } from '../printer/escpos-encoder.js';
-import { rasterToPng } from '../printer/raster.js';
 import { Listeners } from '../transport/listeners.js';
 import type { Transport } from '../transport/transport.js';
-import { ReceiptRenderer, type RenderedReceipt } from './receipt-renderer.js';
+import { pruneReceiptFiles, writeReceiptFile } from './receipt-files.js';
+import { type RasterizedReceipt, ReceiptRasterizer } from './receipt-rasterizer.js';
 
 export interface PrinterSimOptions {
   paperWidth: PaperWidth;
   log: Logger;
-  /** Where each receipt's PNG is written (receipt-0001.png, ...); none if absent. */
+  /** Where each receipt's PNG is written (`receipt-{time}-{number}.png`, never overwritten); none if absent. */
   outDir?: string;
+  /** Receipt images older than this many days are deleted (at start, then hourly); kept forever if absent. */
+  keepDays?: number;
+  /** Renders receipts off the event loop; the simulator makes (and closes) its own if absent. */
+  rasterizer?: ReceiptRasterizer;
+  now?: () => Date;
 }
 
 /** What happens when the line count given to `faultAfterLines` runs out. */
 export type SimFault = 'paper-out' | 'cover-open' | 'disconnect';
 
-export interface SimReceipt extends RenderedReceipt {
+export interface SimReceipt extends RasterizedReceipt {
   index: number;
-  png: Buffer;
   path?: string;
 }
 
@@ -35,7 +37,8 @@ interface Link {
  * a pty pair), answers `DLE EOT`, `GS r` and ASB like a real one, can run out of paper (also in
  * the middle of a job), have its cover opened or go offline, and renders each receipt to a PNG.
  * While stopped it holds what it receives and prints it when the fault clears, as printers do,
- * unless told to clear its buffers (`DLE DC4 8`).
+ * unless told to clear its buffers (`DLE DC4 8`). After a cut it is busy until the receipt's image
+ * is drawn (on the renderer's thread), so a job's completion reply means its image exists.
  */
 export class PrinterSim {
   private paper: 'ok' | 'near-end' | 'out' = 'ok';
@@ -48,7 +51,12 @@ export class PrinterSim {
   private answerTransmit = true;
   private disconnectAll = false;
   private held: Array<{ link: Link; cmd: EscPosCommand }> = [];
-  private renderer: ReceiptRenderer;
+  /** Commands of the receipt being printed, drawn at the cut. */
+  private current: EscPosCommand[] = [];
+  private rendering: Promise<void> | undefined;
+  private readonly rasterizer: ReceiptRasterizer;
+  private readonly ownRasterizer: boolean;
+  private pruneTimer: NodeJS.Timeout | undefined;
   private readonly links = new Set<Link>();
   private readonly sockets = new Set<Socket>();
   private server: Server | undefined;
@@ -59,7 +67,13 @@ export class PrinterSim {
   bytesReceived = 0;
 
   constructor(private readonly options: PrinterSimOptions) {
-    this.renderer = new ReceiptRenderer(PAPER[options.paperWidth].dots);
+    this.ownRasterizer = !options.rasterizer;
+    this.rasterizer = options.rasterizer ?? new ReceiptRasterizer({ log: options.log });
+    if (options.outDir && options.keepDays !== undefined) {
+      this.prune();
+      this.pruneTimer = setInterval(() => this.prune(), 3_600_000);
+      this.pruneTimer.unref();
+    }
   }
 
   /** Listens like a network printer; resolves with the port. */
@@ -162,10 +176,18 @@ export class PrinterSim {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.pruneTimer);
     this.dropConnections();
     const server = this.server;
     this.server = undefined;
     if (server) await new Promise<void>((r) => server.close(() => r()));
+    await this.rendering;
+    if (this.ownRasterizer) await this.rasterizer.close();
+  }
+
+  /** Resolves once the receipt being drawn (if any) is done. */
+  async idle(): Promise<void> {
+    while (this.rendering) await this.rendering;
   }
 
   private get stopped(): boolean {
@@ -179,12 +201,12 @@ export class PrinterSim {
       // Real-time commands act on receipt, even while the printer is stopped.
       if (cmd.op === 'status-query') this.reply(link, [this.realtime(cmd.n)]);
       else if (cmd.op === 'clear-buffers') this.held = [];
-      else if (this.stopped || this.held.length > 0) this.held.push({ link, cmd });
+      else if (this.stopped || this.rendering || this.held.length > 0) this.held.push({ link, cmd });
       else this.execute(link, cmd);
     }
     if (this.disconnectAll) {
       this.disconnectAll = false;
-      this.renderer = new ReceiptRenderer(PAPER[this.options.paperWidth].dots);
+      this.current = [];
       this.dropConnections();
     }
   }
@@ -204,7 +226,7 @@ export class PrinterSim {
         this.options.log.warn({ bytes: [...cmd.bytes] }, 'sim printer: unknown bytes');
         return;
     }
-    this.renderer.apply(cmd);
+    this.current.push(cmd);
     if (cmd.op === 'cut') this.finishReceipt();
     if ((cmd.op === 'lf' || cmd.op === 'feed') && this.linesLeft !== undefined) {
       this.linesLeft -= cmd.op === 'feed' ? Math.max(1, cmd.lines) : 1;
@@ -223,7 +245,7 @@ export class PrinterSim {
 
   /** After a fault clears: print what was held, in order, until the next fault. */
   private resume(): void {
-    while (this.held.length > 0 && !this.stopped && !this.disconnectAll) {
+    while (this.held.length > 0 && !this.stopped && !this.rendering && !this.disconnectAll) {
       const next = this.held.shift()!;
       this.execute(next.link, next.cmd);
     }
@@ -258,23 +280,52 @@ export class PrinterSim {
     return [b1, 0x00, b3, 0x00];
   }
 
+  /** Draws the receipt off the event loop; what arrives meanwhile waits, as on a busy printer. */
   private finishReceipt(): void {
-    const rendered = this.renderer.finish();
-    this.renderer = new ReceiptRenderer(PAPER[this.options.paperWidth].dots);
+    const commands = this.current;
+    this.current = [];
     const index = this.receipts.length + 1;
-    const png = rasterToPng(rendered.raster);
-    const receipt: SimReceipt = { ...rendered, index, png };
+    this.rendering = this.rasterizer
+      .render({ commands }, PAPER[this.options.paperWidth].dots)
+      .then((rendered) => this.store(index, rendered))
+      .catch((err: unknown) => {
+        this.options.log.error({ index, err: String(err) }, 'sim printer: receipt image not made');
+      })
+      .finally(() => {
+        this.rendering = undefined;
+        this.resume();
+      });
+  }
+
+  private async store(index: number, rendered: RasterizedReceipt): Promise<void> {
+    const receipt: SimReceipt = { ...rendered, index };
     if (this.options.outDir) {
-      mkdirSync(this.options.outDir, { recursive: true });
-      const path = join(this.options.outDir, `receipt-${String(index).padStart(4, '0')}.png`);
-      writeFileSync(path, png);
-      receipt.path = path;
+      receipt.path = await writeReceiptFile(
+        this.options.outDir,
+        rendered.png,
+        rendered.lines,
+        this.options.now?.() ?? new Date(),
+      );
     }
     this.receipts.push(receipt);
     this.options.log.info(
       { index, lines: rendered.lines.length, path: receipt.path },
       'sim printer: receipt',
     );
+    if (rendered.missingGlyphs.length > 0) {
+      this.options.log.warn({ index, missing: rendered.missingGlyphs.join('') }, 'sim printer: no glyph for');
+    }
     this.receiptListeners.emit(receipt);
+  }
+
+  private prune(): void {
+    const { outDir, keepDays } = this.options;
+    if (!outDir || keepDays === undefined) return;
+    pruneReceiptFiles(outDir, keepDays, this.options.now?.())
+      .then((removed) => {
+        if (removed > 0)
+          this.options.log.info({ removed, keepDays }, 'sim printer: old receipt images deleted');
+      })
+      .catch(() => {});
   }
 }

@@ -1,9 +1,10 @@
 import type { EscPosCommand } from '../printer/escpos-decoder.js';
 import { type QrEcLevel, qrMatrix } from '../printer/qr-matrix.js';
 import { emptyRaster, getDot, type Raster, rasterFromQr } from '../printer/raster.js';
-import { glyphDot } from './bitmap-font.js';
+import { CELL_HEIGHT, NARROW_CELL, type PrinterFont, WIDE_CELL } from './printer-font.js';
 
 interface Glyph {
+  ch: string;
   code: number;
   wide: boolean;
   w: number;
@@ -11,10 +12,23 @@ interface Glyph {
   bold: boolean;
 }
 
+export interface PrintedCell {
+  char: string;
+  x: number;
+  y: number;
+  /** Scale: 2 for double width / height. */
+  w: number;
+  h: number;
+  wide: boolean;
+  bold: boolean;
+}
+
 export interface RenderedReceipt {
   raster: Raster;
   /** The text of each printed line, as a person would read it off the paper. */
   lines: string[];
+  /** Where each printed character went, in dots (tests look at the glyphs themselves). */
+  cells: PrintedCell[];
   /** Payloads of the QR codes drawn (native and raster are both pixels in `raster`). */
   qr: string[];
   barcodes: string[];
@@ -25,15 +39,19 @@ export interface RenderedReceipt {
 const LINE_SPACING = 6;
 
 /**
- * Draws what an 8 dots/mm printer would put on paper, from decoded ESC/POS commands: text with a
- * small bitmap font (CJK as boxes), QR codes and raster images dot for dot.
+ * Draws what an 8 dots/mm printer would put on paper, from decoded ESC/POS commands: text in the
+ * printer's cells (CJK 24×24, ASCII 12×24; bold, double width and height, alignment), QR codes and
+ * raster images dot for dot.
  */
 export class ReceiptRenderer {
-  private rows: Uint8Array[] = [];
+  /** The paper so far: `height` rows of `widthBytes`, grown as it feeds. */
+  private paper = new Uint8Array(0);
+  private height = 0;
   private readonly widthBytes: number;
   private line: Glyph[] = [];
   private lineText = '';
   private readonly lines: string[] = [];
+  private readonly cells: PrintedCell[] = [];
   private readonly qr: string[] = [];
   private readonly barcodes: string[] = [];
   private align: 'left' | 'center' | 'right' = 'left';
@@ -46,8 +64,13 @@ export class ReceiptRenderer {
   private drawerKicks = 0;
   private cut = false;
   private touched = false;
+  /** `FS &`: bytes from 0x80 are GB18030 characters in 24-dot cells; else code page, 12 dots. */
+  private chinese = false;
 
-  constructor(readonly width: number) {
+  constructor(
+    readonly width: number,
+    private readonly font: PrinterFont,
+  ) {
     this.widthBytes = Math.ceil(width / 8);
   }
 
@@ -62,6 +85,16 @@ export class ReceiptRenderer {
         this.bold = false;
         this.w = 1;
         this.h = 1;
+        this.chinese = false;
+        return;
+      case 'chinese':
+        this.chinese = cmd.on;
+        return;
+      case 'print-mode':
+        // ESC ! n: bit 3 emphasized, bit 4 double height, bit 5 double width.
+        this.bold = (cmd.n & 0x08) !== 0;
+        this.h = cmd.n & 0x10 ? 2 : 1;
+        this.w = cmd.n & 0x20 ? 2 : 1;
         return;
       case 'text':
         this.touched = true;
@@ -83,7 +116,7 @@ export class ReceiptRenderer {
         return;
       case 'feed':
         this.flushLine(false);
-        this.blank(cmd.lines * (24 + LINE_SPACING));
+        this.blank(cmd.lines * (CELL_HEIGHT + LINE_SPACING));
         return;
       case 'qr-size':
         this.qrSize = cmd.size;
@@ -133,13 +166,12 @@ export class ReceiptRenderer {
   finish(): RenderedReceipt {
     this.flushLine(false);
     this.blank(LINE_SPACING * 2);
-    const raster = emptyRaster(this.width, this.rows.length);
-    this.rows.forEach((row, y) => {
-      raster.data.set(row, y * this.widthBytes);
-    });
+    const raster = emptyRaster(this.width, this.height);
+    raster.data.set(this.paper.subarray(0, this.height * this.widthBytes));
     return {
       raster,
       lines: [...this.lines],
+      cells: [...this.cells],
       qr: [...this.qr],
       barcodes: [...this.barcodes],
       drawerKicks: this.drawerKicks,
@@ -149,7 +181,14 @@ export class ReceiptRenderer {
 
   private addChar(ch: string): void {
     const code = ch.codePointAt(0) ?? 0x3f;
-    const glyph: Glyph = { code, wide: code >= 0x80, w: this.w, h: this.h, bold: this.bold };
+    const glyph: Glyph = {
+      ch,
+      code,
+      wide: code >= 0x80 && this.chinese,
+      w: this.w,
+      h: this.h,
+      bold: this.bold,
+    };
     // The printer wraps at the right margin by itself.
     if (this.lineWidth() + glyphWidth(glyph) > this.width) this.flushLine(true);
     this.line.push(glyph);
@@ -166,16 +205,18 @@ export class ReceiptRenderer {
     if (this.line.length === 0) {
       if (lf) {
         this.lines.push('');
-        this.blank(24 + LINE_SPACING);
+        this.blank(CELL_HEIGHT + LINE_SPACING);
       }
       return;
     }
-    const height = Math.max(...this.line.map((g) => 24 * g.h));
-    const top = this.rows.length;
+    const height = Math.max(...this.line.map((g) => CELL_HEIGHT * g.h));
+    const top = this.height;
     this.blank(height + LINE_SPACING);
     let x = this.startX(this.lineWidth());
     for (const g of this.line) {
-      this.drawGlyph(g, x, top + height - 24 * g.h);
+      const y = top + height - CELL_HEIGHT * g.h;
+      this.drawGlyph(g, x, y);
+      this.cells.push({ char: g.ch, x, y, w: g.w, h: g.h, wide: g.wide, bold: g.bold });
       x += glyphWidth(g);
     }
     this.lines.push(this.lineText);
@@ -190,24 +231,13 @@ export class ReceiptRenderer {
   }
 
   private drawGlyph(g: Glyph, x0: number, y0: number): void {
-    if (g.wide) {
-      // CJK: a box in its 24x24 cell (a person sees where the characters are).
-      for (let y = 2; y < 22; y++) {
-        for (let x = 2; x < 22; x++) {
-          const edge = x === 2 || x === 21 || y === 2 || y === 21 || (g.bold && (x === 3 || y === 3));
-          if (edge) this.dot(x0, y0, x, y, g);
-        }
-      }
-      return;
-    }
-    // ASCII: the 5x7 glyph scaled 2x3 into the 12x24 cell.
-    for (let cy = 0; cy < 7; cy++) {
-      for (let cx = 0; cx < 5; cx++) {
-        if (!glyphDot(g.code, cx, cy)) continue;
-        for (let dy = 0; dy < 3; dy++) {
-          for (let dx = 0; dx < (g.bold ? 3 : 2); dx++) this.dot(x0, y0, 1 + cx * 2 + dx, 2 + cy * 3 + dy, g);
-        }
-      }
+    const { points, width } = this.font.glyph(g.code, g.wide);
+    for (let i = 0; i < points.length; i += 2) {
+      const x = points[i]!;
+      const y = points[i + 1]!;
+      this.dot(x0, y0, x, y, g);
+      // Emphasized: printed twice, one dot to the right.
+      if (g.bold && x + 1 < width) this.dot(x0, y0, x + 1, y, g);
     }
   }
 
@@ -218,7 +248,7 @@ export class ReceiptRenderer {
   }
 
   private place(r: Raster): void {
-    const top = this.rows.length;
+    const top = this.height;
     this.blank(r.height);
     const x0 = this.startX(r.width);
     for (let y = 0; y < r.height; y++) {
@@ -228,7 +258,7 @@ export class ReceiptRenderer {
 
   private drawBarcode(data: string): void {
     const height = 80;
-    const top = this.rows.length;
+    const top = this.height;
     this.blank(height + 4);
     const bits: number[] = [];
     for (const ch of data) for (let i = 7; i >= 0; i--) bits.push((ch.charCodeAt(0) >> i) & 1);
@@ -248,16 +278,22 @@ export class ReceiptRenderer {
   }
 
   private blank(rows: number): void {
-    for (let i = 0; i < rows; i++) this.rows.push(new Uint8Array(this.widthBytes));
+    const need = (this.height + rows) * this.widthBytes;
+    if (need > this.paper.length) {
+      const grown = new Uint8Array(Math.max(need, this.paper.length * 2, this.widthBytes * 512));
+      grown.set(this.paper);
+      this.paper = grown;
+    }
+    this.height += rows;
   }
 
   private set(x: number, y: number): void {
-    const row = this.rows[y];
-    if (!row || x < 0 || x >= this.width) return;
-    row[x >>> 3] = row[x >>> 3]! | (0x80 >>> (x & 7));
+    if (y < 0 || y >= this.height || x < 0 || x >= this.width) return;
+    const i = y * this.widthBytes + (x >>> 3);
+    this.paper[i] = this.paper[i]! | (0x80 >>> (x & 7));
   }
 }
 
 function glyphWidth(g: Glyph): number {
-  return (g.wide ? 24 : 12) * g.w;
+  return (g.wide ? WIDE_CELL : NARROW_CELL) * g.w;
 }
