@@ -153,13 +153,16 @@ export class CloudSync {
     if (reply.kind !== 'ok' || !Array.isArray(reply.result.orders)) return;
     for (const item of reply.result.orders) {
       try {
-        ports.orders.receive(
-          typeof item.downSeq === 'number' ? item.downSeq : null,
-          sanitizeJsonText(item.order),
-        );
+        ports.orders.receive(typeof item.downSeq === 'number' ? item.downSeq : null, keepId(item.order));
       } catch (err) {
         this.o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'pulled order refused');
       }
     }
   }
+}
+
+/** Order text made printable, the id kept as the cloud sent it (see Downlink.onOrder). */
+function keepId(order: unknown): unknown {
+  if (!order || typeof order !== 'object' || Array.isArray(order)) return order;
+  return { ...sanitizeJsonText(order), id: (order as { id?: unknown }).id };
 }

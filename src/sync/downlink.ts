@@ -108,8 +108,9 @@ export class Downlink {
       return;
     }
     try {
-      // Order text (lines, note, customer) prints and shows: control characters never pass.
-      this.o.orders.receive(p.value.downSeq, sanitizeJsonText(p.value.order));
+      // Order text (lines, note, customer) prints and shows: control characters never pass. The id
+      // stays as sent: it is the cloud's key, and the encoder makes it safe on paper.
+      this.o.orders.receive(p.value.downSeq, { ...sanitizeJsonText(p.value.order), id: p.value.order.id });
     } catch (err) {
       this.refuse('order', err instanceof Error ? err.message : String(err));
     }
