@@ -235,6 +235,7 @@ export class App {
         this.http.add(...printImageRoutes(this.printing));
         // The cloud sees device trouble (paper out, scanner gone) in the retained reported state.
         this.bus.on('device.status', () => this.sync?.publishState(false));
+        this.bus.on('config.rejection-suppressed', () => this.sync?.publishState(false));
         this.displayFeed = new CustomerDisplayFeed({
           bus: this.bus,
           sales: this.sales,
@@ -348,6 +349,8 @@ export class App {
       devices: this.devicesSnapshot(),
       offlineTotals: { amount: unsynced.amount, count: unsynced.count, since: f.oldestUnsyncedAt ?? null },
       updatedAt: new Date().toISOString(),
+      // Device-defined extras live under one key, apart from the contract's fields.
+      extensions: { suppressedConfigRejections: this.business.suppressedRejections },
     };
   }
 

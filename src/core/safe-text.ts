@@ -113,27 +113,36 @@ export function sanitizeJsonText<T>(value: T): T {
   return value;
 }
 
-/** The path and character of the first unsafe string in a JSON value (keys too), or undefined. */
+/**
+ * The path and character of the first unsafe string in a JSON value (keys too), or undefined.
+ * Iterative: a body nested thousands deep must not overflow the stack.
+ */
 export function findForbiddenText(
   value: unknown,
   path = '',
   allowNewline: (path: string) => boolean = () => false,
 ): { path: string; char: string } | undefined {
-  if (typeof value === 'string') {
-    const text = allowNewline(path) ? value.replace(/\r?\n/g, ' ') : value;
-    const ch = forbiddenCharacter(text);
-    return ch === undefined ? undefined : { path: path || '(body)', char: ch };
-  }
-  if (value === null || typeof value !== 'object') return undefined;
-  const entries: Array<[string, unknown]> = Array.isArray(value)
-    ? value.map((v, i) => [String(i), v])
-    : Object.entries(value);
-  for (const [k, v] of entries) {
-    const here = path ? `${path}.${k}` : k;
-    const badKey = forbiddenCharacter(k);
-    if (badKey !== undefined) return { path: here, char: badKey };
-    const found = findForbiddenText(v, here, allowNewline);
-    if (found) return found;
+  const stack: Array<[unknown, string]> = [[value, path]];
+  while (stack.length > 0) {
+    const [v, here] = stack.pop()!;
+    if (typeof v === 'string') {
+      const text = allowNewline(here) ? v.replace(/\r?\n/g, ' ') : v;
+      const ch = forbiddenCharacter(text);
+      if (ch !== undefined) return { path: here || '(body)', char: ch };
+      continue;
+    }
+    if (v === null || typeof v !== 'object') continue;
+    const entries: Array<[string, unknown]> = Array.isArray(v)
+      ? v.map((x, i) => [String(i), x])
+      : Object.entries(v);
+    // Reversed onto the stack, so the first problem in document order is found first.
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [k, x] = entries[i]!;
+      const at = here ? `${here}.${k}` : k;
+      const badKey = forbiddenCharacter(k);
+      if (badKey !== undefined) return { path: at, char: badKey };
+      stack.push([x, at]);
+    }
   }
   return undefined;
 }

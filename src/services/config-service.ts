@@ -14,8 +14,16 @@ import type { Ledger } from '../offline/ledger.js';
 declare module '../bus.js' {
   interface PosEvents {
     'config.applied': { version: number };
+    /** An unverified envelope refused without a record (rate limit): the reported state changed. */
+    'config.rejection-suppressed': { total: number };
   }
 }
+
+/** Why an envelope that never reached validation was refused: the key of the rate limit. */
+export type UnverifiedReason = 'malformed' | 'bad-signature' | 'no-key';
+
+/** One `config.rejected` record per reason per hour for envelopes no one signed. */
+const UNVERIFIED_RECORD_INTERVAL_MS = 3_600_000;
 
 /** The signed envelope of `P/down/config` (mqtt-v1 "Config push"). */
 export interface ConfigEnvelope {
@@ -37,6 +45,8 @@ export type ConfigOutcome =
 export class ConfigService {
   private current: { version: number; config: BusinessConfig };
   private readonly stmt;
+  private readonly lastUnverifiedRecord = new Map<UnverifiedReason, number>();
+  private suppressed = 0;
 
   constructor(
     readonly db: Db,
@@ -93,6 +103,28 @@ export class ConfigService {
     this.current = { version: envelope.version, config: resolved };
     this.bus.emit('config.applied', { version: envelope.version });
     return { outcome: 'applied', version: envelope.version };
+  }
+
+  /** Unverified rejections not recorded since start (the reported state carries it). */
+  get suppressedRejections(): number {
+    return this.suppressed;
+  }
+
+  /**
+   * An envelope refused before its doc was looked at (malformed, badly signed, no key): anyone on
+   * the broker can send those, so a flood must not grow the ledger. At most one `config.rejected`
+   * per reason per hour; the others are counted.
+   */
+  rejectUnverified(envelope: unknown, reason: UnverifiedReason, reasons: string[]): void {
+    const now = this.now().getTime();
+    const last = this.lastUnverifiedRecord.get(reason);
+    if (last !== undefined && now - last < UNVERIFIED_RECORD_INTERVAL_MS) {
+      this.suppressed += 1;
+      this.bus.emit('config.rejection-suppressed', { total: this.suppressed });
+      return;
+    }
+    this.lastUnverifiedRecord.set(reason, now);
+    this.reject(envelope, reasons);
   }
 
   /** Records `config.rejected` once per distinct envelope (a retained message comes back often). */

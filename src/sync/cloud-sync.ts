@@ -178,7 +178,7 @@ export class CloudSync {
           const downSeq = typeof item.downSeq === 'number' ? item.downSeq : null;
           if (downSeq !== null) upTo = Math.max(upTo, downSeq);
           try {
-            ports.orders.receive(downSeq, sanitizeJsonText(item.order));
+            ports.orders.receive(downSeq, keepId(item.order));
           } catch (err) {
             this.o.log.warn(
               { err: err instanceof Error ? err.message : String(err) },
@@ -193,4 +193,10 @@ export class CloudSync {
       this.pulling = false;
     }
   }
+}
+
+/** Order text made printable, the id kept as the cloud sent it (see Downlink.onOrder). */
+function keepId(order: unknown): unknown {
+  if (!order || typeof order !== 'object' || Array.isArray(order)) return order;
+  return { ...sanitizeJsonText(order), id: (order as { id?: unknown }).id };
 }

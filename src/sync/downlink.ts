@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { sanitizeJsonText } from '../core/safe-text.js';
 import type { Logger } from '../log.js';
 import type { CommandResult } from '../services/command-service.js';
-import type { ConfigEnvelope, ConfigOutcome } from '../services/config-service.js';
+import type { ConfigEnvelope, ConfigOutcome, UnverifiedReason } from '../services/config-service.js';
 import type { MqttLink } from './mqtt-link.js';
 import {
   AckPayload,
@@ -27,6 +27,7 @@ export interface DownlinkPorts {
     readonly version: number;
     apply(e: ConfigEnvelope): ConfigOutcome;
     reject(e: unknown, reasons: string[]): void;
+    rejectUnverified(e: unknown, reason: UnverifiedReason, reasons: string[]): void;
   };
   orders: {
     receive(downSeq: number | null, order: unknown): { duplicate: boolean };
@@ -117,18 +118,18 @@ export class Downlink {
   private takeConfig(p: Parsed<ConfigEnvelopeMessage>, via: string): void {
     if (!p.ok) {
       this.refuse('config', p.message);
-      if (p.raw !== undefined) this.o.config.reject(p.raw, [p.message]);
+      if (p.raw !== undefined) this.o.config.rejectUnverified(p.raw, 'malformed', [p.message]);
       return;
     }
     const e = p.value;
     if (e.version <= this.o.config.version) return; // not newer: ignored, also before checking the signature
     if (!this.o.cloudKey) {
-      this.o.config.reject(e, ['no cloud public key is provisioned on this terminal']);
+      this.o.config.rejectUnverified(e, 'no-key', ['no cloud public key is provisioned on this terminal']);
       return;
     }
     if (!verifySignature(this.o.cloudKey, configSignedFields(e), e.sig)) {
       this.refuse('config', 'bad signature');
-      this.o.config.reject(e, ['signature does not verify']);
+      this.o.config.rejectUnverified(e, 'bad-signature', ['signature does not verify']);
       return;
     }
     const outcome = this.o.config.apply(e);
@@ -142,8 +143,9 @@ export class Downlink {
       return;
     }
     try {
-      // Order text (lines, note, customer) prints and shows: control characters never pass.
-      this.o.orders.receive(p.value.downSeq, sanitizeJsonText(p.value.order));
+      // Order text (lines, note, customer) prints and shows: control characters never pass. The id
+      // stays as sent: it is the cloud's key, and the encoder makes it safe on paper.
+      this.o.orders.receive(p.value.downSeq, { ...sanitizeJsonText(p.value.order), id: p.value.order.id });
       const mark = this.o.orders.lastDownSeq?.();
       if (mark !== undefined && mark < p.value.downSeq) this.o.onOrderGap?.();
     } catch (err) {

@@ -242,7 +242,7 @@ export class HttpServer {
     try {
       reply = await this.route(req);
     } catch (err) {
-      if (clientWentAway(req, err)) {
+      if (!isPosError(err) && clientWentAway(req, err)) {
         // Not a daemon error: nobody is left to answer.
         this.options.log.debug(
           { method: req.method, url: req.url?.split('?')[0] },

@@ -14,6 +14,7 @@ import { sanitizeText } from '../../src/core/safe-text.js';
 import { decodeEscPos, type EscPosCommand } from '../../src/drivers/printer/escpos-decoder.js';
 import { Gb18030Codec } from '../../src/drivers/printer/gb18030.js';
 import { encodeReceipt } from '../../src/drivers/printer/receipt-encoder.js';
+import { fuzzParams } from './helpers/fuzz-env.js';
 
 /**
  * The encoder is the last line against printer command injection: whatever text a document
@@ -21,7 +22,8 @@ import { encodeReceipt } from '../../src/drivers/printer/receipt-encoder.js';
  * app's document), the job decodes to exactly the commands the document asked for.
  */
 const codec = new Gb18030Codec();
-const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
+const FUZZ = fuzzParams(300);
+const TEMPLATE_FUZZ = fuzzParams(100);
 
 /** ESC, GS, FS, DLE, NUL and friends, in the orders that make drawer kicks, cuts and status queries. */
 const HOSTILE_UNITS = [
@@ -176,7 +178,7 @@ describe('ESC/POS encoder under hostile text', () => {
           .join('');
         expect(dense(textOf(cmds))).toBe(dense(wanted));
       }),
-      { numRuns: RUNS },
+      FUZZ,
     );
   });
 
@@ -280,7 +282,7 @@ describe('ESC/POS encoder under hostile text', () => {
           expect(got.some((c) => c.op === 'junk' || c.op === 'other')).toBe(false);
         });
       }),
-      { numRuns: Math.ceil(RUNS / 3) },
+      TEMPLATE_FUZZ,
     );
   });
 

@@ -1,4 +1,5 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CloudService } from '../../../cloud/cloud-service.js';
 import { canonicalJson } from '../../../src/offline/chain.js';
@@ -90,6 +91,38 @@ describe('downlink: config and commands', () => {
     const last = (await records('config.rejected')).at(-1)!;
     expect(last.body.version).toBe(10);
     expect(String((last.body.reasons as string[])[0])).toMatch(/^offline\.maxOfflineTotal/);
+    expect((await records('config.applied')).map((r) => r.body.version)).toEqual([3]);
+  });
+
+  it('a flood of distinct unsigned or malformed config envelopes adds at most one record per reason; the rest are counted in P/up/state', async () => {
+    const before = (await records('config.rejected')).length;
+    const monitor = await mqtt.connectAsync(broker.url, { clientId: 'state-monitor', protocolVersion: 5 });
+    let suppressed = 0;
+    monitor.on('message', (_t, payload) => {
+      const state = JSON.parse(payload.toString()) as {
+        extensions?: { suppressedConfigRejections?: number };
+      };
+      suppressed = state.extensions?.suppressedConfigRejections ?? suppressed;
+    });
+    await monitor.subscribeAsync(T.upState, { qos: 1 });
+    const issuedAt = new Date().toISOString();
+    for (let i = 0; i < 100; i++) {
+      const doc = { merchant: { name: `flood ${i}` } };
+      const version = 1000 + i;
+      await cloud.publishRaw(
+        T.downConfig,
+        JSON.stringify({ version, issuedAt, doc, sig: signWith(otherKey, { version, issuedAt, doc }) }),
+      );
+      await cloud.publishRaw(T.downConfig, JSON.stringify({ version: `v${i}`, issuedAt, doc, sig: 'A' }));
+    }
+    // The forged config of the test before already made this hour's bad-signature record.
+    await waitFor(() => (suppressed >= 199 ? true : undefined), 'the count in the reported state', 20_000);
+    await monitor.endAsync();
+    const added = (await records('config.rejected')).slice(before);
+    expect(added.length).toBeLessThanOrEqual(1);
+    expect(added.map((r) => r.body.reasons)).toEqual(
+      added.length ? [[expect.stringMatching(/version/)]] : [],
+    );
     expect((await records('config.applied')).map((r) => r.body.version)).toEqual([3]);
   });
 
