@@ -61,7 +61,13 @@ export interface AcquirerOptions {
 }
 
 /** Requests that take or give money: refused once their deadline has passed. */
-const LATE_REFUSED = new Set(['payment.create', 'refund.create', 'coupon.consume', 'member.recharge']);
+const LATE_REFUSED = new Set([
+  'payment.create',
+  'refund.create',
+  'coupon.reserve',
+  'coupon.consume',
+  'member.recharge',
+]);
 
 export class AcquirerSimulator {
   private readonly now: () => number;

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { AcquirerSimulator } from '../../../cloud/acquirer.js';
 import { CloudStore } from '../../../cloud/store.js';
@@ -86,6 +87,45 @@ describe('reference cloud: coupons held, consumed at most once, revoked', () => 
       error: { code: 'COUPON_REVOKED' },
     });
     expect(a.coupon('CPBBBB')!.revoked).toEqual({ reason: 'refund.completed', afterUse: true });
+  });
+});
+
+/** Two built cloud instances in worker threads, each its own terminal, racing request i together. */
+async function raceTerminals(
+  file: string,
+  requestsOf: (device: string) => Array<[string, Record<string, unknown>]>,
+) {
+  const worker = new URL('../../helpers/acquirer-worker.mjs', import.meta.url);
+  const barrier = new SharedArrayBuffer(4);
+  const run = (device: string) =>
+    new Promise<Array<{ ok?: boolean }>>((resolve, reject) => {
+      const w = new Worker(worker, {
+        workerData: { file, device, requests: requestsOf(device), barrier, parties: 2 },
+      });
+      w.once('message', resolve);
+      w.once('error', reject);
+    });
+  return Promise.all([run('T1'), run('T2')]);
+}
+
+describe('reference cloud: one consumption per coupon across terminals, raced', () => {
+  it('two instances consuming the same coupons at the same moments for two terminals: each coupon once', async () => {
+    const file = join(tempDir('posd-cloud-'), 'cloud.db');
+    const setup = new AcquirerSimulator(new CloudStore(file));
+    const N = 150;
+    for (let i = 0; i < N; i++)
+      setup.addCoupon(`CP-R${i}`, { couponId: `c-${i}`, kind: 'amount', value: 100 });
+    const [a, b] = await raceTerminals(file, (device) =>
+      Array.from({ length: N }, (_, i): [string, Record<string, unknown>] => [
+        'coupon.consume',
+        { redemptionId: `${device}-${i}`, code: `CP-R${i}`, saleId: `${device}-S${i}` },
+      ]),
+    );
+    for (let i = 0; i < N; i++) {
+      expect([a[i]!.ok, b[i]!.ok].filter(Boolean), `coupon ${i}`).toHaveLength(1);
+      const winner = a[i]!.ok ? 'T1' : 'T2';
+      expect(setup.coupon(`CP-R${i}`)!.consumedBy).toBe(`${winner}-${i}`);
+    }
   });
 });
 
