@@ -397,7 +397,7 @@ describe('cashier UI with the reference cloud and a simulated printer (1024x600,
       'GET',
       '/api/v1/shifts/current',
     );
-    expect(x.body.totals.sales.count).toBe(4);
+    expect(x.body.totals.sales.count).toBe(5); // four sales above, and the latte of 查看小票
     expect(report).toContain((x.body.totals.sales.amount / 100).toFixed(2));
     await screenshot(page, '28-shift-x-printed');
     await page.getByTestId('admin-back').click();
