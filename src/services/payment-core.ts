@@ -170,6 +170,8 @@ export class PaymentCore {
       const current = this.mustGet(payment.paymentId);
       if (current.status !== 'pending' && current.status !== 'unknown') return false;
       this.o.store.setPaymentStatus(payment.paymentId, status, { ...current.doc, ...extra }, this.iso());
+      // Money in is counted in the open shift (opened on demand), never outside every Z report.
+      if (status === 'succeeded') this.o.sales.shiftInTransaction();
       this.o.ledger.append(recordType, this.recordBody(current, extra));
       if (completeSale) this.o.sales.completeIfCovered(current.saleId);
       return true;

@@ -15,6 +15,7 @@ export function recordLateSuccess(core: PaymentCore, payment: StoredPayment, res
     if (core.o.reversals.get(current.paymentId)) return;
     if (current.status !== 'closed' && current.status !== 'failed') return;
     const ref = result.acquirerRef ? { acquirerRef: result.acquirerRef } : {};
+    core.o.sales.shiftInTransaction(); // both records move money: they belong to a shift
     core.o.store.setPaymentStatus(
       current.paymentId,
       current.status,
@@ -66,6 +67,7 @@ async function runReversal(core: PaymentCore, reversal: PaymentReversal): Promis
   const done = core.o.ledger.transact(() => {
     if (!core.o.reversals.markDone(reversal.paymentId, core.iso())) return false;
     const current = core.mustGet(reversal.paymentId);
+    core.o.sales.shiftInTransaction();
     core.o.store.setPaymentStatus(current.paymentId, 'reversed', current.doc, core.iso());
     core.o.ledger.append(
       'payment.reversed',

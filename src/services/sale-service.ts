@@ -246,6 +246,8 @@ export class SaleService extends SaleHooks {
         }
         const due = sale.total - paidOf(payments);
         const at = this.now().toISOString();
+        // Money moving now is in the open shift's Z report, even for a sale begun in a closed one.
+        this.shifts.currentIdInTransaction();
         const { payment, applied } = take(sale, due, at);
         const body: Record<string, unknown> = { ...payment, saleId, saleStatus: 'open', due: due - applied };
         if (applied === due) {
@@ -360,6 +362,11 @@ export class SaleService extends SaleHooks {
   ): void {
     this.ledger.append('sale.completed', saleCompletedBody(sale, receiptNo, allPayments));
     for (const hook of this.completionHooks) hook(sale, receiptNo);
+  }
+
+  /** Inside a transaction: the shift money moving now belongs to (opened on demand). */
+  shiftInTransaction(): string {
+    return this.shifts.currentIdInTransaction();
   }
 
   /** The stored sale (or refund); SALE_NOT_FOUND when there is none. */

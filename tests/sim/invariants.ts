@@ -171,10 +171,8 @@ function checkResolved(t: Terminal, add: Add): void {
   const rows = (sql: string) => t.db.prepare<[], Record<string, unknown>>(sql).all();
   for (const r of rows("SELECT id, total FROM sales WHERE kind = 'refund' AND status = 'open'"))
     add('d', `${t.id}: refund ${String(r.id)} of ${String(r.total)} still open`);
-  for (const r of rows(
-    "SELECT id, doc FROM payments WHERE json_extract(doc, '$.autoRefundId') IS NOT NULL AND json_extract(doc, '$.autoRefunded') IS NULL",
-  ))
-    add('d', `${t.id}: automatic refund of QR ${String(r.id)} paid after close never completed`);
+  for (const r of rows("SELECT payment_id AS id FROM payment_reversals WHERE status = 'pending'"))
+    add('d', `${t.id}: automatic reversal of QR ${String(r.id)} paid after close never completed`);
   for (const r of rows("SELECT id, amount FROM recharges WHERE status = 'pending'"))
     add('d', `${t.id}: recharge ${String(r.id)} of ${String(r.amount)} still pending`);
   for (const r of rows("SELECT id, code FROM redemptions WHERE status = 'redeemed'"))

@@ -392,3 +392,32 @@ describe('a card refund part left pending by an older version', () => {
     expect(again.shifts.close(0).kind).toBe('Z');
   });
 });
+
+describe('money moving after the shift of its sale closed is in the next Z report', () => {
+  it('a code payment, a cash payment and a late QR reversal each land in an open shift', async () => {
+    const t = paymentSetup();
+    t.shifts.open(0);
+    const byCode = t.openSale(2500);
+    const byCash = t.openSale(1000);
+    const qrSale = t.openSale(990);
+    const { paymentId: qr } = t.payments.startQr(qrSale, 'wechat');
+    await Promise.resolve();
+    expect((await t.payments.cancelQr(qr)).payment.status).toBe('closed');
+    t.shifts.close(0); // the sales stay open; their shift is closed
+    t.payments.startCode(byCode, WECHAT('0'));
+    await t.payments.idle();
+    t.sales.payCash(byCash, 1000);
+    t.acquirer.customerPaysQr(qr, true);
+    await t.payments.onNotify(qr);
+    await t.payments.idle();
+    const records = t.ledger.recordsAfter(0, 100);
+    let open = false;
+    for (const r of records) {
+      if (r.type === 'shift.opened') open = true;
+      else if (r.type === 'shift.closed') open = false;
+      else if (r.type === 'payment.succeeded' || r.type === 'payment.reversed')
+        expect(open, `${r.type} ${String(r.body.paymentId)} outside any shift`).toBe(true);
+    }
+    expect(t.shifts.currentReport().totals.byTender).toMatchObject({ wechat: 2500, cash: 1000 });
+  });
+});
