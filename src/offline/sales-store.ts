@@ -129,6 +129,9 @@ export class SalesStore {
       unresolvedPayments: db.prepare<[], StoredPaymentRow>(
         "SELECT id, sale_id, method, channel, amount, change, status, doc, created_at FROM payments WHERE status IN ('pending', 'unknown')",
       ),
+      lateChecks: db.prepare<[], StoredPaymentRow>(
+        "SELECT id, sale_id, method, channel, amount, change, status, doc, created_at FROM payments WHERE json_extract(doc, '$.lateCheck') = 1",
+      ),
       paymentsOf: db.prepare<[string], PaymentRow>(
         'SELECT id, method, channel, amount, change, status FROM payments WHERE sale_id = ? ORDER BY created_at, id',
       ),
@@ -191,6 +194,11 @@ export class SalesStore {
   /** Electronic payments whose outcome is not known yet (to resume after a restart). */
   unresolvedPayments(): StoredPayment[] {
     return this.stmt.unresolvedPayments.all().map(toStoredPayment);
+  }
+
+  /** Closed QR payments a SUCCESS notify named, not yet confirmed or ruled out by a query. */
+  lateChecks(): StoredPayment[] {
+    return this.stmt.lateChecks.all().map(toStoredPayment);
   }
 
   paymentsOf(saleId: string): AppliedPayment[] {

@@ -93,13 +93,43 @@ export class PaymentService {
   async onNotify(paymentId: string): Promise<void> {
     const payment = this.core.o.store.getPayment(paymentId);
     if (!payment) return;
+    if (isClosedQr(payment)) {
+      // A closed QR named by a notify is checked until a query answers, across restarts.
+      if (!payment.doc.lateCheck && !this.core.o.reversals.get(paymentId)) {
+        const doc = { ...payment.doc, lateCheck: true };
+        this.core.o.store.setPaymentStatus(paymentId, payment.status, doc, this.core.iso());
+      }
+      return this.lateCheck(paymentId);
+    }
     const reply = await this.core.request('payment.query', { paymentId });
     if (reply.kind !== 'ok' || reply.result.status !== 'SUCCESS') return;
     const current = this.core.mustGet(paymentId);
     if (current.status === 'pending' || current.status === 'unknown')
       this.core.succeed(current, reply.result);
-    else if (current.method === 'qr' && (current.status === 'closed' || current.status === 'failed'))
-      recordLateSuccess(this.core, current, reply.result);
+    else if (isClosedQr(current)) recordLateSuccess(this.core, current, reply.result);
+  }
+
+  /** Queries a closed QR until answered: paid means a late success, reversed; else nothing. */
+  private lateCheck(paymentId: string): Promise<void> {
+    const key = `late:${paymentId}`;
+    this.core.track(key, async () => {
+      for (let attempt = 0; ; attempt++) {
+        if (this.core.stopping) return;
+        const q = await this.core.request('payment.query', { paymentId });
+        if (q.kind === 'ok') {
+          const current = this.core.mustGet(paymentId);
+          if (q.result.status === 'SUCCESS' && isClosedQr(current))
+            recordLateSuccess(this.core, current, q.result);
+          const after = this.core.mustGet(paymentId);
+          const { lateCheck: _, ...doc } = after.doc;
+          this.core.o.store.setPaymentStatus(paymentId, after.status, doc, this.core.iso());
+          return;
+        }
+        if (!this.core.o.cloud.isOnline()) return; // resumes on reconnect
+        await this.core.backoff(attempt);
+      }
+    });
+    return this.core.inFlight.get(key) ?? Promise.resolve();
   }
 
   /**
@@ -115,7 +145,9 @@ export class PaymentService {
         if (online || p.method === 'card') this.processRefund(p.saleId);
       } else if (online) this.core.track(p.paymentId, () => this.resolve(p));
     }
-    if (online) for (const r of this.core.o.reversals.pending()) startReversal(this.core, r);
+    if (!online) return;
+    for (const r of this.core.o.reversals.pending()) startReversal(this.core, r);
+    for (const p of this.core.o.store.lateChecks()) void this.lateCheck(p.paymentId);
   }
 
   /** What the technician must see: unresolved payments and reversals not yet confirmed. */
@@ -208,4 +240,8 @@ export class PaymentService {
     this.core.emit(payment);
     return payment;
   }
+}
+
+function isClosedQr(p: StoredPayment): boolean {
+  return p.method === 'qr' && (p.status === 'closed' || p.status === 'failed');
 }

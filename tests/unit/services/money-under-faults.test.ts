@@ -324,6 +324,22 @@ describe('a QR paid after it was closed is reversed durably (case 4)', () => {
     expect(x.sales).toEqual({ count: 1, amount: 990 });
   });
 
+  it("the notify's query goes unanswered and the daemon restarts: the late success is still found", async () => {
+    const { t, paymentId } = await paidAfterClose();
+    t.acquirer.goOfflineAfter = 'payment.query'; // the query's reply and the link are lost
+    await t.payments.onNotify(paymentId);
+    await t.payments.idle();
+    await t.payments.stop();
+    t.db.close();
+    const again = paymentSetup(() => 'success', t.dir, t.acquirer);
+    t.acquirer.loseReplies.set('payment.query', 1); // and the first query after the restart too
+    t.acquirer.goOnline();
+    await again.payments.idle();
+    expect(again.paymentStatus(paymentId)).toBe('reversed');
+    expect(t.acquirer.netCaptured()).toBe(0);
+    expect(again.payments.get(paymentId).doc.lateCheck).toBeUndefined();
+  });
+
   it('a duplicate SUCCESS notify, even at the same moment, reverses once', async () => {
     const { t, paymentId } = await paidAfterClose();
     await Promise.all([t.payments.onNotify(paymentId), t.payments.onNotify(paymentId)]);
