@@ -503,7 +503,8 @@ export class AcquirerSimulator {
         points = Math.floor(total / 100);
         sale = { memberId, net: total, points };
       }
-    } else if (sale && (type === 'refund.completed' || type === 'sale.voided')) {
+    } else if (sale && (type === 'sale.voided' || (type === 'refund.completed' && body.automatic !== true))) {
+      // An automatic refund (a QR paid after close) returns money the sale never took: no change.
       const net = type === 'sale.voided' ? 0 : Math.max(0, sale.net - Number(body.total));
       const earned = Number.isSafeInteger(net) ? Math.floor(net / 100) : sale.points;
       points = earned - sale.points;

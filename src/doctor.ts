@@ -170,9 +170,10 @@ function ledgerCheck(stateDir: string): Check {
 
 /**
  * Money the terminal owes or has not settled: reversals of QR payments paid after they were closed
- * (a customer charged twice until done: a failure), and payments whose outcome is not known yet.
+ * (a customer charged twice until done: a failure), and payments whose outcome is not known yet;
+ * also shown: coupons the cloud found used twice and recharges it refused or has not answered.
  */
-function moneyCheck(stateDir: string): Check | undefined {
+export function moneyCheck(stateDir: string): Check | undefined {
   const file = join(stateDir, 'posd.db');
   if (!existsSync(file)) return undefined;
   let db: Database.Database | undefined;
@@ -206,12 +207,26 @@ function moneyCheck(stateDir: string): Check | undefined {
     } else {
       parts.push('no reversal owed');
     }
+    parts.push(...loyaltyFigures(db));
     return { name: 'money', ok: reversals.length === 0, detail: parts.join(', ') };
   } catch (err) {
     return { name: 'money', ok: false, detail: `${file}: ${describeError(err)}` };
   } finally {
     db?.close();
   }
+}
+
+/** Coupon double uses and recharges not credited, for the technician (they never fail the check). */
+function loyaltyFigures(db: Database.Database): string[] {
+  const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
+  const parts: string[] = [];
+  const conflicts = count("SELECT count(*) AS n FROM redemptions WHERE status = 'conflict'");
+  if (conflicts > 0) parts.push(`COUPON CONFLICTS ${conflicts} (GET /api/v1/coupons/conflicts)`);
+  const refused = count("SELECT count(*) AS n FROM recharges WHERE status = 'failed'");
+  if (refused > 0) parts.push(`RECHARGES REFUSED ${refused} (cash handed back)`);
+  const pending = count("SELECT count(*) AS n FROM recharges WHERE status = 'pending'");
+  if (pending > 0) parts.push(`recharges not yet confirmed ${pending}`);
+  return parts;
 }
 
 export async function collectChecks(loaded: LoadedConfig, now = new Date()): Promise<Check[]> {

@@ -2,7 +2,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { EventBus } from '../bus.js';
 import type { BusinessConfig } from '../config/business.js';
 import { checkIssuedCode, normaliseTyped } from '../core/coupon-code.js';
-import { PosError } from '../errors.js';
+import { describeError, PosError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../offline/db.js';
 import type { Ledger } from '../offline/ledger.js';
@@ -108,7 +108,12 @@ export class CouponService {
         "SELECT * FROM redemptions WHERE status = 'conflict' ORDER BY created_at",
       ),
     };
-    this.drain = new RetryDrain({ cloud: options.cloud, sleep: options.sleep, step: () => this.syncStep() });
+    this.drain = new RetryDrain({
+      cloud: options.cloud,
+      sleep: options.sleep,
+      step: () => this.syncStep(),
+      onError: (err) => options.log.error({ err: describeError(err) }, 'coupon sync pass failed'),
+    });
     options.sales.onCompletedInTransaction((sale) => this.redeemInTransaction(sale));
     options.sales.onCouponReleasedInTransaction((id) =>
       this.stmt.setStatus.run('released', null, this.now().toISOString(), id),

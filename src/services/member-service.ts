@@ -2,7 +2,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { EventBus } from '../bus.js';
 import type { BusinessConfig } from '../config/business.js';
 import { assertAmount } from '../core/money.js';
-import { PosError } from '../errors.js';
+import { describeError, PosError } from '../errors.js';
 import { type Logger, maskCode } from '../log.js';
 import type { Db } from '../offline/db.js';
 import type { Ledger } from '../offline/ledger.js';
@@ -94,7 +94,12 @@ export class MemberService {
         "UPDATE recharges SET status = ?, detail = ?, updated_at = ? WHERE id = ? AND status = 'pending'",
       ),
     };
-    this.drain = new RetryDrain({ cloud: options.cloud, sleep: options.sleep, step: () => this.sendStep() });
+    this.drain = new RetryDrain({
+      cloud: options.cloud,
+      sleep: options.sleep,
+      step: () => this.sendStep(),
+      onError: (err) => options.log.error({ err: describeError(err) }, 'recharge pass failed'),
+    });
   }
 
   async lookup(code: string): Promise<Member> {

@@ -10,6 +10,8 @@ export interface RetryDrainOptions {
   /** First wait after an unanswered request, doubled up to `maxDelayMs`. */
   minDelayMs?: number;
   maxDelayMs?: number;
+  /** A pass that threw (storage trouble): reported, then retried like an unanswered request. */
+  onError?: (err: unknown) => void;
 }
 
 /**
@@ -18,7 +20,8 @@ export interface RetryDrainOptions {
  * is down it waits for the next connect, which kicks it.
  */
 export class RetryDrain {
-  private current: Promise<void> | undefined;
+  private current: Promise<void> = Promise.resolve();
+  private running = false;
   private kicked = false;
 
   constructor(private readonly o: RetryDrainOptions) {
@@ -31,28 +34,42 @@ export class RetryDrain {
    */
   kick(later = false): Promise<void> {
     this.kicked = true;
-    this.current ??= this.run(later).finally(() => {
-      this.current = undefined;
-    });
+    if (this.running) return this.current;
+    this.running = true;
+    this.current = this.run(later);
     return this.current;
   }
 
+  private async step(): Promise<'done' | 'retry'> {
+    try {
+      return await this.o.step();
+    } catch (err) {
+      this.o.onError?.(err);
+      return 'retry';
+    }
+  }
+
+  /** `running` is cleared in the same turn as the last check of `kicked`, so no kick is lost. */
   private async run(later: boolean): Promise<void> {
     let delay = this.o.minDelayMs ?? 1_000;
     const max = this.o.maxDelayMs ?? 60_000;
-    if (later) {
-      await this.o.sleep(delay);
-      delay = Math.min(delay * 2, max);
-    }
-    while (this.kicked && this.o.cloud.isOnline()) {
-      this.kicked = false;
-      if ((await this.o.step()) === 'done') {
-        delay = this.o.minDelayMs ?? 1_000;
-        continue;
+    try {
+      if (later) {
+        await this.o.sleep(delay);
+        delay = Math.min(delay * 2, max);
       }
-      await this.o.sleep(delay);
-      delay = Math.min(delay * 2, max);
-      this.kicked = true;
+      while (this.kicked && this.o.cloud.isOnline()) {
+        this.kicked = false;
+        if ((await this.step()) === 'done') {
+          delay = this.o.minDelayMs ?? 1_000;
+          continue;
+        }
+        await this.o.sleep(delay);
+        delay = Math.min(delay * 2, max);
+        this.kicked = true;
+      }
+    } finally {
+      this.running = false;
     }
   }
 }

@@ -225,17 +225,28 @@ function checkCoupons(w: WorldView, add: Add): void {
   }
 }
 
-/** (e) member balance = start + recharges − payments + refunds, from the books of every terminal. */
+/**
+ * (e) member balance = start + recharges − payments + refunds. Recharges are read from the ledger
+ * records the cloud stored (`member.recharged` not followed by `member.recharge.failed`, once per
+ * rechargeId): a terminal restored from a backup no longer holds the row of a recharge the cloud
+ * already credited and recorded.
+ */
 function checkMembers(w: WorldView, add: Add): void {
+  const recharges = new Map<string, { memberId: string; amount: number }>();
+  const failed = new Set<string>();
+  for (const t of w.terminals)
+    for (const r of w.cloud.store.records(TENANT, t.id)) {
+      if (r.type === 'member.recharged')
+        recharges.set(String(r.body.rechargeId), {
+          memberId: String(r.body.memberId),
+          amount: Number(r.body.amount),
+        });
+      if (r.type === 'member.recharge.failed') failed.add(String(r.body.rechargeId));
+    }
   for (const m of MEMBERS) {
     let expected = m.balance;
+    for (const [id, r] of recharges) if (r.memberId === m.memberId && !failed.has(id)) expected += r.amount;
     for (const t of w.terminals) {
-      const recharged = t.db
-        .prepare<[string], { n: number }>(
-          "SELECT coalesce(sum(amount), 0) AS n FROM recharges WHERE member_id = ? AND status = 'confirmed'",
-        )
-        .get(m.memberId)!.n;
-      expected += recharged;
       for (const { value: p } of w.cloud.store.kvAll<AcquirerPayment>(`payment:${t.id}`)) {
         if (p.memberCode !== m.code || p.status !== 'SUCCESS') continue;
         expected -= p.amount - p.refunded;
@@ -256,6 +267,7 @@ const MONEY_RECORDS = new Set([
   'refund.completed',
   'sale.voided',
   'member.recharged',
+  'member.recharge.failed',
 ]);
 
 /**
@@ -289,6 +301,7 @@ function checkShifts(t: Terminal, device: LocalLedgerRecord[], add: Add): void {
           move(p.channel, -Number(p.amount));
       else if (r.type === 'sale.voided') move('cash', -Number(b.cashReturned ?? 0));
       else if (r.type === 'member.recharged') move(b.tender, b.amount);
+      else if (r.type === 'member.recharge.failed') move(b.tender, -Number(b.amount));
       else if (r.type === 'payment.reversed') move(b.channel, b.wasCaptured === true ? -Number(b.amount) : 0);
       else move(b.channel, b.amount);
     }
@@ -297,27 +310,29 @@ function checkShifts(t: Terminal, device: LocalLedgerRecord[], add: Add): void {
     if (amount !== 0) add('g', `${t.id}: ${amount} on ${channel} moved outside any shift (in no Z report)`);
 }
 
-/** (e) points follow net sales: one per yuan of a member's sales, taken back by their refunds. */
+/**
+ * (e) points follow net sales: per member sale, one per yuan of what remains after its refunds
+ * (floored on the net, not per refund); a voided sale earns none.
+ */
 function checkPoints(w: WorldView, add: Add): void {
   const expected = new Map<string, number>();
   for (const t of w.terminals) {
     const books = new Map<string, BookRecord>();
     for (const r of w.cloud.store.records(TENANT, t.id)) books.set(r.id, r);
-    const saleMember = new Map<string, string>();
+    const sales = new Map<string, { memberId: string; net: number }>();
     for (const r of books.values())
-      if (r.type === 'sale.completed' && typeof r.body.memberId === 'string') {
-        saleMember.set(String(r.body.saleId), r.body.memberId);
-        expected.set(
-          r.body.memberId,
-          (expected.get(r.body.memberId) ?? 0) + Math.floor(Number(r.body.total) / 100),
-        );
-      }
+      if (r.type === 'sale.completed' && typeof r.body.memberId === 'string')
+        sales.set(String(r.body.saleId), { memberId: r.body.memberId, net: Number(r.body.total) });
     for (const r of books.values()) {
+      const sale = sales.get(String(r.body.saleId));
+      if (!sale) continue;
+      if (r.type === 'sale.voided') sale.net = 0;
       // An automatic refund of a QR paid after close gives back money the sale never needed.
-      if (r.type !== 'refund.completed' || r.body.automatic) continue;
-      const member = saleMember.get(String(r.body.saleId));
-      if (member) expected.set(member, (expected.get(member) ?? 0) - Math.floor(Number(r.body.total) / 100));
+      else if (r.type === 'refund.completed' && !r.body.automatic)
+        sale.net = Math.max(0, sale.net - Number(r.body.total));
     }
+    for (const { memberId, net } of sales.values())
+      expected.set(memberId, (expected.get(memberId) ?? 0) + Math.floor(net / 100));
   }
   for (const m of MEMBERS) {
     const want = Math.max(0, expected.get(m.memberId) ?? 0);

@@ -24,6 +24,9 @@ const BUSINESS: BusinessConfig = {
   ...DEFAULT_BUSINESS,
   coupons: {
     prefixes: ['CP'],
+    // The shared coupons are taken offline too, so a double use across terminals can happen.
+    offline: 'accept',
+    maxOfflineDiscountPerSale: 50_000,
     offlineWhitelist: SHARED_COUPONS,
     issueRules: [{ ruleId: 'thanks', kind: 'amount', value: 300, validDays: 30, afterSpend: 8_000 }],
   },
@@ -431,7 +434,7 @@ class Sim {
   private recharge(t: Terminal): void {
     const m = this.rand.pick(MEMBERS);
     const amount = this.rand.pick([1_000, 5_000, 20_000]);
-    this.attempt(`recharge ${m.memberId} ${amount}`, () => t.members.recharge(m.memberId, amount));
+    this.launch(t, `recharge ${m.memberId} ${amount}`, () => t.members.recharge(m.memberId, amount));
   }
 
   private closeShift(t: Terminal): void {

@@ -150,10 +150,13 @@ export class Terminal {
     this.members = new MemberService({
       db: this.db,
       ledger: this.ledger,
+      store: this.store,
       shifts: this.shifts,
       cloud: this.port,
+      bus,
       log: SILENT,
       business,
+      sleep,
       now,
       newId,
     });

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EventBus } from '../../../src/bus.js';
 import { type BusinessConfig, DEFAULT_BUSINESS } from '../../../src/config/business.js';
+import { moneyCheck } from '../../../src/doctor.js';
 import { isPosError } from '../../../src/errors.js';
 import { openDatabase } from '../../../src/offline/db.js';
 import { Ledger } from '../../../src/offline/ledger.js';
@@ -51,7 +52,7 @@ function setup(acquirer = new FakeAcquirer(), offline: 'refuse' | 'accept' = 're
   const open = (lines = [{ name: 'Tea', qty: 2, unitPrice: 1500 }]) =>
     String(sales.createSale({ lines }).body.saleId);
   const records = (type: string) => ledger.recordsAfter(0, 1000).filter((r) => r.type === type);
-  return { db, ledger, sales, refunds, coupons, acquirer, open, bus, records };
+  return { db, dir, ledger, sales, refunds, coupons, acquirer, open, bus, records };
 }
 
 async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
@@ -249,5 +250,26 @@ describe('coupon holds at the cloud (issue 12, case 6)', () => {
     const t = setup(acquirer);
     expect(await codeOf(t.coupons.apply(t.open(), 'CP0123456789ABC0'))).toBe('COUPON_INVALID');
     expect(acquirer.calls.filter((c) => c.op.startsWith('coupon.'))).toHaveLength(0);
+  });
+});
+
+describe('coupon conflicts for the technician', () => {
+  it('posd doctor lists coupon double uses in its money check', async () => {
+    const acquirer = new FakeAcquirer();
+    acquirer.online = false;
+    acquirer.coupons.set('CP-OFF-1', {
+      couponId: 'c-off',
+      kind: 'amount',
+      value: 500,
+      consumedBy: 'elsewhere',
+    });
+    const t = setup(acquirer, 'accept');
+    const saleId = t.open();
+    await t.coupons.apply(saleId, 'CP-OFF-1');
+    t.sales.payCash(saleId, 2500);
+    acquirer.goOnline();
+    await t.coupons.consumePending();
+    expect(t.coupons.conflicts()).toHaveLength(1);
+    expect(moneyCheck(t.dir)?.detail).toContain('COUPON CONFLICTS 1');
   });
 });
