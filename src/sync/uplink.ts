@@ -1,6 +1,6 @@
 import type { LedgerRecord, OutboxSource, RecordReject } from '../core/ledger-record.js';
-import { describeError } from '../errors.js';
 import { systemTimers, type TimerHandle, type Timers } from '../drivers/transport/timers.js';
+import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 
 /** What the uplink needs from the link (MqttLink implements it). */
