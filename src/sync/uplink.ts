@@ -159,7 +159,16 @@ export class Uplink {
     }
     this.ready = false;
     this.generation += 1;
-    const { epoch, resent } = move.call(this.o.outbox, this.o.outbox.ackedUpTo(), 'restored');
+    let moved: { epoch: string; resent: number };
+    try {
+      moved = move.call(this.o.outbox, this.o.outbox.ackedUpTo(), 'restored');
+    } catch (err) {
+      // Nothing moved (one transaction): sending again brings the conflict back, and another try.
+      this.o.log.error({ why, err: describeError(err) }, 'restored database: could not move to a new epoch');
+      this.begin();
+      return;
+    }
+    const { epoch, resent } = moved;
     this.o.log.warn({ why, epoch, resent }, 'restored database: moved to a new epoch');
     this.inflight = 0;
     this.unackedSince = undefined;
