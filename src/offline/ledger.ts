@@ -1,48 +1,21 @@
 import { v7 as uuidv7 } from 'uuid';
-import type { LedgerRecord, OutboxSource, RecordReject } from '../core/ledger-record.js';
-import { canonicalJson, chainOf, chainOfCanonicalBody, GENESIS_CHAIN } from './chain.js';
+import type { LedgerRecord, RecordReject } from '../core/ledger-record.js';
+import { canonicalJson, chainOfCanonicalBody, GENESIS_CHAIN } from './chain.js';
 import type { Db } from './db.js';
+import { currentEpoch, type EpochRow, insertEpoch, receiptSeriesOf } from './ledger-epochs.js';
 import {
-  allEpochs,
-  currentEpoch,
-  type EpochRow,
-  epochOfRow,
-  insertEpoch,
-  receiptSeriesOf,
-} from './ledger-epochs.js';
+  type Head,
+  type LocalLedgerRecord,
+  type Row,
+  toLocalRecord,
+  toRecord,
+  verifyRows,
+  type WireOutbox,
+  wireOutbox,
+} from './ledger-rows.js';
 import { storageError } from './storage-errors.js';
 
-export type SyncState = 'pending' | 'sent' | 'synced' | 'rejected';
-
-export interface LocalLedgerRecord extends LedgerRecord {
-  sync: SyncState;
-  syncError?: { code: string; message: string };
-}
-
-interface Row {
-  seq: number;
-  id: string;
-  type: string;
-  at: string;
-  body: string;
-  chain: string;
-  sync: SyncState;
-  sync_code: string | null;
-  sync_message: string | null;
-  moved_to: number | null;
-}
-
-/** The uplink's view of the ledger (wire seqs of the current epoch). */
-export type WireOutbox = OutboxSource & {
-  markSent(fromSeq: number, toSeq: number): void;
-  moveToNewEpoch(storedUpTo: number, reason: string): { epoch: string; resent: number };
-};
-
-interface Head {
-  acked_up_to: number;
-  pruned_up_to: number;
-  pruned_chain: string;
-}
+export type { LocalLedgerRecord, SyncState, WireOutbox } from './ledger-rows.js';
 
 export interface LedgerOptions {
   db: Db;
@@ -153,21 +126,7 @@ export class Ledger {
 
   /** The uplink's view of this ledger: seqs of the current epoch. */
   get outbox(): WireOutbox {
-    const ledger = this;
-    return {
-      get epoch() {
-        return ledger.epoch;
-      },
-      recordsAfter: (afterSeq, limit) =>
-        ledger.recordsJsonAfter(afterSeq, limit).map((r) => JSON.parse(r.json) as LedgerRecord),
-      recordsJsonAfter: (afterSeq, limit) => ledger.recordsJsonAfter(afterSeq, limit),
-      lastSeq: () => ledger.lastSeq(),
-      ackedUpTo: () => ledger.ackedUpTo(),
-      applyAck: (upTo, rejected, sentUpTo) => ledger.applyAck(upTo, rejected, sentUpTo),
-      onAppend: (listener) => ledger.onAppend(listener),
-      markSent: (from, to) => ledger.markSent(from, to),
-      moveToNewEpoch: (storedUpTo, reason) => ledger.moveToNewEpoch(storedUpTo, reason),
-    };
+    return wireOutbox(this);
   }
 
   /**
@@ -440,37 +399,6 @@ export class Ledger {
    * starts again at genesis); returns the first bad row seq, or undefined.
    */
   verify(): number | undefined {
-    const head = this.stmt.head.get()!;
-    const epochs = allEpochs(this.db);
-    let prev = head.pruned_chain;
-    let expectSeq = head.pruned_up_to + 1;
-    for (const row of this.db.prepare<[], Row>('SELECT * FROM ledger ORDER BY seq').iterate()) {
-      if (row.seq !== expectSeq) return expectSeq;
-      const { base } = epochOfRow(epochs, row.seq);
-      if (row.seq === base + 1) prev = GENESIS_CHAIN;
-      if (chainOf(prev, toRecord(row, base)) !== row.chain) return row.seq;
-      prev = row.chain;
-      expectSeq += 1;
-    }
-    return undefined;
+    return verifyRows(this.db, this.stmt.head.get()!);
   }
-}
-
-/** A row as a record; `base` turns its seq into its epoch's (wire) seq. */
-function toRecord(row: Row, base = 0): LedgerRecord {
-  return {
-    seq: row.seq - base,
-    id: row.id,
-    type: row.type,
-    at: row.at,
-    body: JSON.parse(row.body) as Record<string, unknown>,
-    chain: row.chain,
-  };
-}
-
-function toLocalRecord(row: Row): LocalLedgerRecord {
-  const record: LocalLedgerRecord = { ...toRecord(row), sync: row.sync };
-  if (row.sync === 'rejected')
-    record.syncError = { code: row.sync_code ?? 'REJECTED', message: row.sync_message ?? '' };
-  return record;
 }

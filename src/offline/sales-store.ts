@@ -1,6 +1,5 @@
 import type { AppliedPayment, PricedSale } from '../core/sale.js';
 import type { Db } from './db.js';
-import { currentEpoch } from './ledger-epochs.js';
 
 export type SaleKind = 'sale' | 'refund';
 export type SaleStatus = 'open' | 'completed' | 'voided';
@@ -94,8 +93,11 @@ function toStoredPayment(r: StoredPaymentRow): StoredPayment {
 export class SalesStore {
   private readonly stmt;
 
-  constructor(private readonly db: Db) {
+  constructor(db: Db) {
     this.stmt = {
+      receiptSeries: db.prepare<[], { series: string | null }>(
+        'SELECT receipt_series AS series FROM ledger_epochs ORDER BY n DESC LIMIT 1',
+      ),
       insertSale: db.prepare(
         `INSERT INTO sales (id, kind, original_sale_id, status, currency, total, receipt_no, shift_id, doc, created_at, completed_at)
          VALUES (@id, @kind, @originalSaleId, @status, @currency, @total, @receiptNo, @shiftId, @doc, @createdAt, @completedAt)`,
@@ -224,7 +226,7 @@ export class SalesStore {
    */
   nextReceiptNo(deviceId: string): string {
     const n = String(this.next('receipt')).padStart(6, '0');
-    const series = currentEpoch(this.db)?.receipt_series;
+    const series = this.stmt.receiptSeries.get()?.series;
     return series ? `${deviceId}-${series}-${n}` : `${deviceId}-${n}`;
   }
 

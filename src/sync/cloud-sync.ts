@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { sanitizeJsonText } from '../core/safe-text.js';
+import { systemTimers, type TimerHandle, type Timers } from '../drivers/transport/timers.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../offline/db.js';
 import type { Ledger } from '../offline/ledger.js';
@@ -23,6 +24,9 @@ export interface CloudSyncOptions {
   protocolVersion?: 4 | 5;
   uplink?: Partial<UplinkSettings>;
   backoff?: { initialMs: number; maxMs: number };
+  /** Timers and clock (ms), so the simulation drives sync in its own time. */
+  timers?: Timers;
+  now?: () => number;
   /** The reported state (`P/up/state`) as of now. */
   reportedState: () => Record<string, unknown>;
 }
@@ -37,7 +41,9 @@ export class CloudSync {
   readonly requests: RequestClient;
   readonly uplink: Uplink;
   private downlink: Downlink | undefined;
-  private stateTimer: NodeJS.Timeout | undefined;
+  private stateTimer: TimerHandle | undefined;
+  private readonly timers: Timers;
+  private readonly now: () => number;
   private lastStateAt = 0;
   private pulling = false;
   private pullAgain = false;
@@ -45,6 +51,8 @@ export class CloudSync {
 
   constructor(private readonly o: CloudSyncOptions) {
     this.topics = topicsFor(o.tenant, o.device);
+    this.timers = o.timers ?? systemTimers();
+    this.now = o.now ?? Date.now;
     this.stmt = {
       get: o.db.prepare<[string], { value: string }>('SELECT value FROM sync_state WHERE key = ?'),
       set: o.db.prepare<[string, string]>(
@@ -65,13 +73,22 @@ export class CloudSync {
     });
     const saved = this.stmt.get.get('link.lastOnlineAt')?.value;
     if (saved) this.link.lastOnlineAt = new Date(saved);
-    this.requests = new RequestClient(this.link, this.topics, o.log, () => this.link.lastOnlineAt);
+    this.requests = new RequestClient(
+      this.link,
+      this.topics,
+      o.log,
+      () => this.link.lastOnlineAt,
+      this.timers,
+      this.now,
+    );
     this.uplink = new Uplink({
       link: this.link,
       outbox: o.ledger.outbox,
       topic: this.topics.upLedger,
       log: o.log,
       onNewEpoch: () => this.publishState(true),
+      timers: this.timers,
+      now: this.now,
       ...(o.uplink ? { settings: o.uplink } : {}),
     });
   }
@@ -117,7 +134,7 @@ export class CloudSync {
   }
 
   async stop(): Promise<void> {
-    clearTimeout(this.stateTimer);
+    this.timers.clearTimeout(this.stateTimer);
     this.uplink.stop();
     await this.link.stop();
     this.rememberOnline();
@@ -126,17 +143,16 @@ export class CloudSync {
   /** `P/up/state` (retained): on connect and on change, at most once per second. */
   publishState(now: boolean): void {
     if (!this.link.isConnected) return;
-    const wait = now ? 0 : Math.max(0, 1_000 - (Date.now() - this.lastStateAt));
+    const wait = now ? 0 : Math.max(0, 1_000 - (this.now() - this.lastStateAt));
     if (this.stateTimer && !now) return;
-    clearTimeout(this.stateTimer);
-    this.stateTimer = setTimeout(() => {
+    this.timers.clearTimeout(this.stateTimer);
+    this.stateTimer = this.timers.setTimeout(() => {
       this.stateTimer = undefined;
-      this.lastStateAt = Date.now();
+      this.lastStateAt = this.now();
       this.link
         .publish(this.topics.upState, JSON.stringify(this.o.reportedState()), { retain: true })
         .catch(() => {});
     }, wait);
-    this.stateTimer.unref();
   }
 
   private rememberOnline(): void {

@@ -1,4 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
+import { systemTimers, type TimerHandle, type Timers } from '../drivers/transport/timers.js';
 import type { Logger } from '../log.js';
 import type { CloudPort, CloudReply } from '../services/cloud-port.js';
 import type { MqttLink } from './mqtt-link.js';
@@ -7,7 +8,7 @@ import type { Topics } from './topics.js';
 
 interface Waiting {
   resolve: (reply: CloudReply) => void;
-  timer: NodeJS.Timeout;
+  timer: TimerHandle;
 }
 
 /**
@@ -25,6 +26,8 @@ export class RequestClient implements CloudPort {
     private readonly topics: Topics,
     private readonly log: Logger,
     private readonly lastOnline: () => Date | undefined,
+    private readonly timers: Timers = systemTimers(),
+    private readonly now: () => number = Date.now,
   ) {
     link.onConnect(() => {
       for (const l of this.onlineListeners) {
@@ -57,13 +60,12 @@ export class RequestClient implements CloudPort {
   ): Promise<CloudReply<T>> {
     if (!this.link.isConnected) return { kind: 'unknown', reason: 'the cloud link is down' };
     const reqId = uuidv7();
-    const deadline = new Date(Date.now() + timeoutMs).toISOString();
+    const deadline = new Date(this.now() + timeoutMs).toISOString();
     const reply = new Promise<CloudReply>((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = this.timers.setTimeout(() => {
         this.waiting.delete(reqId);
         resolve({ kind: 'unknown', reason: `no reply within ${timeoutMs} ms` });
       }, timeoutMs);
-      timer.unref();
       this.waiting.set(reqId, { resolve, timer });
     });
     const v5 = this.link.version === 5;
@@ -85,7 +87,7 @@ export class RequestClient implements CloudPort {
     const w = this.waiting.get(resp.reqId);
     if (!w) return false;
     this.waiting.delete(resp.reqId);
-    clearTimeout(w.timer);
+    this.timers.clearTimeout(w.timer);
     w.resolve(
       resp.ok
         ? { kind: 'ok', result: (resp.result ?? {}) as Record<string, unknown> }

@@ -1,4 +1,5 @@
 import type { LedgerRecord, OutboxSource, RecordReject } from '../core/ledger-record.js';
+import { systemTimers, type TimerHandle, type Timers } from '../drivers/transport/timers.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 
@@ -33,29 +34,10 @@ export interface UplinkOptions {
   settings?: Partial<UplinkSettings>;
   now?: () => number;
   /** Timers (the simulation passes its own clock's). */
-  timers?: UplinkTimers;
+  timers?: Timers;
   /** The ledger moved to a new epoch (a restored copy was found out). */
   onNewEpoch?: (epoch: string) => void;
 }
-
-/** The two timers the uplink needs, as a port. */
-export interface UplinkTimers {
-  setTimeout(fn: () => void, ms: number): { cancel(): void };
-  setInterval(fn: () => void, ms: number): { cancel(): void };
-}
-
-const REAL_TIMERS: UplinkTimers = {
-  setTimeout(fn, ms) {
-    const t = setTimeout(fn, ms);
-    t.unref();
-    return { cancel: () => clearTimeout(t) };
-  },
-  setInterval(fn, ms) {
-    const t = setInterval(fn, ms);
-    t.unref();
-    return { cancel: () => clearInterval(t) };
-  },
-};
 
 /**
  * Drains the ledger to the cloud (mqtt-v1 "Ledger uplink"): batches in seq order, at most the send
@@ -74,9 +56,10 @@ export class Uplink {
   /** PUBACK time of the oldest record sent but not yet acked, for the resend rule. */
   private unackedSince: number | undefined;
   private lastAckAdvance = 0;
-  private ackWaiter: { cancel(): void } | undefined;
-  private resendTimer: { cancel(): void } | undefined;
-  private readonly timers: UplinkTimers;
+  private ackWaiter: TimerHandle | undefined;
+  private resendTimer: TimerHandle | undefined;
+  private running = false;
+  private readonly timers: Timers;
   /** The last ack of the current epoch, applied again as more of it is PUBACKed. */
   private lastAck: { ackedUpTo: number; rejected: readonly RecordReject[] } | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -86,22 +69,21 @@ export class Uplink {
   constructor(private readonly o: UplinkOptions) {
     this.s = { ...DEFAULT_UPLINK, ...o.settings };
     this.now = o.now ?? Date.now;
-    this.timers = o.timers ?? REAL_TIMERS;
+    this.timers = o.timers ?? systemTimers();
   }
 
   start(): void {
     this.unsubscribe = this.o.outbox.onAppend(() => this.pump());
-    this.resendTimer = this.timers.setInterval(
-      () => this.checkStall(),
-      Math.min(1_000, this.s.resendAfterMs / 2),
-    );
+    this.running = true;
+    this.armStallCheck();
   }
 
   stop(): void {
     this.flushSent();
     this.unsubscribe?.();
-    this.resendTimer?.cancel();
-    this.ackWaiter?.cancel();
+    this.running = false;
+    this.timers.clearTimeout(this.resendTimer);
+    this.timers.clearTimeout(this.ackWaiter);
     this.ready = false;
   }
 
@@ -111,7 +93,7 @@ export class Uplink {
     this.ready = false;
     this.inflight = 0;
     this.unackedSince = undefined;
-    this.ackWaiter?.cancel();
+    this.timers.clearTimeout(this.ackWaiter);
     this.ackWaiter = this.timers.setTimeout(() => this.begin(), this.s.ackWaitMs);
   }
 
@@ -119,7 +101,7 @@ export class Uplink {
     this.generation += 1;
     this.ready = false;
     this.inflight = 0;
-    this.ackWaiter?.cancel();
+    this.timers.clearTimeout(this.ackWaiter);
   }
 
   /**
@@ -157,7 +139,7 @@ export class Uplink {
       this.unackedSince = undefined;
     }
     if (!this.ready && this.o.link.isConnected) {
-      this.ackWaiter?.cancel();
+      this.timers.clearTimeout(this.ackWaiter);
       this.begin();
     } else {
       this.pump();
@@ -177,7 +159,16 @@ export class Uplink {
     }
     this.ready = false;
     this.generation += 1;
-    const { epoch, resent } = move.call(this.o.outbox, this.o.outbox.ackedUpTo(), 'restored');
+    let moved: { epoch: string; resent: number };
+    try {
+      moved = move.call(this.o.outbox, this.o.outbox.ackedUpTo(), 'restored');
+    } catch (err) {
+      // Nothing moved (one transaction): sending again brings the conflict back, and another try.
+      this.o.log.error({ why, err: describeError(err) }, 'restored database: could not move to a new epoch');
+      this.begin();
+      return;
+    }
+    const { epoch, resent } = moved;
     this.o.log.warn({ why, epoch, resent }, 'restored database: moved to a new epoch');
     this.inflight = 0;
     this.unackedSince = undefined;
@@ -185,7 +176,7 @@ export class Uplink {
     this.markedUpTo = 0;
     this.lastAck = undefined;
     this.o.onNewEpoch?.(epoch);
-    this.ackWaiter?.cancel();
+    this.timers.clearTimeout(this.ackWaiter);
     this.begin();
   }
 
@@ -217,6 +208,18 @@ export class Uplink {
     this.inflight = 0;
     this.nextSeq = Math.max(1, Math.min(fromSeq, this.o.outbox.ackedUpTo() + 1));
     this.pump();
+  }
+
+  /** The stall check runs every half resend period (at most each second) while started. */
+  private armStallCheck(): void {
+    if (!this.running) return;
+    this.resendTimer = this.timers.setTimeout(
+      () => {
+        this.checkStall();
+        this.armStallCheck();
+      },
+      Math.min(1_000, this.s.resendAfterMs / 2),
+    );
   }
 
   /** If the ack has not advanced `resendAfterMs` after a PUBACK, go back to the first unacked. */

@@ -1,0 +1,109 @@
+import type { LedgerRecord, OutboxSource, RecordReject } from '../core/ledger-record.js';
+import { chainOf, GENESIS_CHAIN } from './chain.js';
+import type { Db } from './db.js';
+import { allEpochs, epochOfRow } from './ledger-epochs.js';
+
+export type SyncState = 'pending' | 'sent' | 'synced' | 'rejected';
+
+export interface LocalLedgerRecord extends LedgerRecord {
+  sync: SyncState;
+  syncError?: { code: string; message: string };
+}
+
+export interface Row {
+  seq: number;
+  id: string;
+  type: string;
+  at: string;
+  body: string;
+  chain: string;
+  sync: SyncState;
+  sync_code: string | null;
+  sync_message: string | null;
+  moved_to: number | null;
+}
+
+/** The uplink's view of the ledger (wire seqs of the current epoch). */
+export type WireOutbox = OutboxSource & {
+  markSent(fromSeq: number, toSeq: number): void;
+  moveToNewEpoch(storedUpTo: number, reason: string): { epoch: string; resent: number };
+};
+
+export interface Head {
+  acked_up_to: number;
+  pruned_up_to: number;
+  pruned_chain: string;
+}
+
+/** A row as a record (seq = its row). */
+export function toRecord(row: Row): LedgerRecord {
+  return toEpochRecord(row, 0);
+}
+
+/** A row as a record of its epoch: `base` turns its row seq into the epoch's (wire) seq. */
+export function toEpochRecord(row: Row, base: number): LedgerRecord {
+  return {
+    seq: row.seq - base,
+    id: row.id,
+    type: row.type,
+    at: row.at,
+    body: JSON.parse(row.body) as Record<string, unknown>,
+    chain: row.chain,
+  };
+}
+
+export function toLocalRecord(row: Row): LocalLedgerRecord {
+  const record: LocalLedgerRecord = { ...toRecord(row), sync: row.sync };
+  if (row.sync === 'rejected')
+    record.syncError = { code: row.sync_code ?? 'REJECTED', message: row.sync_message ?? '' };
+  return record;
+}
+
+/** What the wire view needs of the ledger. */
+interface WireSource {
+  readonly epoch: string;
+  recordsJsonAfter(afterSeq: number, limit: number): Array<{ seq: number; json: string }>;
+  lastSeq(): number;
+  ackedUpTo(): number;
+  applyAck(upTo: number, rejected: readonly RecordReject[], sentUpTo?: number): void;
+  onAppend(listener: (lastSeq: number) => void): () => void;
+  markSent(fromSeq: number, toSeq: number): void;
+  moveToNewEpoch(storedUpTo: number, reason: string): { epoch: string; resent: number };
+}
+
+/** The uplink's view of a ledger: wire seqs of its current epoch. */
+export function wireOutbox(ledger: WireSource): WireOutbox {
+  return {
+    get epoch() {
+      return ledger.epoch;
+    },
+    recordsAfter: (afterSeq, limit) =>
+      ledger.recordsJsonAfter(afterSeq, limit).map((r) => JSON.parse(r.json) as LedgerRecord),
+    recordsJsonAfter: (afterSeq, limit) => ledger.recordsJsonAfter(afterSeq, limit),
+    lastSeq: () => ledger.lastSeq(),
+    ackedUpTo: () => ledger.ackedUpTo(),
+    applyAck: (upTo, rejected, sentUpTo) => ledger.applyAck(upTo, rejected, sentUpTo),
+    onAppend: (listener) => ledger.onAppend(listener),
+    markSent: (from, to) => ledger.markSent(from, to),
+    moveToNewEpoch: (storedUpTo, reason) => ledger.moveToNewEpoch(storedUpTo, reason),
+  };
+}
+
+/**
+ * The chain as stored, from the first kept row, each row under its epoch's seq (an epoch starts
+ * again at genesis); returns the first bad row seq, or undefined.
+ */
+export function verifyRows(db: Db, head: Head): number | undefined {
+  const epochs = allEpochs(db);
+  let prev = head.pruned_chain;
+  let expectSeq = head.pruned_up_to + 1;
+  for (const row of db.prepare<[], Row>('SELECT * FROM ledger ORDER BY seq').iterate()) {
+    if (row.seq !== expectSeq) return expectSeq;
+    const { base } = epochOfRow(epochs, row.seq);
+    if (row.seq === base + 1) prev = GENESIS_CHAIN;
+    if (chainOf(prev, toEpochRecord(row, base)) !== row.chain) return row.seq;
+    prev = row.chain;
+    expectSeq += 1;
+  }
+  return undefined;
+}
