@@ -195,7 +195,10 @@ export class Downlink {
     } catch (err) {
       // Storage trouble while claiming or recording the command: answered, logged, never fatal.
       const code = isPosError(err) ? err.code : 'CMD_FAILED';
-      this.o.log.error({ cmdId: c.cmdId, name: c.name, code, err: describeError(err) }, 'command could not run');
+      this.o.log.error(
+        { cmdId: c.cmdId, name: c.name, code, err: describeError(err) },
+        'command could not run',
+      );
       result = { ok: false, error: { code, message: describeError(err) } };
     }
     answer(result);
