@@ -12,7 +12,7 @@ export class StateLock {
 
   static acquire(stateDir: string): StateLock {
     try {
-      // Only posd reads its ledger, token and sessions (systemd's StateDirectoryMode says the same).
+      // Only posd reads its ledger, token and sessions (under systemd the unit's StateDirectoryMode rules).
       mkdirSync(stateDir, { recursive: true, mode: 0o700 });
     } catch (err) {
       throw new PosError('STATE_DIR_UNUSABLE', `cannot create state dir ${stateDir}: ${describeError(err)}`, {
