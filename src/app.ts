@@ -393,8 +393,11 @@ export class App {
       refusedPayloads: Object.fromEntries(this.sync?.refusedPayloads ?? []),
     }));
     this.commands.register('ledger.resync', (args) => {
-      const fromSeq = Number(args.fromSeq ?? 1);
-      this.sync?.uplink.resendFrom(Number.isSafeInteger(fromSeq) && fromSeq > 0 ? fromSeq : 1);
+      const fromSeq = args.fromSeq ?? 1;
+      if (typeof fromSeq !== 'number' || !Number.isSafeInteger(fromSeq) || fromSeq < 1) {
+        throw new PosError('VALIDATION_FAILED', 'args.fromSeq: must be a whole number from 1');
+      }
+      this.sync?.uplink.resendFrom(fromSeq);
       return { fromSeq };
     });
     this.commands.register('reprint', (args) => {

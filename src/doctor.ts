@@ -10,6 +10,7 @@ import { describeError } from './errors.js';
 import { ExitCode } from './lifecycle/exit-codes.js';
 import { StateLock } from './lifecycle/state-lock.js';
 import { latestVersion } from './offline/db.js';
+import { redactBrokerUrl } from './sync/broker-url.js';
 
 export interface Check {
   name: string;
@@ -260,7 +261,7 @@ export async function collectChecks(loaded: LoadedConfig, now = new Date()): Pro
     checks.push({
       name: 'broker',
       ok: !problem,
-      detail: problem ? `${config.mqtt.url}: ${problem}` : config.mqtt.url,
+      detail: problem ? `${redactBrokerUrl(config.mqtt.url)}: ${problem}` : redactBrokerUrl(config.mqtt.url),
     });
   } else {
     checks.push({ name: 'broker', ok: true, detail: 'none configured (offline-only)' });

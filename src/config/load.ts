@@ -3,6 +3,8 @@ import { Value, type ValueError } from '@sinclair/typebox/value';
 import { nestedDeeperThan } from '../core/json-depth.js';
 import { parseDeviceUri } from '../drivers/transport/uri.js';
 import { describeError, PosError } from '../errors.js';
+import { isLoopbackHost } from '../sync/broker-url.js';
+import { loadPublicKey } from '../sync/signature.js';
 import { coerceEnvValue, envKeys } from './env.js';
 import { ConfigSchema, type PosdConfig } from './schema.js';
 
@@ -91,9 +93,27 @@ function semanticProblems(config: PosdConfig): string[] {
       );
     }
   }
+  const url = config.mqtt.url;
+  if (typeof url === 'string' && url.startsWith('mqtt://')) {
+    let host = '';
+    try {
+      host = new URL(url).hostname;
+    } catch {
+      problems.push('mqtt.url: not a valid URL');
+    }
+    if (host && !isLoopbackHost(host)) {
+      problems.push(`mqtt.url: plain mqtt:// is allowed only to a loopback host, not ${host}; use mqtts://`);
+    }
+  }
   const pem = config.cloud.publicKey;
   if (typeof pem === 'string' && !/-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----/.test(pem)) {
     problems.push('cloud.publicKey: must be a PEM public key (-----BEGIN PUBLIC KEY-----)');
+  } else if (typeof pem === 'string') {
+    try {
+      loadPublicKey(pem);
+    } catch (err) {
+      problems.push(`cloud.publicKey: ${describeError(err)}`);
+    }
   }
   return problems;
 }

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { describeError, PosError } from '../errors.js';
@@ -19,9 +19,12 @@ export interface OpenOptions {
  * foreign keys on, migrations by user_version; refuses a database written by newer code.
  */
 export function openDatabase({ file, log, migrations = MIGRATIONS }: OpenOptions): Db {
-  mkdirSync(dirname(file), { recursive: true });
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   let db: Db;
   try {
+    // Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files the same mode, so
+    // the ledger is never world-readable, whatever the umask (outside systemd it is often 022).
+    if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
     db = new Database(file, { timeout: 5_000 });
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');

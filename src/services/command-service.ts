@@ -57,6 +57,7 @@ export class CommandService {
     this.ledger.transact(() => this.stmt.claim.run(cmdId, name, this.now().toISOString()));
     let result: CommandResult;
     if (!handler) {
+      this.log.warn({ cmdId, name: name.slice(0, 64) }, 'unknown command refused');
       result = { ok: false, error: { code: 'CMD_UNKNOWN', message: `no command ${name}` } };
     } else {
       try {

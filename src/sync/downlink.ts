@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { sanitizeJsonText } from '../core/safe-text.js';
+import { describeError, isPosError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { CommandResult } from '../services/command-service.js';
 import type { ConfigEnvelope, ConfigOutcome, UnverifiedReason } from '../services/config-service.js';
@@ -184,10 +185,23 @@ export class Downlink {
     }
     const expires = Date.parse(c.expiresAt);
     if (!Number.isFinite(expires) || expires <= this.now().getTime()) {
+      this.o.log.warn({ cmdId: c.cmdId, name: c.name, expiresAt: c.expiresAt }, 'expired command refused');
       answer({ ok: false, error: { code: 'CMD_EXPIRED', message: `command expired at ${c.expiresAt}` } });
       return;
     }
-    answer(await this.o.commands.run(c.cmdId, c.name, c.args ?? {}));
+    let result: CommandResult;
+    try {
+      result = await this.o.commands.run(c.cmdId, c.name, c.args ?? {});
+    } catch (err) {
+      // Storage trouble while claiming or recording the command: answered, logged, never fatal.
+      const code = isPosError(err) ? err.code : 'CMD_FAILED';
+      this.o.log.error(
+        { cmdId: c.cmdId, name: c.name, code, err: describeError(err) },
+        'command could not run',
+      );
+      result = { ok: false, error: { code, message: describeError(err) } };
+    }
+    answer(result);
   }
 
   private onResponse(payload: Buffer): void {

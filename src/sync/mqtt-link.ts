@@ -3,6 +3,8 @@ import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 
 import { v7 as uuidv7 } from 'uuid';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { redactBrokerUrl } from './broker-url.js';
+import { MAX_PAYLOAD } from './payloads.js';
 import type { Topics } from './topics.js';
 
 export interface LinkOptions {
@@ -20,6 +22,9 @@ export interface LinkOptions {
   backoff?: { initialMs: number; maxMs: number };
   connectTimeoutMs?: number;
 }
+
+/** The largest payload taken (1 MiB) plus room for the topic and properties. */
+const MAX_PACKET_BYTES = MAX_PAYLOAD + 64 * 1024;
 
 export type MessageHandler = (payload: Buffer, packet: IPublishPacket) => void;
 
@@ -143,7 +148,8 @@ export class MqttLink {
       clientId: this.o.clientId,
       protocolVersion: this.protocolVersion,
       clean: false,
-      ...(v5 ? { properties: { sessionExpiryInterval: 3600 } } : {}),
+      // Maximum Packet Size: the broker drops what we would refuse anyway, before we buffer it.
+      ...(v5 ? { properties: { sessionExpiryInterval: 3600, maximumPacketSize: MAX_PACKET_BYTES } } : {}),
       reconnectPeriod: 0,
       connectTimeout: this.o.connectTimeoutMs ?? 10_000,
       keepalive: 30,
@@ -224,7 +230,10 @@ export class MqttLink {
     }
     if (this.client !== client) return;
     this.setConnected(true);
-    this.o.log.info({ url: this.o.url, mqtt: this.protocolVersion, connId: this.connId }, 'cloud link up');
+    this.o.log.info(
+      { url: redactBrokerUrl(this.o.url), mqtt: this.protocolVersion, connId: this.connId },
+      'cloud link up',
+    );
   }
 
   private setConnected(up: boolean): void {

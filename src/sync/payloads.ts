@@ -58,7 +58,7 @@ export type Notify = Static<typeof NotifyPayload>;
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string; raw: unknown };
 
-const MAX_PAYLOAD = 1024 * 1024;
+export const MAX_PAYLOAD = 1024 * 1024;
 /** Deeper JSON than any payload of mqtt-v1 needs; deeper still overflows the stack of whatever walks it. */
 export const MAX_DEPTH = 64;
 

@@ -11,7 +11,7 @@ import { buildOpenApi } from './openapi.js';
 import { EXISTING_ROUTE_DOCS } from './openapi-docs.js';
 import { checkHost, checkOrigin, defaultOrigins } from './origin-guard.js';
 import { type PaymentLookup, paymentQrRoutes, pendingCodeUrl } from './payment-qr.js';
-import { PinThrottle } from './pin-throttle.js';
+import { fileThrottleStore, PinThrottle } from './pin-throttle.js';
 import { SessionStore } from './sessions.js';
 import { findUiRoot, staticUiRoutes } from './static-ui.js';
 import { uiRoutes } from './ui-routes.js';
@@ -91,7 +91,8 @@ export function installUiBridge(d: UiBridgeDeps): UiBridge {
       return sessionStore();
     },
     cashiers: d.cashiers ?? fileCashiers(d.stateDir, d.mode === 'demo', log),
-    throttle: new PinThrottle(),
+    // The state dir exists once the `state` component has started: the store is read on first use.
+    throttle: new PinThrottle(Date.now, fileThrottleStore(d.stateDir)),
     catalog: d.catalog ?? DEMO_CATALOG,
     bus: d.bus,
     log,

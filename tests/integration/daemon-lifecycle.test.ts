@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -39,6 +40,10 @@ async function notifyListener(): Promise<{ path: string; messages: () => string[
   return { path, messages: () => out.split('\n').filter((l) => l && l !== 'LISTENING') };
 }
 
+const rsaPem = generateKeyPairSync('rsa', { modulusLength: 1024 })
+  .publicKey.export({ type: 'spki', format: 'pem' })
+  .toString();
+
 describe('posd run', () => {
   it('exits 78 with one line per problem on bad config of several kinds', async () => {
     const dir = tempDir();
@@ -56,6 +61,15 @@ describe('posd run', () => {
         content: JSON.stringify({ device: { tenant: 't', id: 'd' } }),
         env: { POSD_UI_PORT: 'eighty', POSD_PRINTER_PAPER_WIDTH: '70' },
         expected: ['ui.port', 'printer.paperWidth'],
+      },
+      {
+        // Plain MQTT off the machine, and a cloud key that is RSA, not Ed25519.
+        content: JSON.stringify({
+          device: { tenant: 't', id: 'd' },
+          mqtt: { url: 'mqtt://broker.example.com:1883' },
+          cloud: { publicKey: rsaPem },
+        }),
+        expected: ['mqtt.url', 'cloud.publicKey'],
       },
     ];
     for (const [i, c] of cases.entries()) {

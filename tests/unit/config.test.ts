@@ -1,8 +1,10 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { envNameFor } from '../../src/config/env.js';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
+import { redactBrokerUrl } from '../../src/sync/broker-url.js';
 import { tempDir } from '../helpers/daemon.js';
 
 function configFile(content: unknown): string {
@@ -135,5 +137,41 @@ describe('config', () => {
     ]) {
       expect(() => loadConfig({ file: configFile({ ...minimal, printer: { uri } }), env: {} })).not.toThrow();
     }
+  });
+
+  it('allows plain mqtt:// only to loopback, and only an Ed25519 cloud key', () => {
+    for (const url of [
+      'mqtt://127.0.0.1:1883',
+      'mqtt://localhost',
+      'mqtt://[::1]:1883',
+      'mqtts://broker.example.com',
+    ]) {
+      expect(loadConfig({ file: configFile({ ...minimal, mqtt: { url } }), env: {} }).config.mqtt.url).toBe(
+        url,
+      );
+    }
+    for (const url of ['mqtt://broker.example.com', 'mqtt://10.0.0.5:1883', 'mqtt://user:pw@192.168.1.2']) {
+      const problems = problemsOf(() =>
+        loadConfig({ file: configFile({ ...minimal, mqtt: { url } }), env: {} }),
+      );
+      expect(problems, url).toEqual([
+        expect.stringMatching(/^mqtt\.url: plain mqtt:\/\/ is allowed only to a loopback host/),
+      ]);
+    }
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({
+      type: 'spki',
+      format: 'pem',
+    });
+    const problems = problemsOf(() =>
+      loadConfig({ file: configFile({ ...minimal, cloud: { publicKey: rsa.toString() } }), env: {} }),
+    );
+    expect(problems).toEqual(['cloud.publicKey: the cloud key must be Ed25519, not rsa']);
+  });
+
+  it('never logs the broker credentials', () => {
+    expect(redactBrokerUrl('mqtts://dev1:s3cret@broker.example.com:8883')).toBe(
+      'mqtts://***:***@broker.example.com:8883',
+    );
+    expect(redactBrokerUrl('mqtt://127.0.0.1:1883')).toBe('mqtt://127.0.0.1:1883');
   });
 });

@@ -163,6 +163,30 @@ describe('downlink: config and commands', () => {
     expect((await records('cmd.executed')).filter((r) => r.body.cmdId === 'twice-1')).toHaveLength(1);
   });
 
+  it('refuses ledger.resync with a fromSeq that is not a whole number; logs an unknown command at warn', async () => {
+    for (const fromSeq of ['abc', 0, 1.5, -3]) {
+      expect(await cloud.pushCommand('t1', 'D1', 'ledger.resync', { fromSeq })).toMatchObject({
+        ok: false,
+        error: { code: 'VALIDATION_FAILED', message: 'args.fromSeq: must be a whole number from 1' },
+      });
+    }
+    expect(await cloud.pushCommand('t1', 'D1', 'ledger.resync', { fromSeq: 1 })).toMatchObject({
+      ok: true,
+      result: { fromSeq: 1 },
+    });
+    expect(await cloud.pushCommand('t1', 'D1', 'self.destruct', {})).toMatchObject({
+      ok: false,
+      error: { code: 'CMD_UNKNOWN' },
+    });
+    await waitFor(
+      () => (daemon.stdout().includes('"msg":"unknown command refused"') ? true : undefined),
+      'the warn line',
+    );
+    expect(daemon.stdout()).toMatch(
+      /"level":"warn"[^\n]*"name":"self\.destruct"[^\n]*"msg":"unknown command refused"/,
+    );
+  });
+
   it('survives 10,000 malformed payloads on every down topic, applying none, and stays correct', async () => {
     const rand = seededRandom(4242);
     const before = await deviceLedger(api);
