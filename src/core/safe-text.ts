@@ -101,13 +101,24 @@ export function sanitizeText(text: string, keepNewlines = false): string {
   return start === 0 ? text : out + text.slice(start);
 }
 
-/** Every string (and key) in a JSON value made printable; newlines kept (the templates decide). */
+/**
+ * Every string (and key) in a JSON value made printable; newlines kept (the templates decide).
+ * Keys are defined, not assigned: a `__proto__` key (JSON.parse makes it an own key) stays a plain
+ * data key instead of replacing the copy's prototype and vanishing.
+ */
 export function sanitizeJsonText<T>(value: T): T {
   if (typeof value === 'string') return sanitizeText(value, true) as T;
   if (Array.isArray(value)) return value.map((v) => sanitizeJsonText(v)) as T;
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[sanitizeText(k)] = sanitizeJsonText(v);
+    for (const [k, v] of Object.entries(value)) {
+      Object.defineProperty(out, sanitizeText(k), {
+        value: sanitizeJsonText(v),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
     return out as T;
   }
   return value;

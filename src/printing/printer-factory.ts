@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { EventBus } from '../bus.js';
+import { fileConfirmation } from '../drivers/printer/confirmation.js';
 import type { PaperWidth } from '../drivers/printer/escpos-encoder.js';
 import { EscPosPrinter } from '../drivers/printer/printer.js';
 import { PrinterSim } from '../drivers/sim/printer-sim.js';
@@ -58,7 +59,9 @@ export function buildPrinter(o: PrinterFactoryOptions): BuiltPrinter | undefined
     });
   }
   const link = new ReconnectingTransport(uri, { create: () => createTransport(target), log: o.log });
-  const device = new EscPosPrinter({ transport: link, bus: o.bus, log: o.log });
+  // How this printer confirms jobs, learnt once and kept by its address: no probe on the next start.
+  const memory = fileConfirmation(join(o.stateDir, 'printer-confirmation.json'), o.uri, o.log);
+  const device = new EscPosPrinter({ transport: link, bus: o.bus, log: o.log, memory });
   return {
     device,
     ...(sim ? { sim } : {}),

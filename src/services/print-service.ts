@@ -6,7 +6,8 @@ import type { PrintJob, PrintQueue } from '../offline/print-queue.js';
 
 /** What a printer says about one job. */
 export type PrintOutcome =
-  | { result: 'printed' }
+  /** `confirmedBy`: how the printer said it was done (`GS r` reply, or real-time status after it). */
+  | { result: 'printed'; confirmedBy?: 'transmit-status' | 'realtime' }
   /** Nothing reached the paper (offline, paper out before the job): print it again as is. */
   | { result: 'not-started'; reason: string }
   /** Part of it may be on paper (paper out, cover open or unplugged mid-job): print again as a reprint. */
@@ -31,6 +32,8 @@ declare module '../bus.js' {
       status: string;
       reprint: boolean;
       error?: string;
+      /** On `printed`: how the printer confirmed it. */
+      confirmedBy?: 'transmit-status' | 'realtime';
     };
   }
 }
@@ -198,7 +201,7 @@ export class PrintService {
           for (const hook of this.printedHooks) hook(job);
         });
         const done = this.o.queue.get(job.id)!;
-        this.emit(done, 'printed');
+        this.emit(done, 'printed', undefined, outcome.confirmedBy);
         for (const resolve of this.waiters.get(job.id) ?? []) resolve(done);
         this.waiters.delete(job.id);
         continue;
@@ -211,7 +214,12 @@ export class PrintService {
     }
   }
 
-  private emit(job: PrintJob, status: string, error?: string): void {
+  private emit(
+    job: PrintJob,
+    status: string,
+    error?: string,
+    confirmedBy?: 'transmit-status' | 'realtime',
+  ): void {
     this.o.bus.emit('print.job', {
       jobId: job.id,
       kind: job.kind,
@@ -219,6 +227,7 @@ export class PrintService {
       status,
       reprint: job.reprint,
       ...(error ? { error } : {}),
+      ...(confirmedBy ? { confirmedBy } : {}),
     });
   }
 

@@ -159,7 +159,7 @@ describe('printer status bytes (StatusParser)', () => {
   it('bounded memory: a flood of junk and broken ASB starts keeps nothing', () => {
     const p = new StatusParser(() => {});
     const flood = Uint8Array.from({ length: 64 * 1024 }, (_, i) => [0x10, 0x00, 0x90, 0xff, 0x12][i % 5]!);
-    const rounds = fuzzScale(40);
+    const rounds = fuzzScale(20);
     const growth = heapGrowth(() => {
       for (let i = 0; i < rounds; i++) {
         p.expect(1);

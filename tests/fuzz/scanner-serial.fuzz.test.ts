@@ -92,7 +92,7 @@ describe.each<SerialFraming>(['suffix', 'timeout'])('serial scanner framer (%s f
   it('bounded memory: an endless line without CR/LF keeps at most maxLength bytes', () => {
     const f = new SerialFramer({ framing, interByteTimeoutMs: 1_000_000 });
     const block = Buffer.alloc(64 * 1024, 0x41);
-    const rounds = fuzzScale(80);
+    const rounds = fuzzScale(40);
     let at = 0;
     const growth = heapGrowth(() => {
       for (let i = 0; i < rounds; i++) f.push(block, at++);

@@ -3,11 +3,20 @@ import type { ErrorCode } from '../../errors.js';
 import { describeError, isPosError, PosError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { LogLimiter } from '../../log-limit.js';
-import { type DeviceSnapshot, type DeviceState, type PosDevice, reportedState } from '../device.js';
+import { type DeviceState, type PosDevice, reportedState } from '../device.js';
 import { Listeners } from '../transport/listeners.js';
 import type { LinkHealth } from '../transport/reconnecting-transport.js';
 import { systemTimers, type TimerHandle, type Timers } from '../transport/timers.js';
-import type { Transport } from '../transport/transport.js';
+import { type ConfirmationMemory, type ConfirmMode, volatileConfirmation } from './confirmation.js';
+import type { EscPosPrinterOptions, PrinterSnapshot, PrintOutcome } from './printer-types.js';
+
+export type {
+  EscPosPrinterOptions,
+  PrinterSnapshot,
+  PrintOutcome,
+  SupervisedTransport,
+} from './printer-types.js';
+
 import {
   CLEAR_BUFFERS,
   ENABLE_ASB,
@@ -19,67 +28,10 @@ import {
   TRANSMIT_PAPER_STATUS,
 } from './status.js';
 
-/** What became of one job; the print queue reprints `maybe-partial` jobs marked as reprints. */
-export type PrintOutcome =
-  | { result: 'printed' }
-  /** Nothing reached the paper: print it again as is. */
-  | { result: 'not-started'; code: ErrorCode; reason: string }
-  /** Part of it may be on paper (paper out, cover open, unplugged mid-job, no completion reply). */
-  | { result: 'maybe-partial'; code: ErrorCode; reason: string };
-
-export interface PrinterSnapshot extends DeviceSnapshot {
-  paper: PrinterStatus['paper'];
-  cover: PrinterStatus['cover'];
-  online: boolean;
-  error: boolean;
-  /** Why the printer is not ready, if it is not. */
-  reason?: string;
-  /** Bytes from the printer that were neither status replies nor ASB (since start). */
-  junkBytes: number;
-}
-
-declare module '../../bus.js' {
-  interface PosEvents {
-    'printer.status': PrinterSnapshot;
-  }
-}
-
-/** A transport that reconnects by itself and says so (ReconnectingTransport). */
-export interface SupervisedTransport extends Transport {
-  readonly health: LinkHealth;
-  readonly lastError?: Error | undefined;
-  onHealth(listener: (health: LinkHealth, err?: Error) => void): () => void;
-}
-
-export interface EscPosPrinterOptions {
-  transport: SupervisedTransport;
-  bus: EventBus;
-  log: Logger;
-  timers?: Timers;
-  /** Status poll while idle. */
-  pollMs?: number;
-  /** Status poll while waiting for a job to finish (catches paper-out without ASB). */
-  jobPollMs?: number;
-  replyTimeoutMs?: number;
-  /** Longest a job may take from the last byte sent to the completion reply. */
-  jobTimeoutMs?: number;
-  /**
-   * How a job is confirmed: `transmit-status` sends `GS r 1` after it (answered only once the job
-   * is processed); `realtime` only checks `DLE EOT` status after the bytes are sent. A printer that
-   * never answers `GS r` is switched to `realtime` after its first job (which counts as partial).
-   */
-  confirm?: 'transmit-status' | 'realtime';
-  /** At most one warn per reason in this many ms for line noise (default 10 s); and its clock. */
-  logIntervalMs?: number;
-  now?: () => number;
-}
-
 interface Waiter {
   resolve: () => void;
   reject: (err: Error) => void;
 }
-
-const PRINTED: PrintOutcome = { result: 'printed' };
 
 /**
  * An ESC/POS receipt printer over any transport: keeps its status (polling `DLE EOT` and listening
@@ -88,7 +40,10 @@ const PRINTED: PrintOutcome = { result: 'printed' };
  */
 export class EscPosPrinter implements PosDevice {
   readonly kind = 'printer' as const;
-  private readonly o: Required<Omit<EscPosPrinterOptions, 'timers'>> & { timers: Timers };
+  private readonly o: Required<Omit<EscPosPrinterOptions, 'timers' | 'memory'>> & {
+    timers: Timers;
+    memory: ConfirmationMemory;
+  };
   private readonly parser: StatusParser;
   private status: PrinterStatus = {
     paper: 'ok',
@@ -102,7 +57,8 @@ export class EscPosPrinter implements PosDevice {
   private linkUp = false;
   private responsive = false;
   private printing = false;
-  private confirmMode: 'transmit-status' | 'realtime';
+  /** Undefined until learnt (probe at connect, or recalled). */
+  private confirmMode: ConfirmMode | undefined;
   private realtimeWaiters: Waiter[] = [];
   private transmitWaiters: Waiter[] = [];
   private jobInterrupt: ((code: ErrorCode, reason: string) => void) | undefined;
@@ -121,13 +77,15 @@ export class EscPosPrinter implements PosDevice {
       jobPollMs: 500,
       replyTimeoutMs: 2_000,
       jobTimeoutMs: 60_000,
-      confirm: 'transmit-status',
+      confirm: 'probe',
+      probeTimeoutMs: 1_000,
       logIntervalMs: 10_000,
       now: Date.now,
       ...options,
       timers: options.timers ?? systemTimers(),
+      memory: options.memory ?? volatileConfirmation(),
     };
-    this.confirmMode = this.o.confirm;
+    this.confirmMode = this.o.confirm === 'probe' ? this.o.memory.recall() : this.o.confirm;
     const noise = new LogLimiter(this.o.log, this.o.logIntervalMs, this.o.now);
     this.parser = new StatusParser(
       (e) => this.onStatus(e),
@@ -153,9 +111,9 @@ export class EscPosPrinter implements PosDevice {
     return this.ready.add(listener);
   }
 
-  /** How a job gets confirmed now (a printer without `GS r` falls back to `realtime`). */
-  get confirmation(): 'transmit-status' | 'realtime' {
-    return this.confirmMode;
+  /** How a job gets confirmed now (`unknown` until the printer has been probed). */
+  get confirmation(): ConfirmMode | 'unknown' {
+    return this.confirmMode ?? 'unknown';
   }
 
   snapshot(): PrinterSnapshot {
@@ -167,6 +125,7 @@ export class EscPosPrinter implements PosDevice {
       online: this.linkUp && this.responsive && !this.status.offline,
       error: this.status.error,
       junkBytes: this.parser.junkBytes,
+      confirmation: this.confirmation,
       ...(reason ? { reason } : {}),
     };
   }
@@ -215,6 +174,7 @@ export class EscPosPrinter implements PosDevice {
   }
 
   private async printNow(bytes: Uint8Array): Promise<PrintOutcome> {
+    await this.init; // the connect-time probe, so the first job knows how it is confirmed
     if (!this.opened || !this.linkUp)
       return notStarted('PRINTER_OFFLINE', this.notReadyReason() ?? 'not connected');
     try {
@@ -224,6 +184,11 @@ export class EscPosPrinter implements PosDevice {
     }
     const fault = this.fault();
     if (fault) return notStarted(fault.code, fault.reason);
+    try {
+      await this.learnConfirmation(); // not done at connect when the printer had a fault then
+    } catch (err) {
+      return notStarted('PRINTER_OFFLINE', `no reply to the GS r probe: ${describeError(err)}`);
+    }
     this.printing = true;
     this.publish();
     try {
@@ -266,7 +231,7 @@ export class EscPosPrinter implements PosDevice {
         return partial('PRINTER_OFFLINE', `no status after the job: ${describeError(err)}`);
       }
       const fault = this.fault();
-      return fault ? partial(fault.code, fault.reason) : PRINTED;
+      return fault ? partial(fault.code, fault.reason) : printed('realtime');
     }
     return this.awaitCompletion(done, interrupted);
   }
@@ -291,10 +256,7 @@ export class EscPosPrinter implements PosDevice {
       this.jobInterrupt = (code, reason) => finish(partial(code, reason));
       const deadline = this.o.timers.setTimeout(() => {
         const fault = this.fault();
-        if (!fault && this.responsive) {
-          this.confirmMode = 'realtime';
-          this.o.log.warn('printer does not answer GS r: confirming jobs by real-time status from now on');
-        }
+        if (!fault && this.responsive) this.learnt('realtime', 'printer stopped answering GS r');
         finish(partial('DEVICE_TIMEOUT', `no completion reply in ${this.o.jobTimeoutMs} ms`));
       }, this.o.jobTimeoutMs);
       const poll = () => {
@@ -307,7 +269,7 @@ export class EscPosPrinter implements PosDevice {
         }, this.o.jobPollMs);
       };
       done.then(
-        () => finish(PRINTED),
+        () => finish(printed('transmit-status')),
         (err: unknown) =>
           finish(partial(isPosError(err) ? err.code : 'DEVICE_DISCONNECTED', describeError(err))),
       );
@@ -318,6 +280,47 @@ export class EscPosPrinter implements PosDevice {
         else poll();
       }
     });
+  }
+
+  /** Once per printer: recalled, or asks `GS r 1` on an idle printer and sees if it answers. */
+  private async learnConfirmation(): Promise<void> {
+    if (this.confirmMode) return;
+    const answered = await this.probeTransmitStatus();
+    if (answered) this.learnt('transmit-status', 'printer answers GS r: jobs are confirmed when done');
+    else this.learnt('realtime', 'printer does not answer GS r: jobs are confirmed by real-time status');
+  }
+
+  private learnt(mode: ConfirmMode, why: string): void {
+    if (this.confirmMode === mode) return;
+    this.confirmMode = mode;
+    this.o.memory.remember(mode);
+    this.o.log.info({ confirmation: mode }, why);
+    this.publish();
+  }
+
+  /** True when `GS r 1` is answered within `probeTimeoutMs`; rejects when the link drops. */
+  private async probeTransmitStatus(): Promise<boolean> {
+    let waiter: Waiter | undefined;
+    const reply = new Promise<'reply'>((resolve, reject) => {
+      waiter = { resolve: () => resolve('reply'), reject };
+      this.transmitWaiters.push(waiter);
+    });
+    reply.catch(() => {});
+    let timer: TimerHandle | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = this.o.timers.setTimeout(() => resolve('timeout'), this.o.probeTimeoutMs);
+    });
+    this.parser.expectTransmit();
+    try {
+      await this.o.transport.write(TRANSMIT_PAPER_STATUS);
+      if ((await Promise.race([reply, timeout])) === 'reply') return true;
+      // Unanswered: forget it, so a late reply is junk and not a later job's confirmation.
+      this.transmitWaiters = this.transmitWaiters.filter((w) => w !== waiter);
+      this.parser.forgetTransmit();
+      return false;
+    } finally {
+      this.o.timers.clearTimeout(timer);
+    }
   }
 
   /** A job given up: stop the rest printing after the fault clears, and forget its reply. */
@@ -399,6 +402,8 @@ export class EscPosPrinter implements PosDevice {
     try {
       await this.o.transport.write(ENABLE_ASB);
       await this.refreshStatus();
+      // Probed only while the printer is fine: one with paper out holds `GS r` until reloaded.
+      if (!this.fault()) await this.learnConfirmation();
       this.o.log.info({ status: this.snapshot() }, 'printer connected');
     } catch (err) {
       this.o.log.warn({ err: describeError(err) }, 'printer connected but does not answer');
@@ -461,6 +466,10 @@ export class EscPosPrinter implements PosDevice {
       this.ready.emit();
     } else if (!ready && !this.printing) this.wasReady = false;
   }
+}
+
+function printed(confirmedBy: ConfirmMode): PrintOutcome {
+  return { result: 'printed', confirmedBy };
 }
 
 function notStarted(code: ErrorCode, reason: string): PrintOutcome {

@@ -126,6 +126,11 @@ export class StatusParser {
     this.queries.length = 0;
   }
 
+  /** Forget one unanswered `GS r` (a probe that timed out). */
+  forgetTransmit(): void {
+    if (this.transmits > 0) this.transmits -= 1;
+  }
+
   /** Forget an unanswered `GS r` too (job abandoned, or the link was reset). */
   resetAll(): void {
     this.reset();

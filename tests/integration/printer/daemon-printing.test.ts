@@ -205,6 +205,30 @@ describe('receipts from the daemon to a network printer', () => {
     expect(jobs).toEqual([expect.objectContaining({ status: 'printed', reprint: true })]);
   });
 
+  it('a printer that ignores GS r: the first receipt after start prints once, unmarked, confirmed by real-time status; the next start recalls it', async () => {
+    sim.setAnswersTransmitStatus(false);
+    const first = await start();
+    const confirmation = async (api: Api) =>
+      (await api.call<{ printer: { confirmation?: string } }>('GET', '/api/v1/devices')).body.printer
+        .confirmation;
+    expect(await confirmation(first.api)).toBe('realtime');
+    const sale = await cashSale(first.api, '面包');
+    await waitFor(async () => {
+      const jobs = await printJobs(first.api);
+      return jobs.find((j) => j.refId === sale.saleId)?.status === 'printed' ? true : undefined;
+    }, 'job printed');
+    await waitFor(() => (withNo(sale.receiptNo).length > 0 ? true : undefined), 'receipt on paper');
+    const jobs = (await printJobs(first.api)).filter((j) => j.refId === sale.saleId);
+    expect(jobs).toEqual([expect.objectContaining({ status: 'printed', reprint: false })]);
+    expect(withNo(sale.receiptNo)).toHaveLength(1);
+    expect(withNo(sale.receiptNo).filter(marked)).toHaveLength(0);
+    // Restarted: known from the state directory before any job.
+    daemon!.child.kill('SIGTERM');
+    await daemon!.exited;
+    const again = await start(first.config);
+    expect(await confirmation(again.api)).toBe('realtime');
+  });
+
   it('SIGKILL while a receipt is printing: after the restart it prints again marked as a reprint', async () => {
     const first = await start();
     // The printer takes the job but never confirms it, so the daemon is killed mid-job.

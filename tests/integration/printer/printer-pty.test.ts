@@ -35,7 +35,10 @@ describe('printer driver over a real pty pair (socat)', () => {
   it('serial: prints a 58 mm receipt, and the QR reads back from the PNG', async () => {
     const { sim, printer } = await ptyRig((p) => `serial://${p}?baud=115200`);
     const qr = 'https://posd.example.cn/r/58mm?单号=A-0007';
-    expect(await printer.print(sampleJob(8, qr, 58))).toEqual({ result: 'printed' });
+    expect(await printer.print(sampleJob(8, qr, 58))).toEqual({
+      result: 'printed',
+      confirmedBy: 'transmit-status',
+    });
     expect(sim.receipts).toHaveLength(1);
     expect(await zbarRead(sim.receipts[0]!.path!)).toEqual([qr]);
     expect(printer.snapshot()).toMatchObject({ state: 'ready', paper: 'ok', cover: 'closed' });
@@ -52,7 +55,10 @@ describe('printer driver over a real pty pair (socat)', () => {
     await waitFor(() => (sim.heldCommands === 0 ? true : undefined), 'buffers cleared');
     sim.loadPaper();
     await waitFor(() => (printer.isReady() ? true : undefined), 'ready after reload');
-    expect(await printer.print(sampleJob(4, undefined, 58))).toEqual({ result: 'printed' });
+    expect(await printer.print(sampleJob(4, undefined, 58))).toEqual({
+      result: 'printed',
+      confirmedBy: 'transmit-status',
+    });
     expect(sim.receipts).toHaveLength(1);
   });
 

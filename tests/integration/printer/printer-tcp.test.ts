@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { volatileConfirmation } from '../../../src/drivers/printer/confirmation.js';
 import type { PrinterSnapshot } from '../../../src/drivers/printer/printer.js';
+import type { PrinterSim } from '../../../src/drivers/sim/printer-sim.js';
 import { waitFor } from '../../helpers/wait.js';
 import { type Rig, sampleJob, tcpRig } from './helpers/rig.js';
 import { zbarRead } from './helpers/zbar.js';
@@ -27,7 +29,7 @@ describe('printer driver over a real TCP socket to the simulator', () => {
     });
     const qr = 'https://posd.example.cn/r/000123?门店=静安';
     const outcome = await rig.printer.print(sampleJob(10, qr));
-    expect(outcome).toEqual({ result: 'printed' });
+    expect(outcome).toEqual({ result: 'printed', confirmedBy: 'transmit-status' });
     expect(rig.sim.receipts).toHaveLength(1);
     const receipt = rig.sim.receipts[0]!;
     expect(receipt.lines[1]).toMatch(/^商品 1 +￥1\.00$/);
@@ -62,7 +64,10 @@ describe('printer driver over a real TCP socket to the simulator', () => {
     await waitFor(() => (rig!.printer.isReady() ? true : undefined), 'ready after reload');
     expect(rig.sim.receipts).toHaveLength(0);
     // The reprint goes through in full.
-    expect(await rig.printer.print(sampleJob(20))).toEqual({ result: 'printed' });
+    expect(await rig.printer.print(sampleJob(20))).toEqual({
+      result: 'printed',
+      confirmedBy: 'transmit-status',
+    });
     expect(rig.sim.receipts).toHaveLength(1);
   });
 
@@ -97,7 +102,10 @@ describe('printer driver over a real TCP socket to the simulator', () => {
     const outcome = await rig.printer.print(sampleJob(15));
     expect(outcome).toMatchObject({ result: 'maybe-partial', code: 'DEVICE_DISCONNECTED' });
     await readyAgain;
-    expect(await rig.printer.print(sampleJob(2))).toEqual({ result: 'printed' });
+    expect(await rig.printer.print(sampleJob(2))).toEqual({
+      result: 'printed',
+      confirmedBy: 'transmit-status',
+    });
     expect(rig.sim.receipts).toHaveLength(1);
   });
 
@@ -111,7 +119,7 @@ describe('printer driver over a real TCP socket to the simulator', () => {
     await waitFor(() => (rig!.printer.isReady() ? true : undefined), 'answers again');
   });
 
-  it('a printer without GS r: the first job counts as partial, later jobs are confirmed by real-time status', async () => {
+  it('a printer that stops answering GS r after the probe: that job counts as partial, later jobs are confirmed by real-time status', async () => {
     rig = await tcpRig('tcp-no-gs-r', { jobTimeoutMs: 400 });
     rig.sim.setAnswersTransmitStatus(false);
     expect(await rig.printer.print(sampleJob(2))).toMatchObject({
@@ -119,6 +127,49 @@ describe('printer driver over a real TCP socket to the simulator', () => {
       code: 'DEVICE_TIMEOUT',
     });
     expect(rig.printer.confirmation).toBe('realtime');
-    expect(await rig.printer.print(sampleJob(2))).toEqual({ result: 'printed' });
+    expect(await rig.printer.print(sampleJob(2))).toEqual({ result: 'printed', confirmedBy: 'realtime' });
+  });
+
+  it('a printer that ignores GS r from the start: probed at connect, the first job prints once and is confirmed, and the next start needs no probe', async () => {
+    const memory = volatileConfirmation();
+    // The default 60 s job timeout: without the probe the first job would wait it out.
+    rig = await tcpRig('tcp-probe-no-gs-r', { memory, jobTimeoutMs: 60_000 }, (sim) =>
+      sim.setAnswersTransmitStatus(false),
+    );
+    expect(rig.printer.confirmation).toBe('realtime');
+    expect(memory.recall()).toBe('realtime');
+    expect(await rig.printer.print(sampleJob(3))).toEqual({ result: 'printed', confirmedBy: 'realtime' });
+    // Real-time status answers before the paper is out: the receipt lands just after.
+    await waitFor(() => (rig!.sim.receipts.length > 0 ? true : undefined), 'receipt on paper');
+    expect(rig.sim.receipts).toHaveLength(1);
+    const probes = gsR(rig.sim);
+    await rig.close();
+    // The next start recalls it: known before connecting, and no GS r is sent.
+    rig = await tcpRig('tcp-probe-no-gs-r-2', { memory, jobTimeoutMs: 60_000 }, (sim) =>
+      sim.setAnswersTransmitStatus(false),
+    );
+    expect(probes).toBe(1);
+    expect(gsR(rig.sim)).toBe(0);
+    expect(await rig.printer.print(sampleJob(3))).toEqual({ result: 'printed', confirmedBy: 'realtime' });
+    // Real-time status answers before the paper is out: the receipt lands just after.
+    await waitFor(() => (rig!.sim.receipts.length > 0 ? true : undefined), 'receipt on paper');
+    expect(rig.sim.receipts).toHaveLength(1);
+  });
+
+  it('a printer that answers GS r: probed at connect, and each job still waits for its completion reply', async () => {
+    const memory = volatileConfirmation();
+    rig = await tcpRig('tcp-probe-gs-r', { memory });
+    expect(memory.recall()).toBe('transmit-status');
+    expect(rig.printer.snapshot().confirmation).toBe('transmit-status');
+    expect(await rig.printer.print(sampleJob(2))).toEqual({
+      result: 'printed',
+      confirmedBy: 'transmit-status',
+    });
+    // One GS r for the probe, one after the job.
+    expect(gsR(rig.sim)).toBe(2);
   });
 });
+
+function gsR(sim: PrinterSim): number {
+  return sim.executed.filter((c) => c.op === 'transmit-status').length;
+}

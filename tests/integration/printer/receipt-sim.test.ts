@@ -34,7 +34,7 @@ describe('templates through the driver to the simulated printer', () => {
       const sale = sampleSale(30);
       const doc = saleReceipt(sale, { ...ZH, merchant: { ...ZH.merchant, logo: true } });
       const bytes = encodeReceipt(doc, { paperWidth: 80, codec, qr, logo: rasterFromPng(circleLogo(), 200) });
-      expect(await rig.printer.print(bytes)).toEqual({ result: 'printed' });
+      expect(await rig.printer.print(bytes)).toEqual({ result: 'printed', confirmedBy: 'transmit-status' });
       const receipt = rig.sim.receipts[0]!;
       expect(receipt.drawerKicks).toBe(1);
       expect(receipt.cut).toBe(true);
@@ -51,6 +51,7 @@ describe('templates through the driver to the simulated printer', () => {
     );
     expect(await rig.printer.print(encodeReceipt(doc, { paperWidth: 80, codec }))).toEqual({
       result: 'printed',
+      confirmedBy: 'transmit-status',
     });
     expect(rig.sim.receipts[0]!.lines.filter((l) => l === '** 重打印 **')).toHaveLength(2);
   });

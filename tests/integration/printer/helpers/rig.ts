@@ -59,8 +59,13 @@ export function printerOver(
 }
 
 /** The simulator on a TCP port and the real driver connected to it. */
-export async function tcpRig(name: string, extra: Partial<EscPosPrinterOptions> = {}): Promise<Rig> {
+export async function tcpRig(
+  name: string,
+  extra: Partial<EscPosPrinterOptions> = {},
+  prepare: (sim: PrinterSim) => void = () => {},
+): Promise<Rig> {
   const sim = new PrinterSim({ paperWidth: 80, log: silentLogger(), outDir: `${ARTIFACTS}/${name}` });
+  prepare(sim);
   const port = await sim.listen();
   const uri = parseDeviceUri(`tcp://127.0.0.1:${port}`);
   const bus = new EventBus();
