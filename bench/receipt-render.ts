@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { EventBus } from '../src/bus.js';
 import { saleReceipt } from '../src/core/receipt-templates.js';
 import { decodeEscPos } from '../src/drivers/printer/escpos-decoder.js';
@@ -83,6 +84,8 @@ const SALE = {
 /** 100 sales, one due every 20 ms; latency from when each was due to its commit. */
 async function paced(sales: SaleService, burst?: () => Promise<unknown>) {
   const latencies: number[] = [];
+  const lag = monitorEventLoopDelay({ resolution: 5 });
+  lag.enable();
   const start = nowMs();
   const images = burst?.();
   for (let i = 0; i < 100; i++) {
@@ -93,7 +96,8 @@ async function paced(sales: SaleService, burst?: () => Promise<unknown>) {
     latencies.push(nowMs() - due);
   }
   await images;
-  return summarize(latencies);
+  lag.disable();
+  return { ...summarize(latencies), lagP99: lag.percentile(99) / 1e6, lagMax: lag.max / 1e6 };
 }
 
 export async function benchReceiptRender(): Promise<void> {
@@ -127,7 +131,10 @@ export async function benchReceiptRender(): Promise<void> {
     ['sales + 50 receipt images on the event loop', burst(inline)],
   ] as const) {
     const s = await paced(sales, b);
-    console.log(`${name}: sale latency p50 ${fmt(s.p50)} ms, p99 ${fmt(s.p99)} ms, max ${fmt(s.max)} ms`);
+    console.log(
+      `${name}: sale latency p50 ${fmt(s.p50)} ms, p99 ${fmt(s.p99)} ms, max ${fmt(s.max)} ms; ` +
+        `event-loop lag p99 ${fmt(s.lagP99)} ms, max ${fmt(s.lagMax)} ms`,
+    );
   }
   await threaded.close();
   await inline.close();

@@ -3,6 +3,7 @@ import { benchReceiptEncode } from './receipt-encode.js';
 import { benchReceiptRender } from './receipt-render.js';
 import { benchSaleCommit } from './sale-commit.js';
 import { benchScanLatency } from './scan-latency.js';
+import { benchSlowFlash } from './slow-flash.js';
 import { benchSyncDrain } from './sync-drain.js';
 
 /** `npm run bench [name…]`: runs the named benchmarks, or all. */
@@ -13,6 +14,7 @@ const benches: Record<string, () => Promise<void>> = {
   'receipt-encode': benchReceiptEncode,
   'receipt-render': benchReceiptRender,
   'scan-latency': benchScanLatency,
+  'slow-flash': benchSlowFlash,
 };
 
 const wanted = process.argv.slice(2);
