@@ -23,11 +23,7 @@ function receiptImagePane(s: CashierState, t: I18n, a: Actions): HTMLElement | n
       alt: t.t('receiptImage'),
       src: `/api/v1/print-jobs/${encodeURIComponent(shown.jobId)}/image`,
     }),
-    h(
-      'button',
-      { class: 'chip', 'data-testid': 'receipt-image-close', onclick: () => a.recent.closeReceipt() },
-      t.t('back'),
-    ),
+    button('chip', 'receipt-image-close', () => a.recent.closeReceipt(), t.t('back')),
   );
 }
 
@@ -61,13 +57,10 @@ export function recentPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
               'span',
               { class: 'quick' },
               s.prints.has(r.saleId)
-                ? h(
-                    'button',
-                    {
-                      class: 'chip',
-                      'data-testid': `view-receipt-${r.saleId}`,
-                      onclick: () => a.recent.viewReceipt(r.saleId),
-                    },
+                ? button(
+                    'chip',
+                    `view-receipt-${r.saleId}`,
+                    () => a.recent.viewReceipt(r.saleId),
                     t.t('viewReceipt'),
                   )
                 : null,
