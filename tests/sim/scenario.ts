@@ -551,6 +551,7 @@ class Sim {
     t.restore(copy);
     this.restored.add(t.id);
     t.boot();
+    t.openRestoreWindow();
   }
 
   /** Every fault heals: daemons up, links up, no more losses; then time runs past every timer. */
