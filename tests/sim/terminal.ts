@@ -2,6 +2,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { EventBus } from '../../src/bus.js';
 import type { BusinessConfig } from '../../src/config/business.js';
+import type { Timers } from '../../src/drivers/transport/timers.js';
 import { type Db, openDatabase } from '../../src/offline/db.js';
 import { Ledger } from '../../src/offline/ledger.js';
 import { ReversalStore } from '../../src/offline/reversal-store.js';
@@ -16,7 +17,7 @@ import { PaymentService } from '../../src/services/payment-service.js';
 import { RefundService } from '../../src/services/refund-service.js';
 import { SaleService } from '../../src/services/sale-service.js';
 import { ShiftService } from '../../src/services/shift-service.js';
-import { Uplink, type UplinkLink, type UplinkTimers } from '../../src/sync/uplink.js';
+import { Uplink, type UplinkLink } from '../../src/sync/uplink.js';
 import type { Prng, SimClock } from './clock.js';
 import { type SimCloud, type SimLink, TENANT } from './world.js';
 
@@ -28,6 +29,8 @@ export interface TerminalEnv {
   rand: Prng;
   business: () => BusinessConfig;
   newId: () => string;
+  /** Random bytes (issued coupon codes), from the seed too. */
+  randomBytes: (size: number) => Uint8Array;
   trace: (line: string) => void;
 }
 
@@ -143,6 +146,7 @@ export class Terminal {
       business,
       now,
       newId,
+      random: this.env.randomBytes,
     });
     this.members = new MemberService({
       db: this.db,
@@ -436,24 +440,17 @@ export function short(id: string): string {
 }
 
 /** The uplink's timers on simulated time, owned by one daemon incarnation (a crash cancels them). */
-function simTimers(clock: SimClock, owner: string): UplinkTimers {
+function simTimers(clock: SimClock, owner: string): Timers {
   return {
     setTimeout(fn, ms) {
-      let live = true;
+      const handle = { live: true };
       clock.at(ms, owner, () => {
-        if (live) fn();
+        if (handle.live) fn();
       });
-      return { cancel: () => (live = false) };
+      return handle;
     },
-    setInterval(fn, ms) {
-      let live = true;
-      const tick = () => {
-        if (!live) return;
-        fn();
-        clock.at(ms, owner, tick);
-      };
-      clock.at(ms, owner, tick);
-      return { cancel: () => (live = false) };
+    clearTimeout(handle) {
+      if (handle) (handle as { live: boolean }).live = false;
     },
   };
 }
