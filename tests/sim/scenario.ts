@@ -76,7 +76,9 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const hex = idCounter.toString(16).padStart(12, '0');
     return `0190${hex.slice(0, 4)}-0000-7000-8000-${hex}`;
   };
-  const env = { clock, cloud, rand, business: () => BUSINESS, newId, trace: log };
+  const bytes = new Prng(options.seed ^ 0x9e3779b9);
+  const randomBytes = (size: number) => Uint8Array.from({ length: size }, () => bytes.int(0, 255));
+  const env = { clock, cloud, rand, business: () => BUSINESS, newId, randomBytes, trace: log };
   const count = rand.chance(0.5) ? 2 : 1;
   const terminals: Terminal[] = [];
   for (let i = 1; i <= count; i++) {
@@ -551,6 +553,7 @@ class Sim {
     t.restore(copy);
     this.restored.add(t.id);
     t.boot();
+    t.openRestoreWindow();
   }
 
   /** Every fault heals: daemons up, links up, no more losses; then time runs past every timer. */

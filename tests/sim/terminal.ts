@@ -2,6 +2,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { EventBus } from '../../src/bus.js';
 import type { BusinessConfig } from '../../src/config/business.js';
+import type { Timers } from '../../src/drivers/transport/timers.js';
 import { type Db, openDatabase } from '../../src/offline/db.js';
 import { Ledger } from '../../src/offline/ledger.js';
 import { ReversalStore } from '../../src/offline/reversal-store.js';
@@ -16,21 +17,11 @@ import { PaymentService } from '../../src/services/payment-service.js';
 import { RefundService } from '../../src/services/refund-service.js';
 import { SaleService } from '../../src/services/sale-service.js';
 import { ShiftService } from '../../src/services/shift-service.js';
-import { DEFAULT_UPLINK, Uplink, type UplinkLink } from '../../src/sync/uplink.js';
+import { Uplink, type UplinkLink } from '../../src/sync/uplink.js';
 import type { Prng, SimClock } from './clock.js';
 import { type SimCloud, type SimLink, TENANT } from './world.js';
 
 const SILENT = pino({ level: 'silent' });
-
-/** What the harness reaches inside the real Uplink: its timers run on simulated time here. */
-interface UplinkTimers {
-  resendTimer: NodeJS.Timeout | undefined;
-  ackWaiter: NodeJS.Timeout | undefined;
-  ready: boolean;
-  unackedSince: number | undefined;
-  begin(): void;
-  checkStall(): void;
-}
 
 export interface TerminalEnv {
   clock: SimClock;
@@ -38,6 +29,8 @@ export interface TerminalEnv {
   rand: Prng;
   business: () => BusinessConfig;
   newId: () => string;
+  /** Random bytes (issued coupon codes), from the seed too. */
+  randomBytes: (size: number) => Uint8Array;
   trace: (line: string) => void;
 }
 
@@ -65,6 +58,13 @@ export class Terminal {
   port!: SimCloudPort;
   /** Work started by the scenario that has not settled yet (async service calls). */
   readonly work = new Set<Promise<unknown>>();
+  /**
+   * Records a restored copy wrote before it learnt it was one (mqtt-v1: receipts and coupon codes
+   * must not repeat "from then on", i.e. once the terminal moved to a new epoch).
+   */
+  readonly beforeDetection = new Set<string>();
+  /** Record ids the restored copy held, while it has not yet found out it is one. */
+  private restoredBase: Set<string> | undefined;
 
   constructor(
     readonly env: TerminalEnv,
@@ -146,6 +146,7 @@ export class Terminal {
       business,
       now,
       newId,
+      random: this.env.randomBytes,
     });
     this.members = new MemberService({
       db: this.db,
@@ -162,25 +163,19 @@ export class Terminal {
     });
     this.uplink = new Uplink({
       link: new SimUplinkLink(this, owner),
-      outbox: this.ledger,
+      outbox: this.ledger.outbox,
       topic: `pos/v1/${TENANT}/${this.id}/up/ledger`,
       log: SILENT,
       now: () => clock.mono,
+      timers: simTimers(clock, owner),
+      onNewEpoch: (epoch) => {
+        this.env.trace(`${this.id}: ledger moved to a new epoch ${short(epoch)}`);
+        this.closeRestoreWindow();
+      },
     });
     this.uplink.start();
-    clearInterval(this.timers().resendTimer);
-    // The uplink's 1 s stall check, on simulated time; it can only act while a batch is unacked.
-    const stallCheck = () => {
-      if (this.timers().unackedSince !== undefined) this.timers().checkStall();
-      clock.at(1_000, owner, stallCheck);
-    };
-    clock.at(1_000, owner, stallCheck);
     this.payments.resumeUnresolved();
     if (this.link.up) this.scheduleConnect();
-  }
-
-  private timers(): UplinkTimers {
-    return this.uplink as unknown as UplinkTimers;
   }
 
   /** The process dies: no clean stop, nothing in memory survives; the SQLite file stays. */
@@ -200,7 +195,21 @@ export class Terminal {
   }
 
   /** The technician restores an older copy of the database file (the daemon is down meanwhile). */
+  /** After a restore's boot: what the copy holds, to tell what it writes until it finds out. */
+  openRestoreWindow(): void {
+    this.closeRestoreWindow();
+    this.restoredBase = new Set(this.ledger.page(0, 1_000_000).map((r) => r.id));
+  }
+
+  private closeRestoreWindow(): void {
+    if (!this.restoredBase) return;
+    for (const r of this.ledger.page(0, 1_000_000))
+      if (!this.restoredBase.has(r.id)) this.beforeDetection.add(r.id);
+    this.restoredBase = undefined;
+  }
+
   restore(copy: Buffer): void {
+    this.closeRestoreWindow();
     this.crash();
     for (const suffix of ['', '-wal', '-shm']) rmSync(this.file + suffix, { force: true });
     writeFileSync(this.file, copy);
@@ -232,20 +241,15 @@ export class Terminal {
     });
   }
 
-  /** mqtt-v1: wait (at most 2 s) for the retained ack, then send from it. */
+  /** mqtt-v1: the uplink waits (at most 2 s) for the retained ack, then sends from it. */
   private connectUplink(owner: string): void {
     const { clock, cloud } = this.env;
     this.uplink.onConnected();
-    clearTimeout(this.timers().ackWaiter);
     const retained = cloud.retainedAck.get(this.id);
-    if (retained) {
-      const ack = structuredClone(retained);
-      clock.at(cloud.latency(), owner, () => {
-        if (this.connected) this.uplink.onAck(ack.epoch, ack.ackedUpTo, ack.rejected);
-      });
-    }
-    clock.at(DEFAULT_UPLINK.ackWaitMs, owner, () => {
-      if (this.connected && !this.timers().ready) this.timers().begin();
+    if (!retained) return;
+    const ack = structuredClone(retained);
+    clock.at(cloud.latency(), owner, () => {
+      if (this.connected) this.uplink.onAck(ack.epoch, ack.ackedUpTo, ack.rejected);
     });
   }
 
@@ -433,4 +437,20 @@ function describeAnswer(a: Record<string, unknown>): string {
 /** The distinguishing tail of a simulated id. */
 export function short(id: string): string {
   return id.slice(-6);
+}
+
+/** The uplink's timers on simulated time, owned by one daemon incarnation (a crash cancels them). */
+function simTimers(clock: SimClock, owner: string): Timers {
+  return {
+    setTimeout(fn, ms) {
+      const handle = { live: true };
+      clock.at(ms, owner, () => {
+        if (handle.live) fn();
+      });
+      return handle;
+    },
+    clearTimeout(handle) {
+      if (handle) (handle as { live: boolean }).live = false;
+    },
+  };
 }
