@@ -21,6 +21,7 @@ import { CouponService } from './services/coupon-service.js';
 import { CustomerDisplayFeed } from './services/customer-display-feed.js';
 import { MemberService } from './services/member-service.js';
 import { offlineGuard } from './services/offline-guard.js';
+import { OrderCheckout } from './services/order-checkout.js';
 import { OrderService } from './services/order-service.js';
 import { type MoneyPending, PaymentService } from './services/payment-service.js';
 import { RefundService } from './services/refund-service.js';
@@ -57,6 +58,7 @@ export class App {
   private lock: StateLock | undefined;
   private db: Db | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
   ledger!: Ledger;
   sales!: SaleService;
   refunds!: RefundService;
@@ -64,6 +66,7 @@ export class App {
   business!: ConfigService;
   payments!: PaymentService;
   orders!: OrderService;
+  orderCheckout!: OrderCheckout;
   coupons!: CouponService;
   couponIssuer!: CouponIssuer;
   members!: MemberService;
@@ -245,7 +248,21 @@ export class App {
             return /^[\x20-\x7e]*$/.test(name) ? name : '';
           },
         });
+        this.orderCheckout = new OrderCheckout({
+          orders: this.orders,
+          sales: this.sales,
+          store: salesStore,
+          ledger: this.ledger,
+          cloud: this.cloud,
+          bus: this.bus,
+          log: moduleLogger(log, 'orders'),
+          business: () => this.business.config,
+          now,
+        });
         this.orders.start();
+        this.orderCheckout.expireOld();
+        this.expiryTimer = setInterval(() => this.orderCheckout.expireOld(), 60_000);
+        this.expiryTimer.unref();
         this.commands = new CommandService(db, this.ledger, moduleLogger(log, 'commands'), now);
         this.registerCommands();
         this.sync?.connectPorts({
@@ -256,7 +273,7 @@ export class App {
           lastDownSeq: () => this.orders.lastDownSeq(),
         });
         this.payments.resumeUnresolved();
-        this.http.add(...orderRoutes(this.orders));
+        this.http.add(...orderRoutes(this.orders, this.orderCheckout));
         this.http.add(
           ...saleRoutes(this.sales, this.payments, this.refunds),
           ...shiftRoutes(this.shifts),
@@ -268,6 +285,7 @@ export class App {
       },
       stop: async () => {
         clearInterval(this.pruneTimer);
+        clearInterval(this.expiryTimer);
         this.orders?.stop();
         await this.payments?.stop();
         this.db?.close();

@@ -138,6 +138,7 @@ export const BusinessConfigSchema = Type.Object(
           autoAcceptSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
           printKitchenTicket: Type.Optional(Type.Boolean()),
           printCustomerTicket: Type.Optional(Type.Boolean()),
+          atCounterExpiryMinutes: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_080 })),
         },
         { additionalProperties: false },
       ),
@@ -191,7 +192,13 @@ export interface BusinessConfig {
     maxOfflineTotal: number;
     maxOfflineHours: number;
   };
-  orders: { autoAcceptSeconds: number; printKitchenTicket: boolean; printCustomerTicket: boolean };
+  orders: {
+    autoAcceptSeconds: number;
+    printKitchenTicket: boolean;
+    printCustomerTicket: boolean;
+    /** An at-counter order not paid within this many minutes is cancelled; 0: never. */
+    atCounterExpiryMinutes: number;
+  };
   payments: {
     queryDelayMs: number;
     queryIntervalMs: number;
@@ -224,7 +231,12 @@ export const DEFAULT_BUSINESS: BusinessConfig = {
     maxOfflineTotal: 500_000,
     maxOfflineHours: 24,
   },
-  orders: { autoAcceptSeconds: 0, printKitchenTicket: true, printCustomerTicket: true },
+  orders: {
+    autoAcceptSeconds: 0,
+    printKitchenTicket: true,
+    printCustomerTicket: true,
+    atCounterExpiryMinutes: 0,
+  },
   // WeChat/Alipay micropay practice: first query after 5 s, then every 5 s, 45 s in all.
   payments: {
     queryDelayMs: 5_000,

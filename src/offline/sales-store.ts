@@ -14,6 +14,8 @@ export interface SaleDoc extends PricedSale {
    * of the same lines stays refundable.
    */
   partial?: { requestedTotal: number };
+  /** The at-counter online order this sale pays (its lines and prices are the order's). */
+  orderId?: string;
   /** The member the sale is for (points are awarded by the cloud from the ledger). */
   memberId?: string;
   /** A coupon applied as the order discount. */

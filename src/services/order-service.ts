@@ -27,6 +27,9 @@ export const OnlineOrderSchema = Type.Object({
   customer: Type.Optional(Type.Unknown()),
   note: Type.Optional(Type.String({ maxLength: 500 })),
   pickup: Type.Optional(Type.Unknown()),
+  /** Absent means prepaid: never charged again at the counter. */
+  payment: Type.Optional(Type.Union([Type.Literal('prepaid'), Type.Literal('at-counter')])),
+  pickupCode: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
 });
 
 export type OnlineOrder = Static<typeof OnlineOrderSchema>;
@@ -51,6 +54,8 @@ declare module '../bus.js' {
       source: string;
       total: number;
       autoAcceptAt?: string;
+      payState?: PayState;
+      pickupCode?: string;
     };
   }
 }
@@ -65,9 +70,15 @@ export interface OrderView {
   printed: TicketKind[];
   autoAcceptAt?: string;
   rejectReason?: string;
+  /** An at-counter order: whether it still waits for its money (see order-checkout). */
+  payState?: PayState;
+  saleId?: string;
 }
 
-interface Row {
+/** An at-counter order: 待付款, being paid (a linked open sale), paid, or cancelled unpaid. */
+export type PayState = 'to-pay' | 'paying' | 'paid' | 'cancelled';
+
+export interface Row {
   id: string;
   down_seq: number | null;
   status: OrderStatus;
@@ -76,11 +87,15 @@ interface Row {
   updated_at: string;
 }
 
-interface OrderDoc {
+export interface OrderDoc {
   order: OnlineOrder;
   printed?: TicketKind[];
   autoAcceptAt?: string;
   rejectReason?: string;
+  /** At-counter only: the linked sale (open while paying) and, once paid, the sale that paid it. */
+  saleId?: string;
+  paidBy?: string;
+  cancelled?: boolean;
 }
 
 export interface OrderServiceOptions {
@@ -127,6 +142,12 @@ export class OrderService {
       ),
       list: db.prepare<[number], Row>('SELECT * FROM orders ORDER BY received_at DESC LIMIT ?'),
       waiting: db.prepare<[], Row>("SELECT * FROM orders WHERE status = 'received'"),
+      byPickup: db.prepare<[string], Row>(
+        "SELECT * FROM orders WHERE json_extract(doc, '$.order.payment') = 'at-counter' AND json_extract(doc, '$.order.pickupCode') = ? ORDER BY received_at DESC",
+      ),
+      unpaid: db.prepare<[], Row>(
+        "SELECT * FROM orders WHERE json_extract(doc, '$.order.payment') = 'at-counter' AND json_extract(doc, '$.paidBy') IS NULL AND status != 'rejected'",
+      ),
       getState: db.prepare<[string], { value: string }>('SELECT value FROM sync_state WHERE key = ?'),
       setState: db.prepare<[string, string]>(
         'INSERT INTO sync_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
@@ -195,7 +216,8 @@ export class OrderService {
     }
     const nowMs = this.now().getTime();
     const at = new Date(nowMs).toISOString();
-    const seconds = this.o.business().orders.autoAcceptSeconds;
+    // An at-counter order is accepted (its tickets printed) when it is paid, not by a timer.
+    const seconds = order.payment === 'at-counter' ? 0 : this.o.business().orders.autoAcceptSeconds;
     const autoAcceptAt = seconds > 0 ? new Date(nowMs + seconds * 1000).toISOString() : undefined;
     const duplicate = this.o.ledger.transact(() => {
       if (downSeq !== null) this.takeDownSeqs([downSeq]);
@@ -210,6 +232,7 @@ export class OrderService {
         currency: order.currency,
         lines: order.lines.length,
         ...(downSeq !== null ? { downSeq } : {}),
+        ...(order.payment === 'at-counter' ? { payment: 'at-counter', pickupCode: order.pickupCode } : {}),
       });
       return false;
     });
@@ -223,18 +246,47 @@ export class OrderService {
   async accept(orderId: string, by: 'cashier' | 'auto' = 'cashier'): Promise<OrderView> {
     this.timers.get(orderId)?.cancel();
     this.timers.delete(orderId);
-    this.o.ledger.transact(() => {
-      const row = this.mustGet(orderId);
-      if (row.status === 'accepted') return;
-      if (row.status !== 'received') throw new PosError('CONFLICT', `order ${orderId} is ${row.status}`);
-      const doc = JSON.parse(row.doc) as OrderDoc;
-      delete doc.autoAcceptAt;
-      this.stmt.update.run('accepted', JSON.stringify(doc), this.now().toISOString(), orderId);
-      this.o.ledger.append('order.accepted', { orderId, by });
-      this.queueTickets(doc, false);
-    });
+    this.o.ledger.transact(() => this.acceptInTransaction(orderId, by));
     this.announce(orderId);
     return this.get(orderId);
+  }
+
+  /** Inside a transaction: accepts a received order (tickets queued); an accepted one stays so. */
+  acceptInTransaction(orderId: string, by: 'cashier' | 'auto' | 'payment'): void {
+    const row = this.mustGet(orderId);
+    if (row.status === 'accepted') return;
+    if (row.status !== 'received') throw new PosError('CONFLICT', `order ${orderId} is ${row.status}`);
+    const doc = JSON.parse(row.doc) as OrderDoc;
+    delete doc.autoAcceptAt;
+    this.stmt.update.run('accepted', JSON.stringify(doc), this.now().toISOString(), orderId);
+    this.o.ledger.append('order.accepted', { orderId, by });
+    this.queueTickets(doc, false);
+  }
+
+  /** Inside a transaction: the stored row of an order (NOT_FOUND when there is none). */
+  rowInTransaction(orderId: string): { status: OrderStatus; doc: OrderDoc } {
+    const row = this.mustGet(orderId);
+    return { status: row.status, doc: JSON.parse(row.doc) as OrderDoc };
+  }
+
+  /** Inside a transaction: writes an order's status and document (the caller records why). */
+  saveInTransaction(orderId: string, status: OrderStatus, doc: OrderDoc): void {
+    this.stmt.update.run(status, JSON.stringify(doc), this.now().toISOString(), orderId);
+  }
+
+  /** At-counter orders with this pickup code, newest first. */
+  byPickupCode(pickupCode: string): OrderView[] {
+    return this.stmt.byPickup.all(pickupCode).map(toView);
+  }
+
+  /** At-counter orders neither paid nor cancelled. */
+  unpaidAtCounter(): OrderView[] {
+    return this.stmt.unpaid.all().map(toView);
+  }
+
+  /** Tells the UI an order changed (after a commit made elsewhere). */
+  announceOrder(orderId: string): void {
+    this.announce(orderId);
   }
 
   reject(orderId: string, reason: string): OrderView {
@@ -315,6 +367,8 @@ export class OrderService {
       source: v.order.source,
       total: v.order.total,
       ...(v.autoAcceptAt ? { autoAcceptAt: v.autoAcceptAt } : {}),
+      ...(v.payState ? { payState: v.payState } : {}),
+      ...(v.order.pickupCode ? { pickupCode: v.order.pickupCode } : {}),
     });
   }
 }
@@ -332,5 +386,16 @@ function toView(row: Row): OrderView {
   };
   if (doc.autoAcceptAt) view.autoAcceptAt = doc.autoAcceptAt;
   if (doc.rejectReason) view.rejectReason = doc.rejectReason;
+  if (doc.order.payment === 'at-counter') {
+    view.payState = doc.paidBy
+      ? 'paid'
+      : doc.cancelled || row.status === 'rejected'
+        ? 'cancelled'
+        : doc.saleId
+          ? 'paying'
+          : 'to-pay';
+    const saleId = doc.paidBy ?? doc.saleId;
+    if (saleId) view.saleId = saleId;
+  }
   return view;
 }

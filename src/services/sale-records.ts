@@ -34,6 +34,7 @@ export function saleCompletedBody(
     })),
     ...(sale.shiftId ? { shiftId: sale.shiftId } : {}),
     ...(sale.doc.memberId ? { memberId: sale.doc.memberId } : {}),
+    ...(sale.doc.orderId ? { orderId: sale.doc.orderId } : {}),
     ...(sale.doc.coupon
       ? { coupon: { couponId: sale.doc.coupon.couponId, discount: sale.doc.orderDiscount } }
       : {}),

@@ -176,6 +176,31 @@ export class SaleService extends SaleHooks {
     return reply;
   }
 
+  /**
+   * Inside a transaction: an open sale holding an online order's lines at the order's prices (no
+   * re-pricing: the order is what the customer agreed to), linked by `orderId`.
+   */
+  openForOrderInTransaction(orderId: string, lines: LineInput[], currency: string): SaleRecord {
+    const priced = priceSale(lines);
+    const at = this.now().toISOString();
+    const sale: SaleRecord = {
+      id: this.newId(),
+      kind: 'sale',
+      originalSaleId: null,
+      status: 'open',
+      currency,
+      total: priced.total,
+      receiptNo: null,
+      shiftId: this.shifts.currentIdInTransaction(),
+      doc: { ...priced, orderId },
+      createdAt: at,
+      completedAt: null,
+      voidedAt: null,
+    };
+    this.store.insertSale(sale);
+    return sale;
+  }
+
   /** A cash tender on an open sale; completes it when covered. */
   payCash(saleId: string, amount: number, idempotencyKey?: string): Replayable<Record<string, unknown>> {
     return this.payOnce(saleId, { method: 'cash', amount }, idempotencyKey, (sale, due, at) => {
@@ -347,6 +372,12 @@ export class SaleService extends SaleHooks {
     const sale = this.mustGet(saleId);
     if (sale.status !== 'open' || sale.kind !== 'sale')
       throw new PosError('SALE_NOT_OPEN', `sale ${saleId} is ${sale.status}`);
+    if (sale.doc.orderId) {
+      throw new PosError(
+        'ORDER_PRICED',
+        'the sale of an online order keeps the prices the customer agreed to',
+      );
+    }
     if (this.store.paymentsOf(saleId).length > 0) {
       throw new PosError('CONFLICT', 'a discount cannot change once a payment was taken');
     }

@@ -53,7 +53,20 @@ export function paymentSetup(
     String(sales.createSale({ lines: [{ name: 'Coffee', qty: 1, unitPrice }] }).body.saleId);
   const paymentStatus = (paymentId: string) =>
     (db.prepare('SELECT status FROM payments WHERE id = ?').get(paymentId) as { status: string }).status;
-  return { db, dir, acquirer, ledger, sales, refunds, payments, shifts, events, openSale, paymentStatus };
+  return {
+    db,
+    dir,
+    acquirer,
+    ledger,
+    bus,
+    sales,
+    refunds,
+    payments,
+    shifts,
+    events,
+    openSale,
+    paymentStatus,
+  };
 }
 
 export function codeOf(fn: () => unknown): string | undefined {

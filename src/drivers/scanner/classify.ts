@@ -1,6 +1,9 @@
 import { channelOfAuthCode, type PaymentChannel } from '../../core/payment-code.js';
 
-export type ScanKind = 'payment' | 'coupon' | 'member' | 'product' | 'unknown';
+export type ScanKind = 'payment' | 'coupon' | 'member' | 'product' | 'order' | 'unknown';
+
+/** An online order's QR (mqtt-v1 "Online orders"): `POSORDER:{id}`. */
+const ORDER_PREFIX = 'POSORDER:';
 
 /** A scanned code as local-v1's `scan` event carries it. */
 export interface Classification {
@@ -19,7 +22,7 @@ export interface ClassifyOptions {
 
 /**
  * What a scanned code is. Payment codes come first (a wallet code must never be taken for
- * anything else), then the configured coupon and member prefixes, then EAN-13 / UPC-A / EAN-8
+ * anything else), then an order QR `POSORDER:{id}`, then the configured coupon and member prefixes, then EAN-13 / UPC-A / EAN-8
  * with a valid check digit; anything else is `unknown`. `symbology` is what the scanner reported
  * (HID-POS), else the one the digits prove.
  */
@@ -28,6 +31,9 @@ export function classify(code: string, options: ClassifyOptions, symbology?: str
     symbology !== undefined ? { ...c, symbology } : c;
   const channel = channelOfAuthCode(code);
   if (channel) return withSymbology({ code, kind: 'payment', channel });
+  if (code.startsWith(ORDER_PREFIX) && code.length > ORDER_PREFIX.length) {
+    return withSymbology({ code, kind: 'order' });
+  }
   if (hasPrefix(code, options.couponPrefixes)) return withSymbology({ code, kind: 'coupon' });
   if (hasPrefix(code, options.memberPrefixes)) return withSymbology({ code, kind: 'member' });
   const gtin = gtinSymbology(code);

@@ -1,4 +1,6 @@
 import { Type } from '@sinclair/typebox';
+import { PosError } from '../../errors.js';
+import type { OrderCheckout } from '../../services/order-checkout.js';
 import type { OrderService } from '../../services/order-service.js';
 import type { Route } from '../http-server.js';
 import { intQuery, validateBody } from '../validate.js';
@@ -8,15 +10,44 @@ export const RejectOrderSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export function orderRoutes(orders: OrderService): Route[] {
+export const CancelOrderSchema = Type.Object(
+  { reason: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) },
+  { additionalProperties: false },
+);
+
+export function orderRoutes(orders: OrderService, checkout: OrderCheckout): Route[] {
   return [
     {
       method: 'GET',
       path: '/api/v1/orders',
       auth: true,
+      handle: async (ctx) => {
+        const pickupCode = ctx.query.get('pickupCode');
+        if (pickupCode !== null) {
+          if (!/^[\x21-\x7e]{1,32}$/.test(pickupCode)) {
+            throw new PosError('VALIDATION_FAILED', 'pickupCode: 1 to 32 printable characters');
+          }
+          return { status: 200, body: { orders: await checkout.findByPickupCode(pickupCode) } };
+        }
+        return { status: 200, body: { orders: orders.list(intQuery(ctx.query, 'limit', 50, 1, 500)) } };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/orders/:orderId/checkout',
+      auth: true,
+      handle: (ctx) => ({ status: 200, body: checkout.checkout(ctx.params.orderId!) }),
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/orders/:orderId/cancel',
+      auth: true,
       handle: (ctx) => ({
         status: 200,
-        body: { orders: orders.list(intQuery(ctx.query, 'limit', 50, 1, 500)) },
+        body: checkout.cancel(
+          ctx.params.orderId!,
+          validateBody(CancelOrderSchema, ctx.body ?? {}).reason ?? 'cancelled by the cashier',
+        ),
       }),
     },
     {
