@@ -41,7 +41,16 @@ describe('crash safety of sales', () => {
       const completed = before.filter((r) => r.type === 'sale.completed').map((r) => String(r.body.saleId));
       for (const saleId of acknowledged.keys()) expect(completed).toContain(saleId);
 
+      // The kill lands after a random number of this round's sales were answered, and then a random
+      // few milliseconds into the next ones: waiting for answers, not for time, so a slow machine
+      // kills as deep into the work as a fast one.
       let killed = false;
+      let answeredThisRound = 0;
+      const killAfter = randomInt(rand, 10, 40);
+      let reachedKillPoint: () => void = () => {};
+      const killPoint = new Promise<void>((r) => {
+        reachedKillPoint = r;
+      });
       const client = async (c: number) => {
         for (let k = 0; !killed; k++) {
           attempted += 1;
@@ -53,6 +62,8 @@ describe('crash safety of sales', () => {
             });
             if (r.status !== 201) throw new Error(`unexpected ${r.status}: ${JSON.stringify(r.body)}`);
             acknowledged.set(r.body.saleId, r.body.receiptNo);
+            answeredThisRound += 1;
+            if (answeredThisRound >= killAfter) reachedKillPoint();
           } catch (err) {
             if (killed) return; // the daemon died with this request in flight: its outcome is unknown
             throw err;
@@ -60,7 +71,8 @@ describe('crash safety of sales', () => {
         }
       };
       const clients = Array.from({ length: CLIENTS }, (_, c) => client(c));
-      await new Promise((r) => setTimeout(r, randomInt(rand, 20, 400)));
+      await Promise.race([killPoint, Promise.all(clients)]); // a client's error ends the wait
+      await new Promise((r) => setTimeout(r, randomInt(rand, 0, 15)));
       killed = true;
       current.child.kill('SIGKILL');
       await current.exited;
