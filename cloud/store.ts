@@ -181,6 +181,10 @@ export class CloudStore {
     return this.records(tenant, device).filter((r) => r.status === 'ok');
   }
 
+  /**
+   * The device's records as stored, each once: a fact it resent under a later epoch (stored there as
+   * `duplicate` to keep that epoch contiguous) appears under the epoch that first held it.
+   */
   records(tenant: string, device: string): Array<IncomingRecord & { epoch: string; status: string }> {
     return this.db
       .prepare<
@@ -196,7 +200,7 @@ export class CloudStore {
           status: string;
         }
       >(
-        'SELECT epoch, seq, id, type, at, body, chain, status FROM records WHERE tenant = ? AND device = ? ORDER BY epoch, seq',
+        "SELECT epoch, seq, id, type, at, body, chain, status FROM records WHERE tenant = ? AND device = ? AND status <> 'duplicate' ORDER BY epoch, seq",
       )
       .all(tenant, device)
       .map((r) => ({ ...r, body: JSON.parse(r.body) as Record<string, unknown> }));

@@ -136,7 +136,8 @@ export class Uplink {
     const after = outbox.ackedUpTo();
     if (after > before) {
       this.lastAckAdvance = this.now();
-      this.unackedSince = undefined;
+      // Records PUBACKed beyond this ack are still waiting: their stall clock starts again now.
+      this.unackedSince = this.sentUpTo > after ? this.now() : undefined;
     }
     if (!this.ready && this.o.link.isConnected) {
       this.timers.clearTimeout(this.ackWaiter);
