@@ -113,9 +113,11 @@ let emptyDb: Buffer | undefined;
 /** The schema after every migration, made once per process: migrating is the same each time. */
 function emptyDatabase(): Buffer {
   if (!emptyDb) {
-    const db = openDatabase({ file: ':memory:', log: pino({ level: 'silent' }) });
+    const dir = mkdtempSync(join(tmpdir(), 'posd-sim-template-'));
+    const db = openDatabase({ file: join(dir, 'posd.db'), log: pino({ level: 'silent' }) });
     emptyDb = db.serialize();
     db.close();
+    rmSync(dir, { recursive: true, force: true });
   }
   return emptyDb;
 }
