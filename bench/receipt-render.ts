@@ -97,7 +97,12 @@ async function paced(sales: SaleService, burst?: () => Promise<unknown>) {
   }
   await images;
   lag.disable();
-  return { ...summarize(latencies), lagP99: lag.percentile(99) / 1e6, lagMax: lag.max / 1e6 };
+  // The histogram holds the 5 ms sampling interval plus the lag.
+  return {
+    ...summarize(latencies),
+    lagP99: Math.max(0, lag.percentile(99) / 1e6 - 5),
+    lagMax: Math.max(0, lag.max / 1e6 - 5),
+  };
 }
 
 export async function benchReceiptRender(): Promise<void> {

@@ -1,4 +1,5 @@
 import { benchFleet } from './fleet.js';
+import { benchPrinterConfirm } from './printer-confirm.js';
 import { benchReceiptEncode } from './receipt-encode.js';
 import { benchReceiptRender } from './receipt-render.js';
 import { benchSaleCommit } from './sale-commit.js';
@@ -15,6 +16,7 @@ const benches: Record<string, () => Promise<void>> = {
   'receipt-render': benchReceiptRender,
   'scan-latency': benchScanLatency,
   'slow-flash': benchSlowFlash,
+  'printer-confirm': benchPrinterConfirm,
 };
 
 const wanted = process.argv.slice(2);

@@ -1,7 +1,5 @@
-import type { EventBus } from '../../bus.js';
 import type { ErrorCode } from '../../errors.js';
 import { describeError, isPosError, PosError } from '../../errors.js';
-import type { Logger } from '../../log.js';
 import { LogLimiter } from '../../log-limit.js';
 import { type DeviceState, type PosDevice, reportedState } from '../device.js';
 import { Listeners } from '../transport/listeners.js';
@@ -9,6 +7,16 @@ import type { LinkHealth } from '../transport/reconnecting-transport.js';
 import { systemTimers, type TimerHandle, type Timers } from '../transport/timers.js';
 import { type ConfirmationMemory, type ConfirmMode, volatileConfirmation } from './confirmation.js';
 import type { EscPosPrinterOptions, PrinterSnapshot, PrintOutcome } from './printer-types.js';
+import {
+  CLEAR_BUFFERS,
+  ENABLE_ASB,
+  type PrinterStatus,
+  type StatusEvent,
+  type StatusParser,
+  type StatusQuery,
+  TRANSMIT_PAPER_STATUS,
+} from './status.js';
+import { concat, StatusReplies } from './status-replies.js';
 
 export type {
   EscPosPrinterOptions,
@@ -16,22 +24,6 @@ export type {
   PrintOutcome,
   SupervisedTransport,
 } from './printer-types.js';
-
-import {
-  CLEAR_BUFFERS,
-  ENABLE_ASB,
-  type PrinterStatus,
-  type StatusEvent,
-  StatusParser,
-  type StatusQuery,
-  statusQuery,
-  TRANSMIT_PAPER_STATUS,
-} from './status.js';
-
-interface Waiter {
-  resolve: () => void;
-  reject: (err: Error) => void;
-}
 
 /**
  * An ESC/POS receipt printer over any transport: keeps its status (polling `DLE EOT` and listening
@@ -44,7 +36,7 @@ export class EscPosPrinter implements PosDevice {
     timers: Timers;
     memory: ConfirmationMemory;
   };
-  private readonly parser: StatusParser;
+  private readonly replies: StatusReplies;
   private status: PrinterStatus = {
     paper: 'ok',
     cover: 'closed',
@@ -59,13 +51,10 @@ export class EscPosPrinter implements PosDevice {
   private printing = false;
   /** Undefined until learnt (probe at connect, or recalled). */
   private confirmMode: ConfirmMode | undefined;
-  private realtimeWaiters: Waiter[] = [];
-  private transmitWaiters: Waiter[] = [];
   private jobInterrupt: ((code: ErrorCode, reason: string) => void) | undefined;
   private pollTimer: TimerHandle | undefined;
   private init: Promise<void> | undefined;
   private exclusive: Promise<unknown> = Promise.resolve();
-  private queryChain: Promise<unknown> = Promise.resolve();
   private lastSnapshot = '';
   private wasReady = false;
   private readonly ready = new Listeners<[]>();
@@ -87,11 +76,19 @@ export class EscPosPrinter implements PosDevice {
     };
     this.confirmMode = this.o.confirm === 'probe' ? this.o.memory.recall() : this.o.confirm;
     const noise = new LogLimiter(this.o.log, this.o.logIntervalMs, this.o.now);
-    this.parser = new StatusParser(
-      (e) => this.onStatus(e),
+    this.replies = new StatusReplies({
+      write: (bytes) => this.o.transport.write(bytes),
+      timers: this.o.timers,
+      replyTimeoutMs: this.o.replyTimeoutMs,
+      onStatus: (e) => this.onStatus(e),
       // The exact count stays in junkBytes (snapshot, devices API); the log gets a line per 10 s.
-      (bytes) => noise.warn('unexpected bytes from the printer', { bytes, junkBytes: this.parser.junkBytes }),
-    );
+      onJunk: (bytes) =>
+        noise.warn('unexpected bytes from the printer', { bytes, junkBytes: this.parser.junkBytes }),
+    });
+  }
+
+  private get parser(): StatusParser {
+    return this.replies.parser;
   }
 
   get state(): DeviceState {
@@ -206,11 +203,7 @@ export class EscPosPrinter implements PosDevice {
       interrupted ??= { code, reason };
     };
     let done: Promise<void> | undefined;
-    if (viaTransmit) {
-      this.parser.expectTransmit();
-      done = new Promise<void>((resolve, reject) => this.transmitWaiters.push({ resolve, reject }));
-      done.catch(() => {}); // observed below; never an unhandled rejection
-    }
+    if (viaTransmit) done = this.replies.expectTransmit();
     const job = viaTransmit ? concat(bytes, TRANSMIT_PAPER_STATUS) : bytes;
     try {
       await this.o.transport.write(job);
@@ -285,7 +278,7 @@ export class EscPosPrinter implements PosDevice {
   /** Once per printer: recalled, or asks `GS r 1` on an idle printer and sees if it answers. */
   private async learnConfirmation(): Promise<void> {
     if (this.confirmMode) return;
-    const answered = await this.probeTransmitStatus();
+    const answered = await this.replies.probeTransmit(this.o.probeTimeoutMs);
     if (answered) this.learnt('transmit-status', 'printer answers GS r: jobs are confirmed when done');
     else this.learnt('realtime', 'printer does not answer GS r: jobs are confirmed by real-time status');
   }
@@ -298,86 +291,33 @@ export class EscPosPrinter implements PosDevice {
     this.publish();
   }
 
-  /** True when `GS r 1` is answered within `probeTimeoutMs`; rejects when the link drops. */
-  private async probeTransmitStatus(): Promise<boolean> {
-    let waiter: Waiter | undefined;
-    const reply = new Promise<'reply'>((resolve, reject) => {
-      waiter = { resolve: () => resolve('reply'), reject };
-      this.transmitWaiters.push(waiter);
-    });
-    reply.catch(() => {});
-    let timer: TimerHandle | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = this.o.timers.setTimeout(() => resolve('timeout'), this.o.probeTimeoutMs);
-    });
-    this.parser.expectTransmit();
-    try {
-      await this.o.transport.write(TRANSMIT_PAPER_STATUS);
-      if ((await Promise.race([reply, timeout])) === 'reply') return true;
-      // Unanswered: forget it, so a late reply is junk and not a later job's confirmation.
-      this.transmitWaiters = this.transmitWaiters.filter((w) => w !== waiter);
-      this.parser.forgetTransmit();
-      return false;
-    } finally {
-      this.o.timers.clearTimeout(timer);
-    }
-  }
-
   /** A job given up: stop the rest printing after the fault clears, and forget its reply. */
   private abandon(): void {
-    for (const w of this.transmitWaiters.splice(0)) w.reject(new PosError('PRINTER_ERROR', 'job abandoned'));
-    this.parser.resetAll();
+    this.replies.dropTransmits(new PosError('PRINTER_ERROR', 'job abandoned'));
     if (this.linkUp) this.o.transport.write(CLEAR_BUFFERS).catch(() => {});
   }
 
-  /** Sends `DLE EOT n` for each n and waits for all replies; one query batch at a time. */
-  private query(ns: StatusQuery[]): Promise<void> {
-    const run = this.queryChain.then(() => this.queryNow(ns));
-    this.queryChain = run.catch(() => {});
-    return run;
-  }
-
-  private async queryNow(ns: StatusQuery[]): Promise<void> {
+  /** Sends `DLE EOT n` for each n and waits for all replies; keeps `responsive` up to date. */
+  private async query(ns: StatusQuery[]): Promise<void> {
     if (!this.linkUp) throw new PosError('DEVICE_DISCONNECTED', 'printer not connected');
-    const replies = ns.map((n) => {
-      this.parser.expect(n);
-      return new Promise<void>((resolve, reject) => this.realtimeWaiters.push({ resolve, reject }));
-    });
-    const all = Promise.all(replies);
-    all.catch(() => {});
-    let timer: TimerHandle | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = this.o.timers.setTimeout(
-        () => reject(new PosError('DEVICE_TIMEOUT', `no status reply in ${this.o.replyTimeoutMs} ms`)),
-        this.o.replyTimeoutMs,
-      );
-    });
-    timeout.catch(() => {});
     try {
-      await this.o.transport.write(concat(...ns.map(statusQuery)));
-      await Promise.race([all, timeout]);
-      if (!this.responsive) {
-        this.responsive = true;
-        this.publish();
-      }
+      await this.replies.query(ns);
     } catch (err) {
-      this.parser.reset();
-      for (const w of this.realtimeWaiters.splice(0)) w.reject(err as Error);
       if (this.responsive && isPosError(err, 'DEVICE_TIMEOUT')) {
         this.responsive = false;
         this.o.log.warn('printer does not answer status queries');
         this.publish();
       }
       throw err;
-    } finally {
-      this.o.timers.clearTimeout(timer);
+    }
+    if (!this.responsive) {
+      this.responsive = true;
+      this.publish();
     }
   }
 
   private onStatus(e: StatusEvent): void {
     this.status = { ...this.status, ...e.status };
-    if (e.kind === 'realtime') this.realtimeWaiters.shift()?.resolve();
-    if (e.kind === 'transmit') this.transmitWaiters.shift()?.resolve();
     if (e.kind === 'asb') this.responsive = true;
     const fault = this.fault();
     if (fault && this.jobInterrupt) this.jobInterrupt(fault.code, fault.reason);
@@ -426,9 +366,7 @@ export class EscPosPrinter implements PosDevice {
     this.responsive = false;
     this.o.timers.clearTimeout(this.pollTimer);
     const error = isPosError(err) ? err : new PosError('DEVICE_DISCONNECTED', describeError(err));
-    this.parser.resetAll();
-    for (const w of this.realtimeWaiters.splice(0)) w.reject(error);
-    for (const w of this.transmitWaiters.splice(0)) w.reject(error);
+    this.replies.failAll(error);
     this.jobInterrupt?.('DEVICE_DISCONNECTED', `connection lost: ${error.message}`);
   }
 
@@ -478,16 +416,4 @@ function notStarted(code: ErrorCode, reason: string): PrintOutcome {
 
 function partial(code: ErrorCode, reason: string): PrintOutcome {
   return { result: 'maybe-partial', code, reason };
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
