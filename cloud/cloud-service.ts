@@ -4,6 +4,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { canonicalJson } from '../src/offline/chain.js';
 import { deviceOfTopic, topicsFor } from '../src/sync/topics.js';
 import { type AcquirerOptions, AcquirerSimulator, type OpResult } from './acquirer.js';
+import { CloudOrders } from './online-orders.js';
 import { CloudStore, type IncomingRecord } from './store.js';
 
 /** The retained `P/down/ack`. */
@@ -39,6 +40,8 @@ export interface CloudServiceOptions {
  */
 export class CloudService {
   readonly store: CloudStore;
+  /** Orders paid at the counter: `orders.lookup` and the `order.paid` facts. */
+  readonly orders: CloudOrders;
   readonly acquirer: AcquirerSimulator;
   private client: MqttClient | undefined;
   private readonly group: string;
@@ -51,6 +54,7 @@ export class CloudService {
 
   constructor(private readonly o: CloudServiceOptions) {
     this.store = new CloudStore(o.dbFile);
+    this.orders = new CloudOrders(this.store);
     this.acquirer = new AcquirerSimulator(this.store, o.acquirer);
     this.group = o.group ?? 'posd-cloud';
     this.log = o.log ?? (() => {});
@@ -133,6 +137,7 @@ export class CloudService {
     const result = this.store.ingest(tenant, device, batch.epoch, records);
     this.batches += 1;
     for (const r of result.facts) {
+      this.orders.onFact(tenant, device, r);
       // A coupon the terminal issued verifies here from the moment its record is stored.
       if (r.type === 'coupon.issued') this.acquirer.registerIssued(r.body);
       // Its sale voided or refunded below what earned it: never redeemable again.
@@ -197,6 +202,7 @@ export class CloudService {
       const have = Number(args.haveVersion ?? 0);
       return { ok: true, result: { envelope: envelope && envelope.version > have ? envelope : null } };
     }
+    if (op === 'orders.lookup') return { ok: true, result: this.orders.lookup(tenant, args.pickupCode) };
     if (op === 'orders.pull')
       return {
         ok: true,

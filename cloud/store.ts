@@ -224,6 +224,10 @@ export class CloudStore {
     return this.db.transaction(work).immediate();
   }
 
+  kvDelete(scope: string, key: string): void {
+    this.db.prepare<[string, string]>('DELETE FROM kv WHERE scope = ? AND key = ?').run(scope, key);
+  }
+
   kvAll<T>(scope: string): Array<{ key: string; value: T }> {
     return this.stmt.kvAll.all(scope).map((r) => ({ key: r.key, value: JSON.parse(r.value) as T }));
   }
@@ -236,6 +240,17 @@ export class CloudStore {
         return downSeq;
       })
       .immediate();
+  }
+
+  /** At-counter orders of the tenant with this pickup code, newest first (any device). */
+  atCounterOrders(tenant: string, pickupCode: string): Array<{ device: string; order: { id: string } }> {
+    return this.db
+      .prepare<[string, string], { device: string; doc: string }>(
+        `SELECT device, doc FROM orders WHERE tenant = ? AND json_extract(doc, '$.payment') = 'at-counter'
+         AND json_extract(doc, '$.pickupCode') = ? ORDER BY down_seq DESC`,
+      )
+      .all(tenant, pickupCode)
+      .map((r) => ({ device: r.device, order: JSON.parse(r.doc) as { id: string } }));
   }
 
   ordersSince(tenant: string, device: string, since: number): Array<{ downSeq: number; order: unknown }> {

@@ -3,7 +3,7 @@ import type { RouteDoc } from './route-doc.js';
 import { ApplyCouponSchema, IssueCouponSchema } from './routes/coupons.js';
 import { InjectScanSchema } from './routes/devices.js';
 import { MemberLookupSchema, RechargeSchema, SaleMemberSchema } from './routes/members.js';
-import { RejectOrderSchema } from './routes/orders.js';
+import { CancelOrderSchema, RejectOrderSchema } from './routes/orders.js';
 import { CreateSaleSchema, PaymentSchema, RefundSchema, VoidSchema } from './routes/sales.js';
 import { CloseShiftSchema, OpenShiftSchema } from './routes/shifts.js';
 
@@ -63,7 +63,10 @@ const ShiftReport = open(
   { kind: Type.Union([Type.Literal('X'), Type.Literal('Z')]), shiftId: Type.String(), status: Type.String() },
   'an X or Z report',
 );
-const Order = open({ orderId: Type.String(), status: Type.String(), total: Money }, 'an order');
+const Order = open(
+  { orderId: Type.String(), status: Type.String(), order: Type.Unknown() },
+  'an order; one paid at the counter adds `payState` (`to-pay`, `paying`, `paid`, `cancelled`) and `saleId`',
+);
 const Member = open({ memberId: Type.String(), name: Type.String(), balance: Money }, 'a member');
 const LedgerPage = Type.Object({
   epoch: Type.String(),
@@ -236,10 +239,30 @@ export const EXISTING_ROUTE_DOCS: Record<string, RouteDoc> = {
     responses: ok('the sale', SaleView),
   },
   'GET /api/v1/orders': {
-    summary: 'Online orders, newest first',
+    summary: 'Online orders, newest first; with pickupCode: the at-counter orders of that pickup code',
     tag: 'orders',
-    query: { limit: { type: 'integer', description: '1 to 500, default 50' } },
+    query: {
+      limit: { type: 'integer', description: '1 to 500, default 50' },
+      pickupCode: {
+        type: 'string',
+        description:
+          'an at-counter order by its pickup code: this terminal’s, else asked of the cloud (`orders.lookup`)',
+      },
+    },
     responses: ok('orders', Type.Object({ orders: Type.Array(Order) })),
+  },
+  'POST /api/v1/orders/:orderId/checkout': {
+    summary: 'Take payment for an at-counter order: its open sale (the same one while it is being paid)',
+    tag: 'orders',
+    responses: ok('the open sale, at the order’s lines and prices', SaleView),
+    errors: ['NOT_FOUND', 'ORDER_PREPAID', 'ORDER_ALREADY_PAID', 'ORDER_CANCELLED'],
+  },
+  'POST /api/v1/orders/:orderId/cancel': {
+    summary: 'Cancel an at-counter order never collected (recorded order.rejected, cancelled)',
+    tag: 'orders',
+    body: CancelOrderSchema,
+    responses: ok('the order', Order),
+    errors: ['NOT_FOUND', 'ORDER_PREPAID', 'ORDER_ALREADY_PAID', 'ORDER_IN_PAYMENT'],
   },
   'GET /api/v1/orders/:orderId': { summary: 'An order', tag: 'orders', responses: ok('the order', Order) },
   'POST /api/v1/orders/:orderId/accept': {

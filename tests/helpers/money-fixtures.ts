@@ -23,3 +23,9 @@ export function deliveryOrder(id: string) {
     pickup: { code: 'A17' },
   };
 }
+
+/** An online order to be paid at the counter (网络订单线下支付), found by its pickup code or QR. */
+export function atCounterOrder(id: string, pickupCode: string) {
+  const { pickup: _pickup, note: _note, ...order } = deliveryOrder(id);
+  return { ...order, source: 'mini-program', payment: 'at-counter' as const, pickupCode };
+}
