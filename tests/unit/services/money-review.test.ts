@@ -70,3 +70,30 @@ describe('found in review: scenarios that hold', () => {
     expect(t.acquirer.netCaptured()).toBe(0);
   });
 });
+
+describe('found in review: a QR query that answers SUCCESS after the QR was closed', () => {
+  it('is a late success: reversed, not dropped', async () => {
+    const t = paymentSetup();
+    t.shifts.open(0);
+    const saleId = t.openSale(990);
+    const { paymentId } = t.payments.startQr(saleId, 'wechat');
+    // While the QR's query is on its way, the cashier cancels (closed) and the customer pays the stale QR.
+    const request = t.acquirer.request.bind(t.acquirer);
+    let armed = true;
+    t.acquirer.request = async (op, args, timeoutMs) => {
+      if (armed && op === 'payment.query') {
+        armed = false;
+        expect((await t.payments.cancelQr(paymentId)).payment.status).toBe('closed');
+        t.acquirer.customerPaysQr(paymentId, true);
+      }
+      return request(op, args, timeoutMs);
+    };
+    await t.payments.idle();
+    expect(t.paymentStatus(paymentId)).toBe('reversed');
+    expect(t.acquirer.netCaptured()).toBe(0);
+    expect(t.payments.moneyPending().pendingReversals).toEqual([]);
+    expect(t.ledger.recordsAfter(0, 80).filter((r) => r.type === 'payment.reversed')).toMatchObject([
+      { body: { paymentId, wasCaptured: true, reason: 'PAID_AFTER_CLOSE' } },
+    ]);
+  });
+});
