@@ -97,3 +97,28 @@ describe('found in review: a QR query that answers SUCCESS after the QR was clos
     ]);
   });
 });
+
+describe('found in review: a notify while the code-payment rule is reversing', () => {
+  it('does not show the sale paid when the reverse gave the money back', async () => {
+    const t = paymentSetup(() => 'userpaying-forever');
+    t.shifts.open(0);
+    const saleId = t.openSale(2500);
+    const { paymentId } = t.payments.startCode(saleId, WECHAT('0'));
+    // The customer confirms at the last moment: the notify's query sees SUCCESS just before the
+    // rule's reverse (already sent) reaches the acquirer and gives the money back.
+    const request = t.acquirer.request.bind(t.acquirer);
+    let armed = true;
+    t.acquirer.request = async (op, args, timeoutMs) => {
+      if (armed && op === 'payment.reverse') {
+        armed = false;
+        t.acquirer.orders.get(paymentId)!.status = 'SUCCESS';
+        await t.payments.onNotify(paymentId);
+      }
+      return request(op, args, timeoutMs);
+    };
+    await t.payments.idle();
+    expect(t.acquirer.netCaptured()).toBe(0);
+    expect(t.paymentStatus(paymentId)).toBe('reversed');
+    expect(t.sales.getSale(saleId)).toMatchObject({ status: 'open', due: 2500 });
+  });
+});
