@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { CloudReply } from '../../../src/services/cloud-port.js';
 import { codeOf, paymentSetup, WECHAT } from '../../helpers/payment-setup.js';
 
 /** Hostile review of the money fixes: scenarios tried; each test shows the rule holds. */
@@ -80,13 +81,13 @@ describe('found in review: a QR query that answers SUCCESS after the QR was clos
     // While the QR's query is on its way, the cashier cancels (closed) and the customer pays the stale QR.
     const request = t.acquirer.request.bind(t.acquirer);
     let armed = true;
-    t.acquirer.request = async (op, args, timeoutMs) => {
+    t.acquirer.request = async <T>(op: string, args: Record<string, unknown>): Promise<CloudReply<T>> => {
       if (armed && op === 'payment.query') {
         armed = false;
         expect((await t.payments.cancelQr(paymentId)).payment.status).toBe('closed');
         t.acquirer.customerPaysQr(paymentId, true);
       }
-      return request(op, args, timeoutMs);
+      return request<T>(op, args);
     };
     await t.payments.idle();
     expect(t.paymentStatus(paymentId)).toBe('reversed');
@@ -108,13 +109,13 @@ describe('found in review: a notify while the code-payment rule is reversing', (
     // rule's reverse (already sent) reaches the acquirer and gives the money back.
     const request = t.acquirer.request.bind(t.acquirer);
     let armed = true;
-    t.acquirer.request = async (op, args, timeoutMs) => {
+    t.acquirer.request = async <T>(op: string, args: Record<string, unknown>): Promise<CloudReply<T>> => {
       if (armed && op === 'payment.reverse') {
         armed = false;
         t.acquirer.orders.get(paymentId)!.status = 'SUCCESS';
         await t.payments.onNotify(paymentId);
       }
-      return request(op, args, timeoutMs);
+      return request<T>(op, args);
     };
     await t.payments.idle();
     expect(t.acquirer.netCaptured()).toBe(0);
