@@ -62,7 +62,8 @@ export async function reverse(core: PaymentCore, payment: StoredPayment): Promis
     if (current.status !== 'pending' && current.status !== 'unknown') return;
     const reply = await core.request('payment.reverse', { paymentId: payment.paymentId });
     if (reply.kind === 'ok' || (reply.kind === 'error' && reply.code === 'ORDER_NOT_FOUND')) {
-      return core.settle(current, 'reversed', 'payment.reversed', {});
+      core.settle(current, 'reversed', 'payment.reversed', {});
+      return;
     }
     if (!(await core.waitForLink(current, attempt))) return;
   }

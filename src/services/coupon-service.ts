@@ -351,7 +351,11 @@ export class CouponService {
         { redemptionId: r.id, code: r.code, saleId: r.sale_id },
         timeout,
       );
-      if (reply.kind === 'unknown') return 'retry';
+      if (reply.kind === 'unknown') {
+        // The cloud may have consumed it: a void before the retry must release it there.
+        this.o.ledger.transact(() => this.stmt.setHold.run(1, at(), r.id));
+        return 'retry';
+      }
       if (reply.kind === 'ok') {
         this.o.ledger.transact(() => {
           // The cloud now holds the coupon for this id: a later void or full refund releases it.

@@ -8,6 +8,7 @@ import type { Ledger } from '../offline/ledger.js';
 import type { ReversalStore } from '../offline/reversal-store.js';
 import type { SalesStore, StoredPayment } from '../offline/sales-store.js';
 import type { CloudPort, CloudReply, Sleep } from './cloud-port.js';
+import { recordLateSuccess } from './payment-reversal.js';
 import type { RefundService } from './refund-service.js';
 import type { SaleService } from './sale-service.js';
 
@@ -151,21 +152,25 @@ export class PaymentCore {
   succeed(payment: StoredPayment, result: AcquirerResult): void {
     const extra: Record<string, unknown> = {};
     if (result.acquirerRef) extra.acquirerRef = result.acquirerRef;
-    this.settle(payment, 'succeeded', 'payment.succeeded', extra, true);
+    if (this.settle(payment, 'succeeded', 'payment.succeeded', extra, true)) return;
+    // A SUCCESS learnt by a request sent before a concurrent close settled the QR: a late success.
+    const current = this.mustGet(payment.paymentId);
+    if (current.method === 'qr' && (current.status === 'closed' || current.status === 'failed'))
+      recordLateSuccess(this, current, result);
   }
 
   fail(payment: StoredPayment, reason: string): void {
     this.settle(payment, 'failed', 'payment.failed', { reason });
   }
 
-  /** Commits a final outcome once (a payment already settled is left as it is). */
+  /** Commits a final outcome once (a payment already settled is left as it is); whether it did. */
   settle(
     payment: StoredPayment,
     status: 'succeeded' | 'failed' | 'reversed' | 'closed',
     recordType: string,
     extra: Record<string, unknown>,
     completeSale = false,
-  ): void {
+  ): boolean {
     const settled = this.o.ledger.transact(() => {
       const current = this.mustGet(payment.paymentId);
       if (current.status !== 'pending' && current.status !== 'unknown') return false;
@@ -176,9 +181,10 @@ export class PaymentCore {
       if (completeSale) this.o.sales.completeIfCovered(current.saleId);
       return true;
     });
-    if (!settled) return;
+    if (!settled) return false;
     this.emit(this.mustGet(payment.paymentId), typeof extra.reason === 'string' ? extra.reason : undefined);
     this.o.sales.announceSale(payment.saleId);
+    return true;
   }
 
   recordBody(p: StoredPayment, extra: Record<string, unknown>): Record<string, unknown> {

@@ -101,6 +101,13 @@ export class PaymentService {
       }
       return this.lateCheck(paymentId);
     }
+    if (payment.method !== 'qr') {
+      // A code payment is learnt by its own rule only: a query of ours racing the rule's reverse
+      // could show the sale paid while the reverse gives the money back. The hint (re)starts it.
+      if (payment.status === 'pending' || payment.status === 'unknown')
+        this.core.track(paymentId, () => this.resolve(payment));
+      return;
+    }
     const reply = await this.core.request('payment.query', { paymentId });
     if (reply.kind !== 'ok' || reply.result.status !== 'SUCCESS') return;
     const current = this.core.mustGet(paymentId);

@@ -234,6 +234,24 @@ describe('coupon holds at the cloud (issue 12, case 6)', () => {
     expect(acquirer.coupons.get('CP-BACK')!.consumedBy).toBeUndefined();
   });
 
+  it('a consume whose reply is lost, then a void: the coupon is given back at the cloud all the same (found in review)', async () => {
+    const acquirer = new FakeAcquirer();
+    acquirer.online = false;
+    acquirer.coupons.set('CP-OFF-1', { couponId: 'c-off', kind: 'amount', value: 500 });
+    const t = setup(acquirer, 'accept');
+    const saleId = t.open();
+    await t.coupons.apply(saleId, 'CP-OFF-1'); // offline: no hold at the cloud
+    t.sales.payCash(saleId, 2500);
+    acquirer.goOfflineAfter = 'coupon.consume'; // consumed at the cloud; the reply and the link are lost
+    acquirer.goOnline();
+    await t.coupons.consumePending();
+    expect(acquirer.coupons.get('CP-OFF-1')!.consumedBy).toBeTruthy();
+    t.sales.voidSale(saleId, undefined);
+    acquirer.goOnline();
+    await t.coupons.consumePending();
+    expect(acquirer.coupons.get('CP-OFF-1')!.consumedBy).toBeUndefined();
+  });
+
   it('offline policy: refused by default (COUPON_OFFLINE); accepted from the whitelist up to the per-sale limit', async () => {
     const acquirer = new FakeAcquirer();
     acquirer.online = false;
