@@ -8,6 +8,7 @@ import { openDatabase } from '../../../src/offline/db.js';
 import { Ledger } from '../../../src/offline/ledger.js';
 import { SalesStore } from '../../../src/offline/sales-store.js';
 import { ShiftStore } from '../../../src/offline/shift-store.js';
+import type { CloudReply } from '../../../src/services/cloud-port.js';
 import { CouponService } from '../../../src/services/coupon-service.js';
 import { RefundService } from '../../../src/services/refund-service.js';
 import { SaleService } from '../../../src/services/sale-service.js';
@@ -250,6 +251,25 @@ describe('coupon holds at the cloud (issue 12, case 6)', () => {
     acquirer.goOnline();
     await t.coupons.consumePending();
     expect(acquirer.coupons.get('CP-OFF-1')!.consumedBy).toBeUndefined();
+  });
+
+  it('the sale is paid in full while its coupon hold is on its way: refused, and the hold released at the cloud', async () => {
+    const acquirer = new FakeAcquirer();
+    acquirer.coupons.set('CP-RACE', { couponId: 'c-race', kind: 'amount', value: 500 });
+    const t = setup(acquirer);
+    const saleId = t.open();
+    const request = acquirer.request.bind(acquirer);
+    acquirer.request = async <T>(op: string, args: Record<string, unknown>): Promise<CloudReply<T>> => {
+      if (op === 'coupon.reserve') t.sales.payCash(saleId, 3000); // the cashier took cash meanwhile
+      return request<T>(op, args);
+    };
+    expect(await codeOf(t.coupons.apply(saleId, 'CP-RACE'))).toBe('SALE_NOT_OPEN');
+    await t.coupons.consumePending();
+    expect(acquirer.coupons.get('CP-RACE')).toMatchObject({ couponId: 'c-race' });
+    expect(acquirer.coupons.get('CP-RACE')!.heldBy).toBeUndefined();
+    expect(acquirer.coupons.get('CP-RACE')!.consumedBy).toBeUndefined();
+    expect(t.records('coupon.redeemed')).toHaveLength(0);
+    expect(t.sales.getSale(saleId)).toMatchObject({ status: 'completed', total: 3000 });
   });
 
   it('offline policy: refused by default (COUPON_OFFLINE); accepted from the whitelist up to the per-sale limit', async () => {

@@ -185,4 +185,32 @@ describe('a restored database', () => {
     const series = b.ledger.epoch.replaceAll('-', '').slice(-8).toUpperCase();
     expect(b.ledger.transact(() => b.store.nextReceiptNo('D1'))).toBe(`D1-${series}-000002`);
   });
+
+  it('restored twice (the older backup again after a first move): a third epoch, every sale once, no receipt series reused', async () => {
+    const { rc, restored: b, epoch } = await soldBackedUpAndSoldOn(3, 2);
+    b.sell('B1');
+    b.sell('B2');
+    const ub = rc.connect(b.ledger);
+    await waitFor(() => (b.ledger.epoch !== epoch ? true : undefined), 'a first new epoch');
+    await waitFor(() => allSynced(b.ledger), 'the first copy synced');
+    const firstMove = b.ledger.epoch;
+    const bReceipt = b.ledger.transact(() => b.store.nextReceiptNo('D1'));
+    ub.stop();
+    b.db.close();
+    // The disk is replaced again, from the same older backup.
+    const dir = join(b.db.name, '..');
+    copyFileSync(join(dir, 'backup.db'), join(dir, 'restored-again.db'));
+    const c = terminal(join(dir, 'restored-again.db'));
+    expect(c.ledger.epoch).toBe(epoch);
+    c.sell('C1');
+    c.sell('C2');
+    rc.connect(c.ledger); // the retained ack is the first copy's epoch: not its own
+    await waitFor(() => (c.ledger.epoch !== epoch ? true : undefined), 'a second new epoch');
+    await waitFor(() => allSynced(c.ledger), 'the second copy synced');
+    expect(c.ledger.epoch).not.toBe(firstMove);
+    expect(cloudSaleIds(rc).sort()).toEqual(['A1', 'A2', 'A3', 'A4', 'A5', 'B1', 'B2', 'C1', 'C2']);
+    const cReceipt = c.ledger.transact(() => c.store.nextReceiptNo('D1'));
+    expect(cReceipt.split('-')[1]).not.toBe(bReceipt.split('-')[1]);
+    expect(cReceipt).not.toBe(bReceipt);
+  });
 });
