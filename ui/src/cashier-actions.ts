@@ -66,6 +66,9 @@ export interface OrderActions {
   acceptOrder(orderId: string): void;
   rejectOrder(orderId: string): void;
   reprintOrder(orderId: string): void;
+  /** An order paid at the counter: its sale goes to the pay screen. */
+  payOrder(orderId: string): void;
+  cancelOrder(orderId: string): void;
 }
 
 /** What the buttons do, by the job they belong to; each part has its own controller. */

@@ -76,7 +76,13 @@ export interface OrderView {
     lines: Array<{ name: string; qty: number }>;
     note?: string;
     pickup?: unknown;
+    /** Absent: prepaid. */
+    payment?: 'prepaid' | 'at-counter';
+    pickupCode?: string;
   };
+  /** An order paid at the counter: 待付款, being paid, paid or cancelled. */
+  payState?: 'to-pay' | 'paying' | 'paid' | 'cancelled';
+  saleId?: string;
   receivedAt: string;
   /** The tickets on paper so far. */
   printed?: Array<'kitchen' | 'customer'>;

@@ -39,12 +39,12 @@ class CashierApp implements CashierContext, AppActions {
   private messageTimer: number | undefined;
   /** The new-order sound (WebAudio); `beeper.count` tells the tests how often it sounded. */
   readonly beeper = new Beeper();
-  private readonly orders = new OrderInbox(this, this.beeper);
   private readonly shift = new ShiftFlow(this);
   private readonly status = new TerminalStatus(this);
   private readonly recent = new RecentSales(this);
   private readonly refund = new RefundFlow(this, this.recent);
   private readonly payment = new PaymentFlow(this, this.status, this.recent);
+  private readonly orders = new OrderInbox(this, this.beeper, () => this.payment.begin());
   private readonly cart = new CartEditor(this, this.status, this.payment);
   private readonly actions: Actions = {
     app: this,
@@ -171,6 +171,7 @@ class CashierApp implements CashierContext, AppActions {
     if (d.kind === 'payment') void this.payment.onCodeScanned(code);
     else if (d.kind === 'coupon') void this.cart.onCouponScanned(code);
     else if (d.kind === 'member') void this.cart.onMemberScanned(code);
+    else if (d.kind === 'order') this.orders.onOrderScanned(code);
     else this.cart.onItemScanned(code);
   }
 

@@ -2,7 +2,7 @@ import { ApiError, api } from './api.js';
 import type { Beeper } from './beep.js';
 import type { OrderActions } from './cashier-actions.js';
 import type { CashierContext } from './cashier-context.js';
-import type { OrderView } from './cashier-state.js';
+import type { OrderView, SaleView } from './cashier-state.js';
 
 /** The online-order inbox: the orders the daemon holds, a sound for each new one, accept or reject. */
 export class OrderInbox implements OrderActions {
@@ -11,7 +11,57 @@ export class OrderInbox implements OrderActions {
   constructor(
     private readonly c: CashierContext,
     private readonly beeper: Beeper,
+    /** Shows the pay screen for `c.s.sale`. */
+    private readonly pay: () => void,
   ) {}
+
+  /**
+   * An order paid at the counter (网络订单线下支付): its sale, at the order's prices, on the pay
+   * screen. A prepaid, paid or cancelled order is refused by the daemon and offers no payment.
+   */
+  payOrder(orderId: string): void {
+    void this.openOrderSale(orderId);
+  }
+
+  /** A scanned `POSORDER:{id}` (scan kind `order`). */
+  onOrderScanned(code: string): void {
+    const orderId = code.startsWith('POSORDER:') ? code.slice('POSORDER:'.length) : '';
+    if (orderId) this.payOrder(orderId);
+  }
+
+  /** A typed pickup code: the order with it (this terminal's or, through the cloud, the store's). */
+  async payByPickupCode(pickupCode: string): Promise<void> {
+    try {
+      const { orders } = await api<{ orders: OrderView[] }>(
+        'GET',
+        `/api/v1/orders?pickupCode=${encodeURIComponent(pickupCode)}`,
+      );
+      const order = orders.find((o) => o.payState === 'to-pay' || o.payState === 'paying') ?? orders[0];
+      if (!order) throw new Error(`${this.c.t.t('pickupCode')} ${pickupCode}?`);
+      await this.openOrderSale(order.orderId);
+    } catch (err) {
+      this.c.fail(err);
+    }
+  }
+
+  cancelOrder(orderId: string): void {
+    void this.act(orderId, 'cancel');
+  }
+
+  private async openOrderSale(orderId: string): Promise<void> {
+    const s = this.c.s;
+    if (s.screen === 'pay' && s.sale?.status === 'open') return; // one sale at a time
+    try {
+      s.sale = await api<SaleView>('POST', `/api/v1/orders/${encodeURIComponent(orderId)}/checkout`);
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 'ORDER_PREPAID') this.c.say(this.c.t.t('orderPrepaid'));
+      else this.c.fail(err);
+      return;
+    }
+    s.checkoutKey = undefined;
+    this.pay();
+    this.c.render();
+  }
 
   /** The inbox counts down to each order's auto-accept while it is on screen. */
   startCountdown(): void {
@@ -67,7 +117,7 @@ export class OrderInbox implements OrderActions {
     void this.act(orderId, 'reprint');
   }
 
-  private async act(orderId: string, action: 'accept' | 'reject' | 'reprint'): Promise<void> {
+  private async act(orderId: string, action: 'accept' | 'reject' | 'reprint' | 'cancel'): Promise<void> {
     try {
       const body = action === 'reject' ? { reason: this.c.t.t('soldOut') } : undefined;
       await api('POST', `/api/v1/orders/${encodeURIComponent(orderId)}/${action}`, body);

@@ -15,9 +15,21 @@ function pickupOf(p: unknown): string | undefined {
   return undefined;
 }
 
+const PAY_STATE = {
+  'to-pay': 'toPay',
+  paying: 'orderPaying',
+  paid: 'orderPaid',
+  cancelled: 'orderCancelled',
+} as const;
+
 function orderStatus(o: OrderView, t: I18n): string {
-  const status =
-    o.status === 'received' ? t.t('received') : o.status === 'accepted' ? t.t('accepted') : t.t('rejected');
+  const status = o.payState
+    ? t.t(PAY_STATE[o.payState])
+    : o.status === 'received'
+      ? t.t('received')
+      : o.status === 'accepted'
+        ? t.t('accepted')
+        : t.t('rejected');
   const printed = (o.printed ?? []).map((k) =>
     k === 'kitchen' ? t.t('kitchenTicket') : t.t('customerTicket'),
   );
@@ -40,6 +52,7 @@ export function ordersPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
           'data-testid': 'order-row',
           'data-order-id': o.orderId,
           'data-status': o.status,
+          ...(o.payState ? { 'data-pay-state': o.payState } : {}),
         },
         h('span', { 'data-testid': `order-status-${o.orderId}` }, `${o.order.source} · ${orderStatus(o, t)}`),
         h(
@@ -47,8 +60,12 @@ export function ordersPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
           { class: 'order-lines' },
           o.order.lines.map((l) => `${l.name}×${l.qty}`).join('，'),
           o.order.note ? h('span', { class: 'order-note' }, ` · ${t.t('orderNote')}：${o.order.note}`) : null,
-          pickupOf(o.order.pickup)
-            ? h('span', {}, ` · ${t.t('pickupCode')} ${pickupOf(o.order.pickup)}`)
+          pickupOf(o.order.pickupCode ?? o.order.pickup)
+            ? h(
+                'span',
+                { 'data-testid': `pickup-${o.orderId}` },
+                ` · ${t.t('pickupCode')} ${pickupOf(o.order.pickupCode ?? o.order.pickup)}`,
+              )
             : null,
           o.status === 'received' && o.autoAcceptAt
             ? h(
@@ -62,7 +79,23 @@ export function ordersPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
         h(
           'span',
           { class: 'quick' },
-          o.status === 'received'
+          o.payState === 'to-pay' || o.payState === 'paying'
+            ? button(
+                'chip primary',
+                `pay-order-${o.orderId}`,
+                () => a.orders.payOrder(o.orderId),
+                t.t('takePayment'),
+              )
+            : null,
+          o.payState === 'to-pay'
+            ? button(
+                'chip danger',
+                `cancel-order-${o.orderId}`,
+                () => a.orders.cancelOrder(o.orderId),
+                t.t('cancelOrder'),
+              )
+            : null,
+          o.status === 'received' && !o.payState
             ? button(
                 'chip primary',
                 `accept-${o.orderId}`,
@@ -70,7 +103,7 @@ export function ordersPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
                 t.t('accept'),
               )
             : null,
-          o.status === 'received'
+          o.status === 'received' && !o.payState
             ? button(
                 'chip danger',
                 `reject-${o.orderId}`,

@@ -1,0 +1,196 @@
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CloudService } from '../../cloud/cloud-service.js';
+import { PrinterSim, type SimReceipt } from '../../src/drivers/sim/printer-sim.js';
+import { apiClient } from '../helpers/api.js';
+import { cloudKeys, deviceLedger, startCloud } from '../helpers/cloud-fixture.js';
+import type { DaemonProcess, TestConfig } from '../helpers/daemon.js';
+import { writeTestConfig } from '../helpers/daemon.js';
+import { atCounterOrder, deliveryOrder } from '../helpers/money-fixtures.js';
+import { Mosquitto } from '../helpers/mosquitto.js';
+import { silentLogger } from '../helpers/test-log.js';
+import { waitFor } from '../helpers/wait.js';
+import {
+  ARTIFACTS,
+  buildUi,
+  launchBrowser,
+  screenshot,
+  signIn,
+  startDaemon,
+  stopDaemon,
+  writeCashiers,
+} from './ui-harness.js';
+
+/*
+ * Issue 17, 网络订单线下支付, in Chromium: an order placed online to be paid at the counter, pushed
+ * by the reference cloud over mosquitto, found by scanning its QR with the simulated scanner,
+ * paid by a payment code (USERPAYING, then SUCCESS), its tickets on the simulated printer's
+ * paper, `order.paid` in the cloud exactly once. A prepaid order scanned offers no payment.
+ */
+
+const DEVICE = 'E2EO1';
+const TIMINGS = {
+  requestTimeoutMs: 1_000,
+  queryDelayMs: 1_000,
+  queryIntervalMs: 1_000,
+  resolveWithinMs: 4_000,
+  qrExpirySeconds: 30,
+};
+
+const broker = new Mosquitto();
+const keys = cloudKeys();
+let cloud: CloudService;
+let sim: PrinterSim;
+let cfg: TestConfig;
+let daemon: DaemonProcess;
+let browser: Browser;
+let page: Page;
+let customer: Page;
+let api: ReturnType<typeof apiClient>;
+
+const text = (r: SimReceipt) => r.lines.join('\n');
+const receiptsWith = (needle: string) => sim.receipts.filter((r) => text(r).includes(needle));
+
+async function scan(code: string): Promise<void> {
+  const r = await api.call('POST', '/api/v1/devices/scanner/scans', { code });
+  expect(r.status).toBe(202);
+}
+
+beforeAll(async () => {
+  buildUi();
+  await broker.start();
+  cloud = await startCloud(broker.url, keys.privateKey);
+  sim = new PrinterSim({ paperWidth: 80, log: silentLogger(), outDir: join(ARTIFACTS, 'receipts') });
+  const simPort = await sim.listen();
+  cfg = await writeTestConfig({
+    device: { tenant: 't1', id: DEVICE },
+    mqtt: { url: broker.url, reconnectMinMs: 100, reconnectMaxMs: 300 },
+    cloud: { publicKey: keys.publicPem },
+    printer: { uri: `tcp://127.0.0.1:${simPort}`, paperWidth: 80 },
+    scanner: { uri: 'sim:' },
+    display: { uri: 'sim:' },
+  });
+  writeCashiers(cfg);
+  daemon = await startDaemon(cfg);
+  api = apiClient(cfg.port, cfg.stateDir);
+  await cloud.pushConfig('t1', DEVICE, 1, { payments: TIMINGS, orders: { autoAcceptSeconds: 600 } });
+  await waitFor(
+    async () => ((await deviceLedger(api)).some((r) => r.type === 'config.applied') ? true : undefined),
+    'the business config applied',
+    30_000,
+  );
+  await waitFor(
+    async () => ((await api.call('GET', '/api/v1/status')).body.cloud === 'online' ? true : undefined),
+    'the cloud link',
+    30_000,
+  );
+  await waitFor(
+    async () => {
+      const d = await api.call<{ printer: { state: string } }>('GET', '/api/v1/devices');
+      return d.body.printer.state === 'ready' ? true : undefined;
+    },
+    'printer ready',
+    30_000,
+  );
+  browser = await launchBrowser();
+  const context = await browser.newContext({ viewport: { width: 1024, height: 600 }, locale: 'zh-CN' });
+  page = await context.newPage();
+  await page.goto(`http://127.0.0.1:${cfg.port}/`);
+  await signIn(page);
+  // The customer screen: its own window on the same cookie.
+  const second = await browser.newContext({ viewport: { width: 1024, height: 600 }, locale: 'zh-CN' });
+  await second.addCookies(await context.cookies());
+  customer = await second.newPage();
+  await customer.goto(`http://127.0.0.1:${cfg.port}/customer`);
+  await customer.locator('body[data-ready="live"]').waitFor();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (daemon) await stopDaemon(daemon);
+  await cloud?.stop();
+  await broker.stop();
+  await sim?.close();
+});
+
+describe('online orders paid at the counter (网络订单线下支付), in Chromium', () => {
+  it('scanned by its QR, paid by a code (USERPAYING then SUCCESS), tickets on paper, order.paid once', async () => {
+    const orderId = `WEB-${Date.now()}`;
+    await cloud.pushOrder('t1', DEVICE, atCounterOrder(orderId, 'P88'));
+    await page.getByTestId('order-banner-open').click();
+    const row = page.locator(`[data-testid="order-row"][data-order-id="${orderId}"]`);
+    await row.waitFor({ timeout: 15_000 });
+    await expect.poll(() => row.getAttribute('data-pay-state')).toBe('to-pay');
+    expect(await row.textContent()).toContain('待付款');
+    expect(await row.textContent()).toContain('取餐码 P88');
+    await screenshot(page, '60-order-to-pay');
+    await page.getByTestId('admin-back').click();
+
+    await scan(`POSORDER:${orderId}`);
+    await page.getByTestId('tender-code').waitFor({ timeout: 15_000 });
+    await expect.poll(() => customer.getByTestId('customer-due').textContent()).toBe('¥36.00');
+    await screenshot(customer, '61-order-customer-due');
+    await page.getByTestId('tender-code').click();
+    // WeChat code ending 5: the acquirer answers USERPAYING, then SUCCESS on its 2nd query.
+    for (const d of '134567890123456785') await page.getByTestId(`key-${d}`).click();
+    await page.getByTestId('code-confirm').click();
+    await expect.poll(() => page.getByTestId('code-display').textContent()).toBe('等待支付结果…');
+    await page.getByTestId('done').waitFor({ timeout: 20_000 });
+    const saleId = (await page.getByTestId('done').getAttribute('data-sale-id'))!;
+    await screenshot(page, '62-order-paid');
+    const sale = (
+      await api.call<{
+        status: string;
+        total: number;
+        payments: Array<{ paymentId: string; status: string }>;
+      }>('GET', `/api/v1/sales/${saleId}`)
+    ).body;
+    expect(sale).toMatchObject({ status: 'completed', total: 3_600 });
+    expect(cloud.acquirer.payment(DEVICE, sale.payments[0]!.paymentId)).toMatchObject({
+      status: 'SUCCESS',
+      behaviour: '5',
+    });
+
+    const tickets = await waitFor(() => {
+      const found = receiptsWith(orderId);
+      return found.length >= 2 ? found : undefined;
+    }, 'kitchen and customer tickets');
+    expect(tickets.some((t) => text(t).includes('厨房单'))).toBe(true);
+    expect(tickets.some((t) => text(t).includes('订单小票'))).toBe(true);
+
+    await waitFor(
+      () => (cloud.store.records('t1', DEVICE).some((r) => r.type === 'order.paid') ? true : undefined),
+      'order.paid in the cloud',
+      20_000,
+    );
+    const paid = cloud.store.records('t1', DEVICE).filter((r) => r.type === 'order.paid');
+    expect(paid.map((r) => r.body)).toEqual([{ orderId, saleId, total: 3_600 }]);
+    expect(cloud.orders.paid('t1', orderId)).toMatchObject({ saleId });
+    await page.getByTestId('next-sale').click();
+
+    // Scanned again: refused with a coded error, no second sale.
+    await scan(`POSORDER:${orderId}`);
+    await expect.poll(() => page.getByTestId('message').textContent()).toContain('is paid');
+    expect(await page.getByTestId('tender-code').count()).toBe(0);
+    const again = await api.call<{ error?: { code: string } }>('POST', `/api/v1/orders/${orderId}/checkout`);
+    expect([again.status, again.body.error?.code]).toEqual([409, 'ORDER_ALREADY_PAID']);
+  }, 120_000);
+
+  it('a prepaid order scanned at the counter offers no payment', async () => {
+    const orderId = `MT-${Date.now()}`;
+    await cloud.pushOrder('t1', DEVICE, deliveryOrder(orderId));
+    await waitFor(
+      async () => ((await api.call('GET', `/api/v1/orders/${orderId}`)).status === 200 ? true : undefined),
+      'order received',
+    );
+    await page
+      .getByTestId('message')
+      .click()
+      .catch(() => {});
+    await scan(`POSORDER:${orderId}`);
+    await expect.poll(() => page.getByTestId('message').textContent()).toBe('该订单已在线支付，无需收款');
+    expect(await page.getByTestId('tender-code').count()).toBe(0);
+    await screenshot(page, '63-prepaid-scanned');
+  }, 60_000);
+});
