@@ -1,11 +1,11 @@
 import type { KeyObject } from 'node:crypto';
-import { sanitizeJsonText } from '../core/safe-text.js';
 import { systemTimers, type TimerHandle, type Timers } from '../drivers/transport/timers.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../offline/db.js';
 import type { Ledger } from '../offline/ledger.js';
 import { Downlink, type DownlinkPorts } from './downlink.js';
 import { MqttLink } from './mqtt-link.js';
+import { takePulledOrders } from './pulled-orders.js';
 import { RequestClient } from './request-client.js';
 import { type Topics, topicsFor } from './topics.js';
 import { Uplink, type UplinkSettings } from './uplink.js';
@@ -189,19 +189,14 @@ export class CloudSync {
           10_000,
         );
         if (reply.kind !== 'ok' || !Array.isArray(reply.result.orders)) return;
-        let upTo = since;
-        for (const item of reply.result.orders) {
-          const downSeq = typeof item.downSeq === 'number' ? item.downSeq : null;
-          if (downSeq !== null) upTo = Math.max(upTo, downSeq);
-          try {
-            ports.orders.receive(downSeq, keepId(item.order));
-          } catch (err) {
-            this.o.log.warn(
-              { err: err instanceof Error ? err.message : String(err) },
-              'pulled order refused',
-            );
-          }
-        }
+        const page = takePulledOrders(
+          reply.result.orders,
+          since,
+          (d, o) => ports.orders.receive(d, o),
+          this.o.log,
+        );
+        if (!page.complete) return;
+        const upTo = page.upTo;
         ports.orders.pulled?.(since, upTo);
         if (ports.lastDownSeq() <= since && !this.pullAgain) return; // nothing more to fill
       }
@@ -209,10 +204,4 @@ export class CloudSync {
       this.pulling = false;
     }
   }
-}
-
-/** Order text made printable, the id kept as the cloud sent it (see Downlink.onOrder). */
-function keepId(order: unknown): unknown {
-  if (!order || typeof order !== 'object' || Array.isArray(order)) return order;
-  return { ...sanitizeJsonText(order), id: (order as { id?: unknown }).id };
 }
