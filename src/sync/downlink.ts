@@ -69,7 +69,7 @@ export class Downlink {
 
   install(): void {
     const { link, topics } = this.o;
-    link.on(topics.downAck, (p) => this.onAck(p));
+    link.on(topics.downAck, (p, packet) => this.onAck(p, packet.retain === true));
     link.on(topics.downConfig, (p) => this.onConfig(p));
     link.on(topics.downOrder, (p) => this.onOrder(p));
     link.on(topics.downCmd, (p) => void this.onCommand(p));
@@ -82,13 +82,14 @@ export class Downlink {
     this.o.log.warn({ topic: kind, problem: message.slice(0, 200) }, 'malformed downlink payload refused');
   }
 
-  private onAck(payload: Buffer): void {
+  /** `retained`: the broker's stored copy, delivered on subscribe (old news, see Uplink.onAck). */
+  private onAck(payload: Buffer, retained: boolean): void {
     const p = parsePayload(AckPayload, payload);
     if (!p.ok) {
       this.refuse('ack', p.message);
       return;
     }
-    this.o.uplink.onAck(p.value.epoch, p.value.ackedUpTo, p.value.rejected ?? []);
+    this.o.uplink.onAck(p.value.epoch, p.value.ackedUpTo, p.value.rejected ?? [], retained);
   }
 
   private onConfig(payload: Buffer): void {

@@ -41,8 +41,9 @@ export interface UplinkOptions {
 
 /**
  * Drains the ledger to the cloud (mqtt-v1 "Ledger uplink"): batches in seq order, at most the send
- * window unacknowledged; records become synced only by the cloud's `down/ack`. After a connect it
- * waits for the retained ack and sends from `ackedUpTo + 1`; if the ack stalls after a PUBACK it
+ * window unacknowledged; records become synced only by a live `down/ack` received after they were
+ * sent. After a connect it waits (briefly) for the retained ack, which can only reveal a restored
+ * copy, and sends from its own acked seq + 1; if the ack stalls after a PUBACK it
  * sends again from the first unacked record. Duplicates are harmless; gaps never happen.
  */
 export class Uplink {
@@ -61,7 +62,9 @@ export class Uplink {
   private running = false;
   private readonly timers: Timers;
   /** The last ack of the current epoch, applied again as more of it is PUBACKed. */
-  private lastAck: { ackedUpTo: number; rejected: readonly RecordReject[] } | undefined;
+  private lastAck: { ackedUpTo: number; rejected: readonly RecordReject[]; wiredUpTo: number } | undefined;
+  /** The highest seq put on the wire in this epoch: an ack covers only what was sent before it. */
+  private wiredUpTo = 0;
   private unsubscribe: (() => void) | undefined;
   private sentUpTo = 0;
   private markedUpTo = 0;
@@ -107,11 +110,23 @@ export class Uplink {
   /**
    * A validated `down/ack`. Another epoch's ack is ignored. A `SEQ_CONFLICT`, or an ack above
    * the last seq, says this database is a restored copy: it moves to a new epoch at once.
+   * A `retained` ack (the broker's copy, handed over on subscribe) is old news: it may speak of
+   * records a lost database sent at the same seqs, so it only detects a restored copy and never
+   * marks records synced; sending starts from this database's own acked seq + 1.
    */
-  onAck(epoch: string, ackedUpTo: number, rejected: readonly RecordReject[]): void {
+  onAck(epoch: string, ackedUpTo: number, rejected: readonly RecordReject[], retained = false): void {
     const outbox = this.o.outbox;
     if (epoch !== outbox.epoch) {
       this.o.log.warn({ epoch }, 'ack for another epoch ignored');
+      return;
+    }
+    if (retained) {
+      if (ackedUpTo > outbox.lastSeq()) {
+        this.restored(`the cloud holds seq ${ackedUpTo}, this ledger ends at ${outbox.lastSeq()}`);
+      } else if (!this.ready && this.o.link.isConnected) {
+        this.timers.clearTimeout(this.ackWaiter);
+        this.begin();
+      }
       return;
     }
     const before = outbox.ackedUpTo();
@@ -131,7 +146,7 @@ export class Uplink {
       this.restored(`the cloud holds seq ${ackedUpTo}, this ledger ends at ${outbox.lastSeq()}`);
       return;
     }
-    this.lastAck = { ackedUpTo, rejected };
+    this.lastAck = { ackedUpTo, rejected, wiredUpTo: this.wiredUpTo };
     outbox.applyAck(ackedUpTo, rejected, this.sentUpTo);
     const after = outbox.ackedUpTo();
     if (after > before) {
@@ -174,6 +189,7 @@ export class Uplink {
     this.inflight = 0;
     this.unackedSince = undefined;
     this.sentUpTo = 0;
+    this.wiredUpTo = 0;
     this.markedUpTo = 0;
     this.lastAck = undefined;
     this.o.onNewEpoch?.(epoch);
@@ -268,6 +284,7 @@ export class Uplink {
         const from = records[0]!.seq;
         const to = records.at(-1)!.seq;
         this.nextSeq = to + 1;
+        this.wiredUpTo = Math.max(this.wiredUpTo, to);
         this.inflight += 1;
         const generation = this.generation;
         const payload = `{"epoch":${JSON.stringify(this.o.outbox.epoch)},"records":[${records.map((r) => r.json).join(',')}]}`;
@@ -281,7 +298,7 @@ export class Uplink {
             const ack = this.lastAck;
             if (ack && ack.ackedUpTo > this.o.outbox.ackedUpTo()) {
               const was = this.o.outbox.ackedUpTo();
-              this.o.outbox.applyAck(ack.ackedUpTo, ack.rejected, this.sentUpTo);
+              this.o.outbox.applyAck(ack.ackedUpTo, ack.rejected, Math.min(this.sentUpTo, ack.wiredUpTo));
               if (this.o.outbox.ackedUpTo() > was) this.lastAckAdvance = this.now();
             }
             this.pump();

@@ -3,9 +3,6 @@
  * whose fix has not landed yet (docs/money-safety.md "The simulation"). Once its fix lands, a seed
  * leaves this list and runs with the others.
  *
- * U  the uplink's stall check forgets a PUBACKed batch once an ack advances part way (invariant c)
- * case 1 (hole)  a restored copy that wrote as many records as the cloud held beyond it, its batch
- *    PUBACKed but lost, takes the old retained ack as its own: its records are marked synced
  * case 4 (notify lost)  the daemon crashes while the `down/notify` of a QR paid after its close is
  *    on its way; the reference cloud never sends it again, so the money stays at the acquirer
  */
@@ -13,11 +10,7 @@ export const FIRST_SEED = 1;
 export const LAST_SEED = 205;
 
 export const AWAITING_FIX: Record<number, string> = {
-  8: 'U [c]',
   71: 'case 4 (notify lost in a crash) [ab]',
-  106: 'U [c]',
-  110: 'case 1 (hole) [c]',
-  111: 'case 1 (hole) [c]',
 };
 
 export function fixedSeeds(): number[] {

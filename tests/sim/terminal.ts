@@ -241,7 +241,10 @@ export class Terminal {
     });
   }
 
-  /** mqtt-v1: the uplink waits (at most 2 s) for the retained ack, then sends from it. */
+  /**
+   * mqtt-v1: on subscribe the broker hands over the retained ack, flagged RETAIN (old news: it only
+   * reveals a restored copy); acks to batches come live (RETAIN 0).
+   */
   private connectUplink(owner: string): void {
     const { clock, cloud } = this.env;
     this.uplink.onConnected();
@@ -249,7 +252,7 @@ export class Terminal {
     if (!retained) return;
     const ack = structuredClone(retained);
     clock.at(cloud.latency(), owner, () => {
-      if (this.connected) this.uplink.onAck(ack.epoch, ack.ackedUpTo, ack.rejected);
+      if (this.connected) this.uplink.onAck(ack.epoch, ack.ackedUpTo, ack.rejected, true);
     });
   }
 
@@ -389,7 +392,7 @@ class SimUplinkLink implements UplinkLink {
       if (fault === 'ackLost') return;
       const copy = structuredClone(ack);
       clock.at(cloud.latency(), this.owner, () => {
-        if (this.isConnected) t.uplink.onAck(copy.epoch, copy.ackedUpTo, copy.rejected);
+        if (this.isConnected) t.uplink.onAck(copy.epoch, copy.ackedUpTo, copy.rejected, false);
       });
     };
     clock.at(cloud.latency(), 'net', () => {

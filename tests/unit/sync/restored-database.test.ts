@@ -32,12 +32,18 @@ function referenceCloud() {
   return {
     cloud,
     /** A terminal's database, connected: sends, hears acks, as through a broker. */
-    connect(ledger: Ledger): Uplink {
+    connect(ledger: Ledger, opts: { loseBatches?: number } = {}): Uplink {
+      let lose = opts.loseBatches ?? 0;
       const uplink: Uplink = new Uplink({
         link: {
           isConnected: true,
           sendWindow: 4,
           publish: async (_topic, payload) => {
+            // PUBACKed, but the broker drops it (no subscriber took it): the cloud never sees it.
+            if (lose > 0) {
+              lose -= 1;
+              return;
+            }
             const ack = cloud.handleLedgerBatch('t1', 'D1', payload);
             if (ack) {
               retained = ack;
@@ -48,6 +54,7 @@ function referenceCloud() {
         outbox: ledger.outbox,
         topic: 'pos/v1/t1/D1/up/ledger',
         log: silentLogger(),
+        settings: { resendAfterMs: 200 },
       });
       uplink.start();
       closers.push(() => {
@@ -58,9 +65,9 @@ function referenceCloud() {
         }
       });
       uplink.onConnected();
-      // The broker hands over the retained ack on subscribe.
-      if (retained) uplink.onAck(retained.epoch, retained.ackedUpTo, retained.rejected);
-      else uplink.onAck(ledger.epoch, 0, []);
+      // The broker hands over the retained ack on subscribe (RETAIN set); acks to batches come live.
+      if (retained) uplink.onAck(retained.epoch, retained.ackedUpTo, retained.rejected, true);
+      else uplink.onAck(ledger.epoch, 0, [], true);
       return uplink;
     },
   };
@@ -153,6 +160,19 @@ describe('a restored database', () => {
     await waitFor(() => allSynced(b.ledger), 'synced under the new epoch');
     expect(cloudSaleIds(rc).sort()).toEqual(['A1', 'A2', 'A3', 'A4', 'A5', 'A6', 'B1']);
     expect(rc.cloud.store.records('t1', 'D1').filter((r) => r.epoch === b.ledger.epoch)).toHaveLength(1);
+  });
+
+  it('a copy that sold as many as the cloud held beyond it, its batch PUBACKed but lost, never takes the old retained ack as its own (case 1, hole)', async () => {
+    const { rc, restored: b, epoch } = await soldBackedUpAndSoldOn(3, 2);
+    b.sell('B1');
+    b.sell('B2'); // seqs 4, 5: the retained ack says 5, this ledger's last seq
+    rc.connect(b.ledger, { loseBatches: 1 });
+    await waitFor(
+      () => (b.ledger.epoch !== epoch ? true : undefined),
+      'a new epoch (SEQ_CONFLICT on the resend)',
+    );
+    await waitFor(() => allSynced(b.ledger), 'synced under the new epoch');
+    expect(cloudSaleIds(rc).sort()).toEqual(['A1', 'A2', 'A3', 'A4', 'A5', 'B1', 'B2']);
   });
 
   it('a copy that sold nothing since moves on before its first sale', async () => {
