@@ -35,6 +35,7 @@ const VALID: Record<string, unknown> = {
   'POST /api/v1/members/{memberId}/recharges': { amount: 100 },
   'POST /api/v1/sales/{saleId}/member': { memberId: 'M1' },
   'POST /api/v1/orders/{orderId}/reject': { reason: 'sold out' },
+  'POST /api/v1/orders/{orderId}/cancel': { reason: 'not collected' },
   'POST /api/v1/devices/scanner/scans': { code: '6901234567892' },
   'POST /api/v1/coupons/issue': { ruleId: 'r1' },
 };
