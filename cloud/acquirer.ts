@@ -1,3 +1,4 @@
+import { type Coupon, CouponDesk, type NewCoupon } from './coupon-desk.js';
 import type { CloudStore } from './store.js';
 
 /**
@@ -37,23 +38,6 @@ const TOMBSTONE = 'tombstone';
 
 type Member = { memberId: string; name: string; balance: number; points: number };
 
-/** A coupon at the cloud: who holds it (a reservation on an open sale) and who consumed it. */
-interface Coupon {
-  couponId: string;
-  kind: 'amount' | 'percent';
-  value: number;
-  minSpend?: number;
-  validUntil?: string;
-  consumedBy: string | null;
-  heldBy?: { redemptionId: string; device: string; saleId: string; at: number } | null;
-  /** Issued with a sale that was voided or refunded: never valid again. */
-  revoked?: { reason: string; afterUse: boolean } | null;
-  saleId?: string;
-}
-
-/** A reservation nobody completed or released stops blocking the coupon after this long. */
-export const COUPON_HOLD_MS = 60 * 60 * 1000;
-
 export interface AcquirerOptions {
   autoPayQrAfterQueries?: number;
   /** The cloud's clock (ms), for request deadlines, coupon expiry and holds; the simulation passes its own. */
@@ -71,12 +55,14 @@ const LATE_REFUSED = new Set([
 
 export class AcquirerSimulator {
   private readonly now: () => number;
+  private readonly coupons: CouponDesk;
 
   constructor(
     private readonly store: CloudStore,
     private readonly options: AcquirerOptions = {},
   ) {
     this.now = options.now ?? Date.now;
+    this.coupons = new CouponDesk(store, this.now);
   }
 
   /** Faults for tests: the next N replies to an op are lost after the acquirer acted. */
@@ -130,13 +116,13 @@ export class AcquirerSimulator {
       case 'refund.create':
         return this.refund(device, args);
       case 'coupon.verify':
-        return this.couponVerify(args);
+        return this.coupons.verify(args);
       case 'coupon.reserve':
-        return this.couponReserve(device, args);
+        return this.coupons.reserve(device, args);
       case 'coupon.consume':
-        return this.couponConsume(device, args);
+        return this.coupons.consume(device, args);
       case 'coupon.release':
-        return this.couponRelease(args);
+        return this.coupons.release(args);
       case 'member.lookup':
         return this.memberLookup(args);
       case 'member.recharge':
@@ -168,53 +154,23 @@ export class AcquirerSimulator {
     return true;
   }
 
-  /** A `coupon.issued` record's coupon; a second sight of it changes nothing (nor its use). */
+  /** A `coupon.issued` record's coupon (see CouponDesk). */
   registerIssued(body: Record<string, unknown>): void {
-    const code = String(body.code ?? '');
-    if (!code || this.store.kvGet('coupon', code)) return;
-    this.addCoupon(code, {
-      couponId: String(body.couponId),
-      kind: body.kind === 'percent' ? 'percent' : 'amount',
-      value: Number(body.value),
-      ...(typeof body.minSpend === 'number' ? { minSpend: body.minSpend } : {}),
-      ...(typeof body.validUntil === 'string' ? { validUntil: body.validUntil } : {}),
-      ...(typeof body.saleId === 'string' ? { saleId: body.saleId } : {}),
-    });
+    this.coupons.registerIssued(body);
   }
 
-  /**
-   * A `coupon.revoked` record: the coupon is never valid again. One already used before the
-   * revocation stays used and is marked `afterUse` for the merchant to settle.
-   */
+  /** A `coupon.revoked` record (see CouponDesk). */
   revokeIssued(body: Record<string, unknown>): void {
-    const code = String(body.code ?? '');
-    this.store.exclusive(() => {
-      const c = this.coupon(code);
-      if (!c || c.revoked) return;
-      this.store.kvPut('coupon', code, {
-        ...c,
-        revoked: { reason: String(body.reason ?? 'revoked'), afterUse: c.consumedBy !== null },
-      });
-    });
+    this.coupons.revokeIssued(body);
   }
 
-  addCoupon(
-    code: string,
-    coupon: {
-      couponId: string;
-      kind: 'amount' | 'percent';
-      value: number;
-      minSpend?: number;
-      validUntil?: string;
-      saleId?: string;
-    },
-  ): void {
-    this.store.kvPut('coupon', code, { ...coupon, consumedBy: null });
+  addCoupon(code: string, coupon: NewCoupon): void {
+    this.coupons.addCoupon(code, coupon);
   }
 
   /** A coupon as the cloud holds it now (tests, the demo). */
   coupon(code: string): Coupon | undefined {
-    return this.store.kvGet<Coupon>('coupon', code);
+    return this.coupons.coupon(code);
   }
 
   addMember(code: string, member: { memberId: string; name: string; balance: number; points: number }): void {
@@ -336,115 +292,6 @@ export class AcquirerSimulator {
     this.save(device, p);
     this.store.kvPut(`refund:${device}`, refundId, { paymentId: p.paymentId, amount });
     return { ok: true, result: { refundId, status: 'SUCCESS', amount } };
-  }
-
-  /** Why a coupon cannot be taken by `redemptionId` now, or undefined when it can. */
-  private couponRefusal(
-    c: Coupon | undefined,
-    redemptionId?: string,
-  ): { code: string; reason: string } | undefined {
-    if (!c) return { code: 'COUPON_UNKNOWN', reason: 'UNKNOWN' };
-    if (c.revoked) return { code: 'COUPON_REVOKED', reason: 'REVOKED' };
-    if (c.consumedBy && c.consumedBy !== redemptionId) return { code: 'ALREADY_USED', reason: 'USED' };
-    if (c.validUntil && Date.parse(c.validUntil) < this.now())
-      return { code: 'COUPON_EXPIRED', reason: 'EXPIRED' };
-    const hold = c.heldBy;
-    if (hold && hold.redemptionId !== redemptionId && this.now() - hold.at < COUPON_HOLD_MS)
-      return { code: 'COUPON_RESERVED', reason: 'RESERVED' };
-    return undefined;
-  }
-
-  private couponView(c: Coupon): Record<string, unknown> {
-    return {
-      valid: true,
-      couponId: c.couponId,
-      kind: c.kind,
-      value: c.value,
-      ...(c.minSpend ? { minSpend: c.minSpend } : {}),
-      ...(c.validUntil ? { validUntil: c.validUntil } : {}),
-    };
-  }
-
-  private couponVerify(args: Record<string, unknown>): OpResult {
-    const c = this.coupon(String(args.code ?? ''));
-    const refused = this.couponRefusal(c);
-    if (refused)
-      return {
-        ok: true,
-        result: { valid: false, ...(c ? { couponId: c.couponId } : {}), reason: refused.reason },
-      };
-    return { ok: true, result: this.couponView(c!) };
-  }
-
-  /**
-   * Holds a coupon for one redemption on an open sale, in one IMMEDIATE transaction: a second
-   * terminal is refused `COUPON_RESERVED`; the same redemption (a retry) or a new attempt from the
-   * same sale (after an unanswered reserve) gets it.
-   */
-  private couponReserve(device: string, args: Record<string, unknown>): OpResult {
-    const code = String(args.code ?? '');
-    const redemptionId = String(args.redemptionId ?? '');
-    const saleId = String(args.saleId ?? '');
-    if (!redemptionId || !saleId)
-      return {
-        ok: false,
-        error: { code: 'INVALID_REQUEST', message: 'redemptionId and saleId are required' },
-      };
-    return this.store.exclusive((): OpResult => {
-      const c = this.coupon(code);
-      const sameSale = c?.heldBy?.device === device && c.heldBy.saleId === saleId;
-      const refused = this.couponRefusal(c, sameSale ? c?.heldBy?.redemptionId : redemptionId);
-      if (refused)
-        return {
-          ok: false,
-          error: { code: refused.code, message: `coupon ${refused.reason.toLowerCase()}` },
-        };
-      if (c!.heldBy?.redemptionId !== redemptionId)
-        this.store.kvPut('coupon', code, { ...c!, heldBy: { redemptionId, device, saleId, at: this.now() } });
-      return { ok: true, result: this.couponView(c!) };
-    });
-  }
-
-  /** Consumes a coupon for a completed sale, at most once across terminals (one IMMEDIATE transaction). */
-  private couponConsume(device: string, args: Record<string, unknown>): OpResult {
-    const code = String(args.code ?? '');
-    const redemptionId = String(args.redemptionId ?? '');
-    return this.store.exclusive((): OpResult => {
-      const c = this.coupon(code);
-      if (c?.consumedBy === redemptionId) return { ok: true, result: { consumed: true } };
-      const refused = this.couponRefusal(c, redemptionId);
-      if (refused)
-        return {
-          ok: false,
-          error: { code: refused.code, message: `coupon ${refused.reason.toLowerCase()}` },
-        };
-      this.store.kvPut('coupon', code, {
-        ...c!,
-        consumedBy: redemptionId,
-        heldBy: null,
-        consumed: { device, saleId: String(args.saleId ?? '') },
-      });
-      return { ok: true, result: { consumed: true } };
-    });
-  }
-
-  /** Lets go of a hold or a consumption by this redemption (its sale voided, refunded, or the coupon removed). */
-  private couponRelease(args: Record<string, unknown>): OpResult {
-    const code = String(args.code ?? '');
-    const redemptionId = String(args.redemptionId ?? '');
-    return this.store.exclusive((): OpResult => {
-      const c = this.coupon(code);
-      if (!c) return { ok: false, error: { code: 'COUPON_UNKNOWN', message: 'no such coupon' } };
-      const held = c.heldBy?.redemptionId === redemptionId;
-      const consumed = c.consumedBy === redemptionId;
-      if (held || consumed)
-        this.store.kvPut('coupon', code, {
-          ...c,
-          ...(held ? { heldBy: null } : {}),
-          ...(consumed ? { consumedBy: null } : {}),
-        });
-      return { ok: true, result: { released: held || consumed } };
-    });
   }
 
   /** Stored value: SUCCESS when the balance covers it (debited at once), else FAILED. */
