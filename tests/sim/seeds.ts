@@ -9,8 +9,7 @@
 export const FIRST_SEED = 1;
 export const LAST_SEED = 205;
 
-export const AWAITING_FIX: Record<number, string> = {
-};
+export const AWAITING_FIX: Record<number, string> = {};
 
 export function fixedSeeds(): number[] {
   const seeds: number[] = [];
