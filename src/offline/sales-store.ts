@@ -136,6 +136,9 @@ export class SalesStore {
       lateChecks: db.prepare<[], StoredPaymentRow>(
         "SELECT id, sale_id, method, channel, amount, change, status, doc, created_at FROM payments WHERE json_extract(doc, '$.lateCheck') = 1",
       ),
+      watchedQrs: db.prepare<[], StoredPaymentRow>(
+        "SELECT id, sale_id, method, channel, amount, change, status, doc, created_at FROM payments WHERE json_extract(doc, '$.watchUntil') IS NOT NULL",
+      ),
       paymentsOf: db.prepare<[string], PaymentRow>(
         'SELECT id, method, channel, amount, change, status FROM payments WHERE sale_id = ? ORDER BY created_at, id',
       ),
@@ -203,6 +206,11 @@ export class SalesStore {
   /** Closed QR payments a SUCCESS notify named, not yet confirmed or ruled out by a query. */
   lateChecks(): StoredPayment[] {
     return this.stmt.lateChecks.all().map(toStoredPayment);
+  }
+
+  /** Closed QR payments still queried for a payment made after their close. */
+  watchedQrs(): StoredPayment[] {
+    return this.stmt.watchedQrs.all().map(toStoredPayment);
   }
 
   paymentsOf(saleId: string): AppliedPayment[] {

@@ -8,6 +8,7 @@ import { runCode, runRule } from './code-payment.js';
 import { PaymentCore, type PaymentServiceOptions } from './payment-core.js';
 import { recordLateSuccess, startReversal } from './payment-reversal.js';
 import { cancelQr, closeQr, runQr } from './qr-payment.js';
+import { isClosedQr, watchQr } from './qr-watch.js';
 import { runRefund } from './refund-sender.js';
 
 export type { PaymentServiceOptions } from './payment-core.js';
@@ -155,6 +156,7 @@ export class PaymentService {
     if (!online) return;
     for (const r of this.core.o.reversals.pending()) startReversal(this.core, r);
     for (const p of this.core.o.store.lateChecks()) void this.lateCheck(p.paymentId);
+    for (const p of this.core.o.store.watchedQrs()) watchQr(this.core, p.paymentId);
   }
 
   /** What the technician must see: unresolved payments and reversals not yet confirmed. */
@@ -247,8 +249,4 @@ export class PaymentService {
     this.core.emit(payment);
     return payment;
   }
-}
-
-function isClosedQr(p: StoredPayment): boolean {
-  return p.method === 'qr' && (p.status === 'closed' || p.status === 'failed');
 }

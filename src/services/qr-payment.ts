@@ -2,6 +2,7 @@ import { paymentDefinitelyRefused } from '../core/acquirer-codes.js';
 import type { StoredPayment } from '../offline/sales-store.js';
 import type { CloudReply } from './cloud-port.js';
 import type { AcquirerResult, PaymentCore } from './payment-core.js';
+import { watchQr } from './qr-watch.js';
 
 /** A dynamic QR: created, queried until our own expiry, then closed; paid only on SUCCESS. */
 export async function runQr(core: PaymentCore, payment: StoredPayment): Promise<void> {
@@ -42,7 +43,8 @@ export async function runQr(core: PaymentCore, payment: StoredPayment): Promise<
     const q = await core.request('payment.query', { paymentId: payment.paymentId });
     if (q.kind === 'ok' && q.result.status === 'SUCCESS') return core.succeed(current, q.result);
     if (q.kind === 'ok' && (q.result.status === 'CLOSED' || q.result.status === 'FAILED')) {
-      return core.fail(current, q.result.status);
+      core.fail(current, q.result.status);
+      return watchQr(core, payment.paymentId);
     }
   }
   if (core.stopping) return;
@@ -56,7 +58,10 @@ async function closeOnce(core: PaymentCore, payment: StoredPayment, reason: stri
   });
   if (reply.kind === 'ok') {
     if (reply.result.status === 'SUCCESS') core.succeed(payment, reply.result);
-    else core.settle(payment, 'closed', 'payment.failed', { reason });
+    else {
+      core.settle(payment, 'closed', 'payment.failed', { reason });
+      watchQr(core, payment.paymentId);
+    }
     return true;
   }
   if (reply.kind === 'error' && reply.code === 'ORDER_PAID') {
@@ -68,6 +73,7 @@ async function closeOnce(core: PaymentCore, payment: StoredPayment, reason: stri
   }
   if (reply.kind === 'error' && reply.code === 'ORDER_NOT_FOUND') {
     core.settle(payment, 'closed', 'payment.failed', { reason });
+    watchQr(core, payment.paymentId);
     return true;
   }
   return false;

@@ -54,7 +54,10 @@ describe('an error reply to payment.create is an unknown outcome unless it says 
     t.acquirer.errorReplies.set('payment.create', ['SYSTEMERROR']);
     const { paymentId } = t.payments.startQr(saleId, 'wechat');
     await t.payments.idle();
-    expect(t.acquirer.calls.map((c) => c.op)).toEqual(['payment.create', 'payment.close']);
+    const ops = t.acquirer.calls.map((c) => c.op);
+    expect(ops.slice(0, 2)).toEqual(['payment.create', 'payment.close']);
+    // Then only the watch of the closed QR (a payment made after its close).
+    expect(ops.slice(2).every((op) => op === 'payment.query')).toBe(true);
     expect(t.acquirer.orders.get(paymentId)!.status).toBe('CLOSED');
     expect(t.paymentStatus(paymentId)).toBe('closed');
   });
@@ -338,6 +341,55 @@ describe('a QR paid after it was closed is reversed durably (case 4)', () => {
     expect(again.paymentStatus(paymentId)).toBe('reversed');
     expect(t.acquirer.netCaptured()).toBe(0);
     expect(again.payments.get(paymentId).doc.lateCheck).toBeUndefined();
+  });
+
+  it('the only notify is lost in a crash: the watched closed QR is queried after the restart and reversed', async () => {
+    const t = paymentSetup();
+    t.shifts.open(0);
+    const saleId = t.openSale(990);
+    const { paymentId } = t.payments.startQr(saleId, 'wechat');
+    await Promise.resolve();
+    expect((await t.payments.cancelQr(paymentId)).payment.status).toBe('closed');
+    t.sales.payCash(saleId, 990);
+    expect(t.payments.get(paymentId).doc.watchUntil).toEqual(expect.any(String));
+    t.acquirer.online = false; // the crash: the watch stops, the notify is never stored
+    await t.payments.stop();
+    t.db.close();
+    t.acquirer.customerPaysQr(paymentId, true);
+    const again = paymentSetup(() => 'success', t.dir, t.acquirer);
+    t.acquirer.goOnline();
+    await again.payments.idle();
+    expect(again.paymentStatus(paymentId)).toBe('reversed');
+    expect(t.acquirer.netCaptured()).toBe(0);
+    expect(again.payments.get(paymentId).doc.watchUntil).toBeUndefined();
+  });
+
+  it('a closed QR paid within its watch, notify lost, no crash: found by the watch and reversed', async () => {
+    const t = paymentSetup();
+    t.shifts.open(0);
+    const saleId = t.openSale(990);
+    const { paymentId } = t.payments.startQr(saleId, 'wechat');
+    await Promise.resolve();
+    expect((await t.payments.cancelQr(paymentId)).payment.status).toBe('closed');
+    t.sales.payCash(saleId, 990);
+    t.acquirer.customerPaysQr(paymentId, true);
+    await t.payments.idle();
+    expect(t.paymentStatus(paymentId)).toBe('reversed');
+    expect(t.acquirer.netCaptured()).toBe(0);
+  });
+
+  it('the watch of a closed QR ends after its window: no query runs for ever', async () => {
+    const t = paymentSetup();
+    const saleId = t.openSale(990);
+    const { paymentId } = t.payments.startQr(saleId, 'wechat');
+    await Promise.resolve();
+    const start = t.acquirer.clock;
+    expect((await t.payments.cancelQr(paymentId)).payment.status).toBe('closed');
+    await t.payments.idle();
+    expect(t.payments.get(paymentId).doc.watchUntil).toBeUndefined();
+    // Watched until its expiry (120 s) plus the margin (10 min), not much longer.
+    expect(t.acquirer.clock - start).toBeGreaterThanOrEqual(720_000);
+    expect(t.acquirer.clock - start).toBeLessThan(720_000 + 61_000);
   });
 
   it('a duplicate SUCCESS notify, even at the same moment, reverses once', async () => {
