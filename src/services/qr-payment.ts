@@ -34,12 +34,13 @@ export async function runQr(core: PaymentCore, payment: StoredPayment): Promise<
     );
     return true;
   });
-  if (!shown) return;
+  if (!shown) return closeIfCancelled(core, payment.paymentId);
   core.emit(core.mustGet(payment.paymentId));
   while (!core.stopping && core.now().getTime() < ourExpiry) {
     await core.o.sleep(queryIntervalMs);
     const current = core.mustGet(payment.paymentId);
-    if (current.status !== 'pending' || current.doc.cancelRequested) return;
+    if (current.doc.cancelRequested) return closeIfCancelled(core, payment.paymentId);
+    if (current.status !== 'pending') return;
     const q = await core.request('payment.query', { paymentId: payment.paymentId });
     if (q.kind === 'ok' && q.result.status === 'SUCCESS') return core.succeed(current, q.result);
     if (q.kind === 'ok' && (q.result.status === 'CLOSED' || q.result.status === 'FAILED')) {
@@ -49,6 +50,19 @@ export async function runQr(core: PaymentCore, payment: StoredPayment): Promise<
   }
   if (core.stopping) return;
   await closeQr(core, core.mustGet(payment.paymentId), 'EXPIRED');
+}
+
+/**
+ * The cashier cancelled while this QR's loop ran: the loop closes it itself. The cancel's own
+ * background close may have stopped with the link down, and a reconnect passes by a payment whose
+ * loop still runs, so nobody else would.
+ */
+function closeIfCancelled(core: PaymentCore, paymentId: string): Promise<void> | undefined {
+  const current = core.mustGet(paymentId);
+  if (!current.doc.cancelRequested) return undefined;
+  if (current.status !== 'pending' && current.status !== 'unknown') return undefined;
+  if (core.inFlight.has(`close:${paymentId}`)) return undefined; // the cancel's close is still at it
+  return closeQr(core, current, 'CANCELLED');
 }
 
 /** What one `payment.close` attempt settled: true when the payment has its final outcome. */
@@ -98,6 +112,18 @@ export async function closeQr(
   }
 }
 
+/** The cancel's one attempt, held under the close's key so the QR's own loop does not close beside it. */
+async function firstClose(core: PaymentCore, key: string, payment: StoredPayment): Promise<boolean> {
+  let done: () => void = () => {};
+  core.inFlight.set(key, new Promise<void>((resolve) => (done = resolve)));
+  try {
+    return await closeOnce(core, payment, 'CANCELLED');
+  } finally {
+    core.inFlight.delete(key);
+    done();
+  }
+}
+
 /**
  * The cashier switches tender: one close attempt (bounded by the request deadline). Answered: the
  * payment is closed, or succeeded if paid first. Not answered: the payment stays unresolved and
@@ -115,7 +141,7 @@ export async function cancelQr(
   );
   const current = core.mustGet(payment.paymentId);
   const key = `close:${payment.paymentId}`;
-  if (!core.inFlight.has(key) && (await closeOnce(core, current, 'CANCELLED'))) {
+  if (!core.inFlight.has(key) && (await firstClose(core, key, current))) {
     return { payment: core.mustGet(payment.paymentId), closing: false };
   }
   const after = core.mustGet(payment.paymentId);
