@@ -202,7 +202,8 @@ export class CloudService {
       const have = Number(args.haveVersion ?? 0);
       return { ok: true, result: { envelope: envelope && envelope.version > have ? envelope : null } };
     }
-    if (op === 'orders.lookup') return { ok: true, result: this.orders.lookup(tenant, args.pickupCode) };
+    if (op === 'orders.lookup')
+      return { ok: true, result: this.orders.lookup(tenant, args.pickupCode, args.orderId) };
     if (op === 'orders.pull')
       return {
         ok: true,

@@ -20,7 +20,12 @@ const VOIDED = 'orders.voided-sales';
 export class CloudOrders {
   constructor(private readonly store: CloudStore) {}
 
-  lookup(tenant: string, pickupCode: unknown): { order: unknown } {
+  /** `orderId` (our reading, docs/protocol.md) names the order; else the pickup code finds it. */
+  lookup(tenant: string, pickupCode: unknown, orderId?: unknown): { order: unknown } {
+    if (typeof orderId === 'string' && orderId !== '') {
+      const byId = this.store.atCounterOrder(tenant, orderId);
+      return { order: byId && !this.paid(tenant, orderId) ? byId.order : null };
+    }
     if (typeof pickupCode !== 'string' || pickupCode === '') return { order: null };
     const found = this.store.atCounterOrders(tenant, pickupCode).find((o) => !this.paid(tenant, o.order.id));
     return { order: found?.order ?? null };

@@ -253,6 +253,17 @@ export class CloudStore {
       .map((r) => ({ device: r.device, order: JSON.parse(r.doc) as { id: string } }));
   }
 
+  /** The tenant's at-counter order with this id (our reading: `orders.lookup` may name it). */
+  atCounterOrder(tenant: string, orderId: string): { device: string; order: { id: string } } | undefined {
+    const r = this.db
+      .prepare<[string, string], { device: string; doc: string }>(
+        `SELECT device, doc FROM orders WHERE tenant = ? AND json_extract(doc, '$.payment') = 'at-counter'
+         AND json_extract(doc, '$.id') = ? ORDER BY down_seq DESC LIMIT 1`,
+      )
+      .get(tenant, orderId);
+    return r ? { device: r.device, order: JSON.parse(r.doc) as { id: string } } : undefined;
+  }
+
   ordersSince(tenant: string, device: string, since: number): Array<{ downSeq: number; order: unknown }> {
     return this.stmt.ordersSince
       .all(tenant, device, since)

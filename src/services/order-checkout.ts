@@ -74,10 +74,21 @@ export class OrderCheckout {
   }
 
   /**
-   * The open sale that takes this order's money: the one already linked (a second tap, a restart
-   * mid-payment), else a new one. Refuses a prepaid, paid or cancelled order.
+   * Opens the order's checkout after asking the cloud, when it is reachable, whether the order is
+   * still payable: another terminal may have taken its money (then it is recorded paid here and
+   * refused `ORDER_ALREADY_PAID`). No answer: the customer is at this counter, so it opens (see
+   * docs/protocol.md "Online orders paid at the counter").
    */
-  checkout(orderId: string): SaleView {
+  async checkout(orderId: string): Promise<SaleView> {
+    await this.askCloudPayable(orderId);
+    return this.checkoutLocal(orderId);
+  }
+
+  /**
+   * The open sale that takes this order's money: the one already linked (a second tap, a restart
+   * mid-payment), else a new one. Refuses a prepaid, paid or cancelled order. Local only.
+   */
+  checkoutLocal(orderId: string): SaleView {
     const saleId = this.o.ledger.transact(() => {
       const { status, doc } = this.o.orders.rowInTransaction(orderId);
       if (doc.order.payment !== 'at-counter') {
@@ -87,6 +98,9 @@ export class OrderCheckout {
         throw new PosError('ORDER_ALREADY_PAID', `order ${orderId} is paid (sale ${doc.paidBy})`, {
           saleId: doc.paidBy,
         });
+      }
+      if (doc.paidElsewhere) {
+        throw new PosError('ORDER_ALREADY_PAID', `order ${orderId} was paid on another terminal`);
       }
       if (doc.cancelled || status === 'rejected') {
         throw new PosError('ORDER_CANCELLED', `order ${orderId} was cancelled`);
@@ -129,7 +143,9 @@ export class OrderCheckout {
       if (doc.order.payment !== 'at-counter') {
         throw new PosError('ORDER_PREPAID', `order ${orderId} was paid online; reject it instead`);
       }
-      if (doc.paidBy) throw new PosError('ORDER_ALREADY_PAID', `order ${orderId} is paid`);
+      if (doc.paidBy || doc.paidElsewhere) {
+        throw new PosError('ORDER_ALREADY_PAID', `order ${orderId} is paid`);
+      }
       if (doc.cancelled) return undefined;
       const linked = doc.saleId ? this.o.store.getSale(doc.saleId) : undefined;
       if (
@@ -169,6 +185,57 @@ export class OrderCheckout {
       }
     }
     return expired;
+  }
+
+  /**
+   * `orders.lookup {orderId, pickupCode}`: the cloud answers the order while it is unpaid, `null`
+   * once paid. Not asked for an order paid or cancelled here, nor one with money in flight here.
+   */
+  private async askCloudPayable(orderId: string): Promise<void> {
+    const view = this.o.orders.get(orderId);
+    const { cloud } = this.o;
+    if (view.order.payment !== 'at-counter' || view.status === 'rejected') return;
+    const doc = this.o.orders.rowDoc(orderId);
+    if (doc.paidBy || doc.cancelled || this.moneyInFlight(doc.saleId)) return;
+    if (!cloud.configured || !cloud.isOnline()) return;
+    const { pickupCode } = view.order;
+    const reply = await cloud.request<{ order: { id?: unknown } | null }>(
+      'orders.lookup',
+      { orderId, ...(pickupCode ? { pickupCode } : {}) },
+      LOOKUP_TIMEOUT_MS,
+    );
+    if (reply.kind !== 'ok') {
+      this.o.log.warn({ orderId, reply: reply.kind }, 'orders.lookup unanswered: checkout opens');
+      return;
+    }
+    const found = reply.result?.order;
+    // Another order under the same pickup code: a cloud that does not read orderId, no answer.
+    if (found && found.id !== orderId) return;
+    const paidElsewhere = !found;
+    const voidSale = this.o.ledger.transact(() => {
+      const row = this.o.orders.rowInTransaction(orderId);
+      if (row.doc.paidBy || Boolean(row.doc.paidElsewhere) === paidElsewhere) return undefined;
+      if (this.moneyInFlight(row.doc.saleId)) return undefined;
+      const { paidElsewhere: _p, saleId, ...rest } = row.doc;
+      const open = saleId && this.o.store.getSale(saleId)?.status === 'open' ? saleId : undefined;
+      this.o.orders.saveInTransaction(
+        orderId,
+        row.status,
+        paidElsewhere ? { ...rest, paidElsewhere: true } : { ...rest, ...(saleId ? { saleId } : {}) },
+      );
+      return { open: paidElsewhere ? open : undefined };
+    });
+    if (voidSale) {
+      this.o.log.info({ orderId, paidElsewhere }, 'order pay state taken from the cloud');
+      if (voidSale.open) this.o.sales.voidSale(voidSale.open, 'order paid on another terminal');
+      this.o.orders.announceOrder(orderId);
+    }
+  }
+
+  /** The linked open sale holds a payment that is not failed. */
+  private moneyInFlight(saleId: string | undefined): boolean {
+    const linked = saleId ? this.o.store.getSale(saleId) : undefined;
+    return linked?.status === 'open' && this.o.store.paymentsOf(linked.id).some((p) => p.status !== 'failed');
   }
 
   /** Inside the completing transaction: `order.paid`, and the order accepted (tickets) if it was not. */

@@ -95,6 +95,8 @@ export interface OrderDoc {
   /** At-counter only: the linked sale (open while paying) and, once paid, the sale that paid it. */
   saleId?: string;
   paidBy?: string;
+  /** The cloud answered that another terminal took this order's money (see order-checkout). */
+  paidElsewhere?: boolean;
   cancelled?: boolean;
 }
 
@@ -146,7 +148,7 @@ export class OrderService {
         "SELECT * FROM orders WHERE json_extract(doc, '$.order.payment') = 'at-counter' AND json_extract(doc, '$.order.pickupCode') = ? ORDER BY received_at DESC",
       ),
       unpaid: db.prepare<[], Row>(
-        "SELECT * FROM orders WHERE json_extract(doc, '$.order.payment') = 'at-counter' AND json_extract(doc, '$.paidBy') IS NULL AND status != 'rejected'",
+        "SELECT * FROM orders WHERE json_extract(doc, '$.order.payment') = 'at-counter' AND json_extract(doc, '$.paidBy') IS NULL AND json_extract(doc, '$.paidElsewhere') IS NULL AND status != 'rejected'",
       ),
       getState: db.prepare<[string], { value: string }>('SELECT value FROM sync_state WHERE key = ?'),
       setState: db.prepare<[string, string]>(
@@ -269,6 +271,11 @@ export class OrderService {
     return { status: row.status, doc: JSON.parse(row.doc) as OrderDoc };
   }
 
+  /** The stored document of an order (NOT_FOUND when there is none). */
+  rowDoc(orderId: string): OrderDoc {
+    return JSON.parse(this.mustGet(orderId).doc) as OrderDoc;
+  }
+
   /** Inside a transaction: writes an order's status and document (the caller records why). */
   saveInTransaction(orderId: string, status: OrderStatus, doc: OrderDoc): void {
     this.stmt.update.run(status, JSON.stringify(doc), this.now().toISOString(), orderId);
@@ -387,13 +394,14 @@ function toView(row: Row): OrderView {
   if (doc.autoAcceptAt) view.autoAcceptAt = doc.autoAcceptAt;
   if (doc.rejectReason) view.rejectReason = doc.rejectReason;
   if (doc.order.payment === 'at-counter') {
-    view.payState = doc.paidBy
-      ? 'paid'
-      : doc.cancelled || row.status === 'rejected'
-        ? 'cancelled'
-        : doc.saleId
-          ? 'paying'
-          : 'to-pay';
+    view.payState =
+      doc.paidBy || doc.paidElsewhere
+        ? 'paid'
+        : doc.cancelled || row.status === 'rejected'
+          ? 'cancelled'
+          : doc.saleId
+            ? 'paying'
+            : 'to-pay';
     const saleId = doc.paidBy ?? doc.saleId;
     if (saleId) view.saleId = saleId;
   }

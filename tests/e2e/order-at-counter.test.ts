@@ -193,4 +193,21 @@ describe('online orders paid at the counter (网络订单线下支付), in Chrom
     expect(await page.getByTestId('tender-code').count()).toBe(0);
     await screenshot(page, '63-prepaid-scanned');
   }, 60_000);
+
+  it('a pickup code typed in the inbox finds the order pushed to another terminal and opens its pay screen', async () => {
+    const orderId = `WEB2-${Date.now()}`;
+    // Pushed to another terminal of the store: found here through the cloud (orders.lookup).
+    await cloud.pushOrder('t1', 'E2EO2', atCounterOrder(orderId, 'Q7'));
+    await page.getByTestId('orders-button').click();
+    await page.getByTestId('pickup-code-input').waitFor({ timeout: 15_000 });
+    await page.getByTestId('pickup-code-input').fill('Q7');
+    await page.getByTestId('pickup-code-input').press('Enter');
+    await page.getByTestId('tender-code').waitFor({ timeout: 15_000 });
+    await expect.poll(() => customer.getByTestId('customer-due').textContent()).toBe('¥36.00');
+    const order = await api.call<{ payState: string }>('GET', `/api/v1/orders/${orderId}`);
+    expect(order.body.payState).toBe('paying');
+    await screenshot(page, '64-order-by-pickup-code');
+    const cancel = await api.call('POST', `/api/v1/orders/${orderId}/cancel`, { reason: 'test' });
+    expect(cancel.status).toBe(200);
+  }, 60_000);
 });

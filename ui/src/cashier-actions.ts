@@ -68,6 +68,8 @@ export interface OrderActions {
   reprintOrder(orderId: string): void;
   /** An order paid at the counter: its sale goes to the pay screen. */
   payOrder(orderId: string): void;
+  /** A typed pickup code: its order (here, else through the cloud) goes to the pay screen. */
+  payByPickupCode(pickupCode: string): void;
   cancelOrder(orderId: string): void;
 }
 

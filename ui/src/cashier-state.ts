@@ -119,6 +119,8 @@ export interface CashierState {
   shift: ShiftReport | undefined;
   shiftAvailable: Availability;
   orders: OrderView[];
+  /** The pickup code being typed in the order inbox (kept across re-renders). */
+  pickupDraft?: string;
   ordersAvailable: Availability;
   sale: SaleView | undefined;
   checkoutKey: string | undefined;

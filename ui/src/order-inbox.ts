@@ -4,6 +4,9 @@ import type { OrderActions } from './cashier-actions.js';
 import type { CashierContext } from './cashier-context.js';
 import type { OrderView, SaleView } from './cashier-state.js';
 
+/** What a cashier types as a pickup code: letters and digits, e.g. `P88`. */
+export const PICKUP_CODE = /^[A-Za-z0-9]{1,32}$/;
+
 /** The online-order inbox: the orders the daemon holds, a sound for each new one, accept or reject. */
 export class OrderInbox implements OrderActions {
   private countdownTimer: number | undefined;
@@ -31,6 +34,12 @@ export class OrderInbox implements OrderActions {
 
   /** A typed pickup code: the order with it (this terminal's or, through the cloud, the store's). */
   async payByPickupCode(pickupCode: string): Promise<void> {
+    if (!PICKUP_CODE.test(pickupCode)) {
+      this.c.say(`${this.c.t.t('pickupCode')} ${pickupCode}?`);
+      this.c.render();
+      return;
+    }
+    this.c.s.pickupDraft = undefined;
     try {
       const { orders } = await api<{ orders: OrderView[] }>(
         'GET',
@@ -55,7 +64,12 @@ export class OrderInbox implements OrderActions {
       s.sale = await api<SaleView>('POST', `/api/v1/orders/${encodeURIComponent(orderId)}/checkout`);
     } catch (err) {
       if (err instanceof ApiError && err.code === 'ORDER_PREPAID') this.c.say(this.c.t.t('orderPrepaid'));
-      else this.c.fail(err);
+      else if (err instanceof ApiError && err.code === 'ORDER_ALREADY_PAID') {
+        // Perhaps paid on another terminal: the inbox shows it paid from now on.
+        this.c.fail(err);
+        await this.load().catch(() => undefined);
+        this.c.render();
+      } else this.c.fail(err);
       return;
     }
     s.checkoutKey = undefined;

@@ -36,6 +36,37 @@ function orderStatus(o: OrderView, t: I18n): string {
   return printed.length > 0 ? `${status} · ${t.t('ticketsPrinted', { k: printed.join('、') })}` : status;
 }
 
+/** Type a pickup code, Enter or the button: its order on the pay screen. */
+function pickupField(s: CashierState, t: I18n, a: Actions): HTMLElement {
+  const hadFocus = document.activeElement?.getAttribute('data-testid') === 'pickup-code-input';
+  const input = h('input', {
+    type: 'text',
+    'data-testid': 'pickup-code-input',
+    placeholder: t.t('pickupCode'),
+    autocomplete: 'off',
+    maxlength: 32,
+    value: s.pickupDraft ?? '',
+    oninput: () => {
+      s.pickupDraft = input.value;
+    },
+  });
+  const go = () => {
+    const code = input.value.trim();
+    if (code) a.orders.payByPickupCode(code);
+  };
+  input.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter') go();
+  });
+  // A re-render (countdown, a new order) keeps the cashier typing.
+  if (hadFocus) queueMicrotask(() => input.focus());
+  return h(
+    'div',
+    { class: 'pickup-lookup' },
+    input,
+    button('chip primary', 'pickup-code-go', go, t.t('takePayment')),
+  );
+}
+
 export function ordersPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
   const back = backButton(t, a);
   if (s.ordersAvailable === 'no') return notAvailablePane(t.t('orders'), t, back);
@@ -43,6 +74,7 @@ export function ordersPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
     'section',
     { class: 'recent' },
     h('h2', {}, t.t('orders')),
+    pickupField(s, t, a),
     s.orders.length === 0 ? h('div', { class: 'empty' }, t.t('noOrders')) : null,
     ...s.orders.map((o) =>
       h(

@@ -36,7 +36,7 @@ export function orderRoutes(orders: OrderService, checkout: OrderCheckout): Rout
       method: 'POST',
       path: '/api/v1/orders/:orderId/checkout',
       auth: true,
-      handle: (ctx) => ({ status: 200, body: checkout.checkout(ctx.params.orderId!) }),
+      handle: async (ctx) => ({ status: 200, body: await checkout.checkout(ctx.params.orderId!) }),
     },
     {
       method: 'POST',

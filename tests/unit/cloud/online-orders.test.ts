@@ -59,6 +59,23 @@ describe('reference cloud: orders paid at the counter', () => {
     expect(lookup(c, 'D2', 'ZZ')).toMatchObject({ ok: true, result: { order: null } });
   });
 
+  it('orders.lookup {orderId} (our reading) answers that order while unpaid, null once paid', () => {
+    const c = cloud();
+    c.store.addOrder('t1', 'D1', order('o-1', 'at-counter', 'A17'));
+    c.store.addOrder('t1', 'D1', order('o-2', 'at-counter', 'A17'));
+    c.store.addOrder('t1', 'D1', order('o-pre'));
+    const byId = (orderId: string) =>
+      c.handleRequest('t1', 'D2', { reqId: 'q', op: 'orders.lookup', args: { orderId, pickupCode: 'A17' } });
+    expect(byId('o-1')).toMatchObject({ ok: true, result: { order: { id: 'o-1' } } });
+    expect(byId('o-pre')).toMatchObject({ ok: true, result: { order: null } }); // prepaid
+    const paid = chained([{ type: 'order.paid', body: { orderId: 'o-1', saleId: 's-1', total: 2_800 } }]);
+    c.handleLedgerBatch('t1', 'D2', JSON.stringify({ epoch: 'E', records: paid }));
+    expect(byId('o-1')).toMatchObject({ ok: true, result: { order: null } });
+    // By code alone, the other unpaid order of that code is found; by id, never another order.
+    expect(lookup(c, 'D2', 'A17')).toMatchObject({ result: { order: { id: 'o-2' } } });
+    expect(byId('o-2')).toMatchObject({ result: { order: { id: 'o-2' } } });
+  });
+
   it('marks an order paid from order.paid once (a replayed batch changes nothing); a void makes it payable again', () => {
     const c = cloud();
     c.store.addOrder('t1', 'D1', order('o-1', 'at-counter', 'A17'));
