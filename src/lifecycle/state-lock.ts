@@ -12,8 +12,8 @@ export class StateLock {
 
   static acquire(stateDir: string): StateLock {
     try {
-      // Only posd reads its ledger, token and sessions (under systemd the unit's StateDirectoryMode rules).
-      mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+      // posd and its group (the technician's `posd doctor`) only, never others (as StateDirectoryMode).
+      mkdirSync(stateDir, { recursive: true, mode: 0o750 });
     } catch (err) {
       throw new PosError('STATE_DIR_UNUSABLE', `cannot create state dir ${stateDir}: ${describeError(err)}`, {
         stateDir,

@@ -19,12 +19,13 @@ export interface OpenOptions {
  * foreign keys on, migrations by user_version; refuses a database written by newer code.
  */
 export function openDatabase({ file, log, migrations = MIGRATIONS }: OpenOptions): Db {
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  mkdirSync(dirname(file), { recursive: true, mode: 0o750 });
   let db: Db;
   try {
-    // Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files the same mode, so
-    // the ledger is never world-readable, whatever the umask (outside systemd it is often 022).
-    if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+    // Created 0640 before SQLite opens it: SQLite gives the -wal and -shm files the same mode, so
+    // the ledger is never world-readable, whatever the umask (outside systemd it is often 022);
+    // the group (posd) may read it, so the technician's `posd doctor` can (systemd/posd.tmpfiles).
+    if (!existsSync(file)) closeSync(openSync(file, 'a', 0o640));
     db = new Database(file, { timeout: 5_000 });
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
