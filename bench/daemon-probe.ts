@@ -1,7 +1,9 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { type Agent, request } from 'node:http';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { nowMs } from './stats.js';
 
 /** Event-loop lag of a daemon started with `lagProbeArgs()` and an `ipc` stdio slot. */
 export interface Lag {
@@ -90,4 +92,33 @@ export function dirBytes(dir: string): number {
   for (const e of readdirSync(dir, { withFileTypes: true, recursive: true }))
     if (e.isFile()) n += statSync(join(e.parentPath, e.name)).size;
   return n;
+}
+
+/** POSTs one sale to the daemon's local API; resolves with its latency (ms) once answered 201. */
+export function postSale(port: number, token: string, agent: Agent, body: string): Promise<number> {
+  return new Promise<number>((resolvePost, reject) => {
+    const t0 = nowMs();
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/api/v1/sales',
+        method: 'POST',
+        agent,
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          res.statusCode === 201 ? resolvePost(nowMs() - t0) : reject(new Error(`HTTP ${res.statusCode}`)),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 }

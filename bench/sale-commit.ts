@@ -1,5 +1,5 @@
 import { mkdtempSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -11,7 +11,7 @@ import { SalesStore } from '../src/offline/sales-store.js';
 import { ShiftStore } from '../src/offline/shift-store.js';
 import { SaleService } from '../src/services/sale-service.js';
 import { ShiftService } from '../src/services/shift-service.js';
-import { readLag, resetLag, startBenchDaemon } from './daemon-probe.js';
+import { postSale, readLag, resetLag, startBenchDaemon } from './daemon-probe.js';
 import { fmt, nowMs, summarize } from './stats.js';
 
 const N = Number(process.env.BENCH_SALES ?? 2000);
@@ -113,33 +113,7 @@ async function httpSales(dir: string, port: number) {
   const { child, token } = await startBenchDaemon(dir, port);
   // node:http with keep-alive, like the kiosk browser's one connection (fetch/undici adds ~0.7 ms here).
   const agent = new Agent({ keepAlive: true, maxSockets: 8 });
-  const post = (i: number) =>
-    new Promise<number>((resolvePost, reject) => {
-      const body = JSON.stringify(saleInput(i));
-      const t0 = nowMs();
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port,
-          path: '/api/v1/sales',
-          method: 'POST',
-          agent,
-          headers: {
-            authorization: `Bearer ${token}`,
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(body),
-          },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () =>
-            res.statusCode === 201 ? resolvePost(nowMs() - t0) : reject(new Error(`HTTP ${res.statusCode}`)),
-          );
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+  const post = (i: number) => postSale(port, token, agent, JSON.stringify(saleInput(i)));
   // Paced: 100 sales/s for the cashier-rate latency figure.
   const paced: number[] = [];
   const pacedCount = Math.min(N, 1000);

@@ -1,5 +1,5 @@
 import { mkdtempSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -7,6 +7,7 @@ import {
   dirBytes,
   fsyncCount,
   type Lag,
+  postSale,
   processIo,
   readLag,
   resetLag,
@@ -55,33 +56,7 @@ async function run(shim: string, delayMs: number, port: number): Promise<Run> {
     POSD_FSYNC_COUNT_FILE: countFile,
   });
   const agent = new Agent({ keepAlive: true, maxSockets: 8 });
-  const post = (i: number) =>
-    new Promise<number>((resolvePost, reject) => {
-      const body = saleBody(i);
-      const t0 = nowMs();
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port,
-          path: '/api/v1/sales',
-          method: 'POST',
-          agent,
-          headers: {
-            authorization: `Bearer ${token}`,
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(body),
-          },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () =>
-            res.statusCode === 201 ? resolvePost(nowMs() - t0) : reject(new Error(`HTTP ${res.statusCode}`)),
-          );
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+  const post = (i: number) => postSale(port, token, agent, saleBody(i));
   for (let i = 0; i < 10; i++) await post(i); // warm-up: the shift opens, code paths compiled
   const fsync0 = fsyncCount(countFile);
   const io0 = processIo(child.pid!);
