@@ -146,7 +146,7 @@ function ledgerCheck(stateDir: string): Check {
     const head = q<{ acked_up_to: number } | undefined>('SELECT acked_up_to FROM ledger_head WHERE one = 1');
     const acked = head?.acked_up_to ?? 0;
     const outbox = q<{ n: number; oldest: string | null }>(
-      `SELECT count(*) AS n, min(at) AS oldest FROM ledger WHERE seq > ${acked} AND sync IN ('pending', 'sent')`,
+      `SELECT count(*) AS n, min(at) AS oldest FROM ledger WHERE seq > ${acked} AND sync <> 'rejected'`,
     );
     const rejected = db
       .prepare("SELECT seq, type, sync_code AS code FROM ledger WHERE sync = 'rejected' ORDER BY seq")

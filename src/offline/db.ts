@@ -12,13 +12,19 @@ export interface OpenOptions {
   file: string;
   log: Logger;
   migrations?: readonly Migration[];
+  /**
+   * NORMAL: commits are not fsynced by SQLite; a `GroupCommit` makes them durable (decision
+   * 0005). FULL (the default): every commit is on disk when it returns.
+   */
+  synchronous?: 'FULL' | 'NORMAL';
 }
 
 /**
- * Opens the ledger database: WAL with synchronous=FULL (a commit is on disk before we answer),
+ * Opens the ledger database: WAL with synchronous=FULL (a commit is on disk before we answer) or
+ * NORMAL under a group commit (the daemon: durable before it answers, decision 0005),
  * foreign keys on, migrations by user_version; refuses a database written by newer code.
  */
-export function openDatabase({ file, log, migrations = MIGRATIONS }: OpenOptions): Db {
+export function openDatabase({ file, log, migrations = MIGRATIONS, synchronous = 'FULL' }: OpenOptions): Db {
   mkdirSync(dirname(file), { recursive: true, mode: 0o750 });
   let db: Db;
   try {
@@ -28,7 +34,7 @@ export function openDatabase({ file, log, migrations = MIGRATIONS }: OpenOptions
     if (!existsSync(file)) closeSync(openSync(file, 'a', 0o640));
     db = new Database(file, { timeout: 5_000 });
     db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
+    db.pragma(`synchronous = ${synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
     db.pragma('foreign_keys = ON');
     db.pragma('trusted_schema = OFF');
   } catch (err) {

@@ -30,7 +30,10 @@ export type WireOutbox = OutboxSource & {
 };
 
 export interface Head {
+  /** Row seq: every record up to it is synced (or rejected, by its own column). */
   acked_up_to: number;
+  /** Row seq: every record up to it was PUBACKed (informational). */
+  sent_up_to: number;
   pruned_up_to: number;
   pruned_chain: string;
 }
@@ -52,9 +55,24 @@ export function toEpochRecord(row: Row, base: number): LedgerRecord {
   };
 }
 
-export function toLocalRecord(row: Row): LocalLedgerRecord {
-  const record: LocalLedgerRecord = { ...toRecord(row), sync: row.sync };
-  if (row.sync === 'rejected')
+/**
+ * A row's sync state: its own column says only `rejected`; synced and sent come from the
+ * watermarks (a row at or below the ack is synced, at or below the PUBACKed mark is sent).
+ */
+export function syncOf(
+  row: Pick<Row, 'seq' | 'sync'>,
+  head: Pick<Head, 'acked_up_to' | 'sent_up_to'>,
+): SyncState {
+  if (row.sync === 'rejected') return 'rejected';
+  if (row.seq <= head.acked_up_to) return 'synced';
+  if (row.seq <= head.sent_up_to) return 'sent';
+  return 'pending';
+}
+
+export function toLocalRecord(row: Row, head: Pick<Head, 'acked_up_to' | 'sent_up_to'>): LocalLedgerRecord {
+  const sync = syncOf(row, head);
+  const record: LocalLedgerRecord = { ...toRecord(row), sync };
+  if (sync === 'rejected')
     record.syncError = { code: row.sync_code ?? 'REJECTED', message: row.sync_message ?? '' };
   return record;
 }

@@ -2,9 +2,9 @@ import { v7 as uuidv7 } from 'uuid';
 import type { LedgerRecord, RecordReject } from '../core/ledger-record.js';
 import { canonicalJson, chainOfCanonicalBody, GENESIS_CHAIN } from './chain.js';
 import type { Db } from './db.js';
+import type { GroupCommit } from './group-commit.js';
 import { currentEpoch, type EpochRow, insertEpoch, receiptSeriesOf } from './ledger-epochs.js';
 import {
-  type Head,
   type LocalLedgerRecord,
   type Row,
   toLocalRecord,
@@ -13,6 +13,7 @@ import {
   type WireOutbox,
   wireOutbox,
 } from './ledger-rows.js';
+import { ledgerStatements } from './ledger-statements.js';
 import { storageError } from './storage-errors.js';
 
 export type { LocalLedgerRecord, SyncState, WireOutbox } from './ledger-rows.js';
@@ -23,6 +24,11 @@ export interface LedgerOptions {
   dir: string;
   now?: () => Date;
   newId?: () => string;
+  /**
+   * The daemon's group commit (decision 0005): append listeners hear of records, and the uplink
+   * may read them, only once a flush has put them on disk. Without it every commit is durable.
+   */
+  groupCommit?: GroupCommit;
 }
 
 /**
@@ -49,58 +55,32 @@ export class Ledger {
   /** Built once: better-sqlite3's transaction() wrapper is costly to create per call. */
   private readonly runInTransaction;
   private readonly stmt;
+  private readonly groupCommit: GroupCommit | undefined;
+  /** Under a group commit: the last row seq a flush has put on disk (what the uplink may send). */
+  private durableTip: number | undefined;
 
-  constructor({ db, dir, now = () => new Date(), newId = uuidv7 }: LedgerOptions) {
+  constructor({ db, dir, now = () => new Date(), newId = uuidv7, groupCommit }: LedgerOptions) {
     this.db = db;
     this.dir = dir;
     this.now = now;
     this.newId = newId;
     this.cur = this.ensureEpoch();
+    this.groupCommit = groupCommit;
     this.runInTransaction = db.transaction((work: () => unknown) => work());
-    this.stmt = {
-      head: db.prepare<[], Head>(
-        'SELECT acked_up_to, pruned_up_to, pruned_chain FROM ledger_head WHERE one = 1',
-      ),
-      last: db.prepare<[], { seq: number; chain: string }>(
-        'SELECT seq, chain FROM ledger ORDER BY seq DESC LIMIT 1',
-      ),
-      insert: db.prepare<[number, string, string, string, string, string]>(
-        'INSERT INTO ledger (seq, id, type, at, body, chain) VALUES (?, ?, ?, ?, ?, ?)',
-      ),
-      after: db.prepare<[number, number], Row>('SELECT * FROM ledger WHERE seq > ? ORDER BY seq LIMIT ?'),
-      /** Facts once each: a record moved to a later epoch is read as its copy. */
-      factsAfter: db.prepare<[number, number], Row>(
-        'SELECT * FROM ledger WHERE seq > ? AND moved_to IS NULL ORDER BY seq LIMIT ?',
-      ),
-      firstPending: db.prepare<[number], { seq: number | null }>(
-        "SELECT min(seq) AS seq FROM ledger WHERE seq > ? AND sync = 'pending'",
-      ),
-      markMoved: db.prepare<[number, number]>('UPDATE ledger SET moved_to = ? WHERE seq = ?'),
-      resetAcked: db.prepare<[number]>('UPDATE ledger_head SET acked_up_to = ? WHERE one = 1'),
-      bySeq: db.prepare<[number], Row>('SELECT * FROM ledger WHERE seq = ?'),
-      markSent: db.prepare<[number, number]>(
-        "UPDATE ledger SET sync = 'sent' WHERE seq BETWEEN ? AND ? AND sync = 'pending'",
-      ),
-      markSynced: db.prepare<[string, number, number]>(
-        "UPDATE ledger SET sync = 'synced', synced_at = ? WHERE seq > ? AND seq <= ? AND sync IN ('pending', 'sent')",
-      ),
-      markRejected: db.prepare<[string, string, string, number]>(
-        "UPDATE ledger SET sync = 'rejected', sync_code = ?, sync_message = ?, synced_at = ? WHERE seq = ?",
-      ),
-      setAcked: db.prepare<[number]>(
-        'UPDATE ledger_head SET acked_up_to = max(acked_up_to, ?) WHERE one = 1',
-      ),
-      unsynced: db.prepare<[number], { n: number; oldest: string | null }>(
-        "SELECT count(*) AS n, min(at) AS oldest FROM ledger WHERE seq > ? AND sync IN ('pending', 'sent')",
-      ),
-      unsyncedSales: db.prepare<[number], { total: number; n: number }>(
-        "SELECT coalesce(sum(json_extract(body, '$.total')), 0) AS total, count(*) AS n FROM ledger WHERE seq > ? AND type = 'sale.completed' AND sync IN ('pending', 'sent')",
-      ),
-      rejectedCount: db.prepare<[], { n: number }>(
-        "SELECT count(*) AS n FROM ledger WHERE sync = 'rejected'",
-      ),
-      rejected: db.prepare<[], Row>("SELECT * FROM ledger WHERE sync = 'rejected' ORDER BY seq"),
-    };
+    this.stmt = ledgerStatements(db);
+    if (groupCommit) {
+      // Nothing is sendable until a first flush: rows a killed process left unflushed included.
+      this.durableTip = 0;
+      groupCommit.onFlush(() => {
+        const tip = this.tip().seq;
+        return () => {
+          if (tip === this.durableTip) return;
+          this.durableTip = tip;
+          for (const listener of this.appendListeners) listener(this.lastSeq());
+        };
+      });
+      groupCommit.durable().catch(() => {});
+    }
   }
 
   private ensureEpoch(): EpochRow {
@@ -131,7 +111,8 @@ export class Ledger {
 
   /**
    * Runs `work` as one IMMEDIATE transaction; append listeners hear of new records only after the
-   * commit is durable. Storage failures come out as STORAGE_* errors with nothing written.
+   * commit is durable (under a group commit: after the flush that covers it). Storage failures
+   * come out as STORAGE_* errors with nothing written.
    */
   transact<T>(work: () => T): T {
     const before = this.tip().seq;
@@ -143,9 +124,26 @@ export class Ledger {
       this.cur = currentEpoch(this.db) ?? this.cur; // and a rolled-back move
       throw storageError(err, this.dir);
     }
+    if (this.groupCommit) {
+      this.groupCommit.committed();
+      return result;
+    }
     const after = this.tip().seq;
     if (after !== before) for (const listener of this.appendListeners) listener(this.lastSeq());
     return result;
+  }
+
+  /**
+   * Resolves once every commit made so far is on disk: what a reply, a request to the cloud or
+   * a receipt on paper that speaks of them waits for. At once without a group commit.
+   */
+  durable(): Promise<void> {
+    return this.groupCommit ? this.groupCommit.durable() : Promise.resolve();
+  }
+
+  /** True under a group commit: commits become durable later, by `durable()`. */
+  get groupsCommits(): boolean {
+    return this.groupCommit !== undefined;
   }
 
   /** Appends one fact; must run inside `transact`. */
@@ -211,7 +209,7 @@ export class Ledger {
       this.cur = currentEpoch(this.db)!;
       this.tipCache = { seq: base, chain: GENESIS_CHAIN };
       // Everything up to the new base is settled: synced, rejected, or moved to a copy.
-      this.stmt.resetAcked.run(base);
+      this.stmt.resetAcked.run(base, base);
       for (const row of moving) {
         const copy = this.insertChained(row.id, row.type, row.at, row.body);
         this.stmt.markMoved.run(copy.seq, row.seq);
@@ -279,7 +277,12 @@ export class Ledger {
   /** Records of the current epoch after wire seq `afterSeq`, as uplink JSON (no body parse). */
   recordsJsonAfter(afterSeq: number, limit: number): Array<{ seq: number; json: string }> {
     const base = this.cur.base;
-    return this.stmt.after.all(afterSeq + base, limit).map((r) => ({
+    // Under a group commit only flushed records go out: a seq the cloud holds is never reused.
+    const rows =
+      this.durableTip === undefined
+        ? this.stmt.after.all(afterSeq + base, limit)
+        : this.stmt.afterUpTo.all(afterSeq + base, this.durableTip, limit);
+    return rows.map((r) => ({
       seq: r.seq - base,
       json: `{"seq":${r.seq - base},"id":${JSON.stringify(r.id)},"type":${JSON.stringify(r.type)},"at":${JSON.stringify(r.at)},"body":${r.body},"chain":${JSON.stringify(r.chain)}}`,
     }));
@@ -287,22 +290,24 @@ export class Ledger {
 
   /** For the local API and the technician: facts (each once) with their sync state, by row. */
   page(afterSeq: number, limit: number): LocalLedgerRecord[] {
-    return this.stmt.factsAfter.all(afterSeq, limit).map(toLocalRecord);
+    const head = this.stmt.head.get()!;
+    return this.stmt.factsAfter.all(afterSeq, limit).map((r) => toLocalRecord(r, head));
   }
 
   get(seq: number): LocalLedgerRecord | undefined {
     const row = this.stmt.bySeq.get(seq);
-    return row ? toLocalRecord(row) : undefined;
+    return row ? toLocalRecord(row, this.stmt.head.get()!) : undefined;
   }
 
   rejected(): LocalLedgerRecord[] {
-    return this.stmt.rejected.all().map(toLocalRecord);
+    const head = this.stmt.head.get()!;
+    return this.stmt.rejected.all().map((r) => toLocalRecord(r, head));
   }
 
-  /** Wire seqs of the current epoch were PUBACKed (informational). */
-  markSent(fromSeq: number, toSeq: number): void {
+  /** Wire seqs of the current epoch up to `toSeq` were PUBACKed (informational; a watermark). */
+  markSent(_fromSeq: number, toSeq: number): void {
     const base = this.cur.base;
-    this.transact(() => this.stmt.markSent.run(fromSeq + base, toSeq + base));
+    this.transact(() => this.stmt.markSent.run(Math.min(toSeq, this.lastSeq()) + base));
   }
 
   /**
@@ -317,8 +322,8 @@ export class Ledger {
     const previous = this.ackedUpTo();
     let bounded = Math.min(upTo, last);
     if (sentUpTo !== undefined) {
-      const pending = this.stmt.firstPending.get(previous + base)!.seq;
-      const sentBefore = pending === null ? last : pending - base - 1;
+      // What earlier processes had PUBACKed (the sent watermark) was on the wire too.
+      const sentBefore = Math.max(previous, this.stmt.head.get()!.sent_up_to - base);
       bounded = Math.min(bounded, Math.max(sentUpTo, sentBefore));
     }
     if (bounded <= previous) return;
@@ -328,7 +333,7 @@ export class Ledger {
         if (r.seq > previous && r.seq <= bounded)
           this.stmt.markRejected.run(r.code, r.message, at, r.seq + base);
       }
-      this.stmt.markSynced.run(at, previous + base, bounded + base);
+      // Synced is the watermark: one row written, whatever the number of records acked.
       this.stmt.setAcked.run(bounded + base);
     });
   }
@@ -374,11 +379,12 @@ export class Ledger {
   prune(olderThan: Date): number {
     return this.transact(() => {
       const cutoff = olderThan.toISOString();
+      const acked = this.stmt.head.get()!.acked_up_to;
       const firstKept = this.db
-        .prepare<[string], { seq: number | null }>(
-          "SELECT min(seq) AS seq FROM ledger WHERE (sync <> 'synced' AND moved_to IS NULL) OR at >= ?",
+        .prepare<[number, string], { seq: number | null }>(
+          "SELECT min(seq) AS seq FROM ledger WHERE ((seq > ? OR sync = 'rejected') AND moved_to IS NULL) OR at >= ?",
         )
-        .get(cutoff)!.seq;
+        .get(acked, cutoff)!.seq;
       const limit = firstKept === null ? this.tip().seq : firstKept - 1;
       const lastPruned = this.db
         .prepare<[number], { chain: string }>('SELECT chain FROM ledger WHERE seq = ?')

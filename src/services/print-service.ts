@@ -191,6 +191,16 @@ export class PrintService {
       this.emit(job, 'printing');
       let outcome: PrintOutcome;
       try {
+        // Paper only for a fact on disk, and only once `printing` is: after a power cut the job
+        // prints again marked as a reprint, never silently twice (decision 0005).
+        if (this.o.ledger.groupsCommits) await this.o.ledger.durable();
+      } catch (err) {
+        outcome = { result: 'not-started', reason: err instanceof Error ? err.message : String(err) };
+        this.o.queue.requeue(job.id, false, outcome.reason, this.iso());
+        this.emit(job, 'queued', outcome.reason);
+        return;
+      }
+      try {
         outcome = await printer.print(bytes);
       } catch (err) {
         outcome = { result: 'maybe-partial', reason: err instanceof Error ? err.message : String(err) };

@@ -70,6 +70,7 @@ export class CloudSync {
       ...(o.tls ? { tls: o.tls } : {}),
       ...(o.protocolVersion ? { protocolVersion: o.protocolVersion } : {}),
       ...(o.backoff ? { backoff: o.backoff } : {}),
+      durable: () => o.ledger.durable(),
     });
     const saved = this.stmt.get.get('link.lastOnlineAt')?.value;
     if (saved) this.link.lastOnlineAt = new Date(saved);
@@ -81,8 +82,18 @@ export class CloudSync {
       this.timers,
       this.now,
     );
+    const link = this.link;
     this.uplink = new Uplink({
-      link: this.link,
+      // The uplink reads only flushed records: its batches need not wait for a flush.
+      link: {
+        get isConnected() {
+          return link.isConnected;
+        },
+        get sendWindow() {
+          return link.sendWindow;
+        },
+        publish: (topic, payload) => link.publishNow(topic, payload),
+      },
       outbox: o.ledger.outbox,
       topic: this.topics.upLedger,
       log: o.log,

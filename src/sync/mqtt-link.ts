@@ -21,6 +21,8 @@ export interface LinkOptions {
   protocolVersion?: 4 | 5;
   backoff?: { initialMs: number; maxMs: number };
   connectTimeoutMs?: number;
+  /** Resolves once every commit so far is on disk (the ledger's group commit). */
+  durable?: () => Promise<void>;
 }
 
 /** The largest payload taken (1 MiB) plus room for the topic and properties. */
@@ -122,8 +124,21 @@ export class MqttLink {
     await client.subscribeAsync(topic, { qos: 1 });
   }
 
-  /** QoS 1 publish; resolves on PUBACK (one network hop: not delivery to the cloud). */
+  /**
+   * QoS 1 publish; resolves on PUBACK (one network hop: not delivery to the cloud). It leaves
+   * only once every commit so far is on disk (a request's payment id, a command's claim).
+   */
   async publish(
+    topic: string,
+    payload: string | Buffer,
+    options: mqtt.IClientPublishOptions = {},
+  ): Promise<void> {
+    await this.o.durable?.();
+    return this.publishNow(topic, payload, options);
+  }
+
+  /** A publish whose content is on disk already (ledger batches: the uplink sends flushed records). */
+  async publishNow(
     topic: string,
     payload: string | Buffer,
     options: mqtt.IClientPublishOptions = {},

@@ -20,6 +20,8 @@ export interface EventStreamOptions {
   checkOrigin: (req: IncomingMessage) => void;
   capacity?: number;
   now?: () => Date;
+  /** Resolves once every commit so far is on disk: events go out only after what they tell of. */
+  durable?: () => Promise<void>;
 }
 
 /**
@@ -35,6 +37,8 @@ export class EventStream {
   private readonly ping: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
   private readonly now: () => Date;
+  private readonly outgoing: StreamFrame[] = [];
+  private flushing = false;
 
   constructor(private readonly o: EventStreamOptions) {
     this.ring = new EventRing(o.capacity ?? 1000);
@@ -92,7 +96,26 @@ export class EventStream {
   }
 
   private broadcast(frame: StreamFrame): void {
-    for (const ws of this.wss.clients) this.send(ws, frame);
+    const durable = this.o.durable;
+    if (!durable) {
+      for (const ws of this.wss.clients) this.send(ws, frame);
+      return;
+    }
+    // In order, after the flush that covers the commit the event tells of.
+    this.outgoing.push(frame);
+    if (this.flushing) return;
+    this.flushing = true;
+    const release = () => {
+      this.flushing = false;
+      const frames = this.outgoing.splice(0);
+      for (const f of frames) for (const ws of this.wss.clients) this.send(ws, f);
+    };
+    durable().then(release, (err: unknown) => {
+      // Not on disk: the clients reload their state (a fresh look at what did survive).
+      this.o.log.warn({ err: describeError(err) }, 'events held back: the ledger flush failed');
+      this.outgoing.splice(0);
+      this.flushing = false;
+    });
   }
 
   private send(ws: WebSocket, frame: StreamFrame): void {

@@ -160,6 +160,11 @@ export interface HttpServerOptions {
   log: Logger;
   /** The bearer token for /api/; a function so it can be read late. */
   token: () => string;
+  /**
+   * Resolves once every commit so far is on disk (the ledger's group commit): no answer speaks
+   * of a sale, a payment or any other fact before it would survive a power cut.
+   */
+  durable?: () => Promise<void>;
 }
 
 /** The ui-bridge HTTP server: JSON in and out, coded errors, bearer auth under /api/. */
@@ -256,6 +261,11 @@ export class HttpServer {
         res.destroy();
         return;
       }
+      reply = this.errorReply(err, req);
+    }
+    try {
+      await this.options.durable?.();
+    } catch (err) {
       reply = this.errorReply(err, req);
     }
     this.send(res, reply);

@@ -70,6 +70,7 @@ export function installUiBridge(d: UiBridgeDeps): UiBridge {
     log,
     authorized: (req) => d.http.isAuthorized(req),
     checkOrigin: (req) => checkOrigin(req, origins, true),
+    durable: () => d.ledger()?.durable() ?? Promise.resolve(),
   });
   d.http.onUpgrade((req, socket, head) => {
     try {

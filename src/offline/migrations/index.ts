@@ -7,6 +7,7 @@ import { printQueueMigration } from './0006-print-queue.js';
 import { paymentReversalsMigration } from './0007-payment-reversals.js';
 import { ledgerEpochsMigration } from './0008-ledger-epochs.js';
 import { redemptionHoldsMigration } from './0009-redemption-holds.js';
+import { syncWatermarksMigration } from './0010-sync-watermarks.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -22,4 +23,5 @@ export const MIGRATIONS: readonly Migration[] = [
   paymentReversalsMigration,
   ledgerEpochsMigration,
   redemptionHoldsMigration,
+  syncWatermarksMigration,
 ];

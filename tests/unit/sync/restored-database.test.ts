@@ -188,8 +188,8 @@ describe('a restored database', () => {
   it('a fact the cloud already holds under the old epoch is resent (its fate unknown) but counted once', async () => {
     const { rc, restored: b, epoch } = await soldBackedUpAndSoldOn(2, 2);
     // The backup was taken before A2's ack reached the device: the copy thinks A2 unsent.
-    b.db.prepare("UPDATE ledger SET sync = 'pending', synced_at = NULL WHERE seq = 2").run();
-    b.db.prepare('UPDATE ledger_head SET acked_up_to = 1').run();
+    // Sent and synced are watermarks (decision 0005): the copy's head says A1 acked, A2 never sent.
+    b.db.prepare('UPDATE ledger_head SET acked_up_to = 1, sent_up_to = 1').run();
     rc.connect(b.ledger);
     await waitFor(() => (b.ledger.epoch !== epoch ? true : undefined), 'a new epoch');
     await waitFor(() => allSynced(b.ledger), 'synced');

@@ -1,0 +1,194 @@
+import { closeSync, fstatSync, fsync, fsyncSync, openSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { PosError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Db } from './db.js';
+
+export interface GroupCommitOptions {
+  db: Db;
+  /** The database file; its WAL (`{file}-wal`) is what gets flushed. */
+  file: string;
+  log: Logger;
+  /**
+   * Commits nobody waits for (print-job states, sync bookkeeping) are flushed at the latest this
+   * long after them, or earlier with the next commit somebody waits for.
+   */
+  lazyMs?: number;
+  /** fsync of a file descriptor, off the event loop (node:fs by default; tests hold it). */
+  fsync?: (fd: number, done: (err: Error | null) => void) => void;
+}
+
+interface Waiting {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+function waiting(): Waiting {
+  let resolve!: () => void;
+  let reject!: (err: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // A flush nobody awaited (the lazy one) must not surface as an unhandled rejection.
+  promise.catch(() => {});
+  return { promise, resolve, reject };
+}
+
+/**
+ * Group commit for a WAL database opened with `synchronous = NORMAL` (decision 0005): commits
+ * write their WAL frames without an fsync, and `durable()` resolves once one fsync of the WAL,
+ * started after the call, has completed. Commits that arrive while a flush runs share the next
+ * one, so under load many sales cost one fsync; the fsync runs on libuv's thread pool, never on
+ * the event loop. SQLite's WAL keeps a prefix: a commit on disk means every earlier one is too.
+ */
+export class GroupCommit {
+  private readonly changes;
+  private readonly fsyncFn: NonNullable<GroupCommitOptions['fsync']>;
+  private readonly lazyMs: number;
+  private fd: number | undefined;
+  private ino: number | undefined;
+  /** `total_changes()` that the last completed flush covers. */
+  private durableChanges: number;
+  private inflight: { covers: number; w: Waiting } | undefined;
+  private next: Waiting | undefined;
+  private scheduled = false;
+  private lazyTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly flushHooks: Array<() => () => void> = [];
+  /** fsyncs done (benchmarks, tests). */
+  flushes = 0;
+
+  constructor(private readonly o: GroupCommitOptions) {
+    this.changes = o.db.prepare<[], { n: number }>('SELECT total_changes() AS n');
+    this.fsyncFn = o.fsync ?? fsync;
+    this.lazyMs = o.lazyMs ?? 1_000;
+    // The first durable() flushes once: a WAL a killed process left may hold unflushed commits.
+    this.durableChanges = -1;
+  }
+
+  private total(): number {
+    return this.changes.get()!.n;
+  }
+
+  /**
+   * Runs `capture` as a flush starts (what the flush will cover) and the function it returns
+   * once that flush is on disk.
+   */
+  onFlush(capture: () => () => void): void {
+    this.flushHooks.push(capture);
+  }
+
+  /** Everything committed before this call is on disk when it resolves (STORAGE_FAILED if not). */
+  durable(): Promise<void> {
+    const n = this.total();
+    if (n === this.durableChanges) return this.inflight?.w.promise ?? Promise.resolve();
+    if (this.inflight && this.inflight.covers >= n) return this.inflight.w.promise;
+    this.next ??= waiting();
+    this.schedule();
+    return this.next.promise;
+  }
+
+  /** A commit nobody waits for: flushed with the next awaited one, or after `lazyMs`. */
+  committed(): void {
+    if (this.lazyTimer || this.closed) return;
+    this.lazyTimer = setTimeout(() => {
+      this.lazyTimer = undefined;
+      void this.durable();
+    }, this.lazyMs);
+    this.lazyTimer.unref();
+  }
+
+  /** Flushes what is left; later commits are not grouped (the database is closing). */
+  async close(): Promise<void> {
+    clearTimeout(this.lazyTimer);
+    this.lazyTimer = undefined;
+    await this.durable().catch(() => {});
+    this.closed = true;
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  /**
+   * Starts the next flush after the current turn of the event loop, so the commits of the same
+   * turn (a sale and its receipt's print job marked printing) share it.
+   */
+  private schedule(): void {
+    if (this.scheduled || this.inflight) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.start();
+    });
+  }
+
+  private start(): void {
+    const w = this.next;
+    if (!w || this.inflight) return;
+    this.next = undefined;
+    clearTimeout(this.lazyTimer);
+    this.lazyTimer = undefined;
+    const covers = this.total();
+    const after = this.flushHooks.map((capture) => capture());
+    let fd: number;
+    try {
+      fd = this.walFd();
+    } catch (err) {
+      this.fail(w, err);
+      return;
+    }
+    this.inflight = { covers, w };
+    this.fsyncFn(fd, (err) => {
+      this.inflight = undefined;
+      if (err) {
+        this.fail(w, err);
+      } else {
+        this.flushes += 1;
+        this.durableChanges = Math.max(this.durableChanges, covers);
+        for (const done of after) {
+          try {
+            done();
+          } catch (hookErr) {
+            this.o.log.error({ err: String(hookErr) }, 'after-flush hook failed');
+          }
+        }
+        w.resolve();
+      }
+      if (this.next) this.schedule();
+    });
+  }
+
+  private fail(w: Waiting, err: unknown): void {
+    // The kernel may have dropped the dirty pages: nothing after the last good flush is sure.
+    this.o.log.error({ err: err instanceof Error ? err.message : String(err) }, 'ledger flush failed');
+    w.reject(
+      new PosError('STORAGE_FAILED', 'the ledger could not be flushed to storage', {
+        dir: dirname(this.o.file),
+      }),
+    );
+  }
+
+  /**
+   * The WAL's descriptor, opened once. SQLite keeps the file (it truncates or rewrites it, never
+   * deletes it while this connection is open); if it ever was replaced, it is opened again.
+   */
+  private walFd(): number {
+    const wal = `${this.o.file}-wal`;
+    if (this.fd !== undefined) {
+      if (fstatSync(this.fd).nlink > 0 && this.ino === statSync(wal).ino) return this.fd;
+      closeSync(this.fd);
+      this.fd = undefined;
+    }
+    this.fd = openSync(wal, 'r');
+    this.ino = fstatSync(this.fd).ino;
+    // The WAL's name in its directory must survive a power cut too (once per process).
+    const dirFd = openSync(dirname(wal), 'r');
+    try {
+      fsyncSync(dirFd);
+    } finally {
+      closeSync(dirFd);
+    }
+    return this.fd;
+  }
+}
