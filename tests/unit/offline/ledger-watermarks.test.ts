@@ -123,13 +123,10 @@ describe('sync watermarks', () => {
       INSERT INTO ledger_epochs (n, epoch, base, started_at, reason) VALUES (1, '${epoch}', 0, '2026-11-01T00:00:00.000Z', 'created');
     `);
     const sync = ['synced', 'rejected', 'synced', 'sent', 'sent', 'pending'];
-    sync.forEach((s, i) =>
-      old
-        .prepare(
-          "INSERT INTO ledger (seq, id, type, at, body, chain, sync) VALUES (?, ?, 'sale.completed', '2026-11-01T00:00:00.000Z', '{}', 'c', ?)",
-        )
-        .run(i + 1, `id-${i + 1}`, s),
+    const insert = old.prepare(
+      "INSERT INTO ledger (seq, id, type, at, body, chain, sync) VALUES (?, ?, 'sale.completed', '2026-11-01T00:00:00.000Z', '{}', 'c', ?)",
     );
+    for (const [i, s] of sync.entries()) insert.run(i + 1, `id-${i + 1}`, s);
     old.close();
     const { ledger } = open(dir);
     expect(states(ledger)).toEqual(sync);
