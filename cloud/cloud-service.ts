@@ -49,8 +49,12 @@ export class CloudService {
   /** Request ids never answered (the simulator's "reply lost"), for tests. */
   readonly unanswered: string[] = [];
   batches = 0;
+  /** Commits of ledger batches (several batches that arrive together share one). */
+  ingestCommits = 0;
   /** Faults for tests: the next N acks are lost (stored, but the device never hears of it). */
   dropAcks = 0;
+  /** Ledger batches received in this turn of the event loop, ingested together. */
+  private readonly arrived: Array<{ tenant: string; device: string; payload: Buffer }> = [];
 
   constructor(private readonly o: CloudServiceOptions) {
     this.store = new CloudStore(o.dbFile);
@@ -97,17 +101,50 @@ export class CloudService {
     else if (where.rest === 'up/req') this.onRequest(where.tenant, where.device, payload, packet);
   }
 
+  /**
+   * Batches that arrive together (one read of the socket) are ingested in one IMMEDIATE
+   * transaction: one commit, one fsync for all of them (issue 18). Each device then gets one
+   * `down/ack`, published only after that commit, with what it now holds after all its batches.
+   */
   private onLedger(tenant: string, device: string, payload: Buffer): void {
-    const ack = this.handleLedgerBatch(tenant, device, payload);
-    if (!ack) return;
-    if (this.dropAcks > 0) {
-      this.dropAcks -= 1;
+    this.arrived.push({ tenant, device, payload });
+    if (this.arrived.length === 1) setImmediate(() => this.ingestArrived());
+  }
+
+  private ingestArrived(): void {
+    const group = this.arrived.splice(0);
+    const acks = new Map<string, { topic: string; ack: LedgerAck }>();
+    try {
+      this.store.exclusive(() => {
+        for (const { tenant, device, payload } of group) {
+          let ack: LedgerAck | undefined;
+          try {
+            ack = this.handleLedgerBatch(tenant, device, payload);
+          } catch (err) {
+            // That batch alone is rolled back (its savepoint): the device sends it again.
+            this.log('ledger batch failed', { tenant, device, err: String(err) });
+          }
+          if (!ack) continue;
+          const key = `${tenant}/${device}`;
+          acks.delete(key); // the device's latest ack goes out last (it is retained)
+          acks.set(key, { topic: topicsFor(tenant, device).downAck, ack });
+        }
+      });
+      this.ingestCommits += 1;
+    } catch (err) {
+      // Nothing committed, nothing acked: the devices send again from their acks.
+      this.log('ledger ingest failed', { err: String(err) });
       return;
     }
-    // After every batch, duplicates too: the ack is what lets the device mark records synced.
-    void this.client
-      ?.publishAsync(topicsFor(tenant, device).downAck, JSON.stringify(ack), { qos: 1, retain: true })
-      .catch((err: unknown) => this.log('ack publish failed', { err: String(err) }));
+    for (const { topic, ack } of acks.values()) {
+      if (this.dropAcks > 0) {
+        this.dropAcks -= 1;
+        continue;
+      }
+      void this.client
+        ?.publishAsync(topic, JSON.stringify(ack), { qos: 1, retain: true })
+        .catch((err: unknown) => this.log('ack publish failed', { err: String(err) }));
+    }
   }
 
   /**
