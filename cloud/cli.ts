@@ -10,7 +10,17 @@ const USAGE = `usage: node dist/cloud/cli.js <command> [options]
   serve       --broker URL --db FILE --key FILE [--group NAME] [--mqtt 4|5]
   push-config --broker URL --db FILE --key FILE --tenant T --device D --version N --doc JSON|@FILE
   push-order  --broker URL --db FILE --key FILE --tenant T --device D --order JSON|@FILE
-  push-cmd    --broker URL --db FILE --key FILE --tenant T --device D --name NAME [--args JSON]`;
+  push-cmd    --broker URL --db FILE --key FILE --tenant T --device D --name NAME [--args JSON]
+
+  --mqtt 4|5  MQTT version; default: 5, and 3.1.1 when the broker refuses 5 (the demo's embedded
+              broker speaks 3.1.1 only; shared subscriptions need 5)
+  --help      this text
+
+against \`posd demo\` (broker mqtt://127.0.0.1:1883, key ~/.local/state/posd-demo/demo-cloud-key.pem,
+tenant demo, device D1; --db any new file):
+  node dist/cloud/cli.js push-order --broker mqtt://127.0.0.1:1883 --db /tmp/cloud.db \\
+    --key ~/.local/state/posd-demo/demo-cloud-key.pem --tenant demo --device D1 \\
+    --order '{"id":"web-1","source":"meituan","placedAt":"2026-01-01T12:00:00Z","lines":[{"name":"拿铁咖啡","qty":1,"unitPrice":2800}],"total":2800,"currency":"CNY"}'`;
 
 function json(value: string | undefined, what: string): Record<string, unknown> {
   if (value === undefined) throw new Error(`--${what} is required`);
@@ -27,27 +37,51 @@ function need(values: Record<string, unknown>, name: string): string {
   return v;
 }
 
+function usageError(message: string): never {
+  process.stderr.write(`cloud: ${message}\n${USAGE}\n`);
+  process.exit(64);
+}
+
+const STRING_OPTIONS = [
+  'out',
+  'broker',
+  'db',
+  'key',
+  'group',
+  'mqtt',
+  'tenant',
+  'device',
+  'version',
+  'doc',
+  'order',
+  'name',
+  'args',
+];
+
+type Values = { [name: string]: string | boolean | undefined; help?: boolean };
+
+function parse(): { positionals: string[]; values: Values } {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
+        ...Object.fromEntries(STRING_OPTIONS.map((o) => [o, { type: 'string' as const }])),
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    usageError(err instanceof Error ? err.message : String(err));
+  }
+}
+
 async function main(): Promise<void> {
-  const { positionals, values } = parseArgs({
-    allowPositionals: true,
-    options: Object.fromEntries(
-      [
-        'out',
-        'broker',
-        'db',
-        'key',
-        'group',
-        'mqtt',
-        'tenant',
-        'device',
-        'version',
-        'doc',
-        'order',
-        'name',
-        'args',
-      ].map((o) => [o, { type: 'string' as const }]),
-    ),
-  });
+  const parsed = parse();
+  const { positionals } = parsed;
+  const values = parsed.values as Record<string, string | undefined> & { help?: boolean };
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
   const command = positionals[0];
   if (command === 'keygen') {
     const { privateKey } = generateKeyPairSync('ed25519');
@@ -58,9 +92,10 @@ async function main(): Promise<void> {
     return;
   }
   if (!['serve', 'push-config', 'push-order', 'push-cmd'].includes(command ?? '')) {
-    process.stderr.write(`${USAGE}\n`);
-    process.exit(64);
+    usageError(command ? `unknown command "${command}"` : 'a command is required');
   }
+  if (values.mqtt !== undefined && values.mqtt !== '4' && values.mqtt !== '5')
+    usageError('--mqtt takes 4 or 5');
   const cloud = new CloudService({
     brokerUrl: need(values, 'broker'),
     dbFile: need(values, 'db'),
@@ -68,6 +103,7 @@ async function main(): Promise<void> {
     ingest: command === 'serve',
     ...(values.group ? { group: values.group } : {}),
     ...(values.mqtt === '4' ? { protocolVersion: 4 as const, shared: false } : {}),
+    ...(values.mqtt === '5' ? { protocolVersion: 5 as const } : {}),
     log: (msg, extra) => process.stderr.write(`${msg} ${JSON.stringify(extra ?? {})}\n`),
   });
   await cloud.start();

@@ -25,7 +25,10 @@ export interface CloudServiceOptions {
   acquirer?: AcquirerOptions;
   log?: (msg: string, extra?: Record<string, unknown>) => void;
   tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
-  /** 4 for brokers without MQTT 5 (the demo's embedded one); replies then go to `P/down/resp`. */
+  /**
+   * 4 for brokers without MQTT 5 (the demo's embedded one); replies then go to `P/down/resp`.
+   * Absent: MQTT 5, and 3.1.1 when the broker refuses 5 (then no shared subscription either).
+   */
   protocolVersion?: 4 | 5;
   /** Shared subscriptions need MQTT 5 brokers; a lone instance may subscribe plainly. */
   shared?: boolean;
@@ -64,14 +67,32 @@ export class CloudService {
     this.log = o.log ?? (() => {});
   }
 
-  async start(): Promise<void> {
-    const client = await mqtt.connectAsync(this.o.brokerUrl, {
+  /** The MQTT version in use: 5, or 4 with a broker that refused 5. */
+  protocolVersion: 4 | 5 = 5;
+
+  private connect(protocolVersion: 4 | 5): Promise<MqttClient> {
+    return mqtt.connectAsync(this.o.brokerUrl, {
       clientId: `posd-cloud-${this.o.instanceId ?? uuidv7()}`,
-      protocolVersion: this.o.protocolVersion ?? 5,
+      protocolVersion,
       clean: true,
       reconnectPeriod: 500,
       ...(this.o.tls ?? {}),
     });
+  }
+
+  async start(): Promise<void> {
+    let client: MqttClient;
+    this.protocolVersion = this.o.protocolVersion ?? 5;
+    try {
+      client = await this.connect(this.protocolVersion);
+    } catch (err) {
+      // MQTT 5 "unsupported protocol version" (0x84) or the 3.1.1 return code 1 (aedes): try 3.1.1.
+      const code = (err as { code?: unknown }).code;
+      if (this.o.protocolVersion !== undefined || (code !== 132 && code !== 1)) throw err;
+      this.log('broker refused MQTT 5; using MQTT 3.1.1');
+      this.protocolVersion = 4;
+      client = await this.connect(4);
+    }
     client.on('message', (topic, payload, packet) => {
       try {
         this.onMessage(topic, payload, packet);
@@ -82,7 +103,8 @@ export class CloudService {
     // Command answers (`P/up/resp`) go to every instance: the one that sent the command waits for it.
     await client.subscribeAsync('pos/v1/+/+/up/resp', { qos: 1 });
     if (this.o.ingest !== false) {
-      const share = this.o.shared === false ? '' : `$share/${this.group}/`;
+      const shared = this.o.shared ?? this.protocolVersion === 5;
+      const share = shared ? `$share/${this.group}/` : '';
       await client.subscribeAsync([`${share}pos/v1/+/+/up/ledger`, `${share}pos/v1/+/+/up/req`], { qos: 1 });
     }
     this.client = client;

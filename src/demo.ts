@@ -4,14 +4,54 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { Aedes } from 'aedes';
 import { CloudService } from '../cloud/cloud-service.js';
+import { DemoOrderFeed } from '../cloud/demo-orders.js';
 import type { Logger } from './log.js';
 
 export interface DemoInfrastructure {
   mqttUrl: string;
   cloudPublicKeyPem: string;
   cloud: CloudService;
+  /** The reference cloud's online orders, one every so often (undefined when turned off). */
+  orders: DemoOrderFeed | undefined;
+  /** The lines that greet a person once the UI answers. */
+  greeting(ui: { url: string; pin: string | undefined }): string;
   stop(): Promise<void>;
 }
+
+/** For a person, not a log reader: where to open the UI, the PIN, what happens by itself. */
+export function demoGreeting(o: {
+  url: string;
+  pin: string | undefined;
+  stateDir: string;
+  orderEverySeconds: number;
+  mqttUrl: string;
+  tenant: string;
+  device: string;
+}): string {
+  const signIn = o.pin ? `PIN ${o.pin}` : `PIN: the cashiers in ${join(o.stateDir, 'cashiers.json')}`;
+  return [
+    '',
+    `posd demo is ready: open ${o.url}/ , ${signIn}`,
+    `  customer screen   ${o.url}/customer`,
+    `  receipts          PNG files in ${join(o.stateDir, 'receipts')}`,
+    o.orderEverySeconds > 0
+      ? `  online orders     one every ${o.orderEverySeconds} s from the demo cloud (--orders-every SECONDS, 0 = none)`
+      : '  online orders     none (--orders-every 0)',
+    `  cloud CLI         node dist/cloud/cli.js push-order --broker ${o.mqttUrl} --key ${join(o.stateDir, 'demo-cloud-key.pem')} --tenant ${o.tenant} --device ${o.device} --db FILE --order JSON`,
+    '  coupon CP2024, member card MB88886666; Ctrl-C stops the demo',
+    '',
+    '',
+  ].join('\n');
+}
+
+export interface DemoOptions {
+  /** Seconds between two online orders from the demo cloud; 0: none. */
+  orderEverySeconds: number;
+}
+
+/** An online order now and then, so the order inbox shows itself; the first soon after the start. */
+export const DEMO_ORDER_EVERY_SECONDS = 120;
+const FIRST_ORDER_AFTER_SECONDS = 30;
 
 /** The demo's business config: a merchant, a catalog, a coupon, a member and fast-enough timings. */
 const DEMO_DOC = {
@@ -73,7 +113,9 @@ export async function startDemoInfrastructure(
   log: Logger,
   tenant: string,
   device: string,
+  options: Partial<DemoOptions> = {},
 ): Promise<DemoInfrastructure> {
+  const orderEverySeconds = options.orderEverySeconds ?? DEMO_ORDER_EVERY_SECONDS;
   const broker = await Aedes.createBroker();
   const server = createServer(broker.handle);
   let port: number;
@@ -107,12 +149,27 @@ export async function startDemoInfrastructure(
     points: 120,
   });
   await cloud.pushConfig(tenant, device, 1, DEMO_DOC);
-  log.info({ mqttUrl }, 'demo broker and reference cloud started');
+  const every = orderEverySeconds * 1000;
+  const orders =
+    every > 0
+      ? new DemoOrderFeed(cloud, {
+          tenant,
+          device,
+          everyMs: every,
+          firstAfterMs: Math.min(every, FIRST_ORDER_AFTER_SECONDS * 1000),
+          onError: (err) => log.warn({ err: String(err) }, 'demo cloud: order push failed'),
+        })
+      : undefined;
+  orders?.start();
+  log.info({ mqttUrl, orderEverySeconds }, 'demo broker and reference cloud started');
   return {
     mqttUrl,
     cloudPublicKeyPem: publicPem,
     cloud,
+    orders,
+    greeting: (ui) => demoGreeting({ ...ui, stateDir, orderEverySeconds, mqttUrl, tenant, device }),
     async stop() {
+      orders?.stop();
       await cloud.stop();
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { LoadedConfig } from './config/load.js';
 import type { PosdConfig } from './config/schema.js';
+import { explain, type HintPlace } from './doctor-hints.js';
 import { deviceHealthy } from './drivers/device.js';
 import { parseDeviceUri } from './drivers/transport/uri.js';
 import { describeError } from './errors.js';
@@ -16,18 +17,28 @@ export interface Check {
   name: string;
   ok: boolean;
   detail: string;
+  /** What to do about a failure (or a gap), printed under it. */
+  hint?: string;
 }
 
-function tcpReachable(host: string, port: number, timeoutMs = 3_000): Promise<string | undefined> {
+/** A failed check of `name`: what the error means here, and what to do. */
+function failed(name: string, place: HintPlace, prefix: string, err: unknown): Check {
+  const { detail, hint } = explain(place, err);
+  return { name, ok: false, detail: `${prefix}: ${detail}`, ...(hint ? { hint } : {}) };
+}
+
+function tcpReachable(host: string, port: number, timeoutMs = 3_000): Promise<Error | undefined> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
-    const done = (problem: string | undefined) => {
+    const done = (problem: Error | undefined) => {
       socket.destroy();
       resolve(problem);
     };
-    socket.setTimeout(timeoutMs, () => done(`no answer within ${timeoutMs} ms`));
+    socket.setTimeout(timeoutMs, () =>
+      done(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })),
+    );
     socket.once('connect', () => done(undefined));
-    socket.once('error', (err) => done(describeError(err)));
+    socket.once('error', (err) => done(err));
   });
 }
 
@@ -40,7 +51,7 @@ async function deviceCheck(name: string, uri: string): Promise<Check> {
       return { name, ok: true, detail: 'simulated' };
     case 'tcp': {
       const problem = await tcpReachable(parsed.host, parsed.port);
-      return { name, ok: !problem, detail: problem ? `${uri}: ${problem}` : `${uri} reachable` };
+      return problem ? failed(name, 'tcp', uri, problem) : { name, ok: true, detail: `${uri} reachable` };
     }
     case 'serial':
     case 'file':
@@ -48,11 +59,7 @@ async function deviceCheck(name: string, uri: string): Promise<Check> {
         accessSync(parsed.path, constants.R_OK | constants.W_OK);
         return { name, ok: true, detail: `${parsed.path} present` };
       } catch (err) {
-        return {
-          name,
-          ok: false,
-          detail: `${parsed.path}: ${(err as NodeJS.ErrnoException).code ?? describeError(err)}`,
-        };
+        return failed(name, 'device-file', parsed.path, err);
       }
     case 'hid':
       return { name, ok: true, detail: `${uri} (HID devices are checked by the running daemon)` };
@@ -101,14 +108,25 @@ function stateDirCheck(config: PosdConfig): Check[] {
   const checks: Check[] = [];
   try {
     const st = statSync(config.stateDir);
+    if (!st.isDirectory()) {
+      return [
+        failed('state dir', 'state-dir', config.stateDir, Object.assign(new Error(), { code: 'ENOTDIR' })),
+      ];
+    }
     accessSync(config.stateDir, constants.W_OK);
-    checks.push({ name: 'state dir', ok: st.isDirectory(), detail: config.stateDir });
+    checks.push({ name: 'state dir', ok: true, detail: config.stateDir });
   } catch (err) {
-    checks.push({
-      name: 'state dir',
-      ok: false,
-      detail: `${config.stateDir}: ${(err as NodeJS.ErrnoException).code ?? describeError(err)}`,
-    });
+    // A fresh install: posd creates its state dir at its first start (systemd's StateDirectory too).
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      return [
+        {
+          name: 'state dir',
+          ok: true,
+          detail: `${config.stateDir}: not started yet (posd creates it at its first start)`,
+        },
+      ];
+    }
+    checks.push(failed('state dir', 'state-dir', config.stateDir, err));
     return checks;
   }
   try {
@@ -163,7 +181,7 @@ function ledgerCheck(stateDir: string): Check {
     }
     return { name: 'ledger', ok: rejected.length === 0, detail: parts.join(', ') };
   } catch (err) {
-    return { name: 'ledger', ok: false, detail: `${file}: ${describeError(err)}` };
+    return failed('ledger', 'ledger', file, err);
   } finally {
     db?.close();
   }
@@ -211,7 +229,7 @@ export function moneyCheck(stateDir: string): Check | undefined {
     parts.push(...loyaltyFigures(db));
     return { name: 'money', ok: reversals.length === 0, detail: parts.join(', ') };
   } catch (err) {
-    return { name: 'money', ok: false, detail: `${file}: ${describeError(err)}` };
+    return failed('money', 'ledger', file, err);
   } finally {
     db?.close();
   }
@@ -230,14 +248,33 @@ function loyaltyFigures(db: Database.Database): string[] {
   return parts;
 }
 
+/**
+ * The config loaded (else doctor would have exited 78), but one that reaches a cloud broker without
+ * the cloud's public key is incomplete: every signed config push and command would be refused.
+ */
+function configCheck(loaded: LoadedConfig): Check {
+  const { config } = loaded;
+  const notes = [...loaded.warnings];
+  if (config.mqtt.url && !config.cloud.publicKey) {
+    const hint =
+      "set cloud.publicKey to the cloud's Ed25519 public key (PEM; `node dist/cloud/cli.js keygen` prints one for the reference cloud)";
+    if (config.mqtt.url.startsWith('mqtts://')) {
+      return {
+        name: 'config',
+        ok: false,
+        detail: `incomplete: mqtt.url is a cloud broker but cloud.publicKey is missing, so every config push and command from the cloud would be refused${notes.length ? `; ${notes.join('; ')}` : ''}`,
+        hint,
+      };
+    }
+    notes.push('no cloud.publicKey: config pushes and commands from the cloud would be refused');
+  }
+  return { name: 'config', ok: true, detail: notes.length ? `valid; ${notes.join('; ')}` : 'valid' };
+}
+
 export async function collectChecks(loaded: LoadedConfig, now = new Date()): Promise<Check[]> {
   const { config } = loaded;
   const checks: Check[] = [
-    {
-      name: 'config',
-      ok: true,
-      detail: loaded.warnings.length ? `valid; ${loaded.warnings.join('; ')}` : 'valid',
-    },
+    configCheck(loaded),
     ...stateDirCheck(config),
     clockCheck(now),
     ledgerCheck(config.stateDir),
@@ -258,11 +295,11 @@ export async function collectChecks(loaded: LoadedConfig, now = new Date()): Pro
     const url = new URL(config.mqtt.url);
     const port = Number(url.port || (url.protocol === 'mqtts:' ? 8883 : 1883));
     const problem = await tcpReachable(url.hostname, port);
-    checks.push({
-      name: 'broker',
-      ok: !problem,
-      detail: problem ? `${redactBrokerUrl(config.mqtt.url)}: ${problem}` : redactBrokerUrl(config.mqtt.url),
-    });
+    checks.push(
+      problem
+        ? failed('broker', 'broker', redactBrokerUrl(config.mqtt.url), problem)
+        : { name: 'broker', ok: true, detail: redactBrokerUrl(config.mqtt.url) },
+    );
   } else {
     checks.push({ name: 'broker', ok: true, detail: 'none configured (offline-only)' });
   }
@@ -271,7 +308,10 @@ export async function collectChecks(loaded: LoadedConfig, now = new Date()): Pro
 
 export async function runDoctor(loaded: LoadedConfig, out: NodeJS.WritableStream): Promise<number> {
   const checks = await collectChecks(loaded);
-  for (const c of checks) out.write(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(10)} ${c.detail}\n`);
+  for (const c of checks) {
+    out.write(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(10)} ${c.detail}\n`);
+    if (c.hint) out.write(`      ${''.padEnd(10)} → ${c.hint}\n`);
+  }
   const failed = checks.filter((c) => !c.ok).length;
   out.write(failed === 0 ? 'all checks passed\n' : `${failed} check(s) failed\n`);
   return failed === 0 ? ExitCode.OK : ExitCode.FAILURE;

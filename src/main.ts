@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -10,6 +11,7 @@ import { describeError, isPosError } from './errors.js';
 import { ExitCode } from './lifecycle/exit-codes.js';
 import { SystemdNotifier } from './lifecycle/systemd-notify.js';
 import { createRootLogger, type Logger, type LogLevel } from './log.js';
+import { DEMO_CASHIER } from './ui-bridge/cashiers.js';
 import { APP_VERSION } from './version.js';
 
 const USAGE = `usage: posd <command> [--config FILE]
@@ -17,6 +19,7 @@ const USAGE = `usage: posd <command> [--config FILE]
 commands:
   run          the daemon (config ${DEFAULT_CONFIG_FILE} unless --config)
   demo         simulated devices, local broker and reference cloud, UI on http://127.0.0.1:8080
+               (--orders-every SECONDS: an online order from the demo cloud that often; 0 = none)
   doctor       check config, devices, clock, broker, ledger; exit 0 only if all is well
   print-test   print a test page (--png FILE: also write it as the paper shows it)
 
@@ -63,14 +66,38 @@ function startFailureExitCode(err: unknown): number {
   return ExitCode.SOFTWARE;
 }
 
-async function runDaemon(mode: 'run' | 'demo', loaded: LoadedConfig, log: Logger): Promise<never> {
+/** The demo's greeting: the URL a person can open (the port really bound) and the PIN. */
+function greetDemo(app: App, config: LoadedConfig['config'], demo: DemoInfrastructure | undefined): void {
+  const host = config.ui.host === '0.0.0.0' || config.ui.host === '::' ? '127.0.0.1' : config.ui.host;
+  const port = app.http.address?.port ?? config.ui.port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const pin = existsSync(join(config.stateDir, 'cashiers.json')) ? undefined : DEMO_CASHIER.pin;
+  if (demo) process.stdout.write(demo.greeting({ url, pin }));
+  else
+    process.stdout.write(
+      `\nposd demo is ready: open ${url}/ , ${pin ? `PIN ${pin}` : 'PIN: see cashiers.json'}\n\n`,
+    );
+}
+
+async function runDaemon(
+  mode: 'run' | 'demo',
+  loaded: LoadedConfig,
+  log: Logger,
+  demoOptions: { orderEverySeconds?: number } = {},
+): Promise<never> {
   for (const warning of loaded.warnings) log.warn(warning);
   const systemd = new SystemdNotifier({ env: process.env, log });
   let demo: DemoInfrastructure | undefined;
   if (mode === 'demo' && !loaded.config.mqtt.url) {
     const { startDemoInfrastructure } = await import('./demo.js');
     const { config } = loaded;
-    demo = await startDemoInfrastructure(config.stateDir, log, config.device.tenant, config.device.id);
+    demo = await startDemoInfrastructure(
+      config.stateDir,
+      log,
+      config.device.tenant,
+      config.device.id,
+      demoOptions,
+    );
     config.mqtt.url = demo.mqttUrl;
     config.mqtt.reconnectMaxMs = 2_000;
     config.cloud.publicKey = demo.cloudPublicKeyPem;
@@ -107,6 +134,7 @@ async function runDaemon(mode: 'run' | 'demo', loaded: LoadedConfig, log: Logger
     process.exit(startFailureExitCode(err));
   }
   await systemd.notify('READY=1', `STATUS=${mode === 'demo' ? 'demo' : 'running'}`);
+  if (mode === 'demo') greetDemo(app, loaded.config, demo);
   systemd.startWatchdog();
   return new Promise<never>(() => {});
 }
@@ -120,6 +148,7 @@ async function main(argv: string[]): Promise<void> {
       options: {
         config: { type: 'string' },
         png: { type: 'string' },
+        'orders-every': { type: 'string' },
         help: { type: 'boolean' },
         version: { type: 'boolean' },
       },
@@ -146,9 +175,14 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'run':
     case 'demo': {
+      const every = parsed.values['orders-every'] as string | undefined;
+      if (every !== undefined && (command !== 'demo' || !/^\d+$/.test(every))) {
+        process.stderr.write(`posd: --orders-every takes whole seconds, with demo only\n${USAGE}\n`);
+        process.exit(ExitCode.USAGE);
+      }
       const loaded = loadOrExit(command, configFile, process.env);
       const log = createRootLogger(loaded.config.log.level as LogLevel);
-      await runDaemon(command, loaded, log);
+      await runDaemon(command, loaded, log, every === undefined ? {} : { orderEverySeconds: Number(every) });
       return;
     }
     case 'doctor': {

@@ -27,7 +27,7 @@ export function findUiRoot(from: string = import.meta.dirname): string | undefin
 }
 
 /**
- * `GET /` (cashier), `GET /customer` and `GET /ui/{file}`: static HTML/CSS from `ui/`, compiled
+ * `GET /` (cashier), `GET /customer` (also `/customer.html`) and `GET /ui/{file}`: static HTML/CSS from `ui/`, compiled
  * modules from `dist/ui/`. No credentials: the pages sign in through the API.
  */
 export function staticUiRoutes(root: string | undefined): Route[] {
@@ -55,6 +55,18 @@ export function staticUiRoutes(root: string | undefined): Route[] {
       auth: false,
       doc: {
         summary: 'The customer screen (HTML)',
+        tag: 'pages',
+        responses: { 200: { description: 'HTML' } },
+      },
+      handle: () => serve('ui', 'customer.html'),
+    },
+    {
+      // The file's own name, which people guess from ui/customer.html: the same page.
+      method: 'GET',
+      path: '/customer.html',
+      auth: false,
+      doc: {
+        summary: 'The customer screen (HTML), as /customer',
         tag: 'pages',
         responses: { 200: { description: 'HTML' } },
       },

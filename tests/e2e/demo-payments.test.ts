@@ -26,7 +26,8 @@ let api: ReturnType<typeof apiClient>;
 beforeAll(async () => {
   buildUi();
   cfg = await writeTestConfig();
-  daemon = spawnPosd(['demo', '--config', cfg.file]);
+  // No online order from the demo cloud popping up in the middle of these screens.
+  daemon = spawnPosd(['demo', '--config', cfg.file, '--orders-every', '0']);
   await waitHealthy(cfg.port, 30_000);
   api = apiClient(cfg.port, cfg.stateDir);
   await waitFor(
