@@ -38,6 +38,7 @@ import { ledgerRoutes } from './ui-bridge/routes/ledger.js';
 import { memberRoutes } from './ui-bridge/routes/members.js';
 import { orderRoutes } from './ui-bridge/routes/orders.js';
 import { printImageRoutes } from './ui-bridge/routes/print-images.js';
+import { saleListRoutes } from './ui-bridge/routes/sale-list.js';
 import { saleRoutes } from './ui-bridge/routes/sales.js';
 import { shiftRoutes } from './ui-bridge/routes/shifts.js';
 import { ensureUiToken } from './ui-bridge/token.js';
@@ -276,6 +277,7 @@ export class App {
         this.http.add(...orderRoutes(this.orders, this.orderCheckout));
         this.http.add(
           ...saleRoutes(this.sales, this.payments, this.refunds),
+          ...saleListRoutes(salesStore),
           ...shiftRoutes(this.shifts),
           ...ledgerRoutes(this.ledger),
         );
