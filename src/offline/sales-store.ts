@@ -117,7 +117,7 @@ export class SalesStore {
       // Newest first by id: sale ids are UUIDv7 (time-ordered), so the primary key is the order.
       recentSales: db.prepare<[{ before: string | null; fragment: string | null; limit: number }], SaleRow>(
         `SELECT * FROM sales WHERE kind = 'sale' AND (@before IS NULL OR id < @before)
-           AND (@fragment IS NULL OR instr(receipt_no, @fragment) > 0) ORDER BY id DESC LIMIT @limit`,
+           AND (@fragment IS NULL OR substr(receipt_no, -length(@fragment)) = @fragment) ORDER BY id DESC LIMIT @limit`,
       ),
       saleByReceipt: db.prepare<[string], SaleRow>('SELECT * FROM sales WHERE receipt_no = ?'),
       refundsOf: db.prepare<[string], SaleRow>(
@@ -183,7 +183,7 @@ export class SalesStore {
     this.stmt.voidSale.run(at, id);
   }
 
-  /** Sales (not refunds), newest first, before a sale id, whose receipt number holds `fragment`. */
+  /** Sales (not refunds), newest first, before a sale id, whose receipt number ends with `fragment`. */
   recentSales(limit: number, before?: string, fragment?: string): SaleRecord[] {
     return this.stmt.recentSales
       .all({ before: before ?? null, fragment: fragment ?? null, limit })

@@ -7,7 +7,7 @@ export interface SaleListQuery {
   before?: string;
   /** The sale with exactly this receipt number (a refund's number finds its sale). */
   receiptNo?: string;
-  /** Sales whose receipt number holds this text (e.g. its last digits). */
+  /** Sales whose receipt number ends with this text (its last digits). */
   q?: string;
 }
 

@@ -1,10 +1,12 @@
 import { Type } from '@sinclair/typebox';
 import { PosError } from '../../errors.js';
 import type { SalesStore } from '../../offline/sales-store.js';
+import { type OpenSaleLinesDeps, replaceOpenSaleLines } from '../../services/open-sale-lines.js';
 import { listSales } from '../../services/sale-list.js';
 import type { Route } from '../http-server.js';
 import { SaleViewSchema } from '../openapi-docs.js';
-import { intQuery } from '../validate.js';
+import { intQuery, validateBody } from '../validate.js';
+import { DiscountSchema, SaleLineSchema } from './sales.js';
 
 const ID = /^[A-Za-z0-9-]{1,64}$/;
 const RECEIPT = /^[A-Za-z0-9-]{1,40}$/;
@@ -38,7 +40,7 @@ export function saleListRoutes(store: SalesStore): Route[] {
             type: 'string',
             description: 'exactly this receipt number (a refund’s number gives its sale)',
           },
-          q: { type: 'string', description: 'part of a receipt number, e.g. its last digits' },
+          q: { type: 'string', description: 'the end of a receipt number: its last digits' },
         },
         responses: { 200: { description: 'the sales', schema: SaleListSchema } },
         errors: ['BAD_REQUEST'],
@@ -56,6 +58,36 @@ export function saleListRoutes(store: SalesStore): Route[] {
         };
         return { status: 200, body: listSales(store, query) };
       },
+    },
+  ];
+}
+
+export const SaleLinesSchema = Type.Object(
+  {
+    lines: Type.Array(SaleLineSchema, { minItems: 1, maxItems: 500 }),
+    orderDiscount: Type.Optional(DiscountSchema),
+  },
+  { additionalProperties: false },
+);
+
+/** `PUT /api/v1/sales/{saleId}/lines`: back from the pay screen, the changed cart on the same open sale. */
+export function saleLinesRoutes(deps: OpenSaleLinesDeps): Route[] {
+  return [
+    {
+      method: 'PUT',
+      path: '/api/v1/sales/:saleId/lines',
+      auth: true,
+      doc: {
+        summary: 'Replace the lines of an open sale nothing was paid on (back from the pay screen)',
+        tag: 'sales',
+        body: SaleLinesSchema,
+        responses: { 200: { description: 'the re-priced open sale', schema: SaleViewSchema } },
+        errors: ['SALE_NOT_FOUND', 'SALE_NOT_OPEN', 'ORDER_PRICED', 'CONFLICT'],
+      },
+      handle: (ctx) => ({
+        status: 200,
+        body: replaceOpenSaleLines(deps, ctx.params.saleId!, validateBody(SaleLinesSchema, ctx.body)),
+      }),
     },
   ];
 }
