@@ -39,6 +39,7 @@ import { ledgerRoutes } from './ui-bridge/routes/ledger.js';
 import { memberRoutes } from './ui-bridge/routes/members.js';
 import { orderRoutes } from './ui-bridge/routes/orders.js';
 import { printImageRoutes } from './ui-bridge/routes/print-images.js';
+import { saleLinesRoutes, saleListRoutes } from './ui-bridge/routes/sale-list.js';
 import { saleRoutes } from './ui-bridge/routes/sales.js';
 import { shiftRoutes } from './ui-bridge/routes/shifts.js';
 import { ensureUiToken } from './ui-bridge/token.js';
@@ -283,6 +284,8 @@ export class App {
         this.http.add(...orderRoutes(this.orders, this.orderCheckout));
         this.http.add(
           ...saleRoutes(this.sales, this.payments, this.refunds),
+          ...saleListRoutes(salesStore),
+          ...saleLinesRoutes({ ledger: this.ledger, store: salesStore, sales: this.sales }),
           ...shiftRoutes(this.shifts),
           ...ledgerRoutes(this.ledger),
         );

@@ -114,6 +114,12 @@ export class SalesStore {
       voidSale: db.prepare<[string, string]>(
         "UPDATE sales SET status = 'voided', voided_at = ? WHERE id = ?",
       ),
+      // Newest first by id: sale ids are UUIDv7 (time-ordered), so the primary key is the order.
+      recentSales: db.prepare<[{ before: string | null; fragment: string | null; limit: number }], SaleRow>(
+        `SELECT * FROM sales WHERE kind = 'sale' AND (@before IS NULL OR id < @before)
+           AND (@fragment IS NULL OR substr(receipt_no, -length(@fragment)) = @fragment) ORDER BY id DESC LIMIT @limit`,
+      ),
+      saleByReceipt: db.prepare<[string], SaleRow>('SELECT * FROM sales WHERE receipt_no = ?'),
       refundsOf: db.prepare<[string], SaleRow>(
         "SELECT * FROM sales WHERE original_sale_id = ? AND kind = 'refund' ORDER BY created_at, id",
       ),
@@ -175,6 +181,18 @@ export class SalesStore {
 
   markVoided(id: string, at: string): void {
     this.stmt.voidSale.run(at, id);
+  }
+
+  /** Sales (not refunds), newest first, before a sale id, whose receipt number ends with `fragment`. */
+  recentSales(limit: number, before?: string, fragment?: string): SaleRecord[] {
+    return this.stmt.recentSales
+      .all({ before: before ?? null, fragment: fragment ?? null, limit })
+      .map(toSale);
+  }
+
+  saleByReceipt(receiptNo: string): SaleRecord | undefined {
+    const row = this.stmt.saleByReceipt.get(receiptNo);
+    return row ? toSale(row) : undefined;
   }
 
   refundsOf(id: string): SaleRecord[] {

@@ -27,7 +27,7 @@ const PaymentView = open(
   },
   'a payment',
 );
-const SaleView = open(
+export const SaleViewSchema = open(
   {
     saleId: Type.String(),
     kind: Type.Union([Type.Literal('sale'), Type.Literal('refund')]),
@@ -106,7 +106,7 @@ export const EXISTING_ROUTE_DOCS: Record<string, RouteDoc> = {
   'GET /api/v1/sales/:saleId': {
     summary: 'A sale with lines, payments, refunds',
     tag: 'sales',
-    responses: ok('the sale', SaleView),
+    responses: ok('the sale', SaleViewSchema),
     errors: ['SALE_NOT_FOUND'],
   },
   'POST /api/v1/sales/:saleId/payments': {
@@ -148,7 +148,7 @@ export const EXISTING_ROUTE_DOCS: Record<string, RouteDoc> = {
     tag: 'sales',
     body: VoidSchema,
     bodyOptional: true,
-    responses: ok('the voided sale', SaleView),
+    responses: ok('the voided sale', SaleViewSchema),
     errors: ['SALE_NOT_FOUND', 'VOID_NOT_ALLOWED'],
   },
   'POST /api/v1/sales/:saleId/refunds': {
@@ -200,7 +200,7 @@ export const EXISTING_ROUTE_DOCS: Record<string, RouteDoc> = {
     summary: 'Apply a coupon to an open sale',
     tag: 'coupons',
     body: ApplyCouponSchema,
-    responses: ok('the re-priced sale (completed at total 0 when the coupon covers it all)', SaleView),
+    responses: ok('the re-priced sale (completed at total 0 when the coupon covers it all)', SaleViewSchema),
     errors: [
       'COUPON_INVALID',
       'COUPON_RESERVED',
@@ -236,7 +236,7 @@ export const EXISTING_ROUTE_DOCS: Record<string, RouteDoc> = {
     summary: 'Put a member on the sale',
     tag: 'members',
     body: SaleMemberSchema,
-    responses: ok('the sale', SaleView),
+    responses: ok('the sale', SaleViewSchema),
   },
   'GET /api/v1/orders': {
     summary: 'Online orders, newest first; with pickupCode: the at-counter orders of that pickup code',
@@ -254,7 +254,7 @@ export const EXISTING_ROUTE_DOCS: Record<string, RouteDoc> = {
   'POST /api/v1/orders/:orderId/checkout': {
     summary: 'Take payment for an at-counter order: its open sale (the same one while it is being paid)',
     tag: 'orders',
-    responses: ok('the open sale, at the order’s lines and prices', SaleView),
+    responses: ok('the open sale, at the order’s lines and prices', SaleViewSchema),
     errors: ['NOT_FOUND', 'ORDER_PREPAID', 'ORDER_ALREADY_PAID', 'ORDER_CANCELLED'],
   },
   'POST /api/v1/orders/:orderId/cancel': {

@@ -85,6 +85,10 @@ describe('cashier UI (1024x600, zh-CN)', () => {
     await screenshot(customer, '02-customer-cart');
 
     await page.getByTestId('pay-button').click();
+    // The first sale of the shift: the float is asked for first, then the checkout goes on.
+    await page.getByTestId('float-needed').waitFor();
+    for (const d of '100') await page.getByTestId(`key-${d}`).click();
+    await page.getByTestId('shift-open').click();
     await expect.poll(() => page.getByTestId('due-amount').textContent()).toBe('¥61.20');
     await expect.poll(() => customer.getByTestId('customer-due').textContent()).toBe('¥61.20');
     await screenshot(page, '03-pay');
@@ -161,11 +165,13 @@ describe('cashier UI (1024x600, zh-CN)', () => {
     await page.getByTestId(`refund-${saleId}`).click();
     await page.getByTestId('refund-plus-2').click();
     expect(await page.getByTestId('refund-qty-2').textContent()).toBe('1/1');
+    await page.getByTestId('refund-reason-reasonReturn').click();
     await screenshot(page, '06-refund');
     await page.getByTestId('refund-confirm').click();
     await expect
       .poll(() => page.locator(`[data-testid="recent-row"][data-sale-id="${saleId}"]`).textContent())
       .toContain('已退款');
+    await page.getByTestId('refund-done-yes').click();
     const sale = await api.call<{ refunds: Json[]; refundable: number }>('GET', `/api/v1/sales/${saleId}`);
     expect(sale.body.refunds).toHaveLength(1);
     // The croissant's net after its share of the 10 % order discount.
@@ -245,6 +251,7 @@ describe('cashier UI (1024x600, zh-CN)', () => {
     await screenshot(page, '09-shift-x');
     for (const d of '500') await page.getByTestId(`key-${d}`).click();
     await page.getByTestId('shift-close').click();
+    await page.getByTestId('shift-close-yes').click();
     await page.locator('[data-testid="shift-report"][data-kind="Z"]').waitFor();
     const difference = 50_000 - x.body.totals.expectedCash;
     expect(await page.getByTestId('shift-difference').textContent()).toBe(formatMoney(difference));

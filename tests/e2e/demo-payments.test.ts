@@ -30,6 +30,8 @@ beforeAll(async () => {
   daemon = spawnPosd(['demo', '--config', cfg.file, '--orders-every', '0']);
   await waitHealthy(cfg.port, 30_000);
   api = apiClient(cfg.port, cfg.stateDir);
+  // The cashier's float (the UI asks for it before the first sale: money-screens.test.ts).
+  expect((await api.call('POST', '/api/v1/shifts', { openingCash: 0 })).status).toBe(201);
   await waitFor(
     async () => ((await api.call('GET', '/api/v1/status')).body.cloud === 'online' ? true : undefined),
     'the demo cloud link',

@@ -100,6 +100,8 @@ beforeAll(async () => {
   writeCashiers(cfg);
   daemon = await startDaemon(cfg);
   api = apiClient(cfg.port, cfg.stateDir);
+  // The cashier's float (the UI asks for it before the first sale: money-screens.test.ts).
+  expect((await api.call('POST', '/api/v1/shifts', { openingCash: 0 })).status).toBe(201);
   // Auto-accept after 10 minutes: long enough that the cashier decides in every test here.
   await cloud.pushConfig('t1', DEVICE, 1, { payments: TIMINGS, orders: { autoAcceptSeconds: 600 } });
   await waitFor(
@@ -191,6 +193,7 @@ describe('cashier UI with the reference cloud and a simulated printer (1024x600,
     await tap(['item-LATTE']);
     await page.getByTestId('pay-button').click();
     await page.getByTestId('quick-exact').click();
+    await page.getByTestId('cash-confirm').click();
     const saleId = await doneSaleId();
     const receiptNo = (await page.getByTestId('done-receipt').textContent())!;
     const [receipt] = await waitFor(() => {
@@ -233,6 +236,7 @@ describe('cashier UI with the reference cloud and a simulated printer (1024x600,
     await expect.poll(() => page.getByTestId('cart-total').textContent()).toBe('¥3.00');
     await page.getByTestId('pay-button').click();
     await page.getByTestId('quick-exact').click();
+    await page.getByTestId('cash-confirm').click();
     const saleId = await doneSaleId();
     const receiptNo = (await page.getByTestId('done-receipt').textContent())!;
     await expect.poll(() => page.getByTestId('receipt-print').getAttribute('data-status')).toBe('queued');
@@ -297,6 +301,7 @@ describe('cashier UI with the reference cloud and a simulated printer (1024x600,
 
     await page.getByTestId('tender-cash').click();
     await page.getByTestId('quick-exact').click();
+    await page.getByTestId('cash-confirm').click();
     expect(await doneSaleId()).toBe(saleId);
     const paid = await sale(saleId);
     expect(paid.status).toBe('completed');

@@ -1,9 +1,10 @@
 import { api, newIdempotencyKey } from './api.js';
 import type { CartActions } from './cashier-actions.js';
 import { type CashierContext, fetchSale } from './cashier-context.js';
-import type { CatalogItem } from './cashier-state.js';
+import type { CatalogItem, SaleView } from './cashier-state.js';
 import { parseYuan } from './money.js';
-import type { PaymentFlow } from './payment-flow.js';
+import { moneyTaken, type PaymentFlow } from './payment-flow.js';
+import type { ShiftFlow } from './shift-flow.js';
 import type { TerminalStatus } from './terminal-status.js';
 
 /**
@@ -15,7 +16,10 @@ export class CartEditor implements CartActions {
     private readonly c: CashierContext,
     private readonly status: TerminalStatus,
     private readonly payment: PaymentFlow,
-  ) {}
+    private readonly shift: ShiftFlow,
+  ) {
+    shift.afterOpen = () => void this.checkout();
+  }
 
   showTab(tab: 'items' | 'keypad'): void {
     const s = this.c.s;
@@ -94,6 +98,16 @@ export class CartEditor implements CartActions {
   async checkout(): Promise<void> {
     const s = this.c.s;
     if (s.cart.lines.length === 0) return;
+    try {
+      // The first sale of a shift waits for its float (备用金) to be counted and typed.
+      if (!(await this.shift.ensureOpen())) return;
+    } catch (err) {
+      this.c.fail(err);
+      return;
+    }
+    // Back from the pay screen with nothing paid: the same open sale takes the changed cart.
+    const reopened = s.sale?.status === 'open' && !moneyTaken(s.sale) ? s.sale : undefined;
+    if (reopened) return this.repriceOpenSale(reopened.saleId);
     s.checkoutKey ??= newIdempotencyKey();
     try {
       const created = await api<{ saleId: string }>('POST', '/api/v1/sales', s.cart.toSale(), {
@@ -107,6 +121,22 @@ export class CartEditor implements CartActions {
       if (s.pendingCoupon) await this.applyCoupon(s.pendingCoupon, created.saleId);
       s.sale = await fetchSale(created.saleId);
       await this.status.loadStatus(); // the tenders on offer follow the cloud link as it is now
+      this.payment.begin();
+    } catch (err) {
+      this.c.fail(err);
+      return;
+    }
+    this.c.render();
+  }
+
+  private async repriceOpenSale(saleId: string): Promise<void> {
+    const s = this.c.s;
+    try {
+      s.sale = await api<SaleView>(
+        'PUT',
+        `/api/v1/sales/${encodeURIComponent(saleId)}/lines`,
+        s.cart.toSale(),
+      );
       this.payment.begin();
     } catch (err) {
       this.c.fail(err);

@@ -1,4 +1,5 @@
 import type { CatalogItem, Tender } from './cashier-state.js';
+import type { StringKey } from './i18n.js';
 
 /** The screen as a whole: sign-in, language, the toast, the keypad, leaving a back-office screen. */
 export interface AppActions {
@@ -9,6 +10,8 @@ export interface AppActions {
   dismissMessage(): void;
   keypadKey(key: string): void;
   closeAdmin(): void;
+  /** The open question's answer (a notice has only yes). */
+  answerDialog(yes: boolean): void;
 }
 
 /** The cart before it is a sale, its checkout, and a fresh cart for the next customer. */
@@ -25,7 +28,11 @@ export interface CartActions {
 /** Paying the open sale, by each tender, or cancelling it. */
 export interface PaymentActions {
   chooseTender(tender: Tender): void;
-  payCash(amount?: number): void;
+  /** A quick amount into the tendered field; 确认收款 takes it. */
+  fillCash(amount: number): void;
+  payCash(): void;
+  /** Back to the cart while no money was taken. */
+  backToCart(): void;
   payCode(): void;
   payQr(channel: 'wechat' | 'alipay'): void;
   cancelQr(): void;
@@ -34,10 +41,14 @@ export interface PaymentActions {
   cancelSale(): void;
 }
 
-/** The sales of this session: reprint or void one. */
+/** The recent sales from the ledger: search, page, reprint or void one. */
 export interface RecentActions {
   showRecent(): void;
   closeRecent(): void;
+  setQuery(text: string): void;
+  search(): void;
+  clearSearch(): void;
+  more(): void;
   voidSale(saleId: string): void;
   reprintSale(saleId: string): void;
   /** Shows the image of the sale's latest print job (what the paper shows, reprints included). */
@@ -49,6 +60,7 @@ export interface RecentActions {
 export interface RefundActions {
   startRefund(saleId: string): void;
   refundQty(lineNo: number, delta: number): void;
+  setReason(reason: StringKey): void;
   confirmRefund(): void;
 }
 
@@ -57,6 +69,8 @@ export interface ShiftActions {
   showShift(): void;
   openShift(): void;
   closeShift(): void;
+  confirmClose(): void;
+  cancelClose(): void;
   printShift(): void;
 }
 

@@ -31,16 +31,26 @@ export interface SaleView {
   lineDiscountTotal: number;
   lines: Array<{ lineNo: number; name: string; qty: number; net: number }>;
   payments: Payment[];
-  refunds: Array<{ saleId: string; total: number }>;
+  refunds: Array<{ saleId: string; total: number; receiptNo?: string }>;
   refundable: number;
+  createdAt?: string;
+  completedAt?: string;
+  originalSaleId?: string;
 }
 
-export interface RecentSale {
-  saleId: string;
-  total: number;
-  status: string;
-  receiptNo?: string;
-  refunded: number;
+/** A question before money moves, or a result the cashier must act on (cash to hand back). */
+export interface Dialog {
+  /** `data-testid` of the box; its buttons are `{testId}-yes` and `{testId}-no`. */
+  testId: string;
+  title: string;
+  lines: string[];
+  /** The figure that matters most (cash to return), shown big. */
+  emphasis?: string;
+  yes: string;
+  /** Absent: a notice with one button. */
+  no?: string;
+  danger?: boolean;
+  onYes?: () => void | Promise<void>;
 }
 
 /** Whether a tender can be used: unknown until tried; off when the route or the link is missing. */
@@ -128,9 +138,22 @@ export interface CashierState {
   tenders: Record<'code' | 'qr' | 'card' | 'member', Availability>;
   tenderNote: string | undefined;
   pending: { paymentId: string; method: string } | undefined;
-  recent: Map<string, RecentSale>;
+  /** The recent list, newest first, from `GET /api/v1/sales`; `recentNext` pages on. */
+  recent: SaleView[];
+  recentNext: string | undefined;
+  /** The receipt number being typed in the recent list's search (kept across re-renders). */
+  recentQuery: string;
   refundQty: Map<number, number>;
   refundSale: SaleView | undefined;
+  /** What each line of the refunded sale already gave back: qty and amount by lineNo. */
+  refundDone: Map<number, { qty: number; amount: number }>;
+  refundReason: string | undefined;
+  /** The open question or notice over the screen. */
+  dialog: Dialog | undefined;
+  /** The shift close being confirmed: counted cash typed, expected cash from a fresh X. */
+  closing: { counted: number; expected: number } | undefined;
+  /** A checkout waits for the shift to be opened with its float. */
+  openThenCheckout: boolean;
   ledger: { outboxDepth: number } | undefined;
   cloud: 'online' | 'offline' | 'none' | undefined;
   devices: Record<string, DeviceView> | undefined;
@@ -166,9 +189,16 @@ export function initialState(): CashierState {
     tenders: { code: 'yes', qr: 'yes', card: 'yes', member: 'yes' },
     tenderNote: undefined,
     pending: undefined,
-    recent: new Map(),
+    recent: [],
+    recentNext: undefined,
+    recentQuery: '',
     refundQty: new Map(),
     refundSale: undefined,
+    refundDone: new Map(),
+    refundReason: undefined,
+    dialog: undefined,
+    closing: undefined,
+    openThenCheckout: false,
     ledger: undefined,
     cloud: undefined,
     devices: undefined,

@@ -1,6 +1,6 @@
 import type { Actions } from './cashier-actions.js';
 import type { CashierState } from './cashier-state.js';
-import { h } from './dom.js';
+import { button, h } from './dom.js';
 import { donePane } from './done-view.js';
 import type { I18n } from './i18n.js';
 import { ordersPane } from './orders-view.js';
@@ -24,6 +24,34 @@ const PANES: Record<Exclude<Screen, 'sell'>, Pane> = {
   orders: ordersPane,
 };
 
+/** A question before money moves, or a result to act on: over the screen until answered. */
+function dialogView(s: CashierState, a: Actions): HTMLElement | null {
+  const d = s.dialog;
+  if (!d) return null;
+  return h(
+    'div',
+    { class: 'dialog-backdrop' },
+    h(
+      'div',
+      { class: 'dialog', role: 'alertdialog', 'data-testid': d.testId },
+      h('h2', {}, d.title),
+      ...d.lines.map((l) => h('p', {}, l)),
+      d.emphasis ? h('p', { class: 'emphasis', 'data-testid': `${d.testId}-emphasis` }, d.emphasis) : null,
+      h(
+        'div',
+        { class: 'quick' },
+        d.no ? button('big', `${d.testId}-no`, () => a.app.answerDialog(false), d.no) : null,
+        button(
+          `big ${d.danger ? 'danger' : 'primary'}`,
+          `${d.testId}-yes`,
+          () => a.app.answerDialog(true),
+          d.yes,
+        ),
+      ),
+    ),
+  );
+}
+
 /** The signed-in cashier screen: the top bar, the order banner, the current screen and the toast. */
 export function mainView(s: CashierState, t: I18n, a: Actions): HTMLElement {
   const content = s.screen === 'sell' ? [entryPane(s, t, a), cartPane(s, t, a)] : [PANES[s.screen](s, t, a)];
@@ -33,6 +61,7 @@ export function mainView(s: CashierState, t: I18n, a: Actions): HTMLElement {
     topBar(s, t, a),
     orderBanner(s, t, a),
     h('main', {}, ...content),
+    dialogView(s, a),
     s.message
       ? h(
           'div',

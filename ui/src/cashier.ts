@@ -43,9 +43,9 @@ class CashierApp implements CashierContext, AppActions {
   private readonly status = new TerminalStatus(this);
   private readonly recent = new RecentSales(this);
   private readonly refund = new RefundFlow(this, this.recent);
-  private readonly payment = new PaymentFlow(this, this.status, this.recent);
+  private readonly payment = new PaymentFlow(this, this.status);
   private readonly orders = new OrderInbox(this, this.beeper, () => this.payment.begin());
-  private readonly cart = new CartEditor(this, this.status, this.payment);
+  private readonly cart = new CartEditor(this, this.status, this.payment, this.shift);
   private readonly actions: Actions = {
     app: this,
     cart: this.cart,
@@ -232,7 +232,16 @@ class CashierApp implements CashierContext, AppActions {
 
   closeAdmin(): void {
     this.s.keypad = '';
+    this.s.closing = undefined;
+    this.s.openThenCheckout = false;
     this.recent.closeRecent();
+  }
+
+  async answerDialog(yes: boolean): Promise<void> {
+    const dialog = this.s.dialog;
+    this.s.dialog = undefined;
+    this.render();
+    if (yes && dialog?.onYes) await dialog.onYes();
   }
 }
 

@@ -3,7 +3,7 @@ import type { CashierState, Tender } from './cashier-state.js';
 import { button, h } from './dom.js';
 import type { I18n } from './i18n.js';
 import { keypad } from './keypad-view.js';
-import { formatMoney } from './money.js';
+import { formatMoney, quickAmounts } from './money.js';
 
 function tenderButton(s: CashierState, t: I18n, a: Actions, tender: Tender): HTMLElement {
   const off = tender !== 'cash' && s.tenders[tender] === 'no';
@@ -36,8 +36,10 @@ export function payPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
       h(
         'div',
         { class: 'quick' },
-        button('chip', 'quick-exact', () => a.payment.payCash(sale.due), t.t('exact')),
-        ...[5000, 10000].map((v) => button('chip', `quick-${v}`, () => a.payment.payCash(v), formatMoney(v))),
+        button('chip tall', 'quick-exact', () => a.payment.fillCash(sale.due), t.t('exact')),
+        ...quickAmounts(sale.due).map((v) =>
+          button('chip tall', `quick-${v}`, () => a.payment.fillCash(v), formatMoney(v)),
+        ),
       ),
       keypad(
         (k) => a.app.keypadKey(k),
@@ -117,6 +119,23 @@ export function payPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
     h(
       'div',
       { class: 'pay-summary' },
+      // An online order's sale has no cart to go back to.
+      s.cart.lines.length > 0
+        ? button('chip tall', 'pay-back', () => a.payment.backToCart(), t.t('backToCart'))
+        : null,
+      h(
+        'div',
+        { class: 'pay-lines', 'data-testid': 'pay-lines' },
+        ...sale.lines.map((l) =>
+          h(
+            'div',
+            { class: 'pay-line' },
+            h('span', { class: 'name' }, l.name),
+            h('span', {}, `×${l.qty}`),
+            h('span', { class: 'amount' }, formatMoney(l.net)),
+          ),
+        ),
+      ),
       h('div', {}, t.t('total'), h('span', { 'data-testid': 'sale-total' }, formatMoney(sale.total))),
       h('div', {}, t.t('paid'), h('span', { 'data-testid': 'sale-paid' }, formatMoney(sale.paid))),
       h(

@@ -2,9 +2,14 @@ import { ApiError, api, newIdempotencyKey } from './api.js';
 import type { PaymentActions } from './cashier-actions.js';
 import { type CashierContext, fetchSale } from './cashier-context.js';
 import type { SaleView, Tender } from './cashier-state.js';
-import { parseYuan } from './money.js';
-import type { RecentSales } from './recent-sales.js';
+import { formatMoney, parseYuan, toYuanText } from './money.js';
+import { cashKept } from './recent-sales.js';
 import type { TerminalStatus } from './terminal-status.js';
+
+/** Whether money was taken (or may be under way) on the sale: then it cannot go back to the cart. */
+export function moneyTaken(sale: SaleView): boolean {
+  return sale.payments.some((p) => ['succeeded', 'pending', 'unknown'].includes(p.status));
+}
 
 /**
  * Paying the open sale. Cash and card are answered at once; code, QR and member payments start here
@@ -17,7 +22,6 @@ export class PaymentFlow implements PaymentActions {
   constructor(
     private readonly c: CashierContext,
     private readonly status: TerminalStatus,
-    private readonly recent: RecentSales,
   ) {}
 
   /** The sale just made from the cart (`s.sale`) goes to the pay screen, cash first. */
@@ -36,7 +40,6 @@ export class PaymentFlow implements PaymentActions {
     const s = this.c.s;
     const sale = s.sale!;
     s.screen = sale.status === 'completed' ? 'done' : 'sell';
-    this.recent.record(sale);
     if (sale.status !== 'completed') {
       s.sale = undefined;
       s.cart.clear();
@@ -96,10 +99,31 @@ export class PaymentFlow implements PaymentActions {
     this.c.render();
   }
 
-  async payCash(amount?: number): Promise<void> {
+  /** A quick amount only fills the tendered field: 确认收款 takes it, so a mis-tap moves no money. */
+  fillCash(amount: number): void {
+    this.c.s.keypad = toYuanText(amount);
+    this.c.render();
+  }
+
+  /** Back to the cart to change it; the open sale is kept and re-priced at the next 收款. */
+  backToCart(): void {
     const s = this.c.s;
     const sale = s.sale;
-    const value = amount ?? parseYuan(s.keypad);
+    if (!sale || s.pending) return;
+    if (moneyTaken(sale)) {
+      this.c.say(this.c.t.t('backAfterPayment', { a: formatMoney(sale.paid) }));
+      return;
+    }
+    s.keypad = '';
+    s.tenderNote = undefined;
+    s.screen = 'sell';
+    this.c.render();
+  }
+
+  async payCash(): Promise<void> {
+    const s = this.c.s;
+    const sale = s.sale;
+    const value = parseYuan(s.keypad);
     if (!sale || value === undefined || value <= 0) return;
     try {
       await this.payAtOnce(sale, 'cash', value);
@@ -158,8 +182,31 @@ export class PaymentFlow implements PaymentActions {
     }
   }
 
+  /**
+   * 取消交易: with nothing paid it voids at once; after a cash part it asks first, naming the cash
+   * to hand back, and says it again once voided (the daemon records the void with `cashReturned`).
+   */
   async cancelSale(): Promise<void> {
-    const s = this.c.s;
+    const { s, t } = this.c;
+    const sale = s.sale;
+    if (!sale) return;
+    const cash = cashKept(sale);
+    if (cash === 0) return this.voidOpenSale(0);
+    s.dialog = {
+      testId: 'cancel-confirm',
+      title: t.t('cancelAsk'),
+      lines: [t.t('cancelPaid', { a: formatMoney(cash) })],
+      emphasis: t.t('returnCash', { a: formatMoney(cash) }),
+      yes: t.t('cancelYes'),
+      no: t.t('cancelNo'),
+      danger: true,
+      onYes: () => this.voidOpenSale(cash),
+    };
+    this.c.render();
+  }
+
+  private async voidOpenSale(cash: number): Promise<void> {
+    const { s, t } = this.c;
     const sale = s.sale;
     if (!sale) return;
     try {
@@ -168,6 +215,15 @@ export class PaymentFlow implements PaymentActions {
       });
       this.settled();
       s.screen = 'sell';
+      if (cash > 0) {
+        s.dialog = {
+          testId: 'cancel-done',
+          title: t.t('cancelDone'),
+          lines: [],
+          emphasis: t.t('returnCash', { a: formatMoney(cash) }),
+          yes: t.t('cashReturned'),
+        };
+      }
     } catch (err) {
       this.c.fail(err);
       return;

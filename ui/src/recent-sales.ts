@@ -1,48 +1,116 @@
 import { api } from './api.js';
 import type { RecentActions } from './cashier-actions.js';
 import { type CashierContext, fetchSale, requestPrint } from './cashier-context.js';
-import type { RecentSale, SaleView } from './cashier-state.js';
+import type { SaleView } from './cashier-state.js';
+import { formatMoney } from './money.js';
 
-function toRecent(sale: SaleView, refunded: number): RecentSale {
-  return {
-    saleId: sale.saleId,
-    total: sale.total,
-    status: sale.status,
-    ...(sale.receiptNo ? { receiptNo: sale.receiptNo } : {}),
-    refunded,
-  };
+const PAGE = 20;
+
+/** Cash the customer gets back when a sale is voided: what its cash payments kept. */
+export function cashKept(sale: SaleView): number {
+  return sale.payments
+    .filter((p) => p.method === 'cash' && p.status === 'succeeded')
+    .reduce((sum, p) => sum + p.amount - p.change, 0);
 }
 
-/** The sales of this session, as the daemon has them: reprint or void one (refunds: `RefundFlow`). */
+/** Whether the daemon would void it: completed or open, paid in cash only, nothing refunded. */
+export function voidable(sale: SaleView): boolean {
+  const live = ['succeeded', 'pending', 'unknown'];
+  return (
+    sale.status !== 'voided' &&
+    sale.refunds.length === 0 &&
+    !sale.payments.some((p) => p.method !== 'cash' && live.includes(p.status))
+  );
+}
+
+/**
+ * The recent sales, read from the daemon's ledger (`GET /api/v1/sales`), so they survive a reload:
+ * search by receipt number, reprint, void (after a question naming the money), refund (`RefundFlow`).
+ */
 export class RecentSales implements RecentActions {
   constructor(private readonly c: CashierContext) {}
 
-  /** A sale just paid or voided on this screen: on the list, nothing refunded yet. */
-  record(sale: SaleView): void {
-    this.c.s.recent.set(sale.saleId, toRecent(sale, 0));
-  }
-
-  async refresh(saleId: string): Promise<void> {
-    const sale = await fetchSale(saleId);
-    if (sale.kind !== 'sale') return;
-    const refunded = sale.refunds.reduce((sum, r) => sum + r.total, 0);
-    this.c.s.recent.set(saleId, toRecent(sale, refunded));
-  }
-
-  /** After a restart or a gap: each listed sale as it is now. */
+  /** The first page again (or the search's result), as the daemon has it now. */
   async reload(): Promise<void> {
-    for (const id of [...this.c.s.recent.keys()]) await this.refresh(id);
+    const s = this.c.s;
+    if (s.screen !== 'recent') return;
+    const q = s.recentQuery.trim();
+    const page = await api<{ sales: SaleView[]; next?: string }>(
+      'GET',
+      `/api/v1/sales?limit=${PAGE}${q ? `&q=${encodeURIComponent(q)}` : ''}`,
+    );
+    s.recent = page.sales;
+    s.recentNext = page.next;
   }
 
-  /** A `sale.updated` event: a sale (not a refund) that is no longer open changes on the list. */
+  async more(): Promise<void> {
+    const s = this.c.s;
+    if (!s.recentNext) return;
+    const q = s.recentQuery.trim();
+    try {
+      const page = await api<{ sales: SaleView[]; next?: string }>(
+        'GET',
+        `/api/v1/sales?limit=${PAGE}&before=${encodeURIComponent(s.recentNext)}${q ? `&q=${encodeURIComponent(q)}` : ''}`,
+      );
+      s.recent = [...s.recent, ...page.sales];
+      s.recentNext = page.next;
+    } catch (err) {
+      this.c.fail(err);
+      return;
+    }
+    this.c.render();
+  }
+
+  setQuery(text: string): void {
+    this.c.s.recentQuery = text;
+  }
+
+  async search(): Promise<void> {
+    try {
+      await this.reload();
+    } catch (err) {
+      this.c.fail(err);
+      return;
+    }
+    this.c.render();
+  }
+
+  async clearSearch(): Promise<void> {
+    this.c.s.recentQuery = '';
+    await this.search();
+  }
+
+  /** One sale of the list as it is now (after a refund, a void, an event). */
+  async refresh(saleId: string): Promise<void> {
+    const s = this.c.s;
+    const i = s.recent.findIndex((r) => r.saleId === saleId);
+    if (i < 0) return;
+    s.recent[i] = await fetchSale(saleId);
+  }
+
+  /** A `sale.updated` event: a listed sale changes in place; a new one shows at the top. */
   onSaleUpdated(d: Record<string, unknown>): void {
-    const original = d.kind === 'refund' ? undefined : String(d.saleId);
-    if (original && d.status !== 'open') void this.refresh(original).then(() => this.c.render());
+    const s = this.c.s;
+    if (s.screen !== 'recent') return;
+    const id = String(d.kind === 'refund' ? '' : d.saleId);
+    const work = s.recent.some((r) => r.saleId === id) ? this.refresh(id) : this.reload();
+    void work.then(
+      () => this.c.render(),
+      (err: unknown) => this.c.fail(err),
+    );
   }
 
-  showRecent(): void {
-    if (this.c.s.screen === 'pay') return;
-    this.c.s.screen = 'recent';
+  async showRecent(): Promise<void> {
+    const s = this.c.s;
+    if (s.screen === 'pay') return;
+    s.screen = 'recent';
+    s.receiptImage = undefined;
+    try {
+      await this.reload();
+    } catch (err) {
+      this.c.fail(err);
+      return;
+    }
     this.c.render();
   }
 
@@ -69,10 +137,42 @@ export class RecentSales implements RecentActions {
     await requestPrint(this.c, `/api/v1/sales/${encodeURIComponent(saleId)}/reprint`);
   }
 
-  async voidSale(saleId: string): Promise<void> {
+  /** 作废 asks first, naming the sale, its amount and the cash to hand back. */
+  voidSale(saleId: string): void {
+    const { s, t } = this.c;
+    const sale = s.recent.find((r) => r.saleId === saleId);
+    if (!sale) return;
+    const cash = cashKept(sale);
+    s.dialog = {
+      testId: 'void-confirm',
+      title: t.t('voidAsk', { r: sale.receiptNo ?? '' }),
+      lines: [
+        t.t('voidWhat', { a: formatMoney(sale.total) }),
+        cash > 0 ? t.t('voidCashBack', { a: formatMoney(cash) }) : t.t('voidNoCash'),
+      ],
+      yes: t.t('voidYes'),
+      no: t.t('voidNo'),
+      danger: true,
+      onYes: () => this.confirmVoid(saleId),
+    };
+    this.c.render();
+  }
+
+  private async confirmVoid(saleId: string): Promise<void> {
+    const { s, t } = this.c;
     try {
-      await api('POST', `/api/v1/sales/${saleId}/void`, { reason: 'cashier void' });
+      const voided = await api<SaleView>('POST', `/api/v1/sales/${encodeURIComponent(saleId)}/void`, {
+        reason: 'cashier void',
+      });
       await this.refresh(saleId);
+      const cash = cashKept(voided);
+      s.dialog = {
+        testId: 'void-done',
+        title: t.t('voidDone', { r: voided.receiptNo ?? '' }),
+        lines: cash > 0 ? [] : [t.t('voidNoCash')],
+        ...(cash > 0 ? { emphasis: t.t('returnCash', { a: formatMoney(cash) }) } : {}),
+        yes: t.t('ok'),
+      };
     } catch (err) {
       this.c.fail(err);
       return;

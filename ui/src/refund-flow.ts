@@ -1,10 +1,37 @@
 import { api, newIdempotencyKey } from './api.js';
 import type { RefundActions } from './cashier-actions.js';
 import { type CashierContext, fetchSale } from './cashier-context.js';
+import type { Payment, SaleView } from './cashier-state.js';
+import type { StringKey } from './i18n.js';
 import { formatMoney } from './money.js';
 import type { RecentSales } from './recent-sales.js';
+import { channelName } from './recent-view.js';
 
-/** Refunding lines of a completed sale from the recent list: pick quantities, then one request. */
+export const REFUND_REASONS: readonly StringKey[] = [
+  'reasonReturn',
+  'reasonQuality',
+  'reasonMistake',
+  'reasonOther',
+];
+
+/**
+ * What refunding `qty` more of a line gives back, as the daemon prices it (core/refund): its net
+ * pro rata, and the last units take exactly what is left.
+ */
+export function refundAmount(
+  line: { qty: number; net: number },
+  done: { qty: number; amount: number },
+  qty: number,
+): number {
+  if (qty <= 0) return 0;
+  if (done.qty + qty >= line.qty) return line.net - done.amount;
+  return Math.floor((line.net * (done.qty + qty)) / line.qty) - done.amount;
+}
+
+/**
+ * Refunding lines of a completed sale from the recent list: quantities with their amounts, the
+ * total, a reason, one request; then where the money goes, per channel.
+ */
 export class RefundFlow implements RefundActions {
   constructor(
     private readonly c: CashierContext,
@@ -14,8 +41,20 @@ export class RefundFlow implements RefundActions {
   async startRefund(saleId: string): Promise<void> {
     const s = this.c.s;
     try {
-      s.refundSale = await fetchSale(saleId);
+      const sale = await fetchSale(saleId);
+      const done = new Map<number, { qty: number; amount: number }>();
+      for (const r of sale.refunds) {
+        const refund = await fetchSale(r.saleId);
+        if (refund.status === 'voided') continue; // nothing went back
+        for (const l of refund.lines) {
+          const d = done.get(l.lineNo) ?? { qty: 0, amount: 0 };
+          done.set(l.lineNo, { qty: d.qty + l.qty, amount: d.amount + l.net });
+        }
+      }
+      s.refundSale = sale;
+      s.refundDone = done;
       s.refundQty = new Map();
+      s.refundReason = undefined;
       s.screen = 'refund';
     } catch (err) {
       this.c.fail(err);
@@ -28,8 +67,14 @@ export class RefundFlow implements RefundActions {
     const s = this.c.s;
     const line = s.refundSale?.lines.find((l) => l.lineNo === lineNo);
     if (!line) return;
-    const next = Math.max(0, Math.min(line.qty, (s.refundQty.get(lineNo) ?? 0) + delta));
+    const left = line.qty - (s.refundDone.get(lineNo)?.qty ?? 0);
+    const next = Math.max(0, Math.min(left, (s.refundQty.get(lineNo) ?? 0) + delta));
     s.refundQty.set(lineNo, next);
+    this.c.render();
+  }
+
+  setReason(reason: StringKey): void {
+    this.c.s.refundReason = this.c.t.t(reason);
     this.c.render();
   }
 
@@ -38,22 +83,47 @@ export class RefundFlow implements RefundActions {
     const sale = s.refundSale;
     const lines = [...s.refundQty].filter(([, q]) => q > 0).map(([lineNo, qty]) => ({ lineNo, qty }));
     if (!sale || lines.length === 0) return;
+    if (!s.refundReason) {
+      this.c.say(this.c.t.t('reasonNeeded'));
+      return;
+    }
     try {
-      const r = await api<{ total?: number }>(
+      const r = await api<{ refundId: string; total: number }>(
         'POST',
         `/api/v1/sales/${sale.saleId}/refunds`,
-        { lines },
-        {
-          idempotencyKey: newIdempotencyKey(),
-        },
+        { lines, reason: s.refundReason },
+        { idempotencyKey: newIdempotencyKey() },
       );
-      await this.recent.refresh(sale.saleId);
-      s.screen = 'recent';
-      s.message = `${this.c.t.t('refunded')} ${formatMoney(r.total ?? 0)}`;
+      const refund = await fetchSale(r.refundId);
+      await this.recent.showRecent();
+      this.showResult(refund, r.total);
     } catch (err) {
       this.c.fail(err);
       return;
     }
     this.c.render();
+  }
+
+  /** Where the money goes, channel by channel: cash to hand back, or back to the customer's wallet. */
+  private showResult(refund: SaleView, total: number): void {
+    const { s, t } = this.c;
+    const cash = refund.payments.filter((p) => p.method === 'cash').reduce((sum, p) => sum + p.amount, 0);
+    const lines = refund.payments.filter((p) => p.method !== 'cash').map((p) => this.channelLine(p));
+    s.dialog = {
+      testId: 'refund-done',
+      title: t.t('refundDone', { a: formatMoney(total) }),
+      lines,
+      ...(cash > 0 ? { emphasis: t.t('returnCash', { a: formatMoney(cash) }) } : {}),
+      yes: t.t('ok'),
+    };
+  }
+
+  private channelLine(p: Payment): string {
+    const t = this.c.t;
+    const vars = { c: channelName(p.channel, t), a: formatMoney(p.amount) };
+    if (p.method === 'card') return t.t('refundCard', vars);
+    if (p.status === 'refunded') return t.t(p.method === 'member' ? 'refundMember' : 'refundBack', vars);
+    if (p.status === 'failed') return t.t('refundRefused', vars);
+    return t.t('refundPending', vars);
   }
 }

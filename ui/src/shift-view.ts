@@ -6,11 +6,16 @@ import type { I18n } from './i18n.js';
 import { keypad } from './keypad-view.js';
 import { formatMoney } from './money.js';
 
-function cashEntry(s: CashierState, a: Actions, label: string, confirm: HTMLElement): HTMLElement {
+/** The keypad's amount; nothing typed reads "请输入", never "¥0", so an untyped count is visible. */
+function cashEntry(s: CashierState, t: I18n, a: Actions, label: string, confirm: HTMLElement): HTMLElement {
   return h(
     'div',
     { class: 'amount-entry' },
-    h('div', { class: 'display', 'data-testid': 'admin-display' }, `${label} ¥${s.keypad || '0'}`),
+    h(
+      'div',
+      { class: 'display', 'data-testid': 'admin-display', 'data-typed': s.keypad === '' ? 'no' : 'yes' },
+      `${label} ${s.keypad === '' ? t.t('notTyped') : `¥${s.keypad}`}`,
+    ),
     keypad((k) => a.app.keypadKey(k), confirm),
   );
 }
@@ -55,19 +60,58 @@ function report(r: ShiftReport, t: I18n): HTMLElement {
   );
 }
 
+/** Before anything is recorded or printed: expected, counted, the difference, and a question. */
+function closeConfirmPane(closing: { counted: number; expected: number }, t: I18n, a: Actions): HTMLElement {
+  const difference = closing.counted - closing.expected;
+  const row = (label: string, value: string, testId: string, cls = 'row') =>
+    h('div', { class: cls }, h('span', {}, label), h('span', { 'data-testid': testId }, value));
+  return h(
+    'section',
+    { class: 'recent close-confirm', 'data-testid': 'shift-close-confirm' },
+    h('h2', {}, t.t('closeAsk')),
+    h(
+      'div',
+      { class: 'report' },
+      row(t.t('expectedCash'), formatMoney(closing.expected), 'close-expected'),
+      row(t.t('countedCash'), formatMoney(closing.counted), 'close-counted'),
+      row(t.t('difference'), formatMoney(difference), 'close-difference', 'row total'),
+    ),
+    h(
+      'div',
+      { class: `note ${difference === 0 ? '' : 'warn'}` },
+      difference === 0
+        ? t.t('closeBalanced')
+        : t.t(difference < 0 ? 'closeShort' : 'closeOver', { a: formatMoney(Math.abs(difference)) }),
+    ),
+    closing.counted === 0
+      ? h('div', { class: 'note warn', 'data-testid': 'close-zero' }, t.t('closeZero'))
+      : null,
+    h('div', { class: 'note' }, t.t('closeWhat')),
+    h(
+      'div',
+      { class: 'quick' },
+      button('big', 'shift-close-back', () => a.shift.cancelClose(), t.t('closeRecount')),
+      button('big danger', 'shift-close-yes', () => a.shift.confirmClose(), t.t('closeYes')),
+    ),
+  );
+}
+
 export function shiftPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
   const back = backButton(t, a);
   if (s.shiftAvailable === 'no') return notAvailablePane(t.t('shift'), t, back);
+  if (s.closing && s.shift?.status === 'open') return closeConfirmPane(s.closing, t, a);
   const open = s.shift?.status === 'open';
   const entry = open
     ? cashEntry(
         s,
+        t,
         a,
         t.t('countedCash'),
         button('key danger wide', 'shift-close', () => a.shift.closeShift(), t.t('closeShift')),
       )
     : cashEntry(
         s,
+        t,
         a,
         t.t('openingCash'),
         button('key primary wide', 'shift-open', () => a.shift.openShift(), t.t('openShift')),
@@ -79,6 +123,9 @@ export function shiftPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
       'div',
       { class: 'pay-summary' },
       h('h2', {}, t.t('shift')),
+      s.openThenCheckout && !open
+        ? h('div', { class: 'note warn', 'data-testid': 'float-needed' }, t.t('floatNeeded'))
+        : null,
       s.shift ? report(s.shift, t) : h('div', { class: 'empty' }, t.t('noShift')),
       h(
         'div',

@@ -27,6 +27,7 @@ const VALID: Record<string, unknown> = {
   'POST /api/v1/sales': { lines: [{ name: 'Tea', qty: 1, unitPrice: 100 }] },
   'POST /api/v1/sales/{saleId}/payments': { method: 'cash', amount: 100 },
   'POST /api/v1/sales/{saleId}/void': { reason: 'test' },
+  'PUT /api/v1/sales/{saleId}/lines': { lines: [{ name: 'Tea', qty: 2, unitPrice: 100 }] },
   'POST /api/v1/sales/{saleId}/refunds': { lines: [{ lineNo: 1, qty: 1 }] },
   'POST /api/v1/shifts': { openingCash: 0 },
   'POST /api/v1/shifts/current/close': { countedCash: 0 },
