@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { type Agent, request } from 'node:http';
 import { join, resolve } from 'node:path';
@@ -63,12 +63,19 @@ export async function startBenchDaemon(
   dir: string,
   port: number,
   env: Record<string, string> = {},
+  extraConfig: Record<string, unknown> = {},
 ): Promise<{ child: ChildProcess; token: string; stateDir: string }> {
   const config = join(dir, 'posd.json');
   const stateDir = join(dir, 'state');
   writeFileSync(
     config,
-    JSON.stringify({ device: { tenant: 'b', id: 'B1' }, stateDir, ui: { port }, log: { level: 'warn' } }),
+    JSON.stringify({
+      device: { tenant: 'b', id: 'B1' },
+      stateDir,
+      ui: { port },
+      log: { level: 'warn' },
+      ...extraConfig,
+    }),
   );
   const main = resolve(import.meta.dirname, '../src/main.js');
   const child = spawn(process.execPath, [...lagProbeArgs(), main, 'run', '--config', config], {
@@ -84,6 +91,34 @@ export async function startBenchDaemon(
     await new Promise((r) => setTimeout(r, 50));
   }
   return { child, token: readFileSync(join(stateDir, 'ui-token'), 'utf8').trim(), stateDir };
+}
+
+/** A bench helper script (`bench/*.ts`, built) in its own process; resolves with its `{port}`. */
+export async function forkHelper(name: string): Promise<{ child: ChildProcess; port: number }> {
+  const child = fork(resolve(import.meta.dirname, `${name}.js`), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const port = await new Promise<number>((resolvePort) => {
+    child.on('message', (m: unknown) => {
+      const p = (m as { port?: number } | null)?.port;
+      if (p !== undefined) resolvePort(p);
+    });
+  });
+  return { child, port };
+}
+
+/** Asks a helper over IPC and resolves with the named field of its answer. */
+export function askHelper<T>(child: ChildProcess, question: string, field: string): Promise<T> {
+  return new Promise((resolveAnswer) => {
+    const onMessage = (m: unknown) => {
+      const v = (m as Record<string, unknown> | null)?.[field];
+      if (v === undefined) return;
+      child.off('message', onMessage);
+      resolveAnswer(v as T);
+    };
+    child.on('message', onMessage);
+    child.send(question);
+  });
 }
 
 /** Total size of the files in a directory (the ledger database, its WAL, receipts…). */
