@@ -32,6 +32,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
   const context = await browser.newContext({ viewport: { width: 1024, height: 600 }, locale: 'zh-CN' });
   page = await context.newPage();
+  page.setDefaultTimeout(15_000);
   await page.goto(`http://127.0.0.1:${cfg.port}/`);
   await signIn(page);
 });
@@ -143,6 +144,12 @@ describe('money screens (1024x600, zh-CN)', () => {
     await expect.poll(() => page.getByTestId('due-amount').textContent()).toBe('¥37.00');
     expect((await saleOnScreen()).saleId).toBe(first.saleId);
     expect((await ledgerTypes()).some((r) => r.type === 'sale.voided')).toBe(false);
+    // Once money is taken, going back is refused with a word, not silently.
+    await keys('20');
+    await page.getByTestId('cash-confirm').click();
+    await expect.poll(() => page.getByTestId('due-amount').textContent()).toBe('¥17.00');
+    await page.getByTestId('pay-back').click();
+    await expect.poll(() => page.getByTestId('message').textContent()).toContain('已收款 ¥20.00');
   });
 
   it('cancelling after a partial cash payment asks, then says the cash to hand back; the void is recorded', async () => {
@@ -155,9 +162,6 @@ describe('money screens (1024x600, zh-CN)', () => {
     await page.getByTestId('cash-confirm').click();
     await expect.poll(() => page.getByTestId('due-amount').textContent()).toBe('¥17.00');
     const sale = await saleOnScreen();
-    // Money taken: going back to the cart is refused with a word, not silently.
-    await page.getByTestId('pay-back').click();
-    await expect.poll(() => page.getByTestId('message').textContent()).toContain('已收款 ¥20.00');
     await page.getByTestId('cancel-sale').click();
     await page.getByTestId('cancel-confirm').waitFor();
     expect(await page.getByTestId('cancel-confirm-emphasis').textContent()).toBe('请退还现金 ¥20.00');

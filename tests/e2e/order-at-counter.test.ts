@@ -74,6 +74,8 @@ beforeAll(async () => {
   writeCashiers(cfg);
   daemon = await startDaemon(cfg);
   api = apiClient(cfg.port, cfg.stateDir);
+  // The cashier's float (the UI asks for it before the first sale: money-screens.test.ts).
+  expect((await api.call('POST', '/api/v1/shifts', { openingCash: 0 })).status).toBe(201);
   await cloud.pushConfig('t1', DEVICE, 1, { payments: TIMINGS, orders: { autoAcceptSeconds: 600 } });
   await waitFor(
     async () => ((await deviceLedger(api)).some((r) => r.type === 'config.applied') ? true : undefined),

@@ -17,9 +17,7 @@ export class CartEditor implements CartActions {
     private readonly status: TerminalStatus,
     private readonly payment: PaymentFlow,
     private readonly shift: ShiftFlow,
-  ) {
-    shift.afterOpen = () => void this.checkout();
-  }
+  ) {}
 
   showTab(tab: 'items' | 'keypad'): void {
     const s = this.c.s;
@@ -100,7 +98,7 @@ export class CartEditor implements CartActions {
     if (s.cart.lines.length === 0) return;
     try {
       // The first sale of a shift waits for its float (备用金) to be counted and typed.
-      if (!(await this.shift.ensureOpen())) return;
+      if (!(await this.shift.ensureOpen(() => void this.checkout()))) return;
     } catch (err) {
       this.c.fail(err);
       return;

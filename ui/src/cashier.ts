@@ -44,7 +44,12 @@ class CashierApp implements CashierContext, AppActions {
   private readonly recent = new RecentSales(this);
   private readonly refund = new RefundFlow(this, this.recent);
   private readonly payment = new PaymentFlow(this, this.status);
-  private readonly orders = new OrderInbox(this, this.beeper, () => this.payment.begin());
+  private readonly orders = new OrderInbox(
+    this,
+    this.beeper,
+    () => this.payment.begin(),
+    (next) => this.shift.ensureOpen(next),
+  );
   private readonly cart = new CartEditor(this, this.status, this.payment, this.shift);
   private readonly actions: Actions = {
     app: this,

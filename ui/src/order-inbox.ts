@@ -16,6 +16,8 @@ export class OrderInbox implements OrderActions {
     private readonly beeper: Beeper,
     /** Shows the pay screen for `c.s.sale`. */
     private readonly pay: () => void,
+    /** False when the float must be typed first (then `next` runs once the shift is open). */
+    private readonly shiftOpen: (next: () => void) => Promise<boolean> = async () => true,
   ) {}
 
   /**
@@ -61,6 +63,8 @@ export class OrderInbox implements OrderActions {
     const s = this.c.s;
     if (s.screen === 'pay' && s.sale?.status === 'open') return; // one sale at a time
     try {
+      // The first sale of a shift waits for its float, an order's as a cart's.
+      if (!(await this.shiftOpen(() => void this.openOrderSale(orderId)))) return;
       s.sale = await api<SaleView>('POST', `/api/v1/orders/${encodeURIComponent(orderId)}/checkout`);
     } catch (err) {
       if (err instanceof ApiError && err.code === 'ORDER_PREPAID') this.c.say(this.c.t.t('orderPrepaid'));

@@ -3,7 +3,8 @@ import type { CashierState } from './cashier-state.js';
 import { button, h } from './dom.js';
 import type { I18n } from './i18n.js';
 import { formatMoney } from './money.js';
-import { REFUND_REASONS, refundAmount } from './refund-flow.js';
+import { refundAmount } from './refund-amounts.js';
+import { REFUND_REASONS } from './refund-flow.js';
 
 /** Lines with what they cost and what refunding them gives back, the total, a reason, then refund. */
 export function refundPane(s: CashierState, t: I18n, a: Actions): HTMLElement {

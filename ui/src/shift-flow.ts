@@ -10,8 +10,8 @@ export class ShiftFlow implements ShiftActions {
   private gen = 0;
   /** The shift known to be open (so a checkout need not ask); cleared when one closes. */
   private knownOpen: string | undefined;
-  /** What to do once the shift the checkout asked for is open: the checkout itself. */
-  afterOpen: () => void = () => {};
+  /** What to do once the shift a sale asked for is open: that sale's checkout. */
+  private afterOpen: () => void = () => {};
 
   constructor(private readonly c: CashierContext) {}
 
@@ -19,9 +19,10 @@ export class ShiftFlow implements ShiftActions {
    * Before a sale: true when a shift is open. Otherwise the shift screen asks for the float
    * (备用金) and the checkout goes on once it is opened: no shift opens by itself at ¥0 from here.
    */
-  async ensureOpen(): Promise<boolean> {
+  async ensureOpen(then: () => void): Promise<boolean> {
     const s = this.c.s;
     if (this.knownOpen) return true;
+    this.afterOpen = then;
     await this.load();
     if (s.shiftAvailable === 'no' || s.shift?.status === 'open') return true;
     s.keypad = '';
