@@ -5,6 +5,7 @@ import { benchReceiptRender } from './receipt-render.js';
 import { benchSaleCommit } from './sale-commit.js';
 import { benchScanLatency } from './scan-latency.js';
 import { benchSlowFlash } from './slow-flash.js';
+import { benchStartMemory } from './start-memory.js';
 import { benchSyncDrain } from './sync-drain.js';
 
 /** `npm run bench [name…]`: runs the named benchmarks, or all. */
@@ -17,6 +18,7 @@ const benches: Record<string, () => Promise<void>> = {
   'scan-latency': benchScanLatency,
   'slow-flash': benchSlowFlash,
   'printer-confirm': benchPrinterConfirm,
+  'start-memory': benchStartMemory,
 };
 
 const wanted = process.argv.slice(2);

@@ -6,7 +6,6 @@ import { parseArgs } from 'node:util';
 import { App } from './app.js';
 import { ConfigError, DEFAULT_CONFIG_FILE, type LoadedConfig, loadConfig } from './config/load.js';
 import type { DemoInfrastructure } from './demo.js';
-import { runDoctor } from './doctor.js';
 import { describeError, isPosError } from './errors.js';
 import { ExitCode } from './lifecycle/exit-codes.js';
 import { SystemdNotifier } from './lifecycle/systemd-notify.js';
@@ -187,6 +186,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'doctor': {
       const loaded = loadOrExit(command, configFile, process.env);
+      const { runDoctor } = await import('./doctor.js');
       process.exit(await runDoctor(loaded, process.stdout));
       return;
     }

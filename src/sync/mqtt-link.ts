@@ -1,11 +1,17 @@
 import { readFileSync } from 'node:fs';
-import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import type { IClientOptions, IClientPublishOptions, IPublishPacket, MqttClient } from 'mqtt';
 import { v7 as uuidv7 } from 'uuid';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { redactBrokerUrl } from './broker-url.js';
 import { MAX_PAYLOAD } from './payloads.js';
 import type { Topics } from './topics.js';
+
+/** mqtt.js, loaded at the first connect: off the daemon's start (a sale never needs it). */
+let mqttConnect: typeof import('mqtt').connect | undefined;
+const loadMqtt = async () => {
+  mqttConnect ??= (await import('mqtt')).connect;
+};
 
 export interface LinkOptions {
   url: string;
@@ -128,11 +134,7 @@ export class MqttLink {
    * QoS 1 publish; resolves on PUBACK (one network hop: not delivery to the cloud). It leaves
    * only once every commit so far is on disk (a request's payment id, a command's claim).
    */
-  async publish(
-    topic: string,
-    payload: string | Buffer,
-    options: mqtt.IClientPublishOptions = {},
-  ): Promise<void> {
+  async publish(topic: string, payload: string | Buffer, options: IClientPublishOptions = {}): Promise<void> {
     await this.o.durable?.();
     return this.publishNow(topic, payload, options);
   }
@@ -141,7 +143,7 @@ export class MqttLink {
   async publishNow(
     topic: string,
     payload: string | Buffer,
-    options: mqtt.IClientPublishOptions = {},
+    options: IClientPublishOptions = {},
   ): Promise<void> {
     const client = this.client;
     if (!client || !this.connected) throw new Error('not connected');
@@ -162,6 +164,8 @@ export class MqttLink {
     return {
       clientId: this.o.clientId,
       protocolVersion: this.protocolVersion,
+      // mqtt-packet's number cache is 65,536 Buffers (6 MB of heap) for a link that sends a few packets a second.
+      writeCache: false,
       clean: false,
       // Maximum Packet Size: the broker drops what we would refuse anyway, before we buffer it.
       ...(v5 ? { properties: { sessionExpiryInterval: 3600, maximumPacketSize: MAX_PACKET_BYTES } } : {}),
@@ -183,10 +187,20 @@ export class MqttLink {
 
   private connect(): void {
     if (this.stopped) return;
+    if (!mqttConnect) {
+      loadMqtt().then(
+        () => this.connect(),
+        (err: unknown) => {
+          this.o.log.warn({ err: describeError(err) }, 'mqtt connect failed');
+          this.scheduleReconnect();
+        },
+      );
+      return;
+    }
     this.connId = uuidv7();
     let client: MqttClient;
     try {
-      client = mqtt.connect(this.o.url, this.clientOptions());
+      client = mqttConnect(this.o.url, this.clientOptions());
     } catch (err) {
       this.o.log.warn({ err: describeError(err) }, 'mqtt connect failed');
       this.scheduleReconnect();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type WebSocket, WebSocketServer } from 'ws';
+import type { WebSocket, WebSocketServer } from 'ws';
 import type { EventBus } from '../bus.js';
 import { describeError, isPosError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -32,7 +32,10 @@ export interface EventStreamOptions {
 export class EventStream {
   readonly bootId = randomUUID();
   private readonly ring: EventRing;
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  /** ws, loaded at the first client: off the daemon's start. */
+  private wss: WebSocketServer | undefined;
+  private wssLoading: Promise<WebSocketServer> | undefined;
+  private closed = false;
   private readonly alive = new WeakMap<WebSocket, boolean>();
   private readonly ping: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
@@ -71,7 +74,28 @@ export class EventStream {
     }
     const afterSeq = Number(url.searchParams.get('afterSeq') ?? '');
     const bootId = url.searchParams.get('bootId');
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, bootId, afterSeq));
+    this.server().then(
+      (wss) => {
+        if (socket.destroyed || this.closed) return void socket.destroy();
+        wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, bootId, afterSeq));
+      },
+      (err: unknown) => {
+        this.o.log.error({ err: describeError(err) }, 'event stream unavailable');
+        refuse(socket, 503, 'Service Unavailable');
+      },
+    );
+  }
+
+  private server(): Promise<WebSocketServer> {
+    this.wssLoading ??= import('ws').then(({ WebSocketServer }) => {
+      this.wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+      return this.wss;
+    });
+    return this.wssLoading;
+  }
+
+  private get clients(): Iterable<WebSocket> {
+    return this.wss?.clients ?? [];
   }
 
   private attach(ws: WebSocket, bootId: string | null, afterSeq: number): void {
@@ -98,7 +122,7 @@ export class EventStream {
   private broadcast(frame: StreamFrame): void {
     const durable = this.o.durable;
     if (!durable) {
-      for (const ws of this.wss.clients) this.send(ws, frame);
+      for (const ws of this.clients) this.send(ws, frame);
       return;
     }
     // In order, after the flush that covers the commit the event tells of.
@@ -108,7 +132,7 @@ export class EventStream {
     const release = () => {
       this.flushing = false;
       const frames = this.outgoing.splice(0);
-      for (const f of frames) for (const ws of this.wss.clients) this.send(ws, f);
+      for (const f of frames) for (const ws of this.clients) this.send(ws, f);
     };
     durable().then(release, (err: unknown) => {
       // Not on disk: the clients reload their state (a fresh look at what did survive).
@@ -129,7 +153,7 @@ export class EventStream {
   }
 
   private heartbeat(): void {
-    for (const ws of this.wss.clients) {
+    for (const ws of this.clients) {
       if (this.alive.get(ws) === false) {
         ws.terminate();
         continue;
@@ -143,11 +167,12 @@ export class EventStream {
   close(): void {
     clearInterval(this.ping);
     this.unsubscribe();
-    for (const ws of this.wss.clients) {
+    for (const ws of this.clients) {
       ws.close(1001, 'daemon stopping');
       setTimeout(() => ws.terminate(), 500).unref();
     }
-    this.wss.close();
+    this.closed = true;
+    this.wss?.close();
   }
 }
 

@@ -1,4 +1,5 @@
-import { PNG } from 'pngjs';
+import { createRequire } from 'node:module';
+import type * as Pngjs from 'pngjs';
 import type { QrMatrix } from './qr-matrix.js';
 
 /** A 1-bit image as `GS v 0` takes it: rows of `widthBytes` bytes, MSB = leftmost dot, 1 = black. */
@@ -7,6 +8,13 @@ export interface Raster {
   height: number;
   widthBytes: number;
   data: Uint8Array;
+}
+
+/** pngjs, loaded on first use (a logo, the simulator's paper): off the daemon's start. */
+let pngjs: typeof Pngjs | undefined;
+function pngClass(): typeof Pngjs.PNG {
+  pngjs ??= createRequire(import.meta.url)('pngjs') as typeof Pngjs;
+  return pngjs.PNG;
 }
 
 export function emptyRaster(width: number, height: number): Raster {
@@ -53,7 +61,7 @@ export function rasterFromPng(
   maxWidth: number,
   dithering: Dithering = 'floyd-steinberg',
 ): Raster {
-  const img = PNG.sync.read(png);
+  const img = pngClass().sync.read(png);
   const scale = Math.min(1, maxWidth / img.width);
   const width = Math.max(1, Math.round(img.width * scale));
   const height = Math.max(1, Math.round(img.height * scale));
@@ -103,7 +111,12 @@ export function rasterFromPng(
 
 /** A raster as a PNG (black on white), for the simulator and for people to look at. */
 export function rasterToPng(r: Raster, scale = 1): Buffer {
-  const png = new PNG({ width: r.width * scale, height: r.height * scale, colorType: 0, inputColorType: 0 });
+  const png = new (pngClass())({
+    width: r.width * scale,
+    height: r.height * scale,
+    colorType: 0,
+    inputColorType: 0,
+  });
   const out = Buffer.alloc(r.width * scale * r.height * scale, 255);
   for (let y = 0; y < r.height; y++) {
     for (let x = 0; x < r.width; x++) {
@@ -115,5 +128,5 @@ export function rasterToPng(r: Raster, scale = 1): Buffer {
     }
   }
   png.data = out;
-  return PNG.sync.write(png, { colorType: 0, inputColorType: 0 });
+  return pngClass().sync.write(png, { colorType: 0, inputColorType: 0 });
 }

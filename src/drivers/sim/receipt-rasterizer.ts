@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../log.js';
-import { loadPrinterFont, type PrinterFont } from './printer-font.js';
-import { type RasterInput, type RasterizedReceipt, rasterizeReceipt } from './rasterize.js';
+import type { PrinterFont } from './printer-font.js';
+import type { RasterInput, RasterizedReceipt } from './rasterize.js';
 import type { RenderReply, RenderRequest } from './render-thread.js';
 
 export type { RasterInput, RasterizedReceipt } from './rasterize.js';
@@ -55,7 +55,12 @@ export class ReceiptRasterizer {
     if (worker) await worker.terminate();
   }
 
-  private renderInline(input: RasterInput, widthDots: number): RasterizedReceipt {
+  /** On the calling thread: the renderer and its font loaded only then (off the daemon's start). */
+  private async renderInline(input: RasterInput, widthDots: number): Promise<RasterizedReceipt> {
+    const [{ loadPrinterFont }, { rasterizeReceipt }] = await Promise.all([
+      import('./printer-font.js'),
+      import('./rasterize.js'),
+    ]);
     if (!this.inlineFont) {
       const loaded = loadPrinterFont();
       this.reportFont(loaded.font.name, loaded.warning);

@@ -1,4 +1,4 @@
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import { deviceError, notOpen } from './device-errors.js';
 import { Listeners } from './listeners.js';
 import type { Transport, TransportState } from './transport.js';
@@ -20,10 +20,12 @@ export class SerialTransport implements Transport {
     return this.current;
   }
 
-  open(): Promise<void> {
-    if (this.port) return Promise.resolve();
+  async open(): Promise<void> {
+    if (this.port) return;
     this.current = 'opening';
     const u = this.uri;
+    // serialport and its native binding, loaded by the first serial device only (off the start).
+    const { SerialPort } = await import('serialport');
     return new Promise((resolve, reject) => {
       const port = new SerialPort({
         path: u.path,

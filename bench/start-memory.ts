@@ -1,0 +1,259 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { Agent } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CloudService } from '../cloud/cloud-service.js';
+import { PrinterSim } from '../src/drivers/sim/printer-sim.js';
+import { createRootLogger } from '../src/log.js';
+import { freePort } from '../tests/helpers/daemon.js';
+import { Mosquitto } from '../tests/helpers/mosquitto.js';
+import { postSale } from './daemon-probe.js';
+import { fmt, nowMs, summarize } from './stats.js';
+
+/*
+ * Issue 18 item 4: cold start to READY, idle RSS, and RSS after many sales, of `posd run` with a
+ * real config (TCP printer, MQTT broker with the reference cloud acking, cloud public key), each
+ * with a reference taken in the same run: a bare `node -e` start, and a bare idle node's RSS.
+ */
+
+const SALES = Number(process.env.BENCH_MEMORY_SALES ?? 100_000);
+const STARTS = Number(process.env.BENCH_STARTS ?? 5);
+const CLIENTS = 8;
+const MAIN = resolve(import.meta.dirname, '../src/main.js');
+const PROBE = pathToFileURL(resolve(import.meta.dirname, 'memory-probe.js')).href;
+const NOTIFY_LISTENER = resolve(import.meta.dirname, '../../tests/helpers/notify-listener.py');
+
+const SALE = JSON.stringify({
+  lines: [
+    { sku: 'LATTE', name: '拿铁咖啡', qty: 1, unitPrice: 2800 },
+    { sku: 'CROI', name: '可颂', qty: 2, unitPrice: 400 },
+  ],
+  tenders: [{ method: 'cash', amount: 5000 }],
+});
+
+function rssMb(pid: number): { rss: number; hwm: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name: string) =>
+    Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+}
+
+function heapMb(child: ChildProcess): Promise<{ heapUsed: number; heapTotal: number; external: number }> {
+  return new Promise((resolveHeap) => {
+    const onMessage = (m: unknown) => {
+      const mem = (m as { mem?: NodeJS.MemoryUsage } | null)?.mem;
+      if (!mem) return;
+      child.off('message', onMessage);
+      resolveHeap({
+        heapUsed: mem.heapUsed / 2 ** 20,
+        heapTotal: mem.heapTotal / 2 ** 20,
+        external: mem.external / 2 ** 20,
+      });
+    };
+    child.on('message', onMessage);
+    child.send('mem-read');
+  });
+}
+
+const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A systemd notify socket stand-in: resolves each `READY=1` as it arrives. */
+class NotifySocket {
+  readonly path: string;
+  private waiters: Array<() => void> = [];
+  private child: ChildProcess;
+  private listening: Promise<void>;
+
+  constructor(dir: string) {
+    this.path = join(dir, 'notify.sock');
+    this.child = spawn('python3', [NOTIFY_LISTENER, this.path], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let buf = '';
+    let onListening: () => void = () => {};
+    this.listening = new Promise((r) => {
+      onListening = r;
+    });
+    this.child.stdout?.on('data', (c: Buffer) => {
+      buf += c.toString();
+      for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        if (line === 'LISTENING') onListening();
+        if (line.split('|').includes('READY=1')) this.waiters.shift()?.();
+      }
+    });
+  }
+
+  ready(): Promise<void> {
+    return this.listening;
+  }
+
+  nextReady(): Promise<void> {
+    return new Promise((r) => this.waiters.push(r));
+  }
+
+  stop(): void {
+    this.child.kill('SIGTERM');
+  }
+}
+
+interface Daemon {
+  child: ChildProcess;
+  readyMs: number;
+}
+
+async function startPosd(config: string, notify: NotifySocket): Promise<Daemon> {
+  const ready = notify.nextReady();
+  const t0 = nowMs();
+  const child = spawn(process.execPath, ['--import', PROBE, MAIN, 'run', '--config', config], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    env: { ...process.env, NOTIFY_SOCKET: notify.path },
+  });
+  await ready;
+  return { child, readyMs: nowMs() - t0 };
+}
+
+async function stopPosd(d: Daemon): Promise<void> {
+  await new Promise<void>((r) => {
+    d.child.once('exit', () => r());
+    d.child.kill('SIGTERM');
+  });
+}
+
+/** The bare runtime: `node -e 0` from spawn to exit, and an idle node's RSS. */
+async function reference(): Promise<{ startMs: number; rss: number }> {
+  const times: number[] = [];
+  for (let i = 0; i < STARTS; i++) {
+    const t0 = nowMs();
+    await new Promise<void>((r) =>
+      spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' }).once('exit', () => r()),
+    );
+    times.push(nowMs() - t0);
+  }
+  const idle = spawn(process.execPath, ['-e', 'process.stdout.write("up\\n"); setInterval(() => {}, 1000)'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  await new Promise((r) => idle.stdout?.once('data', r));
+  await settle(1000);
+  const { rss } = rssMb(idle.pid ?? 0);
+  idle.kill();
+  return { startMs: summarize(times).p50, rss };
+}
+
+async function healthz(port: number): Promise<{ status?: string; cloud?: { link?: string } }> {
+  return (await fetch(`http://127.0.0.1:${port}/healthz`)).json() as Promise<{ status?: string }>;
+}
+
+async function sell(
+  port: number,
+  token: string,
+  n: number,
+  onProgress: (done: number) => void,
+): Promise<number> {
+  const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
+  let next = 0;
+  const t0 = nowMs();
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (next < n) {
+        next += 1;
+        await postSale(port, token, agent, SALE);
+        if (next % 10_000 === 0) onProgress(next);
+      }
+    }),
+  );
+  agent.destroy();
+  return n / ((nowMs() - t0) / 1000);
+}
+
+export async function benchStartMemory(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'posd-bench-start-'));
+  const ref = await reference();
+
+  const broker = new Mosquitto();
+  await broker.start();
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const cloud = new CloudService({
+    brokerUrl: broker.url,
+    dbFile: join(dir, 'cloud.db'),
+    signingKey: privateKey,
+  });
+  await cloud.start();
+  const log = createRootLogger('silent');
+  const printer = new PrinterSim({ paperWidth: 80, log });
+  const printerPort = await printer.listen();
+  const port = await freePort();
+  const stateDir = join(dir, 'state');
+  const config = join(dir, 'posd.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      device: { tenant: 'bench', id: 'M1' },
+      stateDir,
+      ui: { port },
+      log: { level: 'warn' },
+      mqtt: { url: broker.url },
+      cloud: { publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString() },
+      // Connected and checked, but no receipt printed: the simulated printer renders each as a PNG.
+      printer: { uri: `tcp://127.0.0.1:${printerPort}`, autoPrint: false },
+    }),
+  );
+  const notify = new NotifySocket(dir);
+  await notify.ready();
+
+  // The first start creates the ledger; the starts measured open an existing one, as at boot.
+  await stopPosd(await startPosd(config, notify));
+  const readyTimes: number[] = [];
+  for (let i = 0; i < STARTS; i++) {
+    const d = await startPosd(config, notify);
+    readyTimes.push(d.readyMs);
+    await stopPosd(d);
+  }
+  const ready = summarize(readyTimes);
+
+  const d = await startPosd(config, notify);
+  const token = readFileSync(join(stateDir, 'ui-token'), 'utf8').trim();
+  for (let i = 0; i < 200 && (await healthz(port)).status !== 'ok'; i++) await settle(50);
+  await settle(3000); // idle: the link up, the first status sent, start-up garbage collected
+  const idle = rssMb(d.child.pid ?? 0);
+  const idleHeap = await heapMb(d.child);
+
+  const samples: string[] = [];
+  const rate = await sell(port, token, SALES, (done) => {
+    samples.push(`${done / 1000}k ${fmt(rssMb(d.child.pid ?? 0).rss, 0)}`);
+  });
+  for (let i = 0; i < 1200 && cloud.store.countRecords() < SALES * 2; i++) await settle(100);
+  await settle(5000); // idle again
+  const after = rssMb(d.child.pid ?? 0);
+  const afterHeap = await heapMb(d.child);
+  await stopPosd(d);
+  const bigLedger = await startPosd(config, notify);
+  await stopPosd(bigLedger);
+
+  notify.stop();
+  await cloud.stop();
+  await printer.close();
+  await broker.stop();
+
+  const mb = (n: number) => `${fmt(n, 1)} MB`;
+  console.log('start-memory (posd run: TCP printer, MQTT broker + reference cloud, cloud key)');
+  console.log(
+    `  reference: node -e 0 spawn to exit ${fmt(ref.startMs, 0)} ms; bare idle node RSS ${mb(ref.rss)}`,
+  );
+  console.log(
+    `  cold start to READY=1 (${STARTS} starts, existing ledger): p50 ${fmt(ready.p50, 0)} ms, max ${fmt(ready.max, 0)} ms` +
+      ` (${fmt(ready.p50 / ref.startMs, 1)}× bare node start); target ≤ 1000 ms`,
+  );
+  console.log(
+    `  idle RSS ${mb(idle.rss)} (${fmt(idle.rss / ref.rss, 2)}× bare node; heap used ${mb(idleHeap.heapUsed)} of ${mb(idleHeap.heapTotal)}, external ${mb(idleHeap.external)}); target ≤ 70 MB`,
+  );
+  console.log(
+    `  ${SALES} sales through the API (${CLIENTS} clients): ${fmt(rate, 0)} sales/s; RSS by 10k: ${samples.join(', ')}`,
+  );
+  console.log(
+    `  RSS idle after them ${mb(after.rss)} = ${fmt(after.rss / idle.rss, 3)}× idle (peak ${mb(after.hwm)}; heap used ${mb(afterHeap.heapUsed)} of ${mb(afterHeap.heapTotal)}); target ≤ 1.10×`,
+  );
+  console.log(`  start to READY with the ${SALES}-sale ledger: ${fmt(bigLedger.readyMs, 0)} ms`);
+}
