@@ -75,6 +75,8 @@ interface Side {
 
 function spawnSide(args: string[], shim: string, countFile: string, delayMs: number): Side {
   const child = fork(CHILD, args, {
+    // BENCH_PROF=dir: a CPU profile of each side (node --cpu-prof).
+    execArgv: process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: {
       ...process.env,

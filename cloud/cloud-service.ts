@@ -141,7 +141,8 @@ export class CloudService {
         for (const { tenant, device, payload } of group) {
           let ack: LedgerAck | undefined;
           try {
-            ack = this.handleLedgerBatch(tenant, device, payload);
+            // Its own savepoint: a batch that fails is rolled back alone, its facts with it.
+            ack = this.store.savepoint(() => this.handleLedgerBatch(tenant, device, payload));
           } catch (err) {
             // That batch alone is rolled back (its savepoint): the device sends it again.
             this.log('ledger batch failed', { tenant, device, err: String(err) });

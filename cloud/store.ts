@@ -22,6 +22,8 @@ export interface IngestResult {
 export class CloudStore {
   readonly db: Database.Database;
   private readonly stmt;
+  /** Built once: better-sqlite3's transaction() wrapper is costly to make per call (per record, for points). */
+  private readonly runInTransaction;
 
   constructor(file: string) {
     this.db = new Database(file, { timeout: 10_000 });
@@ -52,6 +54,7 @@ export class CloudStore {
         doc TEXT NOT NULL, PRIMARY KEY (tenant, device, down_seq)
       ) STRICT, WITHOUT ROWID;
     `);
+    this.runInTransaction = this.db.transaction((work: () => unknown) => work());
     this.stmt = {
       head: this.db.prepare<[string, string, string], { acked_up_to: number; last_chain: string }>(
         'SELECT acked_up_to, last_chain FROM heads WHERE tenant = ? AND device = ? AND epoch = ?',
@@ -109,71 +112,69 @@ export class CloudStore {
    * after a restore) is stored as `duplicate`, so it keeps the epoch contiguous but counts once.
    */
   ingest(tenant: string, device: string, epoch: string, records: readonly IncomingRecord[]): IngestResult {
-    return this.db
-      .transaction(() => {
-        const head = this.stmt.head.get(tenant, device, epoch) ?? {
-          acked_up_to: 0,
-          last_chain: GENESIS_CHAIN,
-        };
-        let acked = head.acked_up_to;
-        let prev = head.last_chain;
-        let stored = 0;
-        let duplicates = 0;
-        const facts: IncomingRecord[] = [];
-        const conflicts: IngestResult['rejected'] = [];
-        for (const r of [...records].sort((a, b) => a.seq - b.seq)) {
-          if (r.seq <= acked) {
-            const held = this.stmt.held.get(tenant, device, epoch, r.seq);
-            if (held && held.id === r.id && held.chain === r.chain) {
-              duplicates += 1;
-              if (held.status === 'ok') facts.push(r);
-              continue;
-            }
-            conflicts.push({
-              seq: r.seq,
-              code: 'SEQ_CONFLICT',
-              message: `seq ${r.seq} of epoch ${epoch} is held with another record`,
-            });
-            break;
+    return this.exclusive(() => {
+      const head = this.stmt.head.get(tenant, device, epoch) ?? {
+        acked_up_to: 0,
+        last_chain: GENESIS_CHAIN,
+      };
+      let acked = head.acked_up_to;
+      let prev = head.last_chain;
+      let stored = 0;
+      let duplicates = 0;
+      const facts: IncomingRecord[] = [];
+      const conflicts: IngestResult['rejected'] = [];
+      for (const r of [...records].sort((a, b) => a.seq - b.seq)) {
+        if (r.seq <= acked) {
+          const held = this.stmt.held.get(tenant, device, epoch, r.seq);
+          if (held && held.id === r.id && held.chain === r.chain) {
+            duplicates += 1;
+            if (held.status === 'ok') facts.push(r);
+            continue;
           }
-          if (r.seq !== acked + 1) break; // a gap: the device sends again from the ack
-          let status = 'ok';
-          let code: string | null = null;
-          let message: string | null = null;
-          if (chainOf(prev, r) !== r.chain) {
-            status = 'rejected';
-            code = 'CHAIN_BROKEN';
-            message = `chain of seq ${r.seq} does not follow seq ${r.seq - 1}`;
-          } else if (this.stmt.heldElsewhere.get(tenant, device, r.id, epoch)) {
-            status = 'duplicate';
-          }
-          this.stmt.insert.run({
-            tenant,
-            device,
-            epoch,
+          conflicts.push({
             seq: r.seq,
-            id: r.id,
-            type: r.type,
-            at: r.at,
-            body: JSON.stringify(r.body),
-            chain: r.chain,
-            status,
-            code,
-            message,
+            code: 'SEQ_CONFLICT',
+            message: `seq ${r.seq} of epoch ${epoch} is held with another record`,
           });
-          acked = r.seq;
-          prev = r.chain;
-          stored += 1;
-          if (status === 'ok') facts.push(r);
+          break;
         }
-        this.stmt.putHead.run(tenant, device, epoch, acked, prev);
-        const rejected = this.stmt.rejected
-          .all(tenant, device, epoch)
-          .reverse()
-          .map((x) => ({ seq: x.seq, code: x.reject_code, message: x.reject_message }));
-        return { ackedUpTo: acked, rejected: [...rejected, ...conflicts], stored, duplicates, facts };
-      })
-      .immediate();
+        if (r.seq !== acked + 1) break; // a gap: the device sends again from the ack
+        let status = 'ok';
+        let code: string | null = null;
+        let message: string | null = null;
+        if (chainOf(prev, r) !== r.chain) {
+          status = 'rejected';
+          code = 'CHAIN_BROKEN';
+          message = `chain of seq ${r.seq} does not follow seq ${r.seq - 1}`;
+        } else if (this.stmt.heldElsewhere.get(tenant, device, r.id, epoch)) {
+          status = 'duplicate';
+        }
+        this.stmt.insert.run({
+          tenant,
+          device,
+          epoch,
+          seq: r.seq,
+          id: r.id,
+          type: r.type,
+          at: r.at,
+          body: JSON.stringify(r.body),
+          chain: r.chain,
+          status,
+          code,
+          message,
+        });
+        acked = r.seq;
+        prev = r.chain;
+        stored += 1;
+        if (status === 'ok') facts.push(r);
+      }
+      this.stmt.putHead.run(tenant, device, epoch, acked, prev);
+      const rejected = this.stmt.rejected
+        .all(tenant, device, epoch)
+        .reverse()
+        .map((x) => ({ seq: x.seq, code: x.reject_code, message: x.reject_message }));
+      return { ackedUpTo: acked, rejected: [...rejected, ...conflicts], stored, duplicates, facts };
+    });
   }
 
   /** Each fact the device sent, once (a record resent under a later epoch is not repeated). */
@@ -219,9 +220,19 @@ export class CloudStore {
     this.stmt.kvPut.run(scope, key, JSON.stringify(value));
   }
 
-  /** Runs `work` as one IMMEDIATE transaction (instances sharing the file take turns). */
+  /** Inside a transaction: `work` as a savepoint, rolled back alone if it throws. */
+  savepoint<T>(work: () => T): T {
+    return this.runInTransaction(work) as T;
+  }
+
+  /**
+   * Runs `work` as one IMMEDIATE transaction (instances sharing the file take turns); inside a
+   * transaction already, as part of it.
+   */
   exclusive<T>(work: () => T): T {
-    return this.db.transaction(work).immediate();
+    // Inside one already (a group of ledger batches, each its own savepoint): part of it.
+    if (this.db.inTransaction) return work();
+    return this.runInTransaction.immediate(work) as T;
   }
 
   kvDelete(scope: string, key: string): void {
