@@ -4,6 +4,8 @@ export type ReceiptLocale = 'zh-CN' | 'en';
 export interface ReceiptStrings {
   saleTitle: string;
   refundTitle: string;
+  voidTitle: string;
+  cashReturned: string;
   kitchenTitle: string;
   orderTitle: string;
   xReport: string;
@@ -65,6 +67,8 @@ export interface ReceiptStrings {
 const ZH: ReceiptStrings = {
   saleTitle: '销售小票',
   refundTitle: '退货小票',
+  voidTitle: '作废单',
+  cashReturned: '退还现金',
   kitchenTitle: '厨房单',
   orderTitle: '订单小票',
   xReport: 'X 报表（交班）',
@@ -134,6 +138,8 @@ const ZH: ReceiptStrings = {
 const EN: ReceiptStrings = {
   saleTitle: 'SALES RECEIPT',
   refundTitle: 'REFUND RECEIPT',
+  voidTitle: 'VOID SLIP',
+  cashReturned: 'Cash returned',
   kitchenTitle: 'KITCHEN TICKET',
   orderTitle: 'ORDER TICKET',
   xReport: 'X REPORT (shift)',

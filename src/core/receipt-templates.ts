@@ -139,11 +139,11 @@ export interface TestPageData {
   qr: string;
 }
 
-const BIG: ReceiptTextStyle = { align: 'center', bold: true, size: 'double' };
-const CENTER: ReceiptTextStyle = { align: 'center' };
+export const BIG: ReceiptTextStyle = { align: 'center', bold: true, size: 'double' };
+export const CENTER: ReceiptTextStyle = { align: 'center' };
 
 /** Collects blocks; keeps templates short and readable. */
-class Doc {
+export class Doc {
   readonly blocks: ReceiptBlock[] = [];
   text(text: string, style?: ReceiptTextStyle): this {
     this.blocks.push(style ? { type: 'text', text, style } : { type: 'text', text });
@@ -184,7 +184,7 @@ function reprintBanner(d: Doc, s: ReceiptStrings, o: TemplateOptions): void {
   d.divider('*');
 }
 
-function header(d: Doc, s: ReceiptStrings, o: TemplateOptions, title: string): void {
+export function header(d: Doc, s: ReceiptStrings, o: TemplateOptions, title: string): void {
   const m = o.merchant;
   if (m.logo) d.add({ type: 'logo' });
   if (m.name) d.text(m.name, BIG);
@@ -213,7 +213,7 @@ function couponSection(
   d.divider('*');
 }
 
-function footer(d: Doc, s: ReceiptStrings, o: TemplateOptions, qr?: string): void {
+export function footer(d: Doc, s: ReceiptStrings, o: TemplateOptions, qr?: string): void {
   if (o.merchant.footer) d.text(o.merchant.footer, CENTER);
   if (qr) d.add({ type: 'qr', data: qr, size: 'medium' });
   d.text(s.thanks, CENTER);
@@ -221,7 +221,7 @@ function footer(d: Doc, s: ReceiptStrings, o: TemplateOptions, qr?: string): voi
   d.add({ type: 'feed', lines: 2 }).add({ type: 'cut' });
 }
 
-function meta(d: Doc, fields: Array<[string, string | undefined]>): void {
+export function meta(d: Doc, fields: Array<[string, string | undefined]>): void {
   for (const [label, value] of fields) if (value !== undefined && value !== '') d.text(`${label}: ${value}`);
 }
 

@@ -26,6 +26,7 @@ import {
   shiftReportData,
   templateOptions,
   testPageData,
+  voidSlipFromRecord,
 } from './receipt-jobs.js';
 
 export interface PrintingOptions {
@@ -86,6 +87,7 @@ export class Printing implements TicketQueue {
     o.ledger.onRecordInTransaction('sale.completed', (r) => this.guard(r, () => this.onSaleCompleted(r)));
     o.ledger.onRecordInTransaction('refund.completed', (r) => this.guard(r, () => this.onRefundCompleted(r)));
     o.ledger.onRecordInTransaction('shift.closed', (r) => this.guard(r, () => this.onShiftClosed(r)));
+    o.ledger.onRecordInTransaction('sale.voided', (r) => this.guard(r, () => this.onSaleVoided(r)));
     o.ledger.onRecordInTransaction('coupon.issued', (r) => this.guard(r, () => this.onCouponIssued(r)));
   }
 
@@ -186,6 +188,14 @@ export class Printing implements TicketQueue {
   private onRefundCompleted(record: LedgerRecord): void {
     if (!this.o.config.printer.autoPrint || !this.printer) return;
     this.service.enqueueInTransaction('refund', this.refundReceipt(record), String(record.body.refundId));
+  }
+
+  /** Cash handed back for a voided sale goes with a slip (and the drawer opens for it). */
+  private onSaleVoided(record: LedgerRecord): void {
+    if (!this.o.config.printer.autoPrint || !this.printer) return;
+    const slip = voidSlipFromRecord(record.body, record.at, { device: this.o.config.device.id });
+    if (slip.cashReturned <= 0) return;
+    this.service.enqueueInTransaction('void', slip, String(record.body.saleId));
   }
 
   private onShiftClosed(record: LedgerRecord): void {

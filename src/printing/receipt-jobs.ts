@@ -18,6 +18,7 @@ import {
   testPage,
 } from '../core/receipt-templates.js';
 import type { ShiftTotals } from '../core/shift-report.js';
+import { type VoidSlipData, voidSlip } from '../core/void-slip.js';
 import type { DeviceSnapshot } from '../drivers/device.js';
 import { PosError } from '../errors.js';
 import type { OnlineOrder } from '../services/order-service.js';
@@ -31,6 +32,8 @@ export type PrintJobKind =
   | 'order-customer'
   | 'shift-report'
   | 'test-page'
+  /** A sale voided after cash was taken: the cash handed back. */
+  | 'void'
   /** Only the cash drawer: a cash sale when receipts do not print by themselves. */
   | 'drawer';
 
@@ -41,6 +44,7 @@ export const PRINT_JOB_KINDS: readonly PrintJobKind[] = [
   'order-customer',
   'shift-report',
   'test-page',
+  'void',
   'drawer',
 ];
 
@@ -109,6 +113,24 @@ export function saleReceiptFromRecord(
     payments: receiptPayments(payments),
     ...(qr ? { qr } : {}),
     ...(o.offline ? { offline: true } : {}),
+  };
+}
+
+/** A void slip from its `sale.voided` record (only when cash went back). */
+export function voidSlipFromRecord(
+  body: Record<string, unknown>,
+  at: string,
+  o: { device: string },
+): VoidSlipData {
+  const receiptNo = str(body.receiptNo);
+  const reason = str(body.reason);
+  return {
+    at,
+    terminal: o.device,
+    total: num(body.total),
+    cashReturned: num(body.cashReturned),
+    ...(receiptNo ? { receiptNo } : {}),
+    ...(reason ? { reason } : {}),
   };
 }
 
@@ -248,6 +270,8 @@ export function jobDocument(kind: string, payload: unknown, options: TemplateOpt
       return shiftReport(payload as ShiftReportData, options);
     case 'test-page':
       return testPage(payload as TestPageData, options);
+    case 'void':
+      return voidSlip(payload as VoidSlipData, options);
     case 'drawer':
       return { blocks: [{ type: 'drawer' }] };
   }

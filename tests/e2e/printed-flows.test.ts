@@ -57,6 +57,7 @@ let daemon: DaemonProcess;
 let browser: Browser;
 let page: Page;
 let api: ReturnType<typeof apiClient>;
+let wechatSaleId: string;
 
 const text = (r: SimReceipt) => r.lines.join('\n');
 const receiptsWith = (needle: string) => sim.receipts.filter((r) => text(r).includes(needle));
@@ -278,6 +279,7 @@ describe('cashier UI with the reference cloud and a simulated printer (1024x600,
     await waitFor(() => (receiptsWith(receiptNo).length > 0 ? true : undefined), 'code sale receipt');
     expect(text(receiptsWith(receiptNo)[0]!)).toContain('微信支付');
     await screenshot(page, '23-code-paid');
+    wechatSaleId = saleId;
     await page.getByTestId('next-sale').click();
   });
 
@@ -312,6 +314,32 @@ describe('cashier UI with the reference cloud and a simulated printer (1024x600,
     // The acquirer kept only the confirmed code payment of the sale before.
     expect(cloud.acquirer.netCaptured(DEVICE)).toBe(2200);
     await page.getByTestId('next-sale').click();
+  });
+
+  it('refunds a WeChat sale back to WeChat: the result says where the money goes, no cash to hand back', async () => {
+    await page.getByTestId('recent-button').click();
+    const row = page.locator(`[data-testid="recent-row"][data-sale-id="${wechatSaleId}"]`);
+    await row.waitFor();
+    expect(await row.getByTestId('recent-tenders').textContent()).toBe('微信 ¥22.00');
+    // Paid electronically: refunded, never voided.
+    expect(await page.getByTestId(`void-${wechatSaleId}`).count()).toBe(0);
+    await page.getByTestId(`refund-${wechatSaleId}`).click();
+    await page.getByTestId('refund-plus-1').click();
+    await page.getByTestId('refund-reason-reasonQuality').click();
+    await page.getByTestId('refund-confirm').click();
+    await page.getByTestId('refund-done').waitFor();
+    const result = (await page.getByTestId('refund-done').textContent())!;
+    expect(result).toContain('原路退回微信 ¥22.00');
+    expect(result).not.toContain('请退还现金');
+    await screenshot(page, '23b-refund-wechat');
+    await page.getByTestId('refund-done-yes').click();
+    await waitFor(
+      async () => ((await sale(wechatSaleId)).refundable === 0 ? true : undefined),
+      'the WeChat refund completed',
+    );
+    // The money went back at the acquirer: nothing of the sale stays captured.
+    expect(cloud.acquirer.netCaptured(DEVICE)).toBe(0);
+    await page.getByTestId('recent-close').click();
   });
 
   it('an online order from the cloud sounds and shows, is accepted, and its tickets print', async () => {

@@ -1,7 +1,7 @@
 import { ApiError, api, newIdempotencyKey } from './api.js';
 import type { PaymentActions } from './cashier-actions.js';
 import { type CashierContext, fetchSale } from './cashier-context.js';
-import type { SaleView, Tender } from './cashier-state.js';
+import { hasPrinter, type SaleView, type Tender } from './cashier-state.js';
 import { formatMoney, parseYuan, toYuanText } from './money.js';
 import { cashKept } from './recent-sales.js';
 import type { TerminalStatus } from './terminal-status.js';
@@ -211,7 +211,7 @@ export class PaymentFlow implements PaymentActions {
     if (!sale) return;
     try {
       s.sale = await api<SaleView>('POST', `/api/v1/sales/${sale.saleId}/void`, {
-        reason: 'cashier cancelled',
+        reason: t.t('voidReasonCancel'),
       });
       this.settled();
       s.screen = 'sell';
@@ -219,7 +219,7 @@ export class PaymentFlow implements PaymentActions {
         s.dialog = {
           testId: 'cancel-done',
           title: t.t('cancelDone'),
-          lines: [],
+          lines: hasPrinter(s) ? [t.t('voidSlip')] : [],
           emphasis: t.t('returnCash', { a: formatMoney(cash) }),
           yes: t.t('cashReturned'),
         };

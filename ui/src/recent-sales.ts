@@ -1,7 +1,7 @@
 import { api } from './api.js';
 import type { RecentActions } from './cashier-actions.js';
 import { type CashierContext, fetchSale, requestPrint } from './cashier-context.js';
-import type { SaleView } from './cashier-state.js';
+import { hasPrinter, type SaleView } from './cashier-state.js';
 import { formatMoney } from './money.js';
 
 const PAGE = 20;
@@ -162,14 +162,14 @@ export class RecentSales implements RecentActions {
     const { s, t } = this.c;
     try {
       const voided = await api<SaleView>('POST', `/api/v1/sales/${encodeURIComponent(saleId)}/void`, {
-        reason: 'cashier void',
+        reason: t.t('voidReasonVoid'),
       });
       await this.refresh(saleId);
       const cash = cashKept(voided);
       s.dialog = {
         testId: 'void-done',
         title: t.t('voidDone', { r: voided.receiptNo ?? '' }),
-        lines: cash > 0 ? [] : [t.t('voidNoCash')],
+        lines: cash === 0 ? [t.t('voidNoCash')] : hasPrinter(s) ? [t.t('voidSlip')] : [],
         ...(cash > 0 ? { emphasis: t.t('returnCash', { a: formatMoney(cash) }) } : {}),
         yes: t.t('ok'),
       };

@@ -8,6 +8,7 @@ import { Ledger } from '../../../src/offline/ledger.js';
 import { SalesStore } from '../../../src/offline/sales-store.js';
 import { ShiftStore } from '../../../src/offline/shift-store.js';
 import { Printing } from '../../../src/printing/printing.js';
+import { jobDocument, templateOptions } from '../../../src/printing/receipt-jobs.js';
 import { SaleService } from '../../../src/services/sale-service.js';
 import { ShiftService } from '../../../src/services/shift-service.js';
 import { tempDir } from '../../helpers/daemon.js';
@@ -43,7 +44,7 @@ function setup(business: () => BusinessConfig, autoPrint = true) {
       lines: [{ name: 'Tea', qty: 1, unitPrice: 500 }],
       tenders: [{ method: 'cash', amount: 500 }],
     });
-  return { printing, ledger, cashSale };
+  return { printing, ledger, sales, cashSale };
 }
 
 describe('print jobs made with the facts', () => {
@@ -71,5 +72,26 @@ describe('print jobs made with the facts', () => {
     const t = setup(() => DEFAULT_BUSINESS, false);
     t.cashSale();
     expect(t.printing.service.pending().map((j) => j.kind)).toEqual(['drawer']);
+  });
+
+  it('a sale voided after cash was taken prints a void slip with the cash returned; nothing else does', () => {
+    const t = setup(() => DEFAULT_BUSINESS);
+    const open = t.sales.createSale({ lines: [{ name: 'Tea', qty: 2, unitPrice: 1500 }] }).body;
+    const saleId = String(open.saleId);
+    t.sales.payCash(saleId, 2000);
+    t.sales.voidSale(saleId, '顾客取消');
+    // A sale voided with nothing paid gives nothing back: no slip.
+    const empty = t.sales.createSale({ lines: [{ name: 'Tea', qty: 1, unitPrice: 500 }] }).body;
+    t.sales.voidSale(String(empty.saleId), '顾客取消');
+    const jobs = t.printing.service.pending();
+    expect(jobs.map((j) => [j.kind, j.refId])).toEqual([['void', saleId]]);
+    const doc = jobDocument('void', jobs[0]!.payload, templateOptions(DEFAULT_BUSINESS, false));
+    const text = doc.blocks.map((b) =>
+      b.type === 'text' ? b.text : b.type === 'row' ? `${b.left} ${b.right}` : b.type,
+    );
+    expect(text[0]).toBe('drawer');
+    expect(text).toContain('作废单');
+    expect(text).toContain('原因: 顾客取消');
+    expect(text).toContain('退还现金 -\uFFE520.00');
   });
 });
