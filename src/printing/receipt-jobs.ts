@@ -20,6 +20,7 @@ import {
 import type { ShiftTotals } from '../core/shift-report.js';
 import type { DeviceSnapshot } from '../drivers/device.js';
 import { PosError } from '../errors.js';
+import { type AppPrintDocument, appDocumentBlocks } from '../platform/print-document.js';
 import type { OnlineOrder } from '../services/order-service.js';
 import { APP_VERSION } from '../version.js';
 
@@ -31,6 +32,8 @@ export type PrintJobKind =
   | 'order-customer'
   | 'shift-report'
   | 'test-page'
+  /** A store app's print document (platform-v1): text, a QR, a cut. */
+  | 'app-document'
   /** Only the cash drawer: a cash sale when receipts do not print by themselves. */
   | 'drawer';
 
@@ -41,6 +44,7 @@ export const PRINT_JOB_KINDS: readonly PrintJobKind[] = [
   'order-customer',
   'shift-report',
   'test-page',
+  'app-document',
   'drawer',
 ];
 
@@ -248,6 +252,8 @@ export function jobDocument(kind: string, payload: unknown, options: TemplateOpt
       return shiftReport(payload as ShiftReportData, options);
     case 'test-page':
       return testPage(payload as TestPageData, options);
+    case 'app-document':
+      return appDocumentBlocks(payload as AppPrintDocument);
     case 'drawer':
       return { blocks: [{ type: 'drawer' }] };
   }
