@@ -9,10 +9,12 @@ import { StateLock } from './lifecycle/state-lock.js';
 import { type Logger, moduleLogger } from './log.js';
 import { type Db, openDatabase } from './offline/db.js';
 import { GroupCommit } from './offline/group-commit.js';
-import { Ledger } from './offline/ledger.js';
+import type { Ledger } from './offline/ledger.js';
 import { ReversalStore } from './offline/reversal-store.js';
 import { SalesStore } from './offline/sales-store.js';
 import { ShiftStore } from './offline/shift-store.js';
+import { AppTaggingLedger } from './platform/app-ledger.js';
+import { Platform } from './platform/platform.js';
 import { Printing } from './printing/printing.js';
 import { type CloudPort, OFFLINE_CLOUD, realSleep } from './services/cloud-port.js';
 import { CommandService } from './services/command-service.js';
@@ -80,6 +82,8 @@ export class App {
   printing!: Printing;
   devices!: DeviceManager;
   private displayFeed: CustomerDisplayFeed | undefined;
+  /** Store apps (contract platform-v1). */
+  readonly platform: Platform;
   private token = '';
   readonly bootedAt: Date;
 
@@ -99,6 +103,7 @@ export class App {
       // No answer before what it tells of is on disk (the ledger's group commit, decision 0005).
       durable: () => this.ledger?.durable() ?? Promise.resolve(),
     });
+    this.platform = new Platform({ config, log: moduleLogger(log, 'apps'), http: this.http, bus: this.bus });
 
     this.lifecycle.add({
       name: 'state',
@@ -116,7 +121,11 @@ export class App {
         this.db = db;
         // Sales arriving together share one fsync, off the event loop (decision 0005).
         this.groupCommit = new GroupCommit({ db, file, log: moduleLogger(log, 'db') });
-        this.ledger = new Ledger({ db, dir: config.stateDir, now, groupCommit: this.groupCommit });
+        // Records made through a store app carry its appId (platform-v1).
+        this.ledger = new AppTaggingLedger(
+          { db, dir: config.stateDir, now, groupCommit: this.groupCommit },
+          this.platform.context,
+        );
         if (config.mqtt.url) {
           this.sync = new CloudSync({
             url: config.mqtt.url,
@@ -273,6 +282,20 @@ export class App {
         this.expiryTimer.unref();
         this.commands = new CommandService(db, this.ledger, moduleLogger(log, 'commands'), now);
         this.registerCommands();
+        this.platform.attach({
+          db,
+          ledger: this.ledger,
+          commands: this.commands,
+          uiToken: () => this.token,
+          print: (doc, appId) => this.printing.printAppDocument(doc, appId),
+          saleOfPayment: (paymentId) => {
+            try {
+              return this.payments.get(paymentId).saleId;
+            } catch {
+              return undefined;
+            }
+          },
+        });
         this.sync?.connectPorts({
           config: this.business,
           orders: this.orders,
@@ -347,8 +370,13 @@ export class App {
       health: () => (!this.sync || this.sync.link.isConnected ? 'ok' : 'degraded'),
     });
     this.lifecycle.add({ name: 'ui-bridge', start: () => this.http.start(), stop: () => this.http.stop() });
+    this.lifecycle.add({
+      name: 'apps',
+      start: () => this.platform.ensureServer(),
+      stop: () => this.platform.stop(),
+    });
     // ui-bridge: PIN sessions, origin allow-list, event stream, status, catalog, OpenAPI, static UI.
-    installUiBridge({
+    const bridge = installUiBridge({
       http: this.http,
       bus: this.bus,
       lifecycle: this.lifecycle,
@@ -360,7 +388,9 @@ export class App {
       payments: () => this.payments,
       catalog: businessCatalog(() => this.business?.config.catalog),
       cloudOnline: () => (this.cloud.configured ? this.cloud.isOnline() : undefined),
+      apps: { origins: () => this.platform.origins(), audience: (req) => this.platform.audience(req) },
     });
+    this.platform.events = bridge.events;
   }
 
   /** `P/up/state` (mqtt-v1 "Reported state"). */

@@ -59,6 +59,10 @@ export type ErrorCode =
   | 'PIN_LOCKED'
   | 'UPGRADE_REQUIRED'
   | 'MISDIRECTED_REQUEST'
+  | 'APP_PACKAGE_INVALID'
+  | 'APP_NOT_FOUND'
+  | 'APP_DOWNLOAD_FAILED'
+  | 'SCOPE_DENIED'
   | 'INTERNAL';
 
 export class PosError extends Error {

@@ -39,6 +39,12 @@ export const ConfigSchema = Type.Object(
       {
         host: Type.String({ default: '127.0.0.1', minLength: 1 }),
         port: Type.Integer({ default: 8080, minimum: 0, maximum: 65535 }),
+        appsPort: Type.Integer({
+          default: 8081,
+          minimum: 0,
+          maximum: 65535,
+          description: 'store apps, each at http://{label}.apps.localhost:{appsPort}/',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -14,6 +14,7 @@ import type { Logger } from '../log.js';
 import type { Db } from '../offline/db.js';
 import type { Ledger } from '../offline/ledger.js';
 import { type PrintJob, PrintQueue } from '../offline/print-queue.js';
+import type { AppPrintDocument } from '../platform/print-document.js';
 import type { OnlineOrder, TicketKind, TicketQueue } from '../services/order-service.js';
 import { PrintService } from '../services/print-service.js';
 import type { ShiftReport } from '../services/shift-service.js';
@@ -148,6 +149,12 @@ export class Printing implements TicketQueue {
       report.shiftId,
       report.kind === 'Z',
     );
+  }
+
+  /** A store app's document (platform-v1 `print`): through the durable queue, never the drawer. */
+  printAppDocument(doc: AppPrintDocument, appId: string): string {
+    if (!this.printer) throw new PosError('DEVICE_UNAVAILABLE', 'no printer is configured');
+    return this.service.enqueue('app-document', doc, appId);
   }
 
   /** The test page: device, version, code page sample and a QR. */

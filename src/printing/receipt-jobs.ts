@@ -21,6 +21,7 @@ import type { ShiftTotals } from '../core/shift-report.js';
 import { type VoidSlipData, voidSlip } from '../core/void-slip.js';
 import type { DeviceSnapshot } from '../drivers/device.js';
 import { PosError } from '../errors.js';
+import { type AppPrintDocument, appDocumentBlocks } from '../platform/print-document.js';
 import type { OnlineOrder } from '../services/order-service.js';
 import { APP_VERSION } from '../version.js';
 
@@ -34,6 +35,8 @@ export type PrintJobKind =
   | 'test-page'
   /** A sale voided after cash was taken: the cash handed back. */
   | 'void'
+  /** A store app's print document (platform-v1): text, a QR, a cut. */
+  | 'app-document'
   /** Only the cash drawer: a cash sale when receipts do not print by themselves. */
   | 'drawer';
 
@@ -45,6 +48,7 @@ export const PRINT_JOB_KINDS: readonly PrintJobKind[] = [
   'shift-report',
   'test-page',
   'void',
+  'app-document',
   'drawer',
 ];
 
@@ -272,6 +276,8 @@ export function jobDocument(kind: string, payload: unknown, options: TemplateOpt
       return testPage(payload as TestPageData, options);
     case 'void':
       return voidSlip(payload as VoidSlipData, options);
+    case 'app-document':
+      return appDocumentBlocks(payload as AppPrintDocument);
     case 'drawer':
       return { blocks: [{ type: 'drawer' }] };
   }

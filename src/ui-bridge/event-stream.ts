@@ -22,6 +22,17 @@ export interface EventStreamOptions {
   now?: () => Date;
   /** Resolves once every commit so far is on disk: events go out only after what they tell of. */
   durable?: () => Promise<void>;
+  /**
+   * Who this client is (a store app sees only what its scopes grant); undefined: everything.
+   * Throws a PosError to refuse the client.
+   */
+  audience?: (req: IncomingMessage) => StreamAudience | undefined;
+}
+
+/** What one client may see; `open()` turns false when its session ends (the stream closes it). */
+export interface StreamAudience {
+  allows(frame: StreamFrame): boolean;
+  open(): boolean;
 }
 
 /**
@@ -37,6 +48,7 @@ export class EventStream {
   private wssLoading: Promise<WebSocketServer> | undefined;
   private closed = false;
   private readonly alive = new WeakMap<WebSocket, boolean>();
+  private readonly audiences = new WeakMap<WebSocket, StreamAudience>();
   private readonly ping: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
   private readonly now: () => Date;
@@ -72,12 +84,24 @@ export class EventStream {
       refuse(socket, 401, 'Unauthorized');
       return;
     }
+    let audience: StreamAudience | undefined;
+    try {
+      audience = this.o.audience?.(req);
+    } catch (err) {
+      if (!isPosError(err)) throw err;
+      if (err.code === 'UNAUTHORIZED') refuse(socket, 401, 'Unauthorized');
+      else refuse(socket, 403, 'Forbidden');
+      return;
+    }
     const afterSeq = Number(url.searchParams.get('afterSeq') ?? '');
     const bootId = url.searchParams.get('bootId');
     this.server().then(
       (wss) => {
         if (socket.destroyed || this.closed) return void socket.destroy();
-        wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, bootId, afterSeq));
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          if (audience) this.audiences.set(ws, audience);
+          this.attach(ws, bootId, afterSeq);
+        });
       },
       (err: unknown) => {
         this.o.log.error({ err: describeError(err) }, 'event stream unavailable');
@@ -142,8 +166,23 @@ export class EventStream {
     });
   }
 
+  /** Closes the clients whose session has ended (a removed app): at once, not at the next event. */
+  closeEnded(): void {
+    for (const ws of this.clients) {
+      if (this.audiences.get(ws)?.open() === false) ws.close(4401, 'session ended');
+    }
+  }
+
   private send(ws: WebSocket, frame: StreamFrame): void {
     if (ws.readyState !== ws.OPEN) return;
+    const audience = this.audiences.get(ws);
+    if (audience) {
+      if (!audience.open()) {
+        ws.close(4401, 'session ended');
+        return;
+      }
+      if (!audience.allows(frame)) return;
+    }
     // A client that cannot keep up is dropped; it reconnects and replays or resyncs.
     if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
       ws.terminate();

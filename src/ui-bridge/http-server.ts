@@ -33,6 +33,22 @@ export interface Route {
   handle(ctx: RequestContext): Promise<Reply> | Reply;
   /** Request and response shapes for the OpenAPI document. */
   doc?: RouteDoc;
+  /** The body as bytes (a store app package), not JSON. */
+  raw?: { maxBytes: number; contentType: RegExp };
+}
+
+/** Per-request hooks of the store app platform (CORS for app origins, whose request it is). */
+export interface RequestHooks {
+  /** Headers for every answer to this request (CORS), or undefined. */
+  corsHeaders?(req: IncomingMessage): Record<string, string> | undefined;
+  /** Answers an OPTIONS preflight; undefined leaves it to the router. */
+  preflight?(req: IncomingMessage): Reply | undefined;
+  /** Runs the matched route's handler; may wrap it. */
+  around?(
+    req: IncomingMessage,
+    ctx: RequestContext,
+    run: () => Promise<Reply> | Reply,
+  ): Promise<Reply> | Reply;
 }
 
 /** Accepts a request under /api/ by other means than the bearer token (the session cookie). */
@@ -89,6 +105,10 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   STORAGE_FULL: 507,
   STORAGE_READ_ONLY: 503,
   STORAGE_FAILED: 503,
+  APP_PACKAGE_INVALID: 422,
+  APP_NOT_FOUND: 404,
+  APP_DOWNLOAD_FAILED: 502,
+  SCOPE_DENIED: 403,
 };
 
 export function statusForError(err: PosError): number {
@@ -107,6 +127,20 @@ function compile(route: Route): CompiledRoute {
     return '([^/]+)';
   });
   return { ...route, pattern: new RegExp(`^${source}$`), names };
+}
+
+async function readRaw(req: IncomingMessage, raw: NonNullable<Route['raw']>): Promise<Buffer> {
+  if (!raw.contentType.test(req.headers['content-type'] ?? '')) {
+    throw new PosError('UNSUPPORTED_MEDIA_TYPE', `send the body as ${raw.contentType.source}`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > raw.maxBytes) throw new PosError('PAYLOAD_TOO_LARGE', `body over ${raw.maxBytes} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
 }
 
 async function readBody(req: IncomingMessage): Promise<unknown> {
@@ -174,6 +208,7 @@ export class HttpServer {
   private readonly authenticators: Authenticator[] = [];
   private readonly guards: RequestGuard[] = [];
   private upgradeHandler: UpgradeHandler | undefined;
+  private hooks: RequestHooks = {};
 
   constructor(private readonly options: HttpServerOptions) {}
 
@@ -192,6 +227,10 @@ export class HttpServer {
 
   useGuard(guard: RequestGuard): void {
     this.guards.push(guard);
+  }
+
+  useHooks(hooks: RequestHooks): void {
+    this.hooks = hooks;
   }
 
   /** Takes WebSocket upgrades; without a handler they are refused. */
@@ -249,8 +288,11 @@ export class HttpServer {
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = process.hrtime.bigint();
     let reply: Reply;
+    let cors: Record<string, string> | undefined;
     try {
-      reply = await this.route(req);
+      cors = this.hooks.corsHeaders?.(req);
+      const preflight = req.method === 'OPTIONS' ? this.hooks.preflight?.(req) : undefined;
+      reply = preflight ?? (await this.route(req));
     } catch (err) {
       if (!isPosError(err) && clientWentAway(req, err)) {
         // Not a daemon error: nobody is left to answer.
@@ -268,7 +310,7 @@ export class HttpServer {
     } catch (err) {
       reply = this.errorReply(err, req);
     }
-    this.send(res, reply);
+    this.send(res, cors ? { ...reply, headers: { ...reply.headers, ...cors } } : reply);
     this.options.log.debug(
       {
         method: req.method,
@@ -298,15 +340,23 @@ export class HttpServer {
     match.r.names.forEach((name, i) => {
       params[name] = decodeURIComponent(match.m[i + 1]!);
     });
-    const body = req.method === 'GET' || req.method === 'DELETE' ? undefined : await readBody(req);
-    return match.r.handle({
+    const raw = match.r.raw;
+    const body =
+      req.method === 'GET' || req.method === 'DELETE'
+        ? undefined
+        : raw
+          ? await readRaw(req, raw)
+          : await readBody(req);
+    const ctx: RequestContext = {
       method: match.r.method,
       path: url.pathname,
       params,
       query: url.searchParams,
       headers: req.headers,
       body,
-    });
+    };
+    const around = this.hooks.around;
+    return around ? around(req, ctx, () => match.r.handle(ctx)) : match.r.handle(ctx);
   }
 
   private errorReply(err: unknown, req: IncomingMessage): Reply {

@@ -5,7 +5,7 @@ import { type Logger, moduleLogger } from '../log.js';
 import type { Ledger } from '../offline/ledger.js';
 import { fileCashiers, type PinVerifier } from './cashiers.js';
 import { type CatalogPort, DEMO_CATALOG } from './catalog.js';
-import { EventStream } from './event-stream.js';
+import { EventStream, type StreamAudience } from './event-stream.js';
 import type { HttpServer } from './http-server.js';
 import { buildOpenApi } from './openapi.js';
 import { EXISTING_ROUTE_DOCS } from './openapi-docs.js';
@@ -35,6 +35,11 @@ export interface UiBridgeDeps {
   catalog?: CatalogPort;
   /** Extra allowed origins (`http://host:port`, lower case); loopback on the bound port always is. */
   allowedOrigins?: readonly string[];
+  /** Store apps (platform-v1): their origins may call the API, with an app token only. */
+  apps?: {
+    origins: () => readonly string[];
+    audience: (req: IncomingMessage) => StreamAudience | undefined;
+  };
 }
 
 export interface UiBridge {
@@ -51,7 +56,11 @@ export function installUiBridge(d: UiBridgeDeps): UiBridge {
   const log = moduleLogger(d.log, 'ui');
   const origins = (): string[] => {
     const port = d.http.address?.port;
-    return [...(port === undefined ? [] : defaultOrigins(d.listenHost, port)), ...(d.allowedOrigins ?? [])];
+    return [
+      ...(port === undefined ? [] : defaultOrigins(d.listenHost, port)),
+      ...(d.allowedOrigins ?? []),
+      ...(d.apps?.origins() ?? []),
+    ];
   };
   let sessions: SessionStore | undefined;
   const sessionStore = (): SessionStore => {
@@ -71,6 +80,7 @@ export function installUiBridge(d: UiBridgeDeps): UiBridge {
     authorized: (req) => d.http.isAuthorized(req),
     checkOrigin: (req) => checkOrigin(req, origins, true),
     durable: () => d.ledger()?.durable() ?? Promise.resolve(),
+    ...(d.apps ? { audience: d.apps.audience } : {}),
   });
   d.http.onUpgrade((req, socket, head) => {
     try {

@@ -29,7 +29,7 @@ describe('config', () => {
   it('fills every default from the contract', () => {
     const { config } = loadConfig({ file: configFile(minimal), env: {} });
     expect(config.stateDir).toBe('/var/lib/posd');
-    expect(config.ui).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(config.ui).toEqual({ host: '127.0.0.1', port: 8080, appsPort: 8081 });
     expect(config.printer).toEqual({ uri: 'none', paperWidth: 80, autoPrint: true });
     expect(config.mqtt.url).toBeUndefined();
   });

@@ -8,6 +8,7 @@ import { paymentReversalsMigration } from './0007-payment-reversals.js';
 import { ledgerEpochsMigration } from './0008-ledger-epochs.js';
 import { redemptionHoldsMigration } from './0009-redemption-holds.js';
 import { syncWatermarksMigration } from './0010-sync-watermarks.js';
+import { storeAppsMigration } from './0011-store-apps.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -24,4 +25,5 @@ export const MIGRATIONS: readonly Migration[] = [
   ledgerEpochsMigration,
   redemptionHoldsMigration,
   syncWatermarksMigration,
+  storeAppsMigration,
 ];

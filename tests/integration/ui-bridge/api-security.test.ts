@@ -39,6 +39,9 @@ const VALID: Record<string, unknown> = {
   'POST /api/v1/orders/{orderId}/cancel': { reason: 'not collected' },
   'POST /api/v1/devices/scanner/scans': { code: '6901234567892' },
   'POST /api/v1/coupons/issue': { ruleId: 'r1' },
+  'POST /api/v1/apps/{appId}/sessions': { ttlSeconds: 600 },
+  'POST /api/v1/print-jobs': { document: { lines: [{ text: 'A001' }] } },
+  'POST /api/v1/display': { lines: ['A001'] },
 };
 
 beforeAll(async () => {
