@@ -89,7 +89,7 @@ describe('cashier UI (1024x600, zh-CN)', () => {
     await page.getByTestId('float-needed').waitFor();
     for (const d of '100') await page.getByTestId(`key-${d}`).click();
     await page.getByTestId('shift-open').click();
-    await expect.poll(() => page.getByTestId('due-amount').textContent()).toBe('¥61.20');
+    await expect.poll(() => page.getByTestId('due-amount').textContent(), { timeout: 15_000 }).toBe('¥61.20');
     await expect.poll(() => customer.getByTestId('customer-due').textContent()).toBe('¥61.20');
     await screenshot(page, '03-pay');
     await page.getByTestId('key-1').click();

@@ -42,6 +42,11 @@ afterAll(async () => {
   if (daemon) await stopDaemon(daemon);
 });
 
+/** Waits for what the screen shows, long enough for a loaded machine. */
+function poll<T>(read: () => Promise<T>) {
+  return expect.poll(read, { timeout: 15_000 });
+}
+
 /** The screen at 1024x600 and at 1280x800. */
 async function shots(name: string): Promise<void> {
   await screenshot(page, `${name}-1024x600`);
@@ -78,7 +83,7 @@ async function cart68(): Promise<void> {
   await page.getByTestId('item-LATTE').click();
   await page.getByTestId('item-LATTE').click();
   await page.getByTestId('item-CROISSANT').click();
-  await expect.poll(() => page.getByTestId('cart-total').textContent()).toBe('¥68.00');
+  await poll(() => page.getByTestId('cart-total').textContent()).toBe('¥68.00');
 }
 
 let paidSale: Sale;
@@ -91,13 +96,13 @@ describe('money screens (1024x600, zh-CN)', () => {
     expect(await page.getByTestId('admin-display').textContent()).toContain('请输入');
     await shots('30-shift-float');
     await page.getByTestId('shift-open').click();
-    await expect.poll(() => page.getByTestId('message').textContent()).toContain('请先输入备用金');
+    await poll(() => page.getByTestId('message').textContent()).toContain('请先输入备用金');
     const none = await api.call<{ error?: { code: string } }>('GET', '/api/v1/shifts/current');
     expect(none.body.error?.code).toBe('NO_OPEN_SHIFT');
     await keys('200');
     await page.getByTestId('shift-open').click();
     // The checkout goes on by itself once the shift is open.
-    await expect.poll(() => page.getByTestId('due-amount').textContent()).toBe('¥68.00');
+    await poll(() => page.getByTestId('due-amount').textContent()).toBe('¥68.00');
     const shift = await api.call<{ openingCash: number }>('GET', '/api/v1/shifts/current');
     expect(shift.body.openingCash).toBe(20_000);
     const opened = (await ledgerTypes()).filter((r) => r.type === 'shift.opened');
@@ -108,11 +113,11 @@ describe('money screens (1024x600, zh-CN)', () => {
     await fresh();
     await cart68();
     await page.getByTestId('pay-button').click();
-    await expect.poll(() => page.getByTestId('due-amount').textContent()).toBe('¥68.00');
+    await poll(() => page.getByTestId('due-amount').textContent()).toBe('¥68.00');
     const sale = await saleOnScreen();
     // ¥100 instead of ¥70, by mistake: nothing is paid, the field shows it.
     await page.getByTestId('quick-10000').click();
-    await expect.poll(() => page.getByTestId('tendered-display').textContent()).toContain('¥100');
+    await poll(() => page.getByTestId('tendered-display').textContent()).toContain('¥100');
     const untouched = (await api.call<Sale>('GET', `/api/v1/sales/${sale.saleId}`)).body;
     expect([untouched.status, untouched.paid]).toEqual(['open', 0]);
     expect(await page.getByTestId('due-amount').textContent()).toBe('¥68.00');
@@ -122,7 +127,7 @@ describe('money screens (1024x600, zh-CN)', () => {
     expect(await page.getByTestId('quick-7000').textContent()).toBe('¥70.00');
     // The right note, then the one tap that takes the money.
     await page.getByTestId('quick-7000').click();
-    await expect.poll(() => page.getByTestId('tendered-display').textContent()).toContain('¥70');
+    await poll(() => page.getByTestId('tendered-display').textContent()).toContain('¥70');
     await page.getByTestId('cash-confirm').click();
     await page.getByTestId('done').waitFor();
     expect(await page.getByTestId('done-change').textContent()).toBe('¥2.00');
@@ -135,21 +140,21 @@ describe('money screens (1024x600, zh-CN)', () => {
     await fresh();
     await page.getByTestId('item-AMERICANO').click();
     await page.getByTestId('pay-button').click();
-    await expect.poll(() => page.getByTestId('due-amount').textContent()).toBe('¥22.00');
+    await poll(() => page.getByTestId('due-amount').textContent()).toBe('¥22.00');
     const first = await saleOnScreen();
     await page.getByTestId('pay-back').click();
     await page.getByTestId('item-MUFFIN').click();
-    await expect.poll(() => page.getByTestId('cart-total').textContent()).toBe('¥37.00');
+    await poll(() => page.getByTestId('cart-total').textContent()).toBe('¥37.00');
     await page.getByTestId('pay-button').click();
-    await expect.poll(() => page.getByTestId('due-amount').textContent()).toBe('¥37.00');
+    await poll(() => page.getByTestId('due-amount').textContent()).toBe('¥37.00');
     expect((await saleOnScreen()).saleId).toBe(first.saleId);
     expect((await ledgerTypes()).some((r) => r.type === 'sale.voided')).toBe(false);
     // Once money is taken, going back is refused with a word, not silently.
     await keys('20');
     await page.getByTestId('cash-confirm').click();
-    await expect.poll(() => page.getByTestId('due-amount').textContent()).toBe('¥17.00');
+    await poll(() => page.getByTestId('due-amount').textContent()).toBe('¥17.00');
     await page.getByTestId('pay-back').click();
-    await expect.poll(() => page.getByTestId('message').textContent()).toContain('已收款 ¥20.00');
+    await poll(() => page.getByTestId('message').textContent()).toContain('已收款 ¥20.00');
   });
 
   it('cancelling after a partial cash payment asks, then says the cash to hand back; the void is recorded', async () => {
@@ -157,10 +162,10 @@ describe('money screens (1024x600, zh-CN)', () => {
     await page.getByTestId('item-AMERICANO').click();
     await page.getByTestId('item-MUFFIN').click();
     await page.getByTestId('pay-button').click();
-    await expect.poll(() => page.getByTestId('due-amount').textContent()).toBe('¥37.00');
+    await poll(() => page.getByTestId('due-amount').textContent()).toBe('¥37.00');
     await keys('20');
     await page.getByTestId('cash-confirm').click();
-    await expect.poll(() => page.getByTestId('due-amount').textContent()).toBe('¥17.00');
+    await poll(() => page.getByTestId('due-amount').textContent()).toBe('¥17.00');
     const sale = await saleOnScreen();
     await page.getByTestId('cancel-sale').click();
     await page.getByTestId('cancel-confirm').waitFor();
@@ -265,7 +270,7 @@ describe('money screens (1024x600, zh-CN)', () => {
     expect(await page.getByTestId('void-done-emphasis').textContent()).toBe('请退还现金 ¥32.00');
     await page.getByTestId('void-done-yes').click();
     expect((await api.call<Sale>('GET', `/api/v1/sales/${r.body.saleId}`)).body.status).toBe('voided');
-    await expect.poll(() => row.getAttribute('data-status')).toBe('voided');
+    await poll(() => row.getAttribute('data-status')).toBe('voided');
     await page.getByTestId('recent-close').click();
   });
 
@@ -274,7 +279,7 @@ describe('money screens (1024x600, zh-CN)', () => {
     await page.getByTestId('shift-button').click();
     await page.locator('[data-testid="shift-report"][data-kind="X"]').waitFor();
     await page.getByTestId('shift-close').click();
-    await expect.poll(() => page.getByTestId('message').textContent()).toContain('请先清点钱箱');
+    await poll(() => page.getByTestId('message').textContent()).toContain('请先清点钱箱');
     expect((await api.call<{ status: string }>('GET', '/api/v1/shifts/current')).body.status).toBe('open');
 
     // An explicit ¥0 is allowed, but the confirmation says so; going back records nothing.

@@ -139,6 +139,7 @@ class CashierApp implements CashierContext, AppActions {
     switch (f.type) {
       case 'sale.updated': {
         this.recent.onSaleUpdated(d);
+        this.refund.onSaleUpdated(d);
         if (this.s.sale?.saleId === String(d.saleId)) void this.payment.refreshSale();
         void this.status.loadStatus();
         break;

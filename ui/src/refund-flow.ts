@@ -19,6 +19,9 @@ export const REFUND_REASONS: readonly StringKey[] = [
  * total, a reason, one request; then where the money goes, per channel.
  */
 export class RefundFlow implements RefundActions {
+  /** The refund whose result is on screen while part of it still waits for the acquirer. */
+  private waiting: { refundId: string; total: number } | undefined;
+
   constructor(
     private readonly c: CashierContext,
     private readonly recent: RecentSales,
@@ -90,9 +93,29 @@ export class RefundFlow implements RefundActions {
     this.c.render();
   }
 
+  /** A `sale.updated` of the refund on screen: its channels' outcome replaces "waiting". */
+  onSaleUpdated(d: Record<string, unknown>): void {
+    const waiting = this.waiting;
+    if (!waiting || d.saleId !== waiting.refundId) return;
+    if (this.c.s.dialog?.testId !== 'refund-done') {
+      this.waiting = undefined;
+      return;
+    }
+    void fetchSale(waiting.refundId).then(
+      (refund) => {
+        if (this.c.s.dialog?.testId !== 'refund-done') return;
+        this.showResult(refund, waiting.total);
+        this.c.render();
+      },
+      () => undefined,
+    );
+  }
+
   /** Where the money goes, channel by channel: cash to hand back, or back to the customer's wallet. */
   private showResult(refund: SaleView, total: number): void {
     const { s, t } = this.c;
+    const pending = refund.payments.some((p) => p.status !== 'refunded' && p.status !== 'failed');
+    this.waiting = pending ? { refundId: refund.saleId, total } : undefined;
     const cash = refund.payments.filter((p) => p.method === 'cash').reduce((sum, p) => sum + p.amount, 0);
     const lines = refund.payments.filter((p) => p.method !== 'cash').map((p) => this.channelLine(p));
     s.dialog = {

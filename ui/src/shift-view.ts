@@ -122,7 +122,7 @@ export function shiftPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
     h(
       'div',
       { class: 'pay-summary' },
-      h('h2', {}, t.t('shift')),
+      h('h2', {}, open || s.shift ? t.t('shift') : t.t('openShift')),
       s.openThenCheckout && !open
         ? h('div', { class: 'note warn', 'data-testid': 'float-needed' }, t.t('floatNeeded'))
         : null,
