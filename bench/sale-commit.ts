@@ -153,7 +153,11 @@ async function httpSales(dir: string, port: number) {
   const postNothing = (i: number) => postSale(nothing.port, token, agent, JSON.stringify(saleInput(i)));
   const pacedCount = Math.min(N, 1000);
   for (let i = 0; i < 20; i++) await post(i); // warm-up: the shift opens, the printer probe is done
-  const receipts0 = await askHelper<number>(printer.child, 'count', 'receipts');
+  let receipts0 = 0;
+  for (let i = 0; i < 600 && receipts0 < 20; i++) {
+    receipts0 = await askHelper<number>(printer.child, 'count', 'receipts');
+    if (receipts0 < 20) await new Promise((r) => setTimeout(r, 50));
+  }
   // Alternating rounds, so both see the same machine.
   const daemonPaced: number[] = [];
   const nothingPaced: number[] = [];

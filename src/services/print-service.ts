@@ -23,6 +23,9 @@ export interface JobPrinter {
 /** Turns a job into printer bytes (templates + ESC/POS encoder); `reprint` adds the REPRINT mark. */
 export type JobRenderer = (kind: string, payload: unknown, options: { reprint: boolean }) => Uint8Array;
 
+/** Under a group commit: jobs marked `printing` together, behind one flush. */
+const PRINT_AHEAD = 8;
+
 declare module '../bus.js' {
   interface PosEvents {
     'print.job': {
@@ -168,14 +171,70 @@ export class PrintService {
     while (this.running) await this.running;
   }
 
+  /**
+   * Prints what is queued, oldest first. Under a group commit the next jobs (at most
+   * `PRINT_AHEAD`) are marked `printing` together and wait for one flush before the first is sent:
+   * one fsync for several receipts. One that then does not print sends the others back to the
+   * queue as they were (they never left); after a power cut, all of them print as reprints.
+   */
   private async drain(): Promise<void> {
     const printer = this.o.printer;
     while (!this.stopped && printer?.isReady()) {
-      const job = this.o.queue.next();
-      if (!job) return;
-      let bytes: Uint8Array;
+      const batch = this.takeJobs(this.o.ledger.groupsCommits ? PRINT_AHEAD : 1);
+      if (batch.length === 0) return;
       try {
-        bytes = this.o.render(job.kind, job.payload, { reprint: job.reprint });
+        // Paper only for a fact on disk, and only once `printing` is: after a power cut the job
+        // prints again marked as a reprint, never silently twice (decision 0005).
+        if (this.o.ledger.groupsCommits) await this.o.ledger.durable();
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        for (const { job } of batch) {
+          this.o.queue.requeue(job.id, false, reason, this.iso());
+          this.emit(job, 'queued', reason);
+        }
+        return;
+      }
+      for (const [i, { job, bytes }] of batch.entries()) {
+        if (i > 0 && (this.stopped || !printer.isReady())) {
+          this.putBack(batch.slice(i), 'not sent');
+          return;
+        }
+        this.emit(job, 'printing');
+        let outcome: PrintOutcome;
+        try {
+          outcome = await printer.print(bytes);
+        } catch (err) {
+          outcome = { result: 'maybe-partial', reason: err instanceof Error ? err.message : String(err) };
+        }
+        if (outcome.result === 'printed') {
+          this.o.ledger.transact(() => {
+            this.o.queue.markPrinted(job.id, this.iso());
+            for (const hook of this.printedHooks) hook(job);
+          });
+          const done = this.o.queue.get(job.id)!;
+          this.emit(done, 'printed', undefined, outcome.confirmedBy);
+          for (const resolve of this.waiters.get(job.id) ?? []) resolve(done);
+          this.waiters.delete(job.id);
+          continue;
+        }
+        const reprint = outcome.result === 'maybe-partial';
+        this.o.queue.requeue(job.id, reprint, outcome.reason, this.iso());
+        this.emit({ ...job, reprint: job.reprint || reprint }, 'queued', outcome.reason);
+        this.o.log.warn({ jobId: job.id, kind: job.kind, outcome }, 'print job waits for the printer');
+        this.putBack(batch.slice(i + 1), 'not sent');
+        return; // the printer's next ready event resumes the queue
+      }
+    }
+  }
+
+  /** The next jobs rendered and marked `printing` (one commit); one that cannot render is cancelled. */
+  private takeJobs(max: number): Array<{ job: PrintJob; bytes: Uint8Array }> {
+    const jobs =
+      max === 1 ? [this.o.queue.next()].filter((j) => j !== undefined) : this.o.queue.waiting().slice(0, max);
+    const out: Array<{ job: PrintJob; bytes: Uint8Array }> = [];
+    for (const job of jobs) {
+      try {
+        out.push({ job, bytes: this.o.render(job.kind, job.payload, { reprint: job.reprint }) });
       } catch (err) {
         // A job whose document cannot be made would block every receipt behind it.
         const reason = err instanceof Error ? err.message : String(err);
@@ -185,43 +244,21 @@ export class PrintService {
           { jobId: job.id, kind: job.kind, err: reason },
           'print job cannot be rendered; cancelled',
         );
-        continue;
       }
-      this.o.queue.markPrinting(job.id, this.iso());
-      this.emit(job, 'printing');
-      let outcome: PrintOutcome;
-      try {
-        // Paper only for a fact on disk, and only once `printing` is: after a power cut the job
-        // prints again marked as a reprint, never silently twice (decision 0005).
-        if (this.o.ledger.groupsCommits) await this.o.ledger.durable();
-      } catch (err) {
-        outcome = { result: 'not-started', reason: err instanceof Error ? err.message : String(err) };
-        this.o.queue.requeue(job.id, false, outcome.reason, this.iso());
-        this.emit(job, 'queued', outcome.reason);
-        return;
-      }
-      try {
-        outcome = await printer.print(bytes);
-      } catch (err) {
-        outcome = { result: 'maybe-partial', reason: err instanceof Error ? err.message : String(err) };
-      }
-      if (outcome.result === 'printed') {
-        this.o.ledger.transact(() => {
-          this.o.queue.markPrinted(job.id, this.iso());
-          for (const hook of this.printedHooks) hook(job);
-        });
-        const done = this.o.queue.get(job.id)!;
-        this.emit(done, 'printed', undefined, outcome.confirmedBy);
-        for (const resolve of this.waiters.get(job.id) ?? []) resolve(done);
-        this.waiters.delete(job.id);
-        continue;
-      }
-      const reprint = outcome.result === 'maybe-partial';
-      this.o.queue.requeue(job.id, reprint, outcome.reason, this.iso());
-      this.emit({ ...job, reprint: job.reprint || reprint }, 'queued', outcome.reason);
-      this.o.log.warn({ jobId: job.id, kind: job.kind, outcome }, 'print job waits for the printer');
-      return; // the printer's next ready event resumes the queue
     }
+    if (out.length === 0) return jobs.length > 0 ? this.takeJobs(max) : [];
+    const at = this.iso();
+    if (out.length === 1) this.o.queue.markPrinting(out[0]!.job.id, at);
+    else
+      this.o.ledger.transact(() => {
+        for (const { job } of out) this.o.queue.markPrinting(job.id, at);
+      });
+    return out;
+  }
+
+  /** Jobs marked `printing` that never reached the printer: queued again as they were. */
+  private putBack(jobs: ReadonlyArray<{ job: PrintJob }>, reason: string): void {
+    for (const { job } of jobs) this.o.queue.requeue(job.id, false, reason, this.iso());
   }
 
   private emit(

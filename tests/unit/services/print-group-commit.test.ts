@@ -1,0 +1,99 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EventBus } from '../../../src/bus.js';
+import { openDatabase } from '../../../src/offline/db.js';
+import { GroupCommit } from '../../../src/offline/group-commit.js';
+import { Ledger } from '../../../src/offline/ledger.js';
+import { PrintQueue } from '../../../src/offline/print-queue.js';
+import { type JobPrinter, type PrintOutcome, PrintService } from '../../../src/services/print-service.js';
+import { tempDir } from '../../helpers/daemon.js';
+import { silentLogger } from '../../helpers/test-log.js';
+
+/** A printer that holds each job until the test lets it finish; it remembers the paper. */
+class HeldPrinter implements JobPrinter {
+  ready = true;
+  paper: string[] = [];
+  outcomes: PrintOutcome[] = [];
+  private listeners = new Set<() => void>();
+  isReady(): boolean {
+    return this.ready;
+  }
+  onReady(l: () => void): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+  becomeReady(): void {
+    this.ready = true;
+    for (const l of this.listeners) l();
+  }
+  async print(bytes: Uint8Array): Promise<PrintOutcome> {
+    const outcome = this.outcomes.shift() ?? { result: 'printed' };
+    if (outcome.result !== 'not-started') this.paper.push(Buffer.from(bytes).toString());
+    if (outcome.result !== 'printed') this.ready = false;
+    return outcome;
+  }
+}
+
+function setup() {
+  const dir = tempDir();
+  const file = join(dir, 'posd.db');
+  const db = openDatabase({ file, log: silentLogger(), synchronous: 'NORMAL' });
+  const groupCommit = new GroupCommit({ db, file, log: silentLogger() });
+  const ledger = new Ledger({ db, dir, groupCommit });
+  const printer = new HeldPrinter();
+  const queue = new PrintQueue(db);
+  const service = new PrintService({
+    queue,
+    ledger,
+    bus: new EventBus(),
+    log: silentLogger(),
+    render: (kind, payload, { reprint }) =>
+      Buffer.from(`${reprint ? 'REPRINT ' : ''}${kind}:${String(payload)}`),
+    printer,
+  });
+  return { db, ledger, groupCommit, printer, queue, service };
+}
+
+describe('print queue under group commit (decision 0005)', () => {
+  it('receipts queued together go out behind one flush, each once, in order', async () => {
+    const t = setup();
+    await t.ledger.durable();
+    const before = t.groupCommit.flushes;
+    t.ledger.transact(() => {
+      for (const r of ['A', 'B', 'C', 'D', 'E']) t.service.enqueueInTransaction('receipt', r);
+    });
+    t.service.start(60_000);
+    await t.service.idle();
+    expect(t.printer.paper).toEqual(['receipt:A', 'receipt:B', 'receipt:C', 'receipt:D', 'receipt:E']);
+    // The jobs and their `printing` marks: one flush before the first byte went out.
+    expect(t.groupCommit.flushes - before).toBe(1);
+    await t.service.stop();
+  });
+
+  it('paper out in the middle: that job prints again as a reprint, the ones behind it never left and print unmarked', async () => {
+    const t = setup();
+    await t.ledger.durable();
+    t.printer.outcomes.push({ result: 'printed' }, { result: 'maybe-partial', reason: 'paper out' });
+    t.ledger.transact(() => {
+      for (const r of ['A', 'B', 'C', 'D']) t.service.enqueueInTransaction('receipt', r);
+    });
+    t.service.start(60_000);
+    await t.service.idle();
+    expect(t.printer.paper).toEqual(['receipt:A', 'receipt:B']);
+    expect(t.queue.waiting().map((j) => [j.payload, j.status, j.reprint])).toEqual([
+      ['B', 'queued', true],
+      ['C', 'queued', false],
+      ['D', 'queued', false],
+    ]);
+    t.printer.becomeReady();
+    await t.service.idle();
+    expect(t.printer.paper).toEqual([
+      'receipt:A',
+      'receipt:B',
+      'REPRINT receipt:B',
+      'receipt:C',
+      'receipt:D',
+    ]);
+    await t.service.stop();
+  });
+});
