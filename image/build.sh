@@ -136,19 +136,32 @@ done <"$ROOT/image/exclude-paths.txt"
 
 F="$ROOT/image/files"
 S="$ROOT/systemd"
-step "mmdebstrap $SUITE $ARCH (kiosk=$KIOSK)"
-mmdebstrap --mode=root --variant=minbase --arch="$ARCH" --include="$PACKAGES" \
-  --aptopt='Acquire::Retries "3"' \
-  "${DPKG_EXCLUDES[@]}" \
-  --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
-  --essential-hook='mkdir -p "$1/etc/initramfs-tools/conf.d" && printf "MODULES=most\nCOMPRESS=zstd\n" > "$1/etc/initramfs-tools/conf.d/posd.conf"' \
-  --skip=essential/unlink \
-  --setup-hook='mkdir -p "$1/var/cache/apt/archives" && find "'"$CACHE/apt-$ARCH"'" -name "*.deb" -exec cp -t "$1/var/cache/apt/archives/" {} +' \
-  --customize-hook='sync-out /var/cache/apt/archives "'"$CACHE/apt-$ARCH"'"' \
-  --customize-hook='find "'"$CACHE/apt-$ARCH"'" -name "*.deb" -mtime +60 -delete' \
-  "$SUITE" "$WORK/rootfs" \
-  "deb $MIRROR $SUITE main" "deb $MIRROR $SUITE-updates main" "deb $SECURITY_MIRROR $SUITE-security main" \
-  >"$WORK/mmdebstrap.log" 2>&1 || { tail -40 "$WORK/mmdebstrap.log" >&2; die "mmdebstrap failed"; }
+# The Debian root (mmdebstrap, the slow stage) is cached as a tar keyed on what makes it; a week old
+# at most, so security updates still come in. POSD_IMAGE_FRESH=1 ignores the cache.
+ROOTFS_KEY=$(printf '%s\n' "$SUITE" "$ARCH" "$MIRROR" "$PACKAGES" "${DPKG_EXCLUDES[*]}" | sha256sum | cut -c1-16)
+ROOTFS_TAR="$CACHE/rootfs-$ARCH-$ROOTFS_KEY.tar"
+find "$CACHE" -maxdepth 1 -name "rootfs-$ARCH-*.tar" -mtime +7 -delete
+if [ "${POSD_IMAGE_FRESH:-0}" != 1 ] && [ -f "$ROOTFS_TAR" ]; then
+  step "Debian root from the cache ($(basename "$ROOTFS_TAR"))"
+  mkdir -p "$WORK/rootfs"
+  tar --numeric-owner --xattrs --xattrs-include='*' -xpf "$ROOTFS_TAR" -C "$WORK/rootfs"
+else
+  step "mmdebstrap $SUITE $ARCH (kiosk=$KIOSK)"
+  mmdebstrap --mode=root --variant=minbase --arch="$ARCH" --include="$PACKAGES" \
+    --aptopt='Acquire::Retries "3"' \
+    "${DPKG_EXCLUDES[@]}" \
+    --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
+    --essential-hook='mkdir -p "$1/etc/initramfs-tools/conf.d" && printf "MODULES=most\nCOMPRESS=zstd\n" > "$1/etc/initramfs-tools/conf.d/posd.conf"' \
+    --skip=essential/unlink \
+    --setup-hook='mkdir -p "$1/var/cache/apt/archives" && find "'"$CACHE/apt-$ARCH"'" -name "*.deb" -exec cp -t "$1/var/cache/apt/archives/" {} +' \
+    --customize-hook='sync-out /var/cache/apt/archives "'"$CACHE/apt-$ARCH"'"' \
+    --customize-hook='find "'"$CACHE/apt-$ARCH"'" -name "*.deb" -mtime +60 -delete' \
+    "$SUITE" "$WORK/rootfs" \
+    "deb $MIRROR $SUITE main" "deb $MIRROR $SUITE-updates main" "deb $SECURITY_MIRROR $SUITE-security main" \
+    >"$WORK/mmdebstrap.log" 2>&1 || { tail -40 "$WORK/mmdebstrap.log" >&2; die "mmdebstrap failed"; }
+  rm -f "$CACHE"/rootfs-"$ARCH"-*.tar
+  tar --numeric-owner --xattrs --xattrs-include='*' -cf "$ROOTFS_TAR.tmp" -C "$WORK/rootfs" . && mv "$ROOTFS_TAR.tmp" "$ROOTFS_TAR"
+fi
 R="$WORK/rootfs"
 
 step "installing posd, Node $NODE_VERSION, units and config"
@@ -160,9 +173,15 @@ chown -R root:root "$R/opt/posd"
 chmod -R u=rwX,go=rX "$R/opt/posd"
 printf '#!/bin/sh\nexec /usr/bin/node /opt/posd/dist/src/main.js "$@"\n' >"$R/usr/bin/posd"
 chmod 0755 "$R/usr/bin/posd"
-install -m 0644 "$S"/posd.service "$S"/posd-provision.service "$F/posd-selftest.service" "$R/usr/lib/systemd/system/"
-[ "$KIOSK" = 1 ] && install -m 0644 "$S/posd-kiosk.service" "$R/usr/lib/systemd/system/"
-install -m 0755 "$F/provision.mjs" "$F/selftest.mjs" "$R/usr/lib/posd/"
+install -m 0644 "$S"/posd.service "$S"/posd-provision.service "$S"/posd-accounts.service "$F/posd-selftest.service" "$R/usr/lib/systemd/system/"
+if [ "$KIOSK" = 1 ]; then
+  install -m 0644 "$S/posd-kiosk.service" "$R/usr/lib/systemd/system/"
+  # Chromium's managed policy (docs/security.md "The kiosk"): no DevTools, downloads, printing,
+  # file://, or origins other than the local UI and the store apps.
+  install -D -m 0644 "$F/chromium-policy.json" "$R/etc/chromium/policies/managed/posd.json"
+fi
+install -m 0755 "$F/provision.mjs" "$F/technician.mjs" "$F/accounts-mount.sh" "$F"/selftest*.mjs "$R/usr/lib/posd/"
+install -m 0755 "$F/posd-provisioning-reset" "$R/usr/bin/"
 install -D -m 0644 "$F/posd.json" "$R/usr/share/posd/posd.json"
 install -D -m 0644 "$S/posd.sysusers" "$R/usr/lib/sysusers.d/posd.conf"
 install -D -m 0644 "$S/posd.tmpfiles" "$R/usr/lib/tmpfiles.d/posd.conf"
@@ -178,7 +197,7 @@ printf '127.0.0.1\tlocalhost\n127.0.1.1\tposd\n::1\tlocalhost ip6-localhost ip6-
 mkdir -p "$R/data" "$R/boot/efi" "$R/etc/posd" "$R/var/lib/posd" "$R/var/log/journal"
 : >"$R/etc/machine-id"
 chroot "$R" systemd-sysusers >/dev/null
-UNITS=(posd.service posd-provision.service posd-selftest.service systemd-networkd.service systemd-resolved.service)
+UNITS=(posd.service posd-provision.service posd-accounts.service posd-selftest.service systemd-networkd.service systemd-resolved.service)
 [ "$KIOSK" = 1 ] && UNITS+=(posd-kiosk.service) && chroot "$R" systemctl set-default graphical.target >/dev/null 2>&1
 chroot "$R" systemctl enable "${UNITS[@]}" >/dev/null 2>&1
 # Login prompts for the technician (docs/operations.md): tty2 here; the serial console's getty
@@ -187,6 +206,12 @@ chroot "$R" systemctl enable "${UNITS[@]}" >/dev/null 2>&1
 chroot "$R" systemctl enable getty@tty2.service >/dev/null 2>&1
 ln -sf ../run/systemd/resolve/stub-resolv.conf "$R/etc/resolv.conf"
 rm -rf "$R/var/cache/apt/archives"/*.deb "$R/var/lib/apt/lists"/* "$R/var/log"/*.log
+# The root is read-only: the first-boot updates (hwdb, ldconfig, journal catalog) are done now, and
+# /etc/.updated and /var/.updated newer than /usr tell ConditionNeedsUpdate= units there is nothing to do.
+chroot "$R" systemd-hwdb update
+chroot "$R" ldconfig
+chroot "$R" journalctl --update-catalog 2>/dev/null || true
+touch "$R/usr" && sleep 1 && touch "$R/etc/.updated" "$R/var/.updated"
 
 # --- filesystems and the disk ------------------------------------------------------------------------
 KVER=$(basename "$(ls -d "$R"/usr/lib/modules/*)")
@@ -199,13 +224,15 @@ ROOT_MB=$(du -sm --apparent-size "$R" | cut -f1)
 SLOT_MB=${POSD_IMAGE_SLOT_MB:-$(((ROOT_MB * 3 / 2 + 255) / 256 * 256))}
 uuid() { cat /proc/sys/kernel/random/uuid; }
 UUID_A=$(uuid) UUID_B=$(uuid) UUID_BOOT=$(uuid) UUID_DATA=$(uuid)
-CMDLINE="root=PARTUUID=$UUID_A rw"
+# The root slot is mounted read-only (docs/security.md "A locked boot"): what changes lives on the
+# data partition (/etc/posd, /var/lib/posd, /var through an overlay, /home) or in /run and /tmp.
+CMDLINE="root=PARTUUID=$UUID_A ro"
 
 step "root filesystem ($ROOT_MB MiB in a $SLOT_MB MiB slot)"
 truncate -s "${SLOT_MB}M" "$WORK/root-a.ext4"
 mkfs.ext4 -q -F -L posd-root-a -d "$R" -E lazy_itable_init=1,lazy_journal_init=1 "$WORK/root-a.ext4"
 
-mkdir -p "$WORK/data/config" "$WORK/data/state"
+mkdir -p "$WORK/data/config" "$WORK/data/state" "$WORK/data/var/upper" "$WORK/data/var/work" "$WORK/data/home"
 chown 0:900 "$WORK/data/config" && chmod 0750 "$WORK/data/config"
 chown 900:900 "$WORK/data/state" && chmod 0750 "$WORK/data/state"
 truncate -s "${DATA_MB}M" "$WORK/data.ext4"
@@ -216,7 +243,9 @@ mkdir -p "$WORK/esp/EFI/BOOT" "$WORK/esp/loader/entries" "$WORK/esp/posd/a"
 cp "$R/usr/lib/systemd/boot/efi/$EFI_STUB" "$WORK/esp/EFI/BOOT/$EFI_NAME"
 cp "$OUT/posd-$ARCH.vmlinuz" "$WORK/esp/posd/a/vmlinuz"
 cp "$OUT/posd-$ARCH.initrd" "$WORK/esp/posd/a/initrd.img"
-printf 'default posd-a.conf\ntimeout 0\nconsole-mode keep\n' >"$WORK/esp/loader/loader.conf"
+# A locked boot: no menu timeout (the menu shows only while a key is held), no editor (no kernel
+# command line edits such as init=/bin/sh), no automatic entries (EFI shell, firmware setup).
+printf 'default posd-a.conf\neditor no\nauto-entries no\nauto-firmware no\nconsole-mode keep\n' >"$WORK/esp/loader/loader.conf"
 cat >"$WORK/esp/loader/entries/posd-a.conf" <<EOF
 title   posd (slot A)
 version $KVER

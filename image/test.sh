@@ -1,22 +1,31 @@
 #!/usr/bin/env bash
 # Boots the image that image/build.sh made under QEMU (software emulation, no network, serial
 # console; the kernel and initrd are the image's own, booted directly) with posd.selftest on the
-# kernel command line, and reads the self-test's marker from the console. Two boots, each on a copy
-# of the image with a provisioning file put on its boot partition as a technician would:
-#   provisioned  a valid file (with a technician login): installed; READY, /healthz, a sale, the
-#                technician reads posd's journal and runs posd doctor, the watchdog restarts a hung posd
-#   rejected     a bad certificate and a missing field: refused with a clear message, posd offline,
-#                no technician account
+# kernel command line, and reads the self-test's marker from the console. Boots, each with a
+# provisioning file put on the boot partition as a technician would:
+#   provisioned  a copy of the image, a valid file (with a technician login and the fleet's
+#                provisioning key): installed; READY, /healthz, a sale, the technician reads posd's
+#                journal and runs posd doctor but not the device key, the watchdog restarts a hung posd
+#   reprovision  the provisioned disk booted again with a changed, unsigned file (a rogue broker and
+#                cloud key): refused, nothing changed, the refusal visible; then a file signed by the
+#                fleet key is applied, and one unsigned file after a technician reset
+#   rejected     a fresh copy, a bad certificate and a missing field: refused with a clear message,
+#                posd offline, no technician account
+# Before booting, the boot partition's loader.conf is checked: no editor, no timeout.
 # QEMU's exit code says nothing: a boot passes only on `POSD-SELFTEST: PASS`, and fails on
 # `POSD-SELFTEST: FAIL ...` or when the marker does not come within POSD_IMAGE_TEST_TIMEOUT seconds.
 #   POSD_IMAGE_TEST_BOOTS="provisioned"   run only some boots
-#   POSD_IMAGE_TEST_DISPLAY=1             give the VMs a display (bochs DRM): the kiosk must come up
+#   POSD_IMAGE_TEST_DISPLAY="provisioned" the boots that get a display (bochs DRM), a virtio tablet and
+#                                         a QMP socket: the kiosk must come up, the PIN keypad is
+#                                         saved as keypad-MODE.png (QMP screendump) and checked, its
+#                                         PIN tapped, the page signed in (default: none)
+#   POSD_IMAGE_TEST_APPEND="..."          more kernel command line (systemd.journald.forward_to_console=1)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ARCH=${POSD_IMAGE_ARCH:-amd64}
 OUT=${POSD_IMAGE_OUT:-$ROOT/image/out}
 TIMEOUT=${POSD_IMAGE_TEST_TIMEOUT:-600}
-BOOTS=${POSD_IMAGE_TEST_BOOTS:-provisioned rejected}
+BOOTS=${POSD_IMAGE_TEST_BOOTS:-provisioned reprovision rejected}
 MANIFEST="$OUT/posd-$ARCH.json"
 LOGS=${POSD_IMAGE_TEST_LOGS:-$ROOT/test-artifacts/image}
 
@@ -49,11 +58,17 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
   -keyout "$WORK/client.key" -out "$WORK/client.crt" 2>/dev/null
 openssl genpkey -algorithm ed25519 -out "$WORK/cloud.key" 2>/dev/null
 openssl pkey -in "$WORK/cloud.key" -pubout -out "$WORK/cloud.pub" 2>/dev/null
+openssl genpkey -algorithm ed25519 -out "$WORK/fleet.key" 2>/dev/null
+openssl pkey -in "$WORK/fleet.key" -pubout -out "$WORK/fleet.pub" 2>/dev/null
+openssl genpkey -algorithm ed25519 -out "$WORK/rogue.key" 2>/dev/null
+openssl pkey -in "$WORK/rogue.key" -pubout -out "$WORK/rogue.pub" 2>/dev/null
 # The technician login's hash, made as docs/operations.md says (the password itself is not used).
 openssl passwd -6 "selftest-$RANDOM$RANDOM" >"$WORK/tech.hash"
-node - "$WORK" <<'EOF'
+node - "$WORK" "$ROOT" <<'EOF'
+const { createHash, createPrivateKey, sign } = require('node:crypto');
 const { readFileSync, writeFileSync } = require('node:fs');
 const dir = process.argv[2];
+const canonicalize = require(`${process.argv[3]}/node_modules/canonicalize`);
 const read = (f) => readFileSync(`${dir}/${f}`, 'utf8');
 const good = {
   deviceId: 'SELFTEST-1',
@@ -64,7 +79,16 @@ const good = {
   cloudPublicKey: read('cloud.pub'),
   technician: { passwordHash: read('tech.hash').trim() },
 };
-writeFileSync(`${dir}/provisioned.json`, JSON.stringify(good, null, 2));
+writeFileSync(`${dir}/provisioned.json`, JSON.stringify({ ...good, provisioningPublicKey: read('fleet.pub') }, null, 2));
+// The second boot: a rogue broker and cloud key, unsigned (refused); then the fleet's signed file
+// (src/config/provisioning.ts: Ed25519 over the canonical JSON of {version, issuedAt, forDevice, doc}).
+const rogue = { ...good, brokerUrl: 'mqtts://rogue.invalid:8883', cloudPublicKey: read('rogue.pub') };
+writeFileSync(`${dir}/reprovision.json`, JSON.stringify(rogue, null, 2));
+const env = { version: 1, issuedAt: new Date().toISOString(), forDevice: good.deviceId, doc: { ...good, brokerUrl: 'mqtts://broker2.invalid:8883' } };
+const sig = sign(null, Buffer.from(canonicalize(env)), createPrivateKey(read('fleet.key'))).toString('base64');
+writeFileSync(`${dir}/signed.json`, JSON.stringify({ ...env, sig }, null, 2));
+writeFileSync(`${dir}/reset.json`, JSON.stringify({ ...good, brokerUrl: 'mqtts://broker3.invalid:8883' }, null, 2));
+writeFileSync(`${dir}/cloudkey.sha256`, createHash('sha256').update(good.cloudPublicKey.trim()).digest('hex'));
 const bad = { ...good, clientCert: '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n' };
 delete bad.cloudPublicKey;
 writeFileSync(`${dir}/rejected.json`, JSON.stringify(bad, null, 2));
@@ -74,8 +98,17 @@ EOF
 # boot MODE: copies the image, drops the provisioning file, boots, waits for the marker.
 boot() {
   local mode=$1 disk="$WORK/$1.img" log="$LOGS/console-$1.log"
-  cp --sparse=always "$IMG" "$disk"
   local extra=""
+  if [ "$mode" = reprovision ]; then
+    # The disk the provisioned boot left (its identity, its technician), booted again.
+    [ -f "$WORK/provisioned.img" ] || { echo "image-test: [$mode] needs the provisioned boot first" >&2; return 1; }
+    mv "$WORK/provisioned.img" "$disk"
+    mcopy -o -i "$disk@@$BOOT_OFFSET" "$WORK/signed.json" ::posd-provision.signed.json
+    mcopy -o -i "$disk@@$BOOT_OFFSET" "$WORK/reset.json" ::posd-provision.reset.json
+    extra="posd.selftest.cloudkey=$(cat "$WORK/cloudkey.sha256")"
+  else
+    cp --sparse=always "$IMG" "$disk"
+  fi
   if [ "$mode" = provisioned ]; then
     # A disk larger than the image: the data partition must grow into the rest on first boot.
     truncate -s +1G "$disk"
@@ -85,21 +118,37 @@ boot() {
   rm -f "$log"
   local start
   start=$(date +%s%3N)
-  local display=()
-  [ "${POSD_IMAGE_TEST_DISPLAY:-0}" = 1 ] && display=(-device bochs-display)
+  local display=() qmp="$WORK/qmp-$mode.sock" shown=0 keypad_at=""
+  if [[ " ${POSD_IMAGE_TEST_DISPLAY-} " == *" $mode "* ]]; then
+    display=(-device bochs-display -device virtio-tablet-pci -qmp "unix:$qmp,server=on,wait=off")
+    shown=1
+  fi
   "${QEMU[@]}" -m 1024 -smp 2 -nodefaults -no-reboot -display none -nic none -monitor none "${display[@]}" \
     -serial "file:$log" \
     -kernel "$OUT/$(m kernel)" -initrd "$OUT/$(m initrd)" \
-    -append "$CMDLINE console=$CONSOLE,115200 posd.selftest=$mode $extra systemd.show_status=error" \
+    -append "$CMDLINE console=$CONSOLE,115200 posd.selftest=$mode $extra systemd.show_status=error ${POSD_IMAGE_TEST_APPEND:-}" \
     -drive "file=$disk,format=raw,if=virtio,cache=unsafe" &
   local pid=$!
   QEMU_PIDS+=("$pid")
-  local ready_at="" verdict=""
+  local ready_at="" verdict="" last_shot=0
   while :; do
     local now
     now=$(date +%s%3N)
     if [ -z "$ready_at" ] && grep -q 'POSD-SELFTEST: READY' "$log" 2>/dev/null; then
       ready_at=$(sec $((now - start)))
+    fi
+    # The kiosk is up: screendumps until the PIN keypad is on screen, kept, then its PIN tapped.
+    if [ "$shown" = 1 ] && [ -z "$keypad_at" ] && grep -q 'POSD-SELFTEST: KIOSK-UP' "$log" 2>/dev/null &&
+      ((now - ${last_shot:-0} >= 3000)); then
+      last_shot=$now
+      if node "$ROOT/image/kiosk-screen.mjs" shot "$qmp" "$WORK/screen-$mode.png" 2>/dev/null &&
+        node "$ROOT/image/kiosk-screen.mjs" check "$WORK/screen-$mode.png" >"$WORK/screen-$mode.json"; then
+        keypad_at=$(sec $((now - start)))
+        cp "$WORK/screen-$mode.png" "$LOGS/keypad-$mode.png"
+        echo "image-test: [$mode] kiosk: the PIN keypad on screen ${keypad_at} s after power-on ($LOGS/keypad-$mode.png: $(cat "$WORK/screen-$mode.json"))" >&2
+        node "$ROOT/image/kiosk-screen.mjs" pin "$qmp" 2468 "$WORK/screen-$mode.png" ||
+          echo "image-test: [$mode] kiosk: tapping the PIN failed" >&2
+      fi
     fi
     verdict=$(grep -a -m1 -oE 'POSD-SELFTEST: (PASS|FAIL.*)' "$log" 2>/dev/null || true)
     [ -n "$verdict" ] && break
@@ -116,7 +165,11 @@ boot() {
   guest_ready=$(grep -a -m1 -oE 'READY [0-9.]+ s after kernel start' "$log" | grep -oE '[0-9.]+' || echo '?')
   echo "image-test: [$mode] $(grep -a 'POSD-SELFTEST:' "$log" | tr -d '\r' | sed 's/^.*POSD-SELFTEST: //' | paste -sd ';' -)" >&2
   echo "image-test: [$mode] power-on to READY: ${ready_at:-?} s seen by the harness, ${guest_ready} s after kernel start in the guest; whole boot ${total} s" >&2
-  if [ "$mode" = rejected ]; then
+  if [ "$shown" = 1 ] && [ -z "$keypad_at" ]; then
+    [ -f "$WORK/screen-$mode.png" ] && cp "$WORK/screen-$mode.png" "$LOGS/last-screen-$mode.png"
+    verdict="FAIL the PIN keypad never on screen (last screendump: $LOGS/last-screen-$mode.png $(cat "$WORK/screen-$mode.json" 2>/dev/null))"
+  fi
+  if [ "$mode" = rejected ] || [ "$mode" = reprovision ]; then
     grep -a -q 'posd-provision: REJECTED' "$log" || verdict="FAIL no REJECTED message on the console"
   fi
   case "$verdict" in
@@ -124,6 +177,12 @@ boot() {
     *) echo "image-test: [$mode] ${verdict#POSD-SELFTEST: } (console: $log)" >&2; tail -40 "$log" >&2; return 1 ;;
   esac
 }
+
+# A locked boot: the built boot partition's loader.conf has no editor and no timeout.
+LOADER=$(mtype -i "$IMG@@$BOOT_OFFSET" ::loader/loader.conf)
+grep -qx 'editor no' <<<"$LOADER" || die "loader.conf: no 'editor no': $LOADER"
+! grep -qi '^timeout' <<<"$LOADER" || die "loader.conf has a timeout: $LOADER"
+echo "image-test: loader.conf: editor no, no timeout ($(tr '\n' ';' <<<"$LOADER"))" >&2
 
 size=$(node -e "const b=require(process.argv[1]).bytes;const mb=(n)=>Math.round(n/1048576)+' MiB';console.log(mb(b.raw)+' raw, '+mb(b.allocated)+' written, '+mb(b.zstd)+' .img.zst')" "$MANIFEST")
 echo "image-test: $IMG: $size" >&2

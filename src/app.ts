@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventBus } from './bus.js';
+import { type ProvisioningRefusal, parseRefusal, REFUSAL_FILE } from './config/provisioning.js';
 import type { PosdConfig } from './config/schema.js';
 import { deviceHealthy } from './drivers/device.js';
 import { DeviceManager } from './drivers/device-manager.js';
@@ -34,7 +36,7 @@ import { CloudSync } from './sync/cloud-sync.js';
 import { loadPublicKey } from './sync/signature.js';
 import { businessCatalog } from './ui-bridge/catalog.js';
 import { HttpServer } from './ui-bridge/http-server.js';
-import { installUiBridge } from './ui-bridge/install.js';
+import { installUiBridge, type UiBridge } from './ui-bridge/install.js';
 import { couponRoutes } from './ui-bridge/routes/coupons.js';
 import { deviceRoutes } from './ui-bridge/routes/devices.js';
 import { ledgerRoutes } from './ui-bridge/routes/ledger.js';
@@ -52,6 +54,14 @@ export interface AppOptions {
   log: Logger;
   mode: 'run' | 'demo';
   now?: () => Date;
+}
+
+function readRefusal(stateDir: string): ProvisioningRefusal | undefined {
+  try {
+    return parseRefusal(readFileSync(join(stateDir, REFUSAL_FILE), 'utf8'));
+  } catch {
+    return undefined; // none: the usual case
+  }
 }
 
 /** The composition root: builds every part, starts them in order and stops them in reverse. */
@@ -85,6 +95,9 @@ export class App {
   /** Store apps (contract platform-v1). */
   readonly platform: Platform;
   private token = '';
+  /** The last provisioning file refused on this device (image/files/provision.mjs), if any. */
+  private provisioningRefused: ProvisioningRefusal | undefined;
+  private uiBridge: UiBridge | undefined;
   readonly bootedAt: Date;
 
   constructor(private readonly options: AppOptions) {
@@ -110,6 +123,10 @@ export class App {
       start: () => {
         this.lock = StateLock.acquire(config.stateDir);
         this.token = ensureUiToken(config.stateDir);
+        this.provisioningRefused = readRefusal(config.stateDir);
+        if (this.provisioningRefused) {
+          log.warn({ provisioningRefused: this.provisioningRefused }, 'a provisioning file was refused');
+        }
       },
       stop: () => this.lock?.release(),
     });
@@ -340,6 +357,8 @@ export class App {
             bootedAt: this.bootedAt.toISOString(),
             components: health.components,
             ...this.moneyPending(true),
+            // The pages signed in to the event stream (the kiosk's among them), by browser.
+            uiClients: this.uiBridge?.events.uiClients() ?? [],
           },
         };
       },
@@ -376,7 +395,7 @@ export class App {
       stop: () => this.platform.stop(),
     });
     // ui-bridge: PIN sessions, origin allow-list, event stream, status, catalog, OpenAPI, static UI.
-    const bridge = installUiBridge({
+    this.uiBridge = installUiBridge({
       http: this.http,
       bus: this.bus,
       lifecycle: this.lifecycle,
@@ -390,7 +409,7 @@ export class App {
       cloudOnline: () => (this.cloud.configured ? this.cloud.isOnline() : undefined),
       apps: { origins: () => this.platform.origins(), audience: (req) => this.platform.audience(req) },
     });
-    this.platform.events = bridge.events;
+    this.platform.events = this.uiBridge.events;
   }
 
   /** `P/up/state` (mqtt-v1 "Reported state"). */
@@ -409,7 +428,10 @@ export class App {
       offlineTotals: { amount: unsynced.amount, count: unsynced.count, since: f.oldestUnsyncedAt ?? null },
       updatedAt: new Date().toISOString(),
       // Device-defined extras live under one key, apart from the contract's fields.
-      extensions: { suppressedConfigRejections: this.business.suppressedRejections },
+      extensions: {
+        suppressedConfigRejections: this.business.suppressedRejections,
+        ...(this.provisioningRefused ? { provisioningRefused: this.provisioningRefused } : {}),
+      },
     };
   }
 

@@ -1,24 +1,26 @@
 #!/usr/bin/node
-// First-boot provisioning (posd-provision.service, before posd.service): reads the provisioning file a
-// technician put on the boot partition, validates all of it, installs the terminal's identity into
-// /etc/posd with root:posd 0640 files, and removes the file (it holds the client's private key).
-// A bad file changes nothing: every problem is printed (console and journal), the file is renamed to
-// posd-provision.rejected.json so the next boot does not try it again, the unit fails (visible in
-// `systemctl --failed`) and posd keeps running on the config it had (offline by default).
+// Provisioning (posd-provision.service, before posd.service): reads the provisioning file a technician
+// put on the boot partition, decides whether this device may take it, validates all of it, installs
+// the terminal's identity into /etc/posd, and removes the file (it holds the client's private key).
 //
-// Technician login (optional `technician: { passwordHash }`, a crypt(3) SHA-512 `$6$` or yescrypt
-// `$y$` hash): the user `tech` (not root, no sudo; groups systemd-journal and posd, so it can read
-// posd's journal and run `posd doctor`) is created in /etc/passwd, /etc/shadow, /etc/group and
-// /etc/gshadow of the running root slot. /etc is on the root slot, which an update replaces: the
-// hash is therefore also kept in /etc/posd/technician.hash (root:root 0600, on the data partition
-// like the rest of the identity), and every boot re-applies it (the unit runs when that file exists),
-// so a slot switch loses no access. A valid provisioning file without `technician` removes that file
-// and locks the account. The hash is never printed.
+// Provisioning once (docs/operations.md "Provisioning"): a device takes its first file as it is; once
+// provisioned, a new file must be signed by the fleet's provisioning key (the one the last applied
+// file named in `provisioningPublicKey`; the rules are src/config/provisioning.ts, from posd's build
+// in POSD_APP_DIR), or follow a technician reset made on the device (`posd-provisioning-reset`).
+// A refused or bad file changes nothing: every problem is printed (console and journal), written to
+// /var/lib/posd/provisioning-refused.json (posd reports it in P/up/state `extensions`), the file is
+// renamed to posd-provision.rejected.json so the next boot does not try it again, and the unit fails.
+//
+// The device key (docs/security.md): the client key goes to /etc/posd/private (root only); posd gets
+// it as a systemd credential (LoadCredential=posd:/etc/posd/private), never the technician.
+//
+// Technician login (optional `technician: { passwordHash }`): user tech, see technician.mjs. The
+// hash is kept in /etc/posd/technician.hash (root 0600, data partition) and applied at every boot.
+// The hash is never printed.
 //   provision.mjs [--root DIR]   DIR: the system root whose /etc and /home get the user (default /)
-import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import {
   chmodSync,
-  chownSync,
   closeSync,
   existsSync,
   fsyncSync,
@@ -27,26 +29,31 @@ import {
   readFileSync,
   renameSync,
   rmSync,
-  statSync,
   writeSync,
 } from 'node:fs';
 import { chown } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { accounts, HASH, TECH } from './technician.mjs';
 
 const SOURCE = process.env.POSD_PROVISION_FILE ?? '/boot/efi/posd-provision.json';
 const ETC = process.env.POSD_PROVISION_ETC ?? '/etc/posd';
+const STATE = process.env.POSD_PROVISION_STATE ?? '/var/lib/posd';
+const APP = process.env.POSD_APP_DIR ?? '/opt/posd';
 const POSD_GID = Number(process.env.POSD_PROVISION_GID ?? 900);
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const { values: args } = parseArgs({ options: { root: { type: 'string' } } });
 const SYSROOT = args.root ?? process.env.POSD_PROVISION_ROOT ?? '/';
-const TECH_HASH = join(ETC, 'technician.hash');
-const TECH = { name: 'tech', uid: 1000, gid: 1000, groups: ['systemd-journal', 'posd'] };
-// crypt(3): SHA-512 ($6$, optional rounds=) or yescrypt ($y$params$salt$hash).
-const HASH = [
-  /^\$6\$(rounds=\d{4,9}\$)?[./0-9A-Za-z]{1,16}\$[./0-9A-Za-z]{86}$/,
-  /^\$y\$[./0-9A-Za-z]+\$[./0-9A-Za-z]{1,86}\$[./0-9A-Za-z]{43}$/,
-];
+const PRIVATE = join(ETC, 'private');
+const KEY_FILE = join(PRIVATE, 'mqtt-client.key');
+/** The credential name posd.service gives the key: LoadCredential=posd:/etc/posd/private. */
+const KEY_CREDENTIAL = 'credential:posd_mqtt-client.key';
+const STATE_FILE = join(ETC, 'provisioned.json');
+const { decideProvisioning, REFUSAL_FILE } = await import(
+  pathToFileURL(join(APP, 'dist/src/config/provisioning.js')).href
+);
+const tech = accounts({ sysroot: SYSROOT, etc: ETC, accountsDir: process.env.POSD_PROVISION_ACCOUNTS });
 
 const say = (line) => process.stdout.write(`posd-provision: ${line}\n`);
 
@@ -66,6 +73,7 @@ function validate(doc) {
     'cloudPublicKey',
     'config',
     'technician',
+    'provisioningPublicKey',
   ];
   for (const key of Object.keys(doc)) if (!known.includes(key)) problems.push(`${key}: unknown key`);
   for (const key of ['deviceId', 'tenant']) {
@@ -119,6 +127,16 @@ function validate(doc) {
       problems.push(`cloudPublicKey: not a PEM public key (${err.message})`);
     }
   }
+  if (doc.provisioningPublicKey !== undefined) {
+    try {
+      const pub = createPublicKey(String(doc.provisioningPublicKey));
+      if (pub.asymmetricKeyType !== 'ed25519') {
+        problems.push(`provisioningPublicKey: must be an Ed25519 key, got ${pub.asymmetricKeyType}`);
+      }
+    } catch (err) {
+      problems.push(`provisioningPublicKey: not a PEM public key (${err.message})`);
+    }
+  }
   if (
     doc.config !== undefined &&
     (typeof doc.config !== 'object' || doc.config === null || Array.isArray(doc.config))
@@ -144,106 +162,6 @@ function validate(doc) {
   return { problems, value: problems.length === 0 ? doc : undefined };
 }
 
-/** Rewrites a colon-separated account file (passwd, shadow, group, gshadow) atomically, keeping its owner and mode. */
-function editTable(file, edit) {
-  const path = join(SYSROOT, file);
-  const st = statSync(path);
-  const before = readFileSync(path, 'utf8');
-  const rows = before
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => l.split(':'));
-  edit(rows);
-  const after = `${rows.map((r) => r.join(':')).join('\n')}\n`;
-  if (after === before) return false;
-  const tmp = `${path}.posd-provision`;
-  const fd = openSync(tmp, 'w', st.mode & 0o7777);
-  writeSync(fd, after);
-  fsyncSync(fd);
-  closeSync(fd);
-  chmodSync(tmp, st.mode & 0o7777);
-  chownSync(tmp, st.uid, st.gid);
-  renameSync(tmp, path);
-  return true;
-}
-
-const row = (rows, name) => rows.find((r) => r[0] === name);
-
-/** Creates or updates the technician account with this hash (idempotent: unchanged files are not rewritten). */
-function applyTechnician(hash) {
-  const shell = existsSync(join(SYSROOT, 'bin/bash')) ? '/bin/bash' : '/bin/sh';
-  const home = `/home/${TECH.name}`;
-  editTable('etc/group', (rows) => {
-    for (const g of TECH.groups) if (!row(rows, g)) throw new Error(`group ${g} missing in /etc/group`);
-    const own = row(rows, TECH.name);
-    if (own) own[2] = String(TECH.gid);
-    else {
-      if (rows.some((r) => r[2] === String(TECH.gid))) throw new Error(`gid ${TECH.gid} is taken`);
-      rows.push([TECH.name, 'x', String(TECH.gid), '']);
-    }
-    for (const r of rows) {
-      const members = (r[3] ?? '').split(',').filter(Boolean);
-      const want = TECH.groups.includes(r[0]);
-      const has = members.includes(TECH.name);
-      if (want && !has) members.push(TECH.name);
-      if (!want && has) members.splice(members.indexOf(TECH.name), 1);
-      r[3] = members.join(',');
-    }
-  });
-  if (existsSync(join(SYSROOT, 'etc/gshadow'))) {
-    editTable('etc/gshadow', (rows) => {
-      if (!row(rows, TECH.name)) rows.push([TECH.name, '!', '', '']);
-      for (const r of rows) {
-        const members = (r[3] ?? '').split(',').filter(Boolean);
-        const want = TECH.groups.includes(r[0]);
-        const has = members.includes(TECH.name);
-        if (want && !has && r.length >= 4) members.push(TECH.name);
-        if (!want && has) members.splice(members.indexOf(TECH.name), 1);
-        if (r.length >= 4) r[3] = members.join(',');
-      }
-    });
-  }
-  editTable('etc/passwd', (rows) => {
-    const entry = [TECH.name, 'x', String(TECH.uid), String(TECH.gid), 'posd technician', home, shell];
-    const own = row(rows, TECH.name);
-    if (own) own.splice(0, own.length, ...entry);
-    else {
-      if (rows.some((r) => r[2] === String(TECH.uid))) throw new Error(`uid ${TECH.uid} is taken`);
-      rows.push(entry);
-    }
-  });
-  editTable('etc/shadow', (rows) => {
-    const own = row(rows, TECH.name);
-    const days = String(Math.floor(Date.now() / 86_400_000));
-    if (own) {
-      if (own[1] !== hash) {
-        own[1] = hash;
-        own[2] = days;
-      }
-    } else rows.push([TECH.name, hash, days, '0', '99999', '7', '', '', '']);
-  });
-  const homeDir = join(SYSROOT, home);
-  if (!existsSync(homeDir)) {
-    mkdirSync(homeDir, { recursive: true, mode: 0o700 });
-    chownSync(homeDir, TECH.uid, TECH.gid);
-  }
-}
-
-/** No technician in the provisioning file: the stored hash goes and the account (if any) is locked. */
-function lockTechnician() {
-  rmSync(TECH_HASH, { force: true });
-  if (!existsSync(join(SYSROOT, 'etc/shadow'))) return false;
-  let locked = false;
-  editTable('etc/shadow', (rows) => {
-    const own = row(rows, TECH.name);
-    if (own && own[1] !== '!') {
-      own[1] = '!';
-      locked = true;
-    }
-  });
-  return locked;
-}
-
 function writeDurably(path, text) {
   const tmp = `${path}.tmp`;
   const fd = openSync(tmp, 'w', 0o640);
@@ -253,17 +171,53 @@ function writeDurably(path, text) {
   renameSync(tmp, path);
 }
 
-async function install(doc) {
+/** What the device holds from its last provisioning; a device provisioned before this file existed counts too. */
+function readState() {
+  if (existsSync(STATE_FILE)) return JSON.parse(readFileSync(STATE_FILE, 'utf8'));
+  const cfgPath = join(ETC, 'posd.json');
+  if (!existsSync(cfgPath)) return undefined;
+  const cfg = JSON.parse(readFileSync(cfgPath, 'utf8'));
+  if (!cfg.mqtt?.url || !cfg.device?.id || cfg.device.id === 'unprovisioned') return undefined;
+  return { deviceId: cfg.device.id, version: 0 };
+}
+
+async function writeOwned(path, text, mode, gid) {
+  writeDurably(path, text);
+  chmodSync(path, mode);
+  await chown(path, 0, gid);
+}
+
+/** The client key root-only, outside the directory the technician can read (item: the device key). */
+async function installKey(pem) {
+  mkdirSync(PRIVATE, { recursive: true, mode: 0o700 });
+  chmodSync(PRIVATE, 0o700);
+  await chown(PRIVATE, 0, 0);
+  await writeOwned(KEY_FILE, `${String(pem).trim()}\n`, 0o600, 0);
+}
+
+/**
+ * A device provisioned by an earlier image keeps its key in /etc/posd/tls (group posd): moved to
+ * /etc/posd/private and named in the config as posd.service's credential. Nothing else changes.
+ */
+async function migrateKey() {
+  const cfgPath = join(ETC, 'posd.json');
+  if (!existsSync(cfgPath)) return;
+  const cfg = JSON.parse(readFileSync(cfgPath, 'utf8'));
+  const old = cfg.mqtt?.key;
+  if (typeof old !== 'string' || old.startsWith('credential:') || !existsSync(old)) return;
+  await installKey(readFileSync(old, 'utf8'));
+  cfg.mqtt.key = KEY_CREDENTIAL;
+  await writeOwned(cfgPath, `${JSON.stringify(cfg, null, 2)}\n`, 0o640, POSD_GID);
+  rmSync(old);
+  say(`the client key moved from ${old} to ${KEY_FILE} (root only; posd reads it as a credential)`);
+}
+
+async function install(doc, decision, state) {
   const tls = join(ETC, 'tls');
-  const files = [
-    [join(tls, 'client.crt'), doc.clientCert],
-    [join(tls, 'client.key'), doc.clientKey],
-    ...(doc.caCert ? [[join(tls, 'ca.crt'), doc.caCert]] : []),
-  ];
-  for (const [path, text] of files) {
-    writeDurably(path, `${String(text).trim()}\n`);
-    await chown(path, 0, POSD_GID);
-  }
+  await writeOwned(join(tls, 'client.crt'), `${String(doc.clientCert).trim()}\n`, 0o640, POSD_GID);
+  if (doc.caCert) await writeOwned(join(tls, 'ca.crt'), `${String(doc.caCert).trim()}\n`, 0o640, POSD_GID);
+  await installKey(doc.clientKey);
+  rmSync(join(tls, 'client.key'), { force: true });
   const cfgPath = join(ETC, 'posd.json');
   let base = {};
   if (existsSync(cfgPath)) base = JSON.parse(readFileSync(cfgPath, 'utf8'));
@@ -275,20 +229,27 @@ async function install(doc) {
       ...(base.mqtt ?? {}),
       url: doc.brokerUrl,
       cert: join(tls, 'client.crt'),
-      key: join(tls, 'client.key'),
+      key: KEY_CREDENTIAL,
       ...(doc.caCert ? { ca: join(tls, 'ca.crt') } : {}),
     },
     cloud: { publicKey: String(doc.cloudPublicKey).trim() },
   };
-  writeDurably(cfgPath, `${JSON.stringify(config, null, 2)}\n`);
-  await chown(cfgPath, 0, POSD_GID);
+  if (!doc.caCert && config.mqtt.ca === join(tls, 'ca.crt')) delete config.mqtt.ca;
+  await writeOwned(cfgPath, `${JSON.stringify(config, null, 2)}\n`, 0o640, POSD_GID);
+  const fleetKey = doc.provisioningPublicKey ? String(doc.provisioningPublicKey).trim() : state?.fleetKey;
+  const held = {
+    deviceId: doc.deviceId,
+    version: decision.version,
+    ...(fleetKey ? { fleetKey } : {}),
+    how: decision.how,
+    at: new Date().toISOString(),
+  };
+  await writeOwned(STATE_FILE, `${JSON.stringify(held, null, 2)}\n`, 0o640, POSD_GID);
   if (doc.technician) {
-    writeDurably(TECH_HASH, `${doc.technician.passwordHash}\n`);
-    chmodSync(TECH_HASH, 0o600);
-    await chown(TECH_HASH, 0, 0);
-    applyTechnician(doc.technician.passwordHash);
+    await writeOwned(tech.techHash, `${doc.technician.passwordHash}\n`, 0o600, 0);
+    tech.apply(doc.technician.passwordHash);
     say(`technician login ${TECH.name} enabled (console and tty2; groups ${TECH.groups.join(', ')})`);
-  } else if (lockTechnician()) {
+  } else if (tech.lock()) {
     say(`no technician in the file: the ${TECH.name} login is locked`);
   }
 }
@@ -299,44 +260,70 @@ function syncDir(dir) {
   closeSync(fd);
 }
 
-async function main() {
-  if (!existsSync(SOURCE)) {
-    if (existsSync(TECH_HASH)) {
-      // Every boot after a provisioning with a technician: the root slot may be a new one.
-      const hash = readFileSync(TECH_HASH, 'utf8').trim();
-      if (!HASH.some((re) => re.test(hash))) {
-        say(`${TECH_HASH}: not a $6$ or $y$ hash; technician login not applied`);
-        return 1;
-      }
-      applyTechnician(hash);
-      say(`no ${SOURCE}: nothing to provision; technician login ${TECH.name} kept`);
-      return 0;
-    }
-    say(`no ${SOURCE}: nothing to provision`);
-    return 0;
-  }
-  let doc;
-  const problems = [];
+/** Refused: nothing installed; the file set aside; the refusal kept for posd (P/up/state) and printed. */
+async function refuse(code, problems, raw, state) {
+  const rejected = join(dirname(SOURCE), 'posd-provision.rejected.json');
+  renameSync(SOURCE, rejected);
+  syncDir(dirname(SOURCE));
+  const keeps = state
+    ? `device ${state.deviceId} keeps its identity, broker and cloud key`
+    : 'posd keeps its current config (offline until provisioned)';
+  say(`REJECTED ${SOURCE}: nothing was installed; ${keeps}`);
+  for (const p of problems) say(`  ${p}`);
+  say(`the file was renamed to ${rejected}; fix it and put it back as ${SOURCE}`);
+  const refusal = {
+    at: new Date().toISOString(),
+    code,
+    reasons: problems,
+    ...(raw ? { sha256: createHash('sha256').update(raw).digest('hex') } : {}),
+  };
   try {
-    doc = JSON.parse(readFileSync(SOURCE, 'utf8'));
+    if (existsSync(STATE))
+      await writeOwned(join(STATE, REFUSAL_FILE), `${JSON.stringify(refusal)}\n`, 0o640, POSD_GID);
   } catch (err) {
-    problems.push(`(file): not valid JSON (${err.message})`);
+    say(`could not keep the refusal for posd (${err.message})`);
   }
-  if (problems.length === 0) problems.push(...validate(doc).problems);
-  if (problems.length > 0) {
-    const rejected = join(dirname(SOURCE), 'posd-provision.rejected.json');
-    renameSync(SOURCE, rejected);
-    syncDir(dirname(SOURCE));
-    say(
-      `REJECTED ${SOURCE}: nothing was installed; posd keeps its current config (offline until provisioned)`,
-    );
-    for (const p of problems) say(`  ${p}`);
-    say(`the file was renamed to ${rejected}; fix it and put it back as ${SOURCE}`);
-    return 1;
+  return 1;
+}
+
+async function main() {
+  await migrateKey();
+  // Every boot: the kept technician login, onto the slot's own tables (a refused file keeps it too).
+  let kept = false;
+  if (existsSync(tech.techHash)) {
+    const hash = readFileSync(tech.techHash, 'utf8').trim();
+    if (HASH.some((re) => re.test(hash))) {
+      tech.apply(hash);
+      kept = true;
+    } else say(`${tech.techHash}: not a $6$ or $y$ hash; technician login not applied`);
   }
-  await install(doc);
+  if (!existsSync(SOURCE)) {
+    say(`no ${SOURCE}: nothing to provision${kept ? `; technician login ${TECH.name} kept` : ''}`);
+    return existsSync(tech.techHash) && !kept ? 1 : 0;
+  }
+  const raw = readFileSync(SOURCE);
+  const state = readState();
+  let file;
+  try {
+    file = JSON.parse(raw.toString('utf8'));
+  } catch (err) {
+    return refuse('MALFORMED', [`(file): not valid JSON (${err.message})`], raw, state);
+  }
+  const reset = state ? tech.resetAllowed() : undefined;
+  const decision = decideProvisioning(file, state, reset !== undefined);
+  if (!decision.accept) return refuse(decision.code, [decision.reason], raw, state);
+  const problems = validate(decision.doc).problems;
+  if (problems.length > 0) return refuse('INVALID', problems, raw, state);
+  await install(decision.doc, decision, state);
+  rmSync(join(STATE, REFUSAL_FILE), { force: true });
+  if (decision.how === 'reset') {
+    tech.consumeReset();
+    say(`applied after the technician reset made on this device at ${reset.at} (the reset is used up)`);
+  }
+  if (decision.how === 'signed') say(`signed by the fleet provisioning key (version ${decision.version})`);
   rmSync(SOURCE);
   syncDir(dirname(SOURCE));
+  const doc = decision.doc;
   say(
     `provisioned device ${doc.deviceId} of tenant ${doc.tenant} (broker ${doc.brokerUrl}); ${SOURCE} removed`,
   );

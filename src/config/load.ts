@@ -5,6 +5,7 @@ import { parseDeviceUri } from '../drivers/transport/uri.js';
 import { describeError, PosError } from '../errors.js';
 import { isLoopbackHost } from '../sync/broker-url.js';
 import { loadPublicKey } from '../sync/signature.js';
+import { CREDENTIAL_PREFIX, credentialPath } from './credentials.js';
 import { coerceEnvValue, envKeys } from './env.js';
 import { ConfigSchema, type PosdConfig } from './schema.js';
 
@@ -84,7 +85,7 @@ function semanticProblems(config: PosdConfig): string[] {
   }
   for (const key of ['ca', 'cert', 'key'] as const) {
     const file = config.mqtt[key];
-    if (typeof file !== 'string') continue;
+    if (typeof file !== 'string' || file.startsWith(CREDENTIAL_PREFIX)) continue;
     try {
       readFileSync(file);
     } catch (err) {
@@ -176,6 +177,20 @@ function deepMerge(base: Json, over: Json): Json {
   return out;
 }
 
+/** `mqtt.key` as `credential:NAME`: the file systemd gave this process, or a warning where it gave none. */
+function resolveCredentials(
+  config: PosdConfig,
+  env: NodeJS.ProcessEnv,
+  warnings: string[],
+  problems: string[],
+) {
+  if (!isObject(config.mqtt) || typeof config.mqtt.key !== 'string') return;
+  const where = credentialPath(config.mqtt.key, env);
+  if ('path' in where) config.mqtt.key = where.path;
+  else if ('absent' in where) warnings.push(`mqtt.key: ${where.absent}`);
+  else problems.push(`mqtt.key: ${where.problem}`);
+}
+
 /** File, then `POSD_*` environment overrides, then defaults; all problems are collected before failing. */
 export function loadConfig(options: LoadOptions): LoadedConfig {
   const env = options.env ?? process.env;
@@ -202,6 +217,7 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
   }
 
   const withDefaults = Value.Default(ConfigSchema, raw);
+  resolveCredentials(withDefaults as PosdConfig, env, warnings, problems);
   problems.push(...schemaProblems(withDefaults), ...semanticProblems(withDefaults as PosdConfig));
   if (problems.length > 0) throw new ConfigError(problems);
   return { config: withDefaults as PosdConfig, warnings };

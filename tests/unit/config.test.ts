@@ -126,6 +126,40 @@ describe('config', () => {
     );
   });
 
+  it('reads mqtt.key as credential:NAME from the credentials systemd gave the process', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'cert.pem'), 'x');
+    writeFileSync(join(dir, 'posd_mqtt-client.key'), 'k');
+    const file = configFile({
+      ...minimal,
+      mqtt: {
+        url: 'mqtts://b.example:8883',
+        cert: join(dir, 'cert.pem'),
+        key: 'credential:posd_mqtt-client.key',
+      },
+    });
+    const given = loadConfig({ file, env: { CREDENTIALS_DIRECTORY: dir } });
+    expect(given.config.mqtt.key).toBe(join(dir, 'posd_mqtt-client.key'));
+    expect(given.warnings).toEqual([]);
+    // Anyone else (posd doctor as the technician): a valid config, the key not theirs to read.
+    const other = loadConfig({ file, env: {} });
+    expect(other.config.mqtt.key).toBe('credential:posd_mqtt-client.key');
+    expect(other.warnings).toEqual([
+      expect.stringMatching(/^mqtt\.key: credential:posd_mqtt-client\.key: a systemd credential/),
+    ]);
+    // The daemon given credentials without this one: the usual unreadable-file problem.
+    expect(problemsOf(() => loadConfig({ file, env: { CREDENTIALS_DIRECTORY: tempDir() } }))).toEqual([
+      expect.stringMatching(/^mqtt\.key: cannot read .*posd_mqtt-client\.key: ENOENT/),
+    ]);
+    const bad = configFile({
+      ...minimal,
+      mqtt: { url: 'mqtts://b.example:8883', cert: join(dir, 'cert.pem'), key: 'credential:../x' },
+    });
+    expect(problemsOf(() => loadConfig({ file: bad, env: { CREDENTIALS_DIRECTORY: dir } }))).toEqual([
+      expect.stringMatching(/^mqtt\.key: credential:\.\.\/x: a credential name is/),
+    ]);
+  });
+
   it('accepts every device address form of the contract', () => {
     for (const uri of [
       'tcp://192.0.2.10:9100',

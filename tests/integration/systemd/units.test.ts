@@ -112,6 +112,7 @@ describe('systemd units', () => {
         'posd.service',
         'posd-kiosk.service',
         'posd-provision.service',
+        'posd-accounts.service',
         'posd-selftest.service',
       ]),
     );
@@ -215,6 +216,13 @@ describe('sysusers and tmpfiles snippets', () => {
     expect([cfg.uid, cfg.gid]).toEqual([0, 900]);
     const state = statSync(join(root, 'var/lib/posd'));
     expect([state.uid, state.mode & 0o777]).toEqual([900, 0o750]);
+    // The TLS client key's directory: root only (posd gets the key through LoadCredential=).
+    const priv = statSync(join(root, 'etc/posd/private'));
+    expect([priv.uid, priv.gid, priv.mode & 0o777]).toEqual([0, 0, 0o700]);
+  });
+
+  it('posd.service takes the TLS client key as a credential from the root-only directory', () => {
+    expect(values(join(UNITS_DIR, 'posd.service'), 'LoadCredential')).toEqual(['posd:/etc/posd/private']);
   });
 
   it('udev rules give scanners to posd-hid, serial to dialout, usblp to lp, with /dev/posd-* links', () => {

@@ -117,6 +117,23 @@ describe('event stream', () => {
 });
 
 describe('event ring', () => {
+  it('lists the pages connected now with their browser, for /healthz (the kiosk signed in)', async () => {
+    expect(stream.uiClients()).toEqual([]);
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/api/v1/events`, {
+      headers: {
+        authorization: `Bearer ${TOKEN}`,
+        'user-agent': `Mozilla/5.0 (X11; Linux x86_64) Chrome/120 ${'x'.repeat(300)}`,
+      },
+    });
+    await waitFor(() => (stream.uiClients().length === 1 ? true : undefined), 'the client listed');
+    const [c] = stream.uiClients();
+    expect(c?.userAgent).toMatch(/^Mozilla\/5\.0 \(X11; Linux x86_64\) Chrome\/120 x+$/);
+    expect(c?.userAgent).toHaveLength(200);
+    expect(Number.isNaN(Date.parse(c?.since ?? ''))).toBe(false);
+    ws.close();
+    await waitFor(() => (stream.uiClients().length === 0 ? true : undefined), 'the client gone');
+  });
+
   it('keeps the last N events and knows when a gap cannot be filled', () => {
     const ring = new EventRing(3);
     expect(ring.since(0)).toEqual([]);

@@ -1,0 +1,126 @@
+// The self-test's kiosk check (see selftest.mjs), with a display only (image/test.sh gives the VM a
+// bochs display, a virtio tablet and a QMP socket):
+//   1. cage and Chromium up (posd-kiosk.service), the managed policy in place;
+//   2. KIOSK-UP on the console: test.sh takes QMP screendumps until the PIN keypad is on screen,
+//      keeps it as a PNG, and taps the self-test cashier's PIN on it;
+//   3. the kiosk's page signed in: /healthz lists an event-stream client with Chromium's user agent;
+//   4. memory with Chromium up (free memory, posd RSS, Chromium RSS and PSS);
+//   5. Chromium killed: the unit starts it again.
+import { chownSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fail, http, journal, STATE, say, show, sleep, uptime } from './selftest-lib.mjs';
+
+/** The PIN test.sh taps on the keypad (a cashier of the self-test only). */
+export const KIOSK_PIN = '2468';
+const POLICY = '/etc/chromium/policies/managed/posd.json';
+
+const pids = () => readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+const argv = (pid) => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return [];
+  }
+};
+/** Chromium's processes (/usr/bin/chromium is a wrapper script that execs the browser). */
+const chromiumPids = () => pids().filter((pid) => argv(pid)[0]?.endsWith('/lib/chromium/chromium'));
+const browserPid = () => chromiumPids().find((pid) => argv(pid).includes('--kiosk'));
+
+/** KiB of a field of /proc/PID/status or smaps_rollup (0 when the process is gone). */
+function kib(pid, file, field) {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/${file}`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+const mib = (k) => Math.round(k / 1024);
+
+function kioskLog() {
+  for (const line of journal('posd-kiosk.service').trim().split('\n').slice(-25)) say(`  kiosk log: ${line}`);
+}
+
+/** A cashier for the kiosk's sign-in, as a merchant's would be (cashiers.json in the state dir). */
+export function addKioskCashier() {
+  const file = `${STATE}/cashiers.json`;
+  writeFileSync(file, JSON.stringify({ cashiers: [{ id: 'selftest', name: 'Selftest', pin: KIOSK_PIN }] }), {
+    mode: 0o600,
+  });
+  chownSync(file, 900, 900);
+}
+
+async function until(what, timeoutS, probe) {
+  const deadline = uptime() + timeoutS;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (uptime() > deadline) {
+      kioskLog();
+      fail(`kiosk: ${what} not within ${timeoutS} s`);
+    }
+    await sleep(1000);
+  }
+}
+
+/** The kiosk: skipped by its condition where there is no display, else proven on screen. */
+export async function kiosk() {
+  if (!existsSync('/usr/bin/cage')) return say('kiosk: not in this image');
+  const cards = existsSync('/dev/dri') ? readdirSync('/dev/dri').filter((d) => d.startsWith('card')) : [];
+  const k = () =>
+    show('posd-kiosk.service', 'ActiveState', 'SubState', 'ConditionResult', 'NRestarts', 'MainPID');
+  if (cards.length === 0) {
+    const s = k();
+    if (s.ActiveState === 'failed') fail('kiosk: failed on a machine without a display');
+    return say(`kiosk: no display, posd-kiosk.service skipped (condition ${s.ConditionResult})`);
+  }
+  const policy = JSON.parse(readFileSync(POLICY, 'utf8'));
+  if (
+    policy.DeveloperToolsAvailability !== 2 ||
+    policy.DownloadRestrictions !== 3 ||
+    policy.PrintingEnabled !== false
+  )
+    fail(`kiosk: ${POLICY} does not lock Chromium down`);
+  const up = await until('cage + Chromium running', 240, () => {
+    const s = k();
+    return s.ActiveState === 'active' && browserPid() ? s : undefined;
+  });
+  say(
+    `kiosk: cage + Chromium up on ${cards.join(', ')} at ${uptime().toFixed(1)} s (restarts ${up.NRestarts})`,
+  );
+  // test.sh now watches the screen for the keypad and taps the PIN on it.
+  addKioskCashier();
+  say('KIOSK-UP');
+  const client = await until('the kiosk page signed in to the event stream', 420, async () => {
+    const h = await http('GET', '/healthz');
+    return h.json?.uiClients?.find((c) => /Chrom/.test(c.userAgent));
+  });
+  say(
+    `kiosk signed in at ${uptime().toFixed(1)} s: event-stream client "${client.userAgent}" since ${client.since}`,
+  );
+
+  const meminfo = readFileSync('/proc/meminfo', 'utf8');
+  const field = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(meminfo)?.[1] ?? 0);
+  const posdPid = show('posd.service', 'MainPID').MainPID;
+  const browsers = chromiumPids();
+  const rss = browsers.reduce((t, pid) => t + kib(pid, 'status', 'VmRSS'), 0);
+  const pss = browsers.reduce((t, pid) => t + kib(pid, 'smaps_rollup', 'Pss'), 0);
+  say(
+    `memory with Chromium up: MemTotal ${mib(field('MemTotal'))} MiB, MemAvailable ${mib(field('MemAvailable'))} MiB, MemFree ${mib(field('MemFree'))} MiB; ` +
+      `posd RSS ${mib(kib(posdPid, 'status', 'VmRSS'))} MiB; Chromium ${browsers.length} processes RSS ${mib(rss)} MiB, PSS ${mib(pss)} MiB`,
+  );
+
+  // Chromium dies (a crash, Alt+F4): cage ends with it, and systemd starts the kiosk again.
+  const before = k();
+  const pid = browserPid();
+  process.kill(Number(pid), 'SIGKILL');
+  const after = await until('the kiosk back after Chromium was killed', 240, () => {
+    const s = k();
+    const again = browserPid();
+    return s.ActiveState === 'active' && again && again !== pid && s.NRestarts !== before.NRestarts
+      ? s
+      : undefined;
+  });
+  say(
+    `kiosk: Chromium killed (pid ${pid}); restarted by systemd (restarts ${before.NRestarts} -> ${after.NRestarts})`,
+  );
+}
