@@ -391,7 +391,10 @@ export class App {
     this.lifecycle.add({ name: 'ui-bridge', start: () => this.http.start(), stop: () => this.http.stop() });
     this.lifecycle.add({
       name: 'apps',
-      start: () => this.platform.ensureServer(),
+      start: () => {
+        if (options.mode === 'demo') this.platform.installBundled();
+        return this.platform.ensureServer(options.mode === 'demo');
+      },
       stop: () => this.platform.stop(),
     });
     // ui-bridge: PIN sessions, origin allow-list, event stream, status, catalog, OpenAPI, static UI.

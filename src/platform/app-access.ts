@@ -66,6 +66,13 @@ export class AppAccess {
     return origin !== undefined && APP_ORIGIN.test(origin) ? origin : undefined;
   }
 
+  /** An origin only the apps listener serves (an installed app, or one removed while open). */
+  private ourAppOrigin(req: IncomingMessage): string | undefined {
+    const origin = this.appOrigin(req);
+    const port = this.o.appsPort();
+    return origin && port !== undefined && APP_ORIGIN.exec(origin)?.[2] === String(port) ? origin : undefined;
+  }
+
   /**
    * The app calling, checked (token live, app installed, origin its own); undefined when the
    * request is not an app's. Throws UNAUTHORIZED or FORBIDDEN.
@@ -135,9 +142,9 @@ export class AppAccess {
     return {
       corsHeaders: (req) => {
         if (req.method === 'OPTIONS') return undefined; // the preflight says it itself, when it may
-        const origin = this.appOrigin(req);
-        if (!origin || !this.origins().includes(origin)) return undefined;
-        if (!(req.url ?? '').startsWith('/api/')) return undefined;
+        // Readable answers (403 SCOPE_DENIED, the 401 of a removed app) for pages of the apps listener.
+        const origin = this.ourAppOrigin(req);
+        if (!origin || !(req.url ?? '').startsWith('/api/')) return undefined;
         return { 'access-control-allow-origin': origin, vary: 'Origin' };
       },
       preflight: (req) => this.preflight(req),
@@ -145,15 +152,19 @@ export class AppAccess {
     };
   }
 
-  /** A preflight is answered for a route the origin's app may call (per its scopes), else 403. */
+  /**
+   * A preflight is answered for a route the origin's app may call (per its scopes), else 403. An
+   * app removed while its page is open may still ask: its request then gets a readable 401.
+   */
   private preflight(req: IncomingMessage): Reply | undefined {
     const origin = this.appOrigin(req);
     if (!origin) return undefined;
     const app = this.o.registry.list().find((a) => this.originOf(a) === origin);
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const method = String(req.headers['access-control-request-method'] ?? '').toUpperCase();
+    const removed = !app && this.ourAppOrigin(req) !== undefined && path.startsWith('/api/');
     const decision = app ? decideScope(method, path, app.scopes) : undefined;
-    if (!app || !decision?.allowed) {
+    if (!removed && !decision?.allowed) {
       return {
         status: 403,
         body: { error: { code: 'SCOPE_DENIED', message: `no app at ${origin} may call ${method} ${path}` } },

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ import { appRoutes } from './app-routes.js';
 import { AppSessions } from './app-sessions.js';
 import { AppsServer } from './apps-server.js';
 import { AppInstaller } from './installer.js';
+import { checkPackage } from './package-check.js';
 import type { AppPrintDocument } from './print-document.js';
 
 export interface PlatformOptions {
@@ -168,13 +170,40 @@ export class Platform {
     return this.access.audience(req);
   }
 
+  /**
+   * The demo's store apps (dist/apps, made by `npm run build`): installed when absent or another
+   * version, as a technician would. A package that fails is logged; the demo runs without it.
+   */
+  installBundled(): void {
+    const root = findUiRoot();
+    const installer = this.installer;
+    if (!root || !installer || !this.registry) return;
+    const dir = join(root, 'dist', 'apps');
+    let names: string[];
+    try {
+      names = readdirSync(dir).filter((n) => n.endsWith('.tar.gz'));
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      try {
+        const bytes = readFileSync(join(dir, name));
+        const { manifest } = checkPackage(bytes);
+        if (this.registry.get(manifest.id)?.version === manifest.version) continue;
+        installer.install(bytes);
+      } catch (err) {
+        this.o.log.warn({ err: describeError(err), name }, 'bundled app not installed');
+      }
+    }
+  }
+
   /** The apps listener's port once it listens. */
   get appsPort(): number | undefined {
     return this.server?.port;
   }
 
   /** Starts the apps listener if an app is installed (at boot, and after each install). */
-  async ensureServer(): Promise<void> {
+  async ensureServer(anyPortIfTaken = false): Promise<void> {
     if (this.server || !this.registry || this.registry.list().length === 0) return this.serverStarting;
     const { config, http, log } = this.o;
     const server = new AppsServer({
@@ -189,7 +218,13 @@ export class Platform {
       sdk: loadSdk,
     });
     this.server = server;
-    this.serverStarting = server.start().catch((err: unknown) => {
+    this.serverStarting = server.start().catch(async (err: unknown) => {
+      if (anyPortIfTaken && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+        // The demo beside another posd: any free port (the launcher names the one bound).
+        this.server = undefined;
+        this.o.config.ui.appsPort = 0;
+        return this.ensureServer();
+      }
       // Not fatal: the till sells without apps; the technician sees why in the log.
       log.error({ err: describeError(err), port: config.ui.appsPort }, 'apps listener not started');
       this.server = undefined;

@@ -173,6 +173,7 @@ class CashierApp implements CashierContext, AppActions {
 
   /** A scan goes where its kind belongs: payment code, coupon, member card, or product. */
   private onScan(d: Record<string, unknown>): void {
+    if (document.body.dataset.appOpen) return; // a store app in front takes the scans (apps-screen.ts)
     const code = String(d.code ?? '');
     if (d.kind === 'payment') void this.payment.onCodeScanned(code);
     else if (d.kind === 'coupon') void this.cart.onCouponScanned(code);
