@@ -104,12 +104,22 @@ interface Daemon {
   readyMs: number;
 }
 
-async function startPosd(config: string, notify: NotifySocket): Promise<Daemon> {
+/** NODE_OPTIONS as systemd/posd.service sets them on the terminal. */
+function unitNodeOptions(): string {
+  const unit = readFileSync(resolve(import.meta.dirname, '../../systemd/posd.service'), 'utf8');
+  return /^Environment=NODE_OPTIONS=(.*)$/m.exec(unit)?.[1]?.trim() ?? '';
+}
+
+async function startPosd(
+  config: string,
+  notify: NotifySocket,
+  nodeOptions = unitNodeOptions(),
+): Promise<Daemon> {
   const ready = notify.nextReady();
   const t0 = nowMs();
   const child = spawn(process.execPath, ['--import', PROBE, MAIN, 'run', '--config', config], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    env: { ...process.env, NOTIFY_SOCKET: notify.path },
+    env: { ...process.env, NOTIFY_SOCKET: notify.path, NODE_OPTIONS: nodeOptions },
   });
   await ready;
   return { child, readyMs: nowMs() - t0 };
@@ -154,13 +164,15 @@ async function sell(
 ): Promise<number> {
   const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
   let next = 0;
+  let done = 0;
   const t0 = nowMs();
   await Promise.all(
     Array.from({ length: CLIENTS }, async () => {
       while (next < n) {
         next += 1;
         await postSale(port, token, agent, SALE);
-        if (next % 10_000 === 0) onProgress(next);
+        done += 1;
+        if (done % 10_000 === 0) onProgress(done);
       }
     }),
   );
@@ -213,11 +225,18 @@ export async function benchStartMemory(): Promise<void> {
   }
   const ready = summarize(readyTimes);
 
+  const idleOf = async (daemon: Daemon) => {
+    for (let i = 0; i < 200 && (await healthz(port)).status !== 'ok'; i++) await settle(50);
+    await settle(3000); // idle: the link up, the first status sent, start-up garbage collected
+    return rssMb(daemon.child.pid ?? 0);
+  };
+  const plain = await startPosd(config, notify, '');
+  const idlePlain = await idleOf(plain);
+  await stopPosd(plain);
+
   const d = await startPosd(config, notify);
   const token = readFileSync(join(stateDir, 'ui-token'), 'utf8').trim();
-  for (let i = 0; i < 200 && (await healthz(port)).status !== 'ok'; i++) await settle(50);
-  await settle(3000); // idle: the link up, the first status sent, start-up garbage collected
-  const idle = rssMb(d.child.pid ?? 0);
+  const idle = await idleOf(d);
   const idleHeap = await heapMb(d.child);
 
   const samples: string[] = [];
@@ -245,6 +264,9 @@ export async function benchStartMemory(): Promise<void> {
   console.log(
     `  cold start to READY=1 (${STARTS} starts, existing ledger): p50 ${fmt(ready.p50, 0)} ms, max ${fmt(ready.max, 0)} ms` +
       ` (${fmt(ready.p50 / ref.startMs, 1)}× bare node start); target ≤ 1000 ms`,
+  );
+  console.log(
+    `  NODE_OPTIONS of posd.service: ${unitNodeOptions() || '(none)'}; idle RSS without them ${mb(idlePlain.rss)}`,
   );
   console.log(
     `  idle RSS ${mb(idle.rss)} (${fmt(idle.rss / ref.rss, 2)}× bare node; heap used ${mb(idleHeap.heapUsed)} of ${mb(idleHeap.heapTotal)}, external ${mb(idleHeap.external)}); target ≤ 70 MB`,
