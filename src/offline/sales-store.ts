@@ -115,9 +115,16 @@ export class SalesStore {
         "UPDATE sales SET status = 'voided', voided_at = ? WHERE id = ?",
       ),
       // Newest first by id: sale ids are UUIDv7 (time-ordered), so the primary key is the order.
-      recentSales: db.prepare<[{ before: string | null; fragment: string | null; limit: number }], SaleRow>(
+      recentSales: db.prepare<[{ before: string | null; limit: number }], SaleRow>(
         `SELECT * FROM sales WHERE kind = 'sale' AND (@before IS NULL OR id < @before)
-           AND (@fragment IS NULL OR substr(receipt_no, -length(@fragment)) = @fragment) ORDER BY id DESC LIMIT @limit`,
+           ORDER BY id DESC LIMIT @limit`,
+      ),
+      // By the end of the receipt number: a scan of the receipt-number index (small), not the table.
+      recentByReceiptEnd: db.prepare<[{ before: string | null; fragment: string; limit: number }], SaleRow>(
+        `SELECT * FROM sales WHERE id IN (
+           SELECT id FROM sales WHERE receipt_no > ''
+             AND substr(receipt_no, -length(@fragment)) = @fragment)
+         AND kind = 'sale' AND (@before IS NULL OR id < @before) ORDER BY id DESC LIMIT @limit`,
       ),
       saleByReceipt: db.prepare<[string], SaleRow>('SELECT * FROM sales WHERE receipt_no = ?'),
       refundsOf: db.prepare<[string], SaleRow>(
@@ -185,9 +192,11 @@ export class SalesStore {
 
   /** Sales (not refunds), newest first, before a sale id, whose receipt number ends with `fragment`. */
   recentSales(limit: number, before?: string, fragment?: string): SaleRecord[] {
-    return this.stmt.recentSales
-      .all({ before: before ?? null, fragment: fragment ?? null, limit })
-      .map(toSale);
+    const rows =
+      fragment === undefined
+        ? this.stmt.recentSales.all({ before: before ?? null, limit })
+        : this.stmt.recentByReceiptEnd.all({ before: before ?? null, fragment, limit });
+    return rows.map(toSale);
   }
 
   saleByReceipt(receiptNo: string): SaleRecord | undefined {
