@@ -143,6 +143,8 @@ export interface CashierState {
   recentNext: string | undefined;
   /** The receipt number being typed in the recent list's search (kept across re-renders). */
   recentQuery: string;
+  /** The search the list shows (set by 查找; typing alone does not change the list). */
+  recentSearch: string;
   refundQty: Map<number, number>;
   refundSale: SaleView | undefined;
   /** What each line of the refunded sale already gave back: qty and amount by lineNo. */
@@ -192,6 +194,7 @@ export function initialState(): CashierState {
     recent: [],
     recentNext: undefined,
     recentQuery: '',
+    recentSearch: '',
     refundQty: new Map(),
     refundSale: undefined,
     refundDone: new Map(),

@@ -5,6 +5,7 @@ import { hasPrinter, type SaleView } from './cashier-state.js';
 import { formatMoney } from './money.js';
 
 const PAGE = 20;
+const RECEIPT_TEXT = /^[A-Za-z0-9-]{1,40}$/;
 
 /** Cash the customer gets back when a sale is voided: what its cash payments kept. */
 export function cashKept(sale: SaleView): number {
@@ -34,7 +35,13 @@ export class RecentSales implements RecentActions {
   async reload(): Promise<void> {
     const s = this.c.s;
     if (s.screen !== 'recent') return;
-    const q = s.recentQuery.trim();
+    const q = s.recentSearch;
+    // A receipt number is letters, digits and '-': anything else matches nothing.
+    if (q && !RECEIPT_TEXT.test(q)) {
+      s.recent = [];
+      s.recentNext = undefined;
+      return;
+    }
     const page = await api<{ sales: SaleView[]; next?: string }>(
       'GET',
       `/api/v1/sales?limit=${PAGE}${q ? `&q=${encodeURIComponent(q)}` : ''}`,
@@ -46,7 +53,7 @@ export class RecentSales implements RecentActions {
   async more(): Promise<void> {
     const s = this.c.s;
     if (!s.recentNext) return;
-    const q = s.recentQuery.trim();
+    const q = s.recentSearch;
     try {
       const page = await api<{ sales: SaleView[]; next?: string }>(
         'GET',
@@ -66,6 +73,7 @@ export class RecentSales implements RecentActions {
   }
 
   async search(): Promise<void> {
+    this.c.s.recentSearch = this.c.s.recentQuery.trim();
     try {
       await this.reload();
     } catch (err) {

@@ -84,7 +84,7 @@ function head(s: CashierState, t: I18n, a: Actions): HTMLElement {
     h('h2', {}, t.t('recent')),
     input,
     button('chip tall primary', 'recent-search-go', () => a.recent.search(), t.t('search')),
-    s.recentQuery
+    s.recentQuery || s.recentSearch
       ? button('chip tall', 'recent-search-clear', () => a.recent.clearSearch(), t.t('clear'))
       : null,
   );
@@ -153,7 +153,7 @@ export function recentPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
       'div',
       { class: 'recent-list' },
       s.recent.length === 0
-        ? h('div', { class: 'empty' }, s.recentQuery ? t.t('noMatch') : t.t('noRecent'))
+        ? h('div', { class: 'empty' }, s.recentSearch ? t.t('noMatch') : t.t('noRecent'))
         : null,
       ...s.recent.map((r) => row(s, t, a, r)),
       s.recentNext ? button('chip tall', 'recent-more', () => a.recent.more(), t.t('more')) : null,
