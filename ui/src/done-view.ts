@@ -55,8 +55,10 @@ function printStatus(s: CashierState, t: I18n, saleId: string): HTMLElement {
  */
 function changeOrBalance(s: CashierState, t: I18n): HTMLElement | null {
   const sale = s.sale!;
-  const methods = new Set(sale.payments.filter((p) => p.status === 'succeeded').map((p) => p.method));
-  if (methods.has('member') && s.member?.balance !== undefined)
+  const paid = sale.payments.filter((p) => p.status === 'succeeded');
+  const methods = new Set(paid.map((p) => p.method));
+  // Stored value is a code payment on the `member` channel.
+  if (paid.some((p) => p.channel === 'member') && s.member?.balance !== undefined)
     return h(
       'div',
       { class: 'figure big-change' },

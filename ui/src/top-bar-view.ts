@@ -84,7 +84,7 @@ function barButton(
     {
       class: blocked ? 'bar-btn blocked' : 'bar-btn',
       'data-testid': testId,
-      'aria-disabled': blocked ? 'true' : undefined,
+      'data-blocked': blocked ? 'true' : undefined,
       onclick: () => (blocked ? a.app.blockedTap() : go()),
     },
     ...label,
