@@ -260,7 +260,7 @@ describe('a cashier at 1024x600 (zh-CN, cloud linked)', () => {
     await page.getByTestId('tender-qr').click();
     expect(await text('qr-wechat')).toBe('WeChat');
     // Only the cashier's name and the way back to Chinese are Chinese.
-    const shown = (await page.locator('body').innerText()).replace('王芳', '').replace('中文', '');
+    const shown = ((await page.locator('#app').textContent()) ?? '').replace('王芳', '').replace('中文', '');
     expect(shown).not.toMatch(CJK);
     await cancelOpenSale();
     await page.getByTestId('lang-toggle').click();

@@ -9,6 +9,27 @@ import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { waitFor } from '../helpers/wait.js';
 import { buildUi, launchBrowser, screenshot, startDaemon, stopDaemon, writeCashiers } from './ui-harness.js';
 
+// The page's globals, for the evaluate() callbacks below (tests compile without the DOM library).
+interface PageRect {
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+  width: number;
+  height: number;
+}
+interface PageElement {
+  getBoundingClientRect(): PageRect;
+  getAttribute(name: string): string | null;
+  textContent: string | null;
+}
+declare const window: { innerWidth: number; innerHeight: number };
+declare const document: {
+  querySelector(selector: string): PageElement | null;
+  querySelectorAll(selector: string): Iterable<PageElement>;
+};
+declare function getComputedStyle(el: unknown): { overflow: string; overflowX: string; overflowY: string };
+
 /**
  * A till as the cashier meets it: `posd run` at 1024x600 in Chromium, linked to the reference
  * cloud over a real mosquitto through a TCP proxy (so a test can cut the link), with the customer
