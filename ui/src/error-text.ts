@@ -1,4 +1,5 @@
-import type { Lang } from './i18n.js';
+/** The languages of ui/src/i18n.ts (kept apart so the tests can import this table without the DOM). */
+type Lang = 'zh-CN' | 'en';
 
 /** One sentence per language that tells the cashier what happened and what to do next. */
 export type ErrorSentence = Record<Lang, string>;
