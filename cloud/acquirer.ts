@@ -36,7 +36,7 @@ interface Payment {
 /** The behaviour of a payment reversed or closed before its create arrived. */
 const TOMBSTONE = 'tombstone';
 
-type Member = { memberId: string; name: string; balance: number; points: number };
+type Member = { memberId: string; name: string; balance: number; points: number; phone?: string };
 
 export interface AcquirerOptions {
   autoPayQrAfterQueries?: number;
@@ -173,7 +173,7 @@ export class AcquirerSimulator {
     return this.coupons.coupon(code);
   }
 
-  addMember(code: string, member: { memberId: string; name: string; balance: number; points: number }): void {
+  addMember(code: string, member: Member): void {
     this.store.kvPut('member', code, member);
   }
 
@@ -377,8 +377,15 @@ export class AcquirerSimulator {
     return this.store.kvGet<Member>('member', code)?.balance;
   }
 
+  /**
+   * `member.lookup {code}`: the member card's code, else the member's mobile number (the cashier
+   * types it when the card is not at hand). Found by phone, the result carries no card code.
+   */
   private memberLookup(args: Record<string, unknown>): OpResult {
-    const m = this.store.kvGet<Record<string, unknown>>('member', String(args.code ?? ''));
+    const code = String(args.code ?? '');
+    const m =
+      this.store.kvGet<Member>('member', code) ??
+      (code ? this.store.kvAll<Member>('member').find((e) => e.value.phone === code)?.value : undefined);
     return m
       ? { ok: true, result: m }
       : { ok: false, error: { code: 'MEMBER_UNKNOWN', message: 'no such member' } };

@@ -411,6 +411,11 @@ export class App {
       catalog: businessCatalog(() => this.business?.config.catalog),
       cloudOnline: () => (this.cloud.configured ? this.cloud.isOnline() : undefined),
       apps: { origins: () => this.platform.origins(), audience: (req) => this.platform.audience(req) },
+      onCloudChange: (listener) => {
+        this.sync?.link.onConnect(listener);
+        this.sync?.link.onDisconnect(listener);
+      },
+      merchantName: () => this.business?.config.merchant?.name,
     });
     this.platform.events = this.uiBridge.events;
   }

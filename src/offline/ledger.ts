@@ -48,6 +48,7 @@ export class Ledger {
   private readonly now: () => Date;
   private readonly newId: () => string;
   private readonly appendListeners = new Set<(lastSeq: number) => void>();
+  private readonly syncedListeners = new Set<() => void>();
   /** Per record type: work that must commit with the record (a receipt's print job). */
   private readonly recordHooks = new Map<string, Array<(record: LedgerRecord) => void>>();
   /** The last seq and chain; only this process writes the ledger (the state dir lock). */
@@ -336,6 +337,13 @@ export class Ledger {
       // Synced is the watermark: one row written, whatever the number of records acked.
       this.stmt.setAcked.run(bounded + base);
     });
+    for (const listener of this.syncedListeners) listener();
+  }
+
+  /** Called after an ack marked records synced (the UI's unsynced badge follows it). */
+  onSynced(listener: () => void): () => void {
+    this.syncedListeners.add(listener);
+    return () => this.syncedListeners.delete(listener);
   }
 
   /** Runs `hook` inside the transaction of every record of `type`, after the record is written. */

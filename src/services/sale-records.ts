@@ -74,12 +74,14 @@ export function voidInTransaction(
     throw new PosError('VOID_NOT_ALLOWED', 'the shift of this sale is closed: refund it instead');
   }
   const payments = store.paymentsOf(sale.id);
-  if (
-    payments.some(
-      (p) =>
-        p.method !== 'cash' && (p.status === 'succeeded' || p.status === 'pending' || p.status === 'unknown'),
-    )
-  ) {
+  const nonCash = payments.filter((p) => p.method !== 'cash');
+  if (nonCash.some((p) => p.status === 'pending' || p.status === 'unknown')) {
+    throw new PosError(
+      'VOID_NOT_ALLOWED',
+      'a non-cash payment of the sale is still being confirmed: wait for it',
+    );
+  }
+  if (nonCash.some((p) => p.status === 'succeeded')) {
     throw new PosError('VOID_NOT_ALLOWED', 'the sale has a captured non-cash payment: refund it instead');
   }
   if (store.refundsOf(sale.id).length > 0) {

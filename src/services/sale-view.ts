@@ -22,6 +22,8 @@ export interface SaleView {
   refunds: Array<{ saleId: string; total: number; receiptNo?: string }>;
   refundable: number;
   createdAt: string;
+  /** The coupon applied as the order discount (`orderDiscount` is what it took off). */
+  coupon?: { code: string; kind: 'amount' | 'percent'; value: number };
   completedAt?: string;
   voidedAt?: string;
 }
@@ -61,5 +63,7 @@ export function saleView(store: SalesStore, sale: SaleRecord): SaleView {
   if (sale.shiftId) view.shiftId = sale.shiftId;
   if (sale.completedAt) view.completedAt = sale.completedAt;
   if (sale.voidedAt) view.voidedAt = sale.voidedAt;
+  const c = sale.doc.coupon;
+  if (c) view.coupon = { code: c.code, kind: c.kind, value: c.value };
   return view;
 }

@@ -28,6 +28,10 @@ export interface UiBridgeDeps {
   ledger: () => Ledger;
   /** undefined when no cloud link is configured. */
   cloudOnline: () => boolean | undefined;
+  /** Calls `listener` when the cloud link goes up or down (read once the components started). */
+  onCloudChange?: (listener: () => void) => void;
+  /** The business config's merchant name, for the customer screen's idle. */
+  merchantName?: () => string | undefined;
   /** Read late, like the ledger; serves the QR of a pending QR payment as SVG. */
   payments?: () => PaymentLookup;
   /** Defaults: `{stateDir}/cashiers.json` (demo: PIN 1234), the demo catalog. */
@@ -97,6 +101,17 @@ export function installUiBridge(d: UiBridgeDeps): UiBridge {
     const online = d.cloudOnline();
     return online === undefined ? 'none' : online ? 'online' : 'offline';
   };
+  const status = (): Record<string, unknown> => {
+    const merchantName = d.merchantName?.();
+    return {
+      bootId: events.bootId,
+      epoch: d.ledger().epoch,
+      mode: d.mode,
+      cloud: cloudState(),
+      ledger: d.ledger().figures(),
+      ...(merchantName ? { merchantName } : {}),
+    };
+  };
   const routes = uiRoutes({
     get sessions() {
       return sessionStore();
@@ -107,14 +122,9 @@ export function installUiBridge(d: UiBridgeDeps): UiBridge {
     catalog: d.catalog ?? DEMO_CATALOG,
     bus: d.bus,
     log,
-    status: () => ({
-      bootId: events.bootId,
-      epoch: d.ledger().epoch,
-      mode: d.mode,
-      cloud: cloudState(),
-      ledger: d.ledger().figures(),
-    }),
+    status,
   });
+  feedStatus(d, status);
   const payments = d.payments;
   if (payments) d.http.add(...paymentQrRoutes((id) => pendingCodeUrl(payments(), id)));
   d.http.add(...routes, ...staticUiRoutes(findUiRoot()), {
@@ -125,4 +135,46 @@ export function installUiBridge(d: UiBridgeDeps): UiBridge {
     handle: () => ({ status: 200, body: buildOpenApi(d.http.registeredRoutes(), EXISTING_ROUTE_DOCS) }),
   });
   return { events, sessions: sessionStore };
+}
+
+/** How long changes are gathered into one `status.updated` (a sale appends several records). */
+const STATUS_COALESCE_MS = 100;
+
+/**
+ * `status.updated` (the body of `GET /api/v1/status`) whenever what the badge shows changes: a
+ * record appended, an ack that synced records, the cloud link going up or down. The UI's badge
+ * follows these events instead of polling.
+ */
+function feedStatus(d: UiBridgeDeps, status: () => Record<string, unknown>): void {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const changed = (): void => {
+    if (timer || stopped) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      if (!stopped) d.bus.emit('status.updated', status());
+    }, STATUS_COALESCE_MS);
+  };
+  const offs: Array<() => void> = [];
+  d.lifecycle.add({
+    name: 'status-feed',
+    start: () => {
+      stopped = false;
+      offs.push(d.ledger().onAppend(changed), d.ledger().onSynced(changed));
+      d.onCloudChange?.(changed);
+    },
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+      timer = undefined;
+      for (const off of offs.splice(0)) off();
+    },
+  });
+}
+
+declare module '../bus.js' {
+  interface PosEvents {
+    /** What `GET /api/v1/status` answers, after a change of the ledger's sync or the cloud link. */
+    'status.updated': Record<string, unknown>;
+  }
 }

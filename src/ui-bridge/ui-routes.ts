@@ -58,6 +58,9 @@ export const StatusSchema = Type.Object({
   mode: Type.String(),
   cloud: Type.Union([Type.Literal('online'), Type.Literal('offline'), Type.Literal('none')]),
   ledger: LedgerFiguresSchema,
+  merchantName: Type.Optional(
+    Type.String({ description: "the business config's merchant name (the customer screen's idle)" }),
+  ),
 });
 
 export interface UiRoutesDeps {

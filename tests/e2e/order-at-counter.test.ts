@@ -173,7 +173,7 @@ describe('online orders paid at the counter (网络订单线下支付), in Chrom
 
     // Scanned again: refused with a coded error, no second sale.
     await scan(`POSORDER:${orderId}`);
-    await expect.poll(() => page.getByTestId('message').textContent()).toContain('is paid');
+    await expect.poll(() => page.getByTestId('message').textContent()).toContain('该订单已经付过款了');
     expect(await page.getByTestId('tender-code').count()).toBe(0);
     const again = await api.call<{ error?: { code: string } }>('POST', `/api/v1/orders/${orderId}/checkout`);
     expect([again.status, again.body.error?.code]).toEqual([409, 'ORDER_ALREADY_PAID']);

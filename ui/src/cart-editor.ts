@@ -1,8 +1,8 @@
-import { api, newIdempotencyKey } from './api.js';
+import { ApiError, api, newIdempotencyKey } from './api.js';
 import type { CartActions } from './cashier-actions.js';
 import { type CashierContext, fetchSale } from './cashier-context.js';
 import type { CatalogItem, SaleView } from './cashier-state.js';
-import { parseYuan } from './money.js';
+import { formatMoney, parseYuan } from './money.js';
 import { moneyTaken, type PaymentFlow } from './payment-flow.js';
 import type { ShiftFlow } from './shift-flow.js';
 import type { TerminalStatus } from './terminal-status.js';
@@ -19,7 +19,7 @@ export class CartEditor implements CartActions {
     private readonly shift: ShiftFlow,
   ) {}
 
-  showTab(tab: 'items' | 'keypad'): void {
+  showTab(tab: 'items' | 'keypad' | 'codes'): void {
     const s = this.c.s;
     s.leftTab = tab;
     s.keypad = '';
@@ -27,11 +27,13 @@ export class CartEditor implements CartActions {
   }
 
   addItem(item: CatalogItem): void {
-    this.c.s.cart.add({
+    const cart = this.c.s.cart;
+    cart.add({
       sku: item.sku,
       name: item.names?.[this.c.t.lang] ?? item.name,
       unitPrice: item.unitPrice,
     });
+    this.c.s.lastLine = cart.lines.findIndex((l) => l.sku === item.sku);
     this.changed();
   }
 
@@ -39,14 +41,42 @@ export class CartEditor implements CartActions {
     const s = this.c.s;
     const amount = parseYuan(s.keypad);
     if (amount === undefined || amount <= 0) return;
-    s.cart.add({ name: this.c.t.t('customItem'), unitPrice: amount });
+    s.cart.add({ name: s.customName.trim() || this.c.t.t('customItem'), unitPrice: amount });
+    s.lastLine = s.cart.lines.length - 1;
     s.keypad = '';
+    s.customName = '';
+    this.changed();
+  }
+
+  nameCustom(name: string): void {
+    this.c.s.customName = name.slice(0, 40);
+  }
+
+  /** 清空: an empty cart at once; one with lines asks first, and the second tap empties it. */
+  clearCart(confirm = false): void {
+    const s = this.c.s;
+    if (s.cart.lines.length > 0 && !confirm) {
+      s.confirmClear = true;
+      this.c.render();
+      return;
+    }
+    s.confirmClear = false;
+    s.lastLine = undefined;
+    s.cart.clear();
+    s.member = undefined;
+    s.pendingCoupon = undefined;
     this.changed();
   }
 
   changeQty(index: number, delta: number): void {
     this.c.s.cart.changeQty(index, delta);
+    this.c.s.lastLine = Math.min(index, this.c.s.cart.lines.length - 1);
     this.changed();
+  }
+
+  keepCart(): void {
+    this.c.s.confirmClear = false;
+    this.c.render();
   }
 
   setDiscount(kind: 'none' | 'p10' | 'p20' | 'a500'): void {
@@ -73,7 +103,10 @@ export class CartEditor implements CartActions {
   async onCouponScanned(code: string): Promise<void> {
     const s = this.c.s;
     if (s.sale?.status === 'open') await this.applyCoupon(code);
-    else s.pendingCoupon = code;
+    else {
+      s.pendingCoupon = code;
+      this.c.say(this.c.t.t('couponNoted'));
+    }
     this.c.render();
   }
 
@@ -86,8 +119,10 @@ export class CartEditor implements CartActions {
         { code },
       );
       this.c.s.member = { ...found, code };
+      this.c.say(this.c.t.t('memberFound', { n: found.name, b: formatMoney(found.balance ?? 0) }));
     } catch (err) {
-      this.c.fail(err);
+      const notFound = err instanceof ApiError && err.code === 'NOT_FOUND';
+      this.c.fail(err, notFound ? this.c.t.t('memberNotFound') : undefined);
     }
     this.c.render();
   }
@@ -151,6 +186,7 @@ export class CartEditor implements CartActions {
     s.tenderNote = undefined;
     s.member = undefined;
     s.screen = 'sell';
+    s.lastLine = undefined;
     s.cart.clear();
     this.changed();
   }
@@ -159,10 +195,13 @@ export class CartEditor implements CartActions {
   private changed(): void {
     const s = this.c.s;
     s.checkoutKey = undefined;
+    s.confirmClear = false;
     s.message = undefined;
     this.c.render();
     const cart = s.cart;
-    const lines = cart.lines.map((l) => ({ name: l.name, qty: l.qty, amount: l.qty * l.unitPrice }));
+    // What the customer pays per line: after the discount, so the lines add up to the total shown.
+    const net = cart.netAmounts();
+    const lines = cart.lines.map((l, i) => ({ name: l.name, qty: l.qty, amount: net[i]! }));
     void api('PUT', '/api/v1/cart', { lines, total: cart.total }).catch(() => {});
   }
 

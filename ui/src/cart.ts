@@ -44,11 +44,35 @@ export class Cart {
     const d = this.discount;
     if (!d) return 0;
     if ('amount' in d) return Math.min(d.amount, this.subtotal);
-    return Math.floor((this.subtotal * d.percentBp) / 10_000);
+    // Half up, as the daemon prices it (applyBasisPoints in src/core/money.ts).
+    return Number((BigInt(this.subtotal) * BigInt(d.percentBp) + 5000n) / 10000n);
   }
 
   get total(): number {
     return this.subtotal - this.discountAmount;
+  }
+
+  /**
+   * Each line's amount after its share of the order discount, shared out by largest remainder as
+   * the daemon prices a sale (src/core/sale.ts), so the lines add up to the total.
+   */
+  netAmounts(): number[] {
+    const gross = this.lines.map((l) => l.qty * l.unitPrice);
+    const sum = gross.reduce((a, b) => a + b, 0);
+    const off = this.discountAmount;
+    if (off === 0 || sum === 0) return gross;
+    const parts = gross.map((g) => BigInt(off) * BigInt(g));
+    const shares = parts.map((p) => Number(p / BigInt(sum)));
+    let left = off - shares.reduce((a, b) => a + b, 0);
+    const order = parts
+      .map((p, i) => ({ i, rem: p % BigInt(sum) }))
+      .sort((a, b) => (a.rem === b.rem ? a.i - b.i : a.rem > b.rem ? -1 : 1));
+    for (const { i } of order) {
+      if (left === 0) break;
+      shares[i]! += 1;
+      left -= 1;
+    }
+    return gross.map((g, i) => g - shares[i]!);
   }
 
   /** The body of `POST /api/v1/sales` (without tenders). */

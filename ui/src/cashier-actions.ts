@@ -8,6 +8,8 @@ export interface AppActions {
   signOut(): void;
   toggleLang(): void;
   dismissMessage(): void;
+  /** A tap on a bar button that cannot act now (a sale is being paid): the toast says why. */
+  blockedTap(): void;
   keypadKey(key: string): void;
   closeAdmin(): void;
   /** The open question's answer (a notice has only yes). */
@@ -16,7 +18,13 @@ export interface AppActions {
 
 /** The cart before it is a sale, its checkout, and a fresh cart for the next customer. */
 export interface CartActions {
-  showTab(tab: 'items' | 'keypad'): void;
+  showTab(tab: 'items' | 'keypad' | 'codes'): void;
+  /** The custom item's name as typed (empty: 自定义商品). */
+  nameCustom(name: string): void;
+  /** Empties the cart; with lines in it, asks first (`confirm` is the yes). */
+  clearCart(confirm?: boolean): void;
+  /** The answer "keep it" to 清空's question. */
+  keepCart(): void;
   addItem(item: CatalogItem): void;
   addCustom(): void;
   changeQty(index: number, delta: number): void;
@@ -85,6 +93,16 @@ export interface OrderActions {
   /** A typed pickup code: its order (here, else through the cloud) goes to the pay screen. */
   payByPickupCode(pickupCode: string): void;
   cancelOrder(orderId: string): void;
+  /** 拒单 or 取消订单 asks first: the order whose question is shown (none: the question goes). */
+  askOrder(orderId: string | undefined, action?: 'reject' | 'cancel'): void;
+}
+
+/** Codes typed by hand beside the scanner: coupon, member code, member's phone. */
+export interface CodeActions {
+  setKind(kind: 'coupon' | 'member' | 'phone'): void;
+  typed(text: string): void;
+  key(key: string): void;
+  submit(): void;
 }
 
 /** What the buttons do, by the job they belong to; each part has its own controller. */
@@ -96,4 +114,5 @@ export interface Actions {
   refund: RefundActions;
   shift: ShiftActions;
   orders: OrderActions;
+  codes: CodeActions;
 }

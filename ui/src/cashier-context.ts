@@ -9,9 +9,9 @@ export interface CashierContext {
   /** Draws the whole screen again from the state. */
   render(): void;
   /** A note in the toast; it goes by itself after a while. */
-  say(message: string | undefined): void;
-  /** An error in the toast; a lost session (401) goes back to sign-in. */
-  fail(err: unknown): void;
+  say(message: string | undefined, code?: string): void;
+  /** An error in the toast, in words (the code small); a lost session (401) goes back to sign-in. */
+  fail(err: unknown, sentence?: string): void;
 }
 
 /** Asks the daemon to print (a receipt again, a shift report); the toast says it is queued. */

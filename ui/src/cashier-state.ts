@@ -36,6 +36,8 @@ export interface SaleView {
   createdAt?: string;
   completedAt?: string;
   originalSaleId?: string;
+  /** The coupon applied as the order discount. */
+  coupon?: { code: string; kind: 'amount' | 'percent'; value: number };
 }
 
 /** A question before money moves, or a result the cashier must act on (cash to hand back). */
@@ -123,7 +125,16 @@ export interface CashierState {
   cart: Cart;
   /** The keypad's text (yuan) for a custom item or cash tendered. */
   keypad: string;
-  leftTab: 'items' | 'keypad';
+  leftTab: 'items' | 'keypad' | 'codes';
+  /** The code typed in the 会员/券 tab, and what it is. */
+  codeDraft: string;
+  codeKind: 'coupon' | 'member' | 'phone';
+  /** The custom item's name as typed on the amount tab. */
+  customName: string;
+  /** 清空 was tapped on a cart with lines: the question shows. */
+  confirmClear: boolean;
+  /** The cart line last added or changed: the cart keeps it in view. */
+  lastLine?: number | undefined;
   screen: 'sell' | 'pay' | 'done' | 'recent' | 'refund' | 'shift' | 'orders';
   /** The shift screen: the report shown, or none when no shift is open; 'no' when the route is missing. */
   shift: ShiftReport | undefined;
@@ -132,6 +143,8 @@ export interface CashierState {
   /** The pickup code being typed in the order inbox (kept across re-renders). */
   pickupDraft?: string;
   ordersAvailable: Availability;
+  /** The order whose 拒单 / 取消订单 waits for the cashier's yes. */
+  confirmOrder?: { orderId: string; action: 'reject' | 'cancel' } | undefined;
   sale: SaleView | undefined;
   checkoutKey: string | undefined;
   tender: Tender;
@@ -166,6 +179,8 @@ export interface CashierState {
 
   connected: boolean;
   message: string | undefined;
+  /** The error code behind the message, shown small for support. */
+  messageCode?: string | undefined;
   pendingCoupon: string | undefined;
   /** The member scanned for this sale; `code` is the card, `balance` its stored value (fen). */
   member: { memberId: string; name: string; code: string; balance?: number } | undefined;
@@ -180,6 +195,10 @@ export function initialState(): CashierState {
     cart: new Cart(),
     keypad: '',
     leftTab: 'items',
+    codeDraft: '',
+    codeKind: 'coupon',
+    customName: '',
+    confirmClear: false,
     screen: 'sell',
     shift: undefined,
     shiftAvailable: 'yes',

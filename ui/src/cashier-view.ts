@@ -60,14 +60,16 @@ export function mainView(s: CashierState, t: I18n, a: Actions): HTMLElement {
     { class: 'cashier', 'data-screen': s.screen },
     topBar(s, t, a),
     orderBanner(s, t, a),
-    h('main', {}, ...content),
-    dialogView(s, a),
+    // In the flow under the bar, not floating: it never covers a button (取消交易, 收款).
     s.message
       ? h(
           'div',
-          { class: 'toast', 'data-testid': 'message', onclick: () => a.app.dismissMessage() },
-          s.message,
+          { class: 'toast', role: 'alert', 'data-testid': 'message', onclick: () => a.app.dismissMessage() },
+          h('span', { 'data-testid': 'message-text' }, s.message),
+          s.messageCode ? h('small', { class: 'code', 'data-testid': 'message-code' }, s.messageCode) : null,
         )
       : null,
+    h('main', {}, ...content),
+    dialogView(s, a),
   );
 }

@@ -5,7 +5,9 @@ import type { Actions, AppActions } from './cashier-actions.js';
 import { type CashierContext, fetchSale } from './cashier-context.js';
 import { type CashierState, type CatalogItem, initialState } from './cashier-state.js';
 import { mainView } from './cashier-view.js';
+import { CodeEntry } from './code-entry.js';
 import { byId, replace } from './dom.js';
+import { errorSentence } from './error-text.js';
 import { EventClient, type Frame } from './event-client.js';
 import { I18n } from './i18n.js';
 import { parseYuan } from './money.js';
@@ -31,6 +33,8 @@ class CashierApp implements CashierContext, AppActions {
     onResync: () => void this.reload(),
     onConnection: (up) => {
       this.s.connected = up;
+      // Back in touch: the badge asks once; events keep it true from then on.
+      if (up) void this.status.loadStatus().catch(() => undefined);
       this.render();
     },
   });
@@ -51,6 +55,7 @@ class CashierApp implements CashierContext, AppActions {
     (next) => this.shift.ensureOpen(next),
   );
   private readonly cart = new CartEditor(this, this.status, this.payment, this.shift);
+  private readonly codes = new CodeEntry(this, this.cart);
   private readonly actions: Actions = {
     app: this,
     cart: this.cart,
@@ -59,10 +64,12 @@ class CashierApp implements CashierContext, AppActions {
     refund: this.refund,
     shift: this.shift,
     orders: this.orders,
+    codes: this.codes,
   };
 
   async boot(): Promise<void> {
     document.documentElement.lang = this.t.lang;
+    document.addEventListener('keydown', (ev) => this.onKey(ev));
     try {
       const session = await api<{ cashier: { id: string; name: string } | null }>('GET', '/api/v1/session');
       this.s.cashier = session.cashier ?? undefined;
@@ -75,7 +82,6 @@ class CashierApp implements CashierContext, AppActions {
 
   private startSession(): void {
     this.events.start();
-    this.status.startPolling();
     this.orders.startCountdown();
   }
 
@@ -88,26 +94,39 @@ class CashierApp implements CashierContext, AppActions {
     document.body.dataset.ready = this.s.cashier ? (this.s.connected ? 'live' : 'connecting') : 'signin';
   }
 
-  say(message: string | undefined): void {
+  say(message: string | undefined, code?: string): void {
     this.s.message = message;
+    this.s.messageCode = code;
     window.clearTimeout(this.messageTimer);
     if (message) this.messageTimer = window.setTimeout(() => this.dismissMessage(), 8_000);
     this.render();
   }
 
+  blockedTap(): void {
+    this.say(this.t.t('finishSaleFirst'));
+  }
+
   dismissMessage(): void {
     window.clearTimeout(this.messageTimer);
     this.s.message = undefined;
+    this.s.messageCode = undefined;
     this.render();
   }
 
-  fail(err: unknown): void {
-    const text = err instanceof ApiError ? `${err.code}: ${err.message}` : String(err);
+  /**
+   * An error in the cashier's words (docs/ui.md, "Error messages"): never the daemon's English
+   * message; the code is shown small, for support. `sentence` replaces the table's when the caller
+   * knows better what happened (a void refused while a payment is being confirmed).
+   */
+  fail(err: unknown, sentence?: string): void {
     if (err instanceof ApiError && err.status === 401) {
       this.s.cashier = undefined;
       this.events.stop();
     }
-    this.say(this.t.t('error', { m: text }));
+    if (err instanceof ApiError) {
+      const text = sentence ?? errorSentence(err.code, this.t.lang) ?? this.t.t('errorUnknown');
+      this.say(text, err.code);
+    } else this.say(sentence ?? (err instanceof Error ? err.message : this.t.t('errorUnknown')));
   }
 
   // --- state from the daemon -------------------------------------------------------------------
@@ -141,7 +160,6 @@ class CashierApp implements CashierContext, AppActions {
         this.recent.onSaleUpdated(d);
         this.refund.onSaleUpdated(d);
         if (this.s.sale?.saleId === String(d.saleId)) void this.payment.refreshSale();
-        void this.status.loadStatus();
         break;
       }
       case 'payment.updated':
@@ -159,6 +177,9 @@ class CashierApp implements CashierContext, AppActions {
         break;
       case 'print.job':
         this.status.onPrintJob(d);
+        break;
+      case 'status.updated':
+        this.status.onStatus(d);
         break;
       case 'device.status':
         this.status.onDeviceStatus(d);
@@ -187,6 +208,7 @@ class CashierApp implements CashierContext, AppActions {
   pinKey(key: string): void {
     this.s.pinError = undefined;
     if (key === 'C') this.s.pin = '';
+    else if (key === '⌫') this.s.pin = this.s.pin.slice(0, -1);
     else if (this.s.pin.length < 8) this.s.pin += key;
     this.render();
   }
@@ -227,9 +249,58 @@ class CashierApp implements CashierContext, AppActions {
     this.render();
   }
 
+  /**
+   * A physical keyboard (or a scanner that types): digits, Backspace and Enter work the PIN pad and
+   * the keypad of the screen shown, as its keys would. A text field being typed in keeps its keys.
+   */
+  private onKey(ev: KeyboardEvent): void {
+    const target = ev.target as HTMLElement | null;
+    if (
+      ev.ctrlKey ||
+      ev.altKey ||
+      ev.metaKey ||
+      target?.tagName === 'INPUT' ||
+      target?.tagName === 'TEXTAREA'
+    )
+      return;
+    const s = this.s;
+    const key = ev.key;
+    if (!s.cashier) {
+      if (/^\d$/.test(key)) this.pinKey(key);
+      else if (key === 'Backspace') this.pinKey('⌫');
+      else if (key === 'Escape') this.pinKey('C');
+      else if (key === 'Enter') void this.signIn();
+      else return;
+    } else {
+      const pad = this.keypadTarget();
+      if (!pad) return;
+      if (/^[\d.]$/.test(key)) this.keypadKey(key);
+      else if (key === 'Backspace') this.keypadKey('⌫');
+      else if (key === 'Escape') this.keypadKey('C');
+      else if (key === 'Enter') pad();
+      else return;
+    }
+    ev.preventDefault();
+  }
+
+  /** What Enter does on the keypad shown now; undefined when no keypad is shown. */
+  private keypadTarget(): (() => void) | undefined {
+    const s = this.s;
+    if (s.screen === 'sell' && s.leftTab === 'keypad') return () => this.cart.addCustom();
+    if (s.screen === 'sell' && s.leftTab === 'codes') return () => void this.codes.submit();
+    if (s.screen === 'pay' && !s.pending && s.tender === 'cash') return () => void this.payment.payCash();
+    if (s.screen === 'pay' && !s.pending && s.tender === 'code') return () => void this.payment.payCode();
+    return undefined;
+  }
+
   keypadKey(key: string): void {
+    if (this.s.screen === 'sell' && this.s.leftTab === 'codes') {
+      this.codes.key(key);
+      return;
+    }
     const next = this.s.keypad + key;
     if (key === 'C') this.s.keypad = '';
+    else if (key === '⌫') this.s.keypad = this.s.keypad.slice(0, -1);
     else if (this.s.screen === 'pay' && this.s.tender === 'code') {
       // A payment code typed by hand: digits only.
       if (/^\d{1,30}$/.test(next)) this.s.keypad = next;

@@ -11,6 +11,12 @@ interface Sale {
   paid: number;
   due: number;
   change: number;
+  subtotal?: number;
+  orderDiscount?: number;
+  lineDiscountTotal?: number;
+  /** `net`: the line after its share of every discount (what the customer pays for it). */
+  lines?: Array<{ name: string; qty: number; net: number }>;
+  payments?: Array<{ method: string; status: string }>;
 }
 
 type Screen =
@@ -37,6 +43,8 @@ class CustomerScreen {
   private readonly root = byId('app');
   private screen: Screen = { kind: 'idle' };
   private idleTimer: number | undefined;
+  /** The business config's merchant name, greeted on the idle screen. */
+  private merchant: string | undefined;
   private coupon: IssuedCoupon | undefined;
   private couponTimer: number | undefined;
   private readonly events = new EventClient({
@@ -44,12 +52,23 @@ class CustomerScreen {
     onResync: () => this.show({ kind: 'idle' }),
     onConnection: (up) => {
       document.body.dataset.ready = up ? 'live' : 'connecting';
+      if (up) void this.loadMerchant();
     },
   });
 
   start(): void {
     this.render();
     this.events.start();
+  }
+
+  private async loadMerchant(): Promise<void> {
+    try {
+      const st = await api<{ merchantName?: string }>('GET', '/api/v1/status');
+      this.merchant = st.merchantName;
+      this.render();
+    } catch {
+      // not signed in yet: the idle screen greets without a name
+    }
   }
 
   private show(screen: Screen): void {
@@ -76,6 +95,8 @@ class CustomerScreen {
               : undefined;
           this.show({ kind: 'due', sale, ...(qr ? { qr } : {}) });
         } else this.show({ kind: 'idle' });
+      } else if (f.type === 'config.applied') {
+        await this.loadMerchant();
       } else if (f.type === 'coupon.issued') {
         window.clearTimeout(this.couponTimer);
         this.coupon = d as unknown as IssuedCoupon;
@@ -111,7 +132,8 @@ class CustomerScreen {
         'div',
         { class: 'brand', 'data-testid': 'customer-idle' },
         h('div', { class: 'logo' }, '☕'),
-        h('h1', {}, t.t('welcome')),
+        this.merchant ? h('h1', { 'data-testid': 'customer-merchant' }, this.merchant) : null,
+        h(this.merchant ? 'div' : 'h1', { class: 'welcome' }, t.t('welcome')),
       );
     } else if (s.kind === 'cart') {
       body = h(
@@ -120,9 +142,9 @@ class CustomerScreen {
         ...s.lines.map((l) =>
           h(
             'div',
-            { class: 'line' },
+            { class: 'line', 'data-testid': 'customer-line' },
             h('span', {}, `${l.name} × ${l.qty}`),
-            h('span', {}, formatMoney(l.amount)),
+            h('span', { class: 'amount' }, formatMoney(l.amount)),
           ),
         ),
         h(
@@ -134,16 +156,39 @@ class CustomerScreen {
         ),
       );
     } else if (s.kind === 'due') {
+      const discount = (s.sale.orderDiscount ?? 0) + (s.sale.lineDiscountTotal ?? 0);
       body = h(
         'div',
         { class: 'cust-due' },
+        s.qr
+          ? null
+          : h(
+              'div',
+              { class: 'cust-cart' },
+              ...(s.sale.lines ?? []).map((l) =>
+                h(
+                  'div',
+                  { class: 'line', 'data-testid': 'customer-line' },
+                  h('span', {}, `${l.name} × ${l.qty}`),
+                  h('span', { class: 'amount' }, formatMoney(l.net)),
+                ),
+              ),
+              discount > 0
+                ? h(
+                    'div',
+                    { class: 'line saved', 'data-testid': 'customer-discount' },
+                    h('span', {}, t.t('discount')),
+                    h('span', {}, `-${formatMoney(discount)}`),
+                  )
+                : null,
+            ),
         h('div', {}, t.t('amountDue')),
         h('div', { class: 'amount', 'data-testid': 'customer-due' }, formatMoney(s.sale.due)),
         s.qr
           ? h(
               'div',
               { class: 'qr', 'data-testid': 'customer-qr' },
-              h('div', {}, `${t.t('scanToPay')} · ${s.qr.channel}`),
+              h('div', { 'data-testid': 'customer-qr-hint' }, scanHint(s.qr.channel, t)),
               s.qr.ready
                 ? h('img', {
                     class: 'qr-img',
@@ -167,13 +212,17 @@ class CustomerScreen {
           ' ',
           h('span', { 'data-testid': 'customer-paid' }, formatMoney(s.sale.paid + s.sale.change)),
         ),
-        h(
-          'div',
-          {},
-          t.t('change'),
-          ' ',
-          h('span', { 'data-testid': 'customer-change' }, formatMoney(s.sale.change)),
-        ),
+        // Change only when cash was handed over: a QR or code payment has none to show.
+        s.sale.change > 0 ||
+          (s.sale.payments ?? []).some((p) => p.method === 'cash' && p.status === 'succeeded')
+          ? h(
+              'div',
+              {},
+              t.t('change'),
+              ' ',
+              h('span', { 'data-testid': 'customer-change' }, formatMoney(s.sale.change)),
+            )
+          : null,
       );
     }
     const c = this.coupon;
@@ -200,6 +249,12 @@ class CustomerScreen {
         : null;
     replace(this.root, h('div', { class: 'customer', 'data-screen': s.kind }, body, coupon));
   }
+}
+
+/** "请使用微信扫码支付": the channel by its name in the language shown. */
+function scanHint(channel: string, t: I18n): string {
+  const name = channel === 'wechat' || channel === 'alipay' || channel === 'unionpay' ? t.t(channel) : '';
+  return name ? t.t('scanWith', { c: name }) : t.t('scanToPay');
 }
 
 new CustomerScreen().start();

@@ -17,13 +17,7 @@ export function donePane(s: CashierState, t: I18n, a: Actions): HTMLElement {
       ' ',
       h('span', { 'data-testid': 'done-total' }, formatMoney(sale.total)),
     ),
-    h(
-      'div',
-      { class: 'figure big-change' },
-      t.t('change'),
-      ' ',
-      h('span', { 'data-testid': 'done-change' }, formatMoney(sale.change)),
-    ),
+    changeOrBalance(s, t),
     h('div', {}, t.t('receiptNo'), ' ', h('span', { 'data-testid': 'done-receipt' }, sale.receiptNo ?? '')),
     hasPrinter(s) ? printStatus(s, t, sale.saleId) : null,
     h(
@@ -52,5 +46,32 @@ function printStatus(s: CashierState, t: I18n, saleId: string): HTMLElement {
     'div',
     { class: 'note', 'data-testid': 'receipt-print', 'data-status': job?.status ?? 'none' },
     text,
+  );
+}
+
+/**
+ * Cash paid: the change. Paid from a member's stored value: what is left on the card. Otherwise
+ * (code, QR, card) there is no change to hand over, so none is shown.
+ */
+function changeOrBalance(s: CashierState, t: I18n): HTMLElement | null {
+  const sale = s.sale!;
+  const paid = sale.payments.filter((p) => p.status === 'succeeded');
+  const methods = new Set(paid.map((p) => p.method));
+  // Stored value is a code payment on the `member` channel.
+  if (paid.some((p) => p.channel === 'member') && s.member?.balance !== undefined)
+    return h(
+      'div',
+      { class: 'figure big-change' },
+      t.t('memberBalance'),
+      ' ',
+      h('span', { 'data-testid': 'done-member-balance' }, formatMoney(s.member.balance)),
+    );
+  if (!methods.has('cash') && sale.change === 0) return null;
+  return h(
+    'div',
+    { class: 'figure big-change' },
+    t.t('change'),
+    ' ',
+    h('span', { 'data-testid': 'done-change' }, formatMoney(sale.change)),
   );
 }

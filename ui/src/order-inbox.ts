@@ -10,6 +10,9 @@ export const PICKUP_CODE = /^[A-Za-z0-9]{1,32}$/;
 /** The online-order inbox: the orders the daemon holds, a sound for each new one, accept or reject. */
 export class OrderInbox implements OrderActions {
   private countdownTimer: number | undefined;
+  private lastBeepAt = 0;
+  /** How often the sound repeats while a new order waits (the tests shorten it). */
+  reminderMs = 15_000;
 
   constructor(
     private readonly c: CashierContext,
@@ -56,7 +59,13 @@ export class OrderInbox implements OrderActions {
   }
 
   cancelOrder(orderId: string): void {
+    this.c.s.confirmOrder = undefined;
     void this.act(orderId, 'cancel');
+  }
+
+  askOrder(orderId: string | undefined, action: 'reject' | 'cancel' = 'reject'): void {
+    this.c.s.confirmOrder = orderId ? { orderId, action } : undefined;
+    this.c.render();
   }
 
   private async openOrderSale(orderId: string): Promise<void> {
@@ -81,14 +90,24 @@ export class OrderInbox implements OrderActions {
     this.c.render();
   }
 
-  /** The inbox counts down to each order's auto-accept while it is on screen. */
+  /**
+   * Each second: the inbox counts down to each order's auto-accept while it is on screen, and the
+   * new-order sound comes again every `reminderMs` while an order waits to be accepted or rejected.
+   */
   startCountdown(): void {
     window.clearInterval(this.countdownTimer);
     this.countdownTimer = window.setInterval(() => {
       const s = this.c.s;
       if (s.screen === 'orders' && s.orders.some((o) => o.status === 'received' && o.autoAcceptAt))
         this.c.render();
+      const waiting = s.orders.some((o) => o.status === 'received' && !o.payState);
+      if (waiting && Date.now() - this.lastBeepAt >= this.reminderMs) this.beep();
     }, 1_000);
+  }
+
+  private beep(): void {
+    this.lastBeepAt = Date.now();
+    this.beeper.beep();
   }
 
   async load(): Promise<void> {
@@ -104,7 +123,7 @@ export class OrderInbox implements OrderActions {
 
   /** An `order.updated` event. A new order sounds once, when it arrives live (not from a replay). */
   onOrderUpdated(d: Record<string, unknown>, replayed: boolean): void {
-    if (d.status === 'received' && !replayed) this.beeper.beep();
+    if (d.status === 'received' && !replayed) this.beep();
     void this.load().then(() => this.c.render());
   }
 
@@ -128,6 +147,7 @@ export class OrderInbox implements OrderActions {
   }
 
   rejectOrder(orderId: string): void {
+    this.c.s.confirmOrder = undefined;
     void this.act(orderId, 'reject');
   }
 

@@ -33,7 +33,7 @@ function orderStatus(o: OrderView, t: I18n): string {
   const printed = (o.printed ?? []).map((k) =>
     k === 'kitchen' ? t.t('kitchenTicket') : t.t('customerTicket'),
   );
-  return printed.length > 0 ? `${status} · ${t.t('ticketsPrinted', { k: printed.join('、') })}` : status;
+  return printed.length > 0 ? `${status} · ${t.t('ticketsPrinted', { k: t.list(printed) })}` : status;
 }
 
 /** Type a pickup code, Enter or the button: its order on the pay screen. */
@@ -67,88 +67,122 @@ function pickupField(s: CashierState, t: I18n, a: Actions): HTMLElement {
   );
 }
 
+/** The delivery platforms by their names in the language shown; others as the cloud names them. */
+const SOURCES: Record<string, { 'zh-CN': string; en: string }> = {
+  meituan: { 'zh-CN': '美团', en: 'Meituan' },
+  eleme: { 'zh-CN': '饿了么', en: 'Ele.me' },
+  'mini-program': { 'zh-CN': '小程序', en: 'Mini program' },
+  web: { 'zh-CN': '网店', en: 'Web shop' },
+};
+
+export function sourceName(source: string, t: I18n): string {
+  return SOURCES[source]?.[t.lang] ?? source;
+}
+
+function secondsLeft(at: string): number {
+  return Math.max(0, Math.ceil((Date.parse(at) - Date.now()) / 1000));
+}
+
+/** An order's buttons; 拒单 and 取消订单 ask once before they act. */
+function orderActions(o: OrderView, s: CashierState, t: I18n, a: Actions): HTMLElement {
+  const id = o.orderId;
+  if (s.confirmOrder?.orderId === id) {
+    const reject = s.confirmOrder.action === 'reject';
+    return h(
+      'div',
+      { class: 'order-actions confirm', 'data-testid': `confirm-${id}` },
+      h('span', { class: 'ask' }, reject ? t.t('rejectAsk') : t.t('cancelOrderAsk')),
+      button(
+        'chip danger',
+        reject ? `reject-confirm-${id}` : `cancel-order-confirm-${id}`,
+        () => (reject ? a.orders.rejectOrder(id) : a.orders.cancelOrder(id)),
+        reject ? t.t('rejectSoldOut') : t.t('cancelOrder'),
+      ),
+      button('chip', `confirm-no-${id}`, () => a.orders.askOrder(undefined), t.t('keepOrder')),
+    );
+  }
+  return h(
+    'div',
+    { class: 'order-actions' },
+    o.payState === 'to-pay' || o.payState === 'paying'
+      ? button('chip primary', `pay-order-${id}`, () => a.orders.payOrder(id), t.t('takePayment'))
+      : null,
+    o.payState === 'to-pay'
+      ? button('chip danger', `cancel-order-${id}`, () => a.orders.askOrder(id, 'cancel'), t.t('cancelOrder'))
+      : null,
+    o.status === 'received' && !o.payState
+      ? button('chip primary', `accept-${id}`, () => a.orders.acceptOrder(id), t.t('accept'))
+      : null,
+    o.status === 'received' && !o.payState
+      ? button('chip danger', `reject-${id}`, () => a.orders.askOrder(id, 'reject'), t.t('reject'))
+      : null,
+    o.status === 'accepted'
+      ? button('chip', `reprint-${id}`, () => a.orders.reprintOrder(id), t.t('reprint'))
+      : null,
+  );
+}
+
+/**
+ * One order as a card: the platform, its state, the pickup code and the auto-accept countdown in
+ * full (they never wrap away or get cut), the total; the items and the note below; the buttons right.
+ */
+function orderRow(o: OrderView, s: CashierState, t: I18n, a: Actions): HTMLElement {
+  const pickup = pickupOf(o.order.pickupCode ?? o.order.pickup);
+  return h(
+    'div',
+    {
+      class: 'order-row',
+      'data-testid': 'order-row',
+      'data-order-id': o.orderId,
+      'data-status': o.status,
+      ...(o.payState ? { 'data-pay-state': o.payState } : {}),
+    },
+    h(
+      'div',
+      { class: 'order-info' },
+      h(
+        'span',
+        { class: 'order-head', 'data-testid': `order-status-${o.orderId}` },
+        h('b', { 'data-testid': `order-source-${o.orderId}` }, sourceName(o.order.source, t)),
+        ` · ${orderStatus(o, t)}`,
+      ),
+      pickup
+        ? h(
+            'span',
+            { class: 'pickup-code', 'data-testid': `pickup-${o.orderId}` },
+            `${t.t('pickupCode')} ${pickup}`,
+          )
+        : null,
+      o.status === 'received' && o.autoAcceptAt
+        ? h(
+            'span',
+            { class: 'countdown', 'data-testid': 'auto-accept' },
+            t.t('autoAcceptIn', { s: secondsLeft(o.autoAcceptAt) }),
+          )
+        : null,
+      h('span', { class: 'order-total' }, formatMoney(o.order.total)),
+      h(
+        'span',
+        { class: 'order-lines' },
+        t.list(o.order.lines.map((l) => `${l.name}×${l.qty}`)),
+        o.order.note
+          ? h('span', { class: 'order-note' }, ` · ${t.t('orderNoteIs', { n: o.order.note })}`)
+          : null,
+      ),
+    ),
+    orderActions(o, s, t, a),
+  );
+}
+
 export function ordersPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
   const back = backButton(t, a);
   if (s.ordersAvailable === 'no') return notAvailablePane(t.t('orders'), t, back);
   return h(
     'section',
-    { class: 'recent' },
-    h('h2', {}, t.t('orders')),
-    pickupField(s, t, a),
+    { class: 'recent orders' },
+    // 返回 at the top: a long inbox never pushes it off screen.
+    h('div', { class: 'pane-head' }, h('h2', {}, t.t('orders')), pickupField(s, t, a), back),
     s.orders.length === 0 ? h('div', { class: 'empty' }, t.t('noOrders')) : null,
-    ...s.orders.map((o) =>
-      h(
-        'div',
-        {
-          class: 'order-row',
-          'data-testid': 'order-row',
-          'data-order-id': o.orderId,
-          'data-status': o.status,
-          ...(o.payState ? { 'data-pay-state': o.payState } : {}),
-        },
-        h('span', { 'data-testid': `order-status-${o.orderId}` }, `${o.order.source} · ${orderStatus(o, t)}`),
-        h(
-          'span',
-          { class: 'order-lines' },
-          o.order.lines.map((l) => `${l.name}×${l.qty}`).join('，'),
-          o.order.note ? h('span', { class: 'order-note' }, ` · ${t.t('orderNote')}：${o.order.note}`) : null,
-          pickupOf(o.order.pickupCode ?? o.order.pickup)
-            ? h(
-                'span',
-                { 'data-testid': `pickup-${o.orderId}` },
-                ` · ${t.t('pickupCode')} ${pickupOf(o.order.pickupCode ?? o.order.pickup)}`,
-              )
-            : null,
-          o.status === 'received' && o.autoAcceptAt
-            ? h(
-                'span',
-                { class: 'order-note', 'data-testid': 'auto-accept' },
-                ` · ${t.t('autoAcceptIn', { s: Math.max(0, Math.ceil((Date.parse(o.autoAcceptAt) - Date.now()) / 1000)) })}`,
-              )
-            : null,
-        ),
-        h('span', {}, formatMoney(o.order.total)),
-        h(
-          'span',
-          { class: 'quick' },
-          o.payState === 'to-pay' || o.payState === 'paying'
-            ? button(
-                'chip primary',
-                `pay-order-${o.orderId}`,
-                () => a.orders.payOrder(o.orderId),
-                t.t('takePayment'),
-              )
-            : null,
-          o.payState === 'to-pay'
-            ? button(
-                'chip danger',
-                `cancel-order-${o.orderId}`,
-                () => a.orders.cancelOrder(o.orderId),
-                t.t('cancelOrder'),
-              )
-            : null,
-          o.status === 'received' && !o.payState
-            ? button(
-                'chip primary',
-                `accept-${o.orderId}`,
-                () => a.orders.acceptOrder(o.orderId),
-                t.t('accept'),
-              )
-            : null,
-          o.status === 'received' && !o.payState
-            ? button(
-                'chip danger',
-                `reject-${o.orderId}`,
-                () => a.orders.rejectOrder(o.orderId),
-                `${t.t('reject')}（${t.t('soldOut')}）`,
-              )
-            : null,
-          o.status === 'accepted'
-            ? button('chip', `reprint-${o.orderId}`, () => a.orders.reprintOrder(o.orderId), t.t('reprint'))
-            : null,
-        ),
-      ),
-    ),
-    back,
+    h('div', { class: 'order-list' }, ...s.orders.map((o) => orderRow(o, s, t, a))),
   );
 }

@@ -53,13 +53,18 @@ export function payPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
       h(
         'div',
         { class: 'display', 'data-testid': 'code-display' },
-        s.pending ? t.t('waitingPayment') : t.t('scanCode'),
+        // A typed code shows as typed (in groups of four), so the cashier can check it.
+        s.pending
+          ? t.t('waitingPayment')
+          : s.keypad
+            ? s.keypad.replace(/(\d{4})(?=\d)/g, '$1 ')
+            : t.t('scanCode'),
       ),
       s.pending
         ? null
         : keypad(
             (k) => a.app.keypadKey(k),
-            button('key primary wide', 'code-confirm', () => a.payment.payCode(), 'OK'),
+            button('key primary wide', 'code-confirm', () => a.payment.payCode(), t.t('codeConfirm')),
           ),
     );
   } else if (s.tender === 'qr') {
@@ -76,8 +81,8 @@ export function payPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
         : h(
             'div',
             { class: 'quick' },
-            button('big', 'qr-wechat', () => a.payment.payQr('wechat'), '微信 WeChat'),
-            button('big', 'qr-alipay', () => a.payment.payQr('alipay'), '支付宝 Alipay'),
+            button('big', 'qr-wechat', () => a.payment.payQr('wechat'), t.t('wechat')),
+            button('big', 'qr-alipay', () => a.payment.payQr('alipay'), t.t('alipay')),
           ),
     );
   } else if (s.tender === 'member' && s.member) {
@@ -119,6 +124,14 @@ export function payPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
     h(
       'div',
       { class: 'pay-summary' },
+      sale.coupon
+        ? h(
+            'div',
+            { class: 'coupon-line', 'data-testid': 'sale-coupon' },
+            `${t.t('coupon')} ${sale.coupon.code}`,
+            h('span', {}, `-${formatMoney(sale.orderDiscount)}`),
+          )
+        : null,
       // An online order's sale has no cart to go back to.
       s.cart.lines.length > 0
         ? button('chip tall', 'pay-back', () => a.payment.backToCart(), t.t('backToCart'))
@@ -154,7 +167,8 @@ export function payPane(s: CashierState, t: I18n, a: Actions): HTMLElement {
         'div',
         { class: 'tabs' },
         ...(['cash', 'code', 'qr', 'card'] as const).map((x) => tenderButton(s, t, a, x)),
-        s.member ? tenderButton(s, t, a, 'member') : null,
+        // Stored value pays with the member's code (scanned or typed); a phone number is not enough.
+        s.member?.code ? tenderButton(s, t, a, 'member') : null,
       ),
       body,
     ),

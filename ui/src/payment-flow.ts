@@ -2,6 +2,7 @@ import { ApiError, api, newIdempotencyKey } from './api.js';
 import type { PaymentActions } from './cashier-actions.js';
 import { type CashierContext, fetchSale } from './cashier-context.js';
 import { hasPrinter, type SaleView, type Tender } from './cashier-state.js';
+import { errorSentence, paymentReasonSentence } from './error-text.js';
 import { formatMoney, parseYuan, toYuanText } from './money.js';
 import { cashKept } from './recent-sales.js';
 import type { TerminalStatus } from './terminal-status.js';
@@ -68,15 +69,15 @@ export class PaymentFlow implements PaymentActions {
       return;
     }
     if (d.status === 'succeeded') {
+      const byMember = s.pending?.method === 'member';
       s.pending = undefined;
+      if (byMember) await this.refreshMemberBalance();
       await this.refreshSale();
     } else if (d.status !== 'pending') {
-      s.pending = undefined;
       // Reversed: the customer never confirmed on the phone and the daemon took it back.
       s.tenderNote =
-        d.status === 'reversed'
-          ? this.c.t.t('paymentReversed')
-          : this.c.t.t('paymentFailed', { r: String(d.reason ?? d.status) });
+        d.status === 'reversed' ? this.c.t.t('paymentReversed') : this.failureText(d.reason ?? d.status);
+      s.pending = undefined;
       this.c.render();
     }
   }
@@ -148,11 +149,17 @@ export class PaymentFlow implements PaymentActions {
     }
   }
 
+  /** A payment code typed by hand: 10 to 30 digits, else the cashier is told what is wrong. */
   async payCode(): Promise<void> {
     const s = this.c.s;
     const code = s.keypad;
+    if (!/^\d{10,30}$/.test(code)) {
+      s.tenderNote = this.c.t.t('codeTooShort', { n: code.length });
+      this.c.render();
+      return;
+    }
     s.keypad = '';
-    if (/^\d{10,30}$/.test(code)) await this.startCode(code);
+    await this.startCode(code);
   }
 
   async payQr(channel: 'wechat' | 'alipay'): Promise<void> {
@@ -225,10 +232,56 @@ export class PaymentFlow implements PaymentActions {
         };
       }
     } catch (err) {
-      this.c.fail(err);
+      await this.voidRefused(sale.saleId, err);
       return;
     }
     this.c.render();
+  }
+
+  /**
+   * A cancel the daemon refused: a code, QR or member payment still being confirmed is said as
+   * such (not "captured"); one that went through needs a refund.
+   */
+  private async voidRefused(saleId: string, err: unknown): Promise<void> {
+    if (!(err instanceof ApiError && err.code === 'VOID_NOT_ALLOWED')) return this.c.fail(err);
+    const sale = await fetchSale(saleId).catch(() => undefined);
+    if (sale) this.c.s.sale = sale;
+    const nonCash = (sale?.payments ?? []).filter((p) => p.method !== 'cash');
+    const t = this.c.t;
+    if (this.c.s.pending || nonCash.some((p) => p.status === 'pending' || p.status === 'unknown'))
+      this.c.fail(err, t.t('voidWhilePending'));
+    else if (nonCash.some((p) => p.status === 'succeeded')) this.c.fail(err, t.t('voidCaptured'));
+    else this.c.fail(err);
+  }
+
+  /** The member's stored value after a payment from it: the done screen shows what is left. */
+  private async refreshMemberBalance(): Promise<void> {
+    const m = this.c.s.member;
+    if (!m?.code) return;
+    try {
+      const found = await api<{ balance?: number }>('POST', '/api/v1/members/lookup', { code: m.code });
+      if (found.balance !== undefined) m.balance = found.balance;
+    } catch {
+      if (m.balance !== undefined && this.c.s.sale) m.balance -= this.c.s.sale.due; // the cloud is gone: computed
+    }
+  }
+
+  /** Why a payment failed, in words: the acquirer's reason, or the member's balance too low. */
+  private failureText(reason: unknown): string {
+    const s = this.c.s;
+    const lang = this.c.t.lang;
+    const r = String(reason ?? 'FAILED');
+    const member = s.member;
+    if (
+      s.pending?.method === 'member' &&
+      member?.balance !== undefined &&
+      s.sale &&
+      member.balance < s.sale.due
+    )
+      return this.c.t.t('paymentFailed', {
+        r: paymentReasonSentence('MEMBER_BALANCE', lang, { balance: formatMoney(member.balance) }),
+      });
+    return this.c.t.t('paymentFailed', { r: paymentReasonSentence(r, lang) });
   }
 
   /** Cash or card: recorded at once, under a key of its own so a retry never pays twice. */
@@ -279,7 +332,10 @@ export class PaymentFlow implements PaymentActions {
       const s = this.c.s;
       s.tenders[tender] = 'no';
       s.tender = 'cash';
-      s.tenderNote = `${this.c.t.t(tender)}: ${this.c.t.t('notAvailable')} (${err.code})`;
+      s.tenderNote = this.c.t.t('tenderOff', {
+        t: this.c.t.t(tender),
+        r: errorSentence(err.code, this.c.t.lang) ?? this.c.t.t('notAvailable'),
+      });
       this.c.render();
       return true;
     }

@@ -2,35 +2,43 @@ import { ApiError, api } from './api.js';
 import type { CashierContext } from './cashier-context.js';
 import type { DeviceView } from './cashier-state.js';
 
+interface Status {
+  ledger: { outboxDepth: number };
+  cloud: 'online' | 'offline' | 'none';
+}
+
 /** What the top bar and the receipt line show of the terminal: ledger, cloud link, devices, print jobs. */
 export class TerminalStatus {
-  private timer: number | undefined;
-
   constructor(private readonly c: CashierContext) {}
 
-  /** The unsynced count and the cloud link, again every 30 s while signed in. */
-  startPolling(): void {
-    window.clearInterval(this.timer);
-    this.timer = window.setInterval(() => void this.loadStatus(), 30_000);
-  }
-
+  /**
+   * The unsynced count and the cloud link, asked on (re)connect; after that the daemon's
+   * `status.updated` events keep them true (a sale appended, an ack, the link up or down).
+   */
   async loadStatus(): Promise<void> {
-    const s = this.c.s;
     try {
-      const st = await api<{ ledger: { outboxDepth: number }; cloud: 'online' | 'offline' | 'none' }>(
-        'GET',
-        '/api/v1/status',
-      );
-      s.ledger = st.ledger;
-      s.cloud = st.cloud;
-      // Code and QR need the cloud link; card is recorded locally and stays available.
-      const online = st.cloud === 'online';
-      s.tenders.code = online ? 'yes' : 'no';
-      s.tenders.qr = online ? 'yes' : 'no';
+      this.apply(await api<Status>('GET', '/api/v1/status'));
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) throw err;
     }
     this.c.render();
+  }
+
+  /** A `status.updated` event: the same body as `GET /api/v1/status`. */
+  onStatus(d: Record<string, unknown>): void {
+    if (typeof d.cloud !== 'string' || typeof d.ledger !== 'object' || d.ledger === null) return;
+    this.apply(d as unknown as Status);
+    this.c.render();
+  }
+
+  private apply(st: Status): void {
+    const s = this.c.s;
+    s.ledger = st.ledger;
+    s.cloud = st.cloud;
+    // Code and QR need the cloud link; card is recorded locally and stays available.
+    const online = st.cloud === 'online';
+    s.tenders.code = online ? 'yes' : 'no';
+    s.tenders.qr = online ? 'yes' : 'no';
   }
 
   async loadDevices(): Promise<void> {

@@ -51,9 +51,47 @@ export function orderBanner(s: CashierState, t: I18n, a: Actions): HTMLElement |
   );
 }
 
-export function topBar(s: CashierState, t: I18n, a: Actions): HTMLElement {
+/**
+ * The sync badge: what the ledger has not handed to the cloud yet, from the daemon's events. With
+ * the daemon out of reach nothing is known, and the badge says so instead of a stale 已同步.
+ */
+function syncBadge(s: CashierState, t: I18n): HTMLElement {
   const unsynced = s.ledger?.outboxDepth ?? 0;
   const offline = s.cloud !== 'online';
+  const [level, text] = !s.connected
+    ? (['bad', t.t('daemonDown')] as const)
+    : ([
+        offline || unsynced > 0 ? 'warn' : 'ok',
+        `${offline ? `${t.t('offline')} · ` : ''}${unsynced > 0 ? t.t('unsynced', { n: unsynced }) : t.t('synced')}`,
+      ] as const);
+  return h('span', { class: `badge ${level}`, 'data-testid': 'offline-badge', 'data-level': level }, text);
+}
+
+/**
+ * A screen-changing button of the bar. While a sale is being paid it cannot leave the pay screen:
+ * it shows as blocked and a tap says why, instead of doing nothing.
+ */
+function barButton(
+  s: CashierState,
+  a: Actions,
+  testId: string,
+  go: () => void,
+  ...label: Array<HTMLElement | string | null>
+): HTMLElement {
+  const blocked = s.screen === 'pay';
+  return h(
+    'button',
+    {
+      class: blocked ? 'bar-btn blocked' : 'bar-btn',
+      'data-testid': testId,
+      'data-blocked': blocked ? 'true' : undefined,
+      onclick: () => (blocked ? a.app.blockedTap() : go()),
+    },
+    ...label,
+  );
+}
+
+export function topBar(s: CashierState, t: I18n, a: Actions): HTMLElement {
   const newOrders = s.orders.filter((o) => o.status === 'received').length;
   return h(
     'header',
@@ -61,23 +99,19 @@ export function topBar(s: CashierState, t: I18n, a: Actions): HTMLElement {
     h('span', { class: 'title' }, t.t('appTitle')),
     h('span', { 'data-testid': 'cashier-name' }, s.cashier?.name ?? ''),
     deviceBar(s, t),
-    h(
-      'span',
-      { class: `badge ${offline || unsynced > 0 ? 'warn' : 'ok'}`, 'data-testid': 'offline-badge' },
-      offline ? `${t.t('offline')} · ` : '',
-      unsynced > 0 ? t.t('unsynced', { n: unsynced }) : t.t('synced'),
-    ),
+    syncBadge(s, t),
     s.connected ? null : h('span', { class: 'badge warn', 'data-testid': 'conn-state' }, t.t('reconnecting')),
     h('span', { class: 'spacer' }),
-    button(
-      'bar-btn',
+    barButton(
+      s,
+      a,
       'orders-button',
       () => a.orders.showOrders(),
       t.t('orders'),
       newOrders > 0 ? h('span', { class: 'count', 'data-testid': 'orders-count' }, newOrders) : null,
     ),
-    button('bar-btn', 'shift-button', () => a.shift.showShift(), t.t('shift')),
-    button('bar-btn', 'recent-button', () => a.recent.showRecent(), t.t('recent')),
+    barButton(s, a, 'shift-button', () => a.shift.showShift(), t.t('shift')),
+    barButton(s, a, 'recent-button', () => a.recent.showRecent(), t.t('recent')),
     button('bar-btn', 'lang-toggle', () => a.app.toggleLang(), t.t('lang')),
     button('bar-btn', 'sign-out', () => a.app.signOut(), t.t('signOut')),
   );

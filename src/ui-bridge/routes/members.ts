@@ -10,6 +10,11 @@ export const MemberLookupSchema = Type.Object(
   { code: Type.String({ minLength: 1, maxLength: 64 }) },
   { additionalProperties: false },
 );
+/** A mainland mobile number: 11 digits starting with 1. */
+export const MemberPhoneLookupSchema = Type.Object(
+  { phone: Type.String({ pattern: '^1[0-9]{10}$', description: 'the member’s mobile number, 11 digits' }) },
+  { additionalProperties: false },
+);
 export const SaleMemberSchema = Type.Object(
   { memberId: Type.String({ minLength: 1, maxLength: 64 }) },
   { additionalProperties: false },
@@ -29,6 +34,43 @@ export function memberRoutes(members: MemberService, sales: SaleService): Route[
         status: 200,
         body: await members.lookup(validateBody(MemberLookupSchema, ctx.body).code),
       }),
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/members/lookup-by-phone',
+      auth: true,
+      doc: {
+        summary:
+          'Look a member up by mobile number (cloud `member.lookup` with the number as its code); ' +
+          'the member goes on the sale for points, a stored-value payment still needs the member code',
+        tag: 'members',
+        body: MemberPhoneLookupSchema,
+        responses: {
+          200: {
+            description: 'the member {memberId, name, balance, points}',
+            schema: Type.Object({
+              memberId: Type.String(),
+              name: Type.Optional(Type.String()),
+              balance: Type.Integer(),
+              points: Type.Integer(),
+            }),
+          },
+        },
+        errors: ['VALIDATION_FAILED', 'NOT_FOUND', 'TENDER_NOT_SUPPORTED'],
+      },
+      handle: async (ctx) => {
+        const member = await members.lookup(validateBody(MemberPhoneLookupSchema, ctx.body).phone);
+        // Only what identifies the member for points: nothing that could pay from the stored value.
+        return {
+          status: 200,
+          body: {
+            memberId: member.memberId,
+            ...(member.name ? { name: member.name } : {}),
+            balance: member.balance,
+            points: member.points,
+          },
+        };
+      },
     },
     {
       method: 'POST',

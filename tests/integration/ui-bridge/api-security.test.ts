@@ -33,6 +33,7 @@ const VALID: Record<string, unknown> = {
   'POST /api/v1/shifts/current/close': { countedCash: 0 },
   'POST /api/v1/sales/{saleId}/coupon': { code: 'C1' },
   'POST /api/v1/members/lookup': { code: 'M1' },
+  'POST /api/v1/members/lookup-by-phone': { phone: '13800138000' },
   'POST /api/v1/members/{memberId}/recharges': { amount: 100 },
   'POST /api/v1/sales/{saleId}/member': { memberId: 'M1' },
   'POST /api/v1/orders/{orderId}/reject': { reason: 'sold out' },
