@@ -95,7 +95,12 @@ export class GroupCommit {
     if (this.lazyTimer || this.closed) return;
     this.lazyTimer = setTimeout(() => {
       this.lazyTimer = undefined;
-      void this.durable();
+      try {
+        this.durable().catch(() => {}); // a failure is logged by the flush
+      } catch (err) {
+        // The database closed under it (a test, a shutdown): nothing left to flush.
+        this.o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'lazy flush skipped');
+      }
     }, this.lazyMs);
     this.lazyTimer.unref();
   }

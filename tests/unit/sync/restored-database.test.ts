@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CloudService, type LedgerAck } from '../../../cloud/cloud-service.js';
 import { verifyChain } from '../../../src/offline/chain.js';
 import { openDatabase } from '../../../src/offline/db.js';
+import { GroupCommit } from '../../../src/offline/group-commit.js';
 import { Ledger } from '../../../src/offline/ledger.js';
 import { SalesStore } from '../../../src/offline/sales-store.js';
 import { Uplink } from '../../../src/sync/uplink.js';
@@ -73,13 +74,19 @@ function referenceCloud() {
   };
 }
 
-function terminal(file: string) {
-  const db = openDatabase({ file, log: silentLogger() });
-  const ledger = new Ledger({ db, dir: join(file, '..') });
+/** A terminal's ledger; `grouped`: as the daemon runs it (synchronous=NORMAL, group commit). */
+function terminal(file: string, grouped = false) {
+  const db = openDatabase({
+    file,
+    log: silentLogger(),
+    ...(grouped ? { synchronous: 'NORMAL' as const } : {}),
+  });
+  const groupCommit = grouped ? new GroupCommit({ db, file, log: silentLogger() }) : undefined;
+  const ledger = new Ledger({ db, dir: join(file, '..'), ...(groupCommit ? { groupCommit } : {}) });
   closers.push(() => db.open && db.close());
   const sell = (label: string) =>
     ledger.transact(() => ledger.append('sale.completed', { saleId: `${label}`, total: 100 }));
-  return { db, ledger, sell, store: new SalesStore(db) };
+  return { db, ledger, sell, store: new SalesStore(db), groupCommit };
 }
 
 const allSynced = (ledger: Ledger) =>
@@ -105,7 +112,7 @@ async function soldBackedUpAndSoldOn(before: number, after: number) {
   a2.db.close();
   // The disk is replaced: posd.db comes back from the backup.
   copyFileSync(join(dir, 'backup.db'), join(dir, 'restored.db'));
-  return { rc, restored: terminal(join(dir, 'restored.db')), epoch: a2.ledger.epoch };
+  return { rc, restored: terminal(join(dir, 'restored.db')), epoch: a2.ledger.epoch, dir };
 }
 
 function cloudSaleIds(rc: ReturnType<typeof referenceCloud>): string[] {
@@ -150,6 +157,40 @@ describe('a restored database', () => {
     await waitFor(() => allSynced(b.ledger), 'B3 synced');
     expect(cloudSaleIds(rc)).toContain('B3');
     expect(b.ledger.lastSeq()).toBe(3);
+  });
+
+  it('under group commit, as the daemon runs it: the copy moves on SEQ_CONFLICT, sends only flushed records, and its watermarks survive a restart', async () => {
+    const { rc, epoch, dir } = await soldBackedUpAndSoldOn(3, 2);
+    const file = join(dir, 'restored.db');
+    const b = terminal(file, true);
+    b.sell('B1');
+    b.sell('B2'); // same seqs (4, 5) as the lost database's A4, A5
+    const ub = rc.connect(b.ledger);
+    await waitFor(() => (b.ledger.epoch !== epoch ? true : undefined), 'a new epoch');
+    await waitFor(() => allSynced(b.ledger), 'the copy synced under its new epoch');
+    expect(cloudSaleIds(rc).sort()).toEqual(['A1', 'A2', 'A3', 'A4', 'A5', 'B1', 'B2']);
+    b.sell('B3');
+    await waitFor(() => allSynced(b.ledger), 'B3 synced');
+    const newEpoch = b.ledger.epoch;
+    ub.stop();
+    await b.groupCommit?.close();
+    b.db.close();
+    // Restarted: same epoch, the watermarks say synced, nothing is sent again.
+    const again = terminal(file, true);
+    expect(again.ledger.epoch).toBe(newEpoch);
+    expect(again.ledger.lastSeq()).toBe(3);
+    expect(again.ledger.ackedUpTo()).toBe(3);
+    expect(again.ledger.figures()).toMatchObject({ outboxDepth: 0, rejected: 0 });
+    expect(allSynced(again.ledger)).toBe(true);
+    again.sell('B4');
+    const uAgain = rc.connect(again.ledger);
+    await waitFor(() => allSynced(again.ledger), 'B4 synced after the restart');
+    uAgain.stop();
+    await again.groupCommit?.close();
+    expect(cloudSaleIds(rc).sort()).toEqual(['A1', 'A2', 'A3', 'A4', 'A5', 'B1', 'B2', 'B3', 'B4']);
+    const stored = rc.cloud.store.records('t1', 'D1').filter((r) => r.epoch === newEpoch);
+    expect(stored.map((r) => r.seq)).toEqual([1, 2, 3, 4]);
+    expect(verifyChain(stored)).toBeUndefined();
   });
 
   it('a retained ack above the last seq moves the copy at once; nothing is marked synced by it', async () => {
