@@ -6,13 +6,7 @@ import type { CloudService } from '../../cloud/cloud-service.js';
 import { PrinterSim } from '../../src/drivers/sim/printer-sim.js';
 import { apiClient } from '../helpers/api.js';
 import { cloudKeys, startCloud } from '../helpers/cloud-fixture.js';
-import {
-  type DaemonProcess,
-  freePort,
-  type TestConfig,
-  tempDir,
-  writeTestConfig,
-} from '../helpers/daemon.js';
+import { type DaemonProcess, type TestConfig, tempDir, writeTestConfig } from '../helpers/daemon.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 import { silentLogger } from '../helpers/test-log.js';
 import { waitFor } from '../helpers/wait.js';
@@ -64,9 +58,9 @@ beforeAll(async () => {
     printer: { uri: `tcp://127.0.0.1:${simPort}`, paperWidth: 80, autoPrint: false },
     scanner: { uri: 'sim:' },
   });
-  appsPort = await freePort();
+  // Port 0: the apps listener takes a free one (the launcher names it), no race with other tests.
   const config = JSON.parse(readFileSync(cfg.file, 'utf8')) as { ui: Record<string, unknown> };
-  config.ui.appsPort = appsPort;
+  config.ui.appsPort = 0;
   writeFileSync(cfg.file, JSON.stringify(config));
   writeCashiers(cfg);
   daemon = await startDaemon(cfg);
@@ -74,6 +68,11 @@ beforeAll(async () => {
   expect((await api.call('POST', '/api/v1/shifts', { openingCash: 0 })).status).toBe(201);
   await installFromDist(QUEUE);
   await installFromDist(BILLS);
+  appsPort = await waitFor(async () => {
+    const { apps } = (await api.call<{ apps: Array<{ origin: string }> }>('GET', '/api/v1/launcher')).body;
+    const port = Number(new URL(apps[0]?.origin ?? 'http://x:0').port);
+    return port > 0 ? port : undefined;
+  }, 'the apps listener');
   await waitFor(
     async () => ((await api.call('GET', '/api/v1/status')).body.cloud === 'online' ? true : undefined),
     'the cloud link',

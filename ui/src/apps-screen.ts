@@ -66,7 +66,23 @@ class AppsScreen {
       attributes: true,
       attributeFilter: ['data-ready'],
     });
+    // Only on the sell screen, where it covers nothing the cashier needs.
+    new MutationObserver(() => this.place()).observe(document.body, {
+      subtree: true,
+      childList: true,
+      attributes: true,
+      attributeFilter: ['data-screen'],
+    });
     void this.refresh();
+  }
+
+  private hasApps = false;
+
+  private place(): void {
+    const screen = document.querySelector<HTMLElement>('.cashier')?.dataset.screen;
+    const show = this.hasApps && document.body.dataset.ready === 'live' && screen === 'sell';
+    const display = show ? 'block' : 'none';
+    if (this.launcher.style.display !== display) this.launcher.style.display = display;
   }
 
   private async apps(): Promise<LauncherApp[]> {
@@ -79,11 +95,8 @@ class AppsScreen {
 
   /** The button shows for a signed-in cashier when an app is installed. */
   private async refresh(): Promise<void> {
-    if (document.body.dataset.ready !== 'live') {
-      this.launcher.style.display = 'none';
-      return;
-    }
-    this.launcher.style.display = (await this.apps()).length > 0 ? 'block' : 'none';
+    this.hasApps = document.body.dataset.ready === 'live' && (await this.apps()).length > 0;
+    this.place();
   }
 
   private async openList(): Promise<void> {

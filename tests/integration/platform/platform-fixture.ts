@@ -28,12 +28,12 @@ export async function startPlatformApp(extra: Record<string, unknown> = {}): Pro
     JSON.stringify({ cashiers: [{ id: 'c1', name: 'Test', pin: PIN }] }),
   );
   const port = await freePort();
-  const appsPort = await freePort();
   const { config } = loadConfig({
     base: {
       device: { tenant: 't1', id: 'D1' },
       stateDir,
-      ui: { port, appsPort },
+      // Port 0: the apps listener takes a free port when it starts, no race with other tests.
+      ui: { port, appsPort: 0 },
       log: { level: 'silent' },
       ...extra,
     },
@@ -45,7 +45,11 @@ export async function startPlatformApp(extra: Record<string, unknown> = {}): Pro
   return {
     app,
     port,
-    appsPort,
+    get appsPort() {
+      const bound = app.platform.appsPort;
+      if (bound === undefined) throw new Error('the apps listener is not started (install an app first)');
+      return bound;
+    },
     stateDir,
     base: `http://127.0.0.1:${port}`,
     uiToken,
