@@ -56,6 +56,12 @@ export class GroupCommit {
   private scheduled = false;
   private lazyTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /**
+   * Set by a failed fsync, for good: the kernel may have dropped the dirty pages and a later
+   * fsync can succeed without them, so no later flush may vouch for anything (a restart reads
+   * back what really is on disk).
+   */
+  private failed: PosError | undefined;
   private readonly flushHooks: Array<() => () => void> = [];
   /** fsyncs done (benchmarks, tests). */
   flushes = 0;
@@ -82,6 +88,7 @@ export class GroupCommit {
 
   /** Everything committed before this call is on disk when it resolves (STORAGE_FAILED if not). */
   durable(): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed);
     const n = this.total();
     if (n === this.durableChanges) return this.inflight?.w.promise ?? Promise.resolve();
     if (this.inflight && this.inflight.covers >= n) return this.inflight.w.promise;
@@ -132,6 +139,10 @@ export class GroupCommit {
     const w = this.next;
     if (!w || this.inflight) return;
     this.next = undefined;
+    if (this.failed) {
+      w.reject(this.failed);
+      return;
+    }
     clearTimeout(this.lazyTimer);
     this.lazyTimer = undefined;
     const covers = this.total();
@@ -167,11 +178,14 @@ export class GroupCommit {
   private fail(w: Waiting, err: unknown): void {
     // The kernel may have dropped the dirty pages: nothing after the last good flush is sure.
     this.o.log.error({ err: err instanceof Error ? err.message : String(err) }, 'ledger flush failed');
-    w.reject(
-      new PosError('STORAGE_FAILED', 'the ledger could not be flushed to storage', {
-        dir: dirname(this.o.file),
-      }),
+    this.failed ??= new PosError(
+      'STORAGE_FAILED',
+      'the ledger could not be flushed to storage: restart posd',
+      { dir: dirname(this.o.file) },
     );
+    w.reject(this.failed);
+    this.next?.reject(this.failed);
+    this.next = undefined;
   }
 
   /**

@@ -59,13 +59,14 @@ export class EventStream {
   private readonly ping: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
   private readonly now: () => Date;
-  private readonly outgoing: StreamFrame[] = [];
+  /** Events whose commit no flush has covered yet (not in the ring: a replay must not send them). */
+  private readonly outgoing: Array<{ type: string; at: string; data: unknown }> = [];
   private flushing = false;
 
   constructor(private readonly o: EventStreamOptions) {
     this.ring = new EventRing(o.capacity ?? 1000);
     this.now = o.now ?? (() => new Date());
-    this.unsubscribe = o.bus.onAny((e) => this.broadcast(this.ring.push(e.type, e.at, e.data)));
+    this.unsubscribe = o.bus.onAny((e) => this.broadcast(e));
     this.ping = setInterval(() => this.heartbeat(), PING_EVERY_MS);
     this.ping.unref();
   }
@@ -163,27 +164,41 @@ export class EventStream {
     for (const frame of missed) this.send(ws, frame);
   }
 
-  private broadcast(frame: StreamFrame): void {
-    const durable = this.o.durable;
-    if (!durable) {
+  private broadcast(e: { type: string; at: string; data: unknown }): void {
+    if (!this.o.durable) {
+      const frame = this.ring.push(e.type, e.at, e.data);
       for (const ws of this.clients) this.send(ws, frame);
       return;
     }
-    // In order, after the flush that covers the commit the event tells of.
-    this.outgoing.push(frame);
-    if (this.flushing) return;
+    this.outgoing.push(e);
+    if (!this.flushing) this.release(this.o.durable);
+  }
+
+  /**
+   * In order, after a flush that started after the event's commit: the events of one flush go out
+   * together, those that came while it ran wait for the next one.
+   */
+  private release(durable: () => Promise<void>): void {
+    const events = this.outgoing.splice(0);
+    if (events.length === 0) {
+      this.flushing = false;
+      return;
+    }
     this.flushing = true;
-    const release = () => {
-      this.flushing = false;
-      const frames = this.outgoing.splice(0);
-      for (const f of frames) for (const ws of this.clients) this.send(ws, f);
-    };
-    durable().then(release, (err: unknown) => {
-      // Not on disk: the clients reload their state (a fresh look at what did survive).
-      this.o.log.warn({ err: describeError(err) }, 'events held back: the ledger flush failed');
-      this.outgoing.splice(0);
-      this.flushing = false;
-    });
+    durable().then(
+      () => {
+        for (const e of events) {
+          const frame = this.ring.push(e.type, e.at, e.data);
+          for (const ws of this.clients) this.send(ws, frame);
+        }
+        this.release(durable);
+      },
+      (err: unknown) => {
+        // Not on disk: the clients reload their state (a fresh look at what did survive).
+        this.o.log.warn({ err: describeError(err) }, 'events held back: the ledger flush failed');
+        this.release(durable);
+      },
+    );
   }
 
   /** Closes the clients whose session has ended (a removed app): at once, not at the next event. */

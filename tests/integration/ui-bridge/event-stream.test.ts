@@ -145,3 +145,43 @@ describe('event ring', () => {
     expect(ring.since(6)).toBeUndefined();
   });
 });
+
+describe('event stream under a group commit', () => {
+  it('an event goes out only after a flush that started after it, live and on replay', async () => {
+    const log = createRootLogger('silent');
+    const flushes: Array<() => void> = [];
+    const held = new EventStream({
+      bus,
+      log,
+      authorized: (req) => http.isAuthorized(req),
+      checkOrigin: (req) => checkOrigin(req, () => defaultOrigins('127.0.0.1', port), true),
+      // Each call is one flush covering what was committed before it; the test completes them.
+      durable: () => new Promise<void>((resolve) => flushes.push(resolve)),
+    });
+    http.onUpgrade((req, socket, head) => held.handleUpgrade(req, socket, head));
+    try {
+      const live = await connect();
+      ticks(1, 1);
+      await waitFor(() => (flushes.length === 1 ? true : undefined), 'the first flush');
+      ticks(2, 2); // committed while the first flush runs: not covered by it
+      flushes[0]!();
+      await waitFor(() => (live.frames.length >= 2 ? true : undefined), 'tick 1');
+      // A client reconnecting now is replayed only what is on disk.
+      const again = await connect(`?afterSeq=0&bootId=${held.bootId}`);
+      await new Promise<void>((resolve) => {
+        again.ws.once('pong', () => resolve());
+        again.ws.ping();
+      });
+      expect(again.frames.map((f) => (f.data as { n?: number }).n)).toEqual([undefined, 1]);
+      expect(live.frames.map((f) => (f.data as { n?: number }).n)).toEqual([undefined, 1]);
+      await waitFor(() => (flushes.length === 2 ? true : undefined), 'a flush covering tick 2');
+      flushes[1]!();
+      await waitFor(() => (live.frames.length === 3 ? true : undefined), 'tick 2');
+      expect(live.frames[2]).toMatchObject({ type: 'test.tick', data: { n: 2 } });
+      live.ws.close();
+      again.ws.close();
+    } finally {
+      held.close();
+    }
+  });
+});

@@ -104,3 +104,37 @@ describe('group commit', () => {
     db.close();
   });
 });
+
+describe('group commit after a failed fsync', () => {
+  it('a failed flush is not forgotten: later flushes never vouch for what it covered', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'posd.db');
+    const db = openDatabase({ file, log: silentLogger(), synchronous: 'NORMAL' });
+    let failNext = false;
+    const groupCommit = new GroupCommit({
+      db,
+      file,
+      log: silentLogger(),
+      // Linux reports a lost write-back once: the next fsync of the same file succeeds.
+      fsync: (fd, done) => {
+        if (failNext) {
+          failNext = false;
+          done(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
+        } else fsync(fd, done);
+      },
+    });
+    const ledger = new Ledger({ db, dir, groupCommit });
+    await ledger.durable();
+    const heard: number[] = [];
+    ledger.onAppend((last) => heard.push(last));
+    failNext = true;
+    sale(ledger, 1);
+    await expect(ledger.durable()).rejects.toMatchObject({ code: 'STORAGE_FAILED' });
+    sale(ledger, 2);
+    // Sale 1's pages may be gone while this fsync succeeds: nothing is durable any more.
+    await expect(ledger.durable()).rejects.toMatchObject({ code: 'STORAGE_FAILED' });
+    await expect(ledger.durable()).rejects.toMatchObject({ code: 'STORAGE_FAILED' });
+    expect(heard).toEqual([]);
+    db.close();
+  });
+});
