@@ -151,14 +151,15 @@ export class GroupCommit {
     try {
       fd = this.walFd();
     } catch (err) {
-      this.fail(w, err);
+      // Not opened (nothing lost yet) unless its directory's fsync failed (walFd says so).
+      this.fail(w, err, false);
       return;
     }
     this.inflight = { covers, w };
     this.fsyncFn(fd, (err) => {
       this.inflight = undefined;
       if (err) {
-        this.fail(w, err);
+        this.fail(w, err, true);
       } else {
         this.flushes += 1;
         this.durableChanges = Math.max(this.durableChanges, covers);
@@ -175,17 +176,22 @@ export class GroupCommit {
     });
   }
 
-  private fail(w: Waiting, err: unknown): void {
-    // The kernel may have dropped the dirty pages: nothing after the last good flush is sure.
+  /** `lost`: an fsync failed, so what it covered may be gone, whatever later fsyncs say. */
+  private fail(w: Waiting, err: unknown, lost: boolean): void {
     this.o.log.error({ err: err instanceof Error ? err.message : String(err) }, 'ledger flush failed');
-    this.failed ??= new PosError(
-      'STORAGE_FAILED',
-      'the ledger could not be flushed to storage: restart posd',
-      { dir: dirname(this.o.file) },
-    );
-    w.reject(this.failed);
-    this.next?.reject(this.failed);
-    this.next = undefined;
+    if (lost) this.failed ??= this.storageFailed();
+    const reason = this.failed ?? this.storageFailed();
+    w.reject(reason);
+    if (this.failed) {
+      this.next?.reject(this.failed);
+      this.next = undefined;
+    }
+  }
+
+  private storageFailed(): PosError {
+    return new PosError('STORAGE_FAILED', 'the ledger could not be flushed to storage: restart posd', {
+      dir: dirname(this.o.file),
+    });
   }
 
   /**
@@ -205,6 +211,9 @@ export class GroupCommit {
     const dirFd = openSync(dirname(wal), 'r');
     try {
       fsyncSync(dirFd);
+    } catch (err) {
+      this.failed ??= this.storageFailed();
+      throw err;
     } finally {
       closeSync(dirFd);
     }
