@@ -149,8 +149,9 @@ export class CloudService {
           }
           if (!ack) continue;
           const key = `${tenant}/${device}`;
+          const prior = acks.get(key)?.ack;
           acks.delete(key); // the device's latest ack goes out last (it is retained)
-          acks.set(key, { topic: topicsFor(tenant, device).downAck, ack });
+          acks.set(key, { topic: topicsFor(tenant, device).downAck, ack: withConflictsOf(prior, ack) });
         }
       });
       this.ingestCommits += 1;
@@ -395,4 +396,18 @@ export class CloudService {
     if (!this.client) throw new Error('cloud not started');
     return this.client;
   }
+}
+
+/**
+ * One ack stands for a device's batches of a group: a `SEQ_CONFLICT` an earlier one met (a
+ * restored database) goes out with it, or the device would take the records at those seqs as
+ * synced when a later batch, past them, is acked.
+ */
+function withConflictsOf(prior: LedgerAck | undefined, ack: LedgerAck): LedgerAck {
+  if (!prior || prior.epoch !== ack.epoch) return ack;
+  const missing = prior.rejected.filter(
+    (r) => r.code === 'SEQ_CONFLICT' && !ack.rejected.some((x) => x.seq === r.seq),
+  );
+  if (missing.length === 0) return ack;
+  return { ...ack, rejected: [...ack.rejected, ...missing] };
 }

@@ -93,4 +93,31 @@ describe('reference cloud ingest (issue 18)', () => {
     ]);
     expect(cloud.store.countRecords()).toBe(3);
   });
+
+  it('a SEQ_CONFLICT in one batch reaches the device when a later batch of its group is acked', async () => {
+    const { published, arrive } = cloudWithoutBroker();
+    // The lost database sent 1..6; a copy restored at 2 recorded 3..8 of its own at the same seqs.
+    const lost = chained(6, 'lost');
+    arrive('D1', 'E1', lost);
+    await waitFor(() => (published.length === 1 ? true : undefined), 'the first ack');
+    let prev = lost[1]!.chain;
+    const own = [3, 4, 5, 6, 7, 8].map((seq) => {
+      const r = {
+        seq,
+        id: `own-${seq}`,
+        type: 'sale.completed',
+        at: '2026-12-05T11:00:00.000Z',
+        body: { seq },
+      };
+      prev = chainOf(prev, r);
+      return { ...r, chain: prev };
+    });
+    // Two batches in flight at once (the send window), arriving together.
+    arrive('D1', 'E1', [...lost.slice(0, 2), ...own.slice(0, 4)]);
+    arrive('D1', 'E1', own.slice(4));
+    await waitFor(() => (published.length === 2 ? true : undefined), 'the ack of the group');
+    const ack = published[1]!.ack;
+    // Without the conflict the device would take 3..6 as synced: the cloud holds other records there.
+    expect(ack.rejected).toContainEqual(expect.objectContaining({ seq: 3, code: 'SEQ_CONFLICT' }));
+  });
 });
