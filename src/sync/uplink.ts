@@ -130,16 +130,19 @@ export class Uplink {
       return;
     }
     const before = outbox.ackedUpTo();
-    const conflicts = rejected.filter((r) => r.code === 'SEQ_CONFLICT' && r.seq > before).map((r) => r.seq);
+    // A conflict is news of this batch (the cloud never repeats one), also at or below the ack: an
+    // ack to a batch the cloud held already may have taken this copy's own records behind it as synced.
+    const conflicts = rejected.filter((r) => r.code === 'SEQ_CONFLICT').map((r) => r.seq);
     if (conflicts.length > 0) {
       // Records below the conflict are the cloud's, byte for byte; those this process sent are synced.
       const first = Math.min(...conflicts);
-      outbox.applyAck(
-        Math.min(ackedUpTo, first - 1),
-        rejected.filter((r) => r.seq < first),
-        this.sentUpTo,
-      );
-      this.restored(`SEQ_CONFLICT at seq ${first}`);
+      if (first > before + 1)
+        outbox.applyAck(
+          Math.min(ackedUpTo, first - 1),
+          rejected.filter((r) => r.seq < first),
+          this.sentUpTo,
+        );
+      this.restored(`SEQ_CONFLICT at seq ${first}`, first - 1);
       return;
     }
     if (ackedUpTo > outbox.lastSeq()) {
@@ -167,7 +170,7 @@ export class Uplink {
    * acknowledged to this database goes there again (a fact it does hold under the old epoch is
    * recognised by its id and counted once).
    */
-  private restored(why: string): void {
+  private restored(why: string, storedUpTo = this.o.outbox.ackedUpTo()): void {
     const move = this.o.outbox.moveToNewEpoch;
     if (!move) {
       this.o.log.error({ why }, 'restored database detected, but this outbox cannot move to a new epoch');
@@ -177,7 +180,7 @@ export class Uplink {
     this.generation += 1;
     let moved: { epoch: string; resent: number };
     try {
-      moved = move.call(this.o.outbox, this.o.outbox.ackedUpTo(), 'restored');
+      moved = move.call(this.o.outbox, Math.min(storedUpTo, this.o.outbox.ackedUpTo()), 'restored');
     } catch (err) {
       // Nothing moved (one transaction): sending again brings the conflict back, and another try.
       this.o.log.error({ why, err: describeError(err) }, 'restored database: could not move to a new epoch');
