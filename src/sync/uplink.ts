@@ -67,6 +67,11 @@ export class Uplink {
   private wiredUpTo = 0;
   private unsubscribe: (() => void) | undefined;
   private sentUpTo = 0;
+  /**
+   * The ack this database had when the link came up: what acks since then synced may be a lost
+   * database's records at the same seqs (an ack with their SEQ_CONFLICT can be lost).
+   */
+  private ackedAtConnect = 0;
   private markedUpTo = 0;
 
   constructor(private readonly o: UplinkOptions) {
@@ -92,6 +97,7 @@ export class Uplink {
 
   /** The link is up: wait (briefly) for the retained ack, then send from what it says. */
   onConnected(): void {
+    this.ackedAtConnect = this.o.outbox.ackedUpTo();
     this.generation += 1;
     this.ready = false;
     this.inflight = 0;
@@ -142,7 +148,8 @@ export class Uplink {
           rejected.filter((r) => r.seq < first),
           this.sentUpTo,
         );
-      this.restored(`SEQ_CONFLICT at seq ${first}`, first - 1);
+      // Moved from before what this connection synced: a fact the cloud does hold counts once.
+      this.restored(`SEQ_CONFLICT at seq ${first}`, Math.min(first - 1, this.ackedAtConnect));
       return;
     }
     if (ackedUpTo > outbox.lastSeq()) {
@@ -195,6 +202,7 @@ export class Uplink {
     this.wiredUpTo = 0;
     this.markedUpTo = 0;
     this.lastAck = undefined;
+    this.ackedAtConnect = 0;
     this.o.onNewEpoch?.(epoch);
     this.timers.clearTimeout(this.ackWaiter);
     this.begin();

@@ -35,8 +35,15 @@ function referenceCloud() {
     /** A terminal's database, connected: sends, hears acks, as through a broker. */
     connect(
       ledger: Ledger,
-      opts: { loseBatches?: number; acksAfterPubacks?: boolean; maxRecords?: number } = {},
+      opts: {
+        loseBatches?: number;
+        acksAfterPubacks?: boolean;
+        maxRecords?: number;
+        /** Acks that carry a SEQ_CONFLICT the device never hears of (lost on the way). */
+        loseConflictAcks?: number;
+      } = {},
     ): Uplink {
+      let loseConflicts = opts.loseConflictAcks ?? 0;
       let lose = opts.loseBatches ?? 0;
       const uplink: Uplink = new Uplink({
         link: {
@@ -51,6 +58,10 @@ function referenceCloud() {
             const ack = cloud.handleLedgerBatch('t1', 'D1', payload);
             if (ack) {
               retained = ack;
+              if (loseConflicts > 0 && ack.rejected.some((r) => r.code === 'SEQ_CONFLICT')) {
+                loseConflicts -= 1;
+                return;
+              }
               const deliver = () => uplink.onAck(ack.epoch, ack.ackedUpTo, ack.rejected);
               // The broker's PUBACKs of the batches in flight may all come before the cloud's first ack.
               if (opts.acksAfterPubacks) setImmediate(deliver);
@@ -228,6 +239,28 @@ describe('a restored database', () => {
     b.db.prepare('UPDATE ledger_head SET acked_up_to = 1, sent_up_to = 3').run();
     for (let i = 1; i <= 5; i++) b.sell(`B${i}`); // seqs 4..8: the cloud holds A4..A6 at 4..6
     rc.connect(b.ledger, { acksAfterPubacks: true, maxRecords: 1 });
+    await waitFor(() => (b.ledger.epoch !== epoch ? true : undefined), 'a new epoch');
+    await waitFor(() => allSynced(b.ledger), 'synced under the new epoch');
+    expect(cloudSaleIds(rc).sort()).toEqual([
+      'A1',
+      'A2',
+      'A3',
+      'A4',
+      'A5',
+      'A6',
+      'B1',
+      'B2',
+      'B3',
+      'B4',
+      'B5',
+    ]);
+  });
+
+  it('the acks that carried the first SEQ_CONFLICTs lost: the later conflict still moves every record synced since connecting', async () => {
+    const { rc, restored: b, epoch } = await soldBackedUpAndSoldOn(3, 3);
+    b.db.prepare('UPDATE ledger_head SET acked_up_to = 1, sent_up_to = 3').run();
+    for (let i = 1; i <= 5; i++) b.sell(`B${i}`);
+    rc.connect(b.ledger, { acksAfterPubacks: true, maxRecords: 1, loseConflictAcks: 2 });
     await waitFor(() => (b.ledger.epoch !== epoch ? true : undefined), 'a new epoch');
     await waitFor(() => allSynced(b.ledger), 'synced under the new epoch');
     expect(cloudSaleIds(rc).sort()).toEqual([
