@@ -9,6 +9,7 @@ import { ledgerEpochsMigration } from './0008-ledger-epochs.js';
 import { redemptionHoldsMigration } from './0009-redemption-holds.js';
 import { syncWatermarksMigration } from './0010-sync-watermarks.js';
 import { storeAppsMigration } from './0011-store-apps.js';
+import { paymentWatchIndexesMigration } from './0012-payment-watch-indexes.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -26,4 +27,5 @@ export const MIGRATIONS: readonly Migration[] = [
   redemptionHoldsMigration,
   syncWatermarksMigration,
   storeAppsMigration,
+  paymentWatchIndexesMigration,
 ];
