@@ -6,6 +6,7 @@
 //   3. the kiosk's page signed in: /healthz lists an event-stream client with Chromium's user agent;
 //   4. memory with Chromium up (free memory, posd RSS, Chromium RSS and PSS);
 //   5. Chromium killed: the unit starts it again.
+import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fail, http, journal, STATE, say, show, sleep, uptime } from './selftest-lib.mjs';
 
@@ -38,6 +39,20 @@ const mib = (k) => Math.round(k / 1024);
 
 function kioskLog() {
   for (const line of journal('posd-kiosk.service').trim().split('\n').slice(-25)) say(`  kiosk log: ${line}`);
+  for (const pid of pids()) {
+    const a = argv(pid).join(' ');
+    if (!/cage|chrom/.test(a)) continue;
+    let state = '';
+    try {
+      state = `${/^State:\s+(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]} ${readFileSync(`/proc/${pid}/wchan`, 'utf8')}`;
+    } catch {}
+    say(`  process ${pid} (${state}): ${a.slice(0, 160)}`);
+  }
+  const run = (cmd, ...args) =>
+    spawnSync(cmd, args, { encoding: 'utf8', timeout: 20_000 }).stdout?.trim() ?? '';
+  say(`  sessions: ${run('loginctl', 'list-sessions', '--no-legend').replaceAll('\n', ' | ')}`);
+  say(`  /dev/dri: ${run('ls', '-l', '/dev/dri').replaceAll('\n', ' | ')}`);
+  say(`  /dev/input: ${run('ls', '/dev/input').replaceAll('\n', ' ')}`);
 }
 
 /** A cashier for the kiosk's sign-in, as a merchant's would be (cashiers.json in the state dir). */
