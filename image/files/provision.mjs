@@ -173,7 +173,15 @@ function writeDurably(path, text) {
 
 /** What the device holds from its last provisioning; a device provisioned before this file existed counts too. */
 function readState() {
-  if (existsSync(STATE_FILE)) return JSON.parse(readFileSync(STATE_FILE, 'utf8'));
+  if (existsSync(STATE_FILE)) {
+    try {
+      const held = JSON.parse(readFileSync(STATE_FILE, 'utf8'));
+      if (typeof held.deviceId === 'string' && Number.isSafeInteger(held.version)) return held;
+    } catch {}
+    // Damaged: still provisioned, but with no fleet key to trust (only a technician reset helps).
+    say(`${STATE_FILE} is damaged: only a file after a technician reset can be applied`);
+    return { deviceId: 'unknown', version: 0 };
+  }
   const cfgPath = join(ETC, 'posd.json');
   if (!existsSync(cfgPath)) return undefined;
   const cfg = JSON.parse(readFileSync(cfgPath, 'utf8'));

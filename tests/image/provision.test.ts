@@ -524,6 +524,18 @@ describe('provisioning once', () => {
     expect(existsSync(join(etc, 'technician/allow-provisioning'))).toBe(false);
   });
 
+  it('a damaged provisioned.json still counts as provisioned: unsigned refused, a reset allows one file', () => {
+    writeFileSync(join(etc, 'provisioned.json'), '{"deviceId": ');
+    const before = readFileSync(join(etc, 'posd.json'), 'utf8');
+    const r = provision(rogueDoc());
+    expect(r.out).toMatch(/provisioned\.json is damaged/);
+    expect(r.status).toBe(1);
+    expect(readFileSync(join(etc, 'posd.json'), 'utf8')).toBe(before);
+    expect(provision(signed(rogueDoc(), { version: 5 })).status).toBe(1);
+    allowReset();
+    expect(provision(good()).status).toBe(0);
+  });
+
   it('a device provisioned by an earlier image (no provisioned.json): unsigned refused, its key moved root-only', () => {
     rmSync(join(etc, 'provisioned.json'));
     const cfg = config();
