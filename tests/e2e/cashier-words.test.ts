@@ -278,6 +278,7 @@ describe('a cashier at 1024x600 (zh-CN, cloud linked)', () => {
     await page.getByTestId('item-WATER').click();
     await page.getByTestId('pay-button').click();
     await page.getByTestId('quick-exact').click();
+    await page.getByTestId('cash-confirm').click();
     await page.getByTestId('done').waitFor();
     await expect.poll(() => text('offline-badge')).toMatch(/^离线 · \d+ 条未同步$/);
     await page.getByTestId('next-sale').click();

@@ -76,6 +76,9 @@ export async function startCloudTill(device: string, business: Record<string, un
     'the cloud link',
     30_000,
   );
+  // A shift open with its float, as the cashier would have it before the first sale.
+  const shift = await api.call('POST', '/api/v1/shifts', { openingCash: 20_000 });
+  if (shift.status !== 201 && shift.status !== 200) throw new Error(`shift not opened: ${shift.status}`);
   const browser = await launchBrowser();
   const context = await browser.newContext({ viewport: { width: 1024, height: 600 }, locale: 'zh-CN' });
   const page = await context.newPage();
