@@ -386,7 +386,7 @@ describe('cashier UI with the reference cloud and a simulated printer (1024x600,
     expect(text(customer!)).toContain('A17');
     await expect
       .poll(() => page.getByTestId(`order-status-${orderId}`).textContent())
-      .toBe('meituan · 已接单 · 已打印：厨房单、顾客单');
+      .toBe('美团 · 已接单 · 已打印：厨房单、顾客单');
     const printed = (await deviceLedger(api)).filter(
       (r) => r.type === 'order.printed' && r.body.orderId === orderId,
     );
@@ -409,6 +409,8 @@ describe('cashier UI with the reference cloud and a simulated printer (1024x600,
     const row = page.locator(`[data-testid="order-row"][data-order-id="${orderId}"]`);
     await row.waitFor({ timeout: 15_000 });
     await page.getByTestId(`reject-${orderId}`).click();
+    // 拒单 asks first; only the yes rejects.
+    await page.getByTestId(`reject-confirm-${orderId}`).click();
     await expect.poll(() => row.getAttribute('data-status')).toBe('rejected');
     const order = await api.call<{ status: string; rejectReason: string }>(
       'GET',
