@@ -57,10 +57,10 @@ describe('the order inbox at 1024x600', () => {
       { width: 1280, height: 800 },
     ]) {
       await page.setViewportSize(size);
-      expect(await pickup.textContent()).toBe('取餐码 A17');
       expect(await fullyVisible(pickup), `pickup code at ${size.width}`).toBe(true);
-      expect(await countdown.textContent()).toMatch(/^\d+ 秒后自动接单$/);
       expect(await fullyVisible(countdown), `countdown at ${size.width}`).toBe(true);
+      expect(await pickup.textContent()).toBe('取餐码 A17');
+      expect(await countdown.textContent()).toMatch(/^\d+ 秒后自动接单$/);
     }
     await page.setViewportSize({ width: 1024, height: 600 });
     expect(await page.getByTestId(`order-source-${orderId}`).textContent()).toBe('美团');
