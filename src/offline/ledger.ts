@@ -275,6 +275,13 @@ export class Ledger {
     return this.stmt.factsAfter.all(afterSeq, limit).map((r) => toRecord(r));
   }
 
+  /** The row that holds now the fact first written at row `seq` (a move re-appends it); none once pruned. */
+  factRow(seq: number): number | undefined {
+    let row = this.stmt.bySeq.get(seq);
+    while (row && row.moved_to !== null) row = this.stmt.bySeq.get(row.moved_to);
+    return row?.seq;
+  }
+
   /** Records of the current epoch after wire seq `afterSeq`, as uplink JSON (no body parse). */
   recordsJsonAfter(afterSeq: number, limit: number): Array<{ seq: number; json: string }> {
     const base = this.cur.base;

@@ -134,7 +134,11 @@ export class ShiftService {
 
   private totals(shift: ShiftRecord): ShiftTotals {
     const records: Array<{ type: string; body: Record<string, unknown> }> = [];
-    let after = shift.openedSeq;
+    // A restored copy's move re-appends the shift's records, its opening too: read on from there.
+    let after =
+      this.ledger.factRow(shift.openedSeq) ??
+      this.ledger.findLatest('shift.opened', 'shiftId', shift.id)?.seq ??
+      shift.openedSeq;
     for (;;) {
       const page = this.ledger.recordsAfter(after, 1000);
       for (const r of page) {

@@ -126,6 +126,33 @@ describe('shifts', () => {
     expect(shifts.open(1000).openingCash).toBe(1000);
   });
 
+  // Money simulation seed 471174847: the restored copy's move re-appended the previous shift's
+  // last sale and the shift's own opening; the Z read from the opening's old row counted that sale.
+  it('a restored copy that moved to a new epoch closes its shift on its own records only', () => {
+    const { ledger, shifts, sales } = setup();
+    const cashSale = (price: number) =>
+      sales.createSale({
+        lines: [{ name: 'x', qty: 1, unitPrice: price }],
+        tenders: [{ method: 'cash', amount: price }],
+      });
+    shifts.open(0);
+    cashSale(7_407);
+    shifts.close(7_407);
+    const second = shifts.open(1_000);
+    cashSale(1_450);
+    // The cloud acknowledged nothing to this copy: every record goes again under a new epoch.
+    ledger.moveToNewEpoch(0, 'restored');
+    cashSale(350);
+    expect(shifts.currentReport().totals).toMatchObject({ byTender: { cash: 1_800 }, expectedCash: 2_800 });
+    // Retention may delete the moved originals (their copies keep the facts): the same report.
+    expect(ledger.prune(new Date(Date.now() + 60_000))).toBeGreaterThan(0);
+    expect(shifts.currentReport().totals).toMatchObject({ byTender: { cash: 1_800 }, expectedCash: 2_800 });
+    const z = shifts.close(2_800);
+    expect(z.shiftId).toBe(second.shiftId);
+    expect(z.totals).toMatchObject({ sales: { amount: 1_800, count: 2 }, expectedCash: 2_800 });
+    expect(z.difference).toBe(0);
+  });
+
   it('refuses to close while a payment is unresolved', () => {
     const { db, shifts, sales } = setup();
     shifts.open(0);

@@ -41,6 +41,8 @@ function referenceCloud() {
         maxRecords?: number;
         /** Acks that carry a SEQ_CONFLICT the device never hears of (lost on the way). */
         loseConflictAcks?: number;
+        /** Called when a batch is dropped (the test acts right then). */
+        onLost?: () => void;
       } = {},
     ): Uplink {
       let loseConflicts = opts.loseConflictAcks ?? 0;
@@ -53,6 +55,7 @@ function referenceCloud() {
             // PUBACKed, but the broker drops it (no subscriber took it): the cloud never sees it.
             if (lose > 0) {
               lose -= 1;
+              opts.onLost?.();
               return;
             }
             const ack = cloud.handleLedgerBatch('t1', 'D1', payload);
@@ -276,6 +279,33 @@ describe('a restored database', () => {
       'B4',
       'B5',
     ]);
+  });
+
+  // Money simulation seed 473723518: restored twice from one backup, so the retained ack is the
+  // first copy's new epoch and reveals nothing. The second copy's own sales went in a batch the
+  // broker dropped; its next batch met SEQ_CONFLICT, and the records below the conflict were taken
+  // as the cloud's and marked synced: two sales never reached the cloud (the move now starts at the
+  // ack this connection began with).
+  it("SEQ_CONFLICT after a lost batch of the copy's own sales: those sales are resent under the new epoch", async () => {
+    const { rc, restored: b, epoch, dir } = await soldBackedUpAndSoldOn(3, 3);
+    const ub = rc.connect(b.ledger);
+    await waitFor(() => (b.ledger.epoch !== epoch ? true : undefined), 'the first copy moved');
+    b.sell('B1'); // acked under the new epoch: the retained ack is now that epoch's
+    await waitFor(() => allSynced(b.ledger), 'the first copy synced');
+    ub.stop();
+    b.db.close();
+    // The same backup restored again: the old epoch, acked up to 3, the cloud holds 6 under it.
+    copyFileSync(join(dir, 'backup.db'), join(dir, 'restored-again.db'));
+    const c = terminal(join(dir, 'restored-again.db'));
+    expect(c.ledger.epoch).toBe(epoch);
+    c.sell('C1');
+    c.sell('C2'); // seqs 4, 5: sent and PUBACKed, dropped by the broker
+    rc.connect(c.ledger, { loseBatches: 1, onLost: () => c.sell('C3') }); // seq 6 meets A6
+    await waitFor(() => (c.ledger.epoch !== epoch ? true : undefined), 'the second copy moved');
+    await waitFor(() => allSynced(c.ledger), 'the second copy synced');
+    expect(cloudSaleIds(rc).sort()).toEqual(['A1', 'A2', 'A3', 'A4', 'A5', 'A6', 'B1', 'C1', 'C2', 'C3']);
+    const held = new Set(rc.cloud.store.facts('t1', 'D1').map((r) => r.id));
+    for (const r of c.ledger.page(0, 1000)) expect(held.has(r.id)).toBe(true);
   });
 
   it('a copy that sold nothing since moves on before its first sale', async () => {
