@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { extname, join } from 'node:path';
 import type { Logger } from '../log.js';
+import { closeServer, listen } from '../ui-bridge/listen.js';
 import type { AppRegistry, InstalledApp } from './app-registry.js';
 import { packagePath } from './package-check.js';
 
@@ -76,13 +77,7 @@ export class AppsServer {
       });
     });
     server.keepAliveTimeout = 5_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.o.port, this.o.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, this.o.port, this.o.host);
     this.server = server;
   }
 
@@ -90,11 +85,7 @@ export class AppsServer {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-      setTimeout(() => server.closeAllConnections(), 1_000).unref();
-    });
+    await closeServer(server);
   }
 
   private headers(type: string): Record<string, string> {

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { codePointName, findForbiddenText } from '../core/safe-text.js';
 import { type ErrorCode, isPosError, PosError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { closeServer, listen } from './listen.js';
 import type { RouteDoc } from './route-doc.js';
 import { tokensEqual } from './token.js';
 
@@ -252,13 +253,7 @@ export class HttpServer {
       if (this.upgradeHandler) this.upgradeHandler(req, socket, head);
       else socket.destroy();
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port, this.options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, this.options.port, this.options.host);
     this.server = server;
   }
 
@@ -266,11 +261,7 @@ export class HttpServer {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-      setTimeout(() => server.closeAllConnections(), 1_000).unref();
-    });
+    await closeServer(server);
   }
 
   private authorized(req: IncomingMessage): boolean {
