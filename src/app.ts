@@ -3,34 +3,34 @@ import { join } from 'node:path';
 import { EventBus } from './bus.js';
 import { type ProvisioningRefusal, parseRefusal, REFUSAL_FILE } from './config/provisioning.js';
 import type { PosdConfig } from './config/schema.js';
+import { registerDeviceCommands } from './device-commands.js';
 import { deviceHealthy } from './drivers/device.js';
 import { DeviceManager } from './drivers/device-manager.js';
-import { describeError, PosError } from './errors.js';
+import { describeError } from './errors.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
 import { StateLock } from './lifecycle/state-lock.js';
 import { type Logger, moduleLogger } from './log.js';
+import { buildMoneyServices } from './money-services.js';
 import { type Db, openDatabase } from './offline/db.js';
 import { GroupCommit } from './offline/group-commit.js';
 import type { Ledger } from './offline/ledger.js';
-import { ReversalStore } from './offline/reversal-store.js';
 import { SalesStore } from './offline/sales-store.js';
 import { ShiftStore } from './offline/shift-store.js';
 import { AppTaggingLedger } from './platform/app-ledger.js';
 import { Platform } from './platform/platform.js';
 import { Printing } from './printing/printing.js';
-import { type CloudPort, OFFLINE_CLOUD, realSleep } from './services/cloud-port.js';
+import { type CloudPort, OFFLINE_CLOUD } from './services/cloud-port.js';
 import { CommandService } from './services/command-service.js';
 import { ConfigService } from './services/config-service.js';
-import { CouponIssuer } from './services/coupon-issuer.js';
-import { CouponService } from './services/coupon-service.js';
+import type { CouponIssuer } from './services/coupon-issuer.js';
+import type { CouponService } from './services/coupon-service.js';
 import { CustomerDisplayFeed } from './services/customer-display-feed.js';
-import { MemberService } from './services/member-service.js';
-import { offlineGuard } from './services/offline-guard.js';
+import type { MemberService } from './services/member-service.js';
 import { OrderCheckout } from './services/order-checkout.js';
 import { OrderService } from './services/order-service.js';
-import { type MoneyPending, PaymentService } from './services/payment-service.js';
-import { RefundService } from './services/refund-service.js';
-import { SaleService } from './services/sale-service.js';
+import type { MoneyPending, PaymentService } from './services/payment-service.js';
+import type { RefundService } from './services/refund-service.js';
+import type { SaleService } from './services/sale-service.js';
 import { ShiftService } from './services/shift-service.js';
 import { CloudSync } from './sync/cloud-sync.js';
 import { loadPublicKey } from './sync/signature.js';
@@ -171,70 +171,27 @@ export class App {
           bus: this.bus,
           now,
         });
-        this.sales = new SaleService({
+        const money = buildMoneyServices({
+          db,
           ledger: this.ledger,
           store: salesStore,
           shifts: this.shifts,
+          cloud: this.cloud,
           bus: this.bus,
+          log,
           deviceId: config.device.id,
-          currency: () => this.business.config.currency,
-          guard: offlineGuard(this.cloud, this.ledger, () => this.business.config, now),
+          business: () => this.business.config,
           now,
         });
-        this.refunds = new RefundService({
-          ledger: this.ledger,
-          store: salesStore,
-          sales: this.sales,
-          shifts: this.shifts,
-          now,
-        });
-        this.payments = new PaymentService({
-          ledger: this.ledger,
-          store: salesStore,
+        ({
           sales: this.sales,
           refunds: this.refunds,
-          reversals: new ReversalStore(db),
-          cloud: this.cloud,
-          bus: this.bus,
-          log: moduleLogger(log, 'payments'),
-          business: () => this.business.config,
-          sleep: realSleep,
-          now,
-        });
-        this.coupons = new CouponService({
-          db,
-          ledger: this.ledger,
-          sales: this.sales,
-          cloud: this.cloud,
-          bus: this.bus,
-          log: moduleLogger(log, 'coupons'),
-          business: () => this.business.config,
-          sleep: realSleep,
-          now,
-        });
-        this.couponIssuer = new CouponIssuer({
-          ledger: this.ledger,
-          store: salesStore,
-          sales: this.sales,
-          bus: this.bus,
-          log: moduleLogger(log, 'coupons'),
-          deviceId: config.device.id,
-          business: () => this.business.config,
-          now,
-        });
+          payments: this.payments,
+          coupons: this.coupons,
+          couponIssuer: this.couponIssuer,
+          members: this.members,
+        } = money);
         this.http.add(...couponRoutes(this.coupons, this.sales, this.couponIssuer));
-        this.members = new MemberService({
-          db,
-          ledger: this.ledger,
-          store: salesStore,
-          shifts: this.shifts,
-          cloud: this.cloud,
-          bus: this.bus,
-          log: moduleLogger(log, 'members'),
-          business: () => this.business.config,
-          sleep: realSleep,
-          now,
-        });
         this.http.add(...memberRoutes(this.members, this.sales));
         this.printing = new Printing({
           config,
@@ -298,7 +255,26 @@ export class App {
         this.expiryTimer = setInterval(() => this.orderCheckout.expireOld(), 60_000);
         this.expiryTimer.unref();
         this.commands = new CommandService(db, this.ledger, moduleLogger(log, 'commands'), now);
-        this.registerCommands();
+        registerDeviceCommands(this.commands, {
+          diagnostics: () => ({
+            appVersion: APP_VERSION,
+            mode: this.options.mode,
+            bootedAt: this.bootedAt.toISOString(),
+            health: this.lifecycle.health(),
+            ledger: this.ledger.figures(),
+            configVersion: this.business.version,
+            devices: this.devicesSnapshot(),
+            ...this.moneyPending(),
+            refusedPayloads: Object.fromEntries(this.sync?.refusedPayloads ?? []),
+          }),
+          resendFrom: (fromSeq) => this.sync?.uplink.resendFrom(fromSeq),
+          reprint: (saleId) => this.printing.reprintReceipt(saleId),
+          printTestPage: () => this.printing.printTestPage(),
+          resubscribeConfig: async () => {
+            await this.sync?.link.resubscribe(this.sync.topics.downConfig);
+            return this.business.version;
+          },
+        });
         this.platform.attach({
           db,
           ledger: this.ledger,
@@ -467,38 +443,6 @@ export class App {
   /** Each device as in `GET /api/v1/devices`. */
   devicesSnapshot(): Record<string, unknown> {
     return { ...this.devices.snapshot() };
-  }
-
-  private registerCommands(): void {
-    this.commands.register('diagnostics', () => ({
-      appVersion: APP_VERSION,
-      mode: this.options.mode,
-      bootedAt: this.bootedAt.toISOString(),
-      health: this.lifecycle.health(),
-      ledger: this.ledger.figures(),
-      configVersion: this.business.version,
-      devices: this.devicesSnapshot(),
-      ...this.moneyPending(),
-      refusedPayloads: Object.fromEntries(this.sync?.refusedPayloads ?? []),
-    }));
-    this.commands.register('ledger.resync', (args) => {
-      const fromSeq = args.fromSeq ?? 1;
-      if (typeof fromSeq !== 'number' || !Number.isSafeInteger(fromSeq) || fromSeq < 1) {
-        throw new PosError('VALIDATION_FAILED', 'args.fromSeq: must be a whole number from 1');
-      }
-      this.sync?.uplink.resendFrom(fromSeq);
-      return { fromSeq };
-    });
-    this.commands.register('reprint', (args) => {
-      const saleId = typeof args.saleId === 'string' ? args.saleId : '';
-      if (!saleId) throw new PosError('VALIDATION_FAILED', 'reprint needs args.saleId');
-      return { saleId, jobId: this.printing.reprintReceipt(saleId) };
-    });
-    this.commands.register('print.test', () => ({ jobId: this.printing.printTestPage() }));
-    this.commands.register('config.resync', async () => {
-      await this.sync?.link.resubscribe(this.sync.topics.downConfig);
-      return { configVersion: this.business.version };
-    });
   }
 
   /** Retention: synced records older than `ledger.retentionDays` go; unsynced ones never do. */

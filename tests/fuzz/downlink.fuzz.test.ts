@@ -76,8 +76,14 @@ afterAll(async () => {
   process.off('unhandledRejection', onUnhandled);
 });
 
-const settle = async () => {
+const turns = async () => {
   for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+};
+// What a payload causes ends after the ledger's flush (answers and publishes wait for it).
+const settle = async () => {
+  await turns();
+  await app.ledger.durable().catch(() => {});
+  await turns();
 };
 
 const packet = (topic: string, responseTopic?: string): IPublishPacket =>

@@ -254,6 +254,22 @@ export const ERROR_TEXT: Record<string, ErrorSentence> = {
     'zh-CN': '访问地址不对，请用收银机本机地址打开',
     en: 'Wrong address: open the page on the terminal itself',
   },
+  APP_PACKAGE_INVALID: {
+    'zh-CN': '应用安装包无效，未安装任何内容',
+    en: 'The app package is invalid: nothing was installed',
+  },
+  APP_NOT_FOUND: {
+    'zh-CN': '找不到该应用，可能已被移除',
+    en: 'App not found: it may have been removed',
+  },
+  APP_DOWNLOAD_FAILED: {
+    'zh-CN': '应用下载失败，请检查网络后重试',
+    en: 'The app could not be downloaded: check the network and try again',
+  },
+  SCOPE_DENIED: {
+    'zh-CN': '该应用没有此项权限',
+    en: 'This app is not allowed to do that',
+  },
 };
 
 /**
