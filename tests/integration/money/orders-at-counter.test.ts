@@ -125,7 +125,12 @@ describe('online orders paid at the counter, daemon and reference cloud', () => 
     // Tapped again after the restart: the same sale, and no second payment while it is unresolved.
     const same = await a.api.call<Body & { saleId: string }>('POST', '/api/v1/orders/web-3/checkout');
     expect(same.body.saleId === saleId || same.body.error?.code === 'ORDER_ALREADY_PAID').toBe(true);
-    await waitFor(async () => ((await order(a.api, 'web-3')).payState === 'paid' ? true : undefined), 'paid');
+    // After a restart the daemon reconnects and queries again: on a loaded machine that takes a while.
+    await waitFor(
+      async () => ((await order(a.api, 'web-3')).payState === 'paid' ? true : undefined),
+      'paid',
+      30_000,
+    );
     const view = (
       await a.api.call<Body & { status: string; payments: Array<{ status: string }> }>(
         'GET',
