@@ -74,6 +74,11 @@ export class RecentSales implements RecentActions {
 
   async search(): Promise<void> {
     this.c.s.recentSearch = this.c.s.recentQuery.trim();
+    await this.reloadAndRender();
+  }
+
+  /** The list read again from the daemon, then drawn; a failure is shown instead. */
+  private async reloadAndRender(): Promise<void> {
     try {
       await this.reload();
     } catch (err) {
@@ -113,13 +118,7 @@ export class RecentSales implements RecentActions {
     if (s.screen === 'pay') return;
     s.screen = 'recent';
     s.receiptImage = undefined;
-    try {
-      await this.reload();
-    } catch (err) {
-      this.c.fail(err);
-      return;
-    }
-    this.c.render();
+    await this.reloadAndRender();
   }
 
   closeRecent(): void {
