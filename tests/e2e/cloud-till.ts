@@ -1,12 +1,11 @@
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import type { CloudService } from '../../cloud/cloud-service.js';
 import { apiClient } from '../helpers/api.js';
-import { cloudKeys, deviceLedger, startCloud } from '../helpers/cloud-fixture.js';
+import { cloudKeys, pushConfigAndWaitOnline, startCloud } from '../helpers/cloud-fixture.js';
 import type { DaemonProcess, TestConfig } from '../helpers/daemon.js';
 import { writeTestConfig } from '../helpers/daemon.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
-import { waitFor } from '../helpers/wait.js';
 import { buildUi, launchBrowser, screenshot, startDaemon, stopDaemon, writeCashiers } from './ui-harness.js';
 
 // The page's globals, for the evaluate() callbacks below (tests compile without the DOM library).
@@ -65,17 +64,7 @@ export async function startCloudTill(device: string, business: Record<string, un
   writeCashiers(cfg);
   const daemon = await startDaemon(cfg);
   const api = apiClient(cfg.port, cfg.stateDir);
-  await cloud.pushConfig('t1', device, 1, business);
-  await waitFor(
-    async () => ((await deviceLedger(api)).some((r) => r.type === 'config.applied') ? true : undefined),
-    'the business config applied',
-    30_000,
-  );
-  await waitFor(
-    async () => ((await api.call('GET', '/api/v1/status')).body.cloud === 'online' ? true : undefined),
-    'the cloud link',
-    30_000,
-  );
+  await pushConfigAndWaitOnline(cloud, api, device, business);
   // A shift open with its float, as the cashier would have it before the first sale.
   const shift = await api.call('POST', '/api/v1/shifts', { openingCash: 20_000 });
   if (shift.status !== 201 && shift.status !== 200) throw new Error(`shift not opened: ${shift.status}`);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CloudService } from '../../cloud/cloud-service.js';
 import { PrinterSim, type SimReceipt } from '../../src/drivers/sim/printer-sim.js';
 import { apiClient } from '../helpers/api.js';
-import { cloudKeys, deviceLedger, startCloud } from '../helpers/cloud-fixture.js';
+import { cloudKeys, deviceLedger, pushConfigAndWaitOnline, startCloud } from '../helpers/cloud-fixture.js';
 import type { DaemonProcess, TestConfig } from '../helpers/daemon.js';
 import { writeTestConfig } from '../helpers/daemon.js';
 import { deliveryOrder } from '../helpers/money-fixtures.js';
@@ -104,17 +104,10 @@ beforeAll(async () => {
   // The cashier's float (the UI asks for it before the first sale: money-screens.test.ts).
   expect((await api.call('POST', '/api/v1/shifts', { openingCash: 0 })).status).toBe(201);
   // Auto-accept after 10 minutes: long enough that the cashier decides in every test here.
-  await cloud.pushConfig('t1', DEVICE, 1, { payments: TIMINGS, orders: { autoAcceptSeconds: 600 } });
-  await waitFor(
-    async () => ((await deviceLedger(api)).some((r) => r.type === 'config.applied') ? true : undefined),
-    'the business config applied',
-    30_000,
-  );
-  await waitFor(
-    async () => ((await api.call('GET', '/api/v1/status')).body.cloud === 'online' ? true : undefined),
-    'the cloud link',
-    30_000,
-  );
+  await pushConfigAndWaitOnline(cloud, api, DEVICE, {
+    payments: TIMINGS,
+    orders: { autoAcceptSeconds: 600 },
+  });
   await waitFor(
     async () => {
       const d = await api.call<{ printer: { state: string } }>('GET', '/api/v1/devices');

@@ -5,6 +5,7 @@ import type { LedgerRecord } from '../../src/core/ledger-record.js';
 import { verifyChain } from '../../src/offline/chain.js';
 import type { apiClient } from './api.js';
 import { tempDir } from './daemon.js';
+import { waitFor } from './wait.js';
 
 export function cloudKeys(): { privateKey: KeyObject; publicPem: string } {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
@@ -40,6 +41,29 @@ export async function deviceLedger(
     if (page.body.records.length === 0) return all;
     all.push(...page.body.records);
   }
+}
+
+/**
+ * The cloud pushes a business config to the device and the test waits, as a till would be set up,
+ * until the device has applied it and its cloud link is up.
+ */
+export async function pushConfigAndWaitOnline(
+  cloud: CloudService,
+  api: ReturnType<typeof apiClient>,
+  device: string,
+  business: Record<string, unknown>,
+): Promise<void> {
+  await cloud.pushConfig('t1', device, 1, business);
+  await waitFor(
+    async () => ((await deviceLedger(api)).some((r) => r.type === 'config.applied') ? true : undefined),
+    'the business config applied',
+    30_000,
+  );
+  await waitFor(
+    async () => ((await api.call('GET', '/api/v1/status')).body.cloud === 'online' ? true : undefined),
+    'the cloud link',
+    30_000,
+  );
 }
 
 /** The cloud holds exactly the device's records: once each, in order, chain verified. */
