@@ -1,44 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CloudService } from '../../../cloud/cloud-service.js';
-import { apiClient } from '../../helpers/api.js';
-import { cloudKeys, deviceLedger, startCloud } from '../../helpers/cloud-fixture.js';
-import { type DaemonProcess, spawnPosd, waitHealthy, writeTestConfig } from '../../helpers/daemon.js';
+import { describe, expect, it } from 'vitest';
+import { deviceLedger } from '../../helpers/cloud-fixture.js';
+import { type Api, type Body, cloudTerminals, openSale } from '../../helpers/cloud-terminals.js';
 import { FAST_PAYMENTS } from '../../helpers/money-fixtures.js';
-import { Mosquitto } from '../../helpers/mosquitto.js';
 import { waitFor } from '../../helpers/wait.js';
 
 /** Issue 12 cases 6, 7 and 9 against the reference cloud: coupons, loyalty and recharges. */
 
-const broker = new Mosquitto();
-const keys = cloudKeys();
-let cloud: CloudService;
-const daemons: DaemonProcess[] = [];
-
-type Body = Record<string, unknown> & { error?: { code: string } };
-type Api = ReturnType<typeof apiClient>;
-
-async function terminal(device: string, doc: Record<string, unknown> = {}) {
-  const cfg = await writeTestConfig({
-    device: { tenant: 't1', id: device },
-    mqtt: { url: broker.url, reconnectMinMs: 100, reconnectMaxMs: 300 },
-    cloud: { publicKey: keys.publicPem },
-  });
-  const d = spawnPosd(['run', '--config', cfg.file]);
-  daemons.push(d);
-  await waitHealthy(cfg.port);
-  const api = apiClient(cfg.port, cfg.stateDir);
-  await cloud.pushConfig('t1', device, 1, { payments: FAST_PAYMENTS, ...doc });
-  await waitFor(
-    async () => ((await deviceLedger(api)).some((r) => r.type === 'config.applied') ? true : undefined),
-    'config applied',
-  );
-  return api;
-}
-
-async function openSale(api: Api, unitPrice: number): Promise<string> {
-  const r = await api.call<Body>('POST', '/api/v1/sales', { lines: [{ name: 'Item', qty: 1, unitPrice }] });
-  return String(r.body.saleId);
-}
+const fx = cloudTerminals();
+const terminal = async (device: string, doc: Record<string, unknown> = {}) =>
+  (await fx.terminal(device, { doc: { payments: FAST_PAYMENTS, ...doc } })).api;
 
 /** Applies a coupon as a cashier does: again when the cloud's answer did not come in time. */
 async function applyCoupon(api: Api, saleId: string, code: string) {
@@ -62,22 +32,11 @@ async function synced(api: Api, type: string) {
   }, `${type} synced`);
 }
 
-beforeAll(async () => {
-  await broker.start();
-  cloud = await startCloud(broker.url, keys.privateKey);
-});
-
-afterAll(async () => {
-  for (const d of daemons) d.child.kill('SIGKILL');
-  await cloud?.stop();
-  await broker.stop();
-});
-
 describe('coupons, loyalty and recharges against the reference cloud', () => {
   it('(6) two online terminals redeem one coupon: the second is refused until the first lets it go', async () => {
     const a = await terminal('L1');
     const b = await terminal('L2');
-    cloud.acquirer.addCoupon('CP-SHARED', { couponId: 'c-shared', kind: 'amount', value: 300 });
+    fx.cloud.acquirer.addCoupon('CP-SHARED', { couponId: 'c-shared', kind: 'amount', value: 300 });
     const saleA = await openSale(a, 1_000);
     const saleB = await openSale(b, 1_000);
     expect((await applyCoupon(a, saleA, 'CP-SHARED')).status).toBe(200);
@@ -90,7 +49,7 @@ describe('coupons, loyalty and recharges against the reference cloud', () => {
     const redeemed = (await synced(a, 'coupon.redeemed'))[0]!;
     await waitFor(
       () =>
-        cloud.acquirer.coupon('CP-SHARED')?.consumedBy === redeemed.body.redemptionId ? true : undefined,
+        fx.cloud.acquirer.coupon('CP-SHARED')?.consumedBy === redeemed.body.redemptionId ? true : undefined,
       'consumed at the cloud',
     );
     const used = await applyCoupon(b, saleB, 'CP-SHARED');
@@ -98,7 +57,7 @@ describe('coupons, loyalty and recharges against the reference cloud', () => {
     // A voids its sale: the coupon goes back to the customer, and B may now take it.
     expect((await a.call('POST', `/api/v1/sales/${saleA}/void`, {})).status).toBe(200);
     await waitFor(
-      () => (cloud.acquirer.coupon('CP-SHARED')?.consumedBy === null ? true : undefined),
+      () => (fx.cloud.acquirer.coupon('CP-SHARED')?.consumedBy === null ? true : undefined),
       'released',
     );
     const taken = await applyCoupon(b, saleB, 'CP-SHARED');
@@ -108,13 +67,13 @@ describe('coupons, loyalty and recharges against the reference cloud', () => {
 
   it('(6) a coupon worth the whole sale completes it at total 0, recorded and consumed', async () => {
     const t = await terminal('L3');
-    cloud.acquirer.addCoupon('CP-FREE', { couponId: 'c-free', kind: 'amount', value: 5_000 });
+    fx.cloud.acquirer.addCoupon('CP-FREE', { couponId: 'c-free', kind: 'amount', value: 5_000 });
     const saleId = await openSale(t, 1_200);
     const r = await applyCoupon(t, saleId, 'CP-FREE');
     expect(r.body).toMatchObject({ status: 'completed', total: 0, due: 0 });
     const [done] = await synced(t, 'sale.completed');
     expect(done!.body).toMatchObject({ saleId, total: 0, payments: [] });
-    await waitFor(() => (cloud.acquirer.coupon('CP-FREE')?.consumedBy ? true : undefined), 'consumed');
+    await waitFor(() => (fx.cloud.acquirer.coupon('CP-FREE')?.consumedBy ? true : undefined), 'consumed');
     const tendered = await t.call<Body>('POST', '/api/v1/sales', {
       lines: [{ name: 'Free', qty: 1, unitPrice: 0 }],
       tenders: [{ method: 'cash', amount: 500 }],
@@ -129,18 +88,24 @@ describe('coupons, loyalty and recharges against the reference cloud', () => {
         issueRules: [{ ruleId: 'thanks', kind: 'amount', value: 500, validDays: 30, afterSpend: 5_000 }],
       },
     });
-    cloud.acquirer.addMember('MB-L4', { memberId: 'm-l4', name: 'L', balance: 0, points: 0 });
+    fx.cloud.acquirer.addMember('MB-L4', { memberId: 'm-l4', name: 'L', balance: 0, points: 0 });
     const saleId = await openSale(t, 6_000);
     await t.call('POST', `/api/v1/sales/${saleId}/member`, { memberId: 'm-l4' });
     await t.call('POST', `/api/v1/sales/${saleId}/payments`, { method: 'cash', amount: 6_000 });
     const [issued] = await synced(t, 'coupon.issued');
     const code = String(issued!.body.code);
-    await waitFor(() => (cloud.acquirer.memberPoints('MB-L4') === 60 ? true : undefined), 'points awarded');
-    expect(cloud.acquirer.coupon(code)).toMatchObject({ couponId: issued!.body.couponId });
+    await waitFor(
+      () => (fx.cloud.acquirer.memberPoints('MB-L4') === 60 ? true : undefined),
+      'points awarded',
+    );
+    expect(fx.cloud.acquirer.coupon(code)).toMatchObject({ couponId: issued!.body.couponId });
     expect((await t.call('POST', `/api/v1/sales/${saleId}/void`, {})).status).toBe(200);
     await synced(t, 'coupon.revoked');
-    await waitFor(() => (cloud.acquirer.memberPoints('MB-L4') === 0 ? true : undefined), 'points taken back');
-    expect(cloud.acquirer.coupon(code)?.revoked).toMatchObject({ reason: 'sale.voided' });
+    await waitFor(
+      () => (fx.cloud.acquirer.memberPoints('MB-L4') === 0 ? true : undefined),
+      'points taken back',
+    );
+    expect(fx.cloud.acquirer.coupon(code)?.revoked).toMatchObject({ reason: 'sale.voided' });
     const other = await openSale(t, 2_000);
     const refused = await applyCoupon(t, other, code);
     expect(refused.body.error?.code).toBe('COUPON_INVALID');
@@ -148,19 +113,19 @@ describe('coupons, loyalty and recharges against the reference cloud', () => {
 
   it('(9) a retried recharge POST credits once; a recharge for nobody is refused, recorded and credits nothing', async () => {
     const t = await terminal('L5');
-    cloud.acquirer.addMember('MB-L5', { memberId: 'm-l5', name: 'R', balance: 0, points: 0 });
+    fx.cloud.acquirer.addMember('MB-L5', { memberId: 'm-l5', name: 'R', balance: 0, points: 0 });
     const key = { 'idempotency-key': 'recharge-l5-1' };
     const first = await t.call<Body>('POST', '/api/v1/members/m-l5/recharges', { amount: 10_000 }, key);
     const again = await t.call<Body>('POST', '/api/v1/members/m-l5/recharges', { amount: 10_000 }, key);
     expect(first.status).toBe(201);
     expect(again.body.rechargeId).toBe(first.body.rechargeId);
-    expect(cloud.acquirer.memberBalance('MB-L5')).toBe(10_000);
+    expect(fx.cloud.acquirer.memberBalance('MB-L5')).toBe(10_000);
     const nobody = await t.call<Body>('POST', '/api/v1/members/m-ghost/recharges', { amount: 5_000 });
     expect(nobody.status).toBe(422);
     expect(nobody.body.error?.code).toBe('RECHARGE_REFUSED');
     const [failed] = await synced(t, 'member.recharge.failed');
     expect(failed!.body).toMatchObject({ memberId: 'm-ghost', amount: 5_000, code: 'MEMBER_UNKNOWN' });
     expect((await deviceLedger(t)).filter((r) => r.type === 'member.recharged')).toHaveLength(2);
-    expect(cloud.store.kvAll('recharge')).toHaveLength(1);
+    expect(fx.cloud.store.kvAll('recharge')).toHaveLength(1);
   });
 });

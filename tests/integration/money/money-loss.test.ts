@@ -1,46 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CloudService } from '../../../cloud/cloud-service.js';
-import { apiClient } from '../../helpers/api.js';
-import { cloudKeys, deviceLedger, startCloud } from '../../helpers/cloud-fixture.js';
-import { type DaemonProcess, spawnPosd, waitHealthy, writeTestConfig } from '../../helpers/daemon.js';
-import { FAST_PAYMENTS } from '../../helpers/money-fixtures.js';
-import { Mosquitto } from '../../helpers/mosquitto.js';
+import { describe, expect, it } from 'vitest';
+import type { apiClient } from '../../helpers/api.js';
+import { deviceLedger } from '../../helpers/cloud-fixture.js';
+import { type Body, cloudTerminals, openSale } from '../../helpers/cloud-terminals.js';
 import { TcpProxy } from '../../helpers/tcp-proxy.js';
 import { waitFor } from '../../helpers/wait.js';
 
-const FAST = FAST_PAYMENTS;
-
-const broker = new Mosquitto();
-const keys = cloudKeys();
-let cloud: CloudService;
-const daemons: DaemonProcess[] = [];
-
-type Body = Record<string, unknown> & { error?: { code: string } };
-
-async function terminal(device: string, online = true, brokerUrl = broker.url) {
-  const cfg = await writeTestConfig({
-    device: { tenant: 't1', id: device },
-    mqtt: { url: brokerUrl, reconnectMinMs: 100, reconnectMaxMs: 300 },
-    cloud: { publicKey: keys.publicPem },
-  });
-  const d = spawnPosd(['run', '--config', cfg.file]);
-  daemons.push(d);
-  await waitHealthy(cfg.port);
-  const api = apiClient(cfg.port, cfg.stateDir);
-  if (online) {
-    await cloud.pushConfig('t1', device, 1, { payments: FAST, coupons: { offlineWhitelist: [] } });
-    await waitFor(
-      async () => ((await deviceLedger(api)).some((r) => r.type === 'config.applied') ? true : undefined),
-      'fast timings applied',
-    );
-  }
-  return { api, cfg, device };
-}
-
-async function openSale(api: ReturnType<typeof apiClient>, unitPrice: number): Promise<string> {
-  const r = await api.call<Body>('POST', '/api/v1/sales', { lines: [{ name: 'Item', qty: 1, unitPrice }] });
-  return String(r.body.saleId);
-}
+const fx = cloudTerminals();
+const terminal = (device: string, online = true, brokerUrl?: string) =>
+  fx.terminal(device, brokerUrl ? { online, brokerUrl } : { online });
 
 async function saleStatus(api: ReturnType<typeof apiClient>, saleId: string) {
   return (
@@ -50,17 +17,6 @@ async function saleStatus(api: ReturnType<typeof apiClient>, saleId: string) {
     )
   ).body;
 }
-
-beforeAll(async () => {
-  await broker.start();
-  cloud = await startCloud(broker.url, keys.privateKey);
-});
-
-afterAll(async () => {
-  for (const d of daemons) d.child.kill('SIGKILL');
-  await cloud?.stop();
-  await broker.stop();
-});
 
 describe('the five money-loss cases, against the reference cloud', () => {
   it('(1) a code payment whose reply is lost, and a rescan: never charged twice', async () => {
@@ -82,7 +38,7 @@ describe('the five money-loss cases, against the reference cloud', () => {
       async () => ((await saleStatus(t.api, saleId)).status === 'completed' ? true : undefined),
       'paid',
     );
-    expect(cloud.acquirer.netCaptured('M1')).toBe(2_500);
+    expect(fx.cloud.acquirer.netCaptured('M1')).toBe(2_500);
   });
 
   it('(2) a QR paid after the cashier switched to cash is reversed automatically', async () => {
@@ -108,8 +64,8 @@ describe('the five money-loss cases, against the reference cloud', () => {
         .status,
     ).toBe(201);
     // The customer pays the stale QR anyway; the acquirer tells the terminal.
-    expect(cloud.acquirer.customerPaysQr('M2', paymentId)).toBe(true);
-    await cloud.notifyPayment('t1', 'M2', paymentId, 'SUCCESS');
+    expect(fx.cloud.acquirer.customerPaysQr('M2', paymentId)).toBe(true);
+    await fx.cloud.notifyPayment('t1', 'M2', paymentId, 'SUCCESS');
     // A payment reversal, not a goods return: `payment.reversed`, never `refund.completed`.
     const ledger = await waitFor(async () => {
       const l = await deviceLedger(t.api);
@@ -119,8 +75,8 @@ describe('the five money-loss cases, against the reference cloud', () => {
       ledger.filter((r) => r.type === 'payment.reversed' && r.body.paymentId === paymentId),
     ).toHaveLength(1);
     expect(ledger.filter((r) => r.type === 'refund.completed')).toHaveLength(0);
-    expect(cloud.acquirer.payment('M2', paymentId)?.refunded).toBe(990);
-    expect(cloud.acquirer.netCaptured('M2')).toBe(0);
+    expect(fx.cloud.acquirer.payment('M2', paymentId)?.refunded).toBe(990);
+    expect(fx.cloud.acquirer.netCaptured('M2')).toBe(0);
     expect((await saleStatus(t.api, saleId)).status).toBe('completed');
   });
 
@@ -135,7 +91,7 @@ describe('the five money-loss cases, against the reference cloud', () => {
       async () => ((await saleStatus(t.api, saleId)).status === 'completed' ? true : undefined),
       'paid',
     );
-    cloud.acquirer.dropReplies.set('refund.create', 2);
+    fx.cloud.acquirer.dropReplies.set('refund.create', 2);
     const refund = await t.api.call<Body>('POST', `/api/v1/sales/${saleId}/refunds`, {
       lines: [{ lineNo: 1, qty: 1 }],
     });
@@ -146,15 +102,15 @@ describe('the five money-loss cases, against the reference cloud', () => {
       'refund confirmed',
       20_000,
     );
-    expect(cloud.acquirer.netCaptured('M3')).toBe(0);
-    expect(cloud.store.kvAll('refund:M3')).toHaveLength(1);
+    expect(fx.cloud.acquirer.netCaptured('M3')).toBe(0);
+    expect(fx.cloud.store.kvAll('refund:M3')).toHaveLength(1);
   });
 
   it('(4) a sync replay after a lost ack duplicates no sale, coupon or points in the cloud', async () => {
     const t = await terminal('M4');
-    cloud.acquirer.addCoupon('CP-REPLAY', { couponId: 'c-replay', kind: 'amount', value: 200 });
-    cloud.acquirer.addMember('MB-REPLAY-1', { memberId: 'm-replay', name: 'R', balance: 0, points: 0 });
-    cloud.dropAcks = 3;
+    fx.cloud.acquirer.addCoupon('CP-REPLAY', { couponId: 'c-replay', kind: 'amount', value: 200 });
+    fx.cloud.acquirer.addMember('MB-REPLAY-1', { memberId: 'm-replay', name: 'R', balance: 0, points: 0 });
+    fx.cloud.dropAcks = 3;
     const saleId = await openSale(t.api, 1_000);
     expect(
       (await t.api.call('POST', `/api/v1/sales/${saleId}/member`, { memberId: 'm-replay' })).status,
@@ -166,25 +122,27 @@ describe('the five money-loss cases, against the reference cloud', () => {
       (await t.api.call('POST', `/api/v1/sales/${saleId}/payments`, { method: 'cash', amount: 800 })).status,
     ).toBe(201);
     // The cloud stored the records but its acks were lost; the device replays from seq 1.
-    expect(await cloud.pushCommand('t1', 'M4', 'ledger.resync', { fromSeq: 1 })).toMatchObject({ ok: true });
+    expect(await fx.cloud.pushCommand('t1', 'M4', 'ledger.resync', { fromSeq: 1 })).toMatchObject({
+      ok: true,
+    });
     await waitFor(
       async () => ((await deviceLedger(t.api)).every((r) => r.sync === 'synced') ? true : undefined),
       'synced after the replay',
       50_000, // lost acks are resent after a 10 s stall each; a loaded CI machine is slower
     );
-    const stored = cloud.store.records('t1', 'M4');
+    const stored = fx.cloud.store.records('t1', 'M4');
     expect(new Set(stored.map((r) => r.seq)).size).toBe(stored.length);
     expect(stored.filter((r) => r.type === 'sale.completed')).toHaveLength(1);
     expect(stored.filter((r) => r.type === 'coupon.redeemed')).toHaveLength(1);
     // Points come from sale records keyed by (device, epoch, seq): one sale of 8.00, 8 points, once.
-    expect(cloud.acquirer.memberPoints('MB-REPLAY-1')).toBe(8);
-    expect(cloud.store.kvGet<{ consumedBy: string }>('coupon', 'CP-REPLAY')?.consumedBy).toBe(
+    expect(fx.cloud.acquirer.memberPoints('MB-REPLAY-1')).toBe(8);
+    expect(fx.cloud.store.kvGet<{ consumedBy: string }>('coupon', 'CP-REPLAY')?.consumedBy).toBe(
       stored.find((r) => r.type === 'coupon.redeemed')!.body.redemptionId,
     );
   });
 
   it('(5) two terminals selling offline never collide on receipt numbers', async () => {
-    const link = new TcpProxy(broker.port);
+    const link = new TcpProxy(fx.broker.port);
     await link.start();
     link.setRefusing(true); // both terminals are offline
     const a = await terminal('M5', false, `mqtt://127.0.0.1:${link.port}`);
@@ -203,15 +161,15 @@ describe('the five money-loss cases, against the reference cloud', () => {
     link.setRefusing(false); // back online: both drain to the cloud
     await waitFor(
       () =>
-        cloud.store.records('t1', 'M5').filter((r) => r.type === 'sale.completed').length === 20 &&
-        cloud.store.records('t1', 'M6').filter((r) => r.type === 'sale.completed').length === 20
+        fx.cloud.store.records('t1', 'M5').filter((r) => r.type === 'sale.completed').length === 20 &&
+        fx.cloud.store.records('t1', 'M6').filter((r) => r.type === 'sale.completed').length === 20
           ? true
           : undefined,
       'both synced',
       30_000,
     );
     const inCloud = ['M5', 'M6'].flatMap((d) =>
-      cloud.store
+      fx.cloud.store
         .records('t1', d)
         .filter((r) => r.type === 'sale.completed')
         .map((r) => String(r.body.receiptNo)),

@@ -1,50 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CloudService } from '../../../cloud/cloud-service.js';
-import { apiClient } from '../../helpers/api.js';
-import { cloudKeys, deviceLedger, startCloud } from '../../helpers/cloud-fixture.js';
-import {
-  type DaemonProcess,
-  spawnPosd,
-  waitHealthy,
-  withTimeout,
-  writeTestConfig,
-} from '../../helpers/daemon.js';
-import { FAST_PAYMENTS } from '../../helpers/money-fixtures.js';
-import { Mosquitto } from '../../helpers/mosquitto.js';
+import { describe, expect, it } from 'vitest';
+import { deviceLedger } from '../../helpers/cloud-fixture.js';
+import { type Api, type Body, cloudTerminals, openSale } from '../../helpers/cloud-terminals.js';
+import { spawnPosd, withTimeout } from '../../helpers/daemon.js';
 import { waitFor } from '../../helpers/wait.js';
 
 /** Issue 12 "Money under faults", payment and refund cases: the real daemon, mosquitto, the reference cloud. */
 
-const broker = new Mosquitto();
-const keys = cloudKeys();
-let cloud: CloudService;
-const daemons: DaemonProcess[] = [];
-
-type Body = Record<string, unknown> & { error?: { code: string } };
-type Api = ReturnType<typeof apiClient>;
-
-async function terminal(device: string) {
-  const cfg = await writeTestConfig({
-    device: { tenant: 't1', id: device },
-    mqtt: { url: broker.url, reconnectMinMs: 100, reconnectMaxMs: 300 },
-    cloud: { publicKey: keys.publicPem },
-  });
-  const d = spawnPosd(['run', '--config', cfg.file]);
-  daemons.push(d);
-  await waitHealthy(cfg.port);
-  const api = apiClient(cfg.port, cfg.stateDir);
-  await cloud.pushConfig('t1', device, 1, { payments: FAST_PAYMENTS, coupons: { offlineWhitelist: [] } });
-  await waitFor(
-    async () => ((await deviceLedger(api)).some((r) => r.type === 'config.applied') ? true : undefined),
-    'fast timings applied',
-  );
-  return { api, cfg, device };
-}
-
-async function openSale(api: Api, unitPrice: number): Promise<string> {
-  const r = await api.call<Body>('POST', '/api/v1/sales', { lines: [{ name: 'Item', qty: 1, unitPrice }] });
-  return String(r.body.saleId);
-}
+const fx = cloudTerminals();
+const terminal = (device: string) => fx.terminal(device);
 
 async function sale(api: Api, saleId: string) {
   return (
@@ -79,22 +42,11 @@ async function health(port: number): Promise<Health> {
   return (await res.json()) as Health;
 }
 
-beforeAll(async () => {
-  await broker.start();
-  cloud = await startCloud(broker.url, keys.privateKey);
-});
-
-afterAll(async () => {
-  for (const d of daemons) d.child.kill('SIGKILL');
-  await cloud?.stop();
-  await broker.stop();
-});
-
 describe('money under faults, against the reference cloud', () => {
   it('(11) payment.create answered SYSTEMERROR after the charge: queried, and the sale is paid once', async () => {
     const t = await terminal('F11');
     const saleId = await openSale(t.api, 2_500);
-    cloud.acquirer.errorReplies.set('payment.create', ['SYSTEMERROR']);
+    fx.cloud.acquirer.errorReplies.set('payment.create', ['SYSTEMERROR']);
     const pay = await t.api.call<Body>('POST', `/api/v1/sales/${saleId}/payments`, {
       method: 'code',
       authCode: '134567890123456780',
@@ -104,7 +56,7 @@ describe('money under faults, against the reference cloud', () => {
       async () => ((await sale(t.api, saleId)).status === 'completed' ? true : undefined),
       'paid',
     );
-    expect(cloud.acquirer.netCaptured('F11')).toBe(2_500);
+    expect(fx.cloud.acquirer.netCaptured('F11')).toBe(2_500);
   });
 
   it('(2) a card + cash refund is recorded at once; the acquirer is not asked', async () => {
@@ -117,9 +69,10 @@ describe('money under faults, against the reference cloud', () => {
     });
     expect(refund.status).toBe(201);
     expect(refund.body.status).toBe('completed');
-    expect(cloud.store.kvAll('refund:F2')).toHaveLength(0);
+    expect(fx.cloud.store.kvAll('refund:F2')).toHaveLength(0);
     await waitFor(
-      () => (cloud.store.records('t1', 'F2').some((r) => r.type === 'refund.completed') ? true : undefined),
+      () =>
+        fx.cloud.store.records('t1', 'F2').some((r) => r.type === 'refund.completed') ? true : undefined,
       'refund synced',
     );
   });
@@ -128,7 +81,7 @@ describe('money under faults, against the reference cloud', () => {
     const t = await terminal('F13');
     const saleId = await openSale(t.api, 990);
     const paymentId = await shownQr(t.api, saleId);
-    cloud.acquirer.errorReplies.set('payment.close', Array(6).fill('SYSTEMERROR'));
+    fx.cloud.acquirer.errorReplies.set('payment.close', Array(6).fill('SYSTEMERROR'));
     const cancelled = await t.api.call<Body>('POST', `/api/v1/payments/${paymentId}/cancel`);
     expect(cancelled.status).toBe(202);
     expect(cancelled.body.status).toBe('closing');
@@ -147,7 +100,7 @@ describe('money under faults, against the reference cloud', () => {
       'closed in the background',
       30_000,
     );
-    expect(cloud.acquirer.payment('F13', paymentId)?.status).toBe('CLOSED');
+    expect(fx.cloud.acquirer.payment('F13', paymentId)?.status).toBe('CLOSED');
     const paid = await t.api.call<Body>('POST', `/api/v1/sales/${saleId}/payments`, {
       method: 'cash',
       amount: 1_000,
@@ -166,10 +119,10 @@ describe('money under faults, against the reference cloud', () => {
       (await t.api.call('POST', `/api/v1/sales/${saleId}/payments`, { method: 'cash', amount: 1_000 }))
         .status,
     ).toBe(201);
-    expect(cloud.acquirer.customerPaysQr('F4', paymentId)).toBe(true);
+    expect(fx.cloud.acquirer.customerPaysQr('F4', paymentId)).toBe(true);
     // The acquirer answers the first reversal attempts with errors (backoff 150, 300, 600 … ms).
-    cloud.acquirer.errorReplies.set('refund.create', Array(7).fill('SYSTEMERROR'));
-    await cloud.notifyPayment('t1', 'F4', paymentId, 'SUCCESS');
+    fx.cloud.acquirer.errorReplies.set('refund.create', Array(7).fill('SYSTEMERROR'));
+    await fx.cloud.notifyPayment('t1', 'F4', paymentId, 'SUCCESS');
     const shown = await waitFor(async () => {
       const h = await health(t.cfg.port);
       return h.money?.reversalsOwed === 1 ? h : undefined;
@@ -177,7 +130,7 @@ describe('money under faults, against the reference cloud', () => {
     expect(shown.money).toMatchObject({ reversalsOwed: 1, reversalsOwedAmount: 990 });
     // The diagnostics command (signed, from the cloud) names it, with its attempts and last error.
     const diag = await waitFor(async () => {
-      const r = (await cloud.pushCommand('t1', 'F4', 'diagnostics', {})) as {
+      const r = (await fx.cloud.pushCommand('t1', 'F4', 'diagnostics', {})) as {
         result?: { money?: { pendingReversals: Array<{ paymentId: string; attempts: number }> } };
       };
       return r.result?.money?.pendingReversals.some((x) => x.paymentId === paymentId && x.attempts > 0)
@@ -186,7 +139,7 @@ describe('money under faults, against the reference cloud', () => {
     }, 'reversal in diagnostics');
     expect(diag.result?.money?.pendingReversals).toHaveLength(1);
     const doctor = spawnPosd(['doctor', '--config', t.cfg.file]);
-    daemons.push(doctor);
+    fx.daemons.push(doctor);
     expect((await withTimeout(doctor.exited, 15_000, 'doctor')).code).toBe(1);
     expect(doctor.stdout()).toMatch(/FAIL\s+money\s+unresolved payments 0, REVERSALS NOT DONE 1/);
 
@@ -202,7 +155,7 @@ describe('money under faults, against the reference cloud', () => {
       { body: { paymentId, wasCaptured: true, reason: 'PAID_AFTER_CLOSE' } },
     ]);
     expect(ledger.filter((r) => r.type === 'refund.completed')).toHaveLength(0);
-    expect(cloud.acquirer.netCaptured('F4')).toBe(0);
+    expect(fx.cloud.acquirer.netCaptured('F4')).toBe(0);
     expect((await health(t.cfg.port)).money).toMatchObject({ reversalsOwed: 0, reversalsOwedAmount: 0 });
   });
 });

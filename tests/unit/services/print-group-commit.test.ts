@@ -5,34 +5,10 @@ import { openDatabase } from '../../../src/offline/db.js';
 import { GroupCommit } from '../../../src/offline/group-commit.js';
 import { Ledger } from '../../../src/offline/ledger.js';
 import { PrintQueue } from '../../../src/offline/print-queue.js';
-import { type JobPrinter, type PrintOutcome, PrintService } from '../../../src/services/print-service.js';
+import { PrintService } from '../../../src/services/print-service.js';
 import { tempDir } from '../../helpers/daemon.js';
+import { ScriptedPrinter } from '../../helpers/scripted-printer.js';
 import { silentLogger } from '../../helpers/test-log.js';
-
-/** A printer that holds each job until the test lets it finish; it remembers the paper. */
-class HeldPrinter implements JobPrinter {
-  ready = true;
-  paper: string[] = [];
-  outcomes: PrintOutcome[] = [];
-  private listeners = new Set<() => void>();
-  isReady(): boolean {
-    return this.ready;
-  }
-  onReady(l: () => void): () => void {
-    this.listeners.add(l);
-    return () => this.listeners.delete(l);
-  }
-  becomeReady(): void {
-    this.ready = true;
-    for (const l of this.listeners) l();
-  }
-  async print(bytes: Uint8Array): Promise<PrintOutcome> {
-    const outcome = this.outcomes.shift() ?? { result: 'printed' };
-    if (outcome.result !== 'not-started') this.paper.push(Buffer.from(bytes).toString());
-    if (outcome.result !== 'printed') this.ready = false;
-    return outcome;
-  }
-}
 
 function setup() {
   const dir = tempDir();
@@ -40,7 +16,7 @@ function setup() {
   const db = openDatabase({ file, log: silentLogger(), synchronous: 'NORMAL' });
   const groupCommit = new GroupCommit({ db, file, log: silentLogger() });
   const ledger = new Ledger({ db, dir, groupCommit });
-  const printer = new HeldPrinter();
+  const printer = new ScriptedPrinter();
   const queue = new PrintQueue(db);
   const service = new PrintService({
     queue,

@@ -4,34 +4,10 @@ import { EventBus } from '../../../src/bus.js';
 import { openDatabase } from '../../../src/offline/db.js';
 import { Ledger } from '../../../src/offline/ledger.js';
 import { PrintQueue } from '../../../src/offline/print-queue.js';
-import { type JobPrinter, type PrintOutcome, PrintService } from '../../../src/services/print-service.js';
+import { PrintService } from '../../../src/services/print-service.js';
 import { tempDir } from '../../helpers/daemon.js';
+import { ScriptedPrinter } from '../../helpers/scripted-printer.js';
 import { silentLogger } from '../../helpers/test-log.js';
-
-/** A printer whose next outcomes the test scripts; it remembers what reached the paper. */
-class ScriptedPrinter implements JobPrinter {
-  ready = true;
-  outcomes: PrintOutcome[] = [];
-  paper: string[] = [];
-  private listeners = new Set<() => void>();
-  isReady(): boolean {
-    return this.ready;
-  }
-  onReady(l: () => void): () => void {
-    this.listeners.add(l);
-    return () => this.listeners.delete(l);
-  }
-  becomeReady(): void {
-    this.ready = true;
-    for (const l of this.listeners) l();
-  }
-  async print(bytes: Uint8Array): Promise<PrintOutcome> {
-    const outcome = this.outcomes.shift() ?? { result: 'printed' };
-    if (outcome.result !== 'not-started') this.paper.push(Buffer.from(bytes).toString());
-    if (outcome.result !== 'printed') this.ready = false;
-    return outcome;
-  }
-}
 
 function setup(dir = tempDir(), printer = new ScriptedPrinter()) {
   const db = openDatabase({ file: join(dir, 'posd.db'), log: silentLogger() });
