@@ -145,7 +145,7 @@ export class App {
         );
         if (config.mqtt.url) {
           this.sync = new CloudSync({
-            url: config.mqtt.url,
+            urls: config.mqtt.urls ?? [config.mqtt.url],
             tenant: config.device.tenant,
             device: config.device.id,
             ...(config.mqtt.ca || config.mqtt.cert

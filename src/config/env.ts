@@ -35,6 +35,8 @@ function leafTypes(schema: TSchema): Set<string> {
 /** Turns an environment string into the JSON value its key expects, or explains why it cannot. */
 export function coerceEnvValue(raw: string, schema: TSchema): { value: unknown } | { error: string } {
   const types = leafTypes(schema);
+  // A list (`mqtt.urls`): comma- or space-separated.
+  if (types.has('array')) return { value: raw.split(/[\s,]+/).filter((v) => v.length > 0) };
   if (types.has('integer') || types.has('number')) {
     if (!/^-?\d+(\.\d+)?$/.test(raw.trim())) return { error: `must be a number, got "${raw}"` };
     return { value: Number(raw.trim()) };

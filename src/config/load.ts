@@ -63,6 +63,22 @@ function schemaProblems(value: unknown): string[] {
   return problems;
 }
 
+/** `mqtt.url` and each of `mqtt.urls`, with the key to name in a problem. */
+function brokerUrlKeys(mqtt: Json): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  if (typeof mqtt.url === 'string') out.push(['mqtt.url', mqtt.url]);
+  if (Array.isArray(mqtt.urls)) {
+    mqtt.urls.forEach((u, i) => {
+      if (typeof u === 'string') out.push([`mqtt.urls.${i}`, u]);
+    });
+  }
+  return out;
+}
+
+function brokerUrls(mqtt: Json): string[] {
+  return [...new Set(brokerUrlKeys(mqtt).map(([, u]) => u))];
+}
+
 /** Checks beyond the schema; written defensively because it also runs on a config with schema errors. */
 function semanticProblems(config: PosdConfig): string[] {
   const problems: string[] = [];
@@ -76,7 +92,8 @@ function semanticProblems(config: PosdConfig): string[] {
     }
   }
   if (!isObject(config.mqtt) || !isObject(config.cloud)) return problems;
-  const tls = typeof config.mqtt.url === 'string' && config.mqtt.url.startsWith('mqtts://');
+  const urls = brokerUrls(config.mqtt);
+  const tls = urls.length > 0 && urls.every((u) => u.startsWith('mqtts://'));
   if (tls && (config.mqtt.cert === undefined) !== (config.mqtt.key === undefined)) {
     problems.push('mqtt.cert: a client certificate needs both mqtt.cert and mqtt.key');
   }
@@ -94,16 +111,16 @@ function semanticProblems(config: PosdConfig): string[] {
       );
     }
   }
-  const url = config.mqtt.url;
-  if (typeof url === 'string' && url.startsWith('mqtt://')) {
+  for (const [key, url] of brokerUrlKeys(config.mqtt)) {
     let host = '';
     try {
       host = new URL(url).hostname;
     } catch {
-      problems.push('mqtt.url: not a valid URL');
+      problems.push(`${key}: not a valid URL`);
+      continue;
     }
-    if (host && !isLoopbackHost(host)) {
-      problems.push(`mqtt.url: plain mqtt:// is allowed only to a loopback host, not ${host}; use mqtts://`);
+    if (url.startsWith('mqtt://') && host && !isLoopbackHost(host)) {
+      problems.push(`${key}: plain mqtt:// is allowed only to a loopback host, not ${host}; use mqtts://`);
     }
   }
   const pem = config.cloud.publicKey;
@@ -220,5 +237,12 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
   resolveCredentials(withDefaults as PosdConfig, env, warnings, problems);
   problems.push(...schemaProblems(withDefaults), ...semanticProblems(withDefaults as PosdConfig));
   if (problems.length > 0) throw new ConfigError(problems);
-  return { config: withDefaults as PosdConfig, warnings };
+  const config = withDefaults as PosdConfig;
+  // One list of brokers (`mqtt.url` first); `mqtt.url` stays "the" broker for what names one.
+  const urls = brokerUrls(config.mqtt);
+  if (urls.length > 0) {
+    config.mqtt.urls = urls;
+    config.mqtt.url = urls[0];
+  }
+  return { config, warnings };
 }

@@ -18,6 +18,14 @@ export const ConfigSchema = Type.Object(
     mqtt: Type.Object(
       {
         url: Type.Optional(Type.String({ pattern: '^mqtts?://', description: 'an mqtt:// or mqtts:// URL' })),
+        // Extension beside the contract's `mqtt.url`: the nodes of a broker cluster, tried in turn.
+        urls: Type.Optional(
+          Type.Array(Type.String({ pattern: '^mqtts?://', description: 'an mqtt:// or mqtts:// URL' }), {
+            minItems: 1,
+            maxItems: 16,
+            description: 'brokers tried in turn (a cluster), after mqtt.url when both are set',
+          }),
+        ),
         ca: Type.Optional(Type.String({ minLength: 1 })),
         cert: Type.Optional(Type.String({ minLength: 1 })),
         key: Type.Optional(Type.String({ minLength: 1 })),

@@ -11,7 +11,8 @@ import { type Topics, topicsFor } from './topics.js';
 import { Uplink, type UplinkSettings } from './uplink.js';
 
 export interface CloudSyncOptions {
-  url: string;
+  /** The brokers, tried in turn (a cluster's nodes); at least one. */
+  urls: readonly string[];
   tenant: string;
   device: string;
   tls?: { ca?: string; cert?: string; key?: string };
@@ -60,7 +61,18 @@ export class CloudSync {
       ),
     };
     this.link = new MqttLink({
-      url: o.url,
+      urls: o.urls,
+      // A broker found to speak MQTT 3.1.1 only is remembered in the ledger's database (sync_state).
+      versionMemory: {
+        get: (broker) => (this.stmt.get.get(`link.mqtt311 ${broker}`) ? 4 : undefined),
+        remember: (broker) => {
+          try {
+            this.stmt.set.run(`link.mqtt311 ${broker}`, '4');
+          } catch (err) {
+            o.log.warn({ err }, 'could not persist the broker MQTT version');
+          }
+        },
+      },
       clientId: `${o.tenant}.${o.device}`,
       topics: this.topics,
       epoch: () => o.ledger.epoch,

@@ -3,7 +3,9 @@ import type { IClientOptions, IClientPublishOptions, IPublishPacket, MqttClient 
 import { v7 as uuidv7 } from 'uuid';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { BrokerRotation, type VersionMemory } from './broker-rotation.js';
 import { redactBrokerUrl } from './broker-url.js';
+import { classifyLinkError, type LinkFailure, LinkTrouble, UNSUPPORTED_VERSION } from './link-failure.js';
 import { MAX_PAYLOAD } from './payloads.js';
 import type { Topics } from './topics.js';
 
@@ -14,7 +16,9 @@ const loadMqtt = async () => {
 };
 
 export interface LinkOptions {
-  url: string;
+  /** One broker (`url`) or several (`urls`, tried in turn; `url` first when both are given). */
+  url?: string;
+  urls?: readonly string[];
   clientId: string;
   topics: Topics;
   /** The ledger's current epoch (it changes when a restored copy moves on). */
@@ -23,8 +27,10 @@ export interface LinkOptions {
   bootedAt: string;
   tls?: { ca?: string; cert?: string; key?: string };
   log: Logger;
-  /** Forces MQTT 3.1.1; otherwise 5, falling back to 3.1.1 when the broker refuses 5. */
+  /** Forces a version; otherwise 5, falling back to 3.1.1 when the broker refuses or drops 5. */
   protocolVersion?: 4 | 5;
+  /** Brokers known to speak 3.1.1 only (persisted: the next start goes there with 3.1.1 at once). */
+  versionMemory?: VersionMemory;
   backoff?: { initialMs: number; maxMs: number };
   connectTimeoutMs?: number;
   /** Resolves once every commit so far is on disk (the ledger's group commit). */
@@ -48,7 +54,8 @@ export class MqttLink {
   private stopped = true;
   private connId = '';
   private protocolVersion: 4 | 5;
-  private attempt = 0;
+  private readonly rotation: BrokerRotation;
+  private readonly trouble: LinkTrouble;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private readonly handlers = new Map<string, MessageHandler>();
   private readonly connectListeners = new Set<() => void>();
@@ -57,7 +64,25 @@ export class MqttLink {
   private lastUp: Date | undefined;
 
   constructor(private readonly o: LinkOptions) {
-    this.protocolVersion = o.protocolVersion ?? 5;
+    const urls = [...new Set([...(o.url ? [o.url] : []), ...(o.urls ?? [])])];
+    this.rotation = new BrokerRotation(
+      urls,
+      o.protocolVersion,
+      o.versionMemory,
+      o.backoff ?? { initialMs: 1_000, maxMs: 30_000 },
+    );
+    this.protocolVersion = this.rotation.version;
+    this.trouble = new LinkTrouble(o.log);
+  }
+
+  /** Failed connection attempts since the link was last up. */
+  get failedAttempts(): number {
+    return this.trouble.failedAttempts;
+  }
+
+  /** The broker in use now (or tried next). */
+  get url(): string {
+    return this.rotation.url;
   }
 
   get isConnected(): boolean {
@@ -190,28 +215,41 @@ export class MqttLink {
     if (!mqttConnect) {
       loadMqtt().then(
         () => this.connect(),
-        (err: unknown) => {
-          this.o.log.warn({ err: describeError(err) }, 'mqtt connect failed');
-          this.scheduleReconnect();
-        },
+        (err: unknown) =>
+          this.attemptFailed(this.rotation.url, { reason: 'error', detail: describeError(err) }),
       );
       return;
     }
     this.connId = uuidv7();
+    const url = this.rotation.url;
+    this.protocolVersion = this.rotation.version;
     let client: MqttClient;
     try {
-      client = mqttConnect(this.o.url, this.clientOptions());
+      client = mqttConnect(url, this.clientOptions());
     } catch (err) {
-      this.o.log.warn({ err: describeError(err) }, 'mqtt connect failed');
-      this.scheduleReconnect();
+      this.attemptFailed(url, { reason: 'error', detail: describeError(err) });
       return;
     }
     this.client = client;
-    let fellBack = false;
+    const version = this.protocolVersion;
+    let transportUp = false;
+    let connacked = false;
+    let failure: LinkFailure | undefined;
+    // TCP (or TLS) up: a close from here on without a CONNACK is the broker hanging up on the CONNECT.
+    client.stream?.once(url.startsWith('mqtts:') ? 'secureConnect' : 'connect', () => {
+      transportUp = true;
+    });
     client.on('connect', (connack) => {
-      this.attempt = 0;
+      connacked = true;
       this.receiveMaximum = connack.properties?.receiveMaximum ?? 65_535;
-      void this.onConnected(client);
+      if (this.rotation.connected(version)) {
+        this.o.log.warn(
+          { url: redactBrokerUrl(url) },
+          'broker dropped MQTT 5 but speaks MQTT 3.1.1: using 3.1.1 with it from now on',
+        );
+      }
+      const failedAttempts = this.trouble.up();
+      void this.onConnected(client, failedAttempts);
     });
     client.on('message', (topic, payload, packet) => {
       const handler = this.handlers.get(topic);
@@ -223,19 +261,11 @@ export class MqttLink {
       }
     });
     client.on('error', (err) => {
-      const code = (err as { code?: unknown }).code;
-      // MQTT 5 "unsupported protocol version" (0x84) or 3.1.1 return code 1: try 3.1.1.
-      if (
-        this.protocolVersion === 5 &&
-        this.o.protocolVersion === undefined &&
-        (code === 132 || code === 1)
-      ) {
-        fellBack = true;
-        this.protocolVersion = 4;
-        this.o.log.warn('broker refused MQTT 5; using MQTT 3.1.1');
-      } else {
+      if (connacked) {
         this.o.log.warn({ err: describeError(err) }, 'mqtt error');
+        return;
       }
+      failure ??= classifyLinkError(err, transportUp);
     });
     client.on('close', () => {
       if (this.client !== client) return;
@@ -243,12 +273,37 @@ export class MqttLink {
       client.removeAllListeners('connect');
       client.end(true);
       this.client = undefined;
-      if (fellBack) this.attempt = 0;
-      this.scheduleReconnect();
+      if (connacked) {
+        this.scheduleReconnect(this.rotation.failed(true));
+        return;
+      }
+      const why: LinkFailure = failure ?? {
+        reason: transportUp ? 'closed without CONNACK' : 'connection lost',
+      };
+      // A broker that cannot parse MQTT 5 either refuses it (CONNACK 0x84, or 1 from a 3.1.1
+      // broker) or, like RabbitMQ 3.10, hangs up without a CONNACK: the same broker again as 3.1.1.
+      const v5Refused =
+        why.reason === 'closed without CONNACK' ||
+        (why.connackCode !== undefined && UNSUPPORTED_VERSION.has(why.connackCode));
+      if (version === 5 && this.rotation.mayFallBack && v5Refused) {
+        this.o.log.warn(
+          { url: redactBrokerUrl(url), reason: why.reason },
+          'broker refused MQTT 5; trying MQTT 3.1.1',
+        );
+        this.rotation.fallBack();
+        this.scheduleReconnect(0);
+        return;
+      }
+      this.attemptFailed(url, why);
     });
   }
 
-  private async onConnected(client: MqttClient): Promise<void> {
+  private attemptFailed(url: string, failure: LinkFailure): void {
+    this.trouble.failed(url, failure, this.protocolVersion);
+    this.scheduleReconnect(this.rotation.failed(false));
+  }
+
+  private async onConnected(client: MqttClient, failedAttempts: number): Promise<void> {
     try {
       await client.subscribeAsync(this.o.topics.down, { qos: 1 });
       await client.publishAsync(this.o.topics.status, this.statusPayload('online'), { qos: 1, retain: true });
@@ -260,7 +315,12 @@ export class MqttLink {
     if (this.client !== client) return;
     this.setConnected(true);
     this.o.log.info(
-      { url: redactBrokerUrl(this.o.url), mqtt: this.protocolVersion, connId: this.connId },
+      {
+        url: redactBrokerUrl(this.rotation.url),
+        mqtt: this.protocolVersion,
+        connId: this.connId,
+        ...(failedAttempts > 0 ? { failedAttempts } : {}),
+      },
       'cloud link up',
     );
   }
@@ -278,13 +338,10 @@ export class MqttLink {
     }
   }
 
-  private scheduleReconnect(): void {
+  private scheduleReconnect(delayMs: number): void {
     if (this.stopped) return;
-    const { initialMs, maxMs } = this.o.backoff ?? { initialMs: 1_000, maxMs: 30_000 };
-    const delay = Math.min(maxMs, initialMs * 2 ** this.attempt);
-    this.attempt = Math.min(this.attempt + 1, 10);
     clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+    this.reconnectTimer = setTimeout(() => this.connect(), delayMs);
     this.reconnectTimer.unref();
   }
 }

@@ -208,4 +208,54 @@ describe('config', () => {
     );
     expect(redactBrokerUrl('mqtt://127.0.0.1:1883')).toBe('mqtt://127.0.0.1:1883');
   });
+
+  it('takes several brokers as mqtt.urls (mqtt.url first when both are set), also from POSD_MQTT_URLS', () => {
+    const both = loadConfig({
+      file: configFile({
+        ...minimal,
+        mqtt: {
+          url: 'mqtt://127.0.0.1:1',
+          urls: ['mqtt://127.0.0.1:2', 'mqtt://127.0.0.1:1', 'mqtt://localhost:3'],
+        },
+      }),
+      env: {},
+    });
+    expect(both.config.mqtt.urls).toEqual(['mqtt://127.0.0.1:1', 'mqtt://127.0.0.1:2', 'mqtt://localhost:3']);
+    expect(both.config.mqtt.url).toBe('mqtt://127.0.0.1:1');
+    const fromEnv = loadConfig({
+      file: configFile(minimal),
+      env: { POSD_MQTT_URLS: 'mqtts://n1.example:8883, mqtts://n2.example:8883 mqtts://n3.example:8883' },
+    });
+    expect(fromEnv.config.mqtt.urls).toEqual([
+      'mqtts://n1.example:8883',
+      'mqtts://n2.example:8883',
+      'mqtts://n3.example:8883',
+    ]);
+    // A link is configured when either key names a broker.
+    expect(fromEnv.config.mqtt.url).toBe('mqtts://n1.example:8883');
+    const single = loadConfig({
+      file: configFile({ ...minimal, mqtt: { url: 'mqtt://127.0.0.1:1' } }),
+      env: {},
+    });
+    expect(single.config.mqtt.urls).toEqual(['mqtt://127.0.0.1:1']);
+  });
+
+  it('checks each of mqtt.urls as it checks mqtt.url', () => {
+    const problems = problemsOf(() =>
+      loadConfig({
+        file: configFile({
+          ...minimal,
+          mqtt: { urls: ['mqtts://n1.example:8883', 'mqtt://n2.example:1883', 'http://x'] },
+        }),
+        env: {},
+      }),
+    );
+    expect(problems).toContain('mqtt.urls.2: must be an mqtt:// or mqtts:// URL');
+    expect(problems).toContain(
+      'mqtt.urls.1: plain mqtt:// is allowed only to a loopback host, not n2.example; use mqtts://',
+    );
+    expect(
+      problemsOf(() => loadConfig({ file: configFile({ ...minimal, mqtt: { urls: [] } }), env: {} })),
+    ).toEqual([expect.stringMatching(/^mqtt\.urls: /)]);
+  });
 });
