@@ -10,6 +10,7 @@ import { byId, replace } from './dom.js';
 import { errorSentence } from './error-text.js';
 import { EventClient, type Frame } from './event-client.js';
 import { I18n } from './i18n.js';
+import { blockContextMenu } from './kiosk-guard.js';
 import { parseYuan } from './money.js';
 import { OrderInbox } from './order-inbox.js';
 import { PaymentFlow } from './payment-flow.js';
@@ -323,6 +324,7 @@ class CashierApp implements CashierContext, AppActions {
   }
 }
 
+blockContextMenu();
 const app = new CashierApp();
 (window as unknown as { posd: CashierApp }).posd = app;
 void app.boot();

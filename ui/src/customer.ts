@@ -2,6 +2,7 @@ import { ApiError, api } from './api.js';
 import { byId, h, replace } from './dom.js';
 import { EventClient, type Frame } from './event-client.js';
 import { I18n } from './i18n.js';
+import { blockContextMenu } from './kiosk-guard.js';
 import { formatMoney } from './money.js';
 
 interface Sale {
@@ -257,4 +258,5 @@ function scanHint(channel: string, t: I18n): string {
   return name ? t.t('scanWith', { c: name }) : t.t('scanToPay');
 }
 
+blockContextMenu();
 new CustomerScreen().start();

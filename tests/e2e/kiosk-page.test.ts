@@ -1,0 +1,51 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DaemonProcess, TestConfig } from '../helpers/daemon.js';
+import { writeTestConfig } from '../helpers/daemon.js';
+import { buildUi, launchBrowser, startDaemon, stopDaemon, writeCashiers } from './ui-harness.js';
+
+let cfg: TestConfig;
+let daemon: DaemonProcess;
+let browser: Browser;
+
+beforeAll(async () => {
+  buildUi();
+  cfg = await writeTestConfig();
+  writeCashiers(cfg);
+  daemon = await startDaemon(cfg);
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (daemon) await stopDaemon(daemon);
+});
+
+/** Right-clicks the middle of the page; true when the page kept the browser's menu shut. */
+async function rightClickPrevented(page: Page): Promise<boolean> {
+  // Listening on window, after the page's own listeners on document have run.
+  await page.evaluate(`new Promise((ready) => {
+    window.__menu = new Promise((seen) =>
+      window.addEventListener('contextmenu', (ev) => seen(ev.defaultPrevented), { once: true }),
+    );
+    ready();
+  })`);
+  await page.mouse.click(300, 300, { button: 'right' });
+  return page.evaluate<boolean>('window.__menu');
+}
+
+describe('the kiosk pages (cashier and customer screens)', () => {
+  it('open no browser context menu on a right-click or long press', async () => {
+    const context = await browser.newContext({ viewport: { width: 1024, height: 600 } });
+    const cashier = await context.newPage();
+    await cashier.goto(`http://127.0.0.1:${cfg.port}/`);
+    await cashier.getByTestId('pin-ok').waitFor();
+    expect(await rightClickPrevented(cashier)).toBe(true);
+
+    const customer = await context.newPage();
+    await customer.goto(`http://127.0.0.1:${cfg.port}/customer`);
+    await customer.getByTestId('customer-idle').waitFor();
+    expect(await rightClickPrevented(customer)).toBe(true);
+    await context.close();
+  });
+});
