@@ -35,6 +35,15 @@ function leafTypes(schema: TSchema): Set<string> {
 /** Turns an environment string into the JSON value its key expects, or explains why it cannot. */
 export function coerceEnvValue(raw: string, schema: TSchema): { value: unknown } | { error: string } {
   const types = leafTypes(schema);
+  if (types.has('array')) {
+    try {
+      const value = JSON.parse(raw) as unknown;
+      if (Array.isArray(value)) return { value };
+    } catch {
+      // explained below
+    }
+    return { error: `must be a JSON array, got "${raw}"` };
+  }
   if (types.has('integer') || types.has('number')) {
     if (!/^-?\d+(\.\d+)?$/.test(raw.trim())) return { error: `must be a number, got "${raw}"` };
     return { value: Number(raw.trim()) };
