@@ -1,7 +1,7 @@
 import type { Db } from './db.js';
 
 export interface InFlight {
-  /** Open sales (or refunds) that already hold a payment row. */
+  /** Open sales (or refunds) holding a payment that took (or may have taken) money. */
   openSalesWithPayments: number;
   /** Print jobs the printer is printing now. */
   printing: number;
@@ -15,7 +15,8 @@ export class MoneyInFlightStore {
     this.stmt = {
       openWithPayments: db.prepare<[], { n: number }>(
         `SELECT count(*) AS n FROM sales s
-          WHERE s.status = 'open' AND EXISTS (SELECT 1 FROM payments p WHERE p.sale_id = s.id)`,
+          WHERE s.status = 'open' AND EXISTS (SELECT 1 FROM payments p WHERE p.sale_id = s.id
+            AND p.status NOT IN ('failed', 'closed', 'reversed'))`,
       ),
       printing: db.prepare<[], { n: number }>(
         "SELECT count(*) AS n FROM print_jobs WHERE status = 'printing'",

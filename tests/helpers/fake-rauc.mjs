@@ -71,7 +71,7 @@ if (args[0] === 'install') {
     }),
   );
 } else if (args[0] === 'reboot') {
-  state.calls.push({ cmd: 'reboot' });
+  state.calls.push({ cmd: 'reboot', at: new Date().toISOString() });
   save();
 } else {
   process.stderr.write(`fake-rauc: unknown command ${args.join(' ')}\n`);

@@ -8,7 +8,7 @@ export interface FakeRaucState {
   primary?: string;
   installVersion?: string;
   refuse?: string;
-  calls?: Array<{ cmd: string; sha256?: string }>;
+  calls?: Array<{ cmd: string; sha256?: string; at?: string }>;
   slots: Record<string, { bootname: string; version?: string; boot_status?: string }>;
 }
 
@@ -48,7 +48,7 @@ export class FakeRauc {
     return JSON.parse(readFileSync(this.file, 'utf8')) as FakeRaucState;
   }
 
-  calls(cmd?: string): Array<{ cmd: string; sha256?: string }> {
+  calls(cmd?: string): Array<{ cmd: string; sha256?: string; at?: string }> {
     return (this.state().calls ?? []).filter((c) => cmd === undefined || c.cmd === cmd);
   }
 
