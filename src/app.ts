@@ -34,6 +34,7 @@ import type { SaleService } from './services/sale-service.js';
 import { ShiftService } from './services/shift-service.js';
 import { CloudSync } from './sync/cloud-sync.js';
 import { loadPublicKey } from './sync/signature.js';
+import { fileCashiers } from './ui-bridge/cashiers.js';
 import { businessCatalog } from './ui-bridge/catalog.js';
 import { HttpServer } from './ui-bridge/http-server.js';
 import { installUiBridge, type UiBridge } from './ui-bridge/install.js';
@@ -47,6 +48,7 @@ import { saleLinesRoutes, saleListRoutes } from './ui-bridge/routes/sale-list.js
 import { saleRoutes } from './ui-bridge/routes/sales.js';
 import { shiftRoutes } from './ui-bridge/routes/shifts.js';
 import { ensureUiToken } from './ui-bridge/token.js';
+import { installUpdates, type Updates } from './update/install-updates.js';
 import { APP_VERSION } from './version.js';
 
 export interface AppOptions {
@@ -98,6 +100,8 @@ export class App {
   /** The last provisioning file refused on this device (image/files/provision.mjs), if any. */
   private provisioningRefused: ProvisioningRefusal | undefined;
   private uiBridge: UiBridge | undefined;
+  /** Over-the-air updates (src/update). */
+  updates: Updates | undefined;
   readonly bootedAt: Date;
 
   constructor(private readonly options: AppOptions) {
@@ -275,6 +279,7 @@ export class App {
             return this.business.version;
           },
         });
+        this.updates = this.buildUpdates(db);
         this.platform.attach({
           db,
           ledger: this.ledger,
@@ -310,6 +315,7 @@ export class App {
         this.pruneTimer.unref();
       },
       stop: async () => {
+        this.updates?.stop();
         clearInterval(this.pruneTimer);
         clearInterval(this.expiryTimer);
         this.orders?.stop();
@@ -322,8 +328,9 @@ export class App {
       method: 'GET',
       path: '/healthz',
       auth: false,
-      handle: () => {
+      handle: async () => {
         const health = this.lifecycle.health();
+        const updates = await this.updates?.summary();
         return {
           status: 200,
           body: {
@@ -335,6 +342,7 @@ export class App {
             ...this.moneyPending(true),
             // The pages signed in to the event stream (the kiosk's among them), by browser.
             uiClients: this.uiBridge?.events.uiClients() ?? [],
+            ...(updates ? { updates } : {}),
           },
         };
       },
@@ -411,6 +419,8 @@ export class App {
       devices: this.devicesSnapshot(),
       offlineTotals: { amount: unsynced.amount, count: unsynced.count, since: f.oldestUnsyncedAt ?? null },
       updatedAt: new Date().toISOString(),
+      // Issue 20 names it here: the over-the-air update's progress.
+      ...(this.updates ? { update: this.updates.service.view() } : {}),
       // Device-defined extras live under one key, apart from the contract's fields.
       extensions: {
         suppressedConfigRejections: this.business.suppressedRejections,
@@ -438,6 +448,39 @@ export class App {
     } catch {
       return {}; // the database is closed (stopping)
     }
+  }
+
+  private buildUpdates(db: Db): Updates {
+    const { config, log } = this.options;
+    const cashiers = fileCashiers(config.stateDir, this.options.mode === 'demo', moduleLogger(log, 'update'));
+    return installUpdates({
+      config,
+      log: moduleLogger(log, 'update'),
+      db,
+      ledger: this.ledger,
+      moneyPending: () => this.payments.moneyPending(),
+      commands: this.commands,
+      http: this.http,
+      appVersion: APP_VERSION,
+      pinRole: (pin) => {
+        const cashier = cashiers.verifyPin(pin);
+        return cashier ? (cashier.role ?? 'cashier') : undefined;
+      },
+      onChange: () => {
+        this.sync?.publishState(false);
+        if (this.updates) this.bus.emit('update.changed', this.updates.service.view());
+      },
+      cloudReached: () =>
+        new Promise<void>((resolve) => {
+          if (!this.sync || this.sync.link.isConnected) resolve();
+          else this.sync.link.onConnect(resolve);
+        }),
+    });
+  }
+
+  /** After READY: blesses the booted slot once healthy and reports an update's outcome. */
+  ready(): void {
+    void this.updates?.health.afterReady();
   }
 
   /** Each device as in `GET /api/v1/devices`. */

@@ -63,6 +63,10 @@ export type ErrorCode =
   | 'APP_NOT_FOUND'
   | 'APP_DOWNLOAD_FAILED'
   | 'SCOPE_DENIED'
+  | 'UPDATE_SAME_VERSION'
+  | 'UPDATE_IN_PROGRESS'
+  | 'UPDATE_NO_SPACE'
+  | 'UPDATE_NOT_READY'
   | 'INTERNAL';
 
 export class PosError extends Error {

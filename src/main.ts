@@ -133,6 +133,7 @@ async function runDaemon(
     process.exit(startFailureExitCode(err));
   }
   await systemd.notify('READY=1', `STATUS=${mode === 'demo' ? 'demo' : 'running'}`);
+  app.ready();
   if (mode === 'demo') greetDemo(app, loaded.config, demo);
   systemd.startWatchdog();
   return new Promise<never>(() => {});

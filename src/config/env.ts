@@ -35,8 +35,19 @@ function leafTypes(schema: TSchema): Set<string> {
 /** Turns an environment string into the JSON value its key expects, or explains why it cannot. */
 export function coerceEnvValue(raw: string, schema: TSchema): { value: unknown } | { error: string } {
   const types = leafTypes(schema);
-  // A list (`mqtt.urls`): comma- or space-separated.
-  if (types.has('array')) return { value: raw.split(/[\s,]+/).filter((v) => v.length > 0) };
+  // A list: a JSON array (`["rauc","--conf","/x"]`), or comma- or space-separated (`mqtt.urls`).
+  if (types.has('array')) {
+    if (raw.trim().startsWith('[')) {
+      try {
+        const value = JSON.parse(raw) as unknown;
+        if (Array.isArray(value)) return { value };
+      } catch {
+        // explained below
+      }
+      return { error: `must be a JSON array or a comma-separated list, got "${raw}"` };
+    }
+    return { value: raw.split(/[\s,]+/).filter((v) => v.length > 0) };
+  }
   if (types.has('integer') || types.has('number')) {
     if (!/^-?\d+(\.\d+)?$/.test(raw.trim())) return { error: `must be a number, got "${raw}"` };
     return { value: Number(raw.trim()) };

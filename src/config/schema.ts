@@ -82,6 +82,28 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    update: Type.Object(
+      {
+        rauc: Type.Array(Type.String({ minLength: 1 }), {
+          default: ['rauc'],
+          minItems: 1,
+          description: 'the RAUC command line, an argv prefix',
+        }),
+        reboot: Type.Array(Type.String({ minLength: 1 }), {
+          default: ['systemctl', 'reboot'],
+          minItems: 1,
+          description: 'the reboot command, an argv',
+        }),
+        window: Type.Optional(
+          Type.String({
+            pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$',
+            description: 'HH:MM-HH:MM local time',
+          }),
+        ),
+        healthGraceSeconds: Type.Integer({ default: 120, minimum: 0, maximum: 3_600 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     log: Type.Object(
       {
         level: Type.Union(

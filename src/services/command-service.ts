@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import type { Db } from '../offline/db.js';
 import type { Ledger } from '../offline/ledger.js';
 
-export type CommandHandler = (args: Record<string, unknown>) => Promise<unknown> | unknown;
+export type CommandHandler = (args: Record<string, unknown>, cmdId: string) => Promise<unknown> | unknown;
 
 export type CommandResult =
   | { ok: true; result: unknown }
@@ -61,7 +61,7 @@ export class CommandService {
       result = { ok: false, error: { code: 'CMD_UNKNOWN', message: `no command ${name}` } };
     } else {
       try {
-        result = { ok: true, result: (await handler(args)) ?? {} };
+        result = { ok: true, result: (await handler(args, cmdId)) ?? {} };
       } catch (err) {
         result = {
           ok: false,

@@ -7,6 +7,8 @@ import type { Logger } from '../log.js';
 export interface Cashier {
   id: string;
   name: string;
+  /** A manager may also restart the terminal into an update (cashiers.json `role`). */
+  role?: 'manager';
 }
 
 /** The PIN check the session route needs; the lead's config will feed it later. */
@@ -22,7 +24,7 @@ interface CashierEntry extends Cashier {
 }
 
 /** The demo's one cashier, documented in docs/ui.md. */
-export const DEMO_CASHIER: CashierEntry = { id: 'demo', name: '演示收银员', pin: '1234' };
+export const DEMO_CASHIER: CashierEntry = { id: 'demo', name: '演示收银员', pin: '1234', role: 'manager' };
 
 function equalStrings(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -70,7 +72,12 @@ export function fileCashiers(stateDir: string, demo: boolean, log: Logger): PinV
   return {
     verifyPin(pin) {
       const found = load().find((c) => matches(c, pin));
-      return found ? { id: found.id, name: found.name } : undefined;
+      if (!found) return undefined;
+      return {
+        id: found.id,
+        name: found.name,
+        ...(found.role === 'manager' ? { role: 'manager' as const } : {}),
+      };
     },
   };
 }

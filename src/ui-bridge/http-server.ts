@@ -110,6 +110,10 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   APP_NOT_FOUND: 404,
   APP_DOWNLOAD_FAILED: 502,
   SCOPE_DENIED: 403,
+  UPDATE_SAME_VERSION: 409,
+  UPDATE_IN_PROGRESS: 409,
+  UPDATE_NO_SPACE: 507,
+  UPDATE_NOT_READY: 409,
 };
 
 export function statusForError(err: PosError): number {

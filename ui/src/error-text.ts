@@ -270,6 +270,22 @@ export const ERROR_TEXT: Record<string, ErrorSentence> = {
     'zh-CN': '该应用没有此项权限',
     en: 'This app is not allowed to do that',
   },
+  UPDATE_SAME_VERSION: {
+    'zh-CN': '这个版本已经在运行',
+    en: 'This version is already running',
+  },
+  UPDATE_IN_PROGRESS: {
+    'zh-CN': '正在更新，请等本次更新结束',
+    en: 'An update is under way: wait until it ends',
+  },
+  UPDATE_NO_SPACE: {
+    'zh-CN': '存储空间不足，无法下载更新',
+    en: 'Not enough storage to download the update',
+  },
+  UPDATE_NOT_READY: {
+    'zh-CN': '现在不能重启：请先完成进行中的交易',
+    en: 'Cannot restart now: finish the sale or payment in progress first',
+  },
 };
 
 /**

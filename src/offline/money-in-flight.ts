@@ -1,0 +1,33 @@
+import type { Db } from './db.js';
+
+export interface InFlight {
+  /** Open sales (or refunds) holding a payment that took (or may have taken) money. */
+  openSalesWithPayments: number;
+  /** Print jobs the printer is printing now. */
+  printing: number;
+}
+
+/** What would be cut short by a reboot now, read straight from the ledger database. */
+export class MoneyInFlightStore {
+  private readonly stmt;
+
+  constructor(db: Db) {
+    this.stmt = {
+      openWithPayments: db.prepare<[], { n: number }>(
+        `SELECT count(*) AS n FROM sales s
+          WHERE s.status = 'open' AND EXISTS (SELECT 1 FROM payments p WHERE p.sale_id = s.id
+            AND p.status NOT IN ('failed', 'closed', 'reversed'))`,
+      ),
+      printing: db.prepare<[], { n: number }>(
+        "SELECT count(*) AS n FROM print_jobs WHERE status = 'printing'",
+      ),
+    };
+  }
+
+  figures(): InFlight {
+    return {
+      openSalesWithPayments: this.stmt.openWithPayments.get()?.n ?? 0,
+      printing: this.stmt.printing.get()?.n ?? 0,
+    };
+  }
+}

@@ -1,0 +1,147 @@
+import { describeError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Installer, SlotStatus } from './rauc.js';
+import type { UpdateLedger } from './update-service.js';
+import { currentBootId } from './update-service.js';
+import type { UpdateState, UpdateStateStore } from './update-state.js';
+
+export interface BootHealthOptions {
+  store: UpdateStateStore;
+  installer: Installer;
+  appVersion: string;
+  ledger: UpdateLedger;
+  log: Logger;
+  /** Resolves once the cloud has been reached (at once without a cloud). */
+  cloudReached: () => Promise<void>;
+  /** The cloud need not be reached when this much time passed since READY. */
+  graceMs: number;
+  onChange?: () => void;
+  bootId?: () => string | undefined;
+  now?: () => Date;
+}
+
+/** Was a reboot asked for by this boot (a posd restart, not a reboot)? */
+function sameBoot(s: UpdateState, bootId: string | undefined): boolean {
+  return s.bootId !== undefined && bootId !== undefined && s.bootId === bootId;
+}
+
+/**
+ * After a boot: counts the new version's starts, blesses the booted slot (`rauc status
+ * mark-good`) once posd is healthy (READY sent, ledger migrated, the cloud reached or the grace
+ * over), and tells the update's outcome: `update.activated` or `update.rolled-back`.
+ */
+export class BootHealth {
+  private graceTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  /** Set once the slot was marked good (or there is no RAUC). */
+  markedGood: boolean | undefined;
+  private readonly bootId: () => string | undefined;
+  private readonly now: () => Date;
+
+  constructor(private readonly o: BootHealthOptions) {
+    this.bootId = o.bootId ?? currentBootId;
+    this.now = o.now ?? (() => new Date());
+  }
+
+  /** Before READY: a start of the new version is counted, healthy or not (a crash loop shows). */
+  countStart(): void {
+    const s = this.o.store.get();
+    if (s.state !== 'rebooting' || s.version !== this.o.appVersion || sameBoot(s, this.bootId())) return;
+    this.o.store.update({ startsOfNew: (s.startsOfNew ?? 0) + 1 });
+  }
+
+  /** After READY: waits for the cloud (or the grace), then blesses the slot and reports. */
+  async afterReady(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.graceTimer = setTimeout(resolve, this.o.graceMs);
+      this.graceTimer.unref();
+      this.o.cloudReached().then(resolve, () => {});
+    });
+    clearTimeout(this.graceTimer);
+    if (this.stopped) return;
+    await this.settle();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.graceTimer);
+  }
+
+  private async settle(): Promise<void> {
+    let status: SlotStatus | undefined;
+    try {
+      status = await this.o.installer.status();
+      if (status) await this.o.installer.markGood();
+      this.markedGood = true;
+      if (status) this.o.log.info({ booted: status.booted }, 'booted slot marked good');
+    } catch (err) {
+      this.markedGood = false;
+      this.o.log.error({ err: describeError(err) }, 'could not mark the booted slot good');
+      return; // unblessed: the bootloader's counting decides; nothing is reported as activated
+    }
+    const s = this.o.store.get();
+    if (s.state !== 'rebooting' || sameBoot(s, this.bootId())) return;
+    const at = this.now().toISOString();
+    if (s.version === this.o.appVersion) {
+      this.record('update.activated', s, {
+        version: s.version,
+        fromVersion: s.fromVersion,
+        starts: s.startsOfNew ?? 0,
+        ...(status?.booted ? { slot: status.booted } : {}),
+      });
+      this.o.store.set({ ...s, state: 'idle', error: undefined, outcome: 'activated', outcomeAt: at });
+      this.o.log.info({ version: s.version, fromVersion: s.fromVersion }, 'update activated');
+    } else {
+      const reason = rollbackReason(s, status, this.o.appVersion);
+      this.record('update.rolled-back', s, {
+        version: s.version,
+        fromVersion: s.fromVersion,
+        running: this.o.appVersion,
+        reason,
+        starts: s.startsOfNew ?? 0,
+        ...(status?.booted ? { slot: status.booted } : {}),
+      });
+      this.o.store.set({
+        ...s,
+        state: 'rolled-back',
+        reason,
+        error: reason,
+        outcome: 'rolled-back',
+        outcomeAt: at,
+      });
+      this.o.log.warn({ version: s.version, reason }, 'update rolled back');
+    }
+    this.o.onChange?.();
+  }
+
+  /** Once per attempt: a restart between the record and the state file does not record it twice. */
+  private record(type: string, s: UpdateState, body: Record<string, unknown>): void {
+    const attemptId = s.attemptId ?? `${s.version}/${s.rebootAt}`;
+    this.o.ledger.transact(() => {
+      if (this.o.ledger.findLatest(type, 'attemptId', attemptId)) return;
+      this.o.ledger.append(type, { ...body, cmdId: s.cmdId, attemptId });
+    });
+  }
+}
+
+/** Why the old version is running: how often the new one started and what RAUC says of its slot. */
+export function rollbackReason(s: UpdateState, status: SlotStatus | undefined, running: string): string {
+  const starts = s.startsOfNew ?? 0;
+  const parts = [
+    starts === 0
+      ? `${s.version} never started posd after the reboot`
+      : `${s.version} started posd ${starts} time(s) without becoming healthy`,
+    `${running} is running again`,
+  ];
+  const other = status?.slots.find(
+    (slot) => slot.bootname && slot.bootname !== status.booted && slot.class !== 'boot',
+  );
+  if (other) {
+    parts.push(
+      `slot ${other.name} (${other.bootname}) is ${other.state ?? '?'}, boot status ${other.bootStatus ?? '?'}${
+        other.version ? `, holds ${other.version}` : ''
+      }`,
+    );
+  }
+  return parts.join('; ');
+}

@@ -1,0 +1,167 @@
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, statSync, truncateSync, unlinkSync } from 'node:fs';
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describeError } from '../errors.js';
+import type { Logger } from '../log.js';
+
+/** A download that must not be tried again as it is (wrong size or hash, refused by the server). */
+export class DownloadRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DownloadRefused';
+  }
+}
+
+export interface DownloadOptions {
+  url: string;
+  /** Where the bytes go; bytes already there are kept and the rest asked for (HTTP Range). */
+  file: string;
+  size: number;
+  sha256: string;
+  log: Logger;
+  /** Bytes on disk, after each chunk written. */
+  onProgress?: (bytes: number) => void;
+  backoff?: { initialMs: number; maxMs: number };
+  /** Stops retrying (posd stopping). */
+  signal?: AbortSignal;
+  /** No byte for this long: the connection is given up and tried again. */
+  idleTimeoutMs?: number;
+}
+
+function bytesOnDisk(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+function remove(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // already gone
+  }
+}
+
+export async function sha256Of(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(file), hash);
+  return hash.digest('hex');
+}
+
+function get(url: string, headers: Record<string, string>, idleMs: number): Promise<IncomingMessage> {
+  const client = url.startsWith('https:') ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = client.get(url, { headers }, resolve);
+    req.setTimeout(idleMs, () => req.destroy(new Error(`no answer for ${idleMs} ms`)));
+    req.on('error', reject);
+  });
+}
+
+/** The total size a `Content-Range: bytes a-b/total` names, if any. */
+function rangeTotal(header: string | undefined): number | undefined {
+  const m = /\/(\d+)\s*$/.exec(header ?? '');
+  return m ? Number(m[1]) : undefined;
+}
+
+/** One attempt: appends what the server sends after the bytes on disk. Throws on any problem. */
+async function attempt(o: DownloadOptions, idleMs: number): Promise<void> {
+  let have = bytesOnDisk(o.file);
+  if (have > o.size) {
+    remove(o.file); // more than the command allows: not ours to resume
+    have = 0;
+  }
+  if (have === o.size) return;
+  const res = await get(o.url, have > 0 ? { range: `bytes=${have}-` } : {}, idleMs);
+  try {
+    if (res.statusCode === 416) {
+      remove(o.file); // the server has fewer bytes than we do: start again
+      throw new Error('range not satisfiable; starting again');
+    }
+    if (res.statusCode !== 200 && res.statusCode !== 206) {
+      const status = res.statusCode ?? 0;
+      const message = `the server answered HTTP ${status}`;
+      throw status >= 400 && status < 500 && status !== 408 && status !== 429
+        ? new DownloadRefused(message)
+        : new Error(message);
+    }
+    const from = res.statusCode === 206 ? have : 0; // 200: the server ignored the range
+    const total =
+      res.statusCode === 206
+        ? rangeTotal(res.headers['content-range'])
+        : Number(res.headers['content-length']);
+    if (total !== undefined && Number.isFinite(total) && total > o.size) {
+      remove(o.file);
+      throw new DownloadRefused(`the bundle is ${total} bytes, more than the command's size ${o.size}`);
+    }
+    if (from === 0 && have > 0) truncateSync(o.file, 0);
+    let written = from;
+    const out = createWriteStream(o.file, { flags: from === 0 ? 'w' : 'a', mode: 0o640 });
+    try {
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        written += chunk.length;
+        if (written > o.size)
+          throw new DownloadRefused(`the server sent more than the command's size ${o.size}`);
+        if (!out.write(chunk)) await once(out, 'drain');
+        o.onProgress?.(written);
+      }
+    } catch (err) {
+      if (err instanceof DownloadRefused) remove(o.file);
+      throw err;
+    } finally {
+      // What arrived before a cut is kept: the next attempt asks only for the rest.
+      await new Promise<void>((resolve) => out.end(resolve));
+    }
+    o.onProgress?.(written);
+    if (written < o.size) throw new Error(`the connection ended after ${written} of ${o.size} bytes`);
+  } finally {
+    res.destroy();
+  }
+}
+
+/**
+ * Downloads `url` into `file`, resuming from the bytes already there, retrying network trouble
+ * with backoff until the file is complete; then checks its size and sha256. A `DownloadRefused`
+ * (too big, wrong hash, refused by the server) removes the file and is not retried.
+ */
+export async function download(o: DownloadOptions): Promise<void> {
+  const idleMs = o.idleTimeoutMs ?? 30_000;
+  const backoff = o.backoff ?? { initialMs: 1_000, maxMs: 60_000 };
+  let delay = backoff.initialMs;
+  for (;;) {
+    o.signal?.throwIfAborted();
+    try {
+      const before = bytesOnDisk(o.file);
+      await attempt(o, idleMs).catch((err: unknown) => {
+        // Progress made: the next failure waits from the start again.
+        if (bytesOnDisk(o.file) > before) delay = backoff.initialMs;
+        throw err;
+      });
+      break;
+    } catch (err) {
+      if (err instanceof DownloadRefused) throw err;
+      o.signal?.throwIfAborted();
+      o.log.warn(
+        { err: describeError(err), bytes: bytesOnDisk(o.file), retryInMs: delay },
+        'download interrupted',
+      );
+      await sleep(delay, undefined, o.signal ? { signal: o.signal } : {});
+      delay = Math.min(delay * 2, backoff.maxMs);
+    }
+  }
+  const size = bytesOnDisk(o.file);
+  if (size !== o.size) {
+    remove(o.file);
+    throw new DownloadRefused(`the bundle is ${size} bytes, not the command's ${o.size}`);
+  }
+  const digest = await sha256Of(o.file);
+  if (digest !== o.sha256.toLowerCase()) {
+    remove(o.file);
+    throw new DownloadRefused(`sha256 mismatch: the bundle's is ${digest}, the command's ${o.sha256}`);
+  }
+}

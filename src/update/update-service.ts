@@ -1,0 +1,359 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, statfsSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { describeError, PosError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { DownloadRefused, download } from './downloader.js';
+import type { Installer } from './rauc.js';
+import {
+  blockerReasons,
+  inWindow,
+  nextWindowStart,
+  type RebootBlockers,
+  type RebootWindow,
+} from './safe-moment.js';
+import type { UpdatePhase, UpdateState, UpdateStateStore } from './update-state.js';
+
+declare module '../bus.js' {
+  interface PosEvents {
+    /** The update's state changed (the cashier's banner). */
+    'update.changed': UpdateView;
+  }
+}
+
+/** The ledger as updates use it (a port of src/offline/ledger.ts). */
+export interface UpdateLedger {
+  transact<T>(work: () => T): T;
+  append(type: string, body: Record<string, unknown>): unknown;
+  findLatest(type: string, field: string, value: string): unknown;
+  durable(): Promise<void>;
+}
+
+export interface UpdateServiceOptions {
+  stateDir: string;
+  store: UpdateStateStore;
+  installer: Installer;
+  appVersion: string;
+  ledger: UpdateLedger;
+  /** What a reboot now would cut short. */
+  blockers: () => RebootBlockers;
+  /** Runs the reboot (`systemctl reboot`). */
+  reboot: () => Promise<void>;
+  window?: RebootWindow;
+  log: Logger;
+  /** The reported state changed (`P/up/state`, the cashier's banner). */
+  onChange?: () => void;
+  backoff?: { initialMs: number; maxMs: number };
+  /** How often a waiting reboot looks for its safe moment. */
+  checkEveryMs?: number;
+  now?: () => Date;
+  /** Free bytes where bundles go (statfs in production). */
+  freeBytes?: (dir: string) => number;
+}
+
+/** What `P/up/state` `update` and the cashier's banner show. */
+export interface UpdateView {
+  state: UpdatePhase;
+  version: string | null;
+  progress: number | null;
+  error: string | null;
+  /** waiting-to-reboot: when the restart is due (or now, once nothing is in flight). */
+  restartsAt?: string;
+  /** waiting-to-reboot: what holds the restart back. */
+  waitingFor?: string[];
+}
+
+const BUSY: ReadonlySet<UpdatePhase> = new Set([
+  'downloading',
+  'installing',
+  'waiting-to-reboot',
+  'rebooting',
+]);
+/** Room kept free on the data partition beyond the bundle: the ledger must go on growing. */
+const SPARE_BYTES = 64 * 1024 * 1024;
+
+function freeBytesOf(dir: string): number {
+  const s = statfsSync(dir);
+  return s.bavail * s.bsize;
+}
+
+/** The kernel's id of this boot: tells a posd restart from a reboot. */
+export function currentBootId(): string | undefined {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function parseArgs(args: Record<string, unknown>): {
+  version: string;
+  url: string;
+  sha256: string;
+  size: number;
+} {
+  const { version, url, sha256, size } = args;
+  const problems: string[] = [];
+  if (typeof version !== 'string' || !/^[0-9A-Za-z][0-9A-Za-z.+~_-]{0,63}$/.test(version))
+    problems.push('args.version: a version string');
+  if (typeof url !== 'string' || !/^https?:\/\/\S+$/.test(url) || url.length > 2048)
+    problems.push('args.url: an http:// or https:// URL');
+  if (typeof sha256 !== 'string' || !/^[0-9a-fA-F]{64}$/.test(sha256))
+    problems.push('args.sha256: 64 hex digits');
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size <= 0)
+    problems.push('args.size: the bundle size in bytes');
+  if (problems.length > 0) throw new PosError('VALIDATION_FAILED', problems.join('; '), { problems });
+  return {
+    version: version as string,
+    url: url as string,
+    sha256: (sha256 as string).toLowerCase(),
+    size: size as number,
+  };
+}
+
+/**
+ * Over-the-air updates (issue 20): the `update.install` command downloads the bundle with resume
+ * into `{stateDir}/update/`, checks size and sha256, lets RAUC verify and install it into the
+ * other slot, and reboots only when no money is in flight (and inside `update.window`).
+ */
+export class UpdateService {
+  readonly dir: string;
+  private readonly abort = new AbortController();
+  private running: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private lastSaved = 0;
+  private bytes = 0;
+  private readonly now: () => Date;
+
+  constructor(private readonly o: UpdateServiceOptions) {
+    this.dir = join(o.stateDir, 'update');
+    this.now = o.now ?? (() => new Date());
+  }
+
+  get state(): UpdateState {
+    return this.o.store.get();
+  }
+
+  view(): UpdateView {
+    const s = this.state;
+    const progress =
+      s.state === 'downloading' && s.size
+        ? Math.min(1, Math.floor((this.bytes / s.size) * 1000) / 1000)
+        : null;
+    const v: UpdateView = {
+      state: s.state,
+      version: s.version ?? null,
+      progress: BUSY.has(s.state) && s.state !== 'downloading' ? 1 : progress,
+      error: s.error ?? null,
+    };
+    if (s.state === 'waiting-to-reboot') {
+      v.restartsAt = nextWindowStart(this.o.window, this.now()).toISOString();
+      const waitingFor = blockerReasons(this.o.blockers());
+      if (waitingFor.length > 0) v.waitingFor = waitingFor;
+    }
+    return v;
+  }
+
+  /** The `update.install` command: checked and accepted at once, carried out in the background. */
+  command(args: Record<string, unknown>, cmdId: string): Record<string, unknown> {
+    const a = parseArgs(args);
+    const s = this.state;
+    if (a.version === this.o.appVersion) {
+      throw new PosError('UPDATE_SAME_VERSION', `version ${a.version} is the one running`);
+    }
+    if (BUSY.has(s.state)) {
+      throw new PosError('UPDATE_IN_PROGRESS', `an update to ${s.version} is ${s.state}`, {
+        version: s.version,
+        state: s.state,
+      });
+    }
+    mkdirSync(this.dir, { recursive: true, mode: 0o750 });
+    this.clearBundles();
+    const free = (this.o.freeBytes ?? freeBytesOf)(this.dir);
+    if (free < a.size + SPARE_BYTES) {
+      throw new PosError('UPDATE_NO_SPACE', `the bundle needs ${a.size} bytes; ${free} are free`, {
+        free,
+        size: a.size,
+      });
+    }
+    this.o.store.set({
+      state: 'downloading',
+      ...a,
+      fromVersion: this.o.appVersion,
+      bytes: 0,
+      cmdId,
+      attemptId: randomUUID(),
+    });
+    this.o.log.info({ version: a.version, size: a.size, cmdId }, 'update accepted');
+    this.changed();
+    this.running = this.carryOn();
+    return { accepted: true, version: a.version, fromVersion: this.o.appVersion };
+  }
+
+  /** After a restart: goes on with what the state file says was under way. */
+  resume(): void {
+    const s = this.state;
+    if (s.state === 'downloading' || s.state === 'installing') {
+      this.o.log.info({ version: s.version, state: s.state }, 'update resumed');
+      this.running = this.carryOn();
+    } else if (s.state === 'waiting-to-reboot') {
+      this.watchForSafeMoment();
+    }
+  }
+
+  /** Waits for the background work (tests, shutdown). */
+  async settled(): Promise<void> {
+    await this.running;
+  }
+
+  stop(): void {
+    this.abort.abort();
+    clearInterval(this.timer);
+  }
+
+  /** A manager's "restart now": skips the window, never money in flight. */
+  async restartNow(): Promise<{ restarting: true }> {
+    const s = this.state;
+    if (s.state !== 'waiting-to-reboot') {
+      throw new PosError('UPDATE_NOT_READY', `no update is waiting to restart (${s.state})`, {
+        state: s.state,
+      });
+    }
+    const reasons = blockerReasons(this.o.blockers());
+    if (reasons.length > 0) {
+      throw new PosError('UPDATE_NOT_READY', `finish first: ${reasons.join(', ')}`, { waitingFor: reasons });
+    }
+    await this.reboot();
+    return { restarting: true };
+  }
+
+  private bundleFile(s: UpdateState): string {
+    return join(this.dir, `bundle-${(s.sha256 ?? 'x').slice(0, 16)}.raucb`);
+  }
+
+  private clearBundles(): void {
+    for (const f of readdirSync(this.dir)) {
+      try {
+        unlinkSync(join(this.dir, f));
+      } catch {
+        // gone already
+      }
+    }
+  }
+
+  private changed(): void {
+    try {
+      this.o.onChange?.();
+    } catch (err) {
+      this.o.log.warn({ err: describeError(err) }, 'update state listener failed');
+    }
+  }
+
+  private fail(error: string): void {
+    this.o.log.warn({ version: this.state.version, error }, 'update failed');
+    this.o.store.update({ state: 'failed', error, outcome: 'failed', outcomeAt: this.now().toISOString() });
+    try {
+      this.clearBundles();
+    } catch {
+      // nothing to clear
+    }
+    this.changed();
+  }
+
+  private async carryOn(): Promise<void> {
+    try {
+      let s = this.state;
+      if (s.state === 'downloading') {
+        const file = this.bundleFile(s);
+        await download({
+          url: s.url!,
+          file,
+          size: s.size!,
+          sha256: s.sha256!,
+          log: this.o.log,
+          signal: this.abort.signal,
+          ...(this.o.backoff ? { backoff: this.o.backoff } : {}),
+          onProgress: (bytes) => this.progress(bytes),
+        });
+        s = this.o.store.update({ state: 'installing', bytes: s.size });
+        this.changed();
+      }
+      if (s.state === 'installing') {
+        try {
+          await this.o.installer.install(this.bundleFile(s));
+        } catch (err) {
+          this.fail(`the installer refused the bundle: ${describeError(err)}`);
+          return;
+        }
+        this.o.ledger.transact(() =>
+          this.o.ledger.append('update.installed', {
+            version: s.version,
+            fromVersion: s.fromVersion,
+            sha256: s.sha256,
+            size: s.size,
+            cmdId: s.cmdId,
+            attemptId: s.attemptId,
+          }),
+        );
+        await this.o.ledger.durable();
+        this.clearBundles();
+        this.o.store.update({ state: 'waiting-to-reboot', installedAt: this.now().toISOString() });
+        this.o.log.info({ version: s.version }, 'update installed; rebooting at a safe moment');
+        this.changed();
+        this.watchForSafeMoment();
+      }
+    } catch (err) {
+      if (this.abort.signal.aborted) return; // stopping: the state file says where to go on
+      this.fail(err instanceof DownloadRefused ? err.message : `download failed: ${describeError(err)}`);
+    }
+  }
+
+  private progress(bytes: number): void {
+    this.bytes = bytes;
+    const t = this.now().getTime();
+    if (t - this.lastSaved < 1_000) return;
+    this.lastSaved = t;
+    this.o.store.update({ bytes });
+    this.changed();
+  }
+
+  private watchForSafeMoment(): void {
+    clearInterval(this.timer);
+    const check = () => {
+      if (this.state.state !== 'waiting-to-reboot') {
+        clearInterval(this.timer);
+        return;
+      }
+      if (!inWindow(this.o.window, this.now())) return;
+      if (blockerReasons(this.o.blockers()).length > 0) return;
+      clearInterval(this.timer);
+      void this.reboot().catch((err: unknown) =>
+        this.o.log.error({ err: describeError(err) }, 'update reboot failed'),
+      );
+    };
+    this.timer = setInterval(check, this.o.checkEveryMs ?? 1_000);
+    this.timer.unref();
+    check();
+  }
+
+  private async reboot(): Promise<void> {
+    clearInterval(this.timer);
+    await this.o.ledger.durable();
+    const bootId = currentBootId();
+    this.o.store.update({
+      state: 'rebooting',
+      rebootAt: this.now().toISOString(),
+      startsOfNew: 0,
+      ...(bootId ? { bootId } : {}),
+    });
+    this.changed();
+    this.o.log.warn({ version: this.state.version }, 'rebooting into the installed update');
+    try {
+      await this.o.reboot();
+    } catch (err) {
+      this.o.store.update({ state: 'waiting-to-reboot', error: `reboot failed: ${describeError(err)}` });
+      this.changed();
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+// A test double of `rauc` 1.8's CLI: `fake-rauc.mjs STATE_FILE <rauc args…>`. It keeps two slots in
+// STATE_FILE (JSON), records every call there, and prints `status` as rauc 1.8's JSON does.
+// STATE_FILE: {booted:"A", installVersion?, refuse?: "message", calls:[…],
+//              slots:{"rootfs.0":{bootname:"A",version,boot_status}, "rootfs.1":{…}}}
+// `reboot` (not rauc's) records a reboot, for `update.reboot`.
+import { createHash } from 'node:crypto';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+
+const [file, ...args] = process.argv.slice(2);
+const state = JSON.parse(readFileSync(file, 'utf8'));
+state.calls ??= [];
+const save = () => {
+  writeFileSync(`${file}.tmp`, JSON.stringify(state, null, 2));
+  renameSync(`${file}.tmp`, file);
+};
+const bootedName = () => Object.keys(state.slots).find((n) => state.slots[n].bootname === state.booted);
+const otherName = () => Object.keys(state.slots).find((n) => state.slots[n].bootname !== state.booted);
+
+if (args[0] === 'install') {
+  const bundle = readFileSync(args[1]);
+  state.calls.push({ cmd: 'install', sha256: createHash('sha256').update(bundle).digest('hex') });
+  if (state.refuse) {
+    save();
+    process.stderr.write(`${state.refuse}\n`);
+    process.exit(1);
+  }
+  const other = state.slots[otherName()];
+  Object.assign(other, { version: state.installVersion ?? 'new', boot_status: 'good' });
+  other.installed = { timestamp: new Date().toISOString(), count: (other.installed?.count ?? 0) + 1 };
+  state.primary = otherName();
+  save();
+  process.stdout.write('installing: done.\n');
+} else if (args[0] === 'status' && args[1] === 'mark-good') {
+  state.calls.push({ cmd: 'mark-good' });
+  state.slots[bootedName()].boot_status = 'good';
+  save();
+  process.stdout.write(`marked slot ${bootedName()} as good\n`);
+} else if (args[0] === 'status') {
+  state.calls.push({ cmd: 'status', args });
+  save();
+  const detailed = args.includes('--detailed');
+  const slots = Object.entries(state.slots).map(([name, s]) => ({
+    [name]: {
+      class: 'rootfs',
+      device: `/dev/vda${name.endsWith('0') ? 2 : 3}`,
+      type: 'ext4',
+      bootname: s.bootname,
+      state: s.bootname === state.booted ? 'booted' : name === state.primary ? 'active' : 'inactive',
+      parent: null,
+      mountpoint: s.bootname === state.booted ? '/' : null,
+      boot_status: s.boot_status ?? 'good',
+      ...(detailed
+        ? {
+            slot_status: {
+              bundle: { compatible: 'posd-x86_64', ...(s.version ? { version: s.version } : {}) },
+              ...(s.installed ? { installed: s.installed } : {}),
+              status: 'ok',
+            },
+          }
+        : {}),
+    },
+  }));
+  process.stdout.write(
+    JSON.stringify({
+      compatible: 'posd-x86_64',
+      variant: '',
+      booted: state.booted,
+      boot_primary: state.primary ?? bootedName(),
+      slots,
+    }),
+  );
+} else if (args[0] === 'reboot') {
+  state.calls.push({ cmd: 'reboot', at: new Date().toISOString() });
+  save();
+} else {
+  process.stderr.write(`fake-rauc: unknown command ${args.join(' ')}\n`);
+  process.exit(1);
+}

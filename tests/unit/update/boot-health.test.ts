@@ -1,0 +1,107 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../../src/offline/db.js';
+import { Ledger } from '../../../src/offline/ledger.js';
+import { BootHealth } from '../../../src/update/boot-health.js';
+import { RaucCli } from '../../../src/update/rauc.js';
+import { type UpdateState, UpdateStateStore } from '../../../src/update/update-state.js';
+import { tempDir } from '../../helpers/daemon.js';
+import { FakeRauc } from '../../helpers/fake-rauc.js';
+import { silentLogger } from '../../helpers/test-log.js';
+
+const log = silentLogger();
+
+function setup(appVersion: string, state: UpdateState, bootId = 'boot-2') {
+  const stateDir = tempDir('posd-health-');
+  const db = openDatabase({ file: join(stateDir, 'posd.db'), log });
+  const ledger = new Ledger({ db, dir: stateDir });
+  const rauc = new FakeRauc(stateDir, { bootedVersion: appVersion, otherVersion: '1.0.0' });
+  const store = new UpdateStateStore(stateDir);
+  store.set(state);
+  let reachCloud: () => void = () => {};
+  const cloud = new Promise<void>((resolve) => {
+    reachCloud = resolve;
+  });
+  const health = new BootHealth({
+    store,
+    installer: new RaucCli(rauc.argv),
+    appVersion,
+    ledger,
+    log,
+    cloudReached: () => cloud,
+    graceMs: 600_000,
+    bootId: () => bootId,
+  });
+  const records = () => ledger.recordsAfter(0, 100);
+  return { store, rauc, health, reachCloud, records };
+}
+
+const rebooting: UpdateState = {
+  state: 'rebooting',
+  version: '2.0.0',
+  fromVersion: '1.0.0',
+  cmdId: 'cmd-9',
+  attemptId: 'a-1',
+  bootId: 'boot-1',
+  startsOfNew: 0,
+};
+
+describe('after the boot', () => {
+  it('the new version marks its slot good only once the cloud is reached, then records update.activated', async () => {
+    const t = setup('2.0.0', rebooting);
+    t.health.countStart();
+    const done = t.health.afterReady();
+    // READY is sent, the ledger is open: not yet healthy while the cloud was never reached.
+    await new Promise((r) => setImmediate(r));
+    expect(t.rauc.calls('mark-good')).toEqual([]);
+    t.reachCloud();
+    await done;
+    expect(t.rauc.calls('mark-good')).toHaveLength(1);
+    expect(t.records().map((r) => [r.type, r.body])).toEqual([
+      [
+        'update.activated',
+        { version: '2.0.0', fromVersion: '1.0.0', starts: 1, slot: 'A', cmdId: 'cmd-9', attemptId: 'a-1' },
+      ],
+    ]);
+    expect(t.store.get()).toMatchObject({ state: 'idle', version: '2.0.0', outcome: 'activated' });
+  });
+
+  it('the old version coming back records update.rolled-back with the failed version and why', async () => {
+    const t = setup('1.0.0', { ...rebooting, startsOfNew: 3 });
+    t.rauc.patch({
+      slots: {
+        'rootfs.0': { bootname: 'A', version: '1.0.0' },
+        'rootfs.1': { bootname: 'B', version: '2.0.0', boot_status: 'bad' },
+      },
+    });
+    t.health.countStart(); // the old version's start is not counted
+    t.reachCloud();
+    await t.health.afterReady();
+    expect(t.rauc.calls('mark-good')).toHaveLength(1);
+    const [rec] = t.records();
+    expect(rec?.type).toBe('update.rolled-back');
+    expect(rec?.body).toMatchObject({ version: '2.0.0', fromVersion: '1.0.0', running: '1.0.0', starts: 3 });
+    expect(rec?.body.reason).toBe(
+      '2.0.0 started posd 3 time(s) without becoming healthy; 1.0.0 is running again; ' +
+        'slot rootfs.1 (B) is inactive, boot status bad, holds 2.0.0',
+    );
+    expect(t.store.get()).toMatchObject({ state: 'rolled-back', version: '2.0.0', outcome: 'rolled-back' });
+  });
+
+  it('a posd restart before the reboot happened is not a rollback', async () => {
+    const t = setup('1.0.0', rebooting, 'boot-1');
+    t.reachCloud();
+    await t.health.afterReady();
+    expect(t.records()).toEqual([]);
+    expect(t.store.get().state).toBe('rebooting');
+  });
+
+  it('records the outcome once, even when the state file was not written after the record', async () => {
+    const t = setup('2.0.0', rebooting);
+    t.reachCloud();
+    await t.health.afterReady();
+    t.store.set(rebooting); // as if posd died between the ledger commit and the state file
+    await t.health.afterReady();
+    expect(t.records().map((r) => r.type)).toEqual(['update.activated']);
+  });
+});

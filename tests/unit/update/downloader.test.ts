@@ -1,0 +1,117 @@
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DownloadRefused, download } from '../../../src/update/downloader.js';
+import { BundleServer } from '../../helpers/bundle-server.js';
+import { tempDir } from '../../helpers/daemon.js';
+
+const log = pino({ level: 'silent' });
+const fast = { initialMs: 10, maxMs: 50 };
+let server: BundleServer | undefined;
+
+afterEach(async () => {
+  await server?.stop();
+  server = undefined;
+});
+
+function target(): string {
+  return join(tempDir('posd-dl-'), 'bundle.raucb');
+}
+
+describe('bundle download', () => {
+  it('resumes with HTTP Range after the connection drops mid-way, then checks size and sha256', async () => {
+    const size = 300_000;
+    // The first two answers are cut after 100 kB each.
+    server = await BundleServer.random(size, { dropAfter: (i) => (i < 2 ? 100_000 : undefined) }).start();
+    const file = target();
+    const progress: number[] = [];
+    await download({
+      url: server.url,
+      file,
+      size,
+      sha256: server.sha256,
+      log,
+      backoff: fast,
+      onProgress: (b) => progress.push(b),
+    });
+    expect(readFileSync(file).equals(server.body)).toBe(true);
+    // Each retry asks only for what is not on disk yet (what arrived before the cut is kept).
+    const ranges = server.requests.map((r) => r.range);
+    expect(ranges).toHaveLength(3);
+    expect(ranges[0]).toBeUndefined();
+    const [n1, n2] = ranges.slice(1).map((r) => Number(/^bytes=(\d+)-$/.exec(r ?? '')?.[1]));
+    expect(n1).toBeGreaterThan(0);
+    expect(n2).toBeGreaterThan(n1!);
+    expect(n2).toBeLessThanOrEqual(200_000);
+    expect(progress.at(-1)).toBe(size);
+  });
+
+  it('goes on from the bytes already on disk (a restart mid-download)', async () => {
+    server = await BundleServer.random(50_000).start();
+    const file = target();
+    writeFileSync(file, server.body.subarray(0, 20_000));
+    await download({ url: server.url, file, size: 50_000, sha256: server.sha256, log, backoff: fast });
+    expect(server.requests.map((r) => r.range)).toEqual(['bytes=20000-']);
+    expect(readFileSync(file).equals(server.body)).toBe(true);
+  });
+
+  it('starts again when the server ignores the range', async () => {
+    server = await BundleServer.random(50_000, { ignoreRange: true }).start();
+    const file = target();
+    writeFileSync(file, server.body.subarray(0, 20_000));
+    await download({ url: server.url, file, size: 50_000, sha256: server.sha256, log, backoff: fast });
+    expect(readFileSync(file).equals(server.body)).toBe(true);
+  });
+
+  it('refuses a bundle whose sha256 is not the command’s, and keeps nothing of it', async () => {
+    server = await BundleServer.random(10_000).start();
+    const file = target();
+    const err = await download({ url: server.url, file, size: 10_000, sha256: 'ab'.repeat(32), log }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(DownloadRefused);
+    expect(String(err)).toMatch(/sha256 mismatch/);
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('refuses more bytes than the command’s size, announced or streamed', async () => {
+    server = await BundleServer.random(20_000).start();
+    const file = target();
+    const announced = await download({
+      url: server.url,
+      file,
+      size: 10_000,
+      sha256: server.sha256,
+      log,
+    }).catch((e: unknown) => e);
+    expect(announced).toBeInstanceOf(DownloadRefused);
+    expect(String(announced)).toMatch(/more than the command's size 10000/);
+    await server.stop();
+    server = await BundleServer.random(20_000, { chunked: true }).start();
+    const streamed = await download({
+      url: server.url,
+      file,
+      size: 10_000,
+      sha256: server.sha256,
+      log,
+    }).catch((e: unknown) => e);
+    expect(streamed).toBeInstanceOf(DownloadRefused);
+    expect(String(streamed)).toMatch(/sent more than the command's size 10000/);
+    expect(existsSync(file) ? statSync(file).size : 0).toBe(0);
+  });
+
+  it('does not retry a bundle the server does not have (HTTP 404)', async () => {
+    server = await BundleServer.random(1_000).start();
+    const file = target();
+    const err = await download({
+      url: server.url.replace('bundle.raucb', 'missing'),
+      file,
+      size: 1_000,
+      sha256: server.sha256,
+      log,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DownloadRefused);
+    expect(String(err)).toMatch(/HTTP 404/);
+  });
+});

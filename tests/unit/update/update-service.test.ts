@@ -1,0 +1,191 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../../src/offline/db.js';
+import { Ledger } from '../../../src/offline/ledger.js';
+import { RaucCli } from '../../../src/update/rauc.js';
+import type { RebootBlockers } from '../../../src/update/safe-moment.js';
+import { parseWindow } from '../../../src/update/safe-moment.js';
+import { UpdateService } from '../../../src/update/update-service.js';
+import { UpdateStateStore } from '../../../src/update/update-state.js';
+import { BundleServer } from '../../helpers/bundle-server.js';
+import { tempDir } from '../../helpers/daemon.js';
+import { FakeRauc } from '../../helpers/fake-rauc.js';
+import { silentLogger } from '../../helpers/test-log.js';
+import { waitFor } from '../../helpers/wait.js';
+
+const log = silentLogger();
+const servers: BundleServer[] = [];
+const services: UpdateService[] = [];
+
+afterEach(async () => {
+  for (const s of services.splice(0)) s.stop();
+  for (const s of servers.splice(0)) await s.stop();
+});
+
+async function setup(o: { window?: string; now?: () => Date; refuse?: string; body?: Buffer } = {}) {
+  const stateDir = tempDir('posd-update-');
+  const db = openDatabase({ file: join(stateDir, 'posd.db'), log });
+  const ledger = new Ledger({ db, dir: stateDir });
+  const rauc = new FakeRauc(stateDir, {
+    bootedVersion: '1.0.0',
+    installVersion: '2.0.0',
+    ...(o.refuse ? { refuse: o.refuse } : {}),
+  });
+  const server = await (o.body ? new BundleServer(o.body) : BundleServer.random(40_000)).start();
+  servers.push(server);
+  const blockers: RebootBlockers = {
+    openSalesWithPayments: 0,
+    unresolvedPayments: 0,
+    reversalsOwed: 0,
+    printing: 0,
+  };
+  const reboots: string[] = [];
+  const store = new UpdateStateStore(stateDir);
+  const service = new UpdateService({
+    stateDir,
+    store,
+    installer: new RaucCli(rauc.argv),
+    appVersion: '1.0.0',
+    ledger,
+    blockers: () => blockers,
+    reboot: async () => {
+      reboots.push(store.get().version ?? '');
+    },
+    ...(o.window ? { window: parseWindow(o.window) } : {}),
+    log,
+    backoff: { initialMs: 10, maxMs: 50 },
+    checkEveryMs: 20,
+    ...(o.now ? { now: o.now } : {}),
+    freeBytes: () => 10 * 1024 ** 3,
+  });
+  services.push(service);
+  const args = { version: '2.0.0', url: server.url, sha256: server.sha256, size: server.body.length };
+  const types = () => ledger.recordsAfter(0, 100).map((r) => r.type);
+  return { stateDir, ledger, rauc, server, blockers, reboots, store, service, args, types };
+}
+
+describe('update.install', () => {
+  it('downloads, lets RAUC install, records update.installed, and reboots only once no payment is unresolved', async () => {
+    const t = await setup();
+    t.blockers.unresolvedPayments = 1; // a code payment whose outcome is not known yet
+    expect(t.service.command(t.args, 'cmd-1')).toEqual({
+      accepted: true,
+      version: '2.0.0',
+      fromVersion: '1.0.0',
+    });
+    await t.service.settled();
+    expect(t.rauc.calls('install')).toEqual([{ cmd: 'install', sha256: t.server.sha256 }]);
+    expect(t.types()).toEqual(['update.installed']);
+    expect(t.ledger.recordsAfter(0, 1)[0]!.body).toMatchObject({
+      version: '2.0.0',
+      fromVersion: '1.0.0',
+      cmdId: 'cmd-1',
+    });
+    expect(readdirSync(join(t.stateDir, 'update'))).toEqual([]); // the bundle is gone once installed
+    expect(t.service.view()).toMatchObject({ state: 'waiting-to-reboot', version: '2.0.0', progress: 1 });
+    expect(t.service.view().waitingFor).toEqual(['1 unresolved payment(s)']);
+    // The payment resolves: the reboot follows, and not before.
+    expect(t.reboots).toEqual([]);
+    t.blockers.unresolvedPayments = 0;
+    await waitFor(() => (t.reboots.length > 0 ? true : undefined), 'the reboot');
+    expect(t.reboots).toEqual(['2.0.0']);
+    expect(t.store.get()).toMatchObject({
+      state: 'rebooting',
+      version: '2.0.0',
+      fromVersion: '1.0.0',
+      cmdId: 'cmd-1',
+    });
+  });
+
+  it('each thing in flight holds the reboot back: an open sale with payments, a reversal owed, a print job printing', async () => {
+    const t = await setup();
+    Object.assign(t.blockers, { openSalesWithPayments: 1, reversalsOwed: 1, printing: 1 });
+    t.service.command(t.args, 'cmd-2');
+    await t.service.settled();
+    expect(t.service.view().waitingFor).toEqual([
+      '1 open sale(s) with payments',
+      '1 reversal(s) owed',
+      '1 print job(s) printing',
+    ]);
+    await expect(t.service.restartNow()).rejects.toMatchObject({ code: 'UPDATE_NOT_READY' });
+    t.blockers.openSalesWithPayments = 0;
+    t.blockers.reversalsOwed = 0;
+    expect(t.service.view().waitingFor).toEqual(['1 print job(s) printing']);
+    t.blockers.printing = 0;
+    await waitFor(() => (t.reboots.length > 0 ? true : undefined), 'the reboot');
+  });
+
+  it('outside the update window waits for it; a manager may restart now when nothing is in flight', async () => {
+    const now = () => new Date(2026, 0, 5, 14, 0); // local 14:00, window 02:00-04:00
+    const t = await setup({ window: '02:00-04:00', now });
+    t.service.command(t.args, 'cmd-3');
+    await t.service.settled();
+    const view = t.service.view();
+    expect(view.state).toBe('waiting-to-reboot');
+    expect(new Date(view.restartsAt!).getTime()).toBe(new Date(2026, 0, 6, 2, 0).getTime());
+    expect(t.reboots).toEqual([]);
+    await t.service.restartNow();
+    expect(t.reboots).toEqual(['2.0.0']);
+  });
+
+  it('RAUC refusing the bundle (its signature) leaves the terminal unchanged: failed, with the reason', async () => {
+    const t = await setup({ refuse: 'signature verification failed: unknown certificate' });
+    t.service.command(t.args, 'cmd-4');
+    await t.service.settled();
+    expect(t.service.view()).toMatchObject({ state: 'failed', version: '2.0.0' });
+    expect(t.service.view().error).toMatch(/signature verification failed/);
+    expect(t.types()).toEqual([]);
+    expect(t.reboots).toEqual([]);
+    expect(t.rauc.state().slots['rootfs.1']!.version).toBeUndefined();
+    expect(readdirSync(join(t.stateDir, 'update'))).toEqual([]);
+  });
+
+  it('a bundle whose sha256 is not the command’s never reaches RAUC', async () => {
+    const t = await setup();
+    t.service.command({ ...t.args, sha256: '0'.repeat(64) }, 'cmd-5');
+    await t.service.settled();
+    expect(t.service.view().state).toBe('failed');
+    expect(t.service.view().error).toMatch(/sha256 mismatch/);
+    expect(t.rauc.calls('install')).toEqual([]);
+    expect(t.types()).toEqual([]);
+  });
+
+  it('a bundle bigger than the command’s size is refused', async () => {
+    const t = await setup();
+    t.service.command({ ...t.args, size: 1_000 }, 'cmd-6');
+    await t.service.settled();
+    expect(t.service.view().error).toMatch(/more than the command's size 1000/);
+    expect(t.rauc.calls('install')).toEqual([]);
+  });
+
+  it('answers at once with a clear error: bad arguments, the running version, one already under way, no room', async () => {
+    const t = await setup();
+    expect(() => t.service.command({ version: '2.0.0', url: 'ftp://x', sha256: 'z', size: -1 }, 'c')).toThrow(
+      /args.url.*args.sha256.*args.size/,
+    );
+    expect(() => t.service.command({ ...t.args, version: '1.0.0' }, 'c')).toThrow(
+      expect.objectContaining({ code: 'UPDATE_SAME_VERSION' }),
+    );
+    t.blockers.printing = 1;
+    t.service.command(t.args, 'c1');
+    expect(() => t.service.command(t.args, 'c2')).toThrow(
+      expect.objectContaining({ code: 'UPDATE_IN_PROGRESS' }),
+    );
+    await t.service.settled();
+    const u = await setup();
+    const small = new UpdateService({
+      stateDir: u.stateDir,
+      store: u.store,
+      installer: new RaucCli(u.rauc.argv),
+      appVersion: '1.0.0',
+      ledger: u.ledger,
+      blockers: () => u.blockers,
+      reboot: async () => {},
+      log,
+      freeBytes: () => 1_000,
+    });
+    expect(() => small.command(u.args, 'c3')).toThrow(expect.objectContaining({ code: 'UPDATE_NO_SPACE' }));
+    expect(existsSync(u.store.file)).toBe(false);
+  });
+});
