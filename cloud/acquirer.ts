@@ -1,5 +1,5 @@
+import type { CloudKv } from './cloud-kv.js';
 import { type Coupon, CouponDesk, type NewCoupon } from './coupon-desk.js';
-import type { CloudStore } from './store.js';
 
 /**
  * A deterministic payment-acquirer simulator (WeChat/Alipay-like). The outcome of a code payment
@@ -58,7 +58,7 @@ export class AcquirerSimulator {
   private readonly coupons: CouponDesk;
 
   constructor(
-    private readonly store: CloudStore,
+    private readonly store: CloudKv,
     private readonly options: AcquirerOptions = {},
   ) {
     this.now = options.now ?? Date.now;

@@ -3,17 +3,23 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:cry
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CloudService } from './cloud-service.js';
+import { openPgCloud } from './pg/open-pg-cloud.js';
 
 const USAGE = `usage: node dist/cloud/cli.js <command> [options]
 
   keygen      --out FILE                    write an Ed25519 signing key; print its public key (for cloud.publicKey)
-  serve       --broker URL --db FILE --key FILE [--group NAME] [--mqtt 4|5]
+  serve       --broker URL --db FILE|postgres://… --key FILE [--group NAME] [--mqtt 4|5]
+  serve       --amqp URL [--amqp URL…] --db postgres://… --key FILE   (a RabbitMQ cluster's nodes)
   push-config --broker URL --db FILE --key FILE --tenant T --device D --version N --doc JSON|@FILE
   push-order  --broker URL --db FILE --key FILE --tenant T --device D --order JSON|@FILE
   push-cmd    --broker URL --db FILE --key FILE --tenant T --device D --name NAME [--args JSON]
 
   --mqtt 4|5  MQTT version; default: 5, and 3.1.1 when the broker refuses 5 (the demo's embedded
               broker speaks 3.1.1 only; shared subscriptions need 5)
+  --db        a SQLite file (the demo's embedded default) or postgres://user@host:port/db; on
+              PostgreSQL any number of instances serve at once
+  --amqp URL  uplinks from the replicated queue of a RabbitMQ cluster, downlinks through amq.topic
+              (repeat for each node; on failure the next is used); needs --db postgres://…
   --help      this text
 
 against \`posd demo\` (broker mqtt://127.0.0.1:1883, key ~/.local/state/posd-demo/demo-cloud-key.pem,
@@ -58,6 +64,9 @@ const STRING_OPTIONS = [
   'args',
 ];
 
+/** Options given once or several times (the nodes of a cluster). */
+const MULTIPLE_OPTIONS = ['amqp'];
+
 type Values = { [name: string]: string | boolean | undefined; help?: boolean };
 
 function parse(): { positionals: string[]; values: Values } {
@@ -66,6 +75,7 @@ function parse(): { positionals: string[]; values: Values } {
       allowPositionals: true,
       options: {
         ...Object.fromEntries(STRING_OPTIONS.map((o) => [o, { type: 'string' as const }])),
+        ...Object.fromEntries(MULTIPLE_OPTIONS.map((o) => [o, { type: 'string' as const, multiple: true }])),
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -77,7 +87,7 @@ function parse(): { positionals: string[]; values: Values } {
 async function main(): Promise<void> {
   const parsed = parse();
   const { positionals } = parsed;
-  const values = parsed.values as Record<string, string | undefined> & { help?: boolean };
+  const values = parsed.values as Record<string, string | undefined> & { help?: boolean; amqp?: string[] };
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return;
@@ -96,16 +106,30 @@ async function main(): Promise<void> {
   }
   if (values.mqtt !== undefined && values.mqtt !== '4' && values.mqtt !== '5')
     usageError('--mqtt takes 4 or 5');
-  const cloud = new CloudService({
-    brokerUrl: need(values, 'broker'),
-    dbFile: need(values, 'db'),
-    signingKey: createPrivateKey(readFileSync(need(values, 'key'), 'utf8')),
-    ingest: command === 'serve',
-    ...(values.group ? { group: values.group } : {}),
-    ...(values.mqtt === '4' ? { protocolVersion: 4 as const, shared: false } : {}),
-    ...(values.mqtt === '5' ? { protocolVersion: 5 as const } : {}),
-    log: (msg, extra) => process.stderr.write(`${msg} ${JSON.stringify(extra ?? {})}\n`),
-  });
+  const log = (msg: string, extra?: Record<string, unknown>) =>
+    process.stderr.write(`${msg} ${JSON.stringify(extra ?? {})}\n`);
+  const db = need(values, 'db');
+  const signingKey = createPrivateKey(readFileSync(need(values, 'key'), 'utf8'));
+  if (values.amqp && !db.startsWith('postgres')) usageError('--amqp needs --db postgres://…');
+  const cloud = db.startsWith('postgres')
+    ? openPgCloud({
+        db,
+        signingKey,
+        ingest: command === 'serve',
+        log,
+        ...(values.amqp ? { amqp: values.amqp } : { broker: need(values, 'broker') }),
+        ...(values.group ? { group: values.group } : {}),
+      })
+    : new CloudService({
+        brokerUrl: need(values, 'broker'),
+        dbFile: db,
+        signingKey,
+        ingest: command === 'serve',
+        ...(values.group ? { group: values.group } : {}),
+        ...(values.mqtt === '4' ? { protocolVersion: 4 as const, shared: false } : {}),
+        ...(values.mqtt === '5' ? { protocolVersion: 5 as const } : {}),
+        log,
+      });
   await cloud.start();
   if (command === 'serve') {
     process.stderr.write('cloud serving; Ctrl-C to stop\n');

@@ -1,5 +1,5 @@
 import type { OpResult } from './acquirer.js';
-import type { CloudStore } from './store.js';
+import type { CloudKv } from './cloud-kv.js';
 
 /** A coupon at the cloud: who holds it (a reservation on an open sale) and who consumed it. */
 export interface Coupon {
@@ -34,7 +34,7 @@ export const COUPON_HOLD_MS = 60 * 60 * 1000;
  */
 export class CouponDesk {
   constructor(
-    private readonly store: CloudStore,
+    private readonly store: CloudKv,
     private readonly now: () => number,
   ) {}
 

@@ -1,4 +1,5 @@
-import type { CloudStore, IncomingRecord } from './store.js';
+import type { CloudKv } from './cloud-kv.js';
+import type { IncomingRecord } from './store.js';
 
 /** What the cloud knows of an order paid at the counter: the sale that paid it, from `order.paid`. */
 export interface OrderPaid {
@@ -18,7 +19,7 @@ const VOIDED = 'orders.voided-sales';
  * paying sale makes the order payable again.
  */
 export class CloudOrders {
-  constructor(private readonly store: CloudStore) {}
+  constructor(private readonly store: CloudKv) {}
 
   /** `orderId` (our reading, docs/protocol.md) names the order; else the pickup code finds it. */
   lookup(tenant: string, pickupCode: unknown, orderId?: unknown): { order: unknown } {

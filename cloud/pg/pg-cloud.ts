@@ -1,0 +1,358 @@
+import { type KeyObject, sign } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type pg from 'pg';
+import { v7 as uuidv7 } from 'uuid';
+import { canonicalJson } from '../../src/offline/chain.js';
+import { deviceOfTopic, topicsFor } from '../../src/sync/topics.js';
+import { type AcquirerOptions, AcquirerSimulator } from '../acquirer.js';
+import type { LedgerAck } from '../cloud-service.js';
+import { CloudOrders } from '../online-orders.js';
+import type { IncomingRecord } from '../store.js';
+import type { CloudTransport, UplinkMessage } from '../transport/transport.js';
+import { type IngestBatch, type IngestOutcome, ingestGroup } from './pg-ingest.js';
+import { type Isolation, PgStore } from './pg-store.js';
+import { ReplayKv } from './replay-kv.js';
+
+export interface PgCloudOptions {
+  /** postgres://… */
+  dbUrl: string;
+  transport: CloudTransport;
+  /** Ed25519 private key that signs config and commands. */
+  signingKey: KeyObject;
+  acquirer?: AcquirerOptions;
+  log?: (msg: string, extra?: Record<string, unknown>) => void;
+  poolSize?: number;
+  /** Most ledger batches stored in one transaction. */
+  maxGroup?: number;
+}
+
+type Arrived = { batch: IngestBatch; msg: UplinkMessage };
+const POINT_TYPES = new Set(['sale.completed', 'refund.completed', 'sale.voided']);
+
+/**
+ * The reference cloud on PostgreSQL: any number of instances share one database and hold no state
+ * of their own that another needs. Ledger batches that arrive together are stored in one
+ * transaction (heads locked, one multi-row insert), with the facts' effects (points, coupons,
+ * counter orders) in it; each device's `down/ack` goes out after the commit, and the messages are
+ * settled with the broker only then (at-least-once; the record key makes a replay a duplicate).
+ * Requests run SERIALIZABLE, one transaction each, on the acquirer simulator's code.
+ */
+export class PgCloudService {
+  readonly store: PgStore;
+  private readonly log: NonNullable<PgCloudOptions['log']>;
+  private readonly answers = new EventEmitter();
+  private arrived: Arrived[] = [];
+  private ingesting = false;
+  private stopped = false;
+  batches = 0;
+  ingestCommits = 0;
+  /** Request ids never answered (the simulator's "reply lost"), for tests. */
+  readonly unanswered: string[] = [];
+
+  constructor(private readonly o: PgCloudOptions) {
+    this.store = new PgStore(o.dbUrl, o.poolSize ?? 8);
+    this.log = o.log ?? (() => {});
+    this.answers.setMaxListeners(0);
+  }
+
+  async start(): Promise<void> {
+    await this.store.migrate();
+    await this.o.transport.start({
+      onUplink: (m) => this.onUplink(m),
+      onAnswer: (topic, payload) => this.answers.emit('answer', topic, payload),
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.o.transport.stop();
+    await this.store.end();
+  }
+
+  private onUplink(m: UplinkMessage): void {
+    const where = deviceOfTopic(m.topic);
+    if (!where) {
+      m.settle();
+      return;
+    }
+    if (where.rest === 'up/ledger') {
+      const batch = parseBatch(m.payload);
+      if (!batch) {
+        this.log('ledger batch is not a batch', { tenant: where.tenant, device: where.device });
+        m.settle();
+        return;
+      }
+      this.arrived.push({ batch: { tenant: where.tenant, device: where.device, ...batch }, msg: m });
+      this.kick();
+    } else if (where.rest === 'up/req') {
+      void this.onRequest(where.tenant, where.device, m);
+    } else {
+      m.settle();
+    }
+  }
+
+  private kick(): void {
+    if (this.ingesting || this.arrived.length === 0 || this.stopped) return;
+    this.ingesting = true;
+    setImmediate(() => void this.ingestArrived());
+  }
+
+  private async ingestArrived(): Promise<void> {
+    const group = this.arrived.splice(0, this.o.maxGroup ?? 2000);
+    try {
+      const outcomes = await this.store.tx('READ COMMITTED', async (c) => {
+        const outs = await ingestGroup(
+          c,
+          group.map((g) => g.batch),
+        );
+        await this.applyFacts(c, group, outs);
+        return outs;
+      });
+      this.ingestCommits += 1;
+      this.batches += group.length;
+      await this.publishAcks(group, outcomes);
+      for (const g of group) g.msg.settle();
+    } catch (err) {
+      // Nothing committed: the broker delivers the batches again (or the devices resend them).
+      this.log('ledger ingest failed', { err: String(err) });
+      for (const g of group) g.msg.retry();
+    } finally {
+      this.ingesting = false;
+      this.kick();
+    }
+  }
+
+  /** Each device's latest ack (a SEQ_CONFLICT an earlier batch of the group met goes with it). */
+  private async publishAcks(group: Arrived[], outcomes: IngestOutcome[]): Promise<void> {
+    const acks = new Map<string, { topic: string; ack: LedgerAck }>();
+    group.forEach((g, i) => {
+      const r = outcomes[i]!;
+      const { tenant, device, epoch } = g.batch;
+      const key = `${tenant}/${device}`;
+      const prior = acks.get(key)?.ack;
+      const ack: LedgerAck = { epoch, ackedUpTo: r.ackedUpTo, rejected: r.rejected };
+      if (prior && prior.epoch === epoch)
+        for (const x of prior.rejected)
+          if (x.code === 'SEQ_CONFLICT' && !ack.rejected.some((y) => y.seq === x.seq)) ack.rejected.push(x);
+      acks.delete(key);
+      acks.set(key, { topic: topicsFor(tenant, device).downAck, ack });
+    });
+    await Promise.all(
+      [...acks.values()].map(({ topic, ack }) =>
+        this.o.transport
+          .publish(topic, JSON.stringify(ack), { retain: true })
+          .catch((err: unknown) => this.log('ack publish failed', { err: String(err) })),
+      ),
+    );
+  }
+
+  /** The stored facts' effects, in the ingest's transaction (as `CloudService.handleLedgerBatch`). */
+  private async applyFacts(c: pg.ClientBase, group: Arrived[], outs: IngestOutcome[]): Promise<void> {
+    const kv = new ReplayKv(c);
+    const acquirer = new AcquirerSimulator(kv, this.o.acquirer);
+    const orders = new CloudOrders(kv);
+    const keys: Array<[string, string]> = [];
+    group.forEach((g, i) => {
+      for (const r of outs[i]!.facts) {
+        if (!POINT_TYPES.has(r.type)) continue;
+        const { tenant, device, epoch } = g.batch;
+        keys.push(
+          ['points-award', `${tenant}/${device}/${epoch}/${r.seq}`],
+          ['sale-member', String(r.body.saleId)],
+        );
+      }
+    });
+    await kv.prefetch(keys);
+    for (let i = 0; i < group.length; i++) {
+      const { tenant, device, epoch } = group[i]!.batch;
+      for (const r of outs[i]!.facts) {
+        await kv.run(() => {
+          orders.onFact(tenant, device, r);
+          if (r.type === 'coupon.issued') acquirer.registerIssued(r.body);
+          if (r.type === 'coupon.revoked') acquirer.revokeIssued(r.body);
+          if (POINT_TYPES.has(r.type))
+            acquirer.awardPoints(`${tenant}/${device}/${epoch}/${r.seq}`, r.type, r.body);
+        });
+      }
+    }
+    await kv.flush();
+  }
+
+  /**
+   * `fn` on the acquirer and counter orders, as one transaction (SERIALIZABLE by default: money
+   * moves once however many instances run).
+   */
+  async withAcquirer<T>(
+    fn: (acquirer: AcquirerSimulator, orders: CloudOrders) => T,
+    isolation: Isolation = 'SERIALIZABLE',
+  ): Promise<T> {
+    return this.store.tx(isolation, async (c) => {
+      const kv = new ReplayKv(c);
+      const acquirer = new AcquirerSimulator(kv, this.o.acquirer);
+      const result = await kv.run(() => fn(acquirer, new CloudOrders(kv)));
+      await kv.flush();
+      return result;
+    });
+  }
+
+  private async onRequest(tenant: string, device: string, m: UplinkMessage): Promise<void> {
+    let req: unknown;
+    try {
+      req = JSON.parse(m.payload.toString('utf8'));
+    } catch {
+      m.settle();
+      return;
+    }
+    try {
+      const answer = await this.handleRequest(tenant, device, req);
+      if (answer)
+        await this.o.transport.publish(topicsFor(tenant, device).downResp, JSON.stringify(answer), {
+          ...(m.correlationData ? { correlationData: m.correlationData } : {}),
+        });
+      m.settle();
+    } catch (err) {
+      this.log('request failed', { tenant, device, err: String(err) });
+      m.retry();
+    }
+  }
+
+  /** Answers one `up/req`: the response for `P/down/resp`, or undefined (not a request, reply lost). */
+  async handleRequest(
+    tenant: string,
+    device: string,
+    request: unknown,
+  ): Promise<Record<string, unknown> | undefined> {
+    const req = (request && typeof request === 'object' ? request : {}) as Record<string, unknown>;
+    if (typeof req.reqId !== 'string' || typeof req.op !== 'string') return undefined;
+    const args = (req.args && typeof req.args === 'object' ? req.args : {}) as Record<string, unknown>;
+    const { reqId, op } = req;
+    if (op === 'config.current') {
+      const envelope = await this.store.kvGet<{ version: number }>('config', `${tenant}/${device}`);
+      const have = Number(args.haveVersion ?? 0);
+      return { reqId, ok: true, result: { envelope: envelope && envelope.version > have ? envelope : null } };
+    }
+    if (op === 'orders.pull') {
+      const orders = await this.store.ordersSince(tenant, device, Number(args.sinceDownSeq ?? 0));
+      return { reqId, ok: true, result: { orders } };
+    }
+    if (op === 'orders.lookup') {
+      const result = await this.withAcquirer(
+        (_a, orders) => orders.lookup(tenant, args.pickupCode, args.orderId),
+        'READ COMMITTED',
+      );
+      return { reqId, ok: true, result };
+    }
+    const r = await this.withAcquirer((a) => a.handle(device, op, args, req.deadline));
+    if ('noReply' in r) {
+      this.unanswered.push(reqId);
+      return undefined;
+    }
+    return r.ok ? { reqId, ok: true, result: r.result } : { reqId, ok: false, error: r.error };
+  }
+
+  private sign(fields: Record<string, unknown>): string {
+    return sign(null, Buffer.from(canonicalJson(fields), 'utf8'), this.o.signingKey).toString('base64');
+  }
+
+  /** Signs a config envelope and keeps it as the device's newest (what `config.current` answers). */
+  async signConfig(
+    tenant: string,
+    device: string,
+    version: number,
+    doc: Record<string, unknown>,
+  ): Promise<{ version: number; issuedAt: string; doc: Record<string, unknown>; sig: string }> {
+    const issuedAt = new Date().toISOString();
+    const envelope = { version, issuedAt, doc, sig: this.sign({ version, issuedAt, doc }) };
+    await this.store.putNewerConfig(`${tenant}/${device}`, envelope);
+    return envelope;
+  }
+
+  /** Signs, keeps and pushes a config doc (retained where the broker keeps it). */
+  async pushConfig(
+    tenant: string,
+    device: string,
+    version: number,
+    doc: Record<string, unknown>,
+  ): Promise<void> {
+    const envelope = await this.signConfig(tenant, device, version, doc);
+    await this.o.transport.publish(topicsFor(tenant, device).downConfig, JSON.stringify(envelope), {
+      retain: true,
+    });
+  }
+
+  /** Stores an order under the device's next downSeq and pushes it (expires after 1 h). */
+  async pushOrder(
+    tenant: string,
+    device: string,
+    order: { id: string } & Record<string, unknown>,
+  ): Promise<number> {
+    const downSeq = await this.store.addOrder(tenant, device, order);
+    await this.o.transport.publish(topicsFor(tenant, device).downOrder, JSON.stringify({ downSeq, order }), {
+      expirySeconds: 3600,
+    });
+    return downSeq;
+  }
+
+  /** Signs and pushes a command; resolves with the device's answer (or undefined after `waitMs`). */
+  async pushCommand(
+    tenant: string,
+    device: string,
+    name: string,
+    args: Record<string, unknown>,
+    ttlSeconds = 300,
+    waitMs = 10_000,
+  ): Promise<Record<string, unknown> | undefined> {
+    const cmdId = uuidv7();
+    const issuedAt = new Date().toISOString();
+    const expiresAt = new Date(Date.now() + ttlSeconds * 1000).toISOString();
+    const command = {
+      cmdId,
+      name,
+      args,
+      issuedAt,
+      expiresAt,
+      sig: this.sign({ cmdId, name, args, issuedAt, expiresAt }),
+    };
+    const replyTopic = topicsFor(tenant, device).upResp;
+    const answer = new Promise<Record<string, unknown> | undefined>((resolve) => {
+      const timer = setTimeout(() => {
+        this.answers.off('answer', listener);
+        resolve(undefined);
+      }, waitMs);
+      const listener = (topic: string, payload: Buffer) => {
+        if (topic !== replyTopic) return;
+        const body = JSON.parse(payload.toString()) as Record<string, unknown>;
+        if (body.reqId !== cmdId) return;
+        clearTimeout(timer);
+        this.answers.off('answer', listener);
+        resolve(body);
+      };
+      this.answers.on('answer', listener);
+    });
+    await this.o.transport.publish(topicsFor(tenant, device).downCmd, JSON.stringify(command));
+    return answer;
+  }
+
+  /** A hint that a payment changed; the device confirms with a query. */
+  async notifyPayment(tenant: string, device: string, paymentId: string, status: string): Promise<void> {
+    await this.o.transport.publish(
+      topicsFor(tenant, device).downNotify,
+      JSON.stringify({ type: 'payment', paymentId, status }),
+    );
+  }
+}
+
+function parseBatch(payload: Buffer): { epoch: string; records: IncomingRecord[] } | undefined {
+  let batch: { epoch?: unknown; records?: unknown };
+  try {
+    batch = JSON.parse(payload.toString('utf8')) as typeof batch;
+  } catch {
+    return undefined;
+  }
+  if (typeof batch !== 'object' || batch === null) return undefined;
+  if (typeof batch.epoch !== 'string' || !Array.isArray(batch.records)) return undefined;
+  const records = (batch.records as IncomingRecord[]).filter(
+    (r) => Number.isSafeInteger(r?.seq) && typeof r.chain === 'string' && typeof r.id === 'string',
+  );
+  return { epoch: batch.epoch, records };
+}
