@@ -10,7 +10,7 @@ import { parseDeviceUri } from './drivers/transport/uri.js';
 import { describeError } from './errors.js';
 import { ExitCode } from './lifecycle/exit-codes.js';
 import { StateLock } from './lifecycle/state-lock.js';
-import { latestVersion } from './offline/db.js';
+import { compatibleDownTo, latestVersion, schemaUsable } from './offline/db.js';
 import { redactBrokerUrl } from './sync/broker-url.js';
 
 export interface Check {
@@ -152,7 +152,7 @@ function ledgerCheck(stateDir: string): Check {
   try {
     db = new Database(file, { readonly: true, fileMustExist: true, timeout: 2_000 });
     const version = db.pragma('user_version', { simple: true }) as number;
-    if (version > latestVersion()) {
+    if (!schemaUsable(db, latestVersion()).ok) {
       return {
         name: 'ledger',
         ok: false,
@@ -170,6 +170,9 @@ function ledgerCheck(stateDir: string): Check {
       .prepare("SELECT seq, type, sync_code AS code FROM ledger WHERE sync = 'rejected' ORDER BY seq")
       .all() as Array<{ seq: number; type: string; code: string }>;
     const parts = [`last seq ${last}`, `acked ${acked}`, `outbox ${outbox.n}`];
+    if (version > latestVersion()) {
+      parts.push(`schema ${version} from a newer posd, compatible down to ${compatibleDownTo(db)}`);
+    }
     if (outbox.oldest) parts.push(`oldest unsynced ${outbox.oldest}`);
     if (rejected.length > 0) {
       parts.push(

@@ -53,15 +53,53 @@ export function latestVersion(migrations: readonly Migration[] = MIGRATIONS): nu
   return migrations.reduce((max, m) => Math.max(max, m.version), 0);
 }
 
+/** The lowest schema version whose code may still use this database (decision 0007), if marked. */
+export function compatibleDownTo(db: Db): number | undefined {
+  try {
+    const row = db.prepare("SELECT value FROM meta WHERE key = 'compatible_down_to'").get() as
+      | { value: string }
+      | undefined;
+    return row ? Number(row.value) : undefined;
+  } catch {
+    return undefined; // no meta table: an empty or foreign file
+  }
+}
+
+/**
+ * Whether code knowing schemas up to `latest` may use a database at `current`: always when it
+ * is not newer; a newer one only when it says it is compatible down to `latest` or below.
+ */
+export function schemaUsable(
+  db: Db,
+  latest: number,
+): { ok: true } | { ok: false; compatibleDownTo?: number } {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current <= latest) return { ok: true };
+  const down = compatibleDownTo(db);
+  if (down !== undefined && Number.isSafeInteger(down) && down <= latest) return { ok: true };
+  return down === undefined ? { ok: false } : { ok: false, compatibleDownTo: down };
+}
+
 export function migrate(db: Db, migrations: readonly Migration[], log: Logger): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   const latest = latestVersion(migrations);
   if (current > latest) {
-    throw new PosError(
-      'DB_NEWER_THAN_CODE',
-      `database schema version ${current} is newer than this posd understands (${latest}); refusing to touch it`,
-      { current, latest },
+    const usable = schemaUsable(db, latest);
+    if (!usable.ok) {
+      throw new PosError(
+        'DB_NEWER_THAN_CODE',
+        `database schema version ${current} is newer than this posd understands (${latest})${
+          usable.compatibleDownTo === undefined ? '' : ` and needs ${usable.compatibleDownTo} or newer`
+        }; refusing to touch it`,
+        { current, latest, ...usable },
+      );
+    }
+    // A newer version's additive migrations (an update rolled back): used as it is, never migrated.
+    log.warn(
+      { current, latest, compatibleDownTo: compatibleDownTo(db) },
+      'database from a newer posd, compatible',
     );
+    return;
   }
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     if (m.version <= current) continue;
@@ -69,6 +107,7 @@ export function migrate(db: Db, migrations: readonly Migration[], log: Logger): 
       db.transaction(() => {
         m.up(db);
         db.pragma(`user_version = ${m.version}`);
+        markCompatibility(db, m);
       }).immediate();
     } catch (err) {
       throw new PosError(
@@ -80,4 +119,15 @@ export function migrate(db: Db, migrations: readonly Migration[], log: Logger): 
     }
     log.info({ version: m.version, name: m.name }, 'database migrated');
   }
+}
+
+/** After each migration: an additive one keeps the mark, any other raises it to its own version. */
+function markCompatibility(db: Db, m: Migration): void {
+  const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
+  if (!exists) return; // before the ledger's first migration made it
+  const down = compatibleDownTo(db);
+  const next = m.additive && down !== undefined ? down : m.version;
+  db.prepare(
+    "INSERT INTO meta (key, value) VALUES ('compatible_down_to', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+  ).run(String(next));
 }

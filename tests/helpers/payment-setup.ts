@@ -4,6 +4,7 @@ import { type BusinessConfig, DEFAULT_BUSINESS } from '../../src/config/business
 import { isPosError } from '../../src/errors.js';
 import { openDatabase } from '../../src/offline/db.js';
 import { Ledger } from '../../src/offline/ledger.js';
+import { MIGRATIONS, type Migration } from '../../src/offline/migrations/index.js';
 import { ReversalStore } from '../../src/offline/reversal-store.js';
 import { SalesStore } from '../../src/offline/sales-store.js';
 import { ShiftStore } from '../../src/offline/shift-store.js';
@@ -26,8 +27,9 @@ export function paymentSetup(
   dir = tempDir(),
   acquirer = new FakeAcquirer(behaviourOf),
   business: BusinessConfig = DEFAULT_BUSINESS,
+  migrations: readonly Migration[] = MIGRATIONS,
 ) {
-  const db = openDatabase({ file: join(dir, 'posd.db'), log: silentLogger() });
+  const db = openDatabase({ file: join(dir, 'posd.db'), log: silentLogger(), migrations });
   const ledger = new Ledger({ db, dir, now: acquirer.now });
   const bus = new EventBus();
   const store = new SalesStore(db);

@@ -10,6 +10,7 @@ import { redemptionHoldsMigration } from './0009-redemption-holds.js';
 import { syncWatermarksMigration } from './0010-sync-watermarks.js';
 import { storeAppsMigration } from './0011-store-apps.js';
 import { paymentWatchIndexesMigration } from './0012-payment-watch-indexes.js';
+import { compatibilityMarkMigration } from './0013-compatibility-mark.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -28,4 +29,5 @@ export const MIGRATIONS: readonly Migration[] = [
   syncWatermarksMigration,
   storeAppsMigration,
   paymentWatchIndexesMigration,
+  compatibilityMarkMigration,
 ];
