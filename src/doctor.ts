@@ -12,6 +12,9 @@ import { ExitCode } from './lifecycle/exit-codes.js';
 import { StateLock } from './lifecycle/state-lock.js';
 import { compatibleDownTo, latestVersion, schemaUsable } from './offline/db.js';
 import { redactBrokerUrl } from './sync/broker-url.js';
+import { RaucCli } from './update/rauc.js';
+import { UpdateStateStore } from './update/update-state.js';
+import { summaryLine, updateSummary } from './update/update-summary.js';
 
 export interface Check {
   name: string;
@@ -284,6 +287,12 @@ export async function collectChecks(loaded: LoadedConfig, now = new Date()): Pro
   ];
   const money = moneyCheck(config.stateDir);
   if (money) checks.push(money);
+  // The slots and the last update: no RAUC here is a fact, not a failure.
+  const updates = await updateSummary(
+    new RaucCli(config.update.rauc),
+    new UpdateStateStore(config.stateDir).get(),
+  );
+  checks.push({ name: 'updates', ok: true, detail: summaryLine(updates) });
   // A device held open by the running daemon is judged by the daemon (paper, cover, link); else probed.
   const live = await liveDevices(config);
   for (const device of ['printer', 'scanner', 'display'] as const) {

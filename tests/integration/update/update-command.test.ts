@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CloudService } from '../../../cloud/cloud-service.js';
-import { topicsFor } from '../../../src/sync/topics.js';
 import { APP_VERSION } from '../../../src/version.js';
 import { apiClient } from '../../helpers/api.js';
 import { BundleServer } from '../../helpers/bundle-server.js';
