@@ -334,6 +334,8 @@ export class AcquirerSimulator {
    * Refunds and voids find the member on the original sale.
    */
   awardPoints(recordKey: string, type: string, body: Record<string, unknown>): void {
+    // A sale without a member earns nothing and changes nothing, replayed or not: no reads, no writes.
+    if (type === 'sale.completed' && !earnsPoints(body)) return;
     this.store.exclusive(() => this.awardPointsOnce(recordKey, type, body));
   }
 
@@ -344,11 +346,10 @@ export class AcquirerSimulator {
     let sale = this.store.kvGet<SaleMember>('sale-member', saleId);
     let points = 0;
     if (type === 'sale.completed') {
-      const memberId = typeof body.memberId === 'string' ? body.memberId : undefined;
-      const total = Number(body.total);
-      if (memberId && Number.isSafeInteger(total)) {
+      if (earnsPoints(body)) {
+        const total = Number(body.total);
         points = Math.floor(total / 100);
-        sale = { memberId, net: total, points };
+        sale = { memberId: body.memberId, net: total, points };
       }
     } else if (sale && (type === 'sale.voided' || (type === 'refund.completed' && body.automatic !== true))) {
       // An automatic refund (a QR paid after close) returns money the sale never took: no change.
@@ -413,4 +414,11 @@ export class AcquirerSimulator {
       ...(p.method === 'qr' ? { codeUrl: `weixin://wxpay/bizpayurl?pr=${p.paymentId.slice(-10)}` } : {}),
     };
   }
+}
+
+/** A sale that earns points: a member's, with a total in fen. */
+function earnsPoints(body: Record<string, unknown>): body is Record<string, unknown> & { memberId: string } {
+  return (
+    typeof body.memberId === 'string' && body.memberId !== '' && Number.isSafeInteger(Number(body.total))
+  );
 }

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import type { LedgerRecord } from '../src/core/ledger-record.js';
-import { chainOf, GENESIS_CHAIN } from '../src/offline/chain.js';
+import { canonicalJson, chainOfCanonicalBody, GENESIS_CHAIN } from '../src/offline/chain.js';
 
 /** A record as the device uplinks it (mqtt-v1 "Ledger uplink"). */
 export type IncomingRecord = LedgerRecord;
@@ -12,6 +12,32 @@ export interface IngestResult {
   duplicates: number;
   /** Records of this batch now held as facts (new or seen before in this epoch), in seq order. */
   facts: IncomingRecord[];
+}
+
+/** A records row, in the insert's column order. */
+type RowValues = [
+  string,
+  string,
+  string,
+  number,
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  string | null,
+  string | null,
+];
+
+/** 64 rows of 12 values: well under SQLite's 32,766 variables. */
+const MAX_ROWS_PER_INSERT = 64;
+
+/** Records by seq (a device sends them in order: then no copy). */
+function inSeqOrder(records: readonly IncomingRecord[]): readonly IncomingRecord[] {
+  for (let i = 1; i < records.length; i++)
+    if (records[i]!.seq < records[i - 1]!.seq) return [...records].sort((a, b) => a.seq - b.seq);
+  return records;
 }
 
 /**
@@ -63,9 +89,8 @@ export class CloudStore {
         `INSERT INTO heads (tenant, device, epoch, acked_up_to, last_chain) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (tenant, device, epoch) DO UPDATE SET acked_up_to = excluded.acked_up_to, last_chain = excluded.last_chain`,
       ),
-      insert: this.db.prepare(
-        `INSERT OR IGNORE INTO records (tenant, device, epoch, seq, id, type, at, body, chain, status, reject_code, reject_message)
-         VALUES (@tenant, @device, @epoch, @seq, @id, @type, @at, @body, @chain, @status, @code, @message)`,
+      otherEpoch: this.db.prepare<[string, string, string], { one: number }>(
+        'SELECT 1 AS one FROM heads WHERE tenant = ? AND device = ? AND epoch <> ? LIMIT 1',
       ),
       held: this.db.prepare<[string, string, string, number], { id: string; chain: string; status: string }>(
         'SELECT id, chain, status FROM records WHERE tenant = ? AND device = ? AND epoch = ? AND seq = ?',
@@ -123,8 +148,13 @@ export class CloudStore {
       let duplicates = 0;
       const facts: IncomingRecord[] = [];
       const conflicts: IngestResult['rejected'] = [];
-      for (const r of [...records].sort((a, b) => a.seq - b.seq)) {
+      // Only a device with another epoch (a restored database) can resend a fact held elsewhere.
+      const otherEpochs = this.stmt.otherEpoch.get(tenant, device, epoch) !== undefined;
+      // Rows of this batch, written together: one statement per up to 64 rows, not one per row.
+      const rows: RowValues[] = [];
+      for (const r of inSeqOrder(records)) {
         if (r.seq <= acked) {
+          this.insertRows(rows.splice(0)); // a seq repeated in the batch finds its first copy
           const held = this.stmt.held.get(tenant, device, epoch, r.seq);
           if (held && held.id === r.id && held.chain === r.chain) {
             duplicates += 1;
@@ -139,35 +169,25 @@ export class CloudStore {
           break;
         }
         if (r.seq !== acked + 1) break; // a gap: the device sends again from the ack
+        // One canonical form serves the chain and the stored body (a device sends it canonical).
+        const body = canonicalJson(r.body);
         let status = 'ok';
         let code: string | null = null;
         let message: string | null = null;
-        if (chainOf(prev, r) !== r.chain) {
+        if (chainOfCanonicalBody(prev, r.seq, r.id, r.type, r.at, body) !== r.chain) {
           status = 'rejected';
           code = 'CHAIN_BROKEN';
           message = `chain of seq ${r.seq} does not follow seq ${r.seq - 1}`;
-        } else if (this.stmt.heldElsewhere.get(tenant, device, r.id, epoch)) {
+        } else if (otherEpochs && this.stmt.heldElsewhere.get(tenant, device, r.id, epoch)) {
           status = 'duplicate';
         }
-        this.stmt.insert.run({
-          tenant,
-          device,
-          epoch,
-          seq: r.seq,
-          id: r.id,
-          type: r.type,
-          at: r.at,
-          body: JSON.stringify(r.body),
-          chain: r.chain,
-          status,
-          code,
-          message,
-        });
+        rows.push([tenant, device, epoch, r.seq, r.id, r.type, r.at, body, r.chain, status, code, message]);
         acked = r.seq;
         prev = r.chain;
         stored += 1;
         if (status === 'ok') facts.push(r);
       }
+      this.insertRows(rows);
       this.stmt.putHead.run(tenant, device, epoch, acked, prev);
       const rejected = this.stmt.rejected
         .all(tenant, device, epoch)
@@ -175,6 +195,28 @@ export class CloudStore {
         .map((x) => ({ seq: x.seq, code: x.reject_code, message: x.reject_message }));
       return { ackedUpTo: acked, rejected: [...rejected, ...conflicts], stored, duplicates, facts };
     });
+  }
+
+  /** Multi-row inserts by row count: 64, 32, … 1 (at most seven statements). */
+  private readonly insertStatements = new Map<number, Database.Statement>();
+
+  /** Writes rows with as few statements as their count allows. */
+  private insertRows(rows: readonly RowValues[]): void {
+    let at = 0;
+    for (let size = MAX_ROWS_PER_INSERT; size >= 1; size >>= 1) {
+      while (rows.length - at >= size) {
+        let stmt = this.insertStatements.get(size);
+        if (!stmt) {
+          stmt = this.db.prepare(
+            `INSERT OR IGNORE INTO records (tenant, device, epoch, seq, id, type, at, body, chain, status, reject_code, reject_message)
+             VALUES ${Array.from({ length: size }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+          );
+          this.insertStatements.set(size, stmt);
+        }
+        stmt.run(rows.slice(at, at + size).flat());
+        at += size;
+      }
+    }
   }
 
   /** Each fact the device sent, once (a record resent under a later epoch is not repeated). */

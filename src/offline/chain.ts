@@ -14,11 +14,46 @@ export interface ChainedFields {
   body: unknown;
 }
 
-/** RFC 8785 canonical JSON. */
+/**
+ * RFC 8785 canonical JSON. A value of JSON types only whose object keys are already in order (a
+ * body parsed from canonical text, as the cloud receives it) is what `JSON.stringify` writes:
+ * the library itself writes every string, number and key with `JSON.stringify`, and sorts keys
+ * by UTF-16 code units, as `<` compares them. Other values go through the library.
+ */
 export function canonicalJson(value: unknown): string {
+  if (stringifiesCanonically(value)) return JSON.stringify(value);
   const text = canonicalize(value);
   if (text === undefined) throw new TypeError('value has no canonical JSON form');
   return text;
+}
+
+/** JSON types only (no undefined, toJSON, non-finite numbers), every object's keys in order. */
+function stringifiesCanonically(value: unknown): boolean {
+  if (value === null) return true;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object': {
+      if (Array.isArray(value)) {
+        for (const item of value) if (!stringifiesCanonically(item)) return false;
+        return true;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return false;
+      const keys = Object.keys(value);
+      const fields = value as Record<string, unknown>;
+      for (let i = 0; i < keys.length; i++) {
+        if (i > 0 && !(keys[i - 1]! < keys[i]!)) return false;
+        if (!stringifiesCanonically(fields[keys[i]!])) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
 }
 
 /** chain = sha256_hex(prevChain + canonical({seq, id, type, at, body})) — mqtt-v1 "Ledger uplink". */

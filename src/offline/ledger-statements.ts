@@ -14,9 +14,18 @@ export function ledgerStatements(db: Db) {
       'INSERT INTO ledger (seq, id, type, at, body, chain) VALUES (?, ?, ?, ?, ?, ?)',
     ),
     after: db.prepare<[number, number], Row>('SELECT * FROM ledger WHERE seq > ? ORDER BY seq LIMIT ?'),
-    afterUpTo: db.prepare<[number, number, number], Row>(
-      'SELECT * FROM ledger WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
-    ),
+    /**
+     * Records after a row, up to a row, as uplink JSON built by SQLite (no row objects, no body
+     * parse): [row seq, json]. Any valid JSON of the same values will do: the cloud checks the
+     * chain over the parsed record's canonical form, not over these bytes.
+     */
+    afterJson: db
+      .prepare<[number, number, number, number], [number, string]>(
+        `SELECT seq, '{"seq":' || (seq - ?) || ',"id":' || json_quote(id) || ',"type":' || json_quote(type) ||
+         ',"at":' || json_quote(at) || ',"body":' || body || ',"chain":' || json_quote(chain) || '}'
+         FROM ledger WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,
+      )
+      .raw(true),
     /** Facts once each: a record moved to a later epoch is read as its copy. */
     factsAfter: db.prepare<[number, number], Row>(
       'SELECT * FROM ledger WHERE seq > ? AND moved_to IS NULL ORDER BY seq LIMIT ?',

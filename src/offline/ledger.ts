@@ -286,14 +286,10 @@ export class Ledger {
   recordsJsonAfter(afterSeq: number, limit: number): Array<{ seq: number; json: string }> {
     const base = this.cur.base;
     // Under a group commit only flushed records go out: a seq the cloud holds is never reused.
-    const rows =
-      this.durableTip === undefined
-        ? this.stmt.after.all(afterSeq + base, limit)
-        : this.stmt.afterUpTo.all(afterSeq + base, this.durableTip, limit);
-    return rows.map((r) => ({
-      seq: r.seq - base,
-      json: `{"seq":${r.seq - base},"id":${JSON.stringify(r.id)},"type":${JSON.stringify(r.type)},"at":${JSON.stringify(r.at)},"body":${r.body},"chain":${JSON.stringify(r.chain)}}`,
-    }));
+    const upTo = this.durableTip ?? Number.MAX_SAFE_INTEGER;
+    return this.stmt.afterJson
+      .all(base, afterSeq + base, upTo, limit)
+      .map(([seq, json]) => ({ seq: seq - base, json }));
   }
 
   /** For the local API and the technician: facts (each once) with their sync state, by row. */

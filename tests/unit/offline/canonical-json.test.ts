@@ -1,0 +1,55 @@
+import { join } from 'node:path';
+import canonicalizeModule from 'canonicalize';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../../src/offline/chain.js';
+import { openDatabase } from '../../../src/offline/db.js';
+import { Ledger } from '../../../src/offline/ledger.js';
+import { tempDir } from '../../helpers/daemon.js';
+import { silentLogger } from '../../helpers/test-log.js';
+
+const canonicalize = canonicalizeModule as unknown as (value: unknown) => string | undefined;
+
+// The chain and every signature hash RFC 8785 text: the fast path for a value already in canonical
+// order (what the cloud parses from a device's batch) must write exactly what the library writes.
+describe('canonical JSON', () => {
+  it('any JSON value, in its own key order or parsed back from canonical text, is what RFC 8785 writes', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const expected = canonicalize(value);
+        expect(canonicalJson(value)).toBe(expected);
+        expect(canonicalJson(JSON.parse(expected!))).toBe(expected);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('keys V8 orders as indexes, undefined fields, toJSON and non-plain objects are written as the library does', () => {
+    const odd = [
+      { '10': 1, '9': 2, a: 3 },
+      { b: undefined, a: 1 },
+      { a: [1, undefined, 'x'] },
+      { at: new Date(0) },
+      { z: { y: 1, x: [{ d: 1, c: 2 }] }, '': -0, é: 'ü', A: '\u2028\u0001"\\' },
+      Object.assign(Object.create(null) as object, { b: 1, a: 2 }),
+    ];
+    for (const value of odd) expect(canonicalJson(value)).toBe(canonicalize(value));
+    expect(() => canonicalJson({ a: Number.NaN })).toThrow();
+  });
+
+  it('the uplink JSON SQLite builds reads back as the records, odd characters included', () => {
+    const dir = tempDir();
+    const db = openDatabase({ file: join(dir, 'posd.db'), log: silentLogger() });
+    const ids = ['a"b\\c', 'tab\there\nnew', '收银\u0001\u001f', '😀\u2028'];
+    let next = 0;
+    const ledger = new Ledger({ db, dir, newId: () => ids[next++ % ids.length]! });
+    ledger.transact(() => {
+      ledger.append('sale.completed', { name: '拿铁 "大杯"\\', note: 'a\u0000b', n: 1.5 });
+      ledger.append('note.added', { text: '😀\n' });
+    });
+    const wire = ledger.recordsJsonAfter(0, 10);
+    expect(wire.map((r) => r.seq)).toEqual([1, 2]);
+    expect(wire.map((r) => JSON.parse(r.json) as unknown)).toEqual(ledger.recordsAfter(0, 10));
+    db.close();
+  });
+});
