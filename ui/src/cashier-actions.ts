@@ -1,5 +1,6 @@
 import type { CatalogItem, Tender } from './cashier-state.js';
 import type { StringKey } from './i18n.js';
+import type { UpdateActions } from './update-banner.js';
 
 /** The screen as a whole: sign-in, language, the toast, the keypad, leaving a back-office screen. */
 export interface AppActions {
@@ -115,4 +116,5 @@ export interface Actions {
   shift: ShiftActions;
   orders: OrderActions;
   codes: CodeActions;
+  update: UpdateActions;
 }

@@ -1,4 +1,5 @@
 import { Cart } from './cart.js';
+import type { UpdateView } from './update-banner.js';
 
 export interface CatalogItem {
   sku: string;
@@ -128,6 +129,9 @@ export interface CashierState {
   leftTab: 'items' | 'keypad' | 'codes';
   /** The code typed in the 会员/券 tab, and what it is. */
   codeDraft: string;
+  /** An over-the-air update (the banner), and the manager PIN typed to restart now. */
+  update?: UpdateView;
+  updatePin: string;
   codeKind: 'coupon' | 'member' | 'phone';
   /** The custom item's name as typed on the amount tab. */
   customName: string;
@@ -196,6 +200,7 @@ export function initialState(): CashierState {
     keypad: '',
     leftTab: 'items',
     codeDraft: '',
+    updatePin: '',
     codeKind: 'coupon',
     customName: '',
     confirmClear: false,

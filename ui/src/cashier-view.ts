@@ -10,6 +10,7 @@ import { refundPane } from './refund-view.js';
 import { cartPane, entryPane } from './sell-view.js';
 import { shiftPane } from './shift-view.js';
 import { orderBanner, topBar } from './top-bar-view.js';
+import { updateBanner } from './update-banner.js';
 
 type Screen = CashierState['screen'];
 type Pane = (s: CashierState, t: I18n, a: Actions) => HTMLElement;
@@ -60,6 +61,7 @@ export function mainView(s: CashierState, t: I18n, a: Actions): HTMLElement {
     { class: 'cashier', 'data-screen': s.screen },
     topBar(s, t, a),
     orderBanner(s, t, a),
+    updateBanner(s, t, a.update),
     // In the flow under the bar, not floating: it never covers a button (取消交易, 收款).
     s.message
       ? h(

@@ -19,6 +19,7 @@ import { RefundFlow } from './refund-flow.js';
 import { ShiftFlow } from './shift-flow.js';
 import { signInView } from './sign-in-view.js';
 import { TerminalStatus } from './terminal-status.js';
+import { UpdateFlow } from './update-banner.js';
 
 /**
  * The cashier screen: one state object, re-rendered whole on each change; the daemon decides. This
@@ -57,6 +58,7 @@ class CashierApp implements CashierContext, AppActions {
   );
   private readonly cart = new CartEditor(this, this.status, this.payment, this.shift);
   private readonly codes = new CodeEntry(this, this.cart);
+  private readonly update = new UpdateFlow(this);
   private readonly actions: Actions = {
     app: this,
     cart: this.cart,
@@ -66,6 +68,7 @@ class CashierApp implements CashierContext, AppActions {
     shift: this.shift,
     orders: this.orders,
     codes: this.codes,
+    update: this.update,
   };
 
   async boot(): Promise<void> {
@@ -140,6 +143,7 @@ class CashierApp implements CashierContext, AppActions {
         this.status.loadStatus(),
         this.status.loadDevices(),
         this.orders.load(),
+        this.update.load(),
       ]);
       this.s.catalog = catalog.items;
       if (this.s.sale) this.s.sale = await fetchSale(this.s.sale.saleId);
@@ -187,6 +191,9 @@ class CashierApp implements CashierContext, AppActions {
         break;
       case 'devices.updated':
         this.status.onDevicesUpdated();
+        break;
+      case 'update.changed':
+        this.update.onChanged(d);
         break;
       default:
         break;

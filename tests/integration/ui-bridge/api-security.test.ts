@@ -30,6 +30,8 @@ const VALID: Record<string, unknown> = {
   'PUT /api/v1/sales/{saleId}/lines': { lines: [{ name: 'Tea', qty: 2, unitPrice: 100 }] },
   'POST /api/v1/sales/{saleId}/refunds': { lines: [{ lineNo: 1, qty: 1 }] },
   'POST /api/v1/shifts': { openingCash: 0 },
+  // A wrong PIN (401): the route must not restart anything here.
+  'POST /api/v1/update/restart': { pin: '0000' },
   'POST /api/v1/shifts/current/close': { countedCash: 0 },
   'POST /api/v1/sales/{saleId}/coupon': { code: 'C1' },
   'POST /api/v1/members/lookup': { code: 'M1' },
