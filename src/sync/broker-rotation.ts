@@ -62,7 +62,6 @@ export class BrokerRotation {
 
   /** A CONNACK: remembers a 3.1.1 that worked where 5 did not; returns true when newly learnt. */
   connected(version: 4 | 5): boolean {
-    this.failures = 0;
     const url = this.url;
     if (version !== 4 || !this.trying311.delete(url)) return false;
     this.memory?.remember(brokerKey(url), 4);
@@ -76,6 +75,8 @@ export class BrokerRotation {
   failed(lost: boolean): number {
     this.trying311.delete(this.url);
     this.index = (this.index + 1) % this.urls.length;
+    // A link that was up starts the backoff again; a CONNACK alone does not (a broker that then
+    // denies the subscription is a failed attempt).
     if (lost) this.failures = 0;
     const step = Math.floor(this.failures / this.urls.length);
     this.failures = Math.min(this.failures + 1, 20 * this.urls.length);

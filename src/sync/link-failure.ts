@@ -10,6 +10,7 @@ export type LinkFailureReason =
   | 'TLS error'
   | 'not authorized'
   | 'refused by broker'
+  | 'refused after CONNACK'
   | 'connection lost'
   | 'error';
 

@@ -234,6 +234,8 @@ export class MqttLink {
     const version = this.protocolVersion;
     let transportUp = false;
     let connacked = false;
+    /** Subscribed and birth published: only then is a close a lost link rather than a failed attempt. */
+    let setUp = false;
     let failure: LinkFailure | undefined;
     // TCP (or TLS) up: a close from here on without a CONNACK is the broker hanging up on the CONNECT.
     client.stream?.once(url.startsWith('mqtts:') ? 'secureConnect' : 'connect', () => {
@@ -248,8 +250,9 @@ export class MqttLink {
           'broker dropped MQTT 5 but speaks MQTT 3.1.1: using 3.1.1 with it from now on',
         );
       }
-      const failedAttempts = this.trouble.up();
-      void this.onConnected(client, failedAttempts);
+      void this.onConnected(client, url).then((ok) => {
+        setUp = ok;
+      });
     });
     client.on('message', (topic, payload, packet) => {
       const handler = this.handlers.get(topic);
@@ -273,8 +276,13 @@ export class MqttLink {
       client.removeAllListeners('connect');
       client.end(true);
       this.client = undefined;
-      if (connacked) {
+      if (setUp) {
         this.scheduleReconnect(this.rotation.failed(true));
+        return;
+      }
+      if (connacked) {
+        // Refused after the CONNACK (a subscribe or the birth denied): said by onConnected.
+        this.scheduleReconnect(this.rotation.failed(false));
         return;
       }
       const why: LinkFailure = failure ?? {
@@ -303,16 +311,19 @@ export class MqttLink {
     this.scheduleReconnect(this.rotation.failed(false));
   }
 
-  private async onConnected(client: MqttClient, failedAttempts: number): Promise<void> {
+  private async onConnected(client: MqttClient, url: string): Promise<boolean> {
     try {
       await client.subscribeAsync(this.o.topics.down, { qos: 1 });
       await client.publishAsync(this.o.topics.status, this.statusPayload('online'), { qos: 1, retain: true });
     } catch (err) {
-      this.o.log.warn({ err: describeError(err) }, 'mqtt setup after connect failed');
+      // E.g. a broker ACL that denies the subscription: said like any failed attempt, not per retry.
+      const failure: LinkFailure = { reason: 'refused after CONNACK', detail: describeError(err) };
+      this.trouble.failed(url, failure, this.protocolVersion);
       client.end(true);
-      return;
+      return false;
     }
-    if (this.client !== client) return;
+    if (this.client !== client) return false;
+    const failedAttempts = this.trouble.up();
     this.setConnected(true);
     this.o.log.info(
       {
@@ -323,6 +334,7 @@ export class MqttLink {
       },
       'cloud link up',
     );
+    return true;
   }
 
   private setConnected(up: boolean): void {

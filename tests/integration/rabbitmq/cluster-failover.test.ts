@@ -149,12 +149,13 @@ describe('posd on a RabbitMQ cluster', () => {
     expect(ledger.filter((r) => r.type === 'sale.completed')).toHaveLength(60);
     expect(expectCloudMatches(cloud, 't1', 'D1', ledger)).toEqual({ missing: 0, extra: 0, chainOk: true });
     console.log(
-      'config 2 came by',
+      'configs received:',
       daemon
         .stdout()
         .split('\n')
         .filter((l) => l.includes('"config received"'))
-        .map((l) => (JSON.parse(l) as { version: number; via: string }).via),
+        .map((l) => JSON.parse(l) as { version: number; via: string })
+        .map((l) => `v${l.version} by ${l.via}`),
     );
   }, 600_000);
 

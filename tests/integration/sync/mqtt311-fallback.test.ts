@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { VersionMemory } from '../../../src/sync/broker-rotation.js';
 import { MqttLink } from '../../../src/sync/mqtt-link.js';
@@ -117,5 +118,26 @@ describe('MQTT 3.1.1 fallback', () => {
       msg: 'cloud link failing: connection refused',
       reason: 'connection refused',
     });
+  });
+
+  it('a broker that accepts the CONNECT but hangs up on the SUBSCRIBE: said once at warn, retried with backoff', async () => {
+    // CONNACK (MQTT 5, success), then a close on the first SUBSCRIBE: an ACL that denies the device's topics.
+    const server = createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.on('data', (d: Buffer) => {
+        if (d[0] === 0x10) socket.write(Buffer.from([0x20, 0x03, 0x00, 0x00, 0x00]));
+        else if (d[0] === 0x82) socket.destroy();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+    const port = (server.address() as { port: number }).port;
+    const { log, lines } = captureLog();
+    const l = link([`mqtt://127.0.0.1:${port}`], { log });
+    l.start();
+    await waitFor(() => (l.failedAttempts >= 6 ? true : undefined), 'six attempts', 30_000);
+    const failing = warnings(lines).filter((w) => w.msg.startsWith('cloud link'));
+    expect(failing.map((w) => w.msg)).toEqual(['cloud link failing: refused after CONNACK']);
+    expect(lines.some((x) => x.includes('"cloud link up"'))).toBe(false);
   });
 });
