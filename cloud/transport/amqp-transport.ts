@@ -120,6 +120,7 @@ export class AmqpTransport implements CloudTransport {
       this.sub = sub;
       this.url = url;
       conn.once('close', (err?: Error) => this.onClose(conn, err));
+      this.log('AMQP connected', { url: redact(url) });
       this.events.emit('connected', url);
     } catch (err) {
       await conn.close().catch(() => {});
@@ -162,11 +163,12 @@ export class AmqpTransport implements CloudTransport {
   }
 
   /**
-   * Publishes persistent to `amq.topic`, confirmed by the broker; without a connection, waits for
-   * the next one. (Retained is MQTT-only: devices ask `config.current` after each connect.)
+   * Publishes persistent to `amq.topic` and waits for the broker's confirm; without a connection,
+   * waits for the next one. (Retained is MQTT-only: devices ask `config.current` after each connect.)
    */
   async publish(topic: string, payload: string, options: PublishOptions = {}): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
+    const deadline = Date.now() + 60_000;
+    for (let attempt = 1; ; attempt++) {
       if (!this.pub) await this.connectAny();
       const pub = this.pub;
       if (!pub) throw new Error('AMQP transport stopped');
@@ -186,9 +188,35 @@ export class AmqpTransport implements CloudTransport {
         });
         return;
       } catch (err) {
-        if (attempt >= 3 || this.stopped) throw err;
+        // Nacked (a queue's leader moved after a node died) or the connection lost: again, on a
+        // new channel (RabbitMQ 3.10 keeps nacking on a channel that last knew the dead leader).
+        // A downlink may then arrive twice; each is idempotent at the device (version, downSeq, cmdId).
+        if (Date.now() > deadline || this.stopped) throw err;
+        await this.renewPublishChannel(pub);
+        await new Promise((r) => setTimeout(r, Math.min(1_000, 50 * attempt)));
       }
     }
+  }
+
+  private renewing: Promise<void> | undefined;
+
+  /** A fresh confirm channel in place of `stale` (once, however many publishes saw it fail). */
+  private renewPublishChannel(stale: ConfirmChannel): Promise<void> {
+    if (this.pub !== stale || !this.conn) return this.renewing ?? Promise.resolve();
+    const conn = this.conn;
+    this.renewing ??= (async () => {
+      try {
+        const fresh = await conn.createConfirmChannel();
+        if (this.conn === conn && this.pub === stale) this.pub = fresh;
+        else await fresh.close().catch(() => {});
+        await stale.close().catch(() => {});
+      } catch {
+        // the connection is going: its close moves to the next node
+      } finally {
+        this.renewing = undefined;
+      }
+    })();
+    return this.renewing;
   }
 
   async stop(): Promise<void> {
