@@ -2,6 +2,7 @@ import { closeSync, fstatSync, fsync, fsyncSync, openSync, statSync } from 'node
 import { dirname } from 'node:path';
 import { PosError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { Checkpointer, type CheckpointerOptions } from './checkpointer.js';
 import type { Db } from './db.js';
 
 export interface GroupCommitOptions {
@@ -16,6 +17,8 @@ export interface GroupCommitOptions {
   lazyMs?: number;
   /** fsync of a file descriptor, off the event loop (node:fs by default; tests hold it). */
   fsync?: (fd: number, done: (err: Error | null) => void) => void;
+  /** WAL checkpoints on a worker thread, never on the event loop (see Checkpointer). */
+  checkpoints?: Pick<CheckpointerOptions, 'everyChanges' | 'idleMs'>;
 }
 
 interface Waiting {
@@ -65,6 +68,7 @@ export class GroupCommit {
   private readonly flushHooks: Array<() => () => void> = [];
   /** fsyncs done (benchmarks, tests). */
   flushes = 0;
+  readonly checkpointer: Checkpointer;
 
   constructor(private readonly o: GroupCommitOptions) {
     this.changes = o.db.prepare<[], { n: number }>('SELECT total_changes() AS n');
@@ -72,6 +76,7 @@ export class GroupCommit {
     this.lazyMs = o.lazyMs ?? 1_000;
     // The first durable() flushes once: a WAL a killed process left may hold unflushed commits.
     this.durableChanges = -1;
+    this.checkpointer = new Checkpointer({ db: o.db, file: o.file, log: o.log, ...o.checkpoints });
   }
 
   private total(): number {
@@ -118,6 +123,7 @@ export class GroupCommit {
     this.lazyTimer = undefined;
     await this.durable().catch(() => {});
     this.closed = true;
+    this.checkpointer.close();
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
@@ -171,6 +177,7 @@ export class GroupCommit {
           }
         }
         w.resolve();
+        this.checkpointer.flushed();
       }
       if (this.next) this.schedule();
     });
