@@ -34,7 +34,6 @@ import type { SaleService } from './services/sale-service.js';
 import { ShiftService } from './services/shift-service.js';
 import { CloudSync } from './sync/cloud-sync.js';
 import { loadPublicKey } from './sync/signature.js';
-import { fileCashiers } from './ui-bridge/cashiers.js';
 import { businessCatalog } from './ui-bridge/catalog.js';
 import { HttpServer } from './ui-bridge/http-server.js';
 import { installUiBridge, type UiBridge } from './ui-bridge/install.js';
@@ -279,7 +278,18 @@ export class App {
             return this.business.version;
           },
         });
-        this.updates = this.buildUpdates(db);
+        this.updates = installUpdates({
+          config,
+          mode: options.mode,
+          log,
+          db,
+          ledger: this.ledger,
+          moneyPending: () => this.payments.moneyPending(),
+          commands: this.commands,
+          http: this.http,
+          bus: this.bus,
+          sync: () => this.sync,
+        });
         this.platform.attach({
           db,
           ledger: this.ledger,
@@ -448,34 +458,6 @@ export class App {
     } catch {
       return {}; // the database is closed (stopping)
     }
-  }
-
-  private buildUpdates(db: Db): Updates {
-    const { config, log } = this.options;
-    const cashiers = fileCashiers(config.stateDir, this.options.mode === 'demo', moduleLogger(log, 'update'));
-    return installUpdates({
-      config,
-      log: moduleLogger(log, 'update'),
-      db,
-      ledger: this.ledger,
-      moneyPending: () => this.payments.moneyPending(),
-      commands: this.commands,
-      http: this.http,
-      appVersion: APP_VERSION,
-      pinRole: (pin) => {
-        const cashier = cashiers.verifyPin(pin);
-        return cashier ? (cashier.role ?? 'cashier') : undefined;
-      },
-      onChange: () => {
-        this.sync?.publishState(false);
-        if (this.updates) this.bus.emit('update.changed', this.updates.service.view());
-      },
-      cloudReached: () =>
-        new Promise<void>((resolve) => {
-          if (!this.sync || this.sync.link.isConnected) resolve();
-          else this.sync.link.onConnect(resolve);
-        }),
-    });
   }
 
   /** After READY: blesses the booted slot once healthy and reports an update's outcome. */

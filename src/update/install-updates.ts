@@ -1,12 +1,16 @@
 import { execFile } from 'node:child_process';
+import type { EventBus } from '../bus.js';
 import type { PosdConfig } from '../config/schema.js';
 import { PosError } from '../errors.js';
-import type { Logger } from '../log.js';
+import { type Logger, moduleLogger } from '../log.js';
 import type { Db } from '../offline/db.js';
 import { MoneyInFlightStore } from '../offline/money-in-flight.js';
 import type { CommandService } from '../services/command-service.js';
 import type { MoneyPending } from '../services/payment-service.js';
+import type { CloudSync } from '../sync/cloud-sync.js';
+import { fileCashiers } from '../ui-bridge/cashiers.js';
 import type { HttpServer } from '../ui-bridge/http-server.js';
+import { APP_VERSION } from '../version.js';
 import { BootHealth } from './boot-health.js';
 import { type Installer, RaucCli } from './rauc.js';
 import { parseWindow } from './safe-moment.js';
@@ -17,18 +21,16 @@ import { updateSummary } from './update-summary.js';
 
 export interface UpdatesDeps {
   config: PosdConfig;
+  mode: 'run' | 'demo';
   log: Logger;
   db: Db;
   ledger: UpdateLedger;
   moneyPending: () => MoneyPending;
   commands: CommandService;
   http: HttpServer;
-  appVersion: string;
-  pinRole: PinRole;
-  /** The reported state changed. */
-  onChange: () => void;
-  /** Resolves once the cloud has been reached (at once without one). */
-  cloudReached: () => Promise<void>;
+  bus: EventBus;
+  /** The cloud link, if configured: `P/up/state` and "the cloud was reached". */
+  sync: () => CloudSync | undefined;
   installer?: Installer;
 }
 
@@ -51,11 +53,33 @@ function runArgv(argv: readonly string[]): Promise<void> {
 }
 
 /** Builds the update parts (src/update) from the terminal's; registers `update.install` and the routes. */
-export function installUpdates(d: UpdatesDeps): Updates {
+export function installUpdates(deps: UpdatesDeps): Updates {
+  const log = moduleLogger(deps.log, 'update');
+  const cashiers = fileCashiers(deps.config.stateDir, deps.mode === 'demo', log);
+  let service: UpdateService | undefined;
+  const d = {
+    ...deps,
+    log,
+    appVersion: APP_VERSION,
+    pinRole: ((pin) => {
+      const cashier = cashiers.verifyPin(pin);
+      return cashier ? (cashier.role ?? 'cashier') : undefined;
+    }) as PinRole,
+    onChange: () => {
+      deps.sync()?.publishState(false);
+      if (service) deps.bus.emit('update.changed', service.view());
+    },
+    cloudReached: () =>
+      new Promise<void>((resolve) => {
+        const sync = deps.sync();
+        if (!sync || sync.link.isConnected) resolve();
+        else sync.link.onConnect(resolve);
+      }),
+  };
   const store = new UpdateStateStore(d.config.stateDir);
   const installer = d.installer ?? new RaucCli(d.config.update.rauc);
   const inFlight = new MoneyInFlightStore(d.db);
-  const service = new UpdateService({
+  service = new UpdateService({
     stateDir: d.config.stateDir,
     store,
     installer,
