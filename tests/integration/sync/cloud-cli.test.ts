@@ -55,5 +55,25 @@ describe('reference cloud CLI', () => {
     );
     const answer = await run(process.execPath, [CLI, 'push-cmd', ...common, '--name', 'diagnostics']);
     expect(JSON.parse(answer.stdout)).toMatchObject({ ok: true, result: { configVersion: 5 } });
+    // Issue 20's command goes the same way (accepted; its download, to a closed port, only retries).
+    const update = {
+      version: '99.0.0',
+      url: 'http://127.0.0.1:9/posd.raucb',
+      sha256: 'a'.repeat(64),
+      size: 1_000,
+    };
+    const accepted = await run(process.execPath, [
+      CLI,
+      'push-cmd',
+      ...common,
+      '--name',
+      'update.install',
+      '--args',
+      JSON.stringify(update),
+    ]);
+    expect(JSON.parse(accepted.stdout)).toMatchObject({
+      ok: true,
+      result: { accepted: true, version: '99.0.0' },
+    });
   });
 });
