@@ -11,7 +11,9 @@
 #   POSD_IMAGE_KIOSK=0 image/build.sh  without the kiosk browser (headless terminal)
 #   POSD_IMAGE_ARCH=arm64 ...          see image/README.md (needs qemu-user binfmt; not run in CI)
 #
-# Output in image/out (POSD_IMAGE_OUT): posd-ARCH.img, .img.zst, .vmlinuz, .initrd, posd-ARCH.json.
+# Output in image/out (POSD_IMAGE_OUT): posd-ARCH.img, .img.zst, .vmlinuz, .initrd, posd-ARCH.json,
+# and the signed update bundle posd-ARCH.raucb (image/bundle.sh; POSD_IMAGE_BUNDLE_ONLY=1 makes only
+# the bundle: `npm run bundle`). POSD_IMAGE_VERSION sets posd's version in the image and the bundle.
 # Downloads (Debian packages, the Node tarball, compiled dependencies) are cached in
 # ~/.cache/posd-image (POSD_IMAGE_CACHE), so a rebuild needs no network and little time.
 set -euo pipefail
@@ -112,6 +114,9 @@ fi
 APP="$WORK/app"
 mkdir -p "$APP/dist" "$APP/ui" "$APP/docs"
 cp "$ROOT/package.json" "$APP/"
+# --- updates: the version this root carries (posd's own, or POSD_IMAGE_VERSION) ---
+VERSION=${POSD_IMAGE_VERSION:-$(node -p "require('$ROOT/package.json').version")}
+node -e "const f=process.argv[1],j=require(f);j.version=process.argv[2];require('fs').writeFileSync(f,JSON.stringify(j,null,2)+'\\n')" "$APP/package.json" "$VERSION"
 cp -r "$WORK/tsc/src" "$WORK/tsc/cloud" "$WORK/tsc/ui" "$APP/dist/"
 cp "$ROOT"/ui/*.html "$ROOT"/ui/*.css "$APP/ui/"
 cp "$ROOT"/ui/*.svg "$APP/ui/" 2>/dev/null || true
@@ -122,6 +127,9 @@ cp -r "$DEPS/node_modules" "$APP/"
 # --- root filesystem --------------------------------------------------------------------------------
 PACKAGES=usr-is-merged,systemd,systemd-sysv,udev,kmod,"$KERNEL_PKG",systemd-boot-efi,systemd-timesyncd,systemd-resolved
 PACKAGES+=,dbus,libpam-systemd,ca-certificates,zstd,e2fsprogs,dosfstools,wireless-regdb
+# Updates (docs/decisions/0008-updates-with-rauc.md): RAUC and its D-Bus service; polkitd lets posd
+# (not root) run `systemctl reboot` at the safe moment (a rule for user posd only).
+PACKAGES+=,rauc,rauc-service,polkitd
 # usr-is-merged stands for usrmerge (which pulls in perl, 50 MB): mmdebstrap's merged-usr hook
 # lays out the merged /usr before anything is unpacked.
 [ "$KIOSK" = 1 ] && PACKAGES+=,cage,chromium,fonts-wqy-microhei
@@ -204,6 +212,22 @@ chroot "$R" systemctl enable "${UNITS[@]}" >/dev/null 2>&1
 # (serial-getty@$CONSOLE) comes from console= on the kernel command line (systemd-getty-generator).
 # Only a provisioned technician (user tech) can log in: root stays locked.
 chroot "$R" systemctl enable getty@tty2.service >/dev/null 2>&1
+# --- updates (RAUC, A/B slots, boot counting): docs/decisions/0008-updates-with-rauc.md ---------------
+U="$F/update"
+sed "s/@ARCH@/$ARCH/" "$U/system.conf" | install -D -m 0644 /dev/stdin "$R/etc/rauc/system.conf"
+install -D -m 0644 "$(POSD_IMAGE_ARCH=$ARCH bash "$ROOT/image/bundle.sh" --cert)" "$R/etc/rauc/keyring.pem"
+install -m 0755 "$U/rauc-bootloader" "$U/boot-assessment" "$R/usr/lib/posd/"
+install -m 0644 "$U/posd-trial-failed.service" "$U/posd-trial-deadline.service" "$U/posd-trial-deadline.timer" "$R/usr/lib/systemd/system/"
+install -D -m 0644 "$U/50-update-trial.conf" "$R/usr/lib/systemd/system/posd.service.d/50-update-trial.conf"
+# Only root and posd may talk to RAUC (the package's file lets anyone); posd may reboot (polkit).
+install -m 0644 "$U/de.pengutronix.rauc.conf" "$R/usr/share/dbus-1/system.d/de.pengutronix.rauc.conf"
+install -D -m 0644 "$U/50-posd-reboot.rules" "$R/usr/share/polkit-1/rules.d/50-posd-reboot.rules"
+printf 'd /data/rauc 0700 root root -\n' >"$R/usr/lib/tmpfiles.d/posd-update.conf"
+install -m 0644 "$F/posd-selftest-update.service" "$R/usr/lib/systemd/system/"
+chroot "$R" systemctl enable posd-trial-deadline.timer posd-selftest-update.service >/dev/null 2>&1
+# A boot is marked good by posd (`rauc status mark-good` once healthy), never by systemd-bless-boot
+# (package systemd-boot, not installed): masked in case a later package list brings it in.
+ln -sf /dev/null "$R/etc/systemd/system/systemd-bless-boot.service"
 ln -sf ../run/systemd/resolve/stub-resolv.conf "$R/etc/resolv.conf"
 rm -rf "$R/var/cache/apt/archives"/*.deb "$R/var/lib/apt/lists"/* "$R/var/log"/*.log
 # The root is read-only: the first-boot updates (hwdb, ldconfig, journal catalog) are done now, and
@@ -217,8 +241,7 @@ touch "$R/usr" && sleep 1 && touch "$R/etc/.updated" "$R/var/.updated"
 KVER=$(basename "$(ls -d "$R"/usr/lib/modules/*)")
 cp "$R/boot/vmlinuz-$KVER" "$OUT/posd-$ARCH.vmlinuz"
 cp "$R/boot/initrd.img-$KVER" "$OUT/posd-$ARCH.initrd"
-# The slot's initrd is only the source of the boot partition's copy (update-initramfs remakes it).
-rm -f "$R/boot/initrd.img-$KVER"
+# The slot keeps its kernel and initrd in /boot: an update copies them from the new slot to the ESP.
 ROOT_MB=$(du -sm --apparent-size "$R" | cut -f1)
 # A slot holds this root with room to grow: 1.5 times its size, in steps of 256 MiB.
 SLOT_MB=${POSD_IMAGE_SLOT_MB:-$(((ROOT_MB * 3 / 2 + 255) / 256 * 256))}
@@ -226,13 +249,33 @@ uuid() { cat /proc/sys/kernel/random/uuid; }
 UUID_A=$(uuid) UUID_B=$(uuid) UUID_BOOT=$(uuid) UUID_DATA=$(uuid)
 # The root slot is mounted read-only (docs/security.md "A locked boot"): what changes lives on the
 # data partition (/etc/posd, /var/lib/posd, /var through an overlay, /home) or in /run and /tmp.
-CMDLINE="root=PARTUUID=$UUID_A ro"
+# rauc.slot names the booted slot for RAUC; panic=10 reboots a kernel or initramfs that cannot go on
+# (a slot on trial then takes its next try or falls back).
+CMDLINE="root=PARTUUID=$UUID_A ro rauc.slot=A panic=10"
 
 step "root filesystem ($ROOT_MB MiB in a $SLOT_MB MiB slot)"
-truncate -s "${SLOT_MB}M" "$WORK/root-a.ext4"
-mkfs.ext4 -q -F -L posd-root-a -d "$R" -E lazy_itable_init=1,lazy_journal_init=1 "$WORK/root-a.ext4"
+# The file system is sized to its contents (plus a tenth), not to the slot: an update writes every
+# block of it (RAUC copies the image), and the slot's rest stays unused (the root is read-only).
+FS_MB=$(($(du -sm "$R" | cut -f1) * 11 / 10 + 64))
+while :; do
+  [ "$FS_MB" -le "$SLOT_MB" ] || FS_MB=$SLOT_MB
+  rm -f "$WORK/root-a.ext4" && truncate -s "${FS_MB}M" "$WORK/root-a.ext4"
+  mkfs.ext4 -q -F -L posd-root-a -d "$R" -E lazy_itable_init=1,lazy_journal_init=1 "$WORK/root-a.ext4" 2>"$WORK/mkfs.log" && break
+  [ "$FS_MB" -lt "$SLOT_MB" ] || { cat "$WORK/mkfs.log" >&2; die "the root does not fit its slot"; }
+  FS_MB=$((FS_MB * 11 / 10))
+done
+
+# --- updates: the signed bundle of this root (what slot A holds) ---
+step "update bundle (version $VERSION)"
+BUNDLE="$OUT/posd-$ARCH.raucb"
+POSD_IMAGE_ARCH=$ARCH bash "$ROOT/image/bundle.sh" "$WORK/root-a.ext4" "$VERSION" "$BUNDLE"
+if [ "${POSD_IMAGE_BUNDLE_ONLY:-0}" = 1 ]; then
+  step "done: $BUNDLE"
+  exit 0
+fi
 
 mkdir -p "$WORK/data/config" "$WORK/data/state" "$WORK/data/var/upper" "$WORK/data/var/work" "$WORK/data/home"
+mkdir -m 0700 "$WORK/data/rauc" # RAUC's slot status (data-directory)
 chown 0:900 "$WORK/data/config" && chmod 0750 "$WORK/data/config"
 chown 900:900 "$WORK/data/state" && chmod 0750 "$WORK/data/state"
 truncate -s "${DATA_MB}M" "$WORK/data.ext4"
@@ -245,9 +288,12 @@ cp "$OUT/posd-$ARCH.vmlinuz" "$WORK/esp/posd/a/vmlinuz"
 cp "$OUT/posd-$ARCH.initrd" "$WORK/esp/posd/a/initrd.img"
 # A locked boot: no menu timeout (the menu shows only while a key is held), no editor (no kernel
 # command line edits such as init=/bin/sh), no automatic entries (EFI shell, firmware setup).
-printf 'default posd-a.conf\neditor no\nauto-entries no\nauto-firmware no\nconsole-mode keep\n' >"$WORK/esp/loader/loader.conf"
+# The default is the first posd entry in systemd-boot's order: the primary slot's (sort-key), or the
+# other one once the primary has no tries left (rauc-bootloader, boot counting).
+printf 'default posd-*\neditor no\nauto-entries no\nauto-firmware no\nconsole-mode keep\n' >"$WORK/esp/loader/loader.conf"
 cat >"$WORK/esp/loader/entries/posd-a.conf" <<EOF
 title   posd (slot A)
+sort-key posd-1-primary
 version $KVER
 linux   /posd/a/vmlinuz
 initrd  /posd/a/initrd.img
@@ -289,6 +335,8 @@ cat >"$OUT/posd-$ARCH.json" <<EOF
   "initrd": "posd-$ARCH.initrd",
   "kernelVersion": "$KVER",
   "nodeVersion": "$NODE_VERSION",
+  "version": "$VERSION",
+  "bundle": { "file": "posd-$ARCH.raucb", "version": "$VERSION", "bytes": $(stat -c %s "$BUNDLE") },
   "kiosk": $([ "$KIOSK" = 1 ] && echo true || echo false),
   "cmdline": "$CMDLINE",
   "console": "$CONSOLE",

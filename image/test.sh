@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Boots the image that image/build.sh made under QEMU (software emulation, no network, serial
-# console; the kernel and initrd are the image's own, booted directly) with posd.selftest on the
-# kernel command line, and reads the self-test's marker from the console. Boots, each with a
-# provisioning file put on the boot partition as a technician would:
+# Boots the image that image/build.sh made under QEMU (software emulation, serial console) through
+# its firmware: OVMF (UEFI; its code read-only, a copy of its variables per disk), systemd-boot from
+# the image's ESP, the boot entry of the primary slot. posd.selftest=MODE goes on the kernel command
+# line by writing it into the ESP's boot entry (as the terminal's own options are kept there). Reads
+# the self-test's marker from the console. Boots, each with a provisioning file put on the boot
+# partition as a technician would:
 #   provisioned  a copy of the image, a valid file (with a technician login and the fleet's
 #                provisioning key): installed; READY, /healthz, a sale, the technician reads posd's
 #                journal and runs posd doctor but not the device key, the watchdog restarts a hung posd
@@ -11,6 +13,11 @@
 #                fleet key is applied, and one unsigned file after a technician reset
 #   rejected     a fresh copy, a bad certificate and a missing field: refused with a clear message,
 #                posd offline, no technician account
+#   update       a fresh copy and a second disk with the bundles (image/test-update.sh):
+#                A -> good bundle into B (on trial, then marked good) -> bad bundle into A (posd exits
+#                at start) that falls back to B by itself -> power cut while RAUC writes A (QEMU
+#                killed) -> B boots, A never; a bundle signed by an unknown key refused
+#                (image/files/selftest-update.mjs)
 # Before booting, the boot partition's loader.conf is checked: no editor, no timeout.
 # QEMU's exit code says nothing: a boot passes only on `POSD-SELFTEST: PASS`, and fails on
 # `POSD-SELFTEST: FAIL ...` or when the marker does not come within POSD_IMAGE_TEST_TIMEOUT seconds.
@@ -25,7 +32,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ARCH=${POSD_IMAGE_ARCH:-amd64}
 OUT=${POSD_IMAGE_OUT:-$ROOT/image/out}
 TIMEOUT=${POSD_IMAGE_TEST_TIMEOUT:-600}
-BOOTS=${POSD_IMAGE_TEST_BOOTS:-provisioned reprovision rejected}
+BOOTS=${POSD_IMAGE_TEST_BOOTS:-provisioned reprovision rejected update}
 MANIFEST="$OUT/posd-$ARCH.json"
 LOGS=${POSD_IMAGE_TEST_LOGS:-$ROOT/test-artifacts/image}
 
@@ -43,6 +50,14 @@ case "$ARCH" in
   *) die "unknown arch $ARCH" ;;
 esac
 command -v "${QEMU[0]}" >/dev/null || die "${QEMU[0]} missing (scripts/ensure-deps.sh image installs it)"
+# --- firmware boot: OVMF's code read-only, a copy of its variables per disk ---
+OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
+OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
+FIRMWARE=0
+if [ "$ARCH" = amd64 ]; then
+  [ -f "$OVMF_CODE" ] && [ -f "$OVMF_VARS" ] || die "OVMF missing (scripts/ensure-deps.sh image installs ovmf)"
+  FIRMWARE=1
+fi
 
 WORK=$(mktemp -d /var/tmp/posd-image-test.XXXXXX)
 QEMU_PIDS=()
@@ -94,6 +109,14 @@ delete bad.cloudPublicKey;
 writeFileSync(`${dir}/rejected.json`, JSON.stringify(bad, null, 2));
 EOF
 
+# entry_options DISK "ARGS": slot A's boot entry on the disk's ESP, as built, with ARGS added to its
+# kernel command line (and the console on the serial port only: the marker is read there).
+entry_options() {
+  mtype -i "$IMG@@$BOOT_OFFSET" ::loader/entries/posd-a.conf |
+    sed -e '/^options/ s/ console=tty1//; /^options/ s/ quiet//' -e "/^options/ s|\$| $2|" >"$WORK/entry.conf"
+  mcopy -o -i "$1@@$BOOT_OFFSET" "$WORK/entry.conf" ::loader/entries/posd-a.conf
+}
+
 # --- one boot ---------------------------------------------------------------------------------------
 # boot MODE: copies the image, drops the provisioning file, boots, waits for the marker.
 boot() {
@@ -103,6 +126,7 @@ boot() {
     # The disk the provisioned boot left (its identity, its technician), booted again.
     [ -f "$WORK/provisioned.img" ] || { echo "image-test: [$mode] needs the provisioned boot first" >&2; return 1; }
     mv "$WORK/provisioned.img" "$disk"
+    mv "$WORK/provisioned.img.vars" "$disk.vars"
     mcopy -o -i "$disk@@$BOOT_OFFSET" "$WORK/signed.json" ::posd-provision.signed.json
     mcopy -o -i "$disk@@$BOOT_OFFSET" "$WORK/reset.json" ::posd-provision.reset.json
     extra="posd.selftest.cloudkey=$(cat "$WORK/cloudkey.sha256")"
@@ -115,6 +139,15 @@ boot() {
     extra="posd.selftest.datamin=$(($(m partitions.data.sizeMiB) + 1024 - 64))"
   fi
   mcopy -o -i "$disk@@$BOOT_OFFSET" "$WORK/$mode.json" ::posd-provision.json
+  local kernel_args="posd.selftest=$mode $extra systemd.show_status=error ${POSD_IMAGE_TEST_APPEND:-}"
+  local boot_args=()
+  if [ "$FIRMWARE" = 1 ]; then
+    [ -f "$disk.vars" ] || cp "$OVMF_VARS" "$disk.vars"
+    entry_options "$disk" "$kernel_args"
+    boot_args=(-drive "if=pflash,format=raw,unit=0,file=$OVMF_CODE,readonly=on" -drive "if=pflash,format=raw,unit=1,file=$disk.vars")
+  else
+    boot_args=(-kernel "$OUT/$(m kernel)" -initrd "$OUT/$(m initrd)" -append "$CMDLINE console=$CONSOLE,115200 $kernel_args")
+  fi
   rm -f "$log"
   local start
   start=$(date +%s%3N)
@@ -124,9 +157,7 @@ boot() {
     shown=1
   fi
   "${QEMU[@]}" -m 1024 -smp 2 -nodefaults -no-reboot -display none -nic none -monitor none "${display[@]}" \
-    -serial "file:$log" \
-    -kernel "$OUT/$(m kernel)" -initrd "$OUT/$(m initrd)" \
-    -append "$CMDLINE console=$CONSOLE,115200 posd.selftest=$mode $extra systemd.show_status=error ${POSD_IMAGE_TEST_APPEND:-}" \
+    -serial "file:$log" "${boot_args[@]}" \
     -drive "file=$disk,format=raw,if=virtio,cache=unsafe" &
   local pid=$!
   QEMU_PIDS+=("$pid")
@@ -187,8 +218,10 @@ echo "image-test: loader.conf: editor no, no timeout ($(tr '\n' ';' <<<"$LOADER"
 size=$(node -e "const b=require(process.argv[1]).bytes;const mb=(n)=>Math.round(n/1048576)+' MiB';console.log(mb(b.raw)+' raw, '+mb(b.allocated)+' written, '+mb(b.zstd)+' .img.zst')" "$MANIFEST")
 echo "image-test: $IMG: $size" >&2
 failed=0
+# shellcheck source=image/test-update.sh
+. "$ROOT/image/test-update.sh"
 for mode in $BOOTS; do
-  boot "$mode" || failed=1
+  if [ "$mode" = update ]; then boot_update || failed=1; else boot "$mode" || failed=1; fi
 done
 [ "$failed" = 0 ] || die "self-test failed"
 echo "image-test: all boots passed" >&2

@@ -18,8 +18,8 @@ case "$purpose" in
   # fonts-wqy-zenhei: the simulated printer's CJK font (receipt images); without it the demo still
   # starts and draws Chinese as boxes, with a warning.
   start) want=(fonts-wqy-zenhei) ;;
-  test) want=(socat mosquitto chromium fonts-wqy-microhei fonts-wqy-zenhei zbar-tools openssl python3 systemd mmdebstrap qemu-system-x86 dosfstools mtools fdisk e2fsprogs zstd ovmf rauc rabbitmq-server postgresql) ;;
-  image) want=(mmdebstrap qemu-system-x86 dosfstools mtools fdisk e2fsprogs zstd openssl systemd ovmf rauc) ;;
+  test) want=(socat mosquitto chromium fonts-wqy-microhei fonts-wqy-zenhei zbar-tools openssl python3 systemd mmdebstrap qemu-system-x86 dosfstools mtools fdisk e2fsprogs zstd ovmf rauc squashfs-tools rabbitmq-server postgresql) ;;
+  image) want=(mmdebstrap qemu-system-x86 dosfstools mtools fdisk e2fsprogs zstd openssl systemd ovmf rauc squashfs-tools) ;;
   *) echo "ensure-deps: unknown purpose $purpose" >&2; exit 2 ;;
 esac
 

@@ -4,9 +4,10 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 // The device image, end to end: `image/build.sh` (what `npm run image` runs) builds it from Debian
-// packages, and `image/test.sh` (`npm run image:test`) boots it three times under QEMU and reads the
-// self-test's verdict from the serial console. Three boots, about 6 to 9 minutes on 2 cores; downloads are cached
-// in ~/.cache/posd-image.
+// packages, and `image/test.sh` (`npm run image:test`) boots it under QEMU through its firmware (OVMF,
+// systemd-boot) and reads the self-test's verdict from the serial console: three boots of provisioning,
+// about 6 to 9 minutes on 2 cores, then the update sequence on one disk (A -> B -> a bad update that
+// falls back -> a power cut mid-install). Downloads are cached in ~/.cache/posd-image.
 const ROOT = resolve(import.meta.dirname, '../..');
 const ARTIFACTS = join(ROOT, 'test-artifacts', 'image');
 const OUT = mkdtempSync('/var/tmp/posd-image-out-');
@@ -46,7 +47,7 @@ const tail = (text: string) => text.split('\n').slice(-40).join('\n');
 
 describe('device image', () => {
   it('builds from Debian packages and passes its self-test under QEMU', {
-    timeout: 25 * 60_000,
+    timeout: 50 * 60_000,
   }, async () => {
     const build = await run('build', 'image/build.sh');
     expect(build.status, tail(build.stderr)).toBe(0);
@@ -66,11 +67,31 @@ describe('device image', () => {
     expect(table.partitions[0].type).toBe('C12A7328-F81F-11D2-BA4B-00A0C93EC93B');
     expect(table.partitions[1].size).toBe(table.partitions[2].size);
 
+    // The update bundle: signed by the key the image trusts, of this build's version.
+    const cert = spawnSync('bash', ['image/bundle.sh', '--cert'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    }).stdout.trim();
+    const info = spawnSync('rauc', [`--keyring=${cert}`, 'info', join(OUT, manifest.bundle.file)], {
+      encoding: 'utf8',
+    });
+    expect(info.status, info.stderr).toBe(0);
+    expect(info.stdout).toMatch(new RegExp(`Version:\\s*'${manifest.version.replace(/[.+]/g, '\\$&')}'`));
+    expect(info.stdout).toMatch(/Compatible:\s*'posd-amd64'/);
+    expect(info.stdout).toMatch(/Bundle Format:\s*verity/);
+
     const boots = await run('boot', 'image/test.sh');
     expect(boots.status, tail(boots.stderr)).toBe(0);
     expect(boots.stderr).toMatch(/\[provisioned\] PASS/);
     expect(boots.stderr).toMatch(/\[reprovision\] PASS/);
     expect(boots.stderr).toMatch(/\[rejected\] PASS/);
+    // Updates (issue 20): an unknown key refused; A -> B marked good; a bad bundle falls back by
+    // itself; a power cut while RAUC writes leaves the half-written slot unbooted.
+    expect(boots.stderr).toMatch(/\[update\] PASS/);
+    expect(boots.stderr).toMatch(/\[update\].*unknown key refused/);
+    expect(boots.stderr).toMatch(/\[update\].*B marked good|\[update\].*posd marked B good/);
+    expect(boots.stderr).toMatch(/\[update\].*fell back to B after \d+ boot\(s\) of the bad A/);
+    expect(boots.stderr).toMatch(/\[update\].*power cut mid-install: B booted, the half-written A not/);
     // A locked boot, checked in the built boot partition.
     expect(boots.stderr).toMatch(/loader\.conf: editor no, no timeout/);
     // Provisioning once: the changed unsigned file refused and visible, the signed one applied.

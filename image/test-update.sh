@@ -1,0 +1,119 @@
+# shellcheck shell=bash
+# Sourced by image/test.sh: the `update` boot sequence (image/files/selftest-update.mjs, docs/operations.md
+# "Image self-test"). Uses test.sh's IMG, WORK, LOGS, QEMU, OVMF_*, m, sec, entry_options.
+
+# Bundles for the update boots, from slot A's root file system in the image, changed with debugfs
+# (no mount): good.raucb (posd's version V+good), bad.raucb (V+bad, posd exits at start), and
+# rogue.raucb (a small bundle signed by a key the image does not trust).
+update_bundles() {
+  local v root="$WORK/root.ext4" t0
+  t0=$(date +%s)
+  v=$(m version)
+  UPDATE_GOOD="$v+good" UPDATE_BAD="$v+bad"
+  mkdir -p "$WORK/www"
+  dd if="$IMG" of="$root" bs=1M skip="$(m partitions.rootA.offsetMiB)" count="$(m partitions.rootA.sizeMiB)" conv=sparse status=none
+  # Only the file system (image/build.sh sizes it to its contents; the slot's rest is unused).
+  truncate -s $(($(dumpe2fs -h "$root" 2>/dev/null | sed -n 's/^Block count: *//p') * 4096)) "$root"
+  debugfs -R "cat /opt/posd/package.json" "$root" 2>/dev/null >"$WORK/package.json"
+  printf "console.error('posd (bad bundle): exits at start');\nprocess.exit(1);\n" >"$WORK/bad-main.js"
+  local name version
+  for name in good bad; do
+    version=$UPDATE_GOOD
+    [ "$name" = bad ] && version=$UPDATE_BAD
+    node -e "const j=JSON.parse(require('fs').readFileSync(process.argv[1]));j.version=process.argv[2];process.stdout.write(JSON.stringify(j,null,2))" \
+      "$WORK/package.json" "$version" >"$WORK/package-$name.json"
+    # One copy, changed in turn: the good root, then the bad one.
+    {
+      echo "rm /opt/posd/package.json"
+      echo "write $WORK/package-$name.json /opt/posd/package.json"
+      if [ "$name" = bad ]; then
+        echo "rm /opt/posd/dist/src/main.js"
+        echo "write $WORK/bad-main.js /opt/posd/dist/src/main.js"
+      fi
+    } >"$WORK/debugfs-$name.cmd"
+    debugfs -w -f "$WORK/debugfs-$name.cmd" "$root" >/dev/null 2>&1 || { echo "image-test: [update] debugfs on $name failed" >&2; return 1; }
+    POSD_BUNDLE_ZSTD_LEVEL=${POSD_IMAGE_TEST_ZSTD_LEVEL:-3} bash "$ROOT/image/bundle.sh" "$root" "$version" "$WORK/www/$name.raucb" || return 1
+  done
+  rm -f "$root"
+  # Signed by a key the image does not know.
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=rogue -keyout "$WORK/rogue.key" -out "$WORK/rogue.crt" 2>/dev/null
+  mkdir -p "$WORK/rogue/etc" && head -c 200000 /dev/urandom >"$WORK/rogue/etc/rogue"
+  truncate -s 16M "$WORK/rogue.ext4" && mkfs.ext4 -q -F -d "$WORK/rogue" "$WORK/rogue.ext4"
+  POSD_BUNDLE_KEY="$WORK/rogue.key" POSD_BUNDLE_CERT="$WORK/rogue.crt" bash "$ROOT/image/bundle.sh" "$WORK/rogue.ext4" "$v+rogue" "$WORK/www/rogue.raucb" || return 1
+  echo "image-test: [update] bundles made in $(($(date +%s) - t0)) s: good $(($(stat -c %s "$WORK/www/good.raucb") / 1048576)) MiB ($UPDATE_GOOD), bad $(($(stat -c %s "$WORK/www/bad.raucb") / 1048576)) MiB ($UPDATE_BAD)" >&2
+}
+
+# The bundles on a disk of their own (ext4, label posd-bundles), attached read-only: the guest
+# installs from it (QEMU's user networking moved 435 MiB in 210 s under emulation; the download
+# itself is posd's, tested against the reference cloud in tests/integration).
+bundles_disk() {
+  local mb
+  mb=$(($(du -sm "$WORK/www" | cut -f1) * 11 / 10 + 32))
+  truncate -s "${mb}M" "$WORK/bundles.ext4"
+  mkfs.ext4 -q -F -L posd-bundles -d "$WORK/www" "$WORK/bundles.ext4"
+  rm -rf "$WORK/www"
+}
+
+boot_update() {
+  local disk="$WORK/update.img" log="$LOGS/console-update.log" t0 run=1 verdict="" seen=0 cut_ms=""
+  [ "$FIRMWARE" = 1 ] || { echo "image-test: [update] needs the firmware boot (amd64)" >&2; return 1; }
+  update_bundles || return 1
+  bundles_disk || return 1
+  cp --sparse=always "$IMG" "$disk"
+  cp "$OVMF_VARS" "$disk.vars"
+  entry_options "$disk" "posd.selftest=update posd.selftest.good=$UPDATE_GOOD posd.selftest.bad=$UPDATE_BAD systemd.show_status=error ${POSD_IMAGE_TEST_APPEND:-}"
+  rm -f "$log" "$log".*
+  t0=$(date +%s%3N)
+  while :; do
+    # No -no-reboot: the guest reboots itself between the steps; it powers off at the end.
+    "${QEMU[@]}" -m 1024 -smp 2 -nodefaults -display none -monitor none -nic none \
+      -serial "file:$log.$run" \
+      -drive "if=pflash,format=raw,unit=0,file=$OVMF_CODE,readonly=on" -drive "if=pflash,format=raw,unit=1,file=$disk.vars" \
+      -drive "file=$disk,format=raw,if=virtio,cache=unsafe" -drive "file=$WORK/bundles.ext4,format=raw,if=virtio,readonly=on" &
+    local pid=$! cut=0
+    QEMU_PIDS+=("$pid")
+    seen=0
+    while :; do
+      local now lines
+      now=$(date +%s%3N)
+      # Each new marker line, with the harness's time since the first power-on.
+      mapfile -t lines < <(grep -a 'POSD-SELFTEST:' "$log.$run" 2>/dev/null | tr -d '\r' | sed 's/^.*POSD-SELFTEST: //')
+      while [ "$seen" -lt "${#lines[@]}" ]; do
+        echo "image-test: [update] +$(sec $((now - t0))) s: ${lines[$seen]}" >&2
+        case "${lines[$seen]}" in
+          CUT-NOW*) cut=1 ;;
+          PASS) verdict=PASS ;;
+          FAIL*) verdict="${lines[$seen]}" ;;
+        esac
+        seen=$((seen + 1))
+      done
+      if [ "$cut" = 1 ]; then
+        kill -9 "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        cut_ms=$now
+        echo "image-test: [update] power cut: QEMU killed while RAUC writes slot A; powering on again" >&2
+        break
+      fi
+      [ -n "$verdict" ] && break
+      if ! kill -0 "$pid" 2>/dev/null; then verdict="FAIL qemu exited without a verdict"; break; fi
+      if ((now - t0 > ${POSD_IMAGE_TEST_UPDATE_TIMEOUT:-2400} * 1000)); then verdict="FAIL timeout"; break; fi
+      sleep 0.5
+    done
+    if [ "$cut" = 1 ] && [ "$run" = 1 ]; then run=2; continue; fi
+    break
+  done
+  for _ in $(seq 1 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  cat "$log".* >"$log" && rm -f "$log".*
+  local boots
+  boots=$(grep -a -c 'Linux version' "$log" || true)
+  echo "image-test: [update] $boots kernel boots in $(sec $(($(date +%s%3N) - t0))) s (power cut at +$(sec $((${cut_ms:-$t0} - t0))) s); READY per boot: $(grep -a -oE 'POSD-SELFTEST: READY [0-9.]+' "$log" | grep -oE '[0-9.]+$' | paste -sd ' ' -) s after kernel start" >&2
+  if [ "$verdict" = PASS ]; then
+    echo "image-test: [update] PASS" >&2
+  else
+    echo "image-test: [update] ${verdict#POSD-SELFTEST: } (console: $log)" >&2
+    tail -60 "$log" >&2
+    return 1
+  fi
+}
