@@ -147,9 +147,12 @@ describe('TLS with client certificates', () => {
       },
     });
     await cloud.start();
+    // The sale may have left before the cloud subscribed: the uplink's resend rule (10 s without
+    // an ack after a PUBACK) sends it again, so allow for that.
     await waitFor(
       async () => ((await deviceLedger(api)).every((r) => r.sync === 'synced') ? true : undefined),
       'synced over TLS',
+      30_000,
     );
     expect(cloud.store.records('t1', 'D1').some((r) => r.type === 'sale.completed')).toBe(true);
     await cloud.stop();
