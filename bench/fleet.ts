@@ -17,7 +17,7 @@ const TERMINALS = Number(process.env.BENCH_TERMINALS ?? 1000);
 const RECORDS_EACH = Number(process.env.BENCH_RECORDS_EACH ?? 50);
 
 /** A terminal's outbox in memory: a chained ledger of sales, acked by the cloud like the real one. */
-class MemoryOutbox implements OutboxSource {
+export class MemoryOutbox implements OutboxSource {
   readonly epoch = uuidv7();
   private readonly records: LedgerRecord[] = [];
   private acked = 0;
