@@ -11,9 +11,6 @@ import { type RabbitCluster, startRabbitMq } from '../tests/helpers/rabbitmq.js'
 import { MemoryOutbox } from './fleet.js';
 import { fmt, nowMs, summarize } from './stats.js';
 
-const TERMINALS = Number(process.env.BENCH_TERMINALS ?? 500);
-const RECORDS_EACH = Number(process.env.BENCH_RECORDS_EACH ?? 50);
-
 /** Resident memory of the cluster's Erlang VMs, in bytes. */
 function brokerRss(rabbit: RabbitCluster): number {
   let sum = 0;
@@ -41,6 +38,9 @@ async function until(what: string, ok: () => boolean, timeoutMs: number): Promis
  * SIGKILLed, and checks every record is stored once.
  */
 export async function benchFleetCluster(): Promise<void> {
+  // Read here, not at import: bench/run.ts sets them from its arguments after the imports.
+  const TERMINALS = Number(process.env.BENCH_TERMINALS ?? 500);
+  const RECORDS_EACH = Number(process.env.BENCH_RECORDS_EACH ?? 50);
   const pgServer = new Postgres({ fsync: true });
   const [rabbit] = await Promise.all([startRabbitMq({ nodes: 3 }), pgServer.start()]);
   const clouds: CloudProcess[] = [];
