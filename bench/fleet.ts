@@ -13,11 +13,8 @@ import { Uplink } from '../src/sync/uplink.js';
 import { Mosquitto } from '../tests/helpers/mosquitto.js';
 import { fmt, nowMs } from './stats.js';
 
-const TERMINALS = Number(process.env.BENCH_TERMINALS ?? 1000);
-const RECORDS_EACH = Number(process.env.BENCH_RECORDS_EACH ?? 50);
-
 /** A terminal's outbox in memory: a chained ledger of sales, acked by the cloud like the real one. */
-class MemoryOutbox implements OutboxSource {
+export class MemoryOutbox implements OutboxSource {
   readonly epoch = uuidv7();
   private readonly records: LedgerRecord[] = [];
   private acked = 0;
@@ -55,6 +52,9 @@ class MemoryOutbox implements OutboxSource {
 }
 
 export async function benchFleet(): Promise<void> {
+  // Read here, not at import: bench/run.ts sets them from its arguments after the imports.
+  const TERMINALS = Number(process.env.BENCH_TERMINALS ?? 1000);
+  const RECORDS_EACH = Number(process.env.BENCH_RECORDS_EACH ?? 50);
   const dir = mkdtempSync(join(tmpdir(), 'posd-bench-fleet-'));
   const broker = new Mosquitto();
   await broker.start();

@@ -1,4 +1,5 @@
 import { benchFleet } from './fleet.js';
+import { benchFleetCluster } from './fleet-cluster.js';
 import { benchPrinterConfirm } from './printer-confirm.js';
 import { benchReceiptEncode } from './receipt-encode.js';
 import { benchReceiptRender } from './receipt-render.js';
@@ -13,6 +14,7 @@ const benches: Record<string, () => Promise<void>> = {
   'sale-commit': benchSaleCommit,
   'sync-drain': benchSyncDrain,
   fleet: benchFleet,
+  'fleet-cluster': benchFleetCluster,
   'receipt-encode': benchReceiptEncode,
   'receipt-render': benchReceiptRender,
   'scan-latency': benchScanLatency,
@@ -21,7 +23,11 @@ const benches: Record<string, () => Promise<void>> = {
   'start-memory': benchStartMemory,
 };
 
-const wanted = process.argv.slice(2);
+// `--terminals N` (the fleet benches): the rest are benchmark names.
+const args = process.argv.slice(2);
+const at = args.indexOf('--terminals');
+if (at >= 0) process.env.BENCH_TERMINALS = args.splice(at, 2)[1];
+const wanted = args;
 for (const name of wanted.length > 0 ? wanted : Object.keys(benches)) {
   const bench = benches[name];
   if (!bench) {

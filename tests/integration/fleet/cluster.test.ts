@@ -1,11 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgCloudService } from '../../../cloud/pg/pg-cloud.js';
 import { AmqpTransport } from '../../../cloud/transport/amqp-transport.js';
-import { tempDir } from '../../helpers/daemon.js';
+import { type CloudProcess, spawnCloud, writeKeyFile } from '../../helpers/cloud-process.js';
 import { FleetTerminal } from '../../helpers/fleet-terminal.js';
 import { Postgres } from '../../helpers/postgres.js';
 import { type RabbitCluster, startRabbitMq } from '../../helpers/rabbitmq.js';
@@ -14,7 +12,6 @@ import { waitFor } from '../../helpers/wait.js';
 // Issue 22: the reference cloud on PostgreSQL behind a three-node RabbitMQ 3.10 cluster; terminals
 // (the real ledger and sync code) given the three nodes (mqtt.urls), finding MQTT 3.1.1 themselves.
 // A node is SIGKILLed mid-run, then a cloud instance: nothing lost, nothing twice, all acknowledged.
-const CLI = resolve(import.meta.dirname, '../../../dist/cloud/cli.js');
 const TENANT = 'fleet';
 const TERMINALS = 24;
 const SALES_EACH_PHASE = 10;
@@ -22,13 +19,12 @@ const SALES_EACH_PHASE = 10;
 const pgServer = new Postgres();
 let rabbit: RabbitCluster;
 const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-const keyFile = join(tempDir('posd-fleet-key-'), 'cloud-key.pem');
+const keyFile = writeKeyFile(privateKey);
 const clouds: ChildProcess[] = [];
 const terminals: FleetTerminal[] = [];
 let pusher: PgCloudService | undefined;
 
 beforeAll(async () => {
-  writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), { mode: 0o600 });
   const [r] = await Promise.all([startRabbitMq({ nodes: 3 }), pgServer.start()]);
   rabbit = r;
 }, 300_000);
@@ -41,27 +37,12 @@ afterAll(async () => {
   await pgServer.stop();
 }, 120_000);
 
-/** A cloud instance as its own process (`cli.js serve`), on every node in the given order. */
-async function startCloud(order: number[]): Promise<{ child: ChildProcess; stderr: () => string }> {
+/** A cloud instance as its own process, on every node in the given order. */
+async function startCloud(order: number[]): Promise<CloudProcess> {
   const amqp = order.flatMap((i) => ['--amqp', rabbit.nodes[i]!.amqpUrl]);
-  const child = spawn(process.execPath, [CLI, 'serve', ...amqp, '--db', pgServer.url, '--key', keyFile], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  clouds.push(child);
-  let err = '';
-  child.stderr?.on('data', (c: Buffer) => {
-    err += c.toString();
-  });
-  await waitFor(
-    () => {
-      if (child.exitCode !== null) throw new Error(`cloud exited: ${err}`);
-      return err.includes('cloud serving') ? true : undefined;
-    },
-    'a cloud instance serving',
-    60_000,
-    50,
-  );
-  return { child, stderr: () => err };
+  const cloud = await spawnCloud([...amqp, '--db', pgServer.url, '--key', keyFile]);
+  clouds.push(cloud.child);
+  return cloud;
 }
 
 function sellRound(): void {
