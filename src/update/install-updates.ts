@@ -8,6 +8,7 @@ import type { CommandService } from '../services/command-service.js';
 import type { MoneyPending } from '../services/payment-service.js';
 import type { HttpServer } from '../ui-bridge/http-server.js';
 import { BootHealth } from './boot-health.js';
+import { moneyHold } from './money-hold.js';
 import { type Installer, RaucCli } from './rauc.js';
 import { parseWindow } from './safe-moment.js';
 import { type PinRole, updateRoutes } from './update-routes.js';
@@ -55,6 +56,8 @@ export function installUpdates(d: UpdatesDeps): Updates {
   const store = new UpdateStateStore(d.config.stateDir);
   const installer = d.installer ?? new RaucCli(d.config.update.rauc);
   const inFlight = new MoneyInFlightStore(d.db);
+  const hold = moneyHold(d.db);
+  d.http.useGuard((req) => hold.guard(req));
   const service = new UpdateService({
     stateDir: d.config.stateDir,
     store,
@@ -72,6 +75,7 @@ export function installUpdates(d: UpdatesDeps): Updates {
       };
     },
     reboot: () => runArgv(d.config.update.reboot),
+    hold,
     ...(d.config.update.window ? { window: parseWindow(d.config.update.window) } : {}),
     log: d.log,
     onChange: d.onChange,
