@@ -67,6 +67,7 @@ export type ErrorCode =
   | 'UPDATE_IN_PROGRESS'
   | 'UPDATE_NO_SPACE'
   | 'UPDATE_NOT_READY'
+  | 'UPDATE_RESTARTING'
   | 'INTERNAL';
 
 export class PosError extends Error {

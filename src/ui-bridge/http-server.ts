@@ -114,6 +114,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   UPDATE_IN_PROGRESS: 409,
   UPDATE_NO_SPACE: 507,
   UPDATE_NOT_READY: 409,
+  UPDATE_RESTARTING: 503,
 };
 
 export function statusForError(err: PosError): number {

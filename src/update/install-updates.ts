@@ -12,6 +12,7 @@ import { fileCashiers } from '../ui-bridge/cashiers.js';
 import type { HttpServer } from '../ui-bridge/http-server.js';
 import { APP_VERSION } from '../version.js';
 import { BootHealth } from './boot-health.js';
+import { moneyHold } from './money-hold.js';
 import { type Installer, RaucCli } from './rauc.js';
 import { parseWindow } from './safe-moment.js';
 import { type PinRole, updateRoutes } from './update-routes.js';
@@ -79,6 +80,8 @@ export function installUpdates(deps: UpdatesDeps): Updates {
   const store = new UpdateStateStore(d.config.stateDir);
   const installer = d.installer ?? new RaucCli(d.config.update.rauc);
   const inFlight = new MoneyInFlightStore(d.db);
+  const hold = moneyHold(d.db);
+  d.http.useGuard((req) => hold.guard(req));
   service = new UpdateService({
     stateDir: d.config.stateDir,
     store,
@@ -96,6 +99,7 @@ export function installUpdates(deps: UpdatesDeps): Updates {
       };
     },
     reboot: () => runArgv(d.config.update.reboot),
+    hold,
     ...(d.config.update.window ? { window: parseWindow(d.config.update.window) } : {}),
     log: d.log,
     onChange: d.onChange,

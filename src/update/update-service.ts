@@ -39,6 +39,8 @@ export interface UpdateServiceOptions {
   blockers: () => RebootBlockers;
   /** Runs the reboot (`systemctl reboot`). */
   reboot: () => Promise<void>;
+  /** Closed from the last money check to the reboot: no new payment may start in between. */
+  hold?: { close(version: string | undefined): void; open(): void };
   window?: RebootWindow;
   log: Logger;
   /** The reported state changed (`P/up/state`, the cashier's banner). */
@@ -223,7 +225,10 @@ export class UpdateService {
     if (reasons.length > 0) {
       throw new PosError('UPDATE_NOT_READY', `finish first: ${reasons.join(', ')}`, { waitingFor: reasons });
     }
-    await this.reboot();
+    const held = await this.reboot();
+    if (held.length > 0) {
+      throw new PosError('UPDATE_NOT_READY', `finish first: ${held.join(', ')}`, { waitingFor: held });
+    }
     return { restarting: true };
   }
 
@@ -336,9 +341,27 @@ export class UpdateService {
     check();
   }
 
-  private async reboot(): Promise<void> {
+  /**
+   * Closes the hold (no new payment from here on), makes the ledger durable, checks the money
+   * again (a payment may have started while waiting), then reboots. Returns what held it back.
+   */
+  private async reboot(): Promise<string[]> {
     clearInterval(this.timer);
-    await this.o.ledger.durable();
+    this.o.hold?.close(this.state.version);
+    try {
+      await this.o.ledger.durable();
+    } catch (err) {
+      this.o.hold?.open();
+      this.watchForSafeMoment();
+      throw err;
+    }
+    const held = blockerReasons(this.o.blockers());
+    if (held.length > 0) {
+      this.o.hold?.open();
+      this.o.log.info({ waitingFor: held }, 'money started moving before the reboot: it waits again');
+      this.watchForSafeMoment();
+      return held;
+    }
     const bootId = currentBootId();
     this.o.store.update({
       state: 'rebooting',
@@ -351,9 +374,11 @@ export class UpdateService {
     try {
       await this.o.reboot();
     } catch (err) {
+      this.o.hold?.open();
       this.o.store.update({ state: 'waiting-to-reboot', error: `reboot failed: ${describeError(err)}` });
       this.changed();
       throw err;
     }
+    return [];
   }
 }

@@ -286,6 +286,10 @@ export const ERROR_TEXT: Record<string, ErrorSentence> = {
     'zh-CN': '现在不能重启：请先完成进行中的交易',
     en: 'Cannot restart now: finish the sale or payment in progress first',
   },
+  UPDATE_RESTARTING: {
+    'zh-CN': '终端正在重启以完成更新，请一分钟后再收款',
+    en: 'The terminal is restarting into an update: take payments again in a minute',
+  },
 };
 
 /**

@@ -23,7 +23,16 @@ afterEach(async () => {
   for (const s of servers.splice(0)) await s.stop();
 });
 
-async function setup(o: { window?: string; now?: () => Date; refuse?: string; body?: Buffer } = {}) {
+async function setup(
+  o: {
+    window?: string;
+    now?: () => Date;
+    refuse?: string;
+    body?: Buffer;
+    /** Runs while the ledger is being made durable (what may happen meanwhile). */
+    whileDurable?: () => void;
+  } = {},
+) {
   const stateDir = tempDir('posd-update-');
   const db = openDatabase({ file: join(stateDir, 'posd.db'), log });
   const ledger = new Ledger({ db, dir: stateDir });
@@ -41,16 +50,35 @@ async function setup(o: { window?: string; now?: () => Date; refuse?: string; bo
     printing: 0,
   };
   const reboots: string[] = [];
+  const hold = { closed: false, changes: [] as string[] };
   const store = new UpdateStateStore(stateDir);
   const service = new UpdateService({
     stateDir,
     store,
     installer: new RaucCli(rauc.argv),
     appVersion: '1.0.0',
-    ledger,
+    ledger: {
+      transact: (work) => ledger.transact(work),
+      append: (type, body) => ledger.append(type, body),
+      findLatest: (type, field, value) => ledger.findLatest(type, field, value),
+      durable: async () => {
+        if (store.get().state === 'waiting-to-reboot') o.whileDurable?.();
+        await ledger.durable();
+      },
+    },
     blockers: () => blockers,
     reboot: async () => {
-      reboots.push(store.get().version ?? '');
+      reboots.push(`${store.get().version ?? ''}${hold.closed ? '' : ' (money open)'}`);
+    },
+    hold: {
+      close: () => {
+        hold.closed = true;
+        hold.changes.push('close');
+      },
+      open: () => {
+        hold.closed = false;
+        hold.changes.push('open');
+      },
     },
     ...(o.window ? { window: parseWindow(o.window) } : {}),
     log,
@@ -62,7 +90,7 @@ async function setup(o: { window?: string; now?: () => Date; refuse?: string; bo
   services.push(service);
   const args = { version: '2.0.0', url: server.url, sha256: server.sha256, size: server.body.length };
   const types = () => ledger.recordsAfter(0, 100).map((r) => r.type);
-  return { stateDir, ledger, rauc, server, blockers, reboots, store, service, args, types };
+  return { stateDir, ledger, rauc, server, blockers, reboots, hold, store, service, args, types };
 }
 
 describe('update.install', () => {
@@ -114,6 +142,41 @@ describe('update.install', () => {
     expect(t.service.view().waitingFor).toEqual(['1 print job(s) printing']);
     t.blockers.printing = 0;
     await waitFor(() => (t.reboots.length > 0 ? true : undefined), 'the reboot');
+  });
+
+  it('a payment that starts while the ledger is made durable holds the reboot back; from the check to the reboot new money is refused', async () => {
+    let started = 0;
+    const t = await setup({
+      whileDurable: () => {
+        if (started++ === 0) t.blockers.unresolvedPayments = 1; // a QR payment started just now
+      },
+    });
+    t.service.command(t.args, 'cmd-race');
+    await t.service.settled();
+    await waitFor(() => (started > 0 ? true : undefined), 'the reboot making the ledger durable');
+    await new Promise((resolve) => setImmediate(resolve)); // the reboot's next step has run
+    expect(t.reboots).toEqual([]);
+    expect(t.hold).toMatchObject({ closed: false, changes: ['close', 'open'] });
+    expect(t.service.view()).toMatchObject({
+      state: 'waiting-to-reboot',
+      waitingFor: ['1 unresolved payment(s)'],
+    });
+    t.blockers.unresolvedPayments = 0; // it is resolved: now the reboot goes ahead, with the hold closed
+    await waitFor(() => (t.reboots.length > 0 ? true : undefined), 'the reboot');
+    expect(t.reboots).toEqual(['2.0.0']);
+    expect(t.hold.changes).toEqual(['close', 'open', 'close']);
+    expect(t.store.get().state).toBe('rebooting');
+  });
+
+  it('a reboot command that fails opens the hold again: the terminal sells on', async () => {
+    const t = await setup({ window: '02:00-04:00', now: () => new Date(2026, 0, 5, 14, 0) });
+    t.service.command(t.args, 'cmd-fail');
+    await t.service.settled();
+    const failing = t.service as unknown as { o: { reboot: () => Promise<void> } };
+    failing.o.reboot = () => Promise.reject(new Error('systemctl: Access denied'));
+    await expect(t.service.restartNow()).rejects.toThrow('Access denied');
+    expect(t.hold).toMatchObject({ closed: false, changes: ['close', 'open'] });
+    expect(t.service.view().state).toBe('waiting-to-reboot');
   });
 
   it('outside the update window waits for it; a manager may restart now when nothing is in flight', async () => {
