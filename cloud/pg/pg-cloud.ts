@@ -100,25 +100,68 @@ export class PgCloudService {
   private async ingestArrived(): Promise<void> {
     const group = this.arrived.splice(0, this.o.maxGroup ?? 2000);
     try {
-      const outcomes = await this.store.tx('READ COMMITTED', async (c) => {
-        const outs = await ingestGroup(
-          c,
-          group.map((g) => g.batch),
-        );
-        await this.applyFacts(c, group, outs);
-        return outs;
-      });
-      this.ingestCommits += 1;
-      this.batches += group.length;
-      await this.publishAcks(group, outcomes);
-      for (const g of group) g.msg.settle();
+      await this.ingestTogether(group);
     } catch (err) {
-      // Nothing committed: the broker delivers the batches again (or the devices resend them).
-      this.log('ledger ingest failed', { err: String(err) });
-      for (const g of group) g.msg.retry();
+      // Nothing committed. One batch the store refuses must not hold back the others: each alone.
+      this.log('ledger ingest failed', { batches: group.length, err: String(err) });
+      await this.ingestEachAlone(group);
     } finally {
       this.ingesting = false;
       this.kick();
+    }
+  }
+
+  /** Stores the batches in one transaction, then acks the devices and settles the messages. */
+  private async ingestTogether(group: Arrived[]): Promise<void> {
+    const outcomes = await this.store.tx('READ COMMITTED', async (c) => {
+      const outs = await ingestGroup(
+        c,
+        group.map((g) => g.batch),
+      );
+      await this.applyFacts(c, group, outs);
+      return outs;
+    });
+    this.ingestCommits += 1;
+    this.batches += group.length;
+    await this.publishAcks(group, outcomes);
+    for (const g of group) g.msg.settle();
+  }
+
+  /**
+   * Each batch in a transaction of its own. One that fails while the database answers is refused
+   * for what it holds, every time: it is set aside (settled, logged, no ack; the device keeps its
+   * records and says so in its sync state) rather than requeued for ever. With the database away,
+   * the rest go back to the broker.
+   */
+  private async ingestEachAlone(group: Arrived[]): Promise<void> {
+    for (const [i, g] of group.entries()) {
+      try {
+        await this.ingestTogether([g]);
+      } catch (err) {
+        if (!(await this.storeAnswers())) {
+          for (const rest of group.slice(i)) rest.msg.retry();
+          return;
+        }
+        const { tenant, device, epoch, records } = g.batch;
+        this.log('ledger batch set aside: the store refuses it', {
+          tenant,
+          device,
+          epoch,
+          firstSeq: records[0]?.seq,
+          err: String(err),
+        });
+        g.msg.settle();
+      }
+    }
+  }
+
+  /** The database takes a query now (a failure was the message's, not the store's). */
+  private async storeAnswers(): Promise<boolean> {
+    try {
+      await this.store.pool.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
     }
   }
 
@@ -203,15 +246,30 @@ export class PgCloudService {
       m.settle();
       return;
     }
+    let answer: Record<string, unknown> | undefined;
     try {
-      const answer = await this.handleRequest(tenant, device, req);
+      answer = await this.handleRequest(tenant, device, req);
+    } catch (err) {
+      // Refused for what it holds while the database answers: set aside (the device asks again),
+      // not requeued for ever. The database away: the broker delivers it again.
+      const refused = await this.storeAnswers();
+      this.log(refused ? 'request set aside: the store refuses it' : 'request failed', {
+        tenant,
+        device,
+        err: String(err),
+      });
+      if (refused) m.settle();
+      else m.retry();
+      return;
+    }
+    try {
       if (answer)
         await this.o.transport.publish(topicsFor(tenant, device).downResp, JSON.stringify(answer), {
           ...(m.correlationData ? { correlationData: m.correlationData } : {}),
         });
       m.settle();
     } catch (err) {
-      this.log('request failed', { tenant, device, err: String(err) });
+      this.log('request answer not sent', { tenant, device, err: String(err) });
       m.retry();
     }
   }

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { chainOf, GENESIS_CHAIN } from '../../src/offline/chain.js';
+import { canonicalJson, chainOfCanonicalBody, GENESIS_CHAIN } from '../../src/offline/chain.js';
 import type { IncomingRecord, IngestResult } from '../store.js';
 
 export interface IngestBatch {
@@ -115,13 +115,14 @@ export async function ingestGroup(
         id: r.id,
         type: r.type,
         at: r.at,
-        body: JSON.stringify(r.body),
+        // Stored as chained: the canonical text (jsonb would refuse a NUL a cashier typed).
+        body: canonicalJson(r.body),
         chain: r.chain,
         status: 'ok',
         code: null,
         message: null,
       };
-      if (chainOf(head.chain, r) !== r.chain) {
+      if (chainOfCanonicalBody(head.chain, r.seq, r.id, r.type, r.at, row.body) !== r.chain) {
         row.status = 'rejected';
         row.code = 'CHAIN_BROKEN';
         row.message = `chain of seq ${r.seq} does not follow seq ${r.seq - 1}`;
@@ -228,7 +229,7 @@ async function insertRows(c: pg.ClientBase, rows: Row[]): Promise<void> {
   await c.query(
     `INSERT INTO records (tenant, device, epoch, seq, id, type, at, body, chain, status, reject_code, reject_message)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[],
-       $8::jsonb[], $9::text[], $10::text[], $11::text[], $12::text[])
+       $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
      ON CONFLICT DO NOTHING`,
     [
       col('tenant'),

@@ -5,11 +5,17 @@ import { type IngestBatch, type IngestOutcome, ingestGroup } from './pg-ingest.j
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS records (
     tenant text NOT NULL, device text NOT NULL, epoch text NOT NULL, seq bigint NOT NULL,
-    id text NOT NULL, type text NOT NULL, at text NOT NULL, body jsonb NOT NULL, chain text NOT NULL,
+    id text NOT NULL, type text NOT NULL, at text NOT NULL, body text NOT NULL, chain text NOT NULL,
     status text NOT NULL, reject_code text, reject_message text,
     PRIMARY KEY (tenant, device, epoch, seq)
   );
   CREATE INDEX IF NOT EXISTS records_id ON records (tenant, device, id);
+  -- The body as the device chained it (canonical text): jsonb refuses a NUL and reorders keys.
+  DO $$ BEGIN
+    IF (SELECT data_type FROM information_schema.columns
+        WHERE table_schema = current_schema() AND table_name = 'records' AND column_name = 'body') = 'jsonb'
+    THEN ALTER TABLE records ALTER COLUMN body TYPE text USING body::text; END IF;
+  END $$;
   CREATE TABLE IF NOT EXISTS heads (
     tenant text NOT NULL, device text NOT NULL, epoch text NOT NULL,
     acked_up_to bigint NOT NULL, last_chain text NOT NULL, rejects integer NOT NULL DEFAULT 0,
@@ -147,12 +153,14 @@ export class PgStore {
     tenant: string,
     device: string,
   ): Promise<Array<IncomingRecord & { epoch: string; status: string }>> {
-    const res = await this.pool.query<IncomingRecord & { epoch: string; status: string }>(
+    const res = await this.pool.query<
+      Omit<IncomingRecord, 'body'> & { body: string; epoch: string; status: string }
+    >(
       `SELECT epoch, seq, id, type, at, body, chain, status FROM records
        WHERE tenant = $1 AND device = $2 AND status <> 'duplicate' ORDER BY epoch, seq`,
       [tenant, device],
     );
-    return res.rows;
+    return res.rows.map((r) => ({ ...r, body: JSON.parse(r.body) as IncomingRecord['body'] }));
   }
 
   async facts(

@@ -1,0 +1,146 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PgCloudService } from '../../../cloud/pg/pg-cloud.js';
+import { PgStore } from '../../../cloud/pg/pg-store.js';
+import { CloudStore, type IncomingRecord } from '../../../cloud/store.js';
+import type { CloudTransport, UplinkMessage } from '../../../cloud/transport/transport.js';
+import { chainOf, GENESIS_CHAIN } from '../../../src/offline/chain.js';
+import { topicsFor } from '../../../src/sync/topics.js';
+import { tempDir } from '../../helpers/daemon.js';
+import { Postgres } from '../../helpers/postgres.js';
+import { waitFor } from '../../helpers/wait.js';
+
+const pgServer = new Postgres();
+const { privateKey } = generateKeyPairSync('ed25519');
+const open: Array<{ end?: () => Promise<void>; stop?: () => Promise<void> }> = [];
+
+beforeAll(async () => {
+  await pgServer.start();
+}, 120_000);
+
+afterAll(async () => {
+  for (const o of open.splice(0)) await (o.stop ?? o.end)?.call(o);
+  await pgServer.stop();
+});
+
+/** A chained run of records with these bodies, from seq 1. */
+function chained(bodies: Array<Record<string, unknown>>, prefix: string): IncomingRecord[] {
+  let prev = GENESIS_CHAIN;
+  return bodies.map((body, i) => {
+    const r = {
+      seq: i + 1,
+      id: `${prefix}-${i + 1}`,
+      type: 'sale.completed',
+      at: '2026-12-05T10:00:00.000Z',
+      body,
+    };
+    const chain = chainOf(prev, r);
+    prev = chain;
+    return { ...r, chain };
+  });
+}
+
+/** A transport that hands the test the cloud's handlers and records what each message became. */
+function brokerStandIn() {
+  let onUplink: ((m: UplinkMessage) => void) | undefined;
+  const sent: Array<{ topic: string; payload: string }> = [];
+  const fate = new Map<string, Array<'settled' | 'retried'>>();
+  const transport: CloudTransport = {
+    mqtt5: false,
+    start: async (h) => {
+      onUplink = h.onUplink;
+    },
+    stop: async () => {},
+    publish: async (topic, payload) => {
+      sent.push({ topic, payload });
+    },
+  };
+  const deliver = (name: string, topic: string, payload: string) => {
+    fate.set(name, []);
+    onUplink!({
+      topic,
+      payload: Buffer.from(payload, 'utf8'),
+      settle: () => fate.get(name)!.push('settled'),
+      retry: () => fate.get(name)!.push('retried'),
+    });
+  };
+  return { transport, sent, fate, deliver };
+}
+
+describe('reference cloud on PostgreSQL: what a device may write, and a batch it cannot store', () => {
+  it('a sale whose text holds NUL or a lone surrogate is stored and acked as on SQLite, its body kept as the canonical text', async () => {
+    const store = new PgStore(pgServer.url);
+    open.push(store);
+    await store.migrate();
+    const lite = new CloudStore(join(tempDir('posd-nul-'), 'cloud.db'));
+    const records = chained(
+      [
+        { saleId: 'S1', total: 100, note: 'scanner sent a\u0000b' },
+        { saleId: 'S2', total: 200, name: 'half \ud83d pair', n: 1.5 },
+        { saleId: 'S3', total: 300 },
+      ],
+      'nul',
+    );
+    const want = lite.ingest('t', 'D', 'E', records);
+    expect(want.ackedUpTo).toBe(3);
+    const [got] = await store.ingest([{ tenant: 't', device: 'D', epoch: 'E', records }]);
+    expect(got).toEqual(want);
+    const held = await store.records('t', 'D');
+    expect(held.map((r) => r.body)).toEqual(records.map((r) => r.body));
+    lite.close();
+  });
+
+  it('a batch that cannot be stored is set aside with a log: the other devices of its group are stored and acked, nothing is requeued for ever', async () => {
+    const broker = brokerStandIn();
+    const logs: string[] = [];
+    const cloud = new PgCloudService({
+      dbUrl: pgServer.url,
+      transport: broker.transport,
+      signingKey: privateKey,
+      log: (msg) => logs.push(msg),
+    });
+    await cloud.start();
+    open.push(cloud);
+    const good = chained([{ saleId: 'G1', total: 100 }], 'good');
+    // A record the database refuses whatever happens (NUL in a text key; a record without a body).
+    const bad = [{ ...chained([{ saleId: 'B1', total: 100 }], 'bad')[0]!, at: 'a\u0000b' }];
+    const bodiless = [{ seq: 1, id: 'x', type: 'sale.completed', at: 'a', chain: 'c'.repeat(64) }];
+    broker.deliver('bad', topicsFor('tp', 'BAD').upLedger, JSON.stringify({ epoch: 'E', records: bad }));
+    broker.deliver('good', topicsFor('tp', 'GOOD').upLedger, JSON.stringify({ epoch: 'E', records: good }));
+    broker.deliver(
+      'bodiless',
+      topicsFor('tp', 'NOBODY').upLedger,
+      JSON.stringify({ epoch: 'E', records: bodiless }),
+    );
+    broker.deliver('not json', topicsFor('tp', 'JUNK').upLedger, '{"epoch":');
+    // A payment id the database cannot hold as a key: refused each time it is tried.
+    broker.deliver(
+      'bad request',
+      topicsFor('tp', 'BAD').upReq,
+      JSON.stringify({
+        reqId: 'r1',
+        op: 'payment.query',
+        args: { paymentId: 'P\u0000' },
+      }),
+    );
+    await waitFor(
+      () => [...broker.fate.values()].every((f) => f.length > 0) || undefined,
+      'every message settled or retried',
+      30_000,
+    );
+    expect(Object.fromEntries(broker.fate)).toEqual({
+      bad: ['settled'],
+      good: ['settled'],
+      bodiless: ['settled'],
+      'not json': ['settled'],
+      'bad request': ['settled'],
+    });
+    const ack = broker.sent.find((s) => s.topic === topicsFor('tp', 'GOOD').downAck);
+    expect(JSON.parse(ack!.payload)).toMatchObject({ epoch: 'E', ackedUpTo: 1 });
+    expect((await cloud.store.facts('tp', 'GOOD')).map((r) => r.id)).toEqual(['good-1']);
+    expect(broker.sent.some((s) => s.topic === topicsFor('tp', 'BAD').downAck)).toBe(false);
+    expect(logs).toContain('ledger batch set aside: the store refuses it');
+    expect(logs).toContain('request set aside: the store refuses it');
+  });
+});
