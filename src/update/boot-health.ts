@@ -17,6 +17,8 @@ export interface BootHealthOptions {
   graceMs: number;
   onChange?: () => void;
   bootId?: () => string | undefined;
+  /** Wait before trying mark-good again after it failed. */
+  retryMs?: number;
   now?: () => Date;
 }
 
@@ -58,8 +60,16 @@ export class BootHealth {
       this.o.cloudReached().then(resolve, () => {});
     });
     clearTimeout(this.graceTimer);
-    if (this.stopped) return;
-    await this.settle();
+    // A failed mark-good (RAUC's service busy or restarting) is tried again: unblessed, the
+    // boot loader's trial would end in a fallback although posd is healthy.
+    while (!this.stopped) {
+      await this.settle();
+      if (this.markedGood !== false) return;
+      await new Promise<void>((resolve) => {
+        this.graceTimer = setTimeout(resolve, this.o.retryMs ?? 30_000);
+        this.graceTimer.unref();
+      });
+    }
   }
 
   stop(): void {

@@ -196,6 +196,7 @@ export class UpdateService {
   resume(): void {
     const s = this.state;
     if (s.state === 'downloading' || s.state === 'installing') {
+      this.bytes = s.bytes ?? 0;
       this.o.log.info({ version: s.version, state: s.state }, 'update resumed');
       this.running = this.carryOn();
     } else if (s.state === 'waiting-to-reboot') {

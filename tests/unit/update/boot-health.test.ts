@@ -11,7 +11,7 @@ import { silentLogger } from '../../helpers/test-log.js';
 
 const log = silentLogger();
 
-function setup(appVersion: string, state: UpdateState, bootId = 'boot-2') {
+function setup(appVersion: string, state: UpdateState, bootId = 'boot-2', markGoodFailures = 0) {
   const stateDir = tempDir('posd-health-');
   const db = openDatabase({ file: join(stateDir, 'posd.db'), log });
   const ledger = new Ledger({ db, dir: stateDir });
@@ -33,6 +33,9 @@ function setup(appVersion: string, state: UpdateState, bootId = 'boot-2') {
     },
     markGood: () => {
       asked.push('mark-good');
+      if (asked.filter((a) => a === 'mark-good').length <= markGoodFailures) {
+        return Promise.reject(new Error('rauc status mark-good failed: D-Bus service restarting'));
+      }
       return cli.markGood();
     },
   };
@@ -45,6 +48,7 @@ function setup(appVersion: string, state: UpdateState, bootId = 'boot-2') {
     cloudReached: () => cloud,
     graceMs: 600_000,
     bootId: () => bootId,
+    retryMs: 10,
   });
   const records = () => ledger.recordsAfter(0, 100);
   return { store, rauc, health, reachCloud, records, asked };
@@ -100,6 +104,15 @@ describe('after the boot', () => {
         'slot rootfs.1 (B) is inactive, boot status bad, holds 2.0.0',
     );
     expect(t.store.get()).toMatchObject({ state: 'rolled-back', version: '2.0.0', outcome: 'rolled-back' });
+  });
+
+  it('tries mark-good again when it failed, and reports the update only once the slot is marked good', async () => {
+    const t = setup('2.0.0', rebooting, 'boot-2', 2);
+    t.reachCloud();
+    await t.health.afterReady();
+    expect(t.asked.filter((a) => a === 'mark-good')).toHaveLength(3);
+    expect(t.rauc.calls('mark-good')).toHaveLength(1);
+    expect(t.records().map((r) => r.type)).toEqual(['update.activated']);
   });
 
   it('a posd restart before the reboot happened is not a rollback', async () => {
