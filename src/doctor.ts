@@ -303,15 +303,30 @@ export async function collectChecks(loaded: LoadedConfig, now = new Date()): Pro
         : await deviceCheck(device, config[device].uri),
     );
   }
-  if (config.mqtt.url) {
-    const url = new URL(config.mqtt.url);
-    const port = Number(url.port || (url.protocol === 'mqtts:' ? 8883 : 1883));
-    const problem = await tcpReachable(url.hostname, port);
-    checks.push(
-      problem
-        ? failed('broker', 'broker', redactBrokerUrl(config.mqtt.url), problem)
-        : { name: 'broker', ok: true, detail: redactBrokerUrl(config.mqtt.url) },
+  const brokers = config.mqtt.urls ?? (config.mqtt.url ? [config.mqtt.url] : []);
+  if (brokers.length > 0) {
+    // Several brokers (a cluster's nodes): the link works while one answers; the others are named.
+    const probed = await Promise.all(
+      brokers.map(async (b) => {
+        const url = new URL(b);
+        const port = Number(url.port || (url.protocol === 'mqtts:' ? 8883 : 1883));
+        return { shown: redactBrokerUrl(b), problem: await tcpReachable(url.hostname, port) };
+      }),
     );
+    const down = probed.filter((p) => p.problem);
+    const first = down[0];
+    if (first && down.length === probed.length) {
+      checks.push(failed('broker', 'broker', probed.map((p) => p.shown).join(', '), first.problem));
+    } else {
+      const detail = probed
+        .map((p) =>
+          p.problem
+            ? `${p.shown} unreachable (${(p.problem as { code?: string }).code ?? p.problem.message})`
+            : p.shown,
+        )
+        .join(', ');
+      checks.push({ name: 'broker', ok: true, detail });
+    }
   } else {
     checks.push({ name: 'broker', ok: true, detail: 'none configured (offline-only)' });
   }

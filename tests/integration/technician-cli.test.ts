@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -76,6 +77,32 @@ describe('posd doctor for a technician', () => {
     );
     expect(scanner.hint).toMatch(/plugged in/);
     expect(out).toContain('check(s) failed');
+  });
+
+  it('several brokers: ok while one answers, each unreachable one named; all down fails', async () => {
+    const live = createServer((socket) => socket.destroy());
+    await new Promise<void>((r) => live.listen(0, '127.0.0.1', () => r()));
+    const livePort = (live.address() as { port: number }).port;
+    const dead = await freePort();
+    try {
+      const one = await doctor({
+        mqtt: { urls: [`mqtt://127.0.0.1:${dead}`, `mqtt://127.0.0.1:${livePort}`] },
+        cloud: { publicKey: PUBLIC_KEY },
+      });
+      expect(lineOf(one.out, 'broker').line).toMatch(
+        new RegExp(
+          `^ok\\s+broker\\s+mqtt://127\\.0\\.0\\.1:${dead} unreachable \\(ECONNREFUSED\\), mqtt://127\\.0\\.0\\.1:${livePort}$`,
+        ),
+      );
+      const none = await doctor({
+        mqtt: { urls: [`mqtt://127.0.0.1:${dead}`, `mqtt://127.0.0.1:${dead}/`] },
+        cloud: { publicKey: PUBLIC_KEY },
+      });
+      expect(lineOf(none.out, 'broker').line).toMatch(/^FAIL\s+broker\s+.*connection refused/);
+      expect(none.code).toBe(1);
+    } finally {
+      await new Promise<void>((r) => live.close(() => r()));
+    }
   });
 
   it('a state dir that is a file: says so and what to fix', async () => {
