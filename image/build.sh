@@ -133,6 +133,9 @@ PACKAGES+=,rauc,rauc-service,polkitd
 # usr-is-merged stands for usrmerge (which pulls in perl, 50 MB): mmdebstrap's merged-usr hook
 # lays out the merged /usr before anything is unpacked.
 [ "$KIOSK" = 1 ] && PACKAGES+=,cage,chromium,fonts-wqy-microhei
+# seatd hands the kiosk the display and input devices and its VT: logind would too, but only through
+# polkit's chvt check, and there is no polkit here (libseat's logind backend is refused).
+[ "$KIOSK" = 1 ] && PACKAGES+=,seatd
 DPKG_EXCLUDES=()
 while read -r line; do
   case "$line" in
@@ -206,7 +209,7 @@ mkdir -p "$R/data" "$R/boot/efi" "$R/etc/posd" "$R/var/lib/posd" "$R/var/log/jou
 : >"$R/etc/machine-id"
 chroot "$R" systemd-sysusers >/dev/null
 UNITS=(posd.service posd-provision.service posd-accounts.service posd-selftest.service systemd-networkd.service systemd-resolved.service)
-[ "$KIOSK" = 1 ] && UNITS+=(posd-kiosk.service) && chroot "$R" systemctl set-default graphical.target >/dev/null 2>&1
+[ "$KIOSK" = 1 ] && UNITS+=(posd-kiosk.service seatd.service) && chroot "$R" systemctl set-default graphical.target >/dev/null 2>&1
 chroot "$R" systemctl enable "${UNITS[@]}" >/dev/null 2>&1
 # Login prompts for the technician (docs/operations.md): tty2 here; the serial console's getty
 # (serial-getty@$CONSOLE) comes from console= on the kernel command line (systemd-getty-generator).

@@ -22,7 +22,7 @@
 # QEMU's exit code says nothing: a boot passes only on `POSD-SELFTEST: PASS`, and fails on
 # `POSD-SELFTEST: FAIL ...` or when the marker does not come within POSD_IMAGE_TEST_TIMEOUT seconds.
 #   POSD_IMAGE_TEST_BOOTS="provisioned"   run only some boots
-#   POSD_IMAGE_TEST_DISPLAY="provisioned" the boots that get a display (bochs DRM), a virtio tablet and
+#   POSD_IMAGE_TEST_DISPLAY="provisioned" the boots that get a display (virtio-gpu), a virtio tablet and
 #                                         a QMP socket: the kiosk must come up, the PIN keypad is
 #                                         saved as keypad-MODE.png (QMP screendump) and checked, its
 #                                         PIN tapped, the page signed in (default: none)
@@ -153,7 +153,8 @@ boot() {
   start=$(date +%s%3N)
   local display=() qmp="$WORK/qmp-$mode.sock" shown=0 keypad_at=""
   if [[ " ${POSD_IMAGE_TEST_DISPLAY-} " == *" $mode "* ]]; then
-    display=(-device bochs-display -device virtio-tablet-pci -qmp "unix:$qmp,server=on,wait=off")
+    # virtio-gpu, not bochs: wlroots 0.15 (cage) needs a KMS device with PRIME import; bochs has none.
+    display=(-device virtio-gpu-pci -device virtio-tablet-pci -qmp "unix:$qmp,server=on,wait=off")
     shown=1
   fi
   "${QEMU[@]}" -m 1024 -smp 2 -nodefaults -no-reboot -display none -nic none -monitor none "${display[@]}" \

@@ -39,6 +39,9 @@ const mib = (k) => Math.round(k / 1024);
 
 function kioskLog() {
   for (const line of journal('posd-kiosk.service').trim().split('\n').slice(-25)) say(`  kiosk log: ${line}`);
+  // cage runs in the kiosk's login session: its log is the session's, not the unit's.
+  const cage = spawnSync('journalctl', ['-b', '_COMM=cage', '-o', 'cat', '--no-pager'], { encoding: 'utf8' });
+  for (const line of (cage.stdout ?? '').trim().split('\n').slice(-25)) say(`  cage log: ${line}`);
   for (const pid of pids()) {
     const a = argv(pid).join(' ');
     if (!/cage|chrom/.test(a)) continue;
@@ -106,8 +109,9 @@ export async function kiosk() {
   addKioskCashier();
   say('KIOSK-UP');
   const client = await until('the kiosk page signed in to the event stream', 420, async () => {
-    const h = await http('GET', '/healthz');
-    return h.json?.uiClients?.find((c) => /Chrom/.test(c.userAgent));
+    // posd may be restarting (its watchdog, on a guest slowed down by Chromium): ask again.
+    const h = await http('GET', '/healthz').catch(() => undefined);
+    return h?.json?.uiClients?.find((c) => /Chrom/.test(c.userAgent));
   });
   say(
     `kiosk signed in at ${uptime().toFixed(1)} s: event-stream client "${client.userAgent}" since ${client.since}`,

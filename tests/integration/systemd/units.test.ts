@@ -178,6 +178,20 @@ describe('systemd units', () => {
     expect(values(unit, 'ConditionPathExistsGlob')).toContain('/dev/dri/card*');
     expect(values(unit, 'ExecStart')[0]).toMatch(/cage .*chromium --kiosk .*http:\/\/127\.0\.0\.1:8080\/$/);
   });
+
+  it('posd-kiosk.service gets its seat from seatd and its Wayland socket in a runtime dir of its own', () => {
+    const unit = join(UNITS_DIR, 'posd-kiosk.service');
+    // logind's session activation needs polkit, which the image does not have (docs/operations.md).
+    expect(values(unit, 'Wants').join(' ').split(/\s+/)).toContain('seatd.service');
+    expect(values(unit, 'After').join(' ').split(/\s+/)).toContain('seatd.service');
+    expect(values(unit, 'Environment')).toEqual(
+      expect.arrayContaining(['LIBSEAT_BACKEND=seatd', 'WLR_XWAYLAND=/bin/false']),
+    );
+    expect(values(unit, 'RuntimeDirectory')).toEqual(['posd-kiosk']);
+    expect(values(unit, 'ExecStart')[0]).toMatch(
+      /^\/usr\/bin\/env XDG_RUNTIME_DIR=\/run\/posd-kiosk \/usr\/bin\/cage /,
+    );
+  });
 });
 
 describe('sysusers and tmpfiles snippets', () => {
