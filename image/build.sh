@@ -133,8 +133,8 @@ PACKAGES+=,rauc,rauc-service,polkitd
 # usr-is-merged stands for usrmerge (which pulls in perl, 50 MB): mmdebstrap's merged-usr hook
 # lays out the merged /usr before anything is unpacked.
 [ "$KIOSK" = 1 ] && PACKAGES+=,cage,chromium,fonts-wqy-microhei
-# seatd hands the kiosk the display and input devices and its VT: logind would too, but only through
-# polkit's chvt check, and there is no polkit here (libseat's logind backend is refused).
+# seatd hands the kiosk the display, input devices and its VT (libseat's logind backend needs
+# logind's polkit-checked session activation, refused without polkitd: docs/operations.md).
 [ "$KIOSK" = 1 ] && PACKAGES+=,seatd
 DPKG_EXCLUDES=()
 while read -r line; do
