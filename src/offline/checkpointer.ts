@@ -30,6 +30,9 @@ parentPort.on('message', (m) => {
 });
 `;
 
+/** Checkpoints on the thread for frames written during the previous one, before the loop takes the rest. */
+const CATCH_UPS = 2;
+
 export interface CheckpointerOptions {
   db: Db;
   file: string;
@@ -64,6 +67,11 @@ export class Checkpointer {
   private checkpointedAt: number;
   private idleTimer: NodeJS.Timeout | undefined;
   private disabled = false;
+  private catchUps = 0;
+  private lastLog = 0;
+  private sinceRestart = 0;
+  /** Checkpoints of the small rest run on the event loop (benchmarks, tests). */
+  onLoop = 0;
   readonly runs: CheckpointRun[] = [];
 
   constructor(private readonly o: CheckpointerOptions) {
@@ -83,10 +91,40 @@ export class Checkpointer {
     if (this.disabled || this.running) return;
     const now = this.total();
     if (now - this.checkpointedAt < this.everyChanges) return;
+    this.request(now);
+  }
+
+  private request(now: number): void {
     this.checkpointedAt = now;
     this.running = true;
     clearTimeout(this.idleTimer);
     this.thread().postMessage('checkpoint');
+  }
+
+  /**
+   * SQLite starts the WAL over only when a write begins with every frame checkpointed; frames
+   * written while the thread checkpointed keep it growing. So a complete checkpoint with writes
+   * behind it is followed at once by another for those (short: a few sales' frames); after
+   * `CATCH_UPS` of them still behind, this thread checkpoints that small rest itself.
+   */
+  private caughtUp(run: CheckpointRun): void {
+    // A WAL that started over since the last checkpoint reports fewer frames.
+    this.sinceRestart = run.log < this.lastLog ? 0 : this.sinceRestart + 1;
+    this.lastLog = run.log;
+    const now = this.total();
+    if (now === this.checkpointedAt) {
+      this.catchUps = 0; // nothing written since: the next write starts the WAL over
+      return;
+    }
+    if (this.catchUps < CATCH_UPS && this.sinceRestart < CATCH_UPS * 2) {
+      this.catchUps += 1;
+      this.request(now);
+      return;
+    }
+    this.catchUps = 0;
+    this.checkpointedAt = now;
+    this.o.db.pragma('wal_checkpoint(PASSIVE)');
+    this.onLoop += 1;
   }
 
   private thread(): Worker {
@@ -105,8 +143,18 @@ export class Checkpointer {
         this.fallBack(new Error(m.error));
         return;
       }
-      this.runs.push({ threadId: m.threadId, busy: m.busy, log: m.log, checkpointed: m.checkpointed });
+      const run = { threadId: m.threadId, busy: m.busy, log: m.log, checkpointed: m.checkpointed };
+      this.runs.push(run);
       if (this.runs.length > 16) this.runs.shift();
+      try {
+        this.caughtUp(run);
+      } catch (err) {
+        this.o.log.warn(
+          { err: err instanceof Error ? err.message : String(err) },
+          'WAL catch-up checkpoint failed',
+        );
+      }
+      if (this.running) return;
       this.idleTimer = setTimeout(() => this.stopThread(), this.idleMs);
       this.idleTimer.unref();
     });

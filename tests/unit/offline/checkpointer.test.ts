@@ -43,6 +43,22 @@ describe('WAL checkpoints off the event loop', () => {
     t.db.close();
   });
 
+  it('under writes that never pause the WAL still starts over: it stays bounded, not growing with the sales', async () => {
+    const t = groupCommitted(200);
+    const body = { note: 'x'.repeat(1_000) };
+    // 8 MB of records, each commit awaited as a sale's answer is, no pause between them.
+    for (let i = 0; i < 800; i++) {
+      t.ledger.transact(() => {
+        for (let j = 0; j < 10; j++) t.ledger.append('note.added', body);
+      });
+      await t.ledger.durable();
+    }
+    expect(t.groupCommit.checkpointer.runs.length).toBeGreaterThan(0);
+    expect(statSync(`${t.file}-wal`).size).toBeLessThan(3 * 1024 * 1024);
+    await t.groupCommit.close();
+    t.db.close();
+  });
+
   it('an idle ledger keeps no thread: it starts at the first checkpoint and ends after idleMs', async () => {
     const dir = tempDir();
     const file = join(dir, 'posd.db');
