@@ -44,6 +44,13 @@ export async function benchFleetCluster(): Promise<void> {
   const pgServer = new Postgres({ fsync: true });
   const [rabbit] = await Promise.all([startRabbitMq({ nodes: 3 }), pgServer.start()]);
   const clouds: CloudProcess[] = [];
+  // Interrupted (Ctrl-C, a timeout): no broker node, cloud or database left behind.
+  const interrupted = () => process.exit(130);
+  const leftovers = () => {
+    for (const c of clouds) c.child.kill('SIGKILL');
+    pgServer.stopNow();
+  };
+  process.once('SIGINT', interrupted).once('SIGTERM', interrupted).once('exit', leftovers);
   const log = createRootLogger('silent');
   const fleet: Array<{ outbox: MemoryOutbox; link: MqttLink; uplink: Uplink; connects: number[] }> = [];
   try {
@@ -153,5 +160,6 @@ export async function benchFleetCluster(): Promise<void> {
     for (const c of clouds) c.child.kill('SIGKILL');
     await rabbit.stop();
     await pgServer.stop();
+    process.off('SIGINT', interrupted).off('SIGTERM', interrupted).off('exit', leftovers);
   }
 }

@@ -19,7 +19,8 @@ const USAGE = `usage: node dist/cloud/cli.js <command> [options]
   --db        a SQLite file (the demo's embedded default) or postgres://user@host:port/db; on
               PostgreSQL any number of instances serve at once
   --amqp URL  uplinks from the replicated queue of a RabbitMQ cluster, downlinks through amq.topic
-              (repeat for each node; on failure the next is used); needs --db postgres://…
+              (repeat for each node; on failure the next is used); needs --db postgres://…;
+              push-config, push-order and push-cmd take it in place of --broker too
   --help      this text
 
 against \`posd demo\` (broker mqtt://127.0.0.1:1883, key ~/.local/state/posd-demo/demo-cloud-key.pem,
@@ -109,8 +110,8 @@ async function main(): Promise<void> {
   const log = (msg: string, extra?: Record<string, unknown>) =>
     process.stderr.write(`${msg} ${JSON.stringify(extra ?? {})}\n`);
   const db = need(values, 'db');
-  const signingKey = createPrivateKey(readFileSync(need(values, 'key'), 'utf8'));
   if (values.amqp && !db.startsWith('postgres')) usageError('--amqp needs --db postgres://…');
+  const signingKey = createPrivateKey(readFileSync(need(values, 'key'), 'utf8'));
   const cloud = db.startsWith('postgres')
     ? openPgCloud({
         db,

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chownSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -84,6 +84,21 @@ export class Postgres {
       await admin.end();
     }
     this.startMs = Date.now() - began;
+  }
+
+  /** The same, synchronously (from a process 'exit' handler). */
+  stopNow(): void {
+    if (this.port !== 0) {
+      const ctl = [join(BIN, 'pg_ctl'), '-D', join(this.dir, 'data'), '-m', 'immediate', '-w', 'stop'];
+      try {
+        if (this.asRoot) execFileSync('runuser', ['-u', 'postgres', '--', ...ctl], { stdio: 'ignore' });
+        else execFileSync(ctl[0]!, ctl.slice(1), { stdio: 'ignore' });
+      } catch {
+        // already stopped
+      }
+      this.port = 0;
+    }
+    rmSync(this.dir, { recursive: true, force: true });
   }
 
   /** Stops the server at once (no checkpoint) and removes its folder. */
