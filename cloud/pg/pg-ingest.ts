@@ -84,6 +84,9 @@ export async function ingestGroup(
   const held = await heldRecords(c, batches, heads);
   const elsewhere = await heldUnderOtherEpochs(c, batches, heads);
   const rows: Row[] = [];
+  // Facts this group stores, by device and id → epoch: another epoch's batch later in the group
+  // (a redelivered batch beside a restored copy's resend) holds it elsewhere, as on SQLite.
+  const factsHere = new Map<string, string>();
   const partial = batches.map((b) => {
     const key = keyOf(b.tenant, b.device, b.epoch);
     const head = heads.get(key)!;
@@ -127,8 +130,12 @@ export async function ingestGroup(
         row.code = 'CHAIN_BROKEN';
         row.message = `chain of seq ${r.seq} does not follow seq ${r.seq - 1}`;
         head.rejects += 1;
-      } else if (elsewhere.has(`${b.tenant}\u0000${b.device}\u0000${r.id}`)) {
-        row.status = 'duplicate';
+      } else {
+        const fact = `${b.tenant}\u0000${b.device}\u0000${r.id}`;
+        const storedUnder = factsHere.get(fact);
+        if (elsewhere.has(fact) || (storedUnder !== undefined && storedUnder !== b.epoch))
+          row.status = 'duplicate';
+        else factsHere.set(fact, b.epoch);
       }
       rows.push(row);
       // A later batch of this group may resend it: it is held from now on.

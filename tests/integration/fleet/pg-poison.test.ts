@@ -91,6 +91,46 @@ describe('reference cloud on PostgreSQL: what a device may write, and a batch it
     lite.close();
   });
 
+  it('a fact sent under two epochs in one group (a redelivered batch beside a restored copy resending it) counts once, as on SQLite', async () => {
+    const store = new PgStore(pgServer.url);
+    open.push(store);
+    await store.migrate();
+    const lite = new CloudStore(join(tempDir('posd-epochs-'), 'cloud.db'));
+    const sale = { saleId: 'S9', total: 900, memberId: 'm1' };
+    const e1 = chained([{ saleId: 'S8', total: 800 }, sale], 'g');
+    // The restored copy, on its new epoch, resends the sale it holds (same id) from its seq 1.
+    const e2 = [
+      {
+        ...chained([sale], 'g')[0]!,
+        id: 'g-2',
+        chain: chainOf(GENESIS_CHAIN, {
+          seq: 1,
+          id: 'g-2',
+          type: 'sale.completed',
+          at: '2026-12-05T10:00:00.000Z',
+          body: sale,
+        }),
+      },
+    ];
+    for (const order of [
+      ['E1', 'E2'],
+      ['E2', 'E1'],
+    ] as const) {
+      const device = `D-${order.join('')}`;
+      const batches = order.map((epoch) => ({
+        tenant: 'te',
+        device,
+        epoch,
+        records: epoch === 'E1' ? e1 : e2,
+      }));
+      const want = batches.map((b) => lite.ingest(b.tenant, b.device, b.epoch, b.records));
+      const got = await store.ingest(batches);
+      expect(got.map((o) => o.facts.map((r) => r.id))).toEqual(want.map((o) => o.facts.map((r) => r.id)));
+      expect(got.flatMap((o) => o.facts).filter((r) => r.id === 'g-2')).toHaveLength(1);
+    }
+    lite.close();
+  });
+
   it('a batch that cannot be stored is set aside with a log: the other devices of its group are stored and acked, nothing is requeued for ever', async () => {
     const broker = brokerStandIn();
     const logs: string[] = [];
