@@ -52,6 +52,14 @@ export async function ingestGroup(
   const keys = [...new Set(batches.map((b) => keyOf(b.tenant, b.device, b.epoch)))].sort();
   const split = keys.map((key) => key.split('\u0000') as [string, string, string]);
   const cols = [split.map((s) => s[0]), split.map((s) => s[1]), split.map((s) => s[2])];
+  // One device's epochs are ingested one transaction at a time (a fact a restored copy resends
+  // under its new epoch must see the old epoch's rows): a lock per device, taken in one order.
+  await c.query(
+    `SELECT pg_advisory_xact_lock(k) FROM (
+       SELECT DISTINCT hashtextextended(t || '/' || d, 2200) AS k FROM unnest($1::text[], $2::text[]) AS u(t, d)
+       ORDER BY k) AS locks`,
+    [cols[0], cols[1]],
+  );
   await c.query(
     `INSERT INTO heads (tenant, device, epoch, acked_up_to, last_chain)
      SELECT t, d, e, 0, $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS u(t, d, e)

@@ -131,6 +131,41 @@ describe('reference cloud on PostgreSQL: what a device may write, and a batch it
     lite.close();
   });
 
+  it('the same fact under two epochs through two instances at once counts once', async () => {
+    const [a, b] = [new PgStore(pgServer.url), new PgStore(pgServer.url)];
+    open.push(a, b);
+    await Promise.all([a.migrate(), b.migrate()]);
+    let twice = 0;
+    for (let round = 0; round < 30; round++) {
+      const device = `R${round}`;
+      const sale = { saleId: `S${round}`, total: 900 };
+      const e1 = chained([{ saleId: `P${round}`, total: 100 }, sale], device);
+      const e2 = [
+        {
+          seq: 1,
+          id: `${device}-2`,
+          type: 'sale.completed',
+          at: '2026-12-05T10:00:00.000Z',
+          body: sale,
+          chain: chainOf(GENESIS_CHAIN, {
+            seq: 1,
+            id: `${device}-2`,
+            type: 'sale.completed',
+            at: '2026-12-05T10:00:00.000Z',
+            body: sale,
+          }),
+        },
+      ];
+      const [[x], [y]] = await Promise.all([
+        a.ingest([{ tenant: 'tx', device, epoch: 'E1', records: e1 }]),
+        b.ingest([{ tenant: 'tx', device, epoch: 'E2', records: e2 }]),
+      ]);
+      const facts = [...x!.facts, ...y!.facts].filter((r) => r.id === `${device}-2`);
+      if (facts.length !== 1) twice += 1;
+    }
+    expect(twice).toBe(0);
+  });
+
   it('a batch that cannot be stored is set aside with a log: the other devices of its group are stored and acked, nothing is requeued for ever', async () => {
     const broker = brokerStandIn();
     const logs: string[] = [];
