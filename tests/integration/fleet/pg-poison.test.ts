@@ -62,10 +62,28 @@ function brokerStandIn() {
       topic,
       payload: Buffer.from(payload, 'utf8'),
       settle: () => fate.get(name)!.push('settled'),
-      retry: () => fate.get(name)!.push('retried'),
+      retry: () => {
+        fate.get(name)!.push('retried');
+        // As RabbitMQ does with a nacked message: at once, to a consumer.
+        if (redeliver) setImmediate(() => deliverAgain(name, topic, payload));
+      },
     });
   };
-  return { transport, sent, fate, deliver };
+  let redeliver = false;
+  const deliverAgain = (name: string, topic: string, payload: string) => {
+    const before = fate.get(name)!;
+    deliver(name, topic, payload);
+    fate.set(name, [...before, ...fate.get(name)!]);
+  };
+  return {
+    transport,
+    sent,
+    fate,
+    deliver,
+    redeliverRetried: () => {
+      redeliver = true;
+    },
+  };
 }
 
 describe('reference cloud on PostgreSQL: what a device may write, and a batch it cannot store', () => {
@@ -217,5 +235,32 @@ describe('reference cloud on PostgreSQL: what a device may write, and a batch it
     expect(broker.sent.some((s) => s.topic === topicsFor('tp', 'BAD').downAck)).toBe(false);
     expect(logs).toContain('ledger batch set aside: the store refuses it');
     expect(logs).toContain('request set aside: the store refuses it');
+  });
+
+  it('with the database away, a batch goes back to the broker after a growing pause, not in a requeue storm', async () => {
+    const broker = brokerStandIn();
+    broker.redeliverRetried();
+    const cloud = new PgCloudService({
+      dbUrl: pgServer.url,
+      transport: broker.transport,
+      signingKey: privateKey,
+    });
+    await cloud.start();
+    await cloud.store.pool.end(); // the database is gone for this instance
+    const began = Date.now();
+    broker.deliver(
+      'batch',
+      topicsFor('tw', 'D').upLedger,
+      JSON.stringify({ epoch: 'E', records: chained([{ saleId: 'W', total: 1 }], 'w') }),
+    );
+    await waitFor(
+      () => ((broker.fate.get('batch')?.length ?? 0) >= 4 ? true : undefined),
+      'four returns to the broker',
+      30_000,
+    );
+    // 100 + 200 + 400 ms at least before the fourth return (without pauses: a few ms).
+    expect(Date.now() - began).toBeGreaterThanOrEqual(700);
+    expect(broker.fate.get('batch')!.every((f) => f === 'retried')).toBe(true);
+    await cloud.stop().catch(() => {});
   });
 });
