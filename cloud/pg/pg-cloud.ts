@@ -7,11 +7,11 @@ import { deviceOfTopic, topicsFor } from '../../src/sync/topics.js';
 import { type AcquirerOptions, AcquirerSimulator } from '../acquirer.js';
 import type { LedgerAck } from '../cloud-service.js';
 import { CloudOrders } from '../online-orders.js';
-import type { IncomingRecord } from '../store.js';
 import type { CloudTransport, UplinkMessage } from '../transport/transport.js';
 import { type IngestBatch, type IngestOutcome, ingestGroup } from './pg-ingest.js';
 import { type Isolation, PgStore } from './pg-store.js';
 import { ReplayKv } from './replay-kv.js';
+import { parseBatch, StoreHealth } from './uplink-fate.js';
 
 export interface PgCloudOptions {
   /** postgres://… */
@@ -39,6 +39,7 @@ const POINT_TYPES = new Set(['sale.completed', 'refund.completed', 'sale.voided'
  */
 export class PgCloudService {
   readonly store: PgStore;
+  private readonly health: StoreHealth;
   private readonly log: NonNullable<PgCloudOptions['log']>;
   private readonly answers = new EventEmitter();
   private arrived: Arrived[] = [];
@@ -51,6 +52,7 @@ export class PgCloudService {
 
   constructor(private readonly o: PgCloudOptions) {
     this.store = new PgStore(o.dbUrl, o.poolSize ?? 8);
+    this.health = new StoreHealth(this.store.pool);
     this.log = o.log ?? (() => {});
     this.answers.setMaxListeners(0);
   }
@@ -138,7 +140,8 @@ export class PgCloudService {
       try {
         await this.ingestTogether([g]);
       } catch (err) {
-        if (!(await this.storeAnswers())) {
+        if (!(await this.health.answers())) {
+          await this.health.pause();
           for (const rest of group.slice(i)) rest.msg.retry();
           return;
         }
@@ -152,16 +155,6 @@ export class PgCloudService {
         });
         g.msg.settle();
       }
-    }
-  }
-
-  /** The database takes a query now (a failure was the message's, not the store's). */
-  private async storeAnswers(): Promise<boolean> {
-    try {
-      await this.store.pool.query('SELECT 1');
-      return true;
-    } catch {
-      return false;
     }
   }
 
@@ -252,14 +245,17 @@ export class PgCloudService {
     } catch (err) {
       // Refused for what it holds while the database answers: set aside (the device asks again),
       // not requeued for ever. The database away: the broker delivers it again.
-      const refused = await this.storeAnswers();
+      const refused = await this.health.answers();
       this.log(refused ? 'request set aside: the store refuses it' : 'request failed', {
         tenant,
         device,
         err: String(err),
       });
       if (refused) m.settle();
-      else m.retry();
+      else {
+        await this.health.pause();
+        m.retry();
+      }
       return;
     }
     try {
@@ -398,19 +394,4 @@ export class PgCloudService {
       JSON.stringify({ type: 'payment', paymentId, status }),
     );
   }
-}
-
-function parseBatch(payload: Buffer): { epoch: string; records: IncomingRecord[] } | undefined {
-  let batch: { epoch?: unknown; records?: unknown };
-  try {
-    batch = JSON.parse(payload.toString('utf8')) as typeof batch;
-  } catch {
-    return undefined;
-  }
-  if (typeof batch !== 'object' || batch === null) return undefined;
-  if (typeof batch.epoch !== 'string' || !Array.isArray(batch.records)) return undefined;
-  const records = (batch.records as IncomingRecord[]).filter(
-    (r) => Number.isSafeInteger(r?.seq) && typeof r.chain === 'string' && typeof r.id === 'string',
-  );
-  return { epoch: batch.epoch, records };
 }

@@ -52,6 +52,14 @@ export async function ingestGroup(
   const keys = [...new Set(batches.map((b) => keyOf(b.tenant, b.device, b.epoch)))].sort();
   const split = keys.map((key) => key.split('\u0000') as [string, string, string]);
   const cols = [split.map((s) => s[0]), split.map((s) => s[1]), split.map((s) => s[2])];
+  // One device's epochs are ingested one transaction at a time (a fact a restored copy resends
+  // under its new epoch must see the old epoch's rows): a lock per device, taken in one order.
+  await c.query(
+    `SELECT pg_advisory_xact_lock(k) FROM (
+       SELECT DISTINCT hashtextextended(t || '/' || d, 2200) AS k FROM unnest($1::text[], $2::text[]) AS u(t, d)
+       ORDER BY k) AS locks`,
+    [cols[0], cols[1]],
+  );
   await c.query(
     `INSERT INTO heads (tenant, device, epoch, acked_up_to, last_chain)
      SELECT t, d, e, 0, $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS u(t, d, e)
@@ -84,6 +92,9 @@ export async function ingestGroup(
   const held = await heldRecords(c, batches, heads);
   const elsewhere = await heldUnderOtherEpochs(c, batches, heads);
   const rows: Row[] = [];
+  // Facts this group stores, by device and id → epoch: another epoch's batch later in the group
+  // (a redelivered batch beside a restored copy's resend) holds it elsewhere, as on SQLite.
+  const factsHere = new Map<string, string>();
   const partial = batches.map((b) => {
     const key = keyOf(b.tenant, b.device, b.epoch);
     const head = heads.get(key)!;
@@ -127,8 +138,12 @@ export async function ingestGroup(
         row.code = 'CHAIN_BROKEN';
         row.message = `chain of seq ${r.seq} does not follow seq ${r.seq - 1}`;
         head.rejects += 1;
-      } else if (elsewhere.has(`${b.tenant}\u0000${b.device}\u0000${r.id}`)) {
-        row.status = 'duplicate';
+      } else {
+        const fact = `${b.tenant}\u0000${b.device}\u0000${r.id}`;
+        const storedUnder = factsHere.get(fact);
+        if (elsewhere.has(fact) || (storedUnder !== undefined && storedUnder !== b.epoch))
+          row.status = 'duplicate';
+        else factsHere.set(fact, b.epoch);
       }
       rows.push(row);
       // A later batch of this group may resend it: it is held from now on.

@@ -1,8 +1,16 @@
-/** What the device remembers per broker: it speaks MQTT 3.1.1 only (persisted across restarts). */
+/** What the device remembers per broker: when it was found to speak MQTT 3.1.1 only (persisted). */
 export interface VersionMemory {
-  get(url: string): 4 | undefined;
-  remember(url: string, version: 4): void;
+  /** When the broker was last found to speak 3.1.1 only (ms since the epoch; 0: long ago). */
+  get(url: string): number | undefined;
+  remember(url: string, at: number): void;
 }
+
+/**
+ * A broker remembered as 3.1.1-only is offered MQTT 5 again once this long has passed: a v5 CONNECT
+ * cut during an outage (or by a hostile network) does not take MQTT 5 away for ever. A true 3.1.1
+ * broker costs one hung-up attempt a day, and is remembered again.
+ */
+export const REPROBE_V5_MS = 24 * 3600_000;
 
 /** The broker's identity for the memory: scheme, host and port (credentials and path are not). */
 export function brokerKey(url: string): string {
@@ -34,6 +42,7 @@ export class BrokerRotation {
     private readonly memory: VersionMemory | undefined,
     private readonly backoff: { initialMs: number; maxMs: number },
     private readonly random: () => number = Math.random,
+    private readonly now: () => number = Date.now,
   ) {
     if (urls.length === 0) throw new Error('no broker URL');
   }
@@ -46,8 +55,9 @@ export class BrokerRotation {
   get version(): 4 | 5 {
     if (this.forced) return this.forced;
     const url = this.url;
-    if (this.trying311.has(url) || this.memory?.get(brokerKey(url)) === 4) return 4;
-    return 5;
+    if (this.trying311.has(url)) return 4;
+    const at = this.memory?.get(brokerKey(url));
+    return at !== undefined && this.now() - at < REPROBE_V5_MS ? 4 : 5;
   }
 
   /** Whether a v5 refusal on the current URL may fall back (the version is not forced or known). */
@@ -60,12 +70,13 @@ export class BrokerRotation {
     this.trying311.add(this.url);
   }
 
-  /** A CONNACK: remembers a 3.1.1 that worked where 5 did not; returns true when newly learnt. */
+  /** A CONNACK: remembers (again) a 3.1.1 that worked where 5 did not; true when newly learnt. */
   connected(version: 4 | 5): boolean {
     const url = this.url;
     if (version !== 4 || !this.trying311.delete(url)) return false;
-    this.memory?.remember(brokerKey(url), 4);
-    return true;
+    const known = this.memory?.get(brokerKey(url)) !== undefined;
+    this.memory?.remember(brokerKey(url), this.now());
+    return !known;
   }
 
   /**

@@ -64,10 +64,14 @@ export class CloudSync {
       urls: o.urls,
       // A broker found to speak MQTT 3.1.1 only is remembered in the ledger's database (sync_state).
       versionMemory: {
-        get: (broker) => (this.stmt.get.get(`link.mqtt311 ${broker}`) ? 4 : undefined),
-        remember: (broker) => {
+        // The value is when (ms); a row from before that ('4') reads as long ago.
+        get: (broker) => {
+          const row = this.stmt.get.get(`link.mqtt311 ${broker}`);
+          return row ? Number(row.value) || 0 : undefined;
+        },
+        remember: (broker, at) => {
           try {
-            this.stmt.set.run(`link.mqtt311 ${broker}`, '4');
+            this.stmt.set.run(`link.mqtt311 ${broker}`, String(at));
           } catch (err) {
             o.log.warn({ err }, 'could not persist the broker MQTT version');
           }

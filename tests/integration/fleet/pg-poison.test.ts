@@ -62,10 +62,28 @@ function brokerStandIn() {
       topic,
       payload: Buffer.from(payload, 'utf8'),
       settle: () => fate.get(name)!.push('settled'),
-      retry: () => fate.get(name)!.push('retried'),
+      retry: () => {
+        fate.get(name)!.push('retried');
+        // As RabbitMQ does with a nacked message: at once, to a consumer.
+        if (redeliver) setImmediate(() => deliverAgain(name, topic, payload));
+      },
     });
   };
-  return { transport, sent, fate, deliver };
+  let redeliver = false;
+  const deliverAgain = (name: string, topic: string, payload: string) => {
+    const before = fate.get(name)!;
+    deliver(name, topic, payload);
+    fate.set(name, [...before, ...fate.get(name)!]);
+  };
+  return {
+    transport,
+    sent,
+    fate,
+    deliver,
+    redeliverRetried: () => {
+      redeliver = true;
+    },
+  };
 }
 
 describe('reference cloud on PostgreSQL: what a device may write, and a batch it cannot store', () => {
@@ -89,6 +107,81 @@ describe('reference cloud on PostgreSQL: what a device may write, and a batch it
     const held = await store.records('t', 'D');
     expect(held.map((r) => r.body)).toEqual(records.map((r) => r.body));
     lite.close();
+  });
+
+  it('a fact sent under two epochs in one group (a redelivered batch beside a restored copy resending it) counts once, as on SQLite', async () => {
+    const store = new PgStore(pgServer.url);
+    open.push(store);
+    await store.migrate();
+    const lite = new CloudStore(join(tempDir('posd-epochs-'), 'cloud.db'));
+    const sale = { saleId: 'S9', total: 900, memberId: 'm1' };
+    const e1 = chained([{ saleId: 'S8', total: 800 }, sale], 'g');
+    // The restored copy, on its new epoch, resends the sale it holds (same id) from its seq 1.
+    const e2 = [
+      {
+        ...chained([sale], 'g')[0]!,
+        id: 'g-2',
+        chain: chainOf(GENESIS_CHAIN, {
+          seq: 1,
+          id: 'g-2',
+          type: 'sale.completed',
+          at: '2026-12-05T10:00:00.000Z',
+          body: sale,
+        }),
+      },
+    ];
+    for (const order of [
+      ['E1', 'E2'],
+      ['E2', 'E1'],
+    ] as const) {
+      const device = `D-${order.join('')}`;
+      const batches = order.map((epoch) => ({
+        tenant: 'te',
+        device,
+        epoch,
+        records: epoch === 'E1' ? e1 : e2,
+      }));
+      const want = batches.map((b) => lite.ingest(b.tenant, b.device, b.epoch, b.records));
+      const got = await store.ingest(batches);
+      expect(got.map((o) => o.facts.map((r) => r.id))).toEqual(want.map((o) => o.facts.map((r) => r.id)));
+      expect(got.flatMap((o) => o.facts).filter((r) => r.id === 'g-2')).toHaveLength(1);
+    }
+    lite.close();
+  });
+
+  it('the same fact under two epochs through two instances at once counts once', async () => {
+    const [a, b] = [new PgStore(pgServer.url), new PgStore(pgServer.url)];
+    open.push(a, b);
+    await Promise.all([a.migrate(), b.migrate()]);
+    let twice = 0;
+    for (let round = 0; round < 30; round++) {
+      const device = `R${round}`;
+      const sale = { saleId: `S${round}`, total: 900 };
+      const e1 = chained([{ saleId: `P${round}`, total: 100 }, sale], device);
+      const e2 = [
+        {
+          seq: 1,
+          id: `${device}-2`,
+          type: 'sale.completed',
+          at: '2026-12-05T10:00:00.000Z',
+          body: sale,
+          chain: chainOf(GENESIS_CHAIN, {
+            seq: 1,
+            id: `${device}-2`,
+            type: 'sale.completed',
+            at: '2026-12-05T10:00:00.000Z',
+            body: sale,
+          }),
+        },
+      ];
+      const [[x], [y]] = await Promise.all([
+        a.ingest([{ tenant: 'tx', device, epoch: 'E1', records: e1 }]),
+        b.ingest([{ tenant: 'tx', device, epoch: 'E2', records: e2 }]),
+      ]);
+      const facts = [...x!.facts, ...y!.facts].filter((r) => r.id === `${device}-2`);
+      if (facts.length !== 1) twice += 1;
+    }
+    expect(twice).toBe(0);
   });
 
   it('a batch that cannot be stored is set aside with a log: the other devices of its group are stored and acked, nothing is requeued for ever', async () => {
@@ -142,5 +235,32 @@ describe('reference cloud on PostgreSQL: what a device may write, and a batch it
     expect(broker.sent.some((s) => s.topic === topicsFor('tp', 'BAD').downAck)).toBe(false);
     expect(logs).toContain('ledger batch set aside: the store refuses it');
     expect(logs).toContain('request set aside: the store refuses it');
+  });
+
+  it('with the database away, a batch goes back to the broker after a growing pause, not in a requeue storm', async () => {
+    const broker = brokerStandIn();
+    broker.redeliverRetried();
+    const cloud = new PgCloudService({
+      dbUrl: pgServer.url,
+      transport: broker.transport,
+      signingKey: privateKey,
+    });
+    await cloud.start();
+    await cloud.store.pool.end(); // the database is gone for this instance
+    const began = Date.now();
+    broker.deliver(
+      'batch',
+      topicsFor('tw', 'D').upLedger,
+      JSON.stringify({ epoch: 'E', records: chained([{ saleId: 'W', total: 1 }], 'w') }),
+    );
+    await waitFor(
+      () => ((broker.fate.get('batch')?.length ?? 0) >= 4 ? true : undefined),
+      'four returns to the broker',
+      30_000,
+    );
+    // 100 + 200 + 400 ms at least before the fourth return (without pauses: a few ms).
+    expect(Date.now() - began).toBeGreaterThanOrEqual(700);
+    expect(broker.fate.get('batch')!.every((f) => f === 'retried')).toBe(true);
+    await cloud.stop().catch(() => {});
   });
 });

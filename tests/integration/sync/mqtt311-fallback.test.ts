@@ -24,9 +24,9 @@ afterEach(async () => {
 
 afterAll(() => broker.stop());
 
-function mapMemory(): VersionMemory & { map: Map<string, 4> } {
-  const map = new Map<string, 4>();
-  return { map, get: (u) => map.get(u), remember: (u, v) => map.set(u, v) };
+function mapMemory(): VersionMemory & { map: Map<string, number> } {
+  const map = new Map<string, number>();
+  return { map, get: (u) => map.get(u), remember: (u, at) => map.set(u, at) };
 }
 
 function link(

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { BrokerRotation, brokerKey, type VersionMemory } from '../../../src/sync/broker-rotation.js';
+import {
+  BrokerRotation,
+  brokerKey,
+  REPROBE_V5_MS,
+  type VersionMemory,
+} from '../../../src/sync/broker-rotation.js';
 import { classifyLinkError, LinkTrouble } from '../../../src/sync/link-failure.js';
 import { captureLog } from '../devices/helpers/capture-log.js';
 
@@ -7,9 +12,9 @@ const urls = ['mqtt://n1:1883', 'mqtt://n2:1883', 'mqtt://n3:1883'];
 const backoff = { initialMs: 1_000, maxMs: 30_000 };
 const noJitter = () => 1;
 
-function memory(): VersionMemory & { map: Map<string, 4> } {
-  const map = new Map<string, 4>();
-  return { map, get: (u) => map.get(u), remember: (u, v) => map.set(u, v) };
+function memory(): VersionMemory & { map: Map<string, number> } {
+  const map = new Map<string, number>();
+  return { map, get: (u) => map.get(u), remember: (u, at) => map.set(u, at) };
 }
 
 describe('broker rotation', () => {
@@ -71,9 +76,32 @@ describe('broker rotation', () => {
     expect(r.mayFallBack).toBe(false);
   });
 
+  it('a broker remembered as 3.1.1 (a v5 CONNECT cut once, by an outage or a hostile network) is offered MQTT 5 again after a day', () => {
+    const m = memory();
+    let now = Date.parse('2026-12-05T10:00:00Z');
+    const r = new BrokerRotation(['mqtt://n1:1883'], undefined, m, backoff, noJitter, () => now);
+    r.fallBack(); // the v5 CONNECT was cut; 3.1.1 then got a CONNACK
+    expect(r.connected(4)).toBe(true);
+    expect(r.version).toBe(4);
+    now += REPROBE_V5_MS - 1;
+    expect(r.version).toBe(4);
+    now += 1;
+    expect(r.version).toBe(5); // a day on: MQTT 5 first again
+    expect(r.connected(5)).toBe(false);
+    expect(r.version).toBe(5);
+    // A true 3.1.1 broker hangs up on that probe: 3.1.1 again, remembered from now, not newly learnt.
+    r.fallBack();
+    expect(r.connected(4)).toBe(false);
+    expect(m.map.get('mqtt://n1:1883')).toBe(now);
+    expect(r.version).toBe(4);
+    // A row written before the time was kept ('4') reads as long ago: MQTT 5 is offered.
+    m.map.set('mqtt://n1:1883', 0);
+    expect(r.version).toBe(5);
+  });
+
   it('a forced version is used everywhere and never falls back', () => {
     const m = memory();
-    m.map.set('mqtt://n1:1883', 4);
+    m.map.set('mqtt://n1:1883', Date.now());
     const r = new BrokerRotation(urls, 5, m, backoff, noJitter);
     expect(r.version).toBe(5);
     expect(r.mayFallBack).toBe(false);
