@@ -75,9 +75,9 @@ export class PinThrottle {
   }
 }
 
-/** `{stateDir}/pin-throttle.json`, written whole (temp file and rename), mode 0600. */
-export function fileThrottleStore(stateDir: string): ThrottleStore {
-  const file = join(stateDir, 'pin-throttle.json');
+/** `{stateDir}/pin-throttle.json` (or `name`), written whole (temp file and rename), mode 0600. */
+export function fileThrottleStore(stateDir: string, name = 'pin-throttle.json'): ThrottleStore {
+  const file = join(stateDir, name);
   return {
     load: () => {
       try {

@@ -10,6 +10,7 @@ import type { MoneyPending } from '../services/payment-service.js';
 import type { CloudSync } from '../sync/cloud-sync.js';
 import { fileCashiers } from '../ui-bridge/cashiers.js';
 import type { HttpServer } from '../ui-bridge/http-server.js';
+import { fileThrottleStore, PinThrottle } from '../ui-bridge/pin-throttle.js';
 import { APP_VERSION } from '../version.js';
 import { BootHealth } from './boot-health.js';
 import { moneyHold } from './money-hold.js';
@@ -116,7 +117,11 @@ export function installUpdates(deps: UpdatesDeps): Updates {
   });
   health.countStart();
   d.commands.register('update.install', (args, cmdId) => service.command(args, cmdId));
-  d.http.add(...updateRoutes(service, d.pinRole));
+  const managerPins = new PinThrottle(
+    Date.now,
+    fileThrottleStore(d.config.stateDir, 'restart-pin-throttle.json'),
+  );
+  d.http.add(...updateRoutes(service, d.pinRole, managerPins));
   service.resume();
   let cached: { at: number; status: ReturnType<Installer['status']> } | undefined;
   const cachedStatus: Installer = {

@@ -7,6 +7,17 @@ import type { UpdateService } from './update-service.js';
 /** Whose PIN this is, and whether they may restart the terminal (cashiers.json `role`). */
 export type PinRole = (pin: string) => 'manager' | 'cashier' | undefined;
 
+/**
+ * Wrong manager PINs (src/ui-bridge/pin-throttle.ts): its own counter, which only a manager's PIN
+ * resets, so that a cashier cannot reset it with their own PIN between guesses.
+ */
+export interface PinGuesses {
+  /** Throws PIN_LOCKED while locked. */
+  check(): void;
+  failed(): void;
+  succeeded(): void;
+}
+
 export const RestartSchema = Type.Object(
   { pin: Type.String({ minLength: 1, maxLength: 32, description: "a manager's PIN" }) },
   { additionalProperties: false },
@@ -27,7 +38,11 @@ const UpdateViewSchema = Type.Object(
 );
 
 /** The cashier's view of an update and a manager's "restart now" (docs/local-api.md). */
-export function updateRoutes(updates: UpdateService, pinRole: PinRole): Route[] {
+export function updateRoutes(
+  updates: Pick<UpdateService, 'view' | 'restartNow'>,
+  pinRole: PinRole,
+  guesses?: PinGuesses,
+): Route[] {
   return [
     {
       method: 'GET',
@@ -45,10 +60,13 @@ export function updateRoutes(updates: UpdateService, pinRole: PinRole): Route[] 
       path: '/api/v1/update/restart',
       auth: true,
       handle: async (ctx) => {
+        guesses?.check(); // the manager's PIN is not to be guessed here either
         const { pin } = validateBody(RestartSchema, ctx.body);
         const role = pinRole(pin);
+        if (role !== 'manager') guesses?.failed();
         if (!role) throw new PosError('PIN_WRONG', 'wrong PIN');
         if (role !== 'manager') throw new PosError('FORBIDDEN', 'only a manager may restart the terminal');
+        guesses?.succeeded();
         return { status: 202, body: await updates.restartNow() };
       },
       doc: {
@@ -59,7 +77,7 @@ export function updateRoutes(updates: UpdateService, pinRole: PinRole): Route[] 
         responses: {
           202: { description: 'restarting', schema: Type.Object({ restarting: Type.Literal(true) }) },
         },
-        errors: ['PIN_WRONG', 'UPDATE_NOT_READY', 'VALIDATION_FAILED'],
+        errors: ['PIN_WRONG', 'PIN_LOCKED', 'FORBIDDEN', 'UPDATE_NOT_READY', 'VALIDATION_FAILED'],
       },
     },
   ];
