@@ -54,13 +54,43 @@ export async function sha256Of(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-function get(url: string, headers: Record<string, string>, idleMs: number): Promise<IncomingMessage> {
+/** The data partition is full: retrying would keep it full and the ledger could not grow. */
+function noSpace(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+const MAX_REDIRECTS = 5;
+
+function request(url: string, headers: Record<string, string>, idleMs: number): Promise<IncomingMessage> {
   const client = url.startsWith('https:') ? https : http;
   return new Promise((resolve, reject) => {
     const req = client.get(url, { headers }, resolve);
     req.setTimeout(idleMs, () => req.destroy(new Error(`no answer for ${idleMs} ms`)));
     req.on('error', reject);
   });
+}
+
+/** GET, following a few redirects to http(s) URLs (a CDN's); anything else is refused. */
+async function get(url: string, headers: Record<string, string>, idleMs: number): Promise<IncomingMessage> {
+  let at = url;
+  for (let hops = 0; ; hops++) {
+    const res = await request(at, headers, idleMs);
+    const status = res.statusCode ?? 0;
+    if (![301, 302, 303, 307, 308].includes(status)) return res;
+    res.destroy();
+    let next: URL | undefined;
+    try {
+      next = new URL(res.headers.location ?? '', at);
+    } catch {
+      next = undefined;
+    }
+    if (!res.headers.location || !next || (next.protocol !== 'http:' && next.protocol !== 'https:')) {
+      throw new DownloadRefused(`the server answered HTTP ${status} without an http(s) location to follow`);
+    }
+    if (hops >= MAX_REDIRECTS) throw new DownloadRefused(`more than ${MAX_REDIRECTS} redirects from ${url}`);
+    at = next.href;
+  }
 }
 
 /** The total size a `Content-Range: bytes a-b/total` names, if any. */
@@ -145,6 +175,12 @@ export async function download(o: DownloadOptions): Promise<void> {
       break;
     } catch (err) {
       if (err instanceof DownloadRefused) throw err;
+      if (noSpace(err)) {
+        remove(o.file);
+        throw new DownloadRefused(
+          `no room left on the data partition for the bundle (${describeError(err)})`,
+        );
+      }
       o.signal?.throwIfAborted();
       o.log.warn(
         { err: describeError(err), bytes: bytesOnDisk(o.file), retryInMs: delay },

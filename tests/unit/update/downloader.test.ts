@@ -1,4 +1,6 @@
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,11 +11,26 @@ import { tempDir } from '../../helpers/daemon.js';
 const log = pino({ level: 'silent' });
 const fast = { initialMs: 10, maxMs: 50 };
 let server: BundleServer | undefined;
+let redirector: Server | undefined;
 
 afterEach(async () => {
   await server?.stop();
   server = undefined;
+  redirector?.closeAllConnections();
+  await new Promise((resolve) => (redirector ? redirector.close(resolve) : resolve(undefined)));
+  redirector = undefined;
 });
+
+/** A server that only redirects (`routes`: path → Location); aborts `stop` once it has seen too many requests. */
+async function redirecting(routes: Record<string, string>, stop: AbortController): Promise<string> {
+  let seen = 0;
+  redirector = createServer((req, res) => {
+    if (++seen > 20) stop.abort(); // a download looping on redirects
+    res.writeHead(302, { location: routes[req.url ?? ''] ?? '/nowhere' }).end();
+  });
+  await new Promise<void>((resolve) => redirector!.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(redirector.address() as AddressInfo).port}`;
+}
 
 function target(): string {
   return join(tempDir('posd-dl-'), 'bundle.raucb');
@@ -113,5 +130,49 @@ describe('bundle download', () => {
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DownloadRefused);
     expect(String(err)).toMatch(/HTTP 404/);
+  });
+
+  it('follows a CDN’s redirects to the bundle; a redirect to file:// or a loop is refused, not retried for ever', async () => {
+    server = await BundleServer.random(30_000).start();
+    const stop = new AbortController();
+    const base = await redirecting(
+      { '/a': '/b', '/b': server.url, '/file': 'file:///etc/passwd', '/loop': '/loop' },
+      stop,
+    );
+    const file = target();
+    const common = { file, size: 30_000, sha256: server.sha256, log, backoff: fast, signal: stop.signal };
+    await download({ ...common, url: `${base}/a` });
+    expect(readFileSync(file).equals(server.body)).toBe(true);
+    for (const [path, why] of [
+      ['/file', /without an http\(s\) location/],
+      ['/loop', /more than 5 redirects/],
+    ] as const) {
+      const err = await download({ ...common, file: target(), url: `${base}${path}` }).catch(
+        (e: unknown) => e,
+      );
+      expect(err, path).toBeInstanceOf(DownloadRefused);
+      expect(String(err)).toMatch(why);
+    }
+  });
+
+  it('a full data partition ends the download (failed, the partial bundle removed), not retried for ever', async () => {
+    server = await BundleServer.random(300_000).start();
+    const file = target();
+    symlinkSync('/dev/full', file); // every write: ENOSPC
+    const stop = new AbortController();
+    let retries = 0;
+    const counting = pino({ level: 'warn' }, { write: () => void (++retries > 20 && stop.abort()) });
+    const err = await download({
+      url: server.url,
+      file,
+      size: 300_000,
+      sha256: server.sha256,
+      log: counting,
+      backoff: fast,
+      signal: stop.signal,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DownloadRefused);
+    expect(String(err)).toMatch(/no room left on the data partition/);
+    expect(() => lstatSync(file)).toThrow(/ENOENT/);
   });
 });
