@@ -49,6 +49,8 @@ export interface UpdateServiceOptions {
   /** How often a waiting reboot looks for its safe moment. */
   checkEveryMs?: number;
   now?: () => Date;
+  /** The kernel's boot id (tells a posd restart from a reboot). */
+  bootId?: () => string | undefined;
   /** Free bytes where bundles go (statfs in production). */
   freeBytes?: (dir: string) => number;
 }
@@ -126,10 +128,12 @@ export class UpdateService {
   private lastSaved = 0;
   private bytes = 0;
   private readonly now: () => Date;
+  private readonly bootId: () => string | undefined;
 
   constructor(private readonly o: UpdateServiceOptions) {
     this.dir = join(o.stateDir, 'update');
     this.now = o.now ?? (() => new Date());
+    this.bootId = o.bootId ?? currentBootId;
   }
 
   get state(): UpdateState {
@@ -200,6 +204,11 @@ export class UpdateService {
       this.o.log.info({ version: s.version, state: s.state }, 'update resumed');
       this.running = this.carryOn();
     } else if (s.state === 'waiting-to-reboot') {
+      this.watchForSafeMoment();
+    } else if (s.state === 'rebooting' && s.bootId !== undefined && s.bootId === this.bootId()) {
+      // posd restarted before the reboot it asked for happened: the update waits for its moment again.
+      this.o.log.warn({ version: s.version }, 'the reboot into the update did not happen; waiting again');
+      this.o.store.update({ state: 'waiting-to-reboot' });
       this.watchForSafeMoment();
     }
   }
@@ -363,7 +372,7 @@ export class UpdateService {
       this.watchForSafeMoment();
       return held;
     }
-    const bootId = currentBootId();
+    const bootId = this.bootId();
     this.o.store.update({
       state: 'rebooting',
       rebootAt: this.now().toISOString(),

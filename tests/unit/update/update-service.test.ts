@@ -7,7 +7,7 @@ import { RaucCli } from '../../../src/update/rauc.js';
 import type { RebootBlockers } from '../../../src/update/safe-moment.js';
 import { parseWindow } from '../../../src/update/safe-moment.js';
 import { UpdateService } from '../../../src/update/update-service.js';
-import { UpdateStateStore } from '../../../src/update/update-state.js';
+import { type UpdateState, UpdateStateStore } from '../../../src/update/update-state.js';
 import { BundleServer } from '../../helpers/bundle-server.js';
 import { tempDir } from '../../helpers/daemon.js';
 import { FakeRauc } from '../../helpers/fake-rauc.js';
@@ -31,9 +31,13 @@ async function setup(
     body?: Buffer;
     /** Runs while the ledger is being made durable (what may happen meanwhile). */
     whileDurable?: () => void;
+    /** The state file as a previous posd left it. */
+    state?: UpdateState;
+    bootId?: string;
   } = {},
 ) {
   const stateDir = tempDir('posd-update-');
+  if (o.state) new UpdateStateStore(stateDir).set(o.state);
   const db = openDatabase({ file: join(stateDir, 'posd.db'), log });
   const ledger = new Ledger({ db, dir: stateDir });
   const rauc = new FakeRauc(stateDir, {
@@ -86,6 +90,7 @@ async function setup(
     checkEveryMs: 20,
     ...(o.now ? { now: o.now } : {}),
     freeBytes: () => 10 * 1024 ** 3,
+    bootId: () => o.bootId ?? 'boot-now',
   });
   services.push(service);
   const args = { version: '2.0.0', url: server.url, sha256: server.sha256, size: server.body.length };
@@ -177,6 +182,28 @@ describe('update.install', () => {
     await expect(t.service.restartNow()).rejects.toThrow('Access denied');
     expect(t.hold).toMatchObject({ closed: false, changes: ['close', 'open'] });
     expect(t.service.view().state).toBe('waiting-to-reboot');
+  });
+
+  it('posd restarted before the reboot it asked for (same boot): the update waits for its safe moment again, not stuck in rebooting', async () => {
+    const t = await setup({
+      state: {
+        state: 'rebooting',
+        version: '2.0.0',
+        fromVersion: '1.0.0',
+        bootId: 'boot-1',
+        attemptId: 'a1',
+      },
+      bootId: 'boot-1',
+    });
+    t.blockers.unresolvedPayments = 1;
+    t.service.resume();
+    expect(t.service.view()).toMatchObject({
+      state: 'waiting-to-reboot',
+      waitingFor: ['1 unresolved payment(s)'],
+    });
+    t.blockers.unresolvedPayments = 0;
+    await waitFor(() => (t.reboots.length > 0 ? true : undefined), 'the reboot');
+    expect(t.reboots).toEqual(['2.0.0']);
   });
 
   it('outside the update window waits for it; a manager may restart now when nothing is in flight', async () => {
