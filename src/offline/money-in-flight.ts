@@ -5,6 +5,8 @@ export interface InFlight {
   openSalesWithPayments: number;
   /** Print jobs the printer is printing now. */
   printing: number;
+  /** Stored-value recharges taken (cash in the drawer) that the cloud has not answered yet. */
+  rechargesPending: number;
 }
 
 /** What would be cut short by a reboot now, read straight from the ledger database. */
@@ -21,6 +23,9 @@ export class MoneyInFlightStore {
       printing: db.prepare<[], { n: number }>(
         "SELECT count(*) AS n FROM print_jobs WHERE status = 'printing'",
       ),
+      rechargesPending: db.prepare<[], { n: number }>(
+        "SELECT count(*) AS n FROM recharges WHERE status = 'pending'",
+      ),
     };
   }
 
@@ -28,6 +33,7 @@ export class MoneyInFlightStore {
     return {
       openSalesWithPayments: this.stmt.openWithPayments.get()?.n ?? 0,
       printing: this.stmt.printing.get()?.n ?? 0,
+      rechargesPending: this.stmt.rechargesPending.get()?.n ?? 0,
     };
   }
 }

@@ -95,6 +95,7 @@ export function installUpdates(deps: UpdatesDeps): Updates {
       return {
         openSalesWithPayments: f.openSalesWithPayments,
         printing: f.printing,
+        rechargesPending: f.rechargesPending,
         unresolvedPayments: money.unresolvedPayments,
         reversalsOwed: money.pendingReversals.length,
       };

@@ -4,6 +4,8 @@ export interface RebootBlockers {
   unresolvedPayments: number;
   reversalsOwed: number;
   printing: number;
+  /** Recharges whose answer (credited, or hand the cash back) has not come yet. */
+  rechargesPending?: number;
 }
 
 /** Each thing in flight, in words for the log and `up/state`; empty when a reboot loses nothing. */
@@ -13,6 +15,7 @@ export function blockerReasons(b: RebootBlockers): string[] {
   if (b.unresolvedPayments > 0) reasons.push(`${b.unresolvedPayments} unresolved payment(s)`);
   if (b.reversalsOwed > 0) reasons.push(`${b.reversalsOwed} reversal(s) owed`);
   if (b.printing > 0) reasons.push(`${b.printing} print job(s) printing`);
+  if ((b.rechargesPending ?? 0) > 0) reasons.push(`${b.rechargesPending} recharge(s) not answered yet`);
   return reasons;
 }
 
