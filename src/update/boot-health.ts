@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import type { Installer, SlotStatus } from './rauc.js';
 import type { UpdateLedger } from './update-service.js';
 import { currentBootId } from './update-service.js';
-import type { UpdateState, UpdateStateStore } from './update-state.js';
+import { sameRelease, type UpdateState, type UpdateStateStore } from './update-state.js';
 
 export interface BootHealthOptions {
   store: UpdateStateStore;
@@ -48,7 +48,8 @@ export class BootHealth {
   /** Before READY: a start of the new version is counted, healthy or not (a crash loop shows). */
   countStart(): void {
     const s = this.o.store.get();
-    if (s.state !== 'rebooting' || s.version !== this.o.appVersion || sameBoot(s, this.bootId())) return;
+    if (s.state !== 'rebooting' || !sameRelease(s.version, this.o.appVersion) || sameBoot(s, this.bootId()))
+      return;
     this.o.store.update({ startsOfNew: (s.startsOfNew ?? 0) + 1 });
   }
 
@@ -92,7 +93,7 @@ export class BootHealth {
     const s = this.o.store.get();
     if (s.state !== 'rebooting' || sameBoot(s, this.bootId())) return;
     const at = this.now().toISOString();
-    if (s.version === this.o.appVersion) {
+    if (sameRelease(s.version, this.o.appVersion)) {
       this.record('update.activated', s, {
         version: s.version,
         fromVersion: s.fromVersion,

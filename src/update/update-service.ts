@@ -12,7 +12,7 @@ import {
   type RebootBlockers,
   type RebootWindow,
 } from './safe-moment.js';
-import type { UpdatePhase, UpdateState, UpdateStateStore } from './update-state.js';
+import { sameRelease, type UpdatePhase, type UpdateState, type UpdateStateStore } from './update-state.js';
 
 declare module '../bus.js' {
   interface PosEvents {
@@ -164,7 +164,7 @@ export class UpdateService {
   command(args: Record<string, unknown>, cmdId: string): Record<string, unknown> {
     const a = parseArgs(args);
     const s = this.state;
-    if (a.version === this.o.appVersion) {
+    if (sameRelease(a.version, this.o.appVersion)) {
       throw new PosError('UPDATE_SAME_VERSION', `version ${a.version} is the one running`);
     }
     if (BUSY.has(s.state)) {

@@ -47,6 +47,19 @@ export interface UpdateState {
 
 export const UPDATE_STATE_FILE = 'update-state.json';
 
+/**
+ * Whether two version strings name the same release: equal, or equal but for build metadata
+ * (`+…`, semver: not part of the version's identity) that only one of them carries. A command
+ * saying `1.4.0` for a bundle whose posd says `1.4.0+g1a2b3c` is not a rollback.
+ */
+export function sameRelease(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined) return false;
+  if (a === b) return true;
+  const [coreA, buildA] = a.split('+', 2);
+  const [coreB, buildB] = b.split('+', 2);
+  return coreA === coreB && (buildA === undefined || buildB === undefined);
+}
+
 const PHASES = new Set<string>([
   'idle',
   'downloading',

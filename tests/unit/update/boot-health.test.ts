@@ -84,6 +84,16 @@ describe('after the boot', () => {
     expect(t.store.get()).toMatchObject({ state: 'idle', version: '2.0.0', outcome: 'activated' });
   });
 
+  it('a new posd whose version carries build metadata the command did not (2.0.0+g1a2b3c for 2.0.0) is activated, not a rollback', async () => {
+    const t = setup('2.0.0+g1a2b3c', rebooting);
+    t.health.countStart();
+    const done = t.health.afterReady();
+    t.reachCloud();
+    await done;
+    expect(t.records().map((r) => r.type)).toEqual(['update.activated']);
+    expect(t.store.get()).toMatchObject({ state: 'idle', outcome: 'activated', startsOfNew: 1 });
+  });
+
   it('the old version coming back records update.rolled-back with the failed version and why', async () => {
     const t = setup('1.0.0', { ...rebooting, startsOfNew: 3 });
     t.rauc.patch({

@@ -257,6 +257,13 @@ describe('update.install', () => {
     expect(() => t.service.command({ ...t.args, version: '1.0.0' }, 'c')).toThrow(
       expect.objectContaining({ code: 'UPDATE_SAME_VERSION' }),
     );
+    expect(() => t.service.command({ ...t.args, version: '1.0.0+g1a2b3c' }, 'c')).toThrow(
+      expect.objectContaining({ code: 'UPDATE_SAME_VERSION' }),
+    );
+    // Control text, path separators or spaces in the version (it names files and lines of logs).
+    for (const version of ['../../etc', '2.0.0\nlevel=error', '2.0.0 beta', '']) {
+      expect(() => t.service.command({ ...t.args, version }, 'c'), version).toThrow(/args.version/);
+    }
     t.blockers.printing = 1;
     t.service.command(t.args, 'c1');
     expect(() => t.service.command(t.args, 'c2')).toThrow(
