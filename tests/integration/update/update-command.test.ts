@@ -215,7 +215,7 @@ describe('update.install from the cloud', () => {
     );
   });
 
-  it('outside the update window a manager restarts at once; a cashier may not', async () => {
+  it('outside the update window a manager restarts at once; a cashier may not; new sales are then refused (UPDATE_RESTARTING)', async () => {
     const h = (new Date().getHours() + 3) % 24;
     const window = `${String(h).padStart(2, '0')}:00-${String((h + 1) % 24).padStart(2, '0')}:00`;
     const t = await terminal('UP4', { window });
@@ -244,5 +244,11 @@ describe('update.install from the cloud', () => {
     const manager = await t.api.call<Body>('POST', '/api/v1/update/restart', { pin: '9999' });
     expect([manager.status, manager.body]).toEqual([202, { restarting: true }]);
     expect(t.rauc.calls('reboot')).toHaveLength(1);
+    // From the check to the reboot no new money starts: the cashier is told why.
+    const sale = await t.api.call<Body>('POST', '/api/v1/sales', {
+      lines: [{ sku: 'x', name: 'X', qty: 1, unitPrice: 100 }],
+      tenders: [{ method: 'cash', amount: 100 }],
+    });
+    expect([sale.status, sale.body.error?.code]).toEqual([503, 'UPDATE_RESTARTING']);
   });
 });
