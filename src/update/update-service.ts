@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, statfsSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statfsSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeError, PosError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -247,6 +247,7 @@ export class UpdateService {
   }
 
   private clearBundles(): void {
+    if (!existsSync(this.dir)) return;
     for (const f of readdirSync(this.dir)) {
       try {
         unlinkSync(join(this.dir, f));
@@ -294,25 +295,31 @@ export class UpdateService {
         this.changed();
       }
       if (s.state === 'installing') {
-        try {
-          await this.o.installer.install(this.bundleFile(s));
-        } catch (err) {
-          this.fail(`the installer refused the bundle: ${describeError(err)}`);
-          return;
+        // Recorded already (posd stopped after the record, the bundle maybe removed): installed.
+        const recorded =
+          s.attemptId !== undefined &&
+          Boolean(this.o.ledger.findLatest('update.installed', 'attemptId', s.attemptId));
+        if (!recorded) {
+          try {
+            await this.o.installer.install(this.bundleFile(s));
+          } catch (err) {
+            this.fail(`the installer refused the bundle: ${describeError(err)}`);
+            return;
+          }
+          this.o.ledger.transact(() =>
+            this.o.ledger.append('update.installed', {
+              version: s.version,
+              fromVersion: s.fromVersion,
+              sha256: s.sha256,
+              size: s.size,
+              cmdId: s.cmdId,
+              attemptId: s.attemptId,
+            }),
+          );
+          await this.o.ledger.durable();
         }
-        this.o.ledger.transact(() =>
-          this.o.ledger.append('update.installed', {
-            version: s.version,
-            fromVersion: s.fromVersion,
-            sha256: s.sha256,
-            size: s.size,
-            cmdId: s.cmdId,
-            attemptId: s.attemptId,
-          }),
-        );
-        await this.o.ledger.durable();
-        this.clearBundles();
         this.o.store.update({ state: 'waiting-to-reboot', installedAt: this.now().toISOString() });
+        this.clearBundles();
         this.o.log.info({ version: s.version }, 'update installed; rebooting at a safe moment');
         this.changed();
         this.watchForSafeMoment();

@@ -206,6 +206,25 @@ describe('update.install', () => {
     expect(t.reboots).toEqual(['2.0.0']);
   });
 
+  it('posd stopped after update.installed was recorded (the bundle already removed): goes on to the reboot, not failed, recorded once', async () => {
+    const t = await setup({
+      state: {
+        state: 'installing',
+        version: '2.0.0',
+        fromVersion: '1.0.0',
+        sha256: 'ab'.repeat(32),
+        attemptId: 'a1',
+      },
+    });
+    t.ledger.transact(() => t.ledger.append('update.installed', { version: '2.0.0', attemptId: 'a1' }));
+    t.blockers.printing = 1;
+    t.service.resume();
+    await t.service.settled();
+    expect(t.rauc.calls('install')).toEqual([]);
+    expect(t.service.view().state).toBe('waiting-to-reboot');
+    expect(t.types()).toEqual(['update.installed']);
+  });
+
   it('outside the update window waits for it; a manager may restart now when nothing is in flight', async () => {
     const now = () => new Date(2026, 0, 5, 14, 0); // local 14:00, window 02:00-04:00
     const t = await setup({ window: '02:00-04:00', now });
