@@ -61,12 +61,14 @@ boot_update() {
   bundles_disk || return 1
   cp --sparse=always "$IMG" "$disk"
   cp "$OVMF_VARS" "$disk.vars"
-  entry_options "$disk" "posd.selftest=update posd.selftest.good=$UPDATE_GOOD posd.selftest.bad=$UPDATE_BAD systemd.show_status=error ${POSD_IMAGE_TEST_APPEND:-}"
+  entry_options "$disk" "posd.selftest=update posd.selftest.good=$UPDATE_GOOD posd.selftest.bad=$UPDATE_BAD transparent_hugepage=never systemd.show_status=error ${POSD_IMAGE_TEST_APPEND:-}"
   rm -f "$log" "$log".*
   t0=$(date +%s%3N)
   while :; do
     # No -no-reboot: the guest reboots itself between the steps; it powers off at the end.
-    "${QEMU[@]}" -m 1024 -smp 2 -nodefaults -display none -monitor none -nic none \
+    # 1.5 GiB and no transparent huge pages: writing a slot under emulation on a loaded machine
+    # otherwise stalls in khugepaged (soft lockups).
+    "${QEMU[@]}" -m 1536 -smp 2 -nodefaults -display none -monitor none -nic none \
       -serial "file:$log.$run" \
       -drive "if=pflash,format=raw,unit=0,file=$OVMF_CODE,readonly=on" -drive "if=pflash,format=raw,unit=1,file=$disk.vars" \
       -drive "file=$disk,format=raw,if=virtio,cache=unsafe" -drive "file=$WORK/bundles.ext4,format=raw,if=virtio,readonly=on" &
