@@ -138,7 +138,7 @@ async function start(p) {
   if (rogue.status === 0) fail('a bundle signed by an unknown key was installed');
   if (s1.primary !== 'rootfs.0' || s1.slots['rootfs.1'].boot_status !== 'bad' || entries() !== 'posd-a.conf')
     fail(`after the refused bundle: primary ${s1.primary}, entries ${entries()}`);
-  const why = rogue.out.split('\n').find((l) => /signature|verif/i.test(l));
+  const why = rogue.out.split('\n').find((l) => /LastError:.*(signature|verif)/i.test(l));
   if (!why) fail(`the unknown key's bundle was refused for another reason: ${rogue.out.slice(-300)}`);
   say(`unknown key refused (${why.trim().slice(0, 160)}); primary A, entries ${entries()}`);
 
