@@ -61,7 +61,7 @@ boot_update() {
   bundles_disk || return 1
   cp --sparse=always "$IMG" "$disk"
   cp "$OVMF_VARS" "$disk.vars"
-  entry_options "$disk" "posd.selftest=update posd.selftest.good=$UPDATE_GOOD posd.selftest.bad=$UPDATE_BAD transparent_hugepage=never systemd.show_status=error ${POSD_IMAGE_TEST_APPEND:-}"
+  entry_options "$disk" "posd.selftest=update posd.selftest.good=$UPDATE_GOOD posd.selftest.bad=$UPDATE_BAD transparent_hugepage=never no_timer_check systemd.show_status=error ${POSD_IMAGE_TEST_APPEND:-}"
   rm -f "$log" "$log".*
   t0=$(date +%s%3N)
   while :; do
