@@ -48,4 +48,22 @@ describe('the kiosk pages (cashier and customer screens)', () => {
     expect(await rightClickPrevented(customer)).toBe(true);
     await context.close();
   });
+
+  it('keep a tap when the screen is redrawn between the finger going down and up', async () => {
+    const context = await browser.newContext({ viewport: { width: 1024, height: 600 } });
+    const cashier = await context.newPage();
+    await cashier.goto(`http://127.0.0.1:${cfg.port}/`);
+    const key = cashier.getByTestId('pin-key-1');
+    await key.waitFor();
+    const box = (await key.boundingBox())!;
+    for (let tap = 1; tap <= 2; tap++) {
+      await cashier.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      await cashier.mouse.down();
+      // An event from the daemon (a sale synced, the link back) redraws the screen mid-tap.
+      await cashier.evaluate('window.posd.render()');
+      await cashier.mouse.up();
+      await expect.poll(() => cashier.getByTestId('pin-dots').textContent()).toBe('●'.repeat(tap));
+    }
+    await context.close();
+  });
 });

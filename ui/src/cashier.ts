@@ -18,6 +18,7 @@ import { RecentSales } from './recent-sales.js';
 import { RefundFlow } from './refund-flow.js';
 import { ShiftFlow } from './shift-flow.js';
 import { signInView } from './sign-in-view.js';
+import { TapGuard } from './tap-guard.js';
 import { TerminalStatus } from './terminal-status.js';
 import { UpdateFlow } from './update-banner.js';
 
@@ -30,6 +31,7 @@ class CashierApp implements CashierContext, AppActions {
   readonly s: CashierState = initialState();
   readonly t = new I18n(window.localStorage);
   private readonly root = byId('app');
+  private readonly taps = new TapGuard();
   private readonly events = new EventClient({
     onEvent: (f, replayed) => this.onEvent(f, replayed),
     onResync: () => void this.reload(),
@@ -90,12 +92,14 @@ class CashierApp implements CashierContext, AppActions {
   }
 
   render(): void {
-    document.documentElement.lang = this.t.lang;
-    replace(
-      this.root,
-      this.s.cashier ? mainView(this.s, this.t, this.actions) : signInView(this.s, this.t, this.actions),
-    );
-    document.body.dataset.ready = this.s.cashier ? (this.s.connected ? 'live' : 'connecting') : 'signin';
+    this.taps.draw(() => {
+      document.documentElement.lang = this.t.lang;
+      replace(
+        this.root,
+        this.s.cashier ? mainView(this.s, this.t, this.actions) : signInView(this.s, this.t, this.actions),
+      );
+      document.body.dataset.ready = this.s.cashier ? (this.s.connected ? 'live' : 'connecting') : 'signin';
+    });
   }
 
   say(message: string | undefined, code?: string): void {
