@@ -1,10 +1,10 @@
-import { type KeyObject, sign } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import { v7 as uuidv7 } from 'uuid';
-import { canonicalJson } from '../src/offline/chain.js';
 import { deviceOfTopic, topicsFor } from '../src/sync/topics.js';
 import { type AcquirerOptions, AcquirerSimulator, type OpResult } from './acquirer.js';
 import { CloudOrders } from './online-orders.js';
+import { signCommand, signConfigEnvelope } from './signing.js';
 import { CloudStore, type IncomingRecord } from './store.js';
 
 /** The retained `P/down/ack`. */
@@ -273,10 +273,6 @@ export class CloudService {
     return this.acquirer.handle(device, op, args, deadline);
   }
 
-  private sign(fields: Record<string, unknown>): string {
-    return sign(null, Buffer.from(canonicalJson(fields), 'utf8'), this.o.signingKey).toString('base64');
-  }
-
   /** Signs and pushes a config doc (retained). */
   async pushConfig(
     tenant: string,
@@ -301,8 +297,7 @@ export class CloudService {
     version: number,
     doc: Record<string, unknown>,
   ): { version: number; issuedAt: string; doc: Record<string, unknown>; sig: string } {
-    const issuedAt = new Date().toISOString();
-    const envelope = { version, issuedAt, doc, sig: this.sign({ version, issuedAt, doc }) };
+    const envelope = signConfigEnvelope(this.o.signingKey, version, doc);
     const newest = this.store.kvGet<{ version: number }>('config', `${tenant}/${device}`);
     if (!newest || newest.version < version) this.store.kvPut('config', `${tenant}/${device}`, envelope);
     return envelope;
@@ -335,17 +330,8 @@ export class CloudService {
     ttlSeconds = 300,
     waitMs = 10_000,
   ): Promise<Record<string, unknown> | undefined> {
-    const cmdId = uuidv7();
-    const issuedAt = new Date().toISOString();
-    const expiresAt = new Date(Date.now() + ttlSeconds * 1000).toISOString();
-    const command = {
-      cmdId,
-      name,
-      args,
-      issuedAt,
-      expiresAt,
-      sig: this.sign({ cmdId, name, args, issuedAt, expiresAt }),
-    };
+    const command = signCommand(this.o.signingKey, name, args, ttlSeconds);
+    const { cmdId } = command;
     return this.publishAndAwait(tenant, device, command, cmdId, waitMs);
   }
 

@@ -1,12 +1,11 @@
-import { type KeyObject, sign } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type pg from 'pg';
-import { v7 as uuidv7 } from 'uuid';
-import { canonicalJson } from '../../src/offline/chain.js';
 import { deviceOfTopic, topicsFor } from '../../src/sync/topics.js';
 import { type AcquirerOptions, AcquirerSimulator } from '../acquirer.js';
 import type { LedgerAck } from '../cloud-service.js';
 import { CloudOrders } from '../online-orders.js';
+import { signCommand, signConfigEnvelope } from '../signing.js';
 import type { CloudTransport, UplinkMessage } from '../transport/transport.js';
 import { type IngestBatch, type IngestOutcome, ingestGroup } from './pg-ingest.js';
 import { type Isolation, PgStore } from './pg-store.js';
@@ -304,10 +303,6 @@ export class PgCloudService {
     return r.ok ? { reqId, ok: true, result: r.result } : { reqId, ok: false, error: r.error };
   }
 
-  private sign(fields: Record<string, unknown>): string {
-    return sign(null, Buffer.from(canonicalJson(fields), 'utf8'), this.o.signingKey).toString('base64');
-  }
-
   /** Signs a config envelope and keeps it as the device's newest (what `config.current` answers). */
   async signConfig(
     tenant: string,
@@ -315,8 +310,7 @@ export class PgCloudService {
     version: number,
     doc: Record<string, unknown>,
   ): Promise<{ version: number; issuedAt: string; doc: Record<string, unknown>; sig: string }> {
-    const issuedAt = new Date().toISOString();
-    const envelope = { version, issuedAt, doc, sig: this.sign({ version, issuedAt, doc }) };
+    const envelope = signConfigEnvelope(this.o.signingKey, version, doc);
     await this.store.putNewerConfig(`${tenant}/${device}`, envelope);
     return envelope;
   }
@@ -356,17 +350,8 @@ export class PgCloudService {
     ttlSeconds = 300,
     waitMs = 10_000,
   ): Promise<Record<string, unknown> | undefined> {
-    const cmdId = uuidv7();
-    const issuedAt = new Date().toISOString();
-    const expiresAt = new Date(Date.now() + ttlSeconds * 1000).toISOString();
-    const command = {
-      cmdId,
-      name,
-      args,
-      issuedAt,
-      expiresAt,
-      sig: this.sign({ cmdId, name, args, issuedAt, expiresAt }),
-    };
+    const command = signCommand(this.o.signingKey, name, args, ttlSeconds);
+    const { cmdId } = command;
     const replyTopic = topicsFor(tenant, device).upResp;
     const answer = new Promise<Record<string, unknown> | undefined>((resolve) => {
       const timer = setTimeout(() => {
