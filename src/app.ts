@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventBus } from './bus.js';
-import { type ProvisioningRefusal, parseRefusal, REFUSAL_FILE } from './config/provisioning.js';
+import { type ProvisioningRefusal, readRefusal } from './config/provisioning.js';
 import type { PosdConfig } from './config/schema.js';
 import { registerDeviceCommands } from './device-commands.js';
 import { deviceHealthy } from './drivers/device.js';
@@ -28,7 +27,7 @@ import { CustomerDisplayFeed } from './services/customer-display-feed.js';
 import type { MemberService } from './services/member-service.js';
 import { OrderCheckout } from './services/order-checkout.js';
 import { OrderService } from './services/order-service.js';
-import type { MoneyPending, PaymentService } from './services/payment-service.js';
+import { type MoneyPending, moneySummary, type PaymentService } from './services/payment-service.js';
 import type { RefundService } from './services/refund-service.js';
 import type { SaleService } from './services/sale-service.js';
 import { ShiftService } from './services/shift-service.js';
@@ -55,14 +54,6 @@ export interface AppOptions {
   log: Logger;
   mode: 'run' | 'demo';
   now?: () => Date;
-}
-
-function readRefusal(stateDir: string): ProvisioningRefusal | undefined {
-  try {
-    return parseRefusal(readFileSync(join(stateDir, REFUSAL_FILE), 'utf8'));
-  } catch {
-    return undefined; // none: the usual case
-  }
 }
 
 /** The composition root: builds every part, starts them in order and stops them in reverse. */
@@ -447,14 +438,7 @@ export class App {
     try {
       if (!this.payments) return {};
       const m: MoneyPending = this.payments.moneyPending();
-      if (!summary) return { money: { ...m } };
-      return {
-        money: {
-          unresolvedPayments: m.unresolvedPayments,
-          reversalsOwed: m.pendingReversals.length,
-          reversalsOwedAmount: m.pendingReversals.reduce((s, r) => s + r.amount, 0),
-        },
-      };
+      return { money: summary ? moneySummary(m) : { ...m } };
     } catch {
       return {}; // the database is closed (stopping)
     }

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { canonicalJson } from '../offline/chain.js';
 import { loadPublicKey, verifySignature } from '../sync/signature.js';
 
@@ -168,4 +170,13 @@ export function parseRefusal(text: string): ProvisioningRefusal | undefined {
     reasons,
     ...(typeof v.sha256 === 'string' && /^[0-9a-f]{64}$/.test(v.sha256) ? { sha256: v.sha256 } : {}),
   };
+}
+
+/** The refusal provisioning left in the state dir, if any (none is the usual case). */
+export function readRefusal(stateDir: string): ProvisioningRefusal | undefined {
+  try {
+    return parseRefusal(readFileSync(join(stateDir, REFUSAL_FILE), 'utf8'));
+  } catch {
+    return undefined;
+  }
 }

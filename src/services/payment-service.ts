@@ -23,6 +23,15 @@ export interface MoneyPending {
   >;
 }
 
+/** What the unauthenticated /healthz may show: counts and the amount owed, no payment ids. */
+export function moneySummary(m: MoneyPending): Record<string, unknown> {
+  return {
+    unresolvedPayments: m.unresolvedPayments,
+    reversalsOwed: m.pendingReversals.length,
+    reversalsOwedAmount: m.pendingReversals.reduce((s, r) => s + r.amount, 0),
+  };
+}
+
 /**
  * Payments by the customer's code and by dynamic QR (mqtt-v1 "Code-payment rule"), the electronic
  * parts of refunds, and reversals of QR payments paid after they were closed. The paymentId is
