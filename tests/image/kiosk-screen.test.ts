@@ -41,6 +41,11 @@ async function shot(url: string, name: string, size = { width: 1280, height: 800
   const page = await browser.newPage({ viewport: size, locale: 'zh-CN' });
   await page.goto(url).catch(() => undefined);
   if (url.endsWith(`:${cfg.port}/`)) await page.getByTestId('pin-ok').waitFor();
+  // Chromium's own error page refuses a capture until it has painted (about 1 in 10 otherwise).
+  else await page.locator('#main-frame-error').waitFor();
+  await page.evaluate(
+    'new Promise((painted) => requestAnimationFrame(() => requestAnimationFrame(painted)))',
+  );
   const file = join(dir, `${name}.png`);
   await page.screenshot({ path: file });
   await page.close();
