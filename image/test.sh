@@ -187,6 +187,10 @@ boot() {
       fi
     fi
     verdict=$(grep -a -m1 -oE 'POSD-SELFTEST: (PASS|FAIL.*)' "$log" 2>/dev/null || true)
+    if [ -n "$verdict" ] && [ "$shown" = 1 ] && [ -z "$keypad_at" ]; then
+      # What was on screen when the self-test gave up (kept as last-screen-MODE.png below).
+      node "$ROOT/image/kiosk-screen.mjs" shot "$qmp" "$WORK/screen-$mode.png" 2>/dev/null || true
+    fi
     [ -n "$verdict" ] && break
     if ! kill -0 "$pid" 2>/dev/null; then verdict="FAIL qemu exited without a verdict"; break; fi
     if ((now - start > TIMEOUT * 1000)); then verdict="FAIL timeout after $TIMEOUT s"; break; fi

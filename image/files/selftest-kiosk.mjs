@@ -1,5 +1,5 @@
 // The self-test's kiosk check (see selftest.mjs), with a display only (image/test.sh gives the VM a
-// bochs display, a virtio tablet and a QMP socket):
+// virtio-gpu display, a virtio tablet and a QMP socket):
 //   1. cage and Chromium up (posd-kiosk.service), the managed policy in place;
 //   2. KIOSK-UP on the console: test.sh takes QMP screendumps until the PIN keypad is on screen,
 //      keeps it as a PNG, and taps the self-test cashier's PIN on it;
@@ -8,23 +8,34 @@
 //   5. Chromium killed: the unit starts it again.
 import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { fail, http, journal, STATE, say, show, sleep, uptime } from './selftest-lib.mjs';
+import { fail, http, STATE, say, show, sleep, uptime } from './selftest-lib.mjs';
 
 /** The PIN test.sh taps on the keypad (a cashier of the self-test only). */
 export const KIOSK_PIN = '2468';
 const POLICY = '/etc/chromium/policies/managed/posd.json';
 
 const pids = () => readdirSync('/proc').filter((d) => /^\d+$/.test(d));
-const argv = (pid) => {
+/**
+ * A process's arguments. Chromium rewrites its own (setproctitle): /proc/PID/cmdline is then one
+ * string with the arguments separated by spaces, not NULs, so both are split.
+ */
+export const argv = (pid) => {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      .split('\0')
+      .filter((a) => a !== '');
+    return raw.length === 1 ? raw[0].split(' ').filter((a) => a !== '') : raw;
   } catch {
     return [];
   }
 };
 /** Chromium's processes (/usr/bin/chromium is a wrapper script that execs the browser). */
 const chromiumPids = () => pids().filter((pid) => argv(pid)[0]?.endsWith('/lib/chromium/chromium'));
-const browserPid = () => chromiumPids().find((pid) => argv(pid).includes('--kiosk'));
+/** The browser process: the one without --type= (zygotes, renderers, the GPU process have one). */
+const browserPid = () =>
+  chromiumPids().find(
+    (pid) => argv(pid).includes('--kiosk') && !argv(pid).some((a) => a.startsWith('--type=')),
+  );
 
 /** KiB of a field of /proc/PID/status or smaps_rollup (0 when the process is gone). */
 function kib(pid, file, field) {
@@ -38,10 +49,36 @@ function kib(pid, file, field) {
 const mib = (k) => Math.round(k / 1024);
 
 function kioskLog() {
-  for (const line of journal('posd-kiosk.service').trim().split('\n').slice(-25)) say(`  kiosk log: ${line}`);
+  const unit = spawnSync(
+    'journalctl',
+    ['-b', '-u', 'posd-kiosk.service', '-o', 'short-monotonic', '--no-pager'],
+    {
+      encoding: 'utf8',
+    },
+  );
+  for (const line of (unit.stdout ?? '').trim().split('\n').slice(-25)) say(`  kiosk log: ${line}`);
+  const s = show(
+    'posd-kiosk.service',
+    'ActiveState',
+    'SubState',
+    'InactiveExitTimestampMonotonic',
+    'NRestarts',
+  );
+  say(
+    `  kiosk unit: ${s.ActiveState}/${s.SubState} since ${(Number(s.InactiveExitTimestampMonotonic) / 1e6).toFixed(1)} s, restarts ${s.NRestarts}; browser pid ${browserPid() ?? 'none'}`,
+  );
   // cage runs in the kiosk's login session: its log is the session's, not the unit's.
   const cage = spawnSync('journalctl', ['-b', '_COMM=cage', '-o', 'cat', '--no-pager'], { encoding: 'utf8' });
   for (const line of (cage.stdout ?? '').trim().split('\n').slice(-25)) say(`  cage log: ${line}`);
+  // Chromium's own lines (stderr, in the kiosk user's session): why a window does not show.
+  const chromium = spawnSync(
+    'journalctl',
+    ['-b', '_UID=902', '_COMM=chromium', '-o', 'short-monotonic', '--no-pager'],
+    {
+      encoding: 'utf8',
+    },
+  );
+  for (const line of (chromium.stdout ?? '').trim().split('\n').slice(-40)) say(`  chromium log: ${line}`);
   for (const pid of pids()) {
     const a = argv(pid).join(' ');
     if (!/cage|chrom/.test(a)) continue;
@@ -54,6 +91,7 @@ function kioskLog() {
   const run = (cmd, ...args) =>
     spawnSync(cmd, args, { encoding: 'utf8', timeout: 20_000 }).stdout?.trim() ?? '';
   say(`  sessions: ${run('loginctl', 'list-sessions', '--no-legend').replaceAll('\n', ' | ')}`);
+  say(`  jobs: ${run('systemctl', 'list-jobs', '--no-legend').replaceAll('\n', ' | ')}`);
   say(`  /dev/dri: ${run('ls', '-l', '/dev/dri').replaceAll('\n', ' | ')}`);
   say(`  /dev/input: ${run('ls', '/dev/input').replaceAll('\n', ' ')}`);
 }
