@@ -181,7 +181,7 @@ describe('systemd units', () => {
 
   it('posd-kiosk.service has Chromium draw without waiting for cage frame callbacks (else the page stays white)', () => {
     const unit = join(UNITS_DIR, 'posd-kiosk.service');
-    const args = values(unit, 'ExecStart')[0].split(/\s+/);
+    const args = (values(unit, 'ExecStart')[0] ?? '').split(/\s+/);
     expect(args).toEqual(expect.arrayContaining(['--disable-gpu-vsync', '--disable-frame-rate-limit']));
   });
 
