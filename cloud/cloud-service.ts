@@ -270,7 +270,7 @@ export class CloudService {
         ok: true,
         result: { orders: this.store.ordersSince(tenant, device, Number(args.sinceDownSeq ?? 0)) },
       };
-    return this.acquirer.handle(device, op, args, deadline);
+    return this.acquirer.handle({ tenant, device }, op, args, deadline);
   }
 
   /** Signs and pushes a config doc (retained). */

@@ -295,7 +295,7 @@ export class PgCloudService {
       );
       return { reqId, ok: true, result };
     }
-    const r = await this.withAcquirer((a) => a.handle(device, op, args, req.deadline));
+    const r = await this.withAcquirer((a) => a.handle({ tenant, device }, op, args, req.deadline));
     if ('noReply' in r) {
       this.unanswered.push(reqId);
       return undefined;

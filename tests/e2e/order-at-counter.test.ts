@@ -142,7 +142,9 @@ describe('online orders paid at the counter (网络订单线下支付), in Chrom
       }>('GET', `/api/v1/sales/${saleId}`)
     ).body;
     expect(sale).toMatchObject({ status: 'completed', total: 3_600 });
-    expect(cloud.acquirer.payment(DEVICE, sale.payments[0]!.paymentId)).toMatchObject({
+    expect(
+      cloud.acquirer.payment({ tenant: 't1', device: DEVICE }, sale.payments[0]!.paymentId),
+    ).toMatchObject({
       status: 'SUCCESS',
       behaviour: '5',
     });

@@ -265,7 +265,7 @@ describe('cashier UI with the reference cloud and a simulated printer (1024x600,
     expect(s.payments).toEqual([
       expect.objectContaining({ method: 'code', channel: 'wechat', status: 'succeeded', amount: 2200 }),
     ]);
-    const atAcquirer = cloud.acquirer.payment(DEVICE, s.payments[0]!.paymentId);
+    const atAcquirer = cloud.acquirer.payment({ tenant: 't1', device: DEVICE }, s.payments[0]!.paymentId);
     expect(atAcquirer).toMatchObject({ status: 'SUCCESS', behaviour: '5' });
     expect(atAcquirer!.queries).toBeGreaterThanOrEqual(2);
     const receiptNo = (await page.getByTestId('done-receipt').textContent())!;
@@ -292,7 +292,9 @@ describe('cashier UI with the reference cloud and a simulated printer (1024x600,
     const open = await sale(saleId);
     expect(open.status).toBe('open');
     expect(open.payments).toEqual([expect.objectContaining({ method: 'code', status: 'reversed' })]);
-    expect(cloud.acquirer.payment(DEVICE, open.payments[0]!.paymentId)?.status).toBe('REVERSED');
+    expect(
+      cloud.acquirer.payment({ tenant: 't1', device: DEVICE }, open.payments[0]!.paymentId)?.status,
+    ).toBe('REVERSED');
 
     await page.getByTestId('tender-cash').click();
     await page.getByTestId('quick-exact').click();
@@ -305,7 +307,7 @@ describe('cashier UI with the reference cloud and a simulated printer (1024x600,
       ['cash', 'succeeded'],
     ]);
     // The acquirer kept only the confirmed code payment of the sale before.
-    expect(cloud.acquirer.netCaptured(DEVICE)).toBe(2200);
+    expect(cloud.acquirer.netCaptured({ tenant: 't1', device: DEVICE })).toBe(2200);
     await page.getByTestId('next-sale').click();
   });
 
@@ -333,7 +335,7 @@ describe('cashier UI with the reference cloud and a simulated printer (1024x600,
       'the WeChat refund completed',
     );
     // The money went back at the acquirer: nothing of the sale stays captured.
-    expect(cloud.acquirer.netCaptured(DEVICE)).toBe(0);
+    expect(cloud.acquirer.netCaptured({ tenant: 't1', device: DEVICE })).toBe(0);
     await page.getByTestId('recent-close').click();
   });
 

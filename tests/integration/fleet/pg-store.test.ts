@@ -178,7 +178,7 @@ describe('reference cloud on PostgreSQL: money moves once whichever instance ans
       });
     const answers = await Promise.all([create(a, 1), create(b, 2), create(a, 3), create(b, 4)]);
     for (const x of answers) expect(x).toMatchObject({ ok: true, result: { status: 'SUCCESS' } });
-    expect(await a.withAcquirer((acq) => acq.netCaptured(device))).toBe(2500);
+    expect(await a.withAcquirer((acq) => acq.netCaptured({ tenant: 't', device }))).toBe(2500);
     const q = await b.handleRequest('t', device, {
       reqId: 'q',
       op: 'payment.query',
