@@ -14,7 +14,7 @@ rm_tree_cmds() { # rm_tree_cmds IMAGE DIR
 }
 
 # Bundles for the update boots, from slot A's root file system in the image, changed with debugfs
-# (no mount): good.raucb (posd's version V+good), bad.raucb (V+bad, posd exits at start), and
+# (no mount): good.raucb (posd's version V-good), bad.raucb (V-bad, posd exits at start), and
 # rogue.raucb (a small bundle signed by a key the image does not trust). The kiosk browser's files
 # (Chromium, Mesa's LLVM) are left out of the test's bundles: the update boots have no display, and
 # under emulation every MiB of a slot costs install time (docs/updates.md "The image test").
@@ -22,7 +22,9 @@ update_bundles() {
   local v root="$WORK/root.ext4" t0
   t0=$(date +%s)
   v=$(m version)
-  UPDATE_GOOD="$v+good" UPDATE_BAD="$v+bad"
+  # Versions that differ from the image's in the release itself (posd takes 1.4.0 and 1.4.0+g1a2b
+  # for one release: UPDATE_SAME_VERSION).
+  UPDATE_GOOD="${v%%+*}-good" UPDATE_BAD="${v%%+*}-bad"
   mkdir -p "$WORK/www"
   dd if="$IMG" of="$root" bs=1M skip="$(m partitions.rootA.offsetMiB)" count="$(m partitions.rootA.sizeMiB)" conv=sparse status=none
   # Only the file system (image/build.sh sizes it to its contents; the slot's rest is unused).
@@ -70,7 +72,7 @@ update_bundles() {
   openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=rogue -keyout "$WORK/rogue.key" -out "$WORK/rogue.crt" 2>/dev/null
   mkdir -p "$WORK/rogue/etc" && head -c 200000 /dev/urandom >"$WORK/rogue/etc/rogue"
   truncate -s 16M "$WORK/rogue.ext4" && mkfs.ext4 -q -F -d "$WORK/rogue" "$WORK/rogue.ext4"
-  POSD_BUNDLE_KEY="$WORK/rogue.key" POSD_BUNDLE_CERT="$WORK/rogue.crt" bash "$ROOT/image/bundle.sh" "$WORK/rogue.ext4" "$v+rogue" "$WORK/www/rogue.raucb" || return 1
+  POSD_BUNDLE_KEY="$WORK/rogue.key" POSD_BUNDLE_CERT="$WORK/rogue.crt" bash "$ROOT/image/bundle.sh" "$WORK/rogue.ext4" "${v%%+*}-rogue" "$WORK/www/rogue.raucb" || return 1
   echo "image-test: [update] bundles made in $(($(date +%s) - t0)) s: good $(($(stat -c %s "$WORK/www/good.raucb") / 1048576)) MiB ($UPDATE_GOOD), bad $(($(stat -c %s "$WORK/www/bad.raucb") / 1048576)) MiB ($UPDATE_BAD)" >&2
 }
 

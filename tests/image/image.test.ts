@@ -93,14 +93,14 @@ describe('device image', () => {
     if (/\bupdate\b/.test(process.env.POSD_IMAGE_TEST_BOOTS ?? '')) {
       expect(boots.stderr).toMatch(/\[update\] PASS/);
       expect(boots.stderr).toMatch(/\[update\].*unknown key refused/);
-      expect(boots.stderr).toMatch(/\[update\].*signed update\.install \S+\+good accepted/);
+      expect(boots.stderr).toMatch(/\[update\].*signed update\.install \S+-good accepted/);
       expect(boots.stderr).toMatch(/\[update\].*a sale while posd downloads the bundle/);
       expect(boots.stderr).toMatch(/\[update\].*posd marked B good/);
-      expect(boots.stderr).toMatch(/\[update\].*up\/state: appVersion \S+\+good, update \{"state":"idle"/);
+      expect(boots.stderr).toMatch(/\[update\].*up\/state: appVersion \S+-good, update \{"state":"idle"/);
       expect(boots.stderr).toMatch(/\[update\].*on B: all \d+ sales in the cloud/);
       expect(boots.stderr).toMatch(/\[update\].*fell back to B after \d+ boot\(s\) of the bad A/);
       expect(boots.stderr).toMatch(
-        /\[update\].*rolled-back reported: \S+\+bad: .*up\/state appVersion \S+\+good update rolled-back/,
+        /\[update\].*rolled-back reported: \S+-bad: .*up\/state appVersion \S+-good update rolled-back/,
       );
       expect(boots.stderr).toMatch(/\[update\].*after the fallback: all \d+ sales in the cloud/);
       expect(boots.stderr).toMatch(/\[update\].*power cut mid-install: B booted, the half-written A not/);
