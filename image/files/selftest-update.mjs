@@ -173,7 +173,9 @@ function raucTimeline(boot = '0') {
     .filter((l) =>
       /install|Verif|verity|Mount|Copying|Checking|slot|Updating|succeeded|failed|hash|bundle/i.test(l),
     );
-  const from = lines.findLastIndex((l) => /installing|install started|Checking bundle/i.test(l));
+  // From the last install's first line (`installing <bundle>: started` or the like) on.
+  const last = /`([^`]+)` succeeded/.exec(lines.at(-1) ?? '')?.[1];
+  const from = last ? lines.findIndex((l) => l.includes(last)) : 0;
   for (const l of lines.slice(Math.max(0, from)).slice(-16))
     say(`  rauc: ${l.replace(/ posd rauc\[\d+\]:/, '').slice(0, 180)}`);
 }
@@ -266,9 +268,11 @@ async function goodCommanded(p) {
   if (!counted.endsWith('posd-b+0-1.conf'))
     fail(`B's first boot was not counted by systemd-boot: '${counted}'`);
   if (posdVersion() !== goodVersion) fail(`posd on B is ${posdVersion()}, expected ${goodVersion}`);
+  // On trial until posd marks it good, which it does only once the cloud is reached (started here).
+  if (assessment() !== 'trial posd-b+0-1.conf') fail(`B's first boot is not on trial: ${assessment()}`);
   await cloudUp();
   await checkSales(p, 'on B');
-  await until('posd marks B good', 300, () => assessment() === 'blessed');
+  await until('posd marks B good', 300, () => /posd-b\.conf/.test(entries()) && assessment() === 'blessed');
   say('posd marked B good');
   if (!/posd-b\.conf/.test(entries())) fail(`B not blessed: ${assessment()}, ${entries()}`);
   const s = status();
