@@ -114,7 +114,9 @@ boot_update() {
       local now lines
       now=$(date +%s%3N)
       # Each new marker line, with the harness's time since the first power-on.
-      mapfile -t lines < <(grep -a 'POSD-SELFTEST:' "$log.$run" 2>/dev/null | tr -d '\r' | sed 's/^.*POSD-SELFTEST: //')
+      # (and the firmware's and the kernel's start, to see where a reboot's time goes)
+      mapfile -t lines < <(grep -a -E 'POSD-SELFTEST:|BdsDxe: starting|\] Linux version|reboot: Restarting' "$log.$run" 2>/dev/null | tr -d '\r' |
+        sed -e 's/^.*POSD-SELFTEST: //' -e 's/^.*BdsDxe: starting.*/firmware: starting the boot loader/' -e 's/^.*Linux version.*/kernel started/' -e 's/^.*reboot: Restarting.*/kernel: restarting/')
       while [ "$seen" -lt "${#lines[@]}" ]; do
         echo "image-test: [update] +$(sec $((now - t0))) s: ${lines[$seen]}" >&2
         case "${lines[$seen]}" in
