@@ -43,6 +43,9 @@ export class PrintQueue {
       waiting: db.prepare<[], Row>(
         "SELECT * FROM print_jobs WHERE status IN ('queued', 'printing') ORDER BY created_at, id",
       ),
+      firstWaiting: db.prepare<[number], Row>(
+        "SELECT * FROM print_jobs WHERE status IN ('queued', 'printing') ORDER BY created_at, id LIMIT ?",
+      ),
       recent: db.prepare<[number], Row>('SELECT * FROM print_jobs ORDER BY created_at DESC, id DESC LIMIT ?'),
       start: db.prepare<[string, string]>(
         "UPDATE print_jobs SET status = 'printing', attempts = attempts + 1, updated_at = ? WHERE id = ?",
@@ -98,6 +101,11 @@ export class PrintQueue {
 
   waiting(): PrintJob[] {
     return this.stmt.waiting.all().map(toJob);
+  }
+
+  /** The first `limit` waiting jobs, oldest first: what the drain takes, whatever the backlog. */
+  firstWaiting(limit: number): PrintJob[] {
+    return this.stmt.firstWaiting.all(limit).map(toJob);
   }
 
   recent(limit: number): PrintJob[] {

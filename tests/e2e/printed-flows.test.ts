@@ -1,27 +1,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { CloudService } from '../../cloud/cloud-service.js';
-import { PrinterSim, type SimReceipt } from '../../src/drivers/sim/printer-sim.js';
-import { apiClient } from '../helpers/api.js';
-import { cloudKeys, deviceLedger, pushConfigAndWaitOnline, startCloud } from '../helpers/cloud-fixture.js';
-import type { DaemonProcess, TestConfig } from '../helpers/daemon.js';
-import { writeTestConfig } from '../helpers/daemon.js';
+import type { PrinterSim, SimReceipt } from '../../src/drivers/sim/printer-sim.js';
+import type { apiClient } from '../helpers/api.js';
+import { deviceLedger } from '../helpers/cloud-fixture.js';
+import type { TestConfig } from '../helpers/daemon.js';
 import { deliveryOrder } from '../helpers/money-fixtures.js';
-import { Mosquitto } from '../helpers/mosquitto.js';
-import { silentLogger } from '../helpers/test-log.js';
 import { waitFor } from '../helpers/wait.js';
-import {
-  ARTIFACTS,
-  buildUi,
-  launchBrowser,
-  screenshot,
-  signIn,
-  startDaemon,
-  stopDaemon,
-  writeCashiers,
-} from './ui-harness.js';
+import { printingTill } from './till-fixtures.js';
+import { screenshot, signIn, startDaemon, stopDaemon } from './ui-harness.js';
 
 /*
  * The cashier UI of `posd run` on a real terminal's setup: the reference cloud behind a mosquitto
@@ -48,13 +36,11 @@ const TIMINGS = {
   qrExpirySeconds: 30,
 };
 
-const broker = new Mosquitto();
-const keys = cloudKeys();
+// Auto-accept after 10 minutes: long enough that the cashier decides in every test here.
+const till = printingTill(DEVICE, { payments: TIMINGS, orders: { autoAcceptSeconds: 600 } });
 let cloud: CloudService;
 let sim: PrinterSim;
 let cfg: TestConfig;
-let daemon: DaemonProcess;
-let browser: Browser;
 let page: Page;
 let api: ReturnType<typeof apiClient>;
 let wechatSaleId: string;
@@ -84,50 +70,8 @@ async function scan(code: string): Promise<void> {
   expect(r.status).toBe(202);
 }
 
-beforeAll(async () => {
-  buildUi();
-  await broker.start();
-  cloud = await startCloud(broker.url, keys.privateKey);
-  sim = new PrinterSim({ paperWidth: 80, log: silentLogger(), outDir: join(ARTIFACTS, 'receipts') });
-  const simPort = await sim.listen();
-  cfg = await writeTestConfig({
-    device: { tenant: 't1', id: DEVICE },
-    mqtt: { url: broker.url, reconnectMinMs: 100, reconnectMaxMs: 300 },
-    cloud: { publicKey: keys.publicPem },
-    printer: { uri: `tcp://127.0.0.1:${simPort}`, paperWidth: 80 },
-    scanner: { uri: 'sim:' },
-    display: { uri: 'sim:' },
-  });
-  writeCashiers(cfg);
-  daemon = await startDaemon(cfg);
-  api = apiClient(cfg.port, cfg.stateDir);
-  // The cashier's float (the UI asks for it before the first sale: money-screens.test.ts).
-  expect((await api.call('POST', '/api/v1/shifts', { openingCash: 0 })).status).toBe(201);
-  // Auto-accept after 10 minutes: long enough that the cashier decides in every test here.
-  await pushConfigAndWaitOnline(cloud, api, DEVICE, {
-    payments: TIMINGS,
-    orders: { autoAcceptSeconds: 600 },
-  });
-  await waitFor(
-    async () => {
-      const d = await api.call<{ printer: { state: string } }>('GET', '/api/v1/devices');
-      return d.body.printer.state === 'ready' ? true : undefined;
-    },
-    'printer ready',
-    30_000,
-  );
-  browser = await launchBrowser();
-  const context = await browser.newContext({ viewport: { width: 1024, height: 600 }, locale: 'zh-CN' });
-  page = await context.newPage();
-  await page.goto(`http://127.0.0.1:${cfg.port}/`);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  if (daemon) await stopDaemon(daemon);
-  await cloud?.stop();
-  await broker.stop();
-  await sim?.close();
+beforeAll(() => {
+  ({ cloud, sim, cfg, api, page } = till());
 });
 
 describe('cashier UI with the reference cloud and a simulated printer (1024x600, zh-CN)', () => {
@@ -437,13 +381,13 @@ describe('cashier UI with the reference cloud and a simulated printer (1024x600,
 
   it('shows a scanner that is not there as missing in the status bar', async () => {
     // The technician points the scanner at a port with nothing plugged in, and restarts the daemon.
-    await stopDaemon(daemon);
+    await stopDaemon(till().daemon);
     const config = JSON.parse(readFileSync(cfg.file, 'utf8')) as Json;
     writeFileSync(
       cfg.file,
       JSON.stringify({ ...config, scanner: { uri: 'serial:///dev/posd-e2e-no-scanner?baud=9600' } }),
     );
-    daemon = await startDaemon(cfg);
+    till().daemon = await startDaemon(cfg);
     await page.locator('body[data-ready="live"]').waitFor({ timeout: 15_000 });
     await expect
       .poll(() => page.getByTestId('device-scanner').getAttribute('data-state'), { timeout: 15_000 })

@@ -12,6 +12,7 @@ import { storeAppsMigration } from './0011-store-apps.js';
 import { paymentWatchIndexesMigration } from './0012-payment-watch-indexes.js';
 import { compatibilityMarkMigration } from './0013-compatibility-mark.js';
 import { salesSeqMigration } from './0014-sales-seq.js';
+import { printJobsPrintingMigration } from './0015-print-jobs-printing.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -32,4 +33,5 @@ export const MIGRATIONS: readonly Migration[] = [
   paymentWatchIndexesMigration,
   compatibilityMarkMigration,
   salesSeqMigration,
+  printJobsPrintingMigration,
 ];
