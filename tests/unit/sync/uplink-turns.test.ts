@@ -54,7 +54,14 @@ describe('the uplink filling its window', () => {
     const { timers, fire } = manualTimers();
     let published = 0;
     const uplink = new Uplink({
-      link: { isConnected: true, sendWindow: 32, publish: () => ((published += 1), new Promise(() => {})) },
+      link: {
+        isConnected: true,
+        sendWindow: 32,
+        publish: () => {
+          published += 1;
+          return new Promise(() => {});
+        },
+      },
       outbox: backlog(100_000),
       topic: 'pos/v1/t/D/up/ledger',
       log: silentLogger(),
