@@ -319,7 +319,8 @@ export class Uplink {
               this.o.outbox.applyAck(ack.ackedUpTo, ack.rejected, Math.min(this.sentUpTo, ack.wiredUpTo));
               if (this.o.outbox.ackedUpTo() > was) this.lastAckAdvance = this.now();
             }
-            this.pump();
+            // PUBACKs read together resolve in one turn: their batches go one per turn too.
+            this.pumpNextTurn();
           },
           (err: unknown) => {
             if (generation !== this.generation) return;

@@ -79,4 +79,36 @@ describe('the uplink filling its window', () => {
     expect(published).toBe(32);
     uplink.stop();
   });
+
+  it('PUBACKs that arrive together free the window, and the batches behind them still go one per turn', async () => {
+    const { timers, fire } = manualTimers();
+    const pubacks: Array<() => void> = [];
+    const uplink = new Uplink({
+      link: {
+        isConnected: true,
+        sendWindow: 32,
+        publish: () => new Promise<void>((resolve) => pubacks.push(resolve)),
+      },
+      outbox: backlog(100_000),
+      topic: 'pos/v1/t/D/up/ledger',
+      log: silentLogger(),
+      timers,
+    });
+    uplink.start();
+    uplink.onConnected();
+    fire(2_000);
+    while (fire(0));
+    expect(pubacks).toHaveLength(32);
+    // One read of the socket brings all 32 PUBACKs: their callbacks run in the same turn.
+    for (const puback of pubacks.splice(0)) puback();
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(pubacks).toHaveLength(0); // nothing sent in the PUBACKs' turn
+    for (let turn = 1; turn <= 32; turn++) {
+      expect(fire(0)).toBe(true);
+      expect(pubacks).toHaveLength(turn);
+    }
+    expect(fire(0)).toBe(false);
+    uplink.stop();
+  });
 });
