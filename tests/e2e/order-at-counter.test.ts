@@ -1,12 +1,12 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CloudService } from '../../cloud/cloud-service.js';
-import type { PrinterSim, SimReceipt } from '../../src/drivers/sim/printer-sim.js';
+import type { PrinterSim } from '../../src/drivers/sim/printer-sim.js';
 import type { apiClient } from '../helpers/api.js';
 import type { TestConfig } from '../helpers/daemon.js';
 import { atCounterOrder, deliveryOrder } from '../helpers/money-fixtures.js';
 import { waitFor } from '../helpers/wait.js';
-import { printingTill } from './till-fixtures.js';
+import { printingTill, receiptsWith as receiptsOf, receiptText } from './till-fixtures.js';
 import { screenshot, signIn } from './ui-harness.js';
 
 /*
@@ -17,15 +17,7 @@ import { screenshot, signIn } from './ui-harness.js';
  */
 
 const DEVICE = 'E2EO1';
-const TIMINGS = {
-  requestTimeoutMs: 1_000,
-  queryDelayMs: 1_000,
-  queryIntervalMs: 1_000,
-  resolveWithinMs: 4_000,
-  qrExpirySeconds: 30,
-};
-
-const till = printingTill(DEVICE, { payments: TIMINGS, orders: { autoAcceptSeconds: 600 } });
+const till = printingTill(DEVICE);
 let cloud: CloudService;
 let sim: PrinterSim;
 let cfg: TestConfig;
@@ -35,8 +27,8 @@ let page: Page;
 let customer: Page;
 let api: ReturnType<typeof apiClient>;
 
-const text = (r: SimReceipt) => r.lines.join('\n');
-const receiptsWith = (needle: string) => sim.receipts.filter((r) => text(r).includes(needle));
+const text = receiptText;
+const receiptsWith = (needle: string) => receiptsOf(sim, needle);
 
 async function scan(code: string): Promise<void> {
   const r = await api.call('POST', '/api/v1/devices/scanner/scans', { code });

@@ -2,13 +2,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CloudService } from '../../cloud/cloud-service.js';
-import type { PrinterSim, SimReceipt } from '../../src/drivers/sim/printer-sim.js';
+import type { PrinterSim } from '../../src/drivers/sim/printer-sim.js';
 import type { apiClient } from '../helpers/api.js';
 import { deviceLedger } from '../helpers/cloud-fixture.js';
 import type { TestConfig } from '../helpers/daemon.js';
 import { deliveryOrder } from '../helpers/money-fixtures.js';
 import { waitFor } from '../helpers/wait.js';
-import { printingTill } from './till-fixtures.js';
+import { printingTill, receiptsWith as receiptsOf, receiptText } from './till-fixtures.js';
 import { screenshot, signIn, startDaemon, stopDaemon } from './ui-harness.js';
 
 /*
@@ -27,17 +27,7 @@ type Sale = Json & {
 
 const DEVICE = 'E2E1';
 const REPRINT = '** 重打印 **';
-/** Payment timings pushed as the business config: a code waits ~2 s for the customer, 4 s at most. */
-const TIMINGS = {
-  requestTimeoutMs: 1_000,
-  queryDelayMs: 1_000,
-  queryIntervalMs: 1_000,
-  resolveWithinMs: 4_000,
-  qrExpirySeconds: 30,
-};
-
-// Auto-accept after 10 minutes: long enough that the cashier decides in every test here.
-const till = printingTill(DEVICE, { payments: TIMINGS, orders: { autoAcceptSeconds: 600 } });
+const till = printingTill(DEVICE);
 let cloud: CloudService;
 let sim: PrinterSim;
 let cfg: TestConfig;
@@ -45,8 +35,8 @@ let page: Page;
 let api: ReturnType<typeof apiClient>;
 let wechatSaleId: string;
 
-const text = (r: SimReceipt) => r.lines.join('\n');
-const receiptsWith = (needle: string) => sim.receipts.filter((r) => text(r).includes(needle));
+const text = receiptText;
+const receiptsWith = (needle: string) => receiptsOf(sim, needle);
 
 async function sale(saleId: string): Promise<Sale> {
   return (await api.call<Sale>('GET', `/api/v1/sales/${saleId}`)).body;

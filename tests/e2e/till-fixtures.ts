@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { CloudService } from '../../cloud/cloud-service.js';
-import { PrinterSim } from '../../src/drivers/sim/printer-sim.js';
+import { PrinterSim, type SimReceipt } from '../../src/drivers/sim/printer-sim.js';
 import { apiClient } from '../helpers/api.js';
 import { cloudKeys, pushConfigAndWaitOnline, startCloud } from '../helpers/cloud-fixture.js';
 import { type DaemonProcess, type TestConfig, writeTestConfig } from '../helpers/daemon.js';
@@ -10,6 +10,21 @@ import { Mosquitto } from '../helpers/mosquitto.js';
 import { silentLogger } from '../helpers/test-log.js';
 import { waitFor } from '../helpers/wait.js';
 import { ARTIFACTS, buildUi, launchBrowser, startDaemon, stopDaemon, writeCashiers } from './ui-harness.js';
+
+/**
+ * The business config of a printing till: a code waits ~2 s for the customer, 4 s at most; online
+ * orders auto-accepted after 10 minutes, long enough that the cashier decides in every test.
+ */
+export const PRINTING_TILL_BUSINESS = {
+  payments: {
+    requestTimeoutMs: 1_000,
+    queryDelayMs: 1_000,
+    queryIntervalMs: 1_000,
+    resolveWithinMs: 4_000,
+    qrExpirySeconds: 30,
+  },
+  orders: { autoAcceptSeconds: 600 },
+};
 
 /** What a test file's till is made of; `daemon` is the one running now (a test may restart it). */
 export interface Till {
@@ -75,7 +90,10 @@ export function localTill(): () => Till {
  * test-artifacts/e2e/receipts/), the simulated scanner and customer display, a shift open with no
  * float, `business` applied, the printer ready, and Chromium on the cashier screen.
  */
-export function printingTill(device: string, business: Record<string, unknown>): () => PrintingTill {
+export function printingTill(
+  device: string,
+  business: Record<string, unknown> = PRINTING_TILL_BUSINESS,
+): () => PrintingTill {
   const broker = new Mosquitto();
   const keys = cloudKeys();
   const parts: Partial<PrintingTill> = {};
@@ -123,3 +141,10 @@ export function printingTill(device: string, business: Record<string, unknown>):
   });
   return readyParts(parts, [...TILL_PARTS, 'cloud', 'sim']);
 }
+
+/** The text of a receipt as printed, line by line. */
+export const receiptText = (r: SimReceipt): string => r.lines.join('\n');
+
+/** The receipts the simulated printer has printed that hold `needle`. */
+export const receiptsWith = (sim: PrinterSim, needle: string): SimReceipt[] =>
+  sim.receipts.filter((r) => receiptText(r).includes(needle));
