@@ -13,6 +13,7 @@ import { paymentWatchIndexesMigration } from './0012-payment-watch-indexes.js';
 import { compatibilityMarkMigration } from './0013-compatibility-mark.js';
 import { salesSeqMigration } from './0014-sales-seq.js';
 import { printJobsPrintingMigration } from './0015-print-jobs-printing.js';
+import { printJobsSeqMigration } from './0016-print-jobs-seq.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -34,4 +35,5 @@ export const MIGRATIONS: readonly Migration[] = [
   compatibilityMarkMigration,
   salesSeqMigration,
   printJobsPrintingMigration,
+  printJobsSeqMigration,
 ];

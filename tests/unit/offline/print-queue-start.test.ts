@@ -16,9 +16,11 @@ describe('the print queue at a start', () => {
     const queue = new PrintQueue(db);
     queue.recoverInterrupted(new Date().toISOString());
     queue.next();
-    expect(record.ran.size).toBe(2);
+    queue.firstWaiting(8);
+    expect(record.ran.size).toBe(3);
     for (const sql of record.ran) {
-      const index = sql.startsWith('UPDATE') ? 'print_jobs_printing' : 'print_jobs_waiting';
+      // The waiting jobs in queue order: the sequence's own waiting index (migration 16).
+      const index = sql.startsWith('UPDATE') ? 'print_jobs_printing' : 'print_jobs_waiting_by_seq';
       expect(queryPlan(base, sql), sql).toMatch(new RegExp(`USING (COVERING )?INDEX ${index}\\b`));
     }
     base.close();
