@@ -2,7 +2,6 @@ import { mkdtempSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { EventBus } from '../src/bus.js';
 import { createRootLogger } from '../src/log.js';
 import { openDatabase } from '../src/offline/db.js';
@@ -22,9 +21,14 @@ import {
   resetLag,
   startBenchDaemon,
 } from './daemon-probe.js';
+import { type RawResult, rawInserts, rawInsertsForked } from './raw-insert.js';
 import { fmt, nowMs, summarize } from './stats.js';
 
 const N = Number(process.env.BENCH_SALES ?? 2000);
+/** eMMC conditions (issue 18): the raw reference and the saturated daemon, each fsync delayed. */
+const SLOW_DELAY_MS = Number(process.env.BENCH_SLOW_FSYNC_MS ?? 10);
+const SLOW_N = Number(process.env.BENCH_SLOW_SALES_N ?? 500);
+const rawBody = () => JSON.stringify(saleInput(0)).repeat(3);
 
 const saleInput = (i: number) => ({
   lines: [
@@ -35,29 +39,6 @@ const saleInput = (i: number) => ({
   orderDiscount: { amount: 50 },
   tenders: [{ method: 'cash', amount: 10_000 }],
 });
-
-/** Reference: one raw insert per transaction, same pragmas, a row of the size a sale writes. */
-function rawInserts(dir: string): { rate: number; p50: number; p99: number } {
-  const db = new Database(join(dir, 'raw.db'));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('foreign_keys = ON');
-  db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL) STRICT');
-  const insert = db.prepare('INSERT INTO t (body) VALUES (?)');
-  const body = JSON.stringify(saleInput(0)).repeat(3);
-  const tx = db.transaction((b: string) => insert.run(b));
-  const latencies: number[] = [];
-  const start = nowMs();
-  for (let i = 0; i < N; i++) {
-    const t0 = nowMs();
-    tx.immediate(body);
-    latencies.push(nowMs() - t0);
-  }
-  const seconds = (nowMs() - start) / 1000;
-  db.close();
-  const s = summarize(latencies);
-  return { rate: N / seconds, p50: s.p50, p99: s.p99 };
-}
 
 /**
  * Reference 2: the same rows a cash sale commits (sale, payment, two ledger records, receipt
@@ -136,22 +117,21 @@ async function paced(count: number, post: (i: number) => Promise<number>): Promi
  * at 100 sales/s against a do-nothing HTTP server measured by the same client, then 8 clients
  * saturating it. fsyncs (the shim, no delay) and bytes written per sale in the saturated run.
  */
-async function httpSales(dir: string, port: number) {
+async function httpSales(dir: string, port: number, n = N, delayMs = 0, pacedCount = Math.min(n, 1000)) {
   const shim = buildFsyncShim(dir);
-  const countFile = join(dir, 'fsync-count');
+  const countFile = join(dir, `fsync-count-${delayMs}`);
   const printer = await forkHelper('tcp-printer');
   const nothing = await forkHelper('null-server');
   const { child, token } = await startBenchDaemon(
     dir,
     port,
-    { LD_PRELOAD: shim, POSD_FSYNC_COUNT_FILE: countFile },
+    { LD_PRELOAD: shim, POSD_FSYNC_COUNT_FILE: countFile, POSD_FSYNC_DELAY_MS: String(delayMs) },
     { printer: { uri: `tcp://127.0.0.1:${printer.port}`, paperWidth: 80 } },
   );
   // node:http with keep-alive, like the kiosk browser's one connection (fetch/undici adds ~0.7 ms here).
   const agent = new Agent({ keepAlive: true, maxSockets: 8 });
   const post = (i: number) => postSale(port, token, agent, JSON.stringify(saleInput(i)));
   const postNothing = (i: number) => postSale(nothing.port, token, agent, JSON.stringify(saleInput(i)));
-  const pacedCount = Math.min(N, 1000);
   for (let i = 0; i < 20; i++) await post(i); // warm-up: the shift opens, the printer probe is done
   let receipts0 = 0;
   for (let i = 0; i < 600 && receipts0 < 20; i++) {
@@ -175,15 +155,15 @@ async function httpSales(dir: string, port: number) {
   let next = 0;
   await Promise.all(
     Array.from({ length: 8 }, async () => {
-      while (next < N) await post(next++);
+      while (next < n) await post(next++);
     }),
   );
-  const rate = N / ((nowMs() - t0) / 1000);
+  const rate = n / ((nowMs() - t0) / 1000);
   const saturatedLag = await readLag(child);
-  const fsyncsPerSale = (fsyncCount(countFile) - fsync0) / N;
+  const fsyncsPerSale = (fsyncCount(countFile) - fsync0) / n;
   const io = processIo(child.pid!);
   // Every receipt reaches the printer (the queue drains behind the sales).
-  const expected = receipts0 + pacedCount + N;
+  const expected = receipts0 + pacedCount + n;
   let receipts = 0;
   for (let i = 0; i < 600 && receipts < expected; i++) {
     receipts = await askHelper<number>(printer.child, 'count', 'receipts');
@@ -200,18 +180,19 @@ async function httpSales(dir: string, port: number) {
     pacedLag,
     saturatedLag,
     fsyncsPerSale,
-    writeBytesPerSale: (io.writeBytes - io0.writeBytes) / N,
+    writeBytesPerSale: (io.writeBytes - io0.writeBytes) / n,
     receipts: receipts - receipts0,
-    expectedReceipts: pacedCount + N,
+    expectedReceipts: pacedCount + n,
   };
 }
 
 export async function benchSaleCommit(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'posd-bench-'));
-  const raw = rawInserts(dir);
+  const raw = rawInserts(dir, N, rawBody());
   const rawRows = rawSameRows(dir);
   const core = coreSales(dir);
   const http = await httpSales(dir, 18_000 + Math.floor(Math.random() * 1000));
+  const slow = await slowFlash();
   console.log(
     `sale-commit (N=${N}; references: WAL, synchronous=FULL, one transaction per sale; the daemon: group commit)`,
   );
@@ -242,5 +223,35 @@ export async function benchSaleCommit(): Promise<void> {
   );
   console.log(
     `     daemon event-loop lag         p50 ${fmt(http.saturatedLag.p50)} ms  p99 ${fmt(http.saturatedLag.p99)} ms  max ${fmt(http.saturatedLag.max)} ms`,
+  );
+  printSlow(slow);
+}
+
+/**
+ * eMMC conditions: on a fast disk the raw reference is CPU-bound territory the HTTP daemon cannot
+ * reach; with each fsync delayed (the shim, in both processes) the comparison is the one a
+ * terminal's flash makes: one fsync per raw transaction against the daemon's group commit.
+ */
+async function slowFlash(): Promise<{ raw: RawResult; http: Awaited<ReturnType<typeof httpSales>> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'posd-bench-slow-'));
+  const shim = buildFsyncShim(dir);
+  const raw = await rawInsertsForked(dir, SLOW_N, rawBody(), {
+    LD_PRELOAD: shim,
+    POSD_FSYNC_DELAY_MS: String(SLOW_DELAY_MS),
+  });
+  const http = await httpSales(dir, 18_000 + Math.floor(Math.random() * 1000), SLOW_N, SLOW_DELAY_MS, 0);
+  return { raw, http };
+}
+
+function printSlow({ raw, http }: Awaited<ReturnType<typeof slowFlash>>): void {
+  console.log(`  eMMC conditions: every fsync +${SLOW_DELAY_MS} ms (shim in both processes), N=${SLOW_N}`);
+  console.log(
+    `     raw: one insert per tx        ${fmt(raw.rate, 0)} tx/s  p50 ${fmt(raw.p50, 3)} ms  p99 ${fmt(raw.p99, 3)} ms`,
+  );
+  console.log(
+    `     HTTP saturated, 8 clients     ${fmt(http.rate, 0)} sales/s  ratio to the raw insert ${fmt(http.rate / raw.rate)} (goal ≥ 1.0)`,
+  );
+  console.log(
+    `     ${fmt(http.fsyncsPerSale, 3)} fsyncs/sale, ${fmt(http.writeBytesPerSale, 0)} B/sale to storage; receipts printed ${http.receipts} of ${http.expectedReceipts}; lag p99 ${fmt(http.saturatedLag.p99)} ms`,
   );
 }

@@ -107,7 +107,7 @@ interface Daemon {
 /** NODE_OPTIONS as systemd/posd.service sets them on the terminal. */
 function unitNodeOptions(): string {
   const unit = readFileSync(resolve(import.meta.dirname, '../../systemd/posd.service'), 'utf8');
-  return /^Environment=NODE_OPTIONS=(.*)$/m.exec(unit)?.[1]?.trim() ?? '';
+  return /^Environment="?NODE_OPTIONS=([^"\n]*)"?$/m.exec(unit)?.[1]?.trim() ?? '';
 }
 
 async function startPosd(

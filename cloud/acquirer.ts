@@ -38,6 +38,15 @@ const TOMBSTONE = 'tombstone';
 
 type Member = { memberId: string; name: string; balance: number; points: number; phone?: string };
 
+/** The terminal a request came from: device ids are unique only within a tenant. */
+export interface Terminal {
+  tenant: string;
+  device: string;
+}
+
+/** What the simulator's state (payments, refunds, coupon holds) is keyed by. */
+const terminalKey = (t: Terminal): string => `${t.tenant}/${t.device}`;
+
 export interface AcquirerOptions {
   autoPayQrAfterQueries?: number;
   /** The cloud's clock (ms), for request deadlines, coupon expiry and holds; the simulation passes its own. */
@@ -76,10 +85,10 @@ export class AcquirerSimulator {
    * `deadline` is refused (`DEADLINE_EXCEEDED`) and moves nothing: the device has already taken
    * the outcome as unknown and is querying.
    */
-  handle(device: string, op: string, args: Record<string, unknown>, deadline?: unknown): OpResult {
+  handle(terminal: Terminal, op: string, args: Record<string, unknown>, deadline?: unknown): OpResult {
     const late = this.lateness(op, deadline);
     if (late) return late;
-    const result = this.store.exclusive(() => this.act(device, op, args));
+    const result = this.store.exclusive(() => this.act(terminalKey(terminal), op, args));
     const drop = this.dropReplies.get(op) ?? 0;
     if (drop > 0) {
       this.dropReplies.set(op, drop - 1);
@@ -103,24 +112,24 @@ export class AcquirerSimulator {
     };
   }
 
-  private act(device: string, op: string, args: Record<string, unknown>): OpResult {
+  private act(terminal: string, op: string, args: Record<string, unknown>): OpResult {
     switch (op) {
       case 'payment.create':
-        return this.create(device, args);
+        return this.create(terminal, args);
       case 'payment.query':
-        return this.query(device, args);
+        return this.query(terminal, args);
       case 'payment.reverse':
-        return this.finish(device, args, 'REVERSED');
+        return this.finish(terminal, args, 'REVERSED');
       case 'payment.close':
-        return this.finish(device, args, 'CLOSED');
+        return this.finish(terminal, args, 'CLOSED');
       case 'refund.create':
-        return this.refund(device, args);
+        return this.refund(terminal, args);
       case 'coupon.verify':
         return this.coupons.verify(args);
       case 'coupon.reserve':
-        return this.coupons.reserve(device, args);
+        return this.coupons.reserve(terminal, args);
       case 'coupon.consume':
-        return this.coupons.consume(device, args);
+        return this.coupons.consume(terminal, args);
       case 'coupon.release':
         return this.coupons.release(args);
       case 'member.lookup':
@@ -133,24 +142,35 @@ export class AcquirerSimulator {
   }
 
   /** Money taken from customers net of refunds, for tests' "charged once" checks. */
-  netCaptured(device: string): number {
+  netCaptured(terminal: Terminal): number {
     let net = 0;
-    for (const { value } of this.store.kvAll<Payment>(`payment:${device}`)) {
-      if (value.status === 'SUCCESS') net += value.amount - value.refunded;
-    }
+    for (const p of this.payments(terminal)) if (p.status === 'SUCCESS') net += p.amount - p.refunded;
     return net;
   }
 
-  payment(device: string, paymentId: string): Payment | undefined {
-    return this.store.kvGet<Payment>(`payment:${device}`, paymentId);
+  /** Every refund a terminal made, by refund id (tests' "refunded once" checks). */
+  refunds(terminal: Terminal): Array<{ refundId: string; paymentId: string; amount: number }> {
+    return this.store
+      .kvAll<{ paymentId: string; amount: number }>(`refund:${terminalKey(terminal)}`)
+      .map((x) => ({ refundId: x.key, ...x.value }));
   }
 
-  customerPaysQr(device: string, paymentId: string): boolean {
-    const p = this.payment(device, paymentId);
+  /** Every payment a terminal made (tests' invariants). */
+  payments(terminal: Terminal): Payment[] {
+    return this.store.kvAll<Payment>(`payment:${terminalKey(terminal)}`).map((x) => x.value);
+  }
+
+  payment(terminal: Terminal, paymentId: string): Payment | undefined {
+    return this.stored(terminalKey(terminal), paymentId);
+  }
+
+  customerPaysQr(terminal: Terminal, paymentId: string): boolean {
+    const key = terminalKey(terminal);
+    const p = this.stored(key, paymentId);
     if (p?.method !== 'qr' || p.behaviour === TOMBSTONE) return false;
     if (p.status !== 'NOTPAY' && p.status !== 'CLOSED') return false;
     p.status = 'SUCCESS';
-    this.save(device, p);
+    this.save(key, p);
     return true;
   }
 
@@ -177,11 +197,15 @@ export class AcquirerSimulator {
     this.store.kvPut('member', code, member);
   }
 
-  private save(device: string, p: Payment): void {
-    this.store.kvPut(`payment:${device}`, p.paymentId, p);
+  private stored(terminal: string, paymentId: string): Payment | undefined {
+    return this.store.kvGet<Payment>(`payment:${terminal}`, paymentId);
   }
 
-  private create(device: string, args: Record<string, unknown>): OpResult {
+  private save(terminal: string, p: Payment): void {
+    this.store.kvPut(`payment:${terminal}`, p.paymentId, p);
+  }
+
+  private create(terminal: string, args: Record<string, unknown>): OpResult {
     const paymentId = String(args.paymentId ?? '');
     const amount = Number(args.amount);
     if (!paymentId || !Number.isSafeInteger(amount) || amount <= 0) {
@@ -190,7 +214,7 @@ export class AcquirerSimulator {
         error: { code: 'INVALID_REQUEST', message: 'paymentId and a positive amount are required' },
       };
     }
-    const existing = this.payment(device, paymentId);
+    const existing = this.stored(terminal, paymentId);
     if (existing?.behaviour === TOMBSTONE) {
       // Reversed or closed before the acquirer ever saw it: a late create charges nothing.
       const code = existing.status === 'CLOSED' ? 'ORDER_CLOSED' : 'ORDER_REVERSED';
@@ -203,7 +227,7 @@ export class AcquirerSimulator {
     const method = args.method === 'qr' ? 'qr' : 'code';
     const authCode = String(args.authCode ?? '');
     if (method === 'code' && args.channel === 'member')
-      return this.memberPay(device, paymentId, args, amount);
+      return this.memberPay(terminal, paymentId, args, amount);
     if (method === 'code' && !/^\d{10,30}$/.test(authCode)) {
       return { ok: false, error: { code: 'AUTH_CODE_INVALID', message: 'payment code not recognised' } };
     }
@@ -227,13 +251,13 @@ export class AcquirerSimulator {
       queries: 0,
       refunded: 0,
     };
-    this.save(device, p);
+    this.save(terminal, p);
     if (behaviour === '8') return { noReply: true };
     return { ok: true, result: this.view(p) };
   }
 
-  private query(device: string, args: Record<string, unknown>): OpResult {
-    const p = this.payment(device, String(args.paymentId ?? ''));
+  private query(terminal: string, args: Record<string, unknown>): OpResult {
+    const p = this.stored(terminal, String(args.paymentId ?? ''));
     if (!p) return { ok: false, error: { code: 'ORDER_NOT_FOUND', message: 'no such payment' } };
     p.queries += 1;
     if (p.status === 'USERPAYING' && p.queries >= 2 && p.behaviour === '5') p.status = 'SUCCESS';
@@ -241,19 +265,19 @@ export class AcquirerSimulator {
     const auto = this.options.autoPayQrAfterQueries;
     if (p.method === 'qr' && p.status === 'NOTPAY' && auto !== undefined && p.queries >= auto)
       p.status = 'SUCCESS';
-    this.save(device, p);
+    this.save(terminal, p);
     return { ok: true, result: this.view(p) };
   }
 
   /** Reverse (code) or close (QR). A close of a paid QR answers SUCCESS: it counts for the sale. */
-  private finish(device: string, args: Record<string, unknown>, to: 'REVERSED' | 'CLOSED'): OpResult {
+  private finish(terminal: string, args: Record<string, unknown>, to: 'REVERSED' | 'CLOSED'): OpResult {
     const paymentId = String(args.paymentId ?? '');
-    const p = this.payment(device, paymentId);
+    const p = this.stored(terminal, paymentId);
     if (!p) {
       if (!paymentId)
         return { ok: false, error: { code: 'INVALID_REQUEST', message: 'paymentId is required' } };
       // A tombstone: the create may still be on its way, and must then charge nothing.
-      this.save(device, {
+      this.save(terminal, {
         paymentId,
         saleId: '',
         method: to === 'CLOSED' ? 'qr' : 'code',
@@ -272,16 +296,16 @@ export class AcquirerSimulator {
       p.refunded = p.amount; // a reversal gives it back
     }
     if (p.status !== 'REVERSED' && p.status !== 'CLOSED') p.status = to;
-    this.save(device, p);
+    this.save(terminal, p);
     return { ok: true, result: { ...this.view(p), status: to } };
   }
 
-  private refund(device: string, args: Record<string, unknown>): OpResult {
+  private refund(terminal: string, args: Record<string, unknown>): OpResult {
     const refundId = String(args.refundId ?? '');
     const amount = Number(args.amount);
-    const done = this.store.kvGet<{ amount: number }>(`refund:${device}`, refundId);
+    const done = this.store.kvGet<{ amount: number }>(`refund:${terminal}`, refundId);
     if (done) return { ok: true, result: { refundId, status: 'SUCCESS', amount: done.amount } };
-    const p = this.payment(device, String(args.paymentId ?? ''));
+    const p = this.stored(terminal, String(args.paymentId ?? ''));
     if (p?.status !== 'SUCCESS')
       return { ok: false, error: { code: 'ORDER_NOT_PAID', message: 'nothing to refund' } };
     if (!Number.isSafeInteger(amount) || amount <= 0 || p.refunded + amount > p.amount) {
@@ -289,14 +313,14 @@ export class AcquirerSimulator {
     }
     p.refunded += amount;
     this.creditMember(p, amount);
-    this.save(device, p);
-    this.store.kvPut(`refund:${device}`, refundId, { paymentId: p.paymentId, amount });
+    this.save(terminal, p);
+    this.store.kvPut(`refund:${terminal}`, refundId, { paymentId: p.paymentId, amount });
     return { ok: true, result: { refundId, status: 'SUCCESS', amount } };
   }
 
   /** Stored value: SUCCESS when the balance covers it (debited at once), else FAILED. */
   private memberPay(
-    device: string,
+    terminal: string,
     paymentId: string,
     args: Record<string, unknown>,
     amount: number,
@@ -318,7 +342,7 @@ export class AcquirerSimulator {
       refunded: 0,
       memberCode: code,
     };
-    this.save(device, p);
+    this.save(terminal, p);
     return { ok: true, result: this.view(p) };
   }
 

@@ -3,6 +3,7 @@ import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import { v7 as uuidv7 } from 'uuid';
 import { deviceOfTopic, topicsFor } from '../src/sync/topics.js';
 import { type AcquirerOptions, AcquirerSimulator, type OpResult } from './acquirer.js';
+import { awaitAnswer } from './await-answer.js';
 import { CloudOrders } from './online-orders.js';
 import { signCommand, signConfigEnvelope } from './signing.js';
 import { CloudStore, type IncomingRecord } from './store.js';
@@ -270,7 +271,7 @@ export class CloudService {
         ok: true,
         result: { orders: this.store.ordersSince(tenant, device, Number(args.sinceDownSeq ?? 0)) },
       };
-    return this.acquirer.handle(device, op, args, deadline);
+    return this.acquirer.handle({ tenant, device }, op, args, deadline);
   }
 
   /** Signs and pushes a config doc (retained). */
@@ -344,22 +345,7 @@ export class CloudService {
     waitMs = 10_000,
   ): Promise<Record<string, unknown> | undefined> {
     const client = this.mustClient();
-    const replyTopic = topicsFor(tenant, device).upResp;
-    const answer = new Promise<Record<string, unknown> | undefined>((resolve) => {
-      const timer = setTimeout(() => {
-        client.off('message', listener);
-        resolve(undefined);
-      }, waitMs);
-      const listener = (topic: string, payload: Buffer) => {
-        if (topic !== replyTopic) return;
-        const body = JSON.parse(payload.toString()) as Record<string, unknown>;
-        if (body.reqId !== cmdId) return;
-        clearTimeout(timer);
-        client.off('message', listener);
-        resolve(body);
-      };
-      client.on('message', listener);
-    });
+    const answer = awaitAnswer(client, 'message', topicsFor(tenant, device).upResp, cmdId, waitMs);
     await client.publishAsync(topicsFor(tenant, device).downCmd, JSON.stringify(command), { qos: 1 });
     return answer;
   }

@@ -40,6 +40,18 @@ function inSeqOrder(records: readonly IncomingRecord[]): readonly IncomingRecord
   return records;
 }
 
+/** A stored ledger record as a row, in the SQLite and the PostgreSQL store alike (body as JSON text). */
+export interface RecordRow {
+  epoch: string;
+  seq: number;
+  id: string;
+  type: string;
+  at: string;
+  body: string;
+  chain: string;
+  status: string;
+}
+
 /**
  * The reference cloud's store: records keyed on (tenant, device, epoch, seq), stored only in
  * contiguous order with the chain verified. Several cloud instances may share the file: each batch
@@ -230,19 +242,7 @@ export class CloudStore {
    */
   records(tenant: string, device: string): Array<IncomingRecord & { epoch: string; status: string }> {
     return this.db
-      .prepare<
-        [string, string],
-        {
-          epoch: string;
-          seq: number;
-          id: string;
-          type: string;
-          at: string;
-          body: string;
-          chain: string;
-          status: string;
-        }
-      >(
+      .prepare<[string, string], RecordRow>(
         "SELECT epoch, seq, id, type, at, body, chain, status FROM records WHERE tenant = ? AND device = ? AND status <> 'duplicate' ORDER BY epoch, seq",
       )
       .all(tenant, device)

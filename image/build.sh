@@ -222,6 +222,9 @@ install -D -m 0644 "$(POSD_IMAGE_ARCH=$ARCH bash "$ROOT/image/bundle.sh" --cert)
 install -m 0755 "$U/rauc-bootloader" "$U/boot-assessment" "$R/usr/lib/posd/"
 install -m 0644 "$U/posd-trial-failed.service" "$U/posd-trial-deadline.service" "$U/posd-trial-deadline.timer" "$R/usr/lib/systemd/system/"
 install -D -m 0644 "$U/50-update-trial.conf" "$R/usr/lib/systemd/system/posd.service.d/50-update-trial.conf"
+# An install must not starve posd (the watchdog, the ledger's fsync): bounded writeback, RAUC niced.
+install -D -m 0644 "$U/50-posd-writeback.conf" "$R/usr/lib/sysctl.d/50-posd-writeback.conf"
+install -D -m 0644 "$U/rauc-priority.conf" "$R/usr/lib/systemd/system/rauc.service.d/50-posd-priority.conf"
 # Only root and posd may talk to RAUC (the package's file lets anyone); posd may reboot (polkit).
 install -m 0644 "$U/de.pengutronix.rauc.conf" "$R/usr/share/dbus-1/system.d/de.pengutronix.rauc.conf"
 install -D -m 0644 "$U/50-posd-reboot.rules" "$R/usr/share/polkit-1/rules.d/50-posd-reboot.rules"

@@ -2,19 +2,48 @@
 # Sourced by image/test.sh: the `update` boot sequence (image/files/selftest-update.mjs, docs/operations.md
 # "Image self-test"). Uses test.sh's IMG, WORK, LOGS, QEMU, OVMF_*, m, sec, entry_options.
 
+# debugfs commands that remove a directory tree of an ext4 image (debugfs has no recursive rm).
+rm_tree_cmds() { # rm_tree_cmds IMAGE DIR
+  local line mode name
+  while IFS= read -r line; do
+    mode=$(cut -d/ -f3 <<<"$line") name=$(cut -d/ -f6 <<<"$line")
+    case "$name" in . | .. | '') continue ;; esac
+    if [[ "$mode" == 04* ]]; then rm_tree_cmds "$1" "$2/$name"; else echo "rm $2/$name"; fi
+  done < <(debugfs -R "ls -p $2" "$1" 2>/dev/null)
+  echo "rmdir $2"
+}
+
 # Bundles for the update boots, from slot A's root file system in the image, changed with debugfs
-# (no mount): good.raucb (posd's version V+good), bad.raucb (V+bad, posd exits at start), and
-# rogue.raucb (a small bundle signed by a key the image does not trust).
+# (no mount): good.raucb (posd's version V-good), bad.raucb (V-bad, posd exits at start), and
+# rogue.raucb (a small bundle signed by a key the image does not trust). The kiosk browser's files
+# (Chromium, Mesa's LLVM) are left out of the test's bundles: the update boots have no display, and
+# under emulation every MiB of a slot costs install time (docs/updates.md "The image test").
 update_bundles() {
   local v root="$WORK/root.ext4" t0
   t0=$(date +%s)
   v=$(m version)
-  UPDATE_GOOD="$v+good" UPDATE_BAD="$v+bad"
+  # Versions that differ from the image's in the release itself (posd takes 1.4.0 and 1.4.0+g1a2b
+  # for one release: UPDATE_SAME_VERSION).
+  UPDATE_GOOD="${v%%+*}-good" UPDATE_BAD="${v%%+*}-bad"
   mkdir -p "$WORK/www"
   dd if="$IMG" of="$root" bs=1M skip="$(m partitions.rootA.offsetMiB)" count="$(m partitions.rootA.sizeMiB)" conv=sparse status=none
   # Only the file system (image/build.sh sizes it to its contents; the slot's rest is unused).
   truncate -s $(($(dumpe2fs -h "$root" 2>/dev/null | sed -n 's/^Block count: *//p') * 4096)) "$root"
   debugfs -R "cat /opt/posd/package.json" "$root" 2>/dev/null >"$WORK/package.json"
+  if [ "${POSD_IMAGE_TEST_BUNDLE_KIOSK:-0}" = 0 ]; then
+    {
+      rm_tree_cmds "$root" /usr/lib/chromium
+      debugfs -R "ls -p /usr/lib/x86_64-linux-gnu/dri" "$root" 2>/dev/null | cut -d/ -f6 | grep '\.so$' | sed 's|^|rm /usr/lib/x86_64-linux-gnu/dri/|'
+      echo "rm /usr/lib/x86_64-linux-gnu/libLLVM-15.so.1"
+      echo "rm /usr/lib/x86_64-linux-gnu/libz3.so.4"
+    } >"$WORK/strip.cmd"
+    debugfs -w -f "$WORK/strip.cmd" "$root" >/dev/null 2>&1 || { echo "image-test: [update] debugfs strip failed" >&2; return 1; }
+    e2fsck -fy "$root" >/dev/null 2>&1 || true
+    resize2fs -M "$root" >/dev/null 2>&1 || { echo "image-test: [update] resize2fs failed" >&2; return 1; }
+    # The freed blocks as holes (zeros): squashfs stores nothing for them and reads them for free.
+    e2fsck -fy -E discard "$root" >/dev/null 2>&1 || true
+    truncate -s $(($(dumpe2fs -h "$root" 2>/dev/null | sed -n 's/^Block count: *//p') * 4096)) "$root"
+  fi
   printf "console.error('posd (bad bundle): exits at start');\nprocess.exit(1);\n" >"$WORK/bad-main.js"
   local name version
   for name in good bad; do
@@ -35,11 +64,15 @@ update_bundles() {
     POSD_BUNDLE_ZSTD_LEVEL=${POSD_IMAGE_TEST_ZSTD_LEVEL:-3} bash "$ROOT/image/bundle.sh" "$root" "$version" "$WORK/www/$name.raucb" || return 1
   done
   rm -f "$root"
+  # What the cloud's update.install names: each bundle's size and sha256.
+  printf '{"good.raucb":{"size":%s,"sha256":"%s"},"bad.raucb":{"size":%s,"sha256":"%s"}}\n' \
+    "$(stat -c %s "$WORK/www/good.raucb")" "$(sha256sum "$WORK/www/good.raucb" | cut -c1-64)" \
+    "$(stat -c %s "$WORK/www/bad.raucb")" "$(sha256sum "$WORK/www/bad.raucb" | cut -c1-64)" >"$WORK/www/bundles.json"
   # Signed by a key the image does not know.
   openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=rogue -keyout "$WORK/rogue.key" -out "$WORK/rogue.crt" 2>/dev/null
   mkdir -p "$WORK/rogue/etc" && head -c 200000 /dev/urandom >"$WORK/rogue/etc/rogue"
   truncate -s 16M "$WORK/rogue.ext4" && mkfs.ext4 -q -F -d "$WORK/rogue" "$WORK/rogue.ext4"
-  POSD_BUNDLE_KEY="$WORK/rogue.key" POSD_BUNDLE_CERT="$WORK/rogue.crt" bash "$ROOT/image/bundle.sh" "$WORK/rogue.ext4" "$v+rogue" "$WORK/www/rogue.raucb" || return 1
+  POSD_BUNDLE_KEY="$WORK/rogue.key" POSD_BUNDLE_CERT="$WORK/rogue.crt" bash "$ROOT/image/bundle.sh" "$WORK/rogue.ext4" "${v%%+*}-rogue" "$WORK/www/rogue.raucb" || return 1
   echo "image-test: [update] bundles made in $(($(date +%s) - t0)) s: good $(($(stat -c %s "$WORK/www/good.raucb") / 1048576)) MiB ($UPDATE_GOOD), bad $(($(stat -c %s "$WORK/www/bad.raucb") / 1048576)) MiB ($UPDATE_BAD)" >&2
 }
 
@@ -60,6 +93,8 @@ boot_update() {
   update_bundles || return 1
   bundles_disk || return 1
   cp --sparse=always "$IMG" "$disk"
+  # Room on the data partition (it grows to the disk at first boot) for a downloaded bundle.
+  truncate -s +1536M "$disk"
   cp "$OVMF_VARS" "$disk.vars"
   entry_options "$disk" "posd.selftest=update posd.selftest.good=$UPDATE_GOOD posd.selftest.bad=$UPDATE_BAD transparent_hugepage=never no_timer_check systemd.show_status=error ${POSD_IMAGE_TEST_APPEND:-}"
   rm -f "$log" "$log".*
@@ -79,7 +114,9 @@ boot_update() {
       local now lines
       now=$(date +%s%3N)
       # Each new marker line, with the harness's time since the first power-on.
-      mapfile -t lines < <(grep -a 'POSD-SELFTEST:' "$log.$run" 2>/dev/null | tr -d '\r' | sed 's/^.*POSD-SELFTEST: //')
+      # (and the firmware's and the kernel's start, to see where a reboot's time goes)
+      mapfile -t lines < <(grep -a -E 'POSD-SELFTEST:|BdsDxe: starting|\] Linux version|reboot: Restarting' "$log.$run" 2>/dev/null | tr -d '\r' |
+        sed -e 's/^.*POSD-SELFTEST: //' -e 's/^.*BdsDxe: starting.*/firmware: starting the boot loader/' -e 's/^.*Linux version.*/kernel started/' -e 's/^.*reboot: Restarting.*/kernel: restarting/')
       while [ "$seen" -lt "${#lines[@]}" ]; do
         echo "image-test: [update] +$(sec $((now - t0))) s: ${lines[$seen]}" >&2
         case "${lines[$seen]}" in

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import type pg from 'pg';
 import { deviceOfTopic, topicsFor } from '../../src/sync/topics.js';
 import { type AcquirerOptions, AcquirerSimulator } from '../acquirer.js';
+import { awaitAnswer } from '../await-answer.js';
 import type { LedgerAck } from '../cloud-service.js';
 import { CloudOrders } from '../online-orders.js';
 import { signCommand, signConfigEnvelope } from '../signing.js';
@@ -295,7 +296,7 @@ export class PgCloudService {
       );
       return { reqId, ok: true, result };
     }
-    const r = await this.withAcquirer((a) => a.handle(device, op, args, req.deadline));
+    const r = await this.withAcquirer((a) => a.handle({ tenant, device }, op, args, req.deadline));
     if ('noReply' in r) {
       this.unanswered.push(reqId);
       return undefined;
@@ -352,22 +353,7 @@ export class PgCloudService {
   ): Promise<Record<string, unknown> | undefined> {
     const command = signCommand(this.o.signingKey, name, args, ttlSeconds);
     const { cmdId } = command;
-    const replyTopic = topicsFor(tenant, device).upResp;
-    const answer = new Promise<Record<string, unknown> | undefined>((resolve) => {
-      const timer = setTimeout(() => {
-        this.answers.off('answer', listener);
-        resolve(undefined);
-      }, waitMs);
-      const listener = (topic: string, payload: Buffer) => {
-        if (topic !== replyTopic) return;
-        const body = JSON.parse(payload.toString()) as Record<string, unknown>;
-        if (body.reqId !== cmdId) return;
-        clearTimeout(timer);
-        this.answers.off('answer', listener);
-        resolve(body);
-      };
-      this.answers.on('answer', listener);
-    });
+    const answer = awaitAnswer(this.answers, 'answer', topicsFor(tenant, device).upResp, cmdId, waitMs);
     await this.o.transport.publish(topicsFor(tenant, device).downCmd, JSON.stringify(command));
     return answer;
   }

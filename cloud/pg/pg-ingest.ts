@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { canonicalJson, chainOfCanonicalBody, GENESIS_CHAIN } from '../../src/offline/chain.js';
-import type { IncomingRecord, IngestResult } from '../store.js';
+import type { IncomingRecord, IngestResult, RecordRow } from '../store.js';
 
 export interface IngestBatch {
   tenant: string;
@@ -20,17 +20,9 @@ interface Head {
   rejects: number;
 }
 
-interface Row {
+interface Row extends RecordRow {
   tenant: string;
   device: string;
-  epoch: string;
-  seq: number;
-  id: string;
-  type: string;
-  at: string;
-  body: string;
-  chain: string;
-  status: string;
   code: string | null;
   message: string | null;
 }

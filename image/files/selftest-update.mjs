@@ -1,18 +1,24 @@
 // The update self-test (posd-selftest-update.service, only with posd.selftest=update): one disk,
 // booted through OVMF and systemd-boot, goes through a sequence of boots with no one at the keyboard;
-// image/test.sh attaches the bundles on a second disk (label posd-bundles) and watches the console.
+// image/test.sh attaches the bundles on a second disk (label posd-bundles, with bundles.json: their
+// sizes and sha256) and watches the console. The cloud (an MQTT broker and the reference cloud) runs
+// in the guest beside posd (selftest-cloud.mjs); the bundles are served over HTTP on 127.0.0.1.
 //   start          slot A: a sale; a bundle signed by an unknown key is refused (nothing changes);
-//                  the good bundle (version posd.selftest.good=V) installs into B, B primary on trial
-//   good-installed slot B on trial: the sales are there, B is marked good as posd does it
-//                  (`rauc status mark-good` as user posd), a sale; the bad bundle (posd exits at
-//                  start) installs into A, A primary on trial (1 try: /etc/posd/boot-tries)
-//   bad-installed  on A: nothing (posd fails, the boot on trial reboots); on B again: the fallback,
-//                  A bad, every sale there, a sale; then a bundle into A (the bad one again: any
-//                  will do) and, while RAUC writes the slot, `CUT-NOW`: the harness kills QEMU (a power cut) and boots the disk again
+//                  posd is pointed at the cloud, a sale; the cloud's signed `update.install` of the
+//                  good bundle (version posd.selftest.good=V): a sale while posd downloads, then
+//                  posd installs into B (on trial, 1 try: /etc/posd/boot-tries) and reboots by itself
+//   good-commanded slot B on trial: systemd-boot counted the boot, posd marks B good, every sale is
+//                  there and in the cloud, up/state shows V; a sale; the signed command of the bad
+//                  bundle (posd exits at start): posd installs it into A and reboots
+//   bad-commanded  on A: nothing (posd fails, the boot on trial reboots); on B again: the fallback,
+//                  A bad, posd reports rolled-back (API and up/state), every sale there, a sale; then
+//                  a bundle into A (the bad one again: any will do) and, while RAUC writes the slot,
+//                  `CUT-NOW`: the harness kills QEMU (a power cut) and boots the disk again
 //   cutting        slot B: the half-written A is not booted, posd sells: PASS
 // Progress between boots is kept in /data/selftest-update.json. Each boot prints `BOOT slot X phase P`.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { configurePosd, DEVICE, startCloud, TENANT } from './selftest-cloud.mjs';
 import {
   cmdline,
   Failure,
@@ -21,6 +27,7 @@ import {
   http,
   STATE,
   say,
+  show,
   sleep,
   uptime,
   waitActive,
@@ -109,25 +116,108 @@ async function checkSales(p, what) {
   say(`${what}: all ${p.sales.length} sales there`);
 }
 
-function install(bundle, what) {
-  const t0 = uptime();
-  const r = rauc('install', bundle);
-  if (r.status !== 0) fail(`install of ${what}: ${r.out.slice(-400)}`);
-  say(`installed ${what} in ${(uptime() - t0).toFixed(1)} s; entries: ${entries()}`);
-}
-
-async function reboot(p, why) {
-  save(p);
-  say(`REBOOT ${why}`);
-  // As posd reboots at its safe moment: user posd, through logind and the image's polkit rule.
-  const r = spawnSync('runuser', ['-u', 'posd', '--', 'systemctl', 'reboot'], { encoding: 'utf8' });
-  if (r.status !== 0) fail(`systemctl reboot as posd: ${r.stderr.trim()}`);
-  await sleep(3_600_000);
-}
-
 function expectBooted(slot, p) {
   if (booted !== slot)
     fail(`phase ${p.phase}: booted slot ${booted}, expected ${slot} (entries: ${entries()})`);
+}
+
+/** Waits for `test` to return something, checking every half second. */
+async function until(what, seconds, test) {
+  const deadline = uptime() + seconds;
+  for (;;) {
+    const v = await test();
+    if (v) return v;
+    if (uptime() > deadline) fail(`${what}: not within ${seconds} s`);
+    await sleep(500);
+  }
+}
+const updateView = async () => (await http('GET', '/api/v1/update', undefined, token())).json ?? {};
+
+/** The cloud of this boot, and posd linked to it. */
+let cloud;
+async function cloudUp() {
+  bundle('bundles.json'); // mounts the bundles disk
+  cloud = await startCloud(BUNDLES);
+  await until('posd online with the cloud', 180, async () => {
+    const s = await http('GET', '/api/v1/status', undefined, token());
+    return s.json?.cloud === 'online';
+  });
+}
+const bundleInfo = (name) => JSON.parse(readFileSync(bundle('bundles.json'), 'utf8'))[name];
+
+/** The cloud's signed `update.install` of a bundle on the bundles disk; posd must accept it. */
+async function command(name, version) {
+  const { size, sha256 } = bundleInfo(name);
+  const answer = await cloud.cloud.pushCommand(TENANT, DEVICE, 'update.install', {
+    version,
+    url: cloud.url(name),
+    sha256,
+    size,
+  });
+  if (!answer?.ok || answer.result?.accepted !== true)
+    fail(`update.install ${version}: ${JSON.stringify(answer)}`);
+  say(`signed update.install ${version} accepted (${(size / 1048576).toFixed(0)} MiB)`);
+}
+
+/** RAUC's own account of its last install, with the kernel's clock (where the time went). */
+function raucTimeline(boot = '0') {
+  const out = spawnSync(
+    'journalctl',
+    ['-b', boot, '-u', 'rauc', '-o', 'short-monotonic', '--no-pager', '-n', '40'],
+    {
+      encoding: 'utf8',
+    },
+  ).stdout;
+  const lines = out
+    .split('\n')
+    .filter((l) =>
+      /install|Verif|verity|Mount|Copying|Checking|slot|Updating|succeeded|failed|hash|bundle/i.test(l),
+    );
+  // From the last install's first line (`installing <bundle>: started` or the like) on.
+  const last = /`([^`]+)` succeeded/.exec(lines.at(-1) ?? '')?.[1];
+  const from = last ? lines.findIndex((l) => l.includes(last)) : 0;
+  for (const l of lines.slice(Math.max(0, from)).slice(-16))
+    say(`  rauc: ${l.replace(/ posd rauc\[\d+\]:/, '').slice(0, 180)}`);
+}
+
+/** Follows posd's update until it reboots the terminal (it does, at its safe moment). */
+async function followUpdate(p, what) {
+  let last = '';
+  const t0 = uptime();
+  // posd keeps running (and selling) while RAUC writes: no watchdog kill, no restart.
+  const { MainPID } = show('posd.service', 'MainPID');
+  for (;;) {
+    const now = show('posd.service', 'MainPID', 'NRestarts');
+    if (now.MainPID !== MainPID)
+      fail(
+        `${what}: posd restarted while ${last} (pid ${MainPID} -> ${now.MainPID}, ${now.NRestarts} restarts)`,
+      );
+    const v = await updateView();
+    if (v.state !== last) {
+      say(`${what}: ${v.state} at +${(uptime() - t0).toFixed(1)} s${v.error ? ` (${v.error})` : ''}`);
+      if (last === 'installing') raucTimeline();
+      last = v.state;
+      if (v.state === 'installing') {
+        await sell(p, 'while RAUC installs');
+        say(`${what}: a sale while RAUC installs (posd pid ${MainPID})`);
+      }
+    }
+    if (v.state === 'failed') fail(`${what} failed: ${v.error}`);
+    if (v.state === 'rebooting') await sleep(3_600_000); // shutdown stops this test before posd
+    if (uptime() - t0 > 1800) fail(`${what}: posd did not reboot within 30 minutes (${v.state})`);
+    await sleep(1000);
+  }
+}
+
+/** Every sale in the cloud, and posd's ledger all acknowledged (up/state). */
+async function synced(p, what) {
+  const s = await until(`${what}: every sale in the cloud`, 180, () => {
+    const ids = cloud.saleIds();
+    const st = cloud.lastState();
+    return p.sales.every((id) => ids.has(id)) && st && st.ackedUpTo === st.lastSeq && st;
+  });
+  say(`${what}: all ${p.sales.length} sales in the cloud, up/state lastSeq ${s.lastSeq} acked`);
+  return s;
 }
 
 async function start(p) {
@@ -147,56 +237,64 @@ async function start(p) {
   if (!why) fail(`the unknown key's bundle was refused for another reason: ${rogue.out.slice(-300)}`);
   say(`unknown key refused (${why.trim().slice(0, 160)}); primary A, entries ${entries()}`);
 
-  install(bundle('good.raucb'), `the good bundle ${goodVersion} into B`);
-  const s2 = status();
-  if (s2.primary !== 'rootfs.1') fail(`after installing into B: primary ${s2.primary}`);
-  if (!/posd-b\+1\.conf/.test(entries())) fail(`B not on trial: entries ${entries()}`);
-  if (!existsSync('/boot/efi/posd/b/vmlinuz') || !existsSync('/boot/efi/posd/b/initrd.img'))
-    fail('B: no kernel on the ESP');
-  if (s2.slots['rootfs.1'].slot_status?.bundle?.version !== goodVersion)
-    fail(`B's version ${s2.slots['rootfs.1'].slot_status?.bundle?.version}, expected ${goodVersion}`);
-  await sell(p, 'after install');
-  p.phase = 'good-installed';
-  p.installedAt = uptime();
-  await reboot(p, 'into B');
+  // posd linked to the cloud (as provisioning would), then the signed command.
+  configurePosd();
+  spawnSync('systemctl', ['restart', 'posd']);
+  await waitActive('posd with the cloud', 300);
+  await cloudUp();
+  await sell(p, 'before the download');
+  p.phase = 'good-commanded';
+  save(p);
+  const t0 = uptime();
+  await command('good.raucb', goodVersion);
+  await until('posd downloading', 120, async () => {
+    const v = await updateView();
+    if (v.state === 'failed') fail(`the download failed: ${v.error}`);
+    return v.state === 'downloading' && v.progress > 0;
+  });
+  await sell(p, 'during the download');
+  if ((await updateView()).state !== 'downloading') fail('the download ended before the sale');
+  say(`a sale while posd downloads the bundle (${p.sales.length} sales)`);
+  cloud.release();
+  p.commandAt = t0;
+  save(p);
+  await followUpdate(p, `the good update ${goodVersion}`);
 }
 
-async function goodInstalled(p) {
+async function goodCommanded(p) {
   expectBooted('B', p);
-  // systemd-boot counted this boot down (posd may have marked it good already: it does at READY
-  // when no cloud is configured, as here).
+  // systemd-boot counted this boot down (posd may have marked it good already).
   const counted = bootCountPath();
   if (!counted.endsWith('posd-b+0-1.conf'))
     fail(`B's first boot was not counted by systemd-boot: '${counted}'`);
   if (posdVersion() !== goodVersion) fail(`posd on B is ${posdVersion()}, expected ${goodVersion}`);
+  // On trial until posd marks it good, which it does only once the cloud is reached (started here).
+  if (assessment() !== 'trial posd-b+0-1.conf') fail(`B's first boot is not on trial: ${assessment()}`);
+  await cloudUp();
   await checkSales(p, 'on B');
-  // posd marks the slot good once healthy; until its update service is in the image, as it would.
-  if (existsSync('/opt/posd/dist/src/update/boot-health.js')) {
-    for (let i = 0; assessment() !== 'blessed'; i++) {
-      if (i === 600) fail(`posd did not mark B good within 5 minutes (${assessment()})`);
-      await sleep(500);
-    }
-    say('posd marked B good');
-  } else {
-    const r = rauc('status', 'mark-good');
-    if (r.status !== 0) fail(`mark-good as posd: ${r.out}`);
-    say(`B marked good as posd would (${r.out.split('\n').slice(-1)[0]})`);
-  }
-  if (assessment() !== 'blessed' || !/posd-b\.conf/.test(entries()))
-    fail(`B not blessed: ${assessment()}, ${entries()}`);
+  await until('posd marks B good', 300, () => /posd-b\.conf/.test(entries()) && assessment() === 'blessed');
+  say('posd marked B good');
+  if (!/posd-b\.conf/.test(entries())) fail(`B not blessed: ${assessment()}, ${entries()}`);
   const s = status();
   if (s.booted !== 'B' || s.slots['rootfs.1'].boot_status !== 'good')
     fail(`rauc status on B: ${JSON.stringify(s.slots['rootfs.1'])}`);
+  const st = await until('up/state with the new version, activated', 120, () => {
+    const x = cloud.lastState();
+    return x?.appVersion === goodVersion && x.update?.state === 'idle' && x;
+  });
+  const v = await updateView();
+  say(`up/state: appVersion ${st.appVersion}, update ${JSON.stringify(st.update)}; API ${v.state}`);
+  await synced(p, 'on B');
   await sell(p, 'on B');
-  install(bundle('bad.raucb'), `the bad bundle ${badVersion} into A`);
-  if (status().primary !== 'rootfs.0' || !/posd-a\+1\.conf/.test(entries()))
-    fail(`A not primary on trial: ${entries()}`);
-  p.phase = 'bad-installed';
+  cloud.release();
+  p.phase = 'bad-commanded';
   p.badBoots = 0;
-  await reboot(p, 'into the bad A');
+  save(p);
+  await command('bad.raucb', badVersion);
+  await followUpdate(p, `the bad update ${badVersion}`);
 }
 
-async function badInstalled(p) {
+async function badCommanded(p) {
   if (booted === 'A') {
     p.badBoots += 1;
     save(p);
@@ -208,14 +306,26 @@ async function badInstalled(p) {
   }
   expectBooted('B', p);
   if (p.badBoots < 1) fail('back on B without having booted the bad A');
-  await waitActive('fallback', 300);
+  await cloudUp();
   const s = status();
   if (assessment() !== 'blessed') fail(`B after the fallback: ${assessment()}`);
   if (s.slots['rootfs.0'].boot_status !== 'bad' || !/posd-a\+0-1\.conf/.test(entries()))
     fail(`A after its failed try: ${s.slots['rootfs.0'].boot_status}, entries ${entries()}`);
   say(`fell back to B after ${p.badBoots} boot(s) of the bad A; A bad (${entries()})`);
+  const v = await until('posd reports rolled-back', 180, async () => {
+    const x = await updateView();
+    return x.state === 'rolled-back' && x;
+  });
+  const st = await until('up/state rolled-back', 120, () => {
+    const x = cloud.lastState();
+    return x?.update?.state === 'rolled-back' && x;
+  });
+  say(
+    `rolled-back reported: ${v.version}: ${v.error}; up/state appVersion ${st.appVersion} update ${st.update.state}`,
+  );
   await checkSales(p, 'after the fallback');
   await sell(p, 'after the fallback');
+  await synced(p, 'after the fallback');
   // A power cut while RAUC writes slot A.
   p.phase = 'cutting';
   save(p);
@@ -231,7 +341,7 @@ async function badInstalled(p) {
     if (i === 1200) fail(`RAUC did not start writing A within 10 minutes: ${out.slice(-300)}`);
     await sleep(500);
   }
-  await sleep(5000);
+  await sleep(3000);
   if (child.exitCode !== null) fail(`the install ended before the cut: ${out.slice(-300)}`);
   say(`CUT-NOW RAUC writing slot A (entries ${entries()})`);
   await sleep(3_600_000);
@@ -253,13 +363,13 @@ async function cutting(p) {
 async function main() {
   const p = load();
   say(`BOOT slot ${booted} phase ${p.phase} version ${posdVersion()} (${assessment()})`);
-  if (p.phase === 'bad-installed' && booted === 'A') return badInstalled(p);
+  if (p.phase === 'bad-commanded' && booted === 'A') return badCommanded(p);
   const ready = await waitActive('boot', 300);
   say(`READY ${(Number(ready.ActiveEnterTimestampMonotonic) / 1e6).toFixed(1)} s after kernel start`);
   await healthy('boot');
   if (p.phase === 'start') await start(p);
-  else if (p.phase === 'good-installed') await goodInstalled(p);
-  else if (p.phase === 'bad-installed') await badInstalled(p);
+  else if (p.phase === 'good-commanded') await goodCommanded(p);
+  else if (p.phase === 'bad-commanded') await badCommanded(p);
   else if (p.phase === 'cutting') {
     await cutting(p);
     say('PASS');

@@ -33,17 +33,22 @@ export class PrintQueue {
   constructor(db: Db) {
     this.stmt = {
       insert: db.prepare(
-        `INSERT INTO print_jobs (id, kind, ref_id, payload, status, reprint, created_at, updated_at)
-         VALUES (@id, @kind, @refId, @payload, 'queued', @reprint, @at, @at)`,
+        // seq: the next after the highest (the write lock orders inserts), whatever the clock says.
+        `INSERT INTO print_jobs (id, kind, ref_id, payload, status, reprint, created_at, updated_at, seq)
+         VALUES (@id, @kind, @refId, @payload, 'queued', @reprint, @at, @at,
+                 (SELECT coalesce(max(seq), 0) + 1 FROM print_jobs))`,
       ),
       next: db.prepare<[], Row>(
-        "SELECT * FROM print_jobs WHERE status IN ('queued', 'printing') ORDER BY created_at, id LIMIT 1",
+        "SELECT * FROM print_jobs WHERE status IN ('queued', 'printing') ORDER BY seq LIMIT 1",
       ),
       get: db.prepare<[string], Row>('SELECT * FROM print_jobs WHERE id = ?'),
       waiting: db.prepare<[], Row>(
-        "SELECT * FROM print_jobs WHERE status IN ('queued', 'printing') ORDER BY created_at, id",
+        "SELECT * FROM print_jobs WHERE status IN ('queued', 'printing') ORDER BY seq",
       ),
-      recent: db.prepare<[number], Row>('SELECT * FROM print_jobs ORDER BY created_at DESC, id DESC LIMIT ?'),
+      firstWaiting: db.prepare<[number], Row>(
+        "SELECT * FROM print_jobs WHERE status IN ('queued', 'printing') ORDER BY seq LIMIT ?",
+      ),
+      recent: db.prepare<[number], Row>('SELECT * FROM print_jobs ORDER BY seq DESC LIMIT ?'),
       start: db.prepare<[string, string]>(
         "UPDATE print_jobs SET status = 'printing', attempts = attempts + 1, updated_at = ? WHERE id = ?",
       ),
@@ -54,7 +59,7 @@ export class PrintQueue {
         "UPDATE print_jobs SET status = 'queued', reprint = max(reprint, ?), last_error = ?, updated_at = ? WHERE id = ?",
       ),
       queuedFor: db.prepare<[string, string], Row>(
-        "SELECT * FROM print_jobs WHERE ref_id = ? AND kind = ? AND status = 'queued' ORDER BY created_at, id",
+        "SELECT * FROM print_jobs WHERE ref_id = ? AND kind = ? AND status = 'queued' ORDER BY seq",
       ),
       setPayload: db.prepare<[string, string, string]>(
         "UPDATE print_jobs SET payload = ?, updated_at = ? WHERE id = ? AND status = 'queued'",
@@ -98,6 +103,11 @@ export class PrintQueue {
 
   waiting(): PrintJob[] {
     return this.stmt.waiting.all().map(toJob);
+  }
+
+  /** The first `limit` waiting jobs, oldest first: what the drain takes, whatever the backlog. */
+  firstWaiting(limit: number): PrintJob[] {
+    return this.stmt.firstWaiting.all(limit).map(toJob);
   }
 
   recent(limit: number): PrintJob[] {

@@ -101,8 +101,10 @@ export class SalesStore {
         'SELECT receipt_series AS series FROM ledger_epochs ORDER BY n DESC LIMIT 1',
       ),
       insertSale: db.prepare(
-        `INSERT INTO sales (id, kind, original_sale_id, status, currency, total, receipt_no, shift_id, doc, created_at, completed_at)
-         VALUES (@id, @kind, @originalSaleId, @status, @currency, @total, @receiptNo, @shiftId, @doc, @createdAt, @completedAt)`,
+        // seq: the next after the highest (the write lock orders inserts), whatever the clock says.
+        `INSERT INTO sales (id, kind, original_sale_id, status, currency, total, receipt_no, shift_id, doc, created_at, completed_at, seq)
+         VALUES (@id, @kind, @originalSaleId, @status, @currency, @total, @receiptNo, @shiftId, @doc, @createdAt, @completedAt,
+                 (SELECT coalesce(max(seq), 0) + 1 FROM sales))`,
       ),
       getSale: db.prepare<[string], SaleRow>('SELECT * FROM sales WHERE id = ?'),
       complete: db.prepare<[string, string, string]>(
@@ -114,17 +116,17 @@ export class SalesStore {
       voidSale: db.prepare<[string, string]>(
         "UPDATE sales SET status = 'voided', voided_at = ? WHERE id = ?",
       ),
-      // Newest first by id: sale ids are UUIDv7 (time-ordered), so the primary key is the order.
-      recentSales: db.prepare<[{ before: string | null; limit: number }], SaleRow>(
-        `SELECT * FROM sales WHERE kind = 'sale' AND (@before IS NULL OR id < @before)
-           ORDER BY id DESC LIMIT @limit`,
+      // Newest first by sequence, not by id: ids are UUIDv7, made from a clock that can go back.
+      seqOf: db.prepare<[string], { seq: number | null }>('SELECT seq FROM sales WHERE id = ?'),
+      recentSales: db.prepare<[{ below: number; limit: number }], SaleRow>(
+        `SELECT * FROM sales WHERE kind = 'sale' AND seq < @below ORDER BY seq DESC LIMIT @limit`,
       ),
       // By the end of the receipt number: a scan of the receipt-number index (small), not the table.
-      recentByReceiptEnd: db.prepare<[{ before: string | null; fragment: string; limit: number }], SaleRow>(
+      recentByReceiptEnd: db.prepare<[{ below: number; fragment: string; limit: number }], SaleRow>(
         `SELECT * FROM sales WHERE id IN (
            SELECT id FROM sales WHERE receipt_no > ''
              AND substr(receipt_no, -length(@fragment)) = @fragment)
-         AND kind = 'sale' AND (@before IS NULL OR id < @before) ORDER BY id DESC LIMIT @limit`,
+         AND kind = 'sale' AND seq < @below ORDER BY seq DESC LIMIT @limit`,
       ),
       saleByReceipt: db.prepare<[string], SaleRow>('SELECT * FROM sales WHERE receipt_no = ?'),
       refundsOf: db.prepare<[string], SaleRow>(
@@ -190,12 +192,17 @@ export class SalesStore {
     this.stmt.voidSale.run(at, id);
   }
 
-  /** Sales (not refunds), newest first, before a sale id, whose receipt number ends with `fragment`. */
+  /**
+   * Sales (not refunds), newest first by sequence, recorded before the sale `before` (none when no
+   * such sale), whose receipt number ends with `fragment`.
+   */
   recentSales(limit: number, before?: string, fragment?: string): SaleRecord[] {
+    const below = before === undefined ? Number.MAX_SAFE_INTEGER : this.stmt.seqOf.get(before)?.seq;
+    if (below === undefined || below === null) return [];
     const rows =
       fragment === undefined
-        ? this.stmt.recentSales.all({ before: before ?? null, limit })
-        : this.stmt.recentByReceiptEnd.all({ before: before ?? null, fragment, limit });
+        ? this.stmt.recentSales.all({ below, limit })
+        : this.stmt.recentByReceiptEnd.all({ below, fragment, limit });
     return rows.map(toSale);
   }
 

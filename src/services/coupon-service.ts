@@ -1,13 +1,8 @@
 import { v7 as uuidv7 } from 'uuid';
-import type { EventBus } from '../bus.js';
-import type { BusinessConfig } from '../config/business.js';
 import { checkIssuedCode, normaliseTyped } from '../core/coupon-code.js';
 import { describeError, PosError } from '../errors.js';
-import type { Logger } from '../log.js';
-import type { Db } from '../offline/db.js';
-import type { Ledger } from '../offline/ledger.js';
 import type { SaleRecord } from '../offline/sales-store.js';
-import type { CloudPort, Sleep } from './cloud-port.js';
+import type { CloudWorkOptions } from './cloud-work-options.js';
 import { RetryDrain } from './retry-drain.js';
 import type { SaleService } from './sale-service.js';
 
@@ -49,17 +44,8 @@ declare module '../bus.js' {
   }
 }
 
-export interface CouponServiceOptions {
-  db: Db;
-  ledger: Ledger;
+export interface CouponServiceOptions extends CloudWorkOptions {
   sales: SaleService;
-  cloud: CloudPort;
-  bus: EventBus;
-  log: Logger;
-  business: () => BusinessConfig;
-  sleep: Sleep;
-  now?: () => Date;
-  newId?: () => string;
 }
 
 /**

@@ -1,13 +1,10 @@
 import { v7 as uuidv7 } from 'uuid';
-import type { EventBus } from '../bus.js';
-import type { BusinessConfig } from '../config/business.js';
 import { assertAmount } from '../core/money.js';
 import { describeError, PosError } from '../errors.js';
-import { type Logger, maskCode } from '../log.js';
-import type { Db } from '../offline/db.js';
-import type { Ledger } from '../offline/ledger.js';
+import { maskCode } from '../log.js';
 import type { SalesStore } from '../offline/sales-store.js';
-import type { CloudPort, CloudReply, Sleep } from './cloud-port.js';
+import type { CloudReply } from './cloud-port.js';
+import type { CloudWorkOptions } from './cloud-work-options.js';
 import { type Replayable, runOnce } from './idempotency.js';
 import { RetryDrain } from './retry-drain.js';
 import type { ShiftPort } from './sale-service.js';
@@ -38,18 +35,9 @@ declare module '../bus.js' {
   }
 }
 
-export interface MemberServiceOptions {
-  db: Db;
-  ledger: Ledger;
+export interface MemberServiceOptions extends CloudWorkOptions {
   store: SalesStore;
   shifts: ShiftPort;
-  cloud: CloudPort;
-  bus: EventBus;
-  log: Logger;
-  business: () => BusinessConfig;
-  sleep: Sleep;
-  now?: () => Date;
-  newId?: () => string;
 }
 
 interface RechargeRow {

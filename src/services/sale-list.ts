@@ -3,7 +3,7 @@ import { type SaleView, saleView } from './sale-view.js';
 
 export interface SaleListQuery {
   limit: number;
-  /** Only sales older than this sale (the previous page's `next`). */
+  /** Only sales recorded before this sale, by sequence (the previous page's `next`). */
   before?: string;
   /** The sale with exactly this receipt number (a refund's number finds its sale). */
   receiptNo?: string;

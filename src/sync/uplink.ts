@@ -59,6 +59,7 @@ export class Uplink {
   private lastAckAdvance = 0;
   private ackWaiter: TimerHandle | undefined;
   private resendTimer: TimerHandle | undefined;
+  private nextTurn: TimerHandle | undefined;
   private running = false;
   private readonly timers: Timers;
   /** The last ack of the current epoch, applied again as more of it is PUBACKed. */
@@ -92,6 +93,8 @@ export class Uplink {
     this.running = false;
     this.timers.clearTimeout(this.resendTimer);
     this.timers.clearTimeout(this.ackWaiter);
+    this.timers.clearTimeout(this.nextTurn);
+    this.nextTurn = undefined;
     this.ready = false;
   }
 
@@ -285,11 +288,15 @@ export class Uplink {
     return out;
   }
 
+  /**
+   * Sends the next batch, if the window has room; the one after it goes in a later turn of the
+   * event loop (a timer of 0), so a window opening never holds the loop for all its batches.
+   */
   private pump(): void {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      while (this.ready && this.o.link.isConnected && this.inflight < this.o.link.sendWindow) {
+      if (this.ready && this.o.link.isConnected && this.inflight < this.o.link.sendWindow) {
         const records = this.batch();
         if (records.length === 0) return;
         const from = records[0]!.seq;
@@ -312,7 +319,8 @@ export class Uplink {
               this.o.outbox.applyAck(ack.ackedUpTo, ack.rejected, Math.min(this.sentUpTo, ack.wiredUpTo));
               if (this.o.outbox.ackedUpTo() > was) this.lastAckAdvance = this.now();
             }
-            this.pump();
+            // PUBACKs read together resolve in one turn: their batches go one per turn too.
+            this.pumpNextTurn();
           },
           (err: unknown) => {
             if (generation !== this.generation) return;
@@ -323,9 +331,18 @@ export class Uplink {
             this.o.log.info({ from, to, err: describeError(err) }, 'batch not acknowledged by the broker');
           },
         );
+        if (this.inflight < this.o.link.sendWindow) this.pumpNextTurn();
       }
     } finally {
       this.pumping = false;
     }
+  }
+
+  private pumpNextTurn(): void {
+    if (this.nextTurn) return;
+    this.nextTurn = this.timers.setTimeout(() => {
+      this.nextTurn = undefined;
+      this.pump();
+    }, 0);
   }
 }

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** One slot as `rauc status --detailed --output-format=json` (rauc 1.8) tells it. */
 export interface SlotInfo {
@@ -99,15 +100,33 @@ function run(argv: readonly string[], timeoutMs: number): Promise<string> {
   });
 }
 
+/** RAUC's service refuses a call while it runs another install (its D-Bus error). */
+const BUSY = /already processing a different method/i;
+
 /** RAUC through its command line (`update.rauc`, an argv prefix). */
 export class RaucCli implements Installer {
   constructor(
     private readonly prefix: readonly string[],
     private readonly installTimeoutMs = 30 * 60_000,
+    private readonly busyRetryMs = 5_000,
   ) {}
 
+  /**
+   * Installs; while RAUC's service is still busy with an install started before posd restarted
+   * (its `rauc install` client died with it, the service went on), waits and asks again, rather
+   * than reporting `failed` for an install that is in fact under way.
+   */
   async install(bundle: string): Promise<void> {
-    await run([...this.prefix, 'install', bundle], this.installTimeoutMs);
+    const deadline = Date.now() + this.installTimeoutMs;
+    for (;;) {
+      try {
+        await run([...this.prefix, 'install', bundle], Math.max(1_000, deadline - Date.now()));
+        return;
+      } catch (err) {
+        if (!(err instanceof InstallerError && BUSY.test(err.message)) || Date.now() >= deadline) throw err;
+        await sleep(this.busyRetryMs);
+      }
+    }
   }
 
   async status(): Promise<SlotStatus | undefined> {

@@ -303,6 +303,9 @@ export class UpdateService {
           try {
             await this.o.installer.install(this.bundleFile(s));
           } catch (err) {
+            // Stopping: `rauc install` dies with posd (its cgroup) while RAUC's service goes on;
+            // the state file keeps `installing`, and the next start asks RAUC again.
+            if (this.abort.signal.aborted) return;
             this.fail(`the installer refused the bundle: ${describeError(err)}`);
             return;
           }

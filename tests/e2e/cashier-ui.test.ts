@@ -1,24 +1,16 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { formatMoney } from '../../ui/src/money.js';
-import { apiClient } from '../helpers/api.js';
-import type { DaemonProcess, TestConfig } from '../helpers/daemon.js';
-import { writeTestConfig } from '../helpers/daemon.js';
+import type { apiClient } from '../helpers/api.js';
+import type { TestConfig } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait.js';
-import {
-  buildUi,
-  launchBrowser,
-  screenshot,
-  signIn,
-  startDaemon,
-  stopDaemon,
-  writeCashiers,
-} from './ui-harness.js';
+import { localTill } from './till-fixtures.js';
+import { screenshot, signIn, startDaemon, stopDaemon } from './ui-harness.js';
 
 type Json = Record<string, unknown>;
 
+const till = localTill();
 let cfg: TestConfig;
-let daemon: DaemonProcess;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
@@ -26,21 +18,8 @@ let customer: Page;
 let api: ReturnType<typeof apiClient>;
 const soldIds: string[] = [];
 
-beforeAll(async () => {
-  buildUi();
-  cfg = await writeTestConfig();
-  writeCashiers(cfg);
-  daemon = await startDaemon(cfg);
-  api = apiClient(cfg.port, cfg.stateDir);
-  browser = await launchBrowser();
-  context = await browser.newContext({ viewport: { width: 1024, height: 600 }, locale: 'zh-CN' });
-  page = await context.newPage();
-  await page.goto(`http://127.0.0.1:${cfg.port}/`);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  if (daemon) await stopDaemon(daemon);
+beforeAll(() => {
+  ({ cfg, browser, context, page, api } = till());
 });
 
 async function appliedEvents(
@@ -202,10 +181,10 @@ describe('cashier UI (1024x600, zh-CN)', () => {
 
   it('recovers after the daemon restarts: reconnects, reloads, shows nothing twice', async () => {
     const bootBefore = (await appliedEvents(page)).at(-1)?.bootId;
-    await stopDaemon(daemon);
+    await stopDaemon(till().daemon);
     await page.getByTestId('conn-state').waitFor();
     await screenshot(page, '07-reconnecting');
-    daemon = await startDaemon(cfg);
+    till().daemon = await startDaemon(cfg);
     // The session cookie survives the restart: no new sign-in.
     await page.locator('body[data-ready="live"]').waitFor({ timeout: 15_000 });
     expect(await page.getByTestId('cashier-name').textContent()).toBe('王芳');

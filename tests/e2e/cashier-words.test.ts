@@ -132,7 +132,7 @@ describe('a cashier at 1024x600 (zh-CN, cloud linked)', () => {
     await screenshotBoth(customer, '35-customer-paying');
     const src = (await customer.getByTestId('customer-qr-img').getAttribute('src'))!;
     const paymentId = decodeURIComponent(/\/payments\/([^/]+)\/qr\.svg$/.exec(src)![1]!);
-    expect(till.cloud.acquirer.customerPaysQr(DEVICE, paymentId)).toBe(true);
+    expect(till.cloud.acquirer.customerPaysQr({ tenant: 't1', device: DEVICE }, paymentId)).toBe(true);
     await customer.getByTestId('customer-thanks').waitFor({ timeout: 20_000 });
     // Paid by QR: no change to hand over, so none is shown (on either screen).
     expect(await customer.getByTestId('customer-change').count()).toBe(0);

@@ -1,45 +1,23 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { formatMoney } from '../../ui/src/money.js';
-import { apiClient } from '../helpers/api.js';
-import type { DaemonProcess, TestConfig } from '../helpers/daemon.js';
-import { writeTestConfig } from '../helpers/daemon.js';
-import {
-  buildUi,
-  launchBrowser,
-  screenshot,
-  signIn,
-  startDaemon,
-  stopDaemon,
-  writeCashiers,
-} from './ui-harness.js';
+import type { apiClient } from '../helpers/api.js';
+import type { TestConfig } from '../helpers/daemon.js';
+import { localTill } from './till-fixtures.js';
+import { screenshot, signIn } from './ui-harness.js';
 
 type Json = Record<string, unknown>;
 type Sale = { saleId: string; status: string; paid: number; total: number; receiptNo?: string };
 
+const till = localTill();
 let cfg: TestConfig;
-let daemon: DaemonProcess;
-let browser: Browser;
 let page: Page;
 let api: ReturnType<typeof apiClient>;
 
 beforeAll(async () => {
-  buildUi();
-  cfg = await writeTestConfig();
-  writeCashiers(cfg);
-  daemon = await startDaemon(cfg);
-  api = apiClient(cfg.port, cfg.stateDir);
-  browser = await launchBrowser();
-  const context = await browser.newContext({ viewport: { width: 1024, height: 600 }, locale: 'zh-CN' });
-  page = await context.newPage();
+  ({ cfg, page, api } = till());
   page.setDefaultTimeout(15_000);
-  await page.goto(`http://127.0.0.1:${cfg.port}/`);
   await signIn(page);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  if (daemon) await stopDaemon(daemon);
 });
 
 /** Waits for what the screen shows, long enough for a loaded machine. */

@@ -1,26 +1,13 @@
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { CloudService } from '../../cloud/cloud-service.js';
-import { PrinterSim, type SimReceipt } from '../../src/drivers/sim/printer-sim.js';
-import { apiClient } from '../helpers/api.js';
-import { cloudKeys, pushConfigAndWaitOnline, startCloud } from '../helpers/cloud-fixture.js';
-import type { DaemonProcess, TestConfig } from '../helpers/daemon.js';
-import { writeTestConfig } from '../helpers/daemon.js';
+import type { PrinterSim } from '../../src/drivers/sim/printer-sim.js';
+import type { apiClient } from '../helpers/api.js';
+import type { TestConfig } from '../helpers/daemon.js';
 import { atCounterOrder, deliveryOrder } from '../helpers/money-fixtures.js';
-import { Mosquitto } from '../helpers/mosquitto.js';
-import { silentLogger } from '../helpers/test-log.js';
 import { waitFor } from '../helpers/wait.js';
-import {
-  ARTIFACTS,
-  buildUi,
-  launchBrowser,
-  screenshot,
-  signIn,
-  startDaemon,
-  stopDaemon,
-  writeCashiers,
-} from './ui-harness.js';
+import { printingTill, receiptsWith as receiptsOf, receiptText } from './till-fixtures.js';
+import { screenshot, signIn } from './ui-harness.js';
 
 /*
  * Issue 17, 网络订单线下支付, in Chromium: an order placed online to be paid at the counter, pushed
@@ -30,27 +17,18 @@ import {
  */
 
 const DEVICE = 'E2EO1';
-const TIMINGS = {
-  requestTimeoutMs: 1_000,
-  queryDelayMs: 1_000,
-  queryIntervalMs: 1_000,
-  resolveWithinMs: 4_000,
-  qrExpirySeconds: 30,
-};
-
-const broker = new Mosquitto();
-const keys = cloudKeys();
+const till = printingTill(DEVICE);
 let cloud: CloudService;
 let sim: PrinterSim;
 let cfg: TestConfig;
-let daemon: DaemonProcess;
+let context: BrowserContext;
 let browser: Browser;
 let page: Page;
 let customer: Page;
 let api: ReturnType<typeof apiClient>;
 
-const text = (r: SimReceipt) => r.lines.join('\n');
-const receiptsWith = (needle: string) => sim.receipts.filter((r) => text(r).includes(needle));
+const text = receiptText;
+const receiptsWith = (needle: string) => receiptsOf(sim, needle);
 
 async function scan(code: string): Promise<void> {
   const r = await api.call('POST', '/api/v1/devices/scanner/scans', { code });
@@ -58,40 +36,7 @@ async function scan(code: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  buildUi();
-  await broker.start();
-  cloud = await startCloud(broker.url, keys.privateKey);
-  sim = new PrinterSim({ paperWidth: 80, log: silentLogger(), outDir: join(ARTIFACTS, 'receipts') });
-  const simPort = await sim.listen();
-  cfg = await writeTestConfig({
-    device: { tenant: 't1', id: DEVICE },
-    mqtt: { url: broker.url, reconnectMinMs: 100, reconnectMaxMs: 300 },
-    cloud: { publicKey: keys.publicPem },
-    printer: { uri: `tcp://127.0.0.1:${simPort}`, paperWidth: 80 },
-    scanner: { uri: 'sim:' },
-    display: { uri: 'sim:' },
-  });
-  writeCashiers(cfg);
-  daemon = await startDaemon(cfg);
-  api = apiClient(cfg.port, cfg.stateDir);
-  // The cashier's float (the UI asks for it before the first sale: money-screens.test.ts).
-  expect((await api.call('POST', '/api/v1/shifts', { openingCash: 0 })).status).toBe(201);
-  await pushConfigAndWaitOnline(cloud, api, DEVICE, {
-    payments: TIMINGS,
-    orders: { autoAcceptSeconds: 600 },
-  });
-  await waitFor(
-    async () => {
-      const d = await api.call<{ printer: { state: string } }>('GET', '/api/v1/devices');
-      return d.body.printer.state === 'ready' ? true : undefined;
-    },
-    'printer ready',
-    30_000,
-  );
-  browser = await launchBrowser();
-  const context = await browser.newContext({ viewport: { width: 1024, height: 600 }, locale: 'zh-CN' });
-  page = await context.newPage();
-  await page.goto(`http://127.0.0.1:${cfg.port}/`);
+  ({ cloud, sim, cfg, api, browser, context, page } = till());
   await signIn(page);
   // The customer screen: its own window on the same cookie.
   const second = await browser.newContext({ viewport: { width: 1024, height: 600 }, locale: 'zh-CN' });
@@ -100,14 +45,6 @@ beforeAll(async () => {
   await customer.goto(`http://127.0.0.1:${cfg.port}/customer`);
   await customer.locator('body[data-ready="live"]').waitFor();
 }, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  if (daemon) await stopDaemon(daemon);
-  await cloud?.stop();
-  await broker.stop();
-  await sim?.close();
-});
 
 describe('online orders paid at the counter (网络订单线下支付), in Chromium', () => {
   it('scanned by its QR, paid by a code (USERPAYING then SUCCESS), tickets on paper, order.paid once', async () => {
@@ -142,7 +79,9 @@ describe('online orders paid at the counter (网络订单线下支付), in Chrom
       }>('GET', `/api/v1/sales/${saleId}`)
     ).body;
     expect(sale).toMatchObject({ status: 'completed', total: 3_600 });
-    expect(cloud.acquirer.payment(DEVICE, sale.payments[0]!.paymentId)).toMatchObject({
+    expect(
+      cloud.acquirer.payment({ tenant: 't1', device: DEVICE }, sale.payments[0]!.paymentId),
+    ).toMatchObject({
       status: 'SUCCESS',
       behaviour: '5',
     });

@@ -1,27 +1,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { CloudService } from '../../cloud/cloud-service.js';
-import { PrinterSim, type SimReceipt } from '../../src/drivers/sim/printer-sim.js';
-import { apiClient } from '../helpers/api.js';
-import { cloudKeys, deviceLedger, pushConfigAndWaitOnline, startCloud } from '../helpers/cloud-fixture.js';
-import type { DaemonProcess, TestConfig } from '../helpers/daemon.js';
-import { writeTestConfig } from '../helpers/daemon.js';
+import type { PrinterSim } from '../../src/drivers/sim/printer-sim.js';
+import type { apiClient } from '../helpers/api.js';
+import { deviceLedger } from '../helpers/cloud-fixture.js';
+import type { TestConfig } from '../helpers/daemon.js';
 import { deliveryOrder } from '../helpers/money-fixtures.js';
-import { Mosquitto } from '../helpers/mosquitto.js';
-import { silentLogger } from '../helpers/test-log.js';
 import { waitFor } from '../helpers/wait.js';
-import {
-  ARTIFACTS,
-  buildUi,
-  launchBrowser,
-  screenshot,
-  signIn,
-  startDaemon,
-  stopDaemon,
-  writeCashiers,
-} from './ui-harness.js';
+import { printingTill, receiptsWith as receiptsOf, receiptText } from './till-fixtures.js';
+import { screenshot, signIn, startDaemon, stopDaemon } from './ui-harness.js';
 
 /*
  * The cashier UI of `posd run` on a real terminal's setup: the reference cloud behind a mosquitto
@@ -39,28 +27,16 @@ type Sale = Json & {
 
 const DEVICE = 'E2E1';
 const REPRINT = '** 重打印 **';
-/** Payment timings pushed as the business config: a code waits ~2 s for the customer, 4 s at most. */
-const TIMINGS = {
-  requestTimeoutMs: 1_000,
-  queryDelayMs: 1_000,
-  queryIntervalMs: 1_000,
-  resolveWithinMs: 4_000,
-  qrExpirySeconds: 30,
-};
-
-const broker = new Mosquitto();
-const keys = cloudKeys();
+const till = printingTill(DEVICE);
 let cloud: CloudService;
 let sim: PrinterSim;
 let cfg: TestConfig;
-let daemon: DaemonProcess;
-let browser: Browser;
 let page: Page;
 let api: ReturnType<typeof apiClient>;
 let wechatSaleId: string;
 
-const text = (r: SimReceipt) => r.lines.join('\n');
-const receiptsWith = (needle: string) => sim.receipts.filter((r) => text(r).includes(needle));
+const text = receiptText;
+const receiptsWith = (needle: string) => receiptsOf(sim, needle);
 
 async function sale(saleId: string): Promise<Sale> {
   return (await api.call<Sale>('GET', `/api/v1/sales/${saleId}`)).body;
@@ -84,50 +60,8 @@ async function scan(code: string): Promise<void> {
   expect(r.status).toBe(202);
 }
 
-beforeAll(async () => {
-  buildUi();
-  await broker.start();
-  cloud = await startCloud(broker.url, keys.privateKey);
-  sim = new PrinterSim({ paperWidth: 80, log: silentLogger(), outDir: join(ARTIFACTS, 'receipts') });
-  const simPort = await sim.listen();
-  cfg = await writeTestConfig({
-    device: { tenant: 't1', id: DEVICE },
-    mqtt: { url: broker.url, reconnectMinMs: 100, reconnectMaxMs: 300 },
-    cloud: { publicKey: keys.publicPem },
-    printer: { uri: `tcp://127.0.0.1:${simPort}`, paperWidth: 80 },
-    scanner: { uri: 'sim:' },
-    display: { uri: 'sim:' },
-  });
-  writeCashiers(cfg);
-  daemon = await startDaemon(cfg);
-  api = apiClient(cfg.port, cfg.stateDir);
-  // The cashier's float (the UI asks for it before the first sale: money-screens.test.ts).
-  expect((await api.call('POST', '/api/v1/shifts', { openingCash: 0 })).status).toBe(201);
-  // Auto-accept after 10 minutes: long enough that the cashier decides in every test here.
-  await pushConfigAndWaitOnline(cloud, api, DEVICE, {
-    payments: TIMINGS,
-    orders: { autoAcceptSeconds: 600 },
-  });
-  await waitFor(
-    async () => {
-      const d = await api.call<{ printer: { state: string } }>('GET', '/api/v1/devices');
-      return d.body.printer.state === 'ready' ? true : undefined;
-    },
-    'printer ready',
-    30_000,
-  );
-  browser = await launchBrowser();
-  const context = await browser.newContext({ viewport: { width: 1024, height: 600 }, locale: 'zh-CN' });
-  page = await context.newPage();
-  await page.goto(`http://127.0.0.1:${cfg.port}/`);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  if (daemon) await stopDaemon(daemon);
-  await cloud?.stop();
-  await broker.stop();
-  await sim?.close();
+beforeAll(() => {
+  ({ cloud, sim, cfg, api, page } = till());
 });
 
 describe('cashier UI with the reference cloud and a simulated printer (1024x600, zh-CN)', () => {
@@ -265,7 +199,7 @@ describe('cashier UI with the reference cloud and a simulated printer (1024x600,
     expect(s.payments).toEqual([
       expect.objectContaining({ method: 'code', channel: 'wechat', status: 'succeeded', amount: 2200 }),
     ]);
-    const atAcquirer = cloud.acquirer.payment(DEVICE, s.payments[0]!.paymentId);
+    const atAcquirer = cloud.acquirer.payment({ tenant: 't1', device: DEVICE }, s.payments[0]!.paymentId);
     expect(atAcquirer).toMatchObject({ status: 'SUCCESS', behaviour: '5' });
     expect(atAcquirer!.queries).toBeGreaterThanOrEqual(2);
     const receiptNo = (await page.getByTestId('done-receipt').textContent())!;
@@ -292,7 +226,9 @@ describe('cashier UI with the reference cloud and a simulated printer (1024x600,
     const open = await sale(saleId);
     expect(open.status).toBe('open');
     expect(open.payments).toEqual([expect.objectContaining({ method: 'code', status: 'reversed' })]);
-    expect(cloud.acquirer.payment(DEVICE, open.payments[0]!.paymentId)?.status).toBe('REVERSED');
+    expect(
+      cloud.acquirer.payment({ tenant: 't1', device: DEVICE }, open.payments[0]!.paymentId)?.status,
+    ).toBe('REVERSED');
 
     await page.getByTestId('tender-cash').click();
     await page.getByTestId('quick-exact').click();
@@ -305,7 +241,7 @@ describe('cashier UI with the reference cloud and a simulated printer (1024x600,
       ['cash', 'succeeded'],
     ]);
     // The acquirer kept only the confirmed code payment of the sale before.
-    expect(cloud.acquirer.netCaptured(DEVICE)).toBe(2200);
+    expect(cloud.acquirer.netCaptured({ tenant: 't1', device: DEVICE })).toBe(2200);
     await page.getByTestId('next-sale').click();
   });
 
@@ -322,9 +258,10 @@ describe('cashier UI with the reference cloud and a simulated printer (1024x600,
     await page.getByTestId('refund-confirm').click();
     await page.getByTestId('refund-done').waitFor();
     expect(await page.getByTestId('refund-done').textContent()).not.toContain('请退还现金');
-    // Waiting for the acquirer at first, perhaps; the result follows the refund's outcome.
+    // Waiting for the acquirer at first, perhaps (on a loaded machine the refund's request can time
+    // out and be resolved by a later query); the result follows the refund's outcome.
     await expect
-      .poll(() => page.getByTestId('refund-done').textContent(), { timeout: 15_000 })
+      .poll(() => page.getByTestId('refund-done').textContent(), { timeout: 45_000 })
       .toContain('已原路退回微信 ¥22.00');
     await screenshot(page, '23b-refund-wechat');
     await page.getByTestId('refund-done-yes').click();
@@ -333,7 +270,7 @@ describe('cashier UI with the reference cloud and a simulated printer (1024x600,
       'the WeChat refund completed',
     );
     // The money went back at the acquirer: nothing of the sale stays captured.
-    expect(cloud.acquirer.netCaptured(DEVICE)).toBe(0);
+    expect(cloud.acquirer.netCaptured({ tenant: 't1', device: DEVICE })).toBe(0);
     await page.getByTestId('recent-close').click();
   });
 
@@ -435,13 +372,13 @@ describe('cashier UI with the reference cloud and a simulated printer (1024x600,
 
   it('shows a scanner that is not there as missing in the status bar', async () => {
     // The technician points the scanner at a port with nothing plugged in, and restarts the daemon.
-    await stopDaemon(daemon);
+    await stopDaemon(till().daemon);
     const config = JSON.parse(readFileSync(cfg.file, 'utf8')) as Json;
     writeFileSync(
       cfg.file,
       JSON.stringify({ ...config, scanner: { uri: 'serial:///dev/posd-e2e-no-scanner?baud=9600' } }),
     );
-    daemon = await startDaemon(cfg);
+    till().daemon = await startDaemon(cfg);
     await page.locator('body[data-ready="live"]').waitFor({ timeout: 15_000 });
     await expect
       .poll(() => page.getByTestId('device-scanner').getAttribute('data-state'), { timeout: 15_000 })

@@ -252,9 +252,7 @@ describe('store apps in Chromium', () => {
     expect(paid.body).toMatchObject({ method: 'code', channel: 'wechat', amount: 12_345, appId: BILLS });
     const completed = bodies.find((r) => r.type === 'sale.completed' && r.body.appId === BILLS)!;
     expect(completed.body.saleId).toBe(paid.body.saleId);
-    const acquired =
-      cloud.acquirer.payment(DEVICE, String(paid.body.paymentId)) ??
-      cloud.acquirer.payment(`t1/${DEVICE}`, String(paid.body.paymentId));
+    const acquired = cloud.acquirer.payment({ tenant: 't1', device: DEVICE }, String(paid.body.paymentId));
     expect(acquired).toMatchObject({ status: 'SUCCESS', behaviour: '5' });
     expect(acquired!.queries).toBeGreaterThanOrEqual(2);
   });

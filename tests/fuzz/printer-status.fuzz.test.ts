@@ -9,7 +9,7 @@ import {
 import { type StatusEvent, StatusParser, type StatusQuery } from '../../src/drivers/printer/status.js';
 import type { LinkHealth } from '../../src/drivers/transport/reconnecting-transport.js';
 import { parseDeviceUri } from '../../src/drivers/transport/uri.js';
-import { ManualTimers } from '../unit/printer/helpers/manual-timers.js';
+import { ManualTimers } from '../helpers/manual-timers.js';
 import { fuzzParams, fuzzScale, heapGrowth, MB } from './helpers/fuzz-env.js';
 import { countingLog } from './helpers/log-counter.js';
 

@@ -14,7 +14,7 @@ for (let i = 0; i < requests.length; i += 1) {
   while (Atomics.load(turn, 0) < parties * (i + 1)) Atomics.wait(turn, 0, Atomics.load(turn, 0), 1);
   const [op, args] = requests[i];
   try {
-    answers.push(acquirer.handle(device, op, args));
+    answers.push(acquirer.handle({ tenant: 't1', device }, op, args));
   } catch (err) {
     answers.push({ thrown: String(err) });
   }

@@ -2,7 +2,14 @@ import { afterAll, beforeAll } from 'vitest';
 import type { CloudService } from '../../cloud/cloud-service.js';
 import { apiClient } from './api.js';
 import { cloudKeys, deviceLedger, startCloud } from './cloud-fixture.js';
-import { type DaemonProcess, spawnPosd, type TestConfig, waitHealthy, writeTestConfig } from './daemon.js';
+import {
+  type DaemonProcess,
+  spawnPosd,
+  type TestConfig,
+  tempDir,
+  waitHealthy,
+  writeTestConfig,
+} from './daemon.js';
 import { FAST_PAYMENTS } from './money-fixtures.js';
 import { Mosquitto } from './mosquitto.js';
 import { waitFor } from './wait.js';
@@ -16,6 +23,13 @@ export interface TerminalOptions {
   /** false: no config is pushed (the terminal may not reach the cloud at all). */
   online?: boolean;
   brokerUrl?: string;
+  /**
+   * More of the daemon's config (its `update` section, …), made with the terminal's folder before
+   * the config is written; a key set to undefined is left out (`mqtt: undefined`: no cloud link).
+   */
+  config?: (dir: string) => Record<string, unknown>;
+  /** Runs once the config is written, before the daemon starts (state it should find on start). */
+  beforeStart?: (cfg: TestConfig) => void;
 }
 
 export interface CloudTerminal {
@@ -53,11 +67,17 @@ export function cloudTerminals() {
   };
 
   async function terminal(device: string, o: TerminalOptions = {}): Promise<CloudTerminal> {
-    const cfg = await writeTestConfig({
-      device: { tenant: 't1', id: device },
-      mqtt: { url: o.brokerUrl ?? broker.url, reconnectMinMs: 100, reconnectMaxMs: 300 },
-      cloud: { publicKey: keys.publicPem },
-    });
+    const dir = tempDir();
+    const cfg = await writeTestConfig(
+      {
+        device: { tenant: 't1', id: device },
+        mqtt: { url: o.brokerUrl ?? broker.url, reconnectMinMs: 100, reconnectMaxMs: 300 },
+        cloud: { publicKey: keys.publicPem },
+        ...o.config?.(dir),
+      },
+      dir,
+    );
+    o.beforeStart?.(cfg);
     const spawn = async () => {
       const d = spawnPosd(['run', '--config', cfg.file]);
       daemons.push(d);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // A test double of `rauc` 1.8's CLI: `fake-rauc.mjs STATE_FILE <rauc args…>`. It keeps two slots in
 // STATE_FILE (JSON), records every call there, and prints `status` as rauc 1.8's JSON does.
-// STATE_FILE: {booted:"A", installVersion?, refuse?: "message", calls:[…],
+// STATE_FILE: {booted:"A", installVersion?, refuse?: "message", busy?: N, calls:[…],
 //              slots:{"rootfs.0":{bootname:"A",version,boot_status}, "rootfs.1":{…}}}
 // `reboot` (not rauc's) records a reboot, for `update.reboot`.
 import { createHash } from 'node:crypto';
@@ -20,6 +20,15 @@ const otherName = () => Object.keys(state.slots).find((n) => state.slots[n].boot
 if (args[0] === 'install') {
   const bundle = readFileSync(args[1]);
   state.calls.push({ cmd: 'install', sha256: createHash('sha256').update(bundle).digest('hex') });
+  // RAUC's service still busy with an earlier install (posd restarted while it ran): refused N times.
+  if (state.busy > 0) {
+    state.busy -= 1;
+    save();
+    process.stderr.write(
+      'Failed to install bundle: error calling D-Bus method "InstallBundle": already processing a different method\n',
+    );
+    process.exit(1);
+  }
   if (state.refuse) {
     save();
     process.stderr.write(`${state.refuse}\n`);

@@ -8,6 +8,8 @@ export interface FakeRaucState {
   primary?: string;
   installVersion?: string;
   refuse?: string;
+  /** The next N installs are refused as RAUC refuses one while another runs. */
+  busy?: number;
   calls?: Array<{ cmd: string; sha256?: string; at?: string }>;
   slots: Record<string, { bootname: string; version?: string; boot_status?: string }>;
 }

@@ -86,13 +86,23 @@ describe('device image', () => {
     expect(boots.stderr).toMatch(/\[reprovision\] PASS/);
     expect(boots.stderr).toMatch(/\[rejected\] PASS/);
     // Updates (issue 20), when the run includes them (POSD_IMAGE_TEST_BOOTS="... update"; not by
-    // default yet): an unknown key refused; A -> B marked good; a bad bundle falls back by itself;
-    // a power cut while RAUC writes leaves the half-written slot unbooted.
+    // default yet): an unknown key refused; the cloud's signed update.install A -> B with a sale
+    // during the download, B marked good by posd, every sale in the cloud, up/state on the new
+    // version; a bad bundle falls back by itself and posd reports rolled-back; a power cut while
+    // RAUC writes leaves the half-written slot unbooted.
     if (/\bupdate\b/.test(process.env.POSD_IMAGE_TEST_BOOTS ?? '')) {
       expect(boots.stderr).toMatch(/\[update\] PASS/);
       expect(boots.stderr).toMatch(/\[update\].*unknown key refused/);
-      expect(boots.stderr).toMatch(/\[update\].*B marked good|\[update\].*posd marked B good/);
+      expect(boots.stderr).toMatch(/\[update\].*signed update\.install \S+-good accepted/);
+      expect(boots.stderr).toMatch(/\[update\].*a sale while posd downloads the bundle/);
+      expect(boots.stderr).toMatch(/\[update\].*posd marked B good/);
+      expect(boots.stderr).toMatch(/\[update\].*up\/state: appVersion \S+-good, update \{"state":"idle"/);
+      expect(boots.stderr).toMatch(/\[update\].*on B: all \d+ sales in the cloud/);
       expect(boots.stderr).toMatch(/\[update\].*fell back to B after \d+ boot\(s\) of the bad A/);
+      expect(boots.stderr).toMatch(
+        /\[update\].*rolled-back reported: \S+-bad: .*up\/state appVersion \S+-good update rolled-back/,
+      );
+      expect(boots.stderr).toMatch(/\[update\].*after the fallback: all \d+ sales in the cloud/);
       expect(boots.stderr).toMatch(/\[update\].*power cut mid-install: B booted, the half-written A not/);
     }
     // A locked boot, checked in the built boot partition.

@@ -10,17 +10,6 @@ export interface Violation {
   message: string;
 }
 
-interface AcquirerPayment {
-  paymentId: string;
-  saleId: string;
-  method: string;
-  channel: string;
-  amount: number;
-  status: string;
-  refunded: number;
-  memberCode?: string;
-}
-
 interface BookRecord {
   id: string;
   type: string;
@@ -139,7 +128,7 @@ function bookMoney(records: BookRecord[]) {
 /** (a) acquirer net = ledger net per payment; (b) no money at the acquirer for an unpaid or voided sale. */
 function checkMoney(t: Terminal, cloud: SimCloud, books: BookRecord[], add: Add): void {
   const money = bookMoney(books);
-  const acquirer = cloud.store.kvAll<AcquirerPayment>(`payment:${t.id}`).map((x) => x.value);
+  const acquirer = cloud.acquirer.payments({ tenant: TENANT, device: t.id });
   const ids = new Set<string>([...acquirer.map((p) => p.paymentId), ...money.succeeded.keys()]);
   const byId = new Map(acquirer.map((p) => [p.paymentId, p]));
   for (const id of ids) {
@@ -256,7 +245,7 @@ function checkMembers(w: WorldView, add: Add): void {
     let expected = m.balance;
     for (const [id, r] of recharges) if (r.memberId === m.memberId && !failed.has(id)) expected += r.amount;
     for (const t of w.terminals) {
-      for (const { value: p } of w.cloud.store.kvAll<AcquirerPayment>(`payment:${t.id}`)) {
+      for (const p of w.cloud.acquirer.payments({ tenant: TENANT, device: t.id })) {
         if (p.memberCode !== m.code || p.status !== 'SUCCESS') continue;
         expected -= p.amount - p.refunded;
       }

@@ -8,7 +8,7 @@ import { openDatabase } from '../../src/offline/db.js';
 import { Prng, SimClock } from './clock.js';
 import { checkInvariants, type Violation } from './invariants.js';
 import { short, Terminal } from './terminal.js';
-import { type RequestFault, SimCloud, SimLink, type UplinkFault } from './world.js';
+import { type RequestFault, SimCloud, SimLink, TENANT, type UplinkFault } from './world.js';
 
 /** Coupons the cloud knows from the start, valid on every terminal (and offline, from the whitelist). */
 export const SHARED_COUPONS = [
@@ -307,7 +307,7 @@ class Sim {
   /** The customer scans and pays a QR: maybe while it is open, maybe after it was closed. */
   private customerPaysQr(t: Terminal): void {
     const candidates = this.qrPayments(t).filter((p) => {
-      const at = this.cloud.acquirer.payment(t.id, p.id);
+      const at = this.cloud.acquirer.payment({ tenant: TENANT, device: t.id }, p.id);
       return at && (at.status === 'NOTPAY' || at.status === 'CLOSED');
     });
     if (candidates.length === 0) {
@@ -315,8 +315,8 @@ class Sim {
       return;
     }
     const p = this.rand.pick(candidates);
-    const before = this.cloud.acquirer.payment(t.id, p.id)?.status;
-    this.cloud.acquirer.customerPaysQr(t.id, p.id);
+    const before = this.cloud.acquirer.payment({ tenant: TENANT, device: t.id }, p.id)?.status;
+    this.cloud.acquirer.customerPaysQr({ tenant: TENANT, device: t.id }, p.id);
     this.say(`customer pays QR ${short(p.id)} (it was ${before} at the acquirer, ${p.status} here)`);
     t.link.notifies.push(p.id);
     t.deliverNotifies();

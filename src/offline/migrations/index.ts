@@ -11,6 +11,9 @@ import { syncWatermarksMigration } from './0010-sync-watermarks.js';
 import { storeAppsMigration } from './0011-store-apps.js';
 import { paymentWatchIndexesMigration } from './0012-payment-watch-indexes.js';
 import { compatibilityMarkMigration } from './0013-compatibility-mark.js';
+import { salesSeqMigration } from './0014-sales-seq.js';
+import { printJobsPrintingMigration } from './0015-print-jobs-printing.js';
+import { printJobsSeqMigration } from './0016-print-jobs-seq.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -30,4 +33,7 @@ export const MIGRATIONS: readonly Migration[] = [
   storeAppsMigration,
   paymentWatchIndexesMigration,
   compatibilityMarkMigration,
+  salesSeqMigration,
+  printJobsPrintingMigration,
+  printJobsSeqMigration,
 ];

@@ -35,7 +35,10 @@ export function saleListRoutes(store: SalesStore): Route[] {
         tag: 'sales',
         query: {
           limit: { type: 'integer', description: '1–100, default 20' },
-          before: { type: 'string', description: 'a saleId: only older sales (the `next` of the last page)' },
+          before: {
+            type: 'string',
+            description: 'a saleId (the `next` of the last page): only sales recorded before it, by sequence',
+          },
           receiptNo: {
             type: 'string',
             description: 'exactly this receipt number (a refund’s number gives its sale)',

@@ -1,44 +1,22 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PgCloudService } from '../../../cloud/pg/pg-cloud.js';
-import { PgStore } from '../../../cloud/pg/pg-store.js';
 import { CloudStore, type IncomingRecord } from '../../../cloud/store.js';
 import type { CloudTransport, UplinkMessage } from '../../../cloud/transport/transport.js';
 import { chainOf, GENESIS_CHAIN } from '../../../src/offline/chain.js';
 import { topicsFor } from '../../../src/sync/topics.js';
 import { tempDir } from '../../helpers/daemon.js';
-import { Postgres } from '../../helpers/postgres.js';
+import { chainedSales, pgForFile } from '../../helpers/pg-fixture.js';
 import { waitFor } from '../../helpers/wait.js';
 
-const pgServer = new Postgres();
-const { privateKey } = generateKeyPairSync('ed25519');
-const open: Array<{ end?: () => Promise<void>; stop?: () => Promise<void> }> = [];
-
-beforeAll(async () => {
-  await pgServer.start();
-}, 120_000);
-
-afterAll(async () => {
-  for (const o of open.splice(0)) await (o.stop ?? o.end)?.call(o);
-  await pgServer.stop();
-});
+const pg = pgForFile();
 
 /** A chained run of records with these bodies, from seq 1. */
 function chained(bodies: Array<Record<string, unknown>>, prefix: string): IncomingRecord[] {
-  let prev = GENESIS_CHAIN;
-  return bodies.map((body, i) => {
-    const r = {
-      seq: i + 1,
-      id: `${prefix}-${i + 1}`,
-      type: 'sale.completed',
-      at: '2026-12-05T10:00:00.000Z',
-      body,
-    };
-    const chain = chainOf(prev, r);
-    prev = chain;
-    return { ...r, chain };
-  });
+  return chainedSales(
+    bodies.map((body, i) => ({ id: `${prefix}-${i + 1}`, body })),
+    '2026-12-05T10:00:00.000Z',
+  );
 }
 
 /** A transport that hands the test the cloud's handlers and records what each message became. */
@@ -88,8 +66,7 @@ function brokerStandIn() {
 
 describe('reference cloud on PostgreSQL: what a device may write, and a batch it cannot store', () => {
   it('a sale whose text holds NUL or a lone surrogate is stored and acked as on SQLite, its body kept as the canonical text', async () => {
-    const store = new PgStore(pgServer.url);
-    open.push(store);
+    const store = pg.store();
     await store.migrate();
     const lite = new CloudStore(join(tempDir('posd-nul-'), 'cloud.db'));
     const records = chained(
@@ -110,8 +87,7 @@ describe('reference cloud on PostgreSQL: what a device may write, and a batch it
   });
 
   it('a fact sent under two epochs in one group (a redelivered batch beside a restored copy resending it) counts once, as on SQLite', async () => {
-    const store = new PgStore(pgServer.url);
-    open.push(store);
+    const store = pg.store();
     await store.migrate();
     const lite = new CloudStore(join(tempDir('posd-epochs-'), 'cloud.db'));
     const sale = { saleId: 'S9', total: 900, memberId: 'm1' };
@@ -150,8 +126,7 @@ describe('reference cloud on PostgreSQL: what a device may write, and a batch it
   });
 
   it('the same fact under two epochs through two instances at once counts once', async () => {
-    const [a, b] = [new PgStore(pgServer.url), new PgStore(pgServer.url)];
-    open.push(a, b);
+    const [a, b] = [pg.store(), pg.store()];
     await Promise.all([a.migrate(), b.migrate()]);
     let twice = 0;
     for (let round = 0; round < 30; round++) {
@@ -187,14 +162,7 @@ describe('reference cloud on PostgreSQL: what a device may write, and a batch it
   it('a batch that cannot be stored is set aside with a log: the other devices of its group are stored and acked, nothing is requeued for ever', async () => {
     const broker = brokerStandIn();
     const logs: string[] = [];
-    const cloud = new PgCloudService({
-      dbUrl: pgServer.url,
-      transport: broker.transport,
-      signingKey: privateKey,
-      log: (msg) => logs.push(msg),
-    });
-    await cloud.start();
-    open.push(cloud);
+    const cloud = await pg.cloud({ transport: broker.transport, log: (msg) => logs.push(msg) });
     const good = chained([{ saleId: 'G1', total: 100 }], 'good');
     // A record the database refuses whatever happens (NUL in a text key; a record without a body).
     const bad = [{ ...chained([{ saleId: 'B1', total: 100 }], 'bad')[0]!, at: 'a\u0000b' }];
@@ -241,9 +209,9 @@ describe('reference cloud on PostgreSQL: what a device may write, and a batch it
     const broker = brokerStandIn();
     broker.redeliverRetried();
     const cloud = new PgCloudService({
-      dbUrl: pgServer.url,
+      dbUrl: pg.server.url,
       transport: broker.transport,
-      signingKey: privateKey,
+      signingKey: pg.privateKey,
     });
     await cloud.start();
     await cloud.store.pool.end(); // the database is gone for this instance

@@ -1,26 +1,14 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PgCloudService } from '../../../cloud/pg/pg-cloud.js';
-import { PgStore } from '../../../cloud/pg/pg-store.js';
+import { describe, expect, it } from 'vitest';
+import type { PgCloudService } from '../../../cloud/pg/pg-cloud.js';
+import type { PgStore } from '../../../cloud/pg/pg-store.js';
 import { CloudStore, type IncomingRecord } from '../../../cloud/store.js';
 import type { CloudTransport } from '../../../cloud/transport/transport.js';
 import { chainOf, GENESIS_CHAIN } from '../../../src/offline/chain.js';
 import { tempDir } from '../../helpers/daemon.js';
-import { Postgres } from '../../helpers/postgres.js';
+import { chainedSales, pgForFile } from '../../helpers/pg-fixture.js';
 
-const pgServer = new Postgres();
-const { privateKey } = generateKeyPairSync('ed25519');
-const open: Array<{ end?: () => Promise<void>; stop?: () => Promise<void> }> = [];
-
-beforeAll(async () => {
-  await pgServer.start();
-}, 120_000);
-
-afterAll(async () => {
-  for (const o of open.splice(0)) await (o.stop ?? o.end)?.call(o);
-  await pgServer.stop();
-});
+const pg = pgForFile();
 
 /** Publishes nowhere: these tests call the cloud's handlers directly. */
 function nullTransport(): CloudTransport & { sent: Array<{ topic: string; payload: string }> } {
@@ -36,33 +24,22 @@ function nullTransport(): CloudTransport & { sent: Array<{ topic: string; payloa
   };
 }
 
-async function cloud(): Promise<PgCloudService> {
-  const c = new PgCloudService({ dbUrl: pgServer.url, transport: nullTransport(), signingKey: privateKey });
-  await c.start();
-  open.push(c);
-  return c;
+function cloud(): Promise<PgCloudService> {
+  return pg.cloud({ transport: nullTransport() });
 }
 
 function pgStore(): PgStore {
-  const s = new PgStore(pgServer.url);
-  open.push(s);
-  return s;
+  return pg.store();
 }
 
 /** A chained run of records from `fromSeq`, after `prev`. */
 function chained(ids: string[], fromSeq = 1, prev = GENESIS_CHAIN): IncomingRecord[] {
-  return ids.map((id, i) => {
-    const r = {
-      seq: fromSeq + i,
-      id,
-      type: 'sale.completed',
-      at: '2026-12-01T10:00:00.000Z',
-      body: { saleId: id, total: 100 },
-    };
-    const chain = chainOf(prev, r);
-    prev = chain;
-    return { ...r, chain };
-  });
+  return chainedSales(
+    ids.map((id) => ({ id, body: { saleId: id, total: 100 } })),
+    '2026-12-01T10:00:00.000Z',
+    fromSeq,
+    prev,
+  );
 }
 
 let tenants = 0;
@@ -178,7 +155,7 @@ describe('reference cloud on PostgreSQL: money moves once whichever instance ans
       });
     const answers = await Promise.all([create(a, 1), create(b, 2), create(a, 3), create(b, 4)]);
     for (const x of answers) expect(x).toMatchObject({ ok: true, result: { status: 'SUCCESS' } });
-    expect(await a.withAcquirer((acq) => acq.netCaptured(device))).toBe(2500);
+    expect(await a.withAcquirer((acq) => acq.netCaptured({ tenant: 't', device }))).toBe(2500);
     const q = await b.handleRequest('t', device, {
       reqId: 'q',
       op: 'payment.query',

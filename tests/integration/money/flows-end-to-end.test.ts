@@ -134,7 +134,7 @@ describe('money flows end to end: local API → ledger → paper → cloud', () 
     expect(done.payments.filter((p) => p.status === 'succeeded')).toHaveLength(1);
     await until('receipt', () => (paperText(done.receiptNo!).length ? true : undefined));
     expect(paperText(done.receiptNo!)[0]).toContain('微信支付');
-    expect(cloud.acquirer.netCaptured(DEVICE)).toBeGreaterThanOrEqual(1_800);
+    expect(cloud.acquirer.netCaptured({ tenant: 't1', device: DEVICE })).toBeGreaterThanOrEqual(1_800);
     await syncedRecord('sale.completed', 'saleId', open.body.saleId);
   });
 
@@ -152,7 +152,7 @@ describe('money flows end to end: local API → ledger → paper → cloud', () 
       const p = await api.call<{ doc: { codeUrl?: string } }>('GET', `/api/v1/payments/${qr.body.paymentId}`);
       return p.body.doc.codeUrl ? true : undefined;
     });
-    expect(cloud.acquirer.customerPaysQr(DEVICE, qr.body.paymentId)).toBe(true);
+    expect(cloud.acquirer.customerPaysQr({ tenant: 't1', device: DEVICE }, qr.body.paymentId)).toBe(true);
     const done = await until('paid by QR', async () => {
       const s = await sale(saleId);
       return s.status === 'completed' ? s : undefined;
@@ -210,7 +210,7 @@ describe('money flows end to end: local API → ledger → paper → cloud', () 
     );
     expect(text).toContain('现金');
     expect(text).toContain('支付宝');
-    const capturedBefore = cloud.acquirer.netCaptured(DEVICE);
+    const capturedBefore = cloud.acquirer.netCaptured({ tenant: 't1', device: DEVICE });
 
     // Refund the two milk: 20.00 goes back to the original channels, none of it as change.
     const refund = await api.call<Body & { refundId: string }>('POST', `/api/v1/sales/${saleId}/refunds`, {
@@ -231,7 +231,7 @@ describe('money flows end to end: local API → ledger → paper → cloud', () 
     const electronic = refunded.payments
       .filter((p) => p.channel !== 'cash')
       .reduce((s, p) => s + p.amount, 0);
-    expect(cloud.acquirer.netCaptured(DEVICE)).toBe(capturedBefore - electronic);
+    expect(cloud.acquirer.netCaptured({ tenant: 't1', device: DEVICE })).toBe(capturedBefore - electronic);
     await syncedRecord('refund.completed', 'refundId', refund.body.refundId);
   });
 

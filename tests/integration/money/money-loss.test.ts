@@ -38,7 +38,7 @@ describe('the five money-loss cases, against the reference cloud', () => {
       async () => ((await saleStatus(t.api, saleId)).status === 'completed' ? true : undefined),
       'paid',
     );
-    expect(fx.cloud.acquirer.netCaptured('M1')).toBe(2_500);
+    expect(fx.cloud.acquirer.netCaptured({ tenant: 't1', device: 'M1' })).toBe(2_500);
   });
 
   it('(2) a QR paid after the cashier switched to cash is reversed automatically', async () => {
@@ -64,7 +64,7 @@ describe('the five money-loss cases, against the reference cloud', () => {
         .status,
     ).toBe(201);
     // The customer pays the stale QR anyway; the acquirer tells the terminal.
-    expect(fx.cloud.acquirer.customerPaysQr('M2', paymentId)).toBe(true);
+    expect(fx.cloud.acquirer.customerPaysQr({ tenant: 't1', device: 'M2' }, paymentId)).toBe(true);
     await fx.cloud.notifyPayment('t1', 'M2', paymentId, 'SUCCESS');
     // A payment reversal, not a goods return: `payment.reversed`, never `refund.completed`.
     const ledger = await waitFor(async () => {
@@ -75,8 +75,8 @@ describe('the five money-loss cases, against the reference cloud', () => {
       ledger.filter((r) => r.type === 'payment.reversed' && r.body.paymentId === paymentId),
     ).toHaveLength(1);
     expect(ledger.filter((r) => r.type === 'refund.completed')).toHaveLength(0);
-    expect(fx.cloud.acquirer.payment('M2', paymentId)?.refunded).toBe(990);
-    expect(fx.cloud.acquirer.netCaptured('M2')).toBe(0);
+    expect(fx.cloud.acquirer.payment({ tenant: 't1', device: 'M2' }, paymentId)?.refunded).toBe(990);
+    expect(fx.cloud.acquirer.netCaptured({ tenant: 't1', device: 'M2' })).toBe(0);
     expect((await saleStatus(t.api, saleId)).status).toBe('completed');
   });
 
@@ -102,8 +102,8 @@ describe('the five money-loss cases, against the reference cloud', () => {
       'refund confirmed',
       20_000,
     );
-    expect(fx.cloud.acquirer.netCaptured('M3')).toBe(0);
-    expect(fx.cloud.store.kvAll('refund:M3')).toHaveLength(1);
+    expect(fx.cloud.acquirer.netCaptured({ tenant: 't1', device: 'M3' })).toBe(0);
+    expect(fx.cloud.acquirer.refunds({ tenant: 't1', device: 'M3' })).toHaveLength(1);
   });
 
   it('(4) a sync replay after a lost ack duplicates no sale, coupon or points in the cloud', async () => {

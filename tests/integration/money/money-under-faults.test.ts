@@ -56,7 +56,7 @@ describe('money under faults, against the reference cloud', () => {
       async () => ((await sale(t.api, saleId)).status === 'completed' ? true : undefined),
       'paid',
     );
-    expect(fx.cloud.acquirer.netCaptured('F11')).toBe(2_500);
+    expect(fx.cloud.acquirer.netCaptured({ tenant: 't1', device: 'F11' })).toBe(2_500);
   });
 
   it('(2) a card + cash refund is recorded at once; the acquirer is not asked', async () => {
@@ -69,7 +69,7 @@ describe('money under faults, against the reference cloud', () => {
     });
     expect(refund.status).toBe(201);
     expect(refund.body.status).toBe('completed');
-    expect(fx.cloud.store.kvAll('refund:F2')).toHaveLength(0);
+    expect(fx.cloud.acquirer.refunds({ tenant: 't1', device: 'F2' })).toHaveLength(0);
     await waitFor(
       () =>
         fx.cloud.store.records('t1', 'F2').some((r) => r.type === 'refund.completed') ? true : undefined,
@@ -100,7 +100,7 @@ describe('money under faults, against the reference cloud', () => {
       'closed in the background',
       30_000,
     );
-    expect(fx.cloud.acquirer.payment('F13', paymentId)?.status).toBe('CLOSED');
+    expect(fx.cloud.acquirer.payment({ tenant: 't1', device: 'F13' }, paymentId)?.status).toBe('CLOSED');
     const paid = await t.api.call<Body>('POST', `/api/v1/sales/${saleId}/payments`, {
       method: 'cash',
       amount: 1_000,
@@ -119,7 +119,7 @@ describe('money under faults, against the reference cloud', () => {
       (await t.api.call('POST', `/api/v1/sales/${saleId}/payments`, { method: 'cash', amount: 1_000 }))
         .status,
     ).toBe(201);
-    expect(fx.cloud.acquirer.customerPaysQr('F4', paymentId)).toBe(true);
+    expect(fx.cloud.acquirer.customerPaysQr({ tenant: 't1', device: 'F4' }, paymentId)).toBe(true);
     // The acquirer answers the first reversal attempts with errors (backoff 150, 300, 600 … ms).
     fx.cloud.acquirer.errorReplies.set('refund.create', Array(7).fill('SYSTEMERROR'));
     await fx.cloud.notifyPayment('t1', 'F4', paymentId, 'SUCCESS');
@@ -155,7 +155,7 @@ describe('money under faults, against the reference cloud', () => {
       { body: { paymentId, wasCaptured: true, reason: 'PAID_AFTER_CLOSE' } },
     ]);
     expect(ledger.filter((r) => r.type === 'refund.completed')).toHaveLength(0);
-    expect(fx.cloud.acquirer.netCaptured('F4')).toBe(0);
+    expect(fx.cloud.acquirer.netCaptured({ tenant: 't1', device: 'F4' })).toBe(0);
     expect((await health(t.cfg.port)).money).toMatchObject({ reversalsOwed: 0, reversalsOwedAmount: 0 });
   });
 });

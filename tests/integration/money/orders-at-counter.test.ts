@@ -106,7 +106,7 @@ describe('online orders paid at the counter, daemon and reference cloud', () => 
     ).body;
     expect(view.status).toBe('completed');
     expect(view.payments.filter((p) => p.status === 'succeeded')).toHaveLength(1);
-    expect(fx.cloud.acquirer.netCaptured('OR1')).toBe(3_600);
+    expect(fx.cloud.acquirer.netCaptured({ tenant: 't1', device: 'OR1' })).toBe(3_600);
     const local = (await deviceLedger(a.api)).filter((r) => r.type === 'order.paid');
     expect(local.map((r) => r.body)).toEqual([{ orderId: 'web-3', saleId, total: 3_600 }]);
     await waitFor(() => (synced('OR1', 'order.paid').length ? true : undefined), 'order.paid synced');

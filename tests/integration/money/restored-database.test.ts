@@ -1,41 +1,20 @@
 import { copyFileSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CloudService } from '../../../cloud/cloud-service.js';
+import { describe, expect, it } from 'vitest';
 import { apiClient } from '../../helpers/api.js';
-import { cloudKeys, deviceLedger, startCloud } from '../../helpers/cloud-fixture.js';
-import {
-  type DaemonProcess,
-  spawnPosd,
-  type TestConfig,
-  waitHealthy,
-  writeTestConfig,
-} from '../../helpers/daemon.js';
-import { Mosquitto } from '../../helpers/mosquitto.js';
+import { deviceLedger } from '../../helpers/cloud-fixture.js';
+import { type CloudTerminal, cloudTerminals } from '../../helpers/cloud-terminals.js';
+import type { DaemonProcess } from '../../helpers/daemon.js';
 import { waitFor } from '../../helpers/wait.js';
 
 // Issue 12, case 1, end to end: the real daemon, mosquitto and the reference cloud. posd.db is
 // copied while the daemon is stopped, the terminal sells on, then the copy is restored.
-const broker = new Mosquitto();
-const keys = cloudKeys();
-let cloud: CloudService;
+const fx = cloudTerminals();
 let daemon: DaemonProcess | undefined;
 
-beforeAll(async () => {
-  await broker.start();
-  cloud = await startCloud(broker.url, keys.privateKey);
-});
-
-afterAll(async () => {
-  daemon?.child.kill('SIGKILL');
-  await cloud?.stop();
-  await broker.stop();
-});
-
-async function start(cfg: TestConfig) {
-  daemon = spawnPosd(['run', '--config', cfg.file]);
-  await waitHealthy(cfg.port);
-  return apiClient(cfg.port, cfg.stateDir);
+async function start(t: CloudTerminal) {
+  daemon = await t.spawn();
+  return apiClient(t.cfg.port, t.cfg.stateDir);
 }
 
 async function stop(): Promise<void> {
@@ -70,23 +49,21 @@ async function epochOf(api: Api): Promise<string> {
 
 describe('a posd.db restored from a backup', () => {
   it('loses no sale made after the restore, counts none twice, and repeats no receipt number', async () => {
-    const cfg = await writeTestConfig({
-      device: { tenant: 't1', id: 'RS1' },
-      mqtt: { url: broker.url, reconnectMinMs: 100, reconnectMaxMs: 300 },
-      cloud: { publicKey: keys.publicPem },
-    });
+    const t = await fx.terminal('RS1', { online: false });
+    const { cfg } = t;
+    daemon = t.daemon;
     const db = join(cfg.stateDir, 'posd.db');
     const backup = join(cfg.dir, 'posd.db.backup');
     const sold: Array<{ saleId: string; receiptNo: string }> = [];
 
-    let api = await start(cfg);
+    let api = t.api;
     sold.push(await sell(api, 100), await sell(api, 200));
     await allSynced(api);
     const firstEpoch = await epochOf(api);
     await stop();
     copyFileSync(db, backup); // the nightly backup
 
-    api = await start(cfg);
+    api = await start(t);
     sold.push(await sell(api, 300), await sell(api, 400));
     await allSynced(api);
     await stop();
@@ -94,12 +71,13 @@ describe('a posd.db restored from a backup', () => {
     // The disk is replaced; posd.db comes back from the backup.
     for (const f of [db, `${db}-wal`, `${db}-shm`]) if (existsSync(f)) rmSync(f);
     copyFileSync(backup, db);
-    api = await start(cfg);
+    api = await start(t);
     // The cloud's retained ack speaks of seqs this copy never had: it moves to a new epoch.
     await waitFor(async () => ((await epochOf(api)) !== firstEpoch ? true : undefined), 'a new epoch');
     sold.push(await sell(api, 500), await sell(api, 600));
     await allSynced(api);
 
+    const cloud = fx.cloud;
     const facts = cloud.store.facts('t1', 'RS1').filter((r) => r.type === 'sale.completed');
     const ids = facts.map((r) => String(r.body.saleId));
     expect(ids.sort()).toEqual(sold.map((s) => s.saleId).sort());

@@ -1,27 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CloudService } from '../../../cloud/cloud-service.js';
-import { apiClient } from '../../helpers/api.js';
-import { cloudKeys, startCloud } from '../../helpers/cloud-fixture.js';
-import { type DaemonProcess, spawnPosd, waitHealthy, writeTestConfig } from '../../helpers/daemon.js';
-import { Mosquitto } from '../../helpers/mosquitto.js';
+import { describe, expect, it } from 'vitest';
+import { cloudTerminals } from '../../helpers/cloud-terminals.js';
 import { waitFor } from '../../helpers/wait.js';
 
 // Issue 12, case 14: an order whose push was missed before a later push is still pulled.
-const broker = new Mosquitto();
-const keys = cloudKeys();
-let cloud: CloudService;
-let daemon: DaemonProcess | undefined;
-
-beforeAll(async () => {
-  await broker.start();
-  cloud = await startCloud(broker.url, keys.privateKey);
-});
-
-afterAll(async () => {
-  daemon?.child.kill('SIGKILL');
-  await cloud?.stop();
-  await broker.stop();
-});
+const fx = cloudTerminals();
 
 const order = (id: string) => ({
   id,
@@ -34,14 +16,8 @@ const order = (id: string) => ({
 
 describe('online orders: gaps are pulled', () => {
   it('an order whose push never arrived is pulled when a later push shows the gap', async () => {
-    const cfg = await writeTestConfig({
-      device: { tenant: 't1', id: 'OG1' },
-      mqtt: { url: broker.url, reconnectMinMs: 100, reconnectMaxMs: 300 },
-      cloud: { publicKey: keys.publicPem },
-    });
-    daemon = spawnPosd(['run', '--config', cfg.file]);
-    await waitHealthy(cfg.port);
-    const api = apiClient(cfg.port, cfg.stateDir);
+    const { api } = await fx.terminal('OG1', { online: false });
+    const cloud = fx.cloud;
     const orderIds = async () => {
       const r = await api.call<{ orders: Array<{ orderId: string }> }>('GET', '/api/v1/orders');
       return r.body.orders.map((o) => o.orderId).sort();

@@ -172,6 +172,19 @@ describe('systemd units', () => {
     expect(values(unit, 'MemoryDenyWriteExecute')).toEqual([]);
   });
 
+  it('posd.service: V8 sized for the terminal (1 MB semi-spaces, one helper thread), options node accepts', () => {
+    const env = values(join(UNITS_DIR, 'posd.service'), 'Environment')
+      .map((v) => v.replace(/^"(.*)"$/, '$1'))
+      .find((v) => v.startsWith('NODE_OPTIONS='));
+    const options = env?.slice('NODE_OPTIONS='.length).split(/\s+/) ?? [];
+    // Issue 18: idle RSS ≤ 70 MB; each option is worth megabytes (docs/benchmarks.md "start-memory").
+    expect(options).toEqual(expect.arrayContaining(['--max-semi-space-size=1', '--v8-pool-size=1']));
+    const run = spawnSync(process.execPath, ['-e', '0'], {
+      env: { ...process.env, NODE_OPTIONS: options.join(' ') },
+    });
+    expect(run.status, String(run.stderr)).toBe(0);
+  });
+
   it('posd-kiosk.service starts after posd is ready and only where a display exists', () => {
     const unit = join(UNITS_DIR, 'posd-kiosk.service');
     expect(values(unit, 'After').join(' ').split(/\s+/)).toContain('posd.service');

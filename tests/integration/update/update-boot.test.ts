@@ -1,21 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CloudService } from '../../../cloud/cloud-service.js';
+import { describe, expect, it } from 'vitest';
 import type { UpdateState } from '../../../src/update/update-state.js';
 import { APP_VERSION } from '../../../src/version.js';
-import { apiClient } from '../../helpers/api.js';
-import { cloudKeys, deviceLedger, startCloud } from '../../helpers/cloud-fixture.js';
-import {
-  type DaemonProcess,
-  freePort,
-  spawnPosd,
-  waitHealthy,
-  writeTestConfig,
-} from '../../helpers/daemon.js';
+import { deviceLedger } from '../../helpers/cloud-fixture.js';
+import { cloudTerminals } from '../../helpers/cloud-terminals.js';
+import { freePort, spawnPosd } from '../../helpers/daemon.js';
 import { FakeRauc, type FakeRaucState } from '../../helpers/fake-rauc.js';
-import { Mosquitto } from '../../helpers/mosquitto.js';
+import { updateReports } from '../../helpers/update-reports.js';
 import { waitFor } from '../../helpers/wait.js';
 
 /*
@@ -23,12 +15,8 @@ import { waitFor } from '../../helpers/wait.js';
  * version that came up tells the cloud what became of the update.
  */
 
-const broker = new Mosquitto();
-const keys = cloudKeys();
-let cloud: CloudService;
-let monitor: MqttClient;
-const daemons: DaemonProcess[] = [];
-const reported = new Map<string, Array<Record<string, unknown>>>();
+const fx = cloudTerminals();
+const reported = updateReports(() => fx.broker.url, 'boot-monitor');
 
 type Json = Record<string, unknown>;
 
@@ -42,60 +30,28 @@ async function terminal(
     rauc?: string[];
   } = {},
 ) {
-  const cfg = await writeTestConfig({ device: { tenant: 't1', id: device } });
-  const rauc = new FakeRauc(cfg.dir, {
-    bootedVersion: APP_VERSION,
-    otherVersion: '0.9.0',
-    ...(o.slots ?? {}),
+  let rauc!: FakeRauc;
+  const t = await fx.terminal(device, {
+    online: false,
+    ...(typeof o.mqttUrl === 'string' ? { brokerUrl: o.mqttUrl } : {}),
+    config: (dir) => {
+      rauc = new FakeRauc(dir, { bootedVersion: APP_VERSION, otherVersion: '0.9.0', ...(o.slots ?? {}) });
+      return {
+        ...(o.mqttUrl === null ? { mqtt: undefined } : {}),
+        update: { rauc: o.rauc ?? rauc.argv, reboot: rauc.rebootArgv, healthGraceSeconds: o.grace ?? 600 },
+      };
+    },
+    beforeStart: (cfg) => {
+      if (!o.state) return;
+      mkdirSync(cfg.stateDir, { recursive: true });
+      writeFileSync(join(cfg.stateDir, 'update-state.json'), JSON.stringify(o.state));
+    },
   });
-  const mqttUrl = o.mqttUrl === undefined ? broker.url : o.mqttUrl;
-  writeFileSync(
-    cfg.file,
-    JSON.stringify({
-      device: { tenant: 't1', id: device },
-      stateDir: cfg.stateDir,
-      ui: { port: cfg.port },
-      log: { level: 'warn' },
-      ...(mqttUrl ? { mqtt: { url: mqttUrl, reconnectMinMs: 100, reconnectMaxMs: 300 } } : {}),
-      cloud: { publicKey: keys.publicPem },
-      update: { rauc: o.rauc ?? rauc.argv, reboot: rauc.rebootArgv, healthGraceSeconds: o.grace ?? 600 },
-    }),
-  );
-  if (o.state) {
-    mkdirSync(cfg.stateDir, { recursive: true });
-    writeFileSync(join(cfg.stateDir, 'update-state.json'), JSON.stringify(o.state));
-  }
-  const d = spawnPosd(['run', '--config', cfg.file]);
-  daemons.push(d);
-  await waitHealthy(cfg.port);
-  return { cfg, rauc, api: apiClient(cfg.port, cfg.stateDir), daemon: d };
+  return { cfg: t.cfg, rauc, api: t.api, daemon: t.daemon };
 }
 
 const healthz = async (port: number) =>
   (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as Json;
-
-beforeAll(async () => {
-  await broker.start();
-  monitor = await mqtt.connectAsync(broker.url, { clientId: 'boot-monitor', protocolVersion: 5 });
-  monitor.on('message', (topic, payload) => {
-    const device = topic.split('/')[3]!;
-    try {
-      const state = JSON.parse(payload.toString()) as { update?: Json };
-      if (state.update) reported.set(device, [...(reported.get(device) ?? []), state.update]);
-    } catch {
-      // not ours
-    }
-  });
-  await monitor.subscribeAsync('pos/v1/t1/+/up/state', { qos: 1 });
-  cloud = await startCloud(broker.url, keys.privateKey);
-}, 60_000);
-
-afterAll(async () => {
-  for (const d of daemons) d.child.kill('SIGKILL');
-  await monitor?.endAsync();
-  await cloud?.stop();
-  await broker.stop();
-});
 
 const rebootingInto = (version: string, fromVersion: string, startsOfNew = 0): UpdateState => ({
   state: 'rebooting',
@@ -127,7 +83,8 @@ describe('after the reboot into an update', () => {
     );
     expect(reported.get('UB1')?.at(-1)).toMatchObject({ state: 'idle', version: APP_VERSION, error: null });
     await waitFor(
-      () => (cloud.store.records('t1', 'UB1').some((r) => r.type === 'update.activated') ? true : undefined),
+      () =>
+        fx.cloud.store.records('t1', 'UB1').some((r) => r.type === 'update.activated') ? true : undefined,
       'update.activated synced',
     );
     expect(t.rauc.calls('mark-good')).toHaveLength(1);

@@ -1,16 +1,13 @@
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CloudService } from '../../../cloud/cloud-service.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import { APP_VERSION } from '../../../src/version.js';
-import { apiClient } from '../../helpers/api.js';
 import { BundleServer } from '../../helpers/bundle-server.js';
-import { cloudKeys, deviceLedger, startCloud } from '../../helpers/cloud-fixture.js';
-import { type DaemonProcess, spawnPosd, waitHealthy, writeTestConfig } from '../../helpers/daemon.js';
+import { deviceLedger } from '../../helpers/cloud-fixture.js';
+import { cloudTerminals } from '../../helpers/cloud-terminals.js';
 import { FakeRauc } from '../../helpers/fake-rauc.js';
 import { FAST_PAYMENTS } from '../../helpers/money-fixtures.js';
-import { Mosquitto } from '../../helpers/mosquitto.js';
+import { updateReports } from '../../helpers/update-reports.js';
 import { waitFor } from '../../helpers/wait.js';
 
 /*
@@ -19,60 +16,43 @@ import { waitFor } from '../../helpers/wait.js';
  * double where a real slot would be needed), the reboot at a safe moment, and the report after it.
  */
 
-const broker = new Mosquitto();
-const keys = cloudKeys();
-let cloud: CloudService;
-let monitor: MqttClient;
-const daemons: DaemonProcess[] = [];
+const fx = cloudTerminals();
 const servers: BundleServer[] = [];
 /** Every `update` object each device reported in `P/up/state`, in order. */
-const reported = new Map<string, Array<Record<string, unknown>>>();
+const reported = updateReports(() => fx.broker.url, 'update-monitor');
 
 type Body = Record<string, unknown> & { error?: { code: string } };
 
 async function terminal(device: string, extra: { window?: string; payments?: Record<string, number> } = {}) {
-  const cfg = await writeTestConfig({
-    device: { tenant: 't1', id: device },
-    mqtt: { url: broker.url, reconnectMinMs: 100, reconnectMaxMs: 300 },
-    cloud: { publicKey: keys.publicPem },
-  });
-  const rauc = new FakeRauc(cfg.dir, { bootedVersion: APP_VERSION, installVersion: '99.0.0' });
-  const config = {
-    device: { tenant: 't1', id: device },
-    stateDir: cfg.stateDir,
-    ui: { port: cfg.port },
-    log: { level: 'warn' },
-    mqtt: { url: broker.url, reconnectMinMs: 100, reconnectMaxMs: 300 },
-    cloud: { publicKey: keys.publicPem },
-    update: {
-      rauc: rauc.argv,
-      reboot: rauc.rebootArgv,
-      healthGraceSeconds: 600,
-      ...(extra.window ? { window: extra.window } : {}),
+  let rauc!: FakeRauc;
+  const t = await fx.terminal(device, {
+    online: false,
+    config: (dir) => {
+      rauc = new FakeRauc(dir, { bootedVersion: APP_VERSION, installVersion: '99.0.0' });
+      return {
+        update: {
+          rauc: rauc.argv,
+          reboot: rauc.rebootArgv,
+          healthGraceSeconds: 600,
+          ...(extra.window ? { window: extra.window } : {}),
+        },
+      };
     },
-  };
-  writeFileSync(cfg.file, JSON.stringify(config));
-  const spawn = async () => {
-    const d = spawnPosd(['run', '--config', cfg.file]);
-    daemons.push(d);
-    await waitHealthy(cfg.port);
-    return d;
-  };
-  const daemon = await spawn();
-  const api = apiClient(cfg.port, cfg.stateDir);
+  });
+  const { api } = t;
   await waitFor(
     async () => ((await api.call('GET', '/api/v1/status')).body.cloud === 'online' ? true : undefined),
     'the cloud link',
     30_000,
   );
   if (extra.payments) {
-    await cloud.pushConfig('t1', device, 1, { payments: extra.payments });
+    await fx.cloud.pushConfig('t1', device, 1, { payments: extra.payments });
     await waitFor(
       async () => ((await deviceLedger(api)).some((r) => r.type === 'config.applied') ? true : undefined),
       'config applied',
     );
   }
-  return { cfg, rauc, api, daemon, spawn, device };
+  return { ...t, rauc };
 }
 
 async function bundle(size = 200_000, options = {}): Promise<BundleServer> {
@@ -90,28 +70,8 @@ const argsFor = (s: BundleServer) => ({
 const updates = (device: string) => reported.get(device) ?? [];
 const lastUpdate = (device: string) => updates(device).at(-1);
 
-beforeAll(async () => {
-  await broker.start();
-  monitor = await mqtt.connectAsync(broker.url, { clientId: 'update-monitor', protocolVersion: 5 });
-  monitor.on('message', (topic, payload) => {
-    const device = topic.split('/')[3]!;
-    try {
-      const state = JSON.parse(payload.toString()) as { update?: Record<string, unknown> };
-      if (state.update) reported.set(device, [...updates(device), state.update]);
-    } catch {
-      // not ours
-    }
-  });
-  await monitor.subscribeAsync('pos/v1/t1/+/up/state', { qos: 1 });
-  cloud = await startCloud(broker.url, keys.privateKey);
-}, 60_000);
-
 afterAll(async () => {
-  for (const d of daemons) d.child.kill('SIGKILL');
   for (const s of servers) await s.stop();
-  await monitor?.endAsync();
-  await cloud?.stop();
-  await broker.stop();
 });
 
 describe('update.install from the cloud', () => {
@@ -128,7 +88,7 @@ describe('update.install from the cloud', () => {
     });
     expect(pay.status).toBe(202);
     const s = await bundle();
-    const answer = await cloud.pushCommand('t1', 'UP1', 'update.install', argsFor(s));
+    const answer = await fx.cloud.pushCommand('t1', 'UP1', 'update.install', argsFor(s));
     expect(answer).toMatchObject({
       ok: true,
       result: { accepted: true, version: '99.0.0', fromVersion: APP_VERSION },
@@ -160,7 +120,8 @@ describe('update.install from the cloud', () => {
     await waitFor(() => (lastUpdate('UP1')?.state === 'rebooting' ? true : undefined), 'rebooting reported');
     // The cloud took the new record kind.
     await waitFor(
-      () => (cloud.store.records('t1', 'UP1').some((r) => r.type === 'update.installed') ? true : undefined),
+      () =>
+        fx.cloud.store.records('t1', 'UP1').some((r) => r.type === 'update.installed') ? true : undefined,
       'update.installed synced',
     );
   });
@@ -168,7 +129,7 @@ describe('update.install from the cloud', () => {
   it('goes on downloading after posd is killed mid-way, from the bytes on disk', async () => {
     const s = await bundle(400_000, { holdAfter: (i: number) => (i === 0 ? 150_000 : undefined) });
     const t = await terminal('UP2');
-    expect(await cloud.pushCommand('t1', 'UP2', 'update.install', argsFor(s))).toMatchObject({ ok: true });
+    expect(await fx.cloud.pushCommand('t1', 'UP2', 'update.install', argsFor(s))).toMatchObject({ ok: true });
     const file = join(t.cfg.stateDir, 'update', `bundle-${s.sha256.slice(0, 16)}.raucb`);
     await waitFor(() => {
       try {
@@ -195,17 +156,17 @@ describe('update.install from the cloud', () => {
     const s = await bundle(50_000, { holdAfter: () => 10_000 });
     await terminal('UP3');
     expect(
-      await cloud.pushCommand('t1', 'UP3', 'update.install', { ...argsFor(s), version: APP_VERSION }),
+      await fx.cloud.pushCommand('t1', 'UP3', 'update.install', { ...argsFor(s), version: APP_VERSION }),
     ).toMatchObject({
       ok: false,
       error: { code: 'UPDATE_SAME_VERSION' },
     });
-    expect(await cloud.pushCommand('t1', 'UP3', 'update.install', { version: '99.0.0' })).toMatchObject({
+    expect(await fx.cloud.pushCommand('t1', 'UP3', 'update.install', { version: '99.0.0' })).toMatchObject({
       ok: false,
       error: { code: 'VALIDATION_FAILED' },
     });
-    expect(await cloud.pushCommand('t1', 'UP3', 'update.install', argsFor(s))).toMatchObject({ ok: true });
-    expect(await cloud.pushCommand('t1', 'UP3', 'update.install', argsFor(s))).toMatchObject({
+    expect(await fx.cloud.pushCommand('t1', 'UP3', 'update.install', argsFor(s))).toMatchObject({ ok: true });
+    expect(await fx.cloud.pushCommand('t1', 'UP3', 'update.install', argsFor(s))).toMatchObject({
       ok: false,
       error: { code: 'UPDATE_IN_PROGRESS' },
     });
@@ -231,7 +192,7 @@ describe('update.install from the cloud', () => {
     const s = await bundle(20_000);
     const early = await t.api.call<Body>('POST', '/api/v1/update/restart', { pin: '9999' });
     expect(early.body.error?.code).toBe('UPDATE_NOT_READY');
-    expect(await cloud.pushCommand('t1', 'UP4', 'update.install', argsFor(s))).toMatchObject({ ok: true });
+    expect(await fx.cloud.pushCommand('t1', 'UP4', 'update.install', argsFor(s))).toMatchObject({ ok: true });
     const view = await waitFor(async () => {
       const v = (await t.api.call<Body>('GET', '/api/v1/update')).body;
       return v.state === 'waiting-to-reboot' ? v : undefined;

@@ -8,7 +8,7 @@ import { tempDir } from '../../helpers/daemon.js';
 // Case 10 of "Money under faults": the reference cloud's money operations are atomic, honour
 // deadlines and keep tombstones. The racing instances run the built cloud (dist/) in worker threads.
 const WORKER = new URL('../../helpers/acquirer-worker.mjs', import.meta.url);
-const DEVICE = 'D1';
+const DEVICE = { tenant: 't1', device: 'D1' };
 const MEMBER = 'M-CARD-1';
 const open: CloudStore[] = [];
 
@@ -31,7 +31,9 @@ async function race(file: string, requests: Array<[string, Record<string, unknow
   const barrier = new SharedArrayBuffer(4);
   const run = () =>
     new Promise<unknown[]>((resolve, reject) => {
-      const w = new Worker(WORKER, { workerData: { file, device: DEVICE, requests, barrier, parties: 2 } });
+      const w = new Worker(WORKER, {
+        workerData: { file, device: DEVICE.device, requests, barrier, parties: 2 },
+      });
       w.once('message', resolve);
       w.once('error', reject);
     });

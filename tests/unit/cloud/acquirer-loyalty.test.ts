@@ -19,7 +19,7 @@ describe('reference cloud: coupons held, consumed at most once, revoked', () => 
     const { a, b } = twoInstances();
     a.addCoupon('CP-X', { couponId: 'c-x', kind: 'amount', value: 500 });
     const reserve = (acq: AcquirerSimulator, device: string, redemptionId: string, saleId: string) =>
-      acq.handle(device, 'coupon.reserve', { redemptionId, code: 'CP-X', saleId });
+      acq.handle({ tenant: 't1', device }, 'coupon.reserve', { redemptionId, code: 'CP-X', saleId });
     expect(reserve(a, 'T1', 'r1', 's1')).toMatchObject({
       ok: true,
       result: { valid: true, couponId: 'c-x' },
@@ -27,22 +27,34 @@ describe('reference cloud: coupons held, consumed at most once, revoked', () => 
     expect(reserve(a, 'T1', 'r1', 's1')).toMatchObject({ ok: true }); // a retry: same hold
     expect(reserve(b, 'T2', 'r2', 's2')).toMatchObject({ ok: false, error: { code: 'COUPON_RESERVED' } });
     expect(
-      b.handle('T2', 'coupon.consume', { redemptionId: 'r2', code: 'CP-X', saleId: 's2' }),
+      b.handle({ tenant: 't1', device: 'T2' }, 'coupon.consume', {
+        redemptionId: 'r2',
+        code: 'CP-X',
+        saleId: 's2',
+      }),
     ).toMatchObject({
       ok: false,
     });
     expect(
-      a.handle('T1', 'coupon.consume', { redemptionId: 'r1', code: 'CP-X', saleId: 's1' }),
+      a.handle({ tenant: 't1', device: 'T1' }, 'coupon.consume', {
+        redemptionId: 'r1',
+        code: 'CP-X',
+        saleId: 's1',
+      }),
     ).toMatchObject({
       ok: true,
     });
     expect(
-      b.handle('T1', 'coupon.consume', { redemptionId: 'r1', code: 'CP-X', saleId: 's1' }),
+      b.handle({ tenant: 't1', device: 'T1' }, 'coupon.consume', {
+        redemptionId: 'r1',
+        code: 'CP-X',
+        saleId: 's1',
+      }),
     ).toMatchObject({
       ok: true,
     });
     expect(b.coupon('CP-X')).toMatchObject({ consumedBy: 'r1', heldBy: null });
-    expect(b.handle('T2', 'coupon.verify', { code: 'CP-X' })).toMatchObject({
+    expect(b.handle({ tenant: 't1', device: 'T2' }, 'coupon.verify', { code: 'CP-X' })).toMatchObject({
       result: { valid: false, reason: 'USED' },
     });
   });
@@ -51,22 +63,40 @@ describe('reference cloud: coupons held, consumed at most once, revoked', () => 
     const { a, advance } = twoInstances();
     a.addCoupon('CP-Y', { couponId: 'c-y', kind: 'amount', value: 500 });
     expect(
-      a.handle('T1', 'coupon.reserve', { redemptionId: 'r1', code: 'CP-Y', saleId: 's1' }),
+      a.handle({ tenant: 't1', device: 'T1' }, 'coupon.reserve', {
+        redemptionId: 'r1',
+        code: 'CP-Y',
+        saleId: 's1',
+      }),
     ).toMatchObject({ ok: true });
     expect(
-      a.handle('T1', 'coupon.reserve', { redemptionId: 'r1b', code: 'CP-Y', saleId: 's1' }),
+      a.handle({ tenant: 't1', device: 'T1' }, 'coupon.reserve', {
+        redemptionId: 'r1b',
+        code: 'CP-Y',
+        saleId: 's1',
+      }),
     ).toMatchObject({ ok: true });
     expect(a.coupon('CP-Y')!.heldBy!.redemptionId).toBe('r1b');
-    expect(a.handle('T1', 'coupon.release', { redemptionId: 'r1b', code: 'CP-Y' })).toMatchObject({
+    expect(
+      a.handle({ tenant: 't1', device: 'T1' }, 'coupon.release', { redemptionId: 'r1b', code: 'CP-Y' }),
+    ).toMatchObject({
       ok: true,
       result: { released: true },
     });
     expect(
-      a.handle('T2', 'coupon.reserve', { redemptionId: 'r2', code: 'CP-Y', saleId: 's2' }),
+      a.handle({ tenant: 't1', device: 'T2' }, 'coupon.reserve', {
+        redemptionId: 'r2',
+        code: 'CP-Y',
+        saleId: 's2',
+      }),
     ).toMatchObject({ ok: true });
     advance(61 * 60 * 1000);
     expect(
-      a.handle('T3', 'coupon.reserve', { redemptionId: 'r3', code: 'CP-Y', saleId: 's3' }),
+      a.handle({ tenant: 't1', device: 'T3' }, 'coupon.reserve', {
+        redemptionId: 'r3',
+        code: 'CP-Y',
+        saleId: 's3',
+      }),
     ).toMatchObject({ ok: true });
   });
 
@@ -74,14 +104,22 @@ describe('reference cloud: coupons held, consumed at most once, revoked', () => 
     const { a } = twoInstances();
     a.registerIssued({ couponId: 'i-1', code: 'CPAAAA', kind: 'amount', value: 300, saleId: 's1' });
     a.registerIssued({ couponId: 'i-2', code: 'CPBBBB', kind: 'amount', value: 300, saleId: 's2' });
-    a.handle('T1', 'coupon.consume', { redemptionId: 'r', code: 'CPBBBB', saleId: 's9' });
+    a.handle({ tenant: 't1', device: 'T1' }, 'coupon.consume', {
+      redemptionId: 'r',
+      code: 'CPBBBB',
+      saleId: 's9',
+    });
     a.revokeIssued({ code: 'CPAAAA', reason: 'sale.voided' });
     a.revokeIssued({ code: 'CPBBBB', reason: 'refund.completed' });
-    expect(a.handle('T1', 'coupon.verify', { code: 'CPAAAA' })).toMatchObject({
+    expect(a.handle({ tenant: 't1', device: 'T1' }, 'coupon.verify', { code: 'CPAAAA' })).toMatchObject({
       result: { valid: false, reason: 'REVOKED' },
     });
     expect(
-      a.handle('T1', 'coupon.reserve', { redemptionId: 'x', code: 'CPAAAA', saleId: 's3' }),
+      a.handle({ tenant: 't1', device: 'T1' }, 'coupon.reserve', {
+        redemptionId: 'x',
+        code: 'CPAAAA',
+        saleId: 's3',
+      }),
     ).toMatchObject({
       ok: false,
       error: { code: 'COUPON_REVOKED' },
@@ -148,7 +186,11 @@ describe('reference cloud: member points follow net sales', () => {
   it('a recharge for nobody credits nothing and is not stored', () => {
     const { a } = twoInstances();
     expect(
-      a.handle('T1', 'member.recharge', { rechargeId: 'rc1', memberId: 'ghost', amount: 100 }),
+      a.handle({ tenant: 't1', device: 'T1' }, 'member.recharge', {
+        rechargeId: 'rc1',
+        memberId: 'ghost',
+        amount: 100,
+      }),
     ).toMatchObject({
       ok: false,
       error: { code: 'MEMBER_UNKNOWN' },

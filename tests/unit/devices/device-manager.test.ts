@@ -6,9 +6,9 @@ import { DeviceManager } from '../../../src/drivers/device-manager.js';
 import { Listeners } from '../../../src/drivers/transport/listeners.js';
 import type { Transport } from '../../../src/drivers/transport/transport.js';
 import { PosError } from '../../../src/errors.js';
+import { ManualTimers, settle } from '../../helpers/manual-timers.js';
 import { silentLogger } from '../../helpers/test-log.js';
 import { captureLog } from './helpers/capture-log.js';
-import { ManualTimers, settle } from './helpers/manual-timers.js';
 
 const prefixes = () => ({ couponPrefixes: ['CP'], memberPrefixes: ['MB'] });
 
@@ -94,7 +94,7 @@ describe('device manager with simulated devices', () => {
     bus.emit('display.show', { screen: 'change', paid: 5000, change: 1800 });
     sim.powerCycle();
     sim.plug();
-    await timers.advance(1000);
+    await timers.advanceSettled(1000);
     expect(dm.snapshot().display).toMatchObject({ state: 'ready', commandSet: 'cd5220' });
     expect(sim.lines()).toEqual(['PAID           50.00', 'CHANGE         18.00']);
     const states = of(events, 'device.status').filter((s) => (s as { device: string }).device === 'display');
@@ -114,7 +114,7 @@ describe('device manager with simulated devices', () => {
     await settle();
     expect(dm.snapshot().scanner).toMatchObject({ state: 'offline', junk: { events: 1, bytes: 5 } });
     sim.plug();
-    await timers.advance(1000);
+    await timers.advanceSettled(1000);
     dm.injectScan('MB0001');
     expect(of(events, 'scan')).toEqual([{ code: 'MB0001', kind: 'member' }]);
     await dm.stop();
@@ -166,21 +166,21 @@ describe('device link', () => {
       maxBackoffMs: 8000,
     });
     await link.open();
-    await timers.advance(30_000);
+    await timers.advanceSettled(30_000);
     expect(attempts).toEqual([0, 1000, 3000, 7000, 15000, 23000]);
     expect(link.state).toBe('offline');
     expect(link.lastError?.code).toBe('DEVICE_BUSY');
     // Unplugged, then back (and now it works): picked up at the next poll, not after the backoff.
     present = false;
-    await timers.advance(2000);
+    await timers.advanceSettled(2000);
     present = true;
     ok = true;
-    await timers.advance(1000);
+    await timers.advanceSettled(1000);
     expect(attempts.at(-1)).toBe(33_000);
     expect(link.state).toBe('open');
     await link.close();
     expect(link.state).toBe('closed');
-    await timers.advance(10_000);
+    await timers.advanceSettled(10_000);
     expect(attempts.at(-1)).toBe(33_000);
   });
 });

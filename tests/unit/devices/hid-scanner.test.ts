@@ -5,8 +5,8 @@ import { DeviceManager } from '../../../src/drivers/device-manager.js';
 import { encodeHidPosReports } from '../../../src/drivers/scanner/hid-pos.js';
 import type { HidBackend, HidDeviceInfo, HidHandle } from '../../../src/drivers/scanner/hid-transport.js';
 import { typeAsKeyboard } from '../../../src/drivers/scanner/keyboard-encoder.js';
+import { ManualTimers, settle } from '../../helpers/manual-timers.js';
 import { silentLogger } from '../../helpers/test-log.js';
-import { ManualTimers, settle } from './helpers/manual-timers.js';
 
 /** node-hid's shape: enumeration, and handles that emit one `data` per report. */
 class FakeHid implements HidBackend {
@@ -67,10 +67,10 @@ describe('HID scanner adapter (fake node-hid backend, real decoders)', () => {
     hid.unplug('/dev/hidraw3');
     await settle();
     expect(dm.snapshot().scanner).toMatchObject({ state: 'offline', error: { code: 'DEVICE_DISCONNECTED' } });
-    await timers.advance(3000);
+    await timers.advanceSettled(3000);
     expect(dm.snapshot().scanner).toMatchObject({ state: 'offline' });
     hid.attached = [{ ...KEYBOARD, path: '/dev/hidraw7', serialNumber: 'S1' }];
-    await timers.advance(1000);
+    await timers.advanceSettled(1000);
     expect(dm.snapshot().scanner).toMatchObject({ state: 'ready', identity: 'hid://0c2e:0b61/S1' });
     for (const r of typeAsKeyboard('1')) hid.handles.get('/dev/hidraw7')!.emit('data', Buffer.from(r));
     expect(scans()).toHaveLength(2);
@@ -102,10 +102,10 @@ describe('HID scanner adapter (fake node-hid backend, real decoders)', () => {
     await dm.start();
     hid.unplug('/dev/hidraw3');
     hid.attached = [{ ...KEYBOARD, path: '/dev/hidraw4', serialNumber: 'S2' }];
-    await timers.advance(5000);
+    await timers.advanceSettled(5000);
     expect(dm.snapshot().scanner).toMatchObject({ state: 'offline' });
     hid.attached.push({ ...KEYBOARD, path: '/dev/hidraw5', serialNumber: 'S1' });
-    await timers.advance(1000);
+    await timers.advanceSettled(1000);
     expect(dm.snapshot().scanner).toMatchObject({ state: 'ready', identity: 'hid://0c2e:0b61/S1' });
     expect([...hid.handles.keys()]).toEqual(['/dev/hidraw5']);
     await dm.stop();
@@ -124,7 +124,7 @@ describe('HID scanner adapter (fake node-hid backend, real decoders)', () => {
       hid: () => Promise.reject(new Error('no hidraw support')),
     });
     await dm.start();
-    await timers.advance(2000);
+    await timers.advanceSettled(2000);
     expect(dm.snapshot().scanner).toMatchObject({
       state: 'offline',
       error: { code: 'DEVICE_UNAVAILABLE', message: expect.stringContaining('no hidraw support') },

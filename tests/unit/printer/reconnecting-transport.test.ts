@@ -4,8 +4,8 @@ import { ReconnectingTransport } from '../../../src/drivers/transport/reconnecti
 import type { Transport, TransportState } from '../../../src/drivers/transport/transport.js';
 import type { DeviceUri } from '../../../src/drivers/transport/uri.js';
 import { PosError } from '../../../src/errors.js';
+import { ManualTimers } from '../../helpers/manual-timers.js';
 import { silentLogger } from '../../helpers/test-log.js';
-import { ManualTimers } from './helpers/manual-timers.js';
 
 const uri: DeviceUri = { kind: 'file', path: '/dev/usb/lp0' };
 

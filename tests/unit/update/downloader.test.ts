@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DownloadRefused, download } from '../../../src/update/downloader.js';
-import { BundleServer } from '../../helpers/bundle-server.js';
+import { BundleServer, type BundleServerOptions } from '../../helpers/bundle-server.js';
 import { tempDir } from '../../helpers/daemon.js';
 
 const log = pino({ level: 'silent' });
@@ -36,6 +36,21 @@ function target(): string {
   return join(tempDir('posd-dl-'), 'bundle.raucb');
 }
 
+/** A bundle of `size` random bytes served for this test, a file to fetch it to, and the download's arguments. */
+async function serving(size: number, options?: BundleServerOptions) {
+  const s = await BundleServer.random(size, options).start();
+  server = s;
+  const file = target();
+  return { s, file, args: { url: s.url, file, size, sha256: s.sha256, log } };
+}
+
+/** What the download threw (undefined when it succeeded). */
+const thrown = (p: Promise<unknown>): Promise<unknown> =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+
 describe('bundle download', () => {
   it('resumes with HTTP Range after the connection drops mid-way, then checks size and sha256', async () => {
     const size = 300_000;
@@ -65,69 +80,45 @@ describe('bundle download', () => {
   });
 
   it('goes on from the bytes already on disk (a restart mid-download)', async () => {
-    server = await BundleServer.random(50_000).start();
-    const file = target();
-    writeFileSync(file, server.body.subarray(0, 20_000));
-    await download({ url: server.url, file, size: 50_000, sha256: server.sha256, log, backoff: fast });
-    expect(server.requests.map((r) => r.range)).toEqual(['bytes=20000-']);
-    expect(readFileSync(file).equals(server.body)).toBe(true);
+    const { s, file, args } = await serving(50_000);
+    writeFileSync(file, s.body.subarray(0, 20_000));
+    await download({ ...args, backoff: fast });
+    expect(s.requests.map((r) => r.range)).toEqual(['bytes=20000-']);
+    expect(readFileSync(file).equals(s.body)).toBe(true);
   });
 
   it('starts again when the server ignores the range', async () => {
-    server = await BundleServer.random(50_000, { ignoreRange: true }).start();
-    const file = target();
-    writeFileSync(file, server.body.subarray(0, 20_000));
-    await download({ url: server.url, file, size: 50_000, sha256: server.sha256, log, backoff: fast });
-    expect(readFileSync(file).equals(server.body)).toBe(true);
+    const { s, file, args } = await serving(50_000, { ignoreRange: true });
+    writeFileSync(file, s.body.subarray(0, 20_000));
+    await download({ ...args, backoff: fast });
+    expect(readFileSync(file).equals(s.body)).toBe(true);
   });
 
   it('refuses a bundle whose sha256 is not the command’s, and keeps nothing of it', async () => {
-    server = await BundleServer.random(10_000).start();
-    const file = target();
-    const err = await download({ url: server.url, file, size: 10_000, sha256: 'ab'.repeat(32), log }).catch(
-      (e: unknown) => e,
-    );
+    const { file, args } = await serving(10_000);
+    const err = await thrown(download({ ...args, sha256: 'ab'.repeat(32) }));
     expect(err).toBeInstanceOf(DownloadRefused);
     expect(String(err)).toMatch(/sha256 mismatch/);
     expect(existsSync(file)).toBe(false);
   });
 
   it('refuses more bytes than the command’s size, announced or streamed', async () => {
-    server = await BundleServer.random(20_000).start();
-    const file = target();
-    const announced = await download({
-      url: server.url,
-      file,
-      size: 10_000,
-      sha256: server.sha256,
-      log,
-    }).catch((e: unknown) => e);
+    const first = await serving(20_000);
+    const { file } = first;
+    const announced = await thrown(download({ ...first.args, size: 10_000 }));
     expect(announced).toBeInstanceOf(DownloadRefused);
     expect(String(announced)).toMatch(/more than the command's size 10000/);
-    await server.stop();
-    server = await BundleServer.random(20_000, { chunked: true }).start();
-    const streamed = await download({
-      url: server.url,
-      file,
-      size: 10_000,
-      sha256: server.sha256,
-      log,
-    }).catch((e: unknown) => e);
+    await first.s.stop();
+    const chunked = await serving(20_000, { chunked: true });
+    const streamed = await thrown(download({ ...chunked.args, file, size: 10_000 }));
     expect(streamed).toBeInstanceOf(DownloadRefused);
     expect(String(streamed)).toMatch(/sent more than the command's size 10000/);
     expect(existsSync(file) ? statSync(file).size : 0).toBe(0);
   });
 
   it('does not retry a bundle the server does not have (HTTP 404)', async () => {
-    server = await BundleServer.random(1_000).start();
-    const file = target();
-    const err = await download({
-      url: server.url.replace('bundle.raucb', 'missing'),
-      file,
-      size: 1_000,
-      sha256: server.sha256,
-      log,
-    }).catch((e: unknown) => e);
+    const { s, args } = await serving(1_000);
+    const err = await thrown(download({ ...args, url: s.url.replace('bundle.raucb', 'missing') }));
     expect(err).toBeInstanceOf(DownloadRefused);
     expect(String(err)).toMatch(/HTTP 404/);
   });
@@ -156,21 +147,12 @@ describe('bundle download', () => {
   });
 
   it('a full data partition ends the download (failed, the partial bundle removed), not retried for ever', async () => {
-    server = await BundleServer.random(300_000).start();
-    const file = target();
+    const { file, args } = await serving(300_000);
     symlinkSync('/dev/full', file); // every write: ENOSPC
     const stop = new AbortController();
     let retries = 0;
     const counting = pino({ level: 'warn' }, { write: () => void (++retries > 20 && stop.abort()) });
-    const err = await download({
-      url: server.url,
-      file,
-      size: 300_000,
-      sha256: server.sha256,
-      log: counting,
-      backoff: fast,
-      signal: stop.signal,
-    }).catch((e: unknown) => e);
+    const err = await thrown(download({ ...args, log: counting, backoff: fast, signal: stop.signal }));
     expect(err).toBeInstanceOf(DownloadRefused);
     expect(String(err)).toMatch(/no room left on the data partition/);
     expect(() => lstatSync(file)).toThrow(/ENOENT/);

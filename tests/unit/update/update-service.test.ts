@@ -1,9 +1,9 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../src/offline/db.js';
 import { Ledger } from '../../../src/offline/ledger.js';
-import { RaucCli } from '../../../src/update/rauc.js';
+import { type Installer, InstallerError, RaucCli } from '../../../src/update/rauc.js';
 import type { RebootBlockers } from '../../../src/update/safe-moment.js';
 import { parseWindow } from '../../../src/update/safe-moment.js';
 import { UpdateService } from '../../../src/update/update-service.js';
@@ -34,6 +34,8 @@ async function setup(
     /** The state file as a previous posd left it. */
     state?: UpdateState;
     bootId?: string;
+    /** RAUC as seen by posd (default: the fake rauc's command line). */
+    installer?: (rauc: FakeRauc) => Installer;
   } = {},
 ) {
   const stateDir = tempDir('posd-update-');
@@ -59,7 +61,7 @@ async function setup(
   const service = new UpdateService({
     stateDir,
     store,
-    installer: new RaucCli(rauc.argv),
+    installer: o.installer?.(rauc) ?? new RaucCli(rauc.argv),
     appVersion: '1.0.0',
     ledger: {
       transact: (work) => ledger.transact(work),
@@ -223,6 +225,42 @@ describe('update.install', () => {
     expect(t.rauc.calls('install')).toEqual([]);
     expect(t.service.view().state).toBe('waiting-to-reboot');
     expect(t.types()).toEqual(['update.installed']);
+  });
+
+  it('posd stopped while RAUC installs (its client killed with posd): the state stays installing and the bundle stays, for the next start to ask again', async () => {
+    let killClient: (() => void) | undefined;
+    const t = await setup({
+      state: {
+        state: 'installing',
+        version: '2.0.0',
+        fromVersion: '1.0.0',
+        sha256: 'cd'.repeat(32),
+        attemptId: 'a2',
+      },
+      installer: (rauc) => {
+        const cli = new RaucCli(rauc.argv);
+        return {
+          status: () => cli.status(),
+          markGood: () => cli.markGood(),
+          // systemd stops posd's whole cgroup: `rauc install` dies with it, RAUC's service goes on.
+          install: () =>
+            new Promise<void>((_, reject) => {
+              killClient = () => reject(new InstallerError('rauc install failed: Terminated'));
+            }),
+        };
+      },
+    });
+    const bundle = join(t.stateDir, 'update', `bundle-${'cd'.repeat(8)}.raucb`);
+    mkdirSync(join(t.stateDir, 'update'), { recursive: true });
+    writeFileSync(bundle, 'bundle');
+    t.service.resume();
+    await waitFor(() => killClient, 'the install under way');
+    t.service.stop();
+    killClient!();
+    await t.service.settled();
+    expect(t.store.get().state).toBe('installing');
+    expect(t.store.get().outcome).toBeUndefined();
+    expect(existsSync(bundle)).toBe(true);
   });
 
   it('outside the update window waits for it; a manager may restart now when nothing is in flight', async () => {

@@ -1,0 +1,22 @@
+import type { EventBus } from '../bus.js';
+import type { BusinessConfig } from '../config/business.js';
+import type { Logger } from '../log.js';
+import type { Db } from '../offline/db.js';
+import type { Ledger } from '../offline/ledger.js';
+import type { CloudPort, Sleep } from './cloud-port.js';
+
+/**
+ * What a service is given that records on the terminal and settles with the cloud in the
+ * background, retrying until answered (coupons, member recharges).
+ */
+export interface CloudWorkOptions {
+  db: Db;
+  ledger: Ledger;
+  cloud: CloudPort;
+  bus: EventBus;
+  log: Logger;
+  business: () => BusinessConfig;
+  sleep: Sleep;
+  now?: () => Date;
+  newId?: () => string;
+}
