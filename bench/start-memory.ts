@@ -6,11 +6,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CloudService } from '../cloud/cloud-service.js';
-import { PrinterSim } from '../src/drivers/sim/printer-sim.js';
-import { createRootLogger } from '../src/log.js';
 import { freePort } from '../tests/helpers/daemon.js';
 import { Mosquitto } from '../tests/helpers/mosquitto.js';
-import { postSale } from './daemon-probe.js';
+import { askHelper, forkHelper, postSale } from './daemon-probe.js';
 import { fmt, nowMs, summarize } from './stats.js';
 
 /*
@@ -193,9 +191,11 @@ export async function benchStartMemory(): Promise<void> {
     signingKey: privateKey,
   });
   await cloud.start();
-  const log = createRootLogger('silent');
-  const printer = new PrinterSim({ paperWidth: 80, log });
-  const printerPort = await printer.listen();
+  // A plain ESC/POS printer in its own process (bench/tcp-printer.ts): every receipt printed, as on
+  // a counter. (The simulated printer draws each receipt as a PNG, and with autoPrint off each cash
+  // sale still queued a drawer kick it worked through at ~10/s: the "idle" after the sales was not.)
+  const printer = await forkHelper('tcp-printer');
+  const printerPort = printer.port;
   const port = await freePort();
   const stateDir = join(dir, 'state');
   const config = join(dir, 'posd.json');
@@ -208,8 +208,7 @@ export async function benchStartMemory(): Promise<void> {
       log: { level: 'warn' },
       mqtt: { url: broker.url },
       cloud: { publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString() },
-      // Connected and checked, but no receipt printed: the simulated printer renders each as a PNG.
-      printer: { uri: `tcp://127.0.0.1:${printerPort}`, autoPrint: false },
+      printer: { uri: `tcp://127.0.0.1:${printerPort}`, paperWidth: 80 },
     }),
   );
   const notify = new NotifySocket(dir);
@@ -244,6 +243,9 @@ export async function benchStartMemory(): Promise<void> {
     samples.push(`${done / 1000}k ${fmt(rssMb(d.child.pid ?? 0).rss, 0)}`);
   });
   for (let i = 0; i < 1200 && cloud.store.countRecords() < SALES * 2; i++) await settle(100);
+  // Every receipt on paper (the print queue drained) before the daemon is called idle.
+  for (let i = 0; i < 1200 && (await askHelper<number>(printer.child, 'count', 'receipts')) < SALES; i++)
+    await settle(100);
   await settle(5000); // idle again
   const after = rssMb(d.child.pid ?? 0);
   const afterHeap = await heapMb(d.child);
@@ -253,7 +255,7 @@ export async function benchStartMemory(): Promise<void> {
 
   notify.stop();
   await cloud.stop();
-  await printer.close();
+  printer.child.send('exit');
   await broker.stop();
 
   const mb = (n: number) => `${fmt(n, 1)} MB`;
