@@ -80,7 +80,7 @@ export class Printing implements TicketQueue {
       ledger: o.ledger,
       bus: o.bus,
       log: o.log,
-      render: (kind, payload, { reprint }) => this.render(kind, payload, reprint),
+      render: (kind, payload, { reprint, drawer }) => this.render(kind, payload, reprint, drawer),
       ...(device && 'print' in device ? { printer: device } : {}),
       ...(o.now ? { now: o.now } : {}),
     });
@@ -116,7 +116,7 @@ export class Printing implements TicketQueue {
     if (!job) throw new PosError('NOT_FOUND', `no print job ${jobId}`);
     let bytes: Uint8Array;
     try {
-      bytes = this.render(job.kind, job.payload, job.reprint);
+      bytes = this.render(job.kind, job.payload, job.reprint, false);
     } catch (err) {
       throw new PosError('CONFLICT', `print job ${jobId} cannot be rendered: ${describeError(err)}`);
     }
@@ -255,16 +255,21 @@ export class Printing implements TicketQueue {
     return refundReceiptFromRecord(record.body, record.at, { device: this.o.config.device.id });
   }
 
-  private render(kind: string, payload: unknown, reprint: boolean): Uint8Array {
+  private render(kind: string, payload: unknown, reprint: boolean, drawer: boolean): Uint8Array {
     const business = this.o.business();
     const logo = this.logoRaster(business.merchant.logo);
     const options = templateOptions(business, reprint);
     if (!logo) delete options.merchant.logo;
-    return encodeReceipt(jobDocument(kind, payload, options), {
-      paperWidth: this.o.config.printer.paperWidth,
-      codec: this.codec,
-      ...(logo ? { logo } : {}),
-    });
+    const document = jobDocument(kind, payload, options);
+    const blocks = drawer ? document.blocks : document.blocks.filter((b) => b.type !== 'drawer');
+    return encodeReceipt(
+      { ...document, blocks },
+      {
+        paperWidth: this.o.config.printer.paperWidth,
+        codec: this.codec,
+        ...(logo ? { logo } : {}),
+      },
+    );
   }
 
   /** The merchant logo dithered once per config; a bad image prints no logo rather than no receipt. */

@@ -20,8 +20,21 @@ export interface JobPrinter {
   print(bytes: Uint8Array): Promise<PrintOutcome>;
 }
 
-/** Turns a job into printer bytes (templates + ESC/POS encoder); `reprint` adds the REPRINT mark. */
-export type JobRenderer = (kind: string, payload: unknown, options: { reprint: boolean }) => Uint8Array;
+/**
+ * Turns a job into printer bytes (templates + ESC/POS encoder); `reprint` adds the REPRINT mark;
+ * `drawer: false` leaves out any cash-drawer kick.
+ */
+export type JobRenderer = (
+  kind: string,
+  payload: unknown,
+  options: { reprint: boolean; drawer: boolean },
+) => Uint8Array;
+
+/**
+ * How long after its job was queued the drawer may still open: a receipt that waited for paper or
+ * a printer prints later without opening the drawer, when nobody may be standing at it.
+ */
+export const DRAWER_WINDOW_MS = 60_000;
 
 /** Under a group commit: jobs marked `printing` together, behind one flush. */
 const PRINT_AHEAD = 8;
@@ -50,6 +63,9 @@ export interface PrintServiceOptions {
   printer?: JobPrinter;
   now?: () => Date;
   newId?: () => string;
+  /** Monotonic milliseconds (the drawer's window must not follow the wall clock). */
+  monotonic?: () => number;
+  drawerWindowMs?: number;
 }
 
 /**
@@ -69,11 +85,20 @@ export class PrintService {
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly waiters = new Map<string, Array<(job: PrintJob) => void>>();
   private readonly printedHooks: Array<(job: PrintJob) => void> = [];
+  private readonly monotonic: () => number;
+  private readonly drawerWindowMs: number;
+  /**
+   * Jobs queued by this process in the drawer's window, with when (monotonic): only they may open
+   * the drawer. A job from before a restart never does.
+   */
+  private readonly queuedAt = new Map<string, number>();
 
   constructor(options: PrintServiceOptions) {
     this.o = options;
     this.now = options.now ?? (() => new Date());
     this.newId = options.newId ?? uuidv7;
+    this.monotonic = options.monotonic ?? (() => performance.now());
+    this.drawerWindowMs = options.drawerWindowMs ?? DRAWER_WINDOW_MS;
     options.printer?.onReady(() => this.kick());
   }
 
@@ -106,8 +131,19 @@ export class PrintService {
       reprint,
       ...(refId !== undefined ? { refId } : {}),
     });
+    const at = this.monotonic();
+    for (const [jobId, queued] of this.queuedAt) {
+      if (at - queued > this.drawerWindowMs) this.queuedAt.delete(jobId);
+    }
+    this.queuedAt.set(id, at);
     queueMicrotask(() => this.kick()); // after the caller's commit; a rolled-back job is simply not found
     return id;
+  }
+
+  /** Whether the job may still open the drawer (queued by this process within the window). */
+  private mayOpenDrawer(jobId: string): boolean {
+    const queued = this.queuedAt.get(jobId);
+    return queued !== undefined && this.monotonic() - queued <= this.drawerWindowMs;
   }
 
   /** Inside the caller's transaction: adds to the document of a job that has not started. */
@@ -233,8 +269,16 @@ export class PrintService {
       max === 1 ? [this.o.queue.next()].filter((j) => j !== undefined) : this.o.queue.firstWaiting(max);
     const out: Array<{ job: PrintJob; bytes: Uint8Array }> = [];
     for (const job of jobs) {
+      const drawer = this.mayOpenDrawer(job.id);
+      if (job.kind === 'drawer' && !drawer) {
+        const reason = 'the printer was not ready in time: open the drawer by hand';
+        this.o.queue.cancel(job.id, reason, this.iso());
+        this.emit(job, 'cancelled', reason);
+        this.o.log.warn({ jobId: job.id, refId: job.refId }, 'cash drawer not opened: its moment has passed');
+        continue;
+      }
       try {
-        out.push({ job, bytes: this.o.render(job.kind, job.payload, { reprint: job.reprint }) });
+        out.push({ job, bytes: this.o.render(job.kind, job.payload, { reprint: job.reprint, drawer }) });
       } catch (err) {
         // A job whose document cannot be made would block every receipt behind it.
         const reason = err instanceof Error ? err.message : String(err);
