@@ -192,12 +192,6 @@ describe('systemd units', () => {
     expect(values(unit, 'ExecStart')[0]).toMatch(/cage .*chromium --kiosk .*http:\/\/127\.0\.0\.1:8080\/$/);
   });
 
-  it('posd-kiosk.service has Chromium draw without waiting for cage frame callbacks (else the page stays white)', () => {
-    const unit = join(UNITS_DIR, 'posd-kiosk.service');
-    const args = (values(unit, 'ExecStart')[0] ?? '').split(/\s+/);
-    expect(args).toEqual(expect.arrayContaining(['--disable-gpu-vsync', '--disable-frame-rate-limit']));
-  });
-
   it('posd-kiosk.service gets its seat from seatd and its Wayland socket in a runtime dir of its own', () => {
     const unit = join(UNITS_DIR, 'posd-kiosk.service');
     // logind's session activation needs polkit, which the image does not have (docs/operations.md).
