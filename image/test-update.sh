@@ -102,7 +102,10 @@ boot_update() {
   while :; do
     # -no-reboot: a reboot of the guest ends QEMU and the harness powers it on again at once (OVMF's
     # warm reset took 58 s under emulation, a cold start 8 s); the EFI variables and the disks are
-    # files, so nothing of the reboot is lost. The guest powers off at the end.
+    # files, so nothing of the reboot is lost. The guest powers off at the end. Each power-on gets
+    # OVMF's variables as new (an NVRAM reset): the boot state lives on the ESP, not in EFI variables
+    # (docs/decisions/0008), and a variable store grown by every boot's writes slowed the firmware.
+    cp "$OVMF_VARS" "$disk.vars"
     # 1.5 GiB and no transparent huge pages: writing a slot under emulation on a loaded machine
     # otherwise stalls in khugepaged (soft lockups).
     "${QEMU[@]}" -m 1536 -smp 2 -nodefaults -no-reboot -display none -monitor none -nic none \
