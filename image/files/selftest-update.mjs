@@ -209,14 +209,16 @@ async function followUpdate(p, what) {
   }
 }
 
-/** Every sale in the cloud, and posd's ledger all acknowledged (up/state). */
+/** Every sale in the cloud, and posd's ledger all acknowledged (its status: outbox empty). */
 async function synced(p, what) {
-  const s = await until(`${what}: every sale in the cloud`, 180, () => {
+  const s = await until(`${what}: every sale in the cloud`, 180, async () => {
     const ids = cloud.saleIds();
-    const st = cloud.lastState();
-    return p.sales.every((id) => ids.has(id)) && st && st.ackedUpTo === st.lastSeq && st;
+    const st = (await http('GET', '/api/v1/status', undefined, token())).json;
+    return p.sales.every((id) => ids.has(id)) && st?.outboxDepth === 0 && st;
   });
-  say(`${what}: all ${p.sales.length} sales in the cloud, up/state lastSeq ${s.lastSeq} acked`);
+  say(
+    `${what}: all ${p.sales.length} sales in the cloud, posd's ledger acked up to ${s.ackedUpTo}, outbox empty`,
+  );
   return s;
 }
 
