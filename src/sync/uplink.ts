@@ -74,6 +74,8 @@ export class Uplink {
    */
   private ackedAtConnect = 0;
   private markedUpTo = 0;
+  /** The epoch a CHAIN_BROKEN moved this database to (it moves once for that reason). */
+  private chainMovedEpoch: string | undefined;
 
   constructor(private readonly o: UplinkOptions) {
     this.s = { ...DEFAULT_UPLINK, ...o.settings };
@@ -157,6 +159,23 @@ export class Uplink {
     }
     if (ackedUpTo > outbox.lastSeq()) {
       this.restored(`the cloud holds seq ${ackedUpTo}, this ledger ends at ${outbox.lastSeq()}`);
+      return;
+    }
+    // A chain broken right above a record not yet synced before this connection: the cloud may hold
+    // another copy's record there (this copy's own went in a batch the broker dropped), and its ack
+    // would sync a record it never had. Read as the conflict it may be, once per epoch: a genuine
+    // break (the same records again) is then rejected as before, in the new epoch.
+    const suspect = rejected
+      .filter((r) => r.code === 'CHAIN_BROKEN' && r.seq - 1 > this.ackedAtConnect)
+      .map((r) => r.seq - 1);
+    if (suspect.length > 0 && this.chainMovedEpoch !== outbox.epoch) {
+      const first = Math.min(...suspect);
+      const was = outbox.epoch;
+      this.restored(
+        `CHAIN_BROKEN above seq ${first}, not synced before`,
+        Math.min(first - 1, this.ackedAtConnect),
+      );
+      if (outbox.epoch !== was) this.chainMovedEpoch = outbox.epoch;
       return;
     }
     this.lastAck = { ackedUpTo, rejected, wiredUpTo: this.wiredUpTo };

@@ -10,15 +10,15 @@ export const FIRST_SEED = 1;
 export const LAST_SEED = 205;
 
 export const AWAITING_FIX: Record<number, string> = {
-  // Found by the review of 5 Dec (3,000 runs from seed 9001); both fail on the tree before that day's changes.
-  10498:
-    "restored twice from one backup, the second copy's first batch dropped: its next record met CHAIN_BROKEN (the cloud held the first copy's seq 1), and the ack synced the dropped record (c)",
+  // Found by the review of 5 Dec (3,000 runs from seed 9001); it fails on the tree before that day's changes.
   11391:
     'a restore while the automatic refund of a QR paid after its close was unanswered: the copy refunds again under a new refundId, which the acquirer refuses as already refunded, for ever (d)',
 };
 
 /** Seeds found by longer runs (`npm run fuzz:money`), kept once their bug was fixed. */
 export const FOUND_SEEDS: Record<number, string> = {
+  10498:
+    "restored twice from one backup, the second copy's first batch dropped: its next record met CHAIN_BROKEN (the cloud held the first copy's seq 1), and the ack synced the dropped record; now read as the conflict it may be, once per epoch (c)",
   2176: 'a QR cancelled while the link is down, its own loop still running at the reconnect, never closed (d)',
   471174670:
     'a restore while an automatic refund of a QR paid after its close was on its way (a harness fault: a restore now is not quiet) (a)',

@@ -43,6 +43,8 @@ function referenceCloud() {
         loseConflictAcks?: number;
         /** Called when a batch is dropped (the test acts right then). */
         onLost?: () => void;
+        /** Changes a batch on its way to the cloud. */
+        tamper?: (payload: Buffer) => Buffer;
       } = {},
     ): Uplink {
       let loseConflicts = opts.loseConflictAcks ?? 0;
@@ -58,7 +60,11 @@ function referenceCloud() {
               opts.onLost?.();
               return;
             }
-            const ack = cloud.handleLedgerBatch('t1', 'D1', payload);
+            const ack = cloud.handleLedgerBatch(
+              't1',
+              'D1',
+              opts.tamper ? opts.tamper(Buffer.from(payload)) : payload,
+            );
             if (ack) {
               retained = ack;
               if (loseConflicts > 0 && ack.rejected.some((r) => r.code === 'SEQ_CONFLICT')) {
@@ -354,5 +360,42 @@ describe('a restored database', () => {
     const cReceipt = c.ledger.transact(() => c.store.nextReceiptNo('D1'));
     expect(cReceipt.split('-')[1]).not.toBe(bReceipt.split('-')[1]);
     expect(cReceipt).not.toBe(bReceipt);
+  });
+  it('a copy whose first batches the broker dropped meets CHAIN_BROKEN, not SEQ_CONFLICT: it moves, and the ack syncs nothing the cloud lacks', async () => {
+    const { rc, restored: b, epoch } = await soldBackedUpAndSoldOn(3, 2);
+    b.sell('B1');
+    b.sell('B2');
+    b.sell('B3'); // seqs 4, 5, 6: the cloud holds the lost database's A4, A5 at 4, 5
+    // One record per batch; 4 and 5 dropped: 6 arrives above the cloud's A5, its chain from B2.
+    rc.connect(b.ledger, { maxRecords: 1, loseBatches: 2 });
+    await waitFor(() => (b.ledger.epoch !== epoch ? true : undefined), 'a new epoch');
+    await waitFor(() => allSynced(b.ledger), 'the copy synced under its new epoch');
+    expect(cloudSaleIds(rc).sort()).toEqual(['A1', 'A2', 'A3', 'A4', 'A5', 'B1', 'B2', 'B3']);
+    expect(b.ledger.verify()).toBeUndefined();
+  });
+  it('a genuine chain break (the same record refused again) moves the database once at most, then is rejected', async () => {
+    const rc = referenceCloud();
+    const t = terminal(join(tempDir('posd-chain-'), 'posd.db'));
+    const first = t.ledger.epoch;
+    t.sell('S1');
+    t.sell('S2');
+    t.sell('S3');
+    // S2's chain comes out differently in the cloud, every time it is sent.
+    const tamper = (payload: Buffer) => {
+      const batch = JSON.parse(payload.toString()) as {
+        records: Array<{ body: { saleId?: string }; chain: string }>;
+      };
+      for (const r of batch.records) if (r.body.saleId === 'S2') r.chain = '0'.repeat(64);
+      return Buffer.from(JSON.stringify(batch));
+    };
+    rc.connect(t.ledger, { maxRecords: 1, tamper });
+    const settled = () =>
+      t.ledger.page(0, 1000).every((r) => r.sync === 'synced' || r.sync === 'rejected') ? true : undefined;
+    await waitFor(settled, 'every record synced or rejected');
+    const epochs = new Set(rc.cloud.store.records('t1', 'D1').map((r) => r.epoch));
+    epochs.add(first);
+    expect(epochs.size).toBeLessThanOrEqual(2);
+    expect(t.ledger.rejected().map((r) => r.syncError?.code)).toContain('CHAIN_BROKEN');
+    expect(cloudSaleIds(rc)).toContain('S1');
   });
 });
