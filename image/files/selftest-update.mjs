@@ -214,7 +214,7 @@ async function synced(p, what) {
   const s = await until(`${what}: every sale in the cloud`, 180, async () => {
     const ids = cloud.saleIds();
     const st = (await http('GET', '/api/v1/status', undefined, token())).json;
-    return p.sales.every((id) => ids.has(id)) && st?.outboxDepth === 0 && st;
+    return p.sales.every((id) => ids.has(id)) && st?.ledger?.outboxDepth === 0 && st.ledger;
   });
   say(
     `${what}: all ${p.sales.length} sales in the cloud, posd's ledger acked up to ${s.ackedUpTo}, outbox empty`,
