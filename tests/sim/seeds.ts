@@ -11,6 +11,12 @@ export const LAST_SEED = 205;
 
 export const AWAITING_FIX: Record<number, string> = {
   // Found by the review of 5 Dec (3,000 runs from seed 9001); it fails on the tree before that day's changes.
+  // Found at the end of 5 Dec (2,500 runs from seed 500000); all three fail on the tree before that day's changes too.
+  500135:
+    'a restore with an automatic reversal of a QR paid after its close in flight: the reversal never completes (d)',
+  500674:
+    "a backup at seq 0, the copy's first batches dropped: a live ack for the lost database's seqs (sent for a later batch of the copy's) marks the copy's own records synced (c)",
+  502032: 'a restore with batches dropped: records marked synced that the cloud lacks (c)',
   11391:
     'a restore while the automatic refund of a QR paid after its close was unanswered: the copy refunds again under a new refundId, which the acquirer refuses as already refunded, for ever (d)',
 };
