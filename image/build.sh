@@ -7,7 +7,7 @@
 # from Debian bookworm (mmdebstrap, minbase), with Node from the npm registry (image/node-runtime.json)
 # and posd built here with its production dependencies compiled for that Node.
 #
-#   image/build.sh                     amd64, kiosk (cage + chromium) included
+#   image/build.sh                     amd64, kiosk (sway + chromium) included
 #   POSD_IMAGE_KIOSK=0 image/build.sh  without the kiosk browser (headless terminal)
 #   POSD_IMAGE_ARCH=arm64 ...          see image/README.md (needs qemu-user binfmt; not run in CI)
 #
@@ -132,7 +132,8 @@ PACKAGES+=,dbus,libpam-systemd,ca-certificates,zstd,e2fsprogs,dosfstools,wireles
 PACKAGES+=,rauc,rauc-service,polkitd
 # usr-is-merged stands for usrmerge (which pulls in perl, 50 MB): mmdebstrap's merged-usr hook
 # lays out the merged /usr before anything is unpacked.
-[ "$KIOSK" = 1 ] && PACKAGES+=,cage,chromium,fonts-wqy-microhei
+# The kiosk's compositor: sway, not cage (cage 0.1.4 never painted Chromium's full-screen window).
+[ "$KIOSK" = 1 ] && PACKAGES+=,sway,chromium,fonts-wqy-microhei
 # seatd hands the kiosk the display, input devices and its VT (libseat's logind backend needs
 # logind's polkit-checked session activation, refused without polkitd: docs/operations.md).
 [ "$KIOSK" = 1 ] && PACKAGES+=,seatd
@@ -187,6 +188,8 @@ chmod 0755 "$R/usr/bin/posd"
 install -m 0644 "$S"/posd.service "$S"/posd-provision.service "$S"/posd-accounts.service "$F/posd-selftest.service" "$R/usr/lib/systemd/system/"
 if [ "$KIOSK" = 1 ]; then
   install -m 0644 "$S/posd-kiosk.service" "$R/usr/lib/systemd/system/"
+  install -D -m 0644 "$F/kiosk-sway.conf" "$R/usr/share/posd/kiosk-sway.conf"
+  install -D -m 0755 "$F/kiosk-browser" "$R/usr/lib/posd/kiosk-browser"
   # Chromium's managed policy (docs/security.md "The kiosk"): no DevTools, downloads, printing,
   # file://, or origins other than the local UI and the store apps.
   install -D -m 0644 "$F/chromium-policy.json" "$R/etc/chromium/policies/managed/posd.json"

@@ -157,7 +157,7 @@ boot() {
   start=$(date +%s%3N)
   local display=() qmp="$WORK/qmp-$mode.sock" shown=0 keypad_at=""
   if [[ " ${POSD_IMAGE_TEST_DISPLAY-} " == *" $mode "* ]]; then
-    # virtio-gpu, not bochs: wlroots 0.15 (cage) needs a KMS device with PRIME import; bochs has none.
+    # virtio-gpu, not bochs: wlroots 0.15 (sway) needs a KMS device with PRIME import; bochs has none.
     display=(-device virtio-gpu-pci -device virtio-tablet-pci -qmp "unix:$qmp,server=on,wait=off")
     shown=1
   fi

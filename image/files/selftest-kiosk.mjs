@@ -1,6 +1,6 @@
 // The self-test's kiosk check (see selftest.mjs), with a display only (image/test.sh gives the VM a
 // virtio-gpu display, a virtio tablet and a QMP socket):
-//   1. cage and Chromium up (posd-kiosk.service), the managed policy in place;
+//   1. sway and Chromium up (posd-kiosk.service), the managed policy in place;
 //   2. KIOSK-UP on the console: test.sh takes QMP screendumps until the PIN keypad is on screen,
 //      keeps it as a PNG, and taps the self-test cashier's PIN on it;
 //   3. the kiosk's page signed in: /healthz lists an event-stream client with Chromium's user agent;
@@ -67,9 +67,9 @@ function kioskLog() {
   say(
     `  kiosk unit: ${s.ActiveState}/${s.SubState} since ${(Number(s.InactiveExitTimestampMonotonic) / 1e6).toFixed(1)} s, restarts ${s.NRestarts}; browser pid ${browserPid() ?? 'none'}`,
   );
-  // cage runs in the kiosk's login session: its log is the session's, not the unit's.
-  const cage = spawnSync('journalctl', ['-b', '_COMM=cage', '-o', 'cat', '--no-pager'], { encoding: 'utf8' });
-  for (const line of (cage.stdout ?? '').trim().split('\n').slice(-25)) say(`  cage log: ${line}`);
+  // sway runs in the kiosk's login session: its log is the session's, not the unit's.
+  const sway = spawnSync('journalctl', ['-b', '_COMM=sway', '-o', 'cat', '--no-pager'], { encoding: 'utf8' });
+  for (const line of (sway.stdout ?? '').trim().split('\n').slice(-25)) say(`  sway log: ${line}`);
   // Chromium's own lines (stderr, in the kiosk user's session): why a window does not show.
   const chromium = spawnSync(
     'journalctl',
@@ -81,7 +81,7 @@ function kioskLog() {
   for (const line of (chromium.stdout ?? '').trim().split('\n').slice(-40)) say(`  chromium log: ${line}`);
   for (const pid of pids()) {
     const a = argv(pid).join(' ');
-    if (!/cage|chrom/.test(a)) continue;
+    if (!/sway|chrom/.test(a)) continue;
     let state = '';
     try {
       state = `${/^State:\s+(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]} ${readFileSync(`/proc/${pid}/wchan`, 'utf8')}`;
@@ -120,7 +120,7 @@ async function until(what, timeoutS, probe) {
 
 /** The kiosk: skipped by its condition where there is no display, else proven on screen. */
 export async function kiosk() {
-  if (!existsSync('/usr/bin/cage')) return say('kiosk: not in this image');
+  if (!existsSync('/usr/bin/sway')) return say('kiosk: not in this image');
   const cards = existsSync('/dev/dri') ? readdirSync('/dev/dri').filter((d) => d.startsWith('card')) : [];
   const k = () =>
     show('posd-kiosk.service', 'ActiveState', 'SubState', 'ConditionResult', 'NRestarts', 'MainPID');
@@ -136,12 +136,12 @@ export async function kiosk() {
     policy.PrintingEnabled !== false
   )
     fail(`kiosk: ${POLICY} does not lock Chromium down`);
-  const up = await until('cage + Chromium running', 240, () => {
+  const up = await until('sway + Chromium running', 240, () => {
     const s = k();
     return s.ActiveState === 'active' && browserPid() ? s : undefined;
   });
   say(
-    `kiosk: cage + Chromium up on ${cards.join(', ')} at ${uptime().toFixed(1)} s (restarts ${up.NRestarts})`,
+    `kiosk: sway + Chromium up on ${cards.join(', ')} at ${uptime().toFixed(1)} s (restarts ${up.NRestarts})`,
   );
   // test.sh now watches the screen for the keypad and taps the PIN on it.
   addKioskCashier();
@@ -166,7 +166,7 @@ export async function kiosk() {
       `posd RSS ${mib(kib(posdPid, 'status', 'VmRSS'))} MiB; Chromium ${browsers.length} processes RSS ${mib(rss)} MiB, PSS ${mib(pss)} MiB`,
   );
 
-  // Chromium dies (a crash, Alt+F4): cage ends with it, and systemd starts the kiosk again.
+  // Chromium dies (a crash, Alt+F4): sway ends with it (kiosk-browser), and systemd starts the kiosk again.
   const before = k();
   const pid = browserPid();
   process.kill(Number(pid), 'SIGKILL');

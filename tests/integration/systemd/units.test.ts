@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const UNITS_DIR = join(ROOT, 'systemd');
+const IMAGE_FILES = join(ROOT, 'image', 'files');
 const MAX_EXPOSURE = 2.5;
 
 interface Run {
@@ -189,7 +190,16 @@ describe('systemd units', () => {
     const unit = join(UNITS_DIR, 'posd-kiosk.service');
     expect(values(unit, 'After').join(' ').split(/\s+/)).toContain('posd.service');
     expect(values(unit, 'ConditionPathExistsGlob')).toContain('/dev/dri/card*');
-    expect(values(unit, 'ExecStart')[0]).toMatch(/cage .*chromium --kiosk .*http:\/\/127\.0\.0\.1:8080\/$/);
+    // sway (not cage 0.1.4: it never painted Chromium's full-screen window) with the kiosk's config:
+    // no key bindings, Chromium in kiosk mode on the local UI, sway gone when Chromium is.
+    expect(values(unit, 'ExecStart')[0]).toMatch(/\/usr\/bin\/sway -c \/usr\/share\/posd\/kiosk-sway\.conf$/);
+    const config = readFileSync(join(IMAGE_FILES, 'kiosk-sway.conf'), 'utf8');
+    expect(config).toMatch(/^exec \/usr\/lib\/posd\/kiosk-browser$/m);
+    expect(config).toMatch(/^xwayland disable$/m);
+    expect(config).not.toMatch(/^\s*bind(sym|code)\b/m);
+    const browser = readFileSync(join(IMAGE_FILES, 'kiosk-browser'), 'utf8');
+    expect(browser).toMatch(/chromium --kiosk .*http:\/\/127\.0\.0\.1:8080\/\n(?!.*chromium)/s);
+    expect(browser.trim().split('\n').at(-1)).toBe('exec swaymsg exit');
   });
 
   it('posd-kiosk.service gets its seat from seatd and its Wayland socket in a runtime dir of its own', () => {
@@ -198,13 +208,13 @@ describe('systemd units', () => {
     expect(values(unit, 'Wants').join(' ').split(/\s+/)).toContain('seatd.service');
     expect(values(unit, 'After').join(' ').split(/\s+/)).toContain('seatd.service');
     expect(values(unit, 'Environment')).toEqual(
-      expect.arrayContaining(['LIBSEAT_BACKEND=seatd', 'WLR_XWAYLAND=/bin/false']),
+      expect.arrayContaining(['LIBSEAT_BACKEND=seatd', 'WLR_RENDERER=pixman']),
     );
     expect(values(unit, 'RuntimeDirectory')).toEqual(['posd-kiosk']);
     // Chromium yields the CPU to posd (a slow CPU starved posd's start).
     expect(Number(values(unit, 'Nice')[0])).toBeGreaterThanOrEqual(5);
     expect(values(unit, 'ExecStart')[0]).toMatch(
-      /^\/usr\/bin\/env XDG_RUNTIME_DIR=\/run\/posd-kiosk \/usr\/bin\/cage /,
+      /^\/usr\/bin\/env XDG_RUNTIME_DIR=\/run\/posd-kiosk \/usr\/bin\/sway /,
     );
   });
 });
