@@ -37,6 +37,8 @@ export interface UplinkOptions {
   timers?: Timers;
   /** The ledger moved to a new epoch (a restored copy was found out). */
   onNewEpoch?: (epoch: string) => void;
+  /** A live ack synced or rejected records (the outbox figures moved). */
+  onAcked?: () => void;
 }
 
 /**
@@ -208,6 +210,7 @@ export class Uplink {
       // Records PUBACKed beyond this ack are still waiting: their stall clock starts again now.
       this.unackedSince = this.sentUpTo > after ? this.now() : undefined;
     }
+    if (after > before || rejected.length > 0) this.o.onAcked?.();
     if (!this.ready && this.o.link.isConnected) {
       this.timers.clearTimeout(this.ackWaiter);
       this.begin();
@@ -361,7 +364,10 @@ export class Uplink {
             if (ack && ack.ackedUpTo > this.o.outbox.ackedUpTo()) {
               const was = this.o.outbox.ackedUpTo();
               this.o.outbox.applyAck(ack.ackedUpTo, ack.rejected, Math.min(this.sentUpTo, ack.wiredUpTo));
-              if (this.o.outbox.ackedUpTo() > was) this.lastAckAdvance = this.now();
+              if (this.o.outbox.ackedUpTo() > was) {
+                this.lastAckAdvance = this.now();
+                this.o.onAcked?.();
+              }
             }
             // PUBACKs read together resolve in one turn: their batches go one per turn too.
             this.pumpNextTurn();
