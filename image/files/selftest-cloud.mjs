@@ -26,22 +26,25 @@ const load = async (name) => {
 };
 
 /** The cloud's signing key (made once, on the data partition) and its public key for posd.json. */
-export function cloudKey() {
-  if (!existsSync(KEY)) {
+export function cloudKey(keyFile = KEY) {
+  if (!existsSync(keyFile)) {
     const { privateKey } = generateKeyPairSync('ed25519');
-    writeFileSync(KEY, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
   }
-  const privateKey = createPrivateKey(readFileSync(KEY, 'utf8'));
+  const privateKey = createPrivateKey(readFileSync(keyFile, 'utf8'));
   return {
     privateKey,
     publicPem: createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString(),
   };
 }
 
-/** posd's config pointed at this cloud (the data partition's /etc/posd/posd.json). */
-export function configurePosd() {
-  const file = '/etc/posd/posd.json';
-  const c = JSON.parse(readFileSync(file, 'utf8'));
+/**
+ * posd's config pointed at this cloud, as provisioning would make it. image/test-update.sh runs
+ * this on the host before the first boot (`node selftest-cloud.mjs configure BASE OUT KEY`) and puts
+ * the result on the data partition, so posd starts linked (no restart in the guest).
+ */
+export function configurePosd(base = '/etc/posd/posd.json', out = base, keyFile = KEY) {
+  const c = JSON.parse(readFileSync(base, 'utf8'));
   c.device = { tenant: TENANT, id: DEVICE };
   c.mqtt = {
     url: `mqtt://127.0.0.1:${MQTT_PORT}`,
@@ -49,10 +52,14 @@ export function configurePosd() {
     reconnectMinMs: 500,
     reconnectMaxMs: 2000,
   };
-  c.cloud = { publicKey: cloudKey().publicPem };
-  writeFileSync(`${file}.tmp`, JSON.stringify(c, null, 2));
-  writeFileSync(file, readFileSync(`${file}.tmp`));
+  c.cloud = { publicKey: cloudKey(keyFile).publicPem };
+  // In place: the file keeps its owner and mode (0640 root:posd).
+  writeFileSync(out, JSON.stringify(c, null, 2));
 }
+
+/** posd's config names this cloud already. */
+export const posdConfigured = (file = '/etc/posd/posd.json') =>
+  JSON.parse(readFileSync(file, 'utf8')).device?.id === DEVICE;
 
 export async function startCloud(bundleDir) {
   const { Aedes } = await load('aedes');
@@ -126,3 +133,7 @@ export async function startCloud(bundleDir) {
     lastState: () => states.at(-1),
   };
 }
+
+// On the host: node selftest-cloud.mjs configure BASE_POSD_JSON OUT_POSD_JSON KEY_FILE
+if (process.argv[2] === 'configure' && import.meta.url === pathToFileURL(process.argv[1]).href)
+  configurePosd(process.argv[3], process.argv[4], process.argv[5]);

@@ -4,7 +4,7 @@
 // sizes and sha256) and watches the console. The cloud (an MQTT broker and the reference cloud) runs
 // in the guest beside posd (selftest-cloud.mjs); the bundles are served over HTTP on 127.0.0.1.
 //   start          slot A: a sale; a bundle signed by an unknown key is refused (nothing changes);
-//                  posd is pointed at the cloud, a sale; the cloud's signed `update.install` of the
+//                  the cloud up (posd was pointed at it before the first boot), a sale; the cloud's signed `update.install` of the
 //                  good bundle (version posd.selftest.good=V): a sale while posd downloads, then
 //                  posd installs into B (on trial, 1 try: /etc/posd/boot-tries) and reboots by itself
 //   good-commanded slot B on trial: systemd-boot counted the boot, posd marks B good, every sale is
@@ -18,13 +18,14 @@
 // Progress between boots is kept in /data/selftest-update.json. Each boot prints `BOOT slot X phase P`.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { configurePosd, DEVICE, startCloud, TENANT } from './selftest-cloud.mjs';
+import { request } from 'node:http';
+import { DEVICE, posdConfigured, startCloud, TENANT } from './selftest-cloud.mjs';
 import {
+  API,
   cmdline,
   Failure,
   fail,
   healthy,
-  http,
   STATE,
   say,
   show,
@@ -32,6 +33,41 @@ import {
   uptime,
   waitActive,
 } from './selftest-lib.mjs';
+
+/**
+ * The local API, one connection per request (no keep-alive): polled every second for minutes on a
+ * guest slowed by a loaded host, fetch's reused connection met posd closing it as idle ("fetch
+ * failed", run of 2026-12-05 20:30). A GET that fails on the network is asked again a few times.
+ */
+function http(method, path, body, token, tries = method === 'GET' ? 5 : 1) {
+  const data = body ? JSON.stringify(body) : undefined;
+  const headers = { ...(data ? { 'content-type': 'application/json' } : {}) };
+  if (token) headers.authorization = `Bearer ${token}`;
+  return new Promise((resolve, reject) => {
+    const req = request(`${API}${path}`, { method, headers, agent: false, timeout: 60_000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (text += c));
+      res.on('error', reject);
+      res.on('end', () => {
+        let json;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode, json, text });
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in 60 s`)));
+    req.on('error', reject);
+    req.end(data);
+  }).catch(async (err) => {
+    if (tries <= 1) throw new Failure(`${method} ${path}: ${err.code ?? ''} ${err.message}`);
+    await sleep(1000);
+    return http(method, path, body, token, tries - 1);
+  });
+}
 
 const PROGRESS = '/data/selftest-update.json';
 const BUNDLES = '/run/posd-selftest-bundles';
@@ -239,10 +275,10 @@ async function start(p) {
   if (!why) fail(`the unknown key's bundle was refused for another reason: ${rogue.out.slice(-300)}`);
   say(`unknown key refused (${why.trim().slice(0, 160)}); primary A, entries ${entries()}`);
 
-  // posd linked to the cloud (as provisioning would), then the signed command.
-  configurePosd();
-  spawnSync('systemctl', ['restart', 'posd']);
-  await waitActive('posd with the cloud', 300);
+  // posd started linked to the cloud (image/test-update.sh configured it before the first boot, as
+  // provisioning would), then the signed command.
+  if (!posdConfigured())
+    fail('posd.json does not name the self-test cloud (image/test-update.sh configure_data)');
   await cloudUp();
   await sell(p, 'before the download');
   p.phase = 'good-commanded';

@@ -38,9 +38,6 @@ export class PrintQueue {
          VALUES (@id, @kind, @refId, @payload, 'queued', @reprint, @at, @at,
                  (SELECT coalesce(max(seq), 0) + 1 FROM print_jobs))`,
       ),
-      next: db.prepare<[], Row>(
-        "SELECT * FROM print_jobs WHERE status IN ('queued', 'printing') ORDER BY seq LIMIT 1",
-      ),
       get: db.prepare<[string], Row>('SELECT * FROM print_jobs WHERE id = ?'),
       waiting: db.prepare<[], Row>(
         "SELECT * FROM print_jobs WHERE status IN ('queued', 'printing') ORDER BY seq",
@@ -89,11 +86,6 @@ export class PrintQueue {
       reprint: job.reprint ? 1 : 0,
       at: job.at,
     });
-  }
-
-  next(): PrintJob | undefined {
-    const row = this.stmt.next.get();
-    return row ? toJob(row) : undefined;
   }
 
   get(id: string): PrintJob | undefined {

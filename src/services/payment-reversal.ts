@@ -1,4 +1,5 @@
 import { refundDefinitelyRefused } from '../core/acquirer-codes.js';
+import { lateReversalRefundId } from '../core/late-reversal-id.js';
 import type { PaymentReversal } from '../offline/reversal-store.js';
 import type { StoredPayment } from '../offline/sales-store.js';
 import type { AcquirerResult, PaymentCore } from './payment-core.js';
@@ -7,7 +8,8 @@ import type { AcquirerResult, PaymentCore } from './payment-core.js';
  * A QR paid after it was closed: the money came in (`payment.succeeded`, `paidAfterClose`) and
  * goes back by `refund.create`. It is a payment reversal, not a goods return: recorded
  * `payment.reversed {wasCaptured: true}` once the acquirer confirms, never `refund.completed`.
- * The reversal is committed with the success and retried until answered, with the same refundId.
+ * The reversal is committed with the success and retried until answered, with the same refundId
+ * (derived from the payment, so a restored copy of the database sends it too).
  */
 export function recordLateSuccess(core: PaymentCore, payment: StoredPayment, result: AcquirerResult): void {
   core.o.ledger.transact(() => {
@@ -28,7 +30,8 @@ export function recordLateSuccess(core: PaymentCore, payment: StoredPayment, res
     });
     core.o.reversals.insert({
       paymentId: current.paymentId,
-      refundId: core.newId(),
+      // The same on every copy of this database: a restored copy's retry is the same request.
+      refundId: lateReversalRefundId(current.paymentId),
       amount: current.amount,
       reason: 'PAID_AFTER_CLOSE',
       at: core.iso(),

@@ -265,8 +265,7 @@ export class PrintService {
 
   /** The next jobs rendered and marked `printing` (one commit); one that cannot render is cancelled. */
   private takeJobs(max: number): Array<{ job: PrintJob; bytes: Uint8Array }> {
-    const jobs =
-      max === 1 ? [this.o.queue.next()].filter((j) => j !== undefined) : this.o.queue.firstWaiting(max);
+    const jobs = this.o.queue.firstWaiting(max);
     const out: Array<{ job: PrintJob; bytes: Uint8Array }> = [];
     for (const job of jobs) {
       const drawer = this.mayOpenDrawer(job.id);

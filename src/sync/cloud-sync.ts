@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { systemTimers, type TimerHandle, type Timers } from '../drivers/transport/timers.js';
+import { systemTimers, type Timers } from '../drivers/transport/timers.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../offline/db.js';
 import type { Ledger } from '../offline/ledger.js';
@@ -7,6 +7,7 @@ import { Downlink, type DownlinkPorts } from './downlink.js';
 import { MqttLink } from './mqtt-link.js';
 import { takePulledOrders } from './pulled-orders.js';
 import { RequestClient } from './request-client.js';
+import { StatePublisher } from './state-publisher.js';
 import { type Topics, topicsFor } from './topics.js';
 import { Uplink, type UplinkSettings } from './uplink.js';
 
@@ -42,10 +43,9 @@ export class CloudSync {
   readonly requests: RequestClient;
   readonly uplink: Uplink;
   private downlink: Downlink | undefined;
-  private stateTimer: TimerHandle | undefined;
+  private readonly state: StatePublisher;
   private readonly timers: Timers;
   private readonly now: () => number;
-  private lastStateAt = 0;
   private pulling = false;
   private pullAgain = false;
   private readonly stmt;
@@ -114,9 +114,18 @@ export class CloudSync {
       topic: this.topics.upLedger,
       log: o.log,
       onNewEpoch: () => this.publishState(true),
+      // The outbox figures in the state moved (ackedUpTo, outboxDepth, oldestUnsyncedAt).
+      onAcked: () => this.publishState(false),
       timers: this.timers,
       now: this.now,
       ...(o.uplink ? { settings: o.uplink } : {}),
+    });
+    this.state = new StatePublisher({
+      isConnected: () => link.isConnected,
+      state: o.reportedState,
+      publish: (json) => link.publish(this.topics.upState, json, { retain: true }),
+      timers: this.timers,
+      now: this.now,
     });
   }
 
@@ -161,25 +170,15 @@ export class CloudSync {
   }
 
   async stop(): Promise<void> {
-    this.timers.clearTimeout(this.stateTimer);
+    this.state.stop();
     this.uplink.stop();
     await this.link.stop();
     this.rememberOnline();
   }
 
-  /** `P/up/state` (retained): on connect and on change, at most once per second. */
+  /** `P/up/state` (retained): at once when `now`, else on change, at most once per second. */
   publishState(now: boolean): void {
-    if (!this.link.isConnected) return;
-    const wait = now ? 0 : Math.max(0, 1_000 - (this.now() - this.lastStateAt));
-    if (this.stateTimer && !now) return;
-    this.timers.clearTimeout(this.stateTimer);
-    this.stateTimer = this.timers.setTimeout(() => {
-      this.stateTimer = undefined;
-      this.lastStateAt = this.now();
-      this.link
-        .publish(this.topics.upState, JSON.stringify(this.o.reportedState()), { retain: true })
-        .catch(() => {});
-    }, wait);
+    this.state.request(now);
   }
 
   private rememberOnline(): void {

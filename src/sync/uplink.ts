@@ -37,6 +37,8 @@ export interface UplinkOptions {
   timers?: Timers;
   /** The ledger moved to a new epoch (a restored copy was found out). */
   onNewEpoch?: (epoch: string) => void;
+  /** A live ack synced or rejected records (the outbox figures moved). */
+  onAcked?: () => void;
 }
 
 /**
@@ -76,6 +78,10 @@ export class Uplink {
   private markedUpTo = 0;
   /** The epoch a CHAIN_BROKEN moved this database to (it moves once for that reason). */
   private chainMovedEpoch: string | undefined;
+  /** The lowest live ack of this epoch heard by this process: what the cloud held at some point since. */
+  private lowestAck: number | undefined;
+  /** The highest first seq of a batch this process put on the wire in this epoch. */
+  private highestFrom = 0;
 
   constructor(private readonly o: UplinkOptions) {
     this.s = { ...DEFAULT_UPLINK, ...o.settings };
@@ -178,6 +184,24 @@ export class Uplink {
       if (outbox.epoch !== was) this.chainMovedEpoch = outbox.epoch;
       return;
     }
+    // A batch sent from above this ack may be what it answers, across a gap (the batches before it
+    // dropped): then it only says what the cloud held, which for a restored copy may be the lost
+    // database's records at these seqs. It syncs nothing, unless the count rose above one the cloud
+    // gave this process before: what it stored since is this database's own, its chain tied to the
+    // records below. The stall rule resends from the first unacked (a copy meets SEQ_CONFLICT).
+    const rose = this.lowestAck !== undefined && ackedUpTo > this.lowestAck;
+    this.lowestAck = Math.min(this.lowestAck ?? ackedUpTo, ackedUpTo);
+    if (!rose && this.highestFrom > ackedUpTo + 1) {
+      this.o.log.info(
+        { ackedUpTo, from: this.highestFrom },
+        'ack may answer a batch across a gap: not applied',
+      );
+      if (!this.ready && this.o.link.isConnected) {
+        this.timers.clearTimeout(this.ackWaiter);
+        this.begin();
+      }
+      return;
+    }
     this.lastAck = { ackedUpTo, rejected, wiredUpTo: this.wiredUpTo };
     outbox.applyAck(ackedUpTo, rejected, this.sentUpTo);
     const after = outbox.ackedUpTo();
@@ -186,6 +210,7 @@ export class Uplink {
       // Records PUBACKed beyond this ack are still waiting: their stall clock starts again now.
       this.unackedSince = this.sentUpTo > after ? this.now() : undefined;
     }
+    if (after > before || rejected.length > 0) this.o.onAcked?.();
     if (!this.ready && this.o.link.isConnected) {
       this.timers.clearTimeout(this.ackWaiter);
       this.begin();
@@ -225,6 +250,8 @@ export class Uplink {
     this.markedUpTo = 0;
     this.lastAck = undefined;
     this.ackedAtConnect = 0;
+    this.lowestAck = undefined;
+    this.highestFrom = 0;
     this.o.onNewEpoch?.(epoch);
     this.timers.clearTimeout(this.ackWaiter);
     this.begin();
@@ -322,6 +349,7 @@ export class Uplink {
         const to = records.at(-1)!.seq;
         this.nextSeq = to + 1;
         this.wiredUpTo = Math.max(this.wiredUpTo, to);
+        this.highestFrom = Math.max(this.highestFrom, from);
         this.inflight += 1;
         const generation = this.generation;
         const payload = `{"epoch":${JSON.stringify(this.o.outbox.epoch)},"records":[${records.map((r) => r.json).join(',')}]}`;
@@ -336,7 +364,10 @@ export class Uplink {
             if (ack && ack.ackedUpTo > this.o.outbox.ackedUpTo()) {
               const was = this.o.outbox.ackedUpTo();
               this.o.outbox.applyAck(ack.ackedUpTo, ack.rejected, Math.min(this.sentUpTo, ack.wiredUpTo));
-              if (this.o.outbox.ackedUpTo() > was) this.lastAckAdvance = this.now();
+              if (this.o.outbox.ackedUpTo() > was) {
+                this.lastAckAdvance = this.now();
+                this.o.onAcked?.();
+              }
             }
             // PUBACKs read together resolve in one turn: their batches go one per turn too.
             this.pumpNextTurn();

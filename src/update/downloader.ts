@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, statSync, truncateSync, unlinkSync } from 'node:fs';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -30,6 +29,23 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   /** No byte for this long: the connection is given up and tried again. */
   idleTimeoutMs?: number;
+  /** Reads back the first `bytes` on disk (a download resumed after a restart); tests count them. */
+  readBack?: (file: string, bytes: number) => AsyncIterable<Buffer>;
+}
+
+/** The sha256 of the bytes on disk, kept up to date as chunks are written: the bundle is not read again. */
+interface RunningHash {
+  hash: Hash;
+  bytes: number;
+}
+
+const readBackFile = (file: string, bytes: number): AsyncIterable<Buffer> =>
+  createReadStream(file, { start: 0, end: bytes - 1 });
+
+async function hashOnDisk(o: DownloadOptions, bytes: number): Promise<RunningHash> {
+  const hash = createHash('sha256');
+  if (bytes > 0) for await (const chunk of (o.readBack ?? readBackFile)(o.file, bytes)) hash.update(chunk);
+  return { hash, bytes };
 }
 
 function bytesOnDisk(file: string): number {
@@ -46,12 +62,6 @@ function remove(file: string): void {
   } catch {
     // already gone
   }
-}
-
-export async function sha256Of(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(file), hash);
-  return hash.digest('hex');
 }
 
 /** The data partition is full: retrying would keep it full and the ledger could not grow. */
@@ -100,7 +110,7 @@ function rangeTotal(header: string | undefined): number | undefined {
 }
 
 /** One attempt: appends what the server sends after the bytes on disk. Throws on any problem. */
-async function attempt(o: DownloadOptions, idleMs: number): Promise<void> {
+async function attempt(o: DownloadOptions, idleMs: number, sum: { running?: RunningHash }): Promise<void> {
   let have = bytesOnDisk(o.file);
   if (have > o.size) {
     remove(o.file); // more than the command allows: not ours to resume
@@ -130,6 +140,9 @@ async function attempt(o: DownloadOptions, idleMs: number): Promise<void> {
       throw new DownloadRefused(`the bundle is ${total} bytes, more than the command's size ${o.size}`);
     }
     if (from === 0 && have > 0) truncateSync(o.file, 0);
+    // What is on disk already hashed (this run wrote it), or read once (posd restarted mid-download).
+    if (sum.running?.bytes !== from) sum.running = await hashOnDisk(o, from);
+    const running = sum.running;
     let written = from;
     const out = createWriteStream(o.file, { flags: from === 0 ? 'w' : 'a', mode: 0o640 });
     try {
@@ -137,6 +150,8 @@ async function attempt(o: DownloadOptions, idleMs: number): Promise<void> {
         written += chunk.length;
         if (written > o.size)
           throw new DownloadRefused(`the server sent more than the command's size ${o.size}`);
+        running.hash.update(chunk);
+        running.bytes = written;
         if (!out.write(chunk)) await once(out, 'drain');
         o.onProgress?.(written);
       }
@@ -163,11 +178,12 @@ export async function download(o: DownloadOptions): Promise<void> {
   const idleMs = o.idleTimeoutMs ?? 30_000;
   const backoff = o.backoff ?? { initialMs: 1_000, maxMs: 60_000 };
   let delay = backoff.initialMs;
+  const sum: { running?: RunningHash } = {};
   for (;;) {
     o.signal?.throwIfAborted();
     try {
       const before = bytesOnDisk(o.file);
-      await attempt(o, idleMs).catch((err: unknown) => {
+      await attempt(o, idleMs, sum).catch((err: unknown) => {
         // Progress made: the next failure waits from the start again.
         if (bytesOnDisk(o.file) > before) delay = backoff.initialMs;
         throw err;
@@ -195,7 +211,9 @@ export async function download(o: DownloadOptions): Promise<void> {
     remove(o.file);
     throw new DownloadRefused(`the bundle is ${size} bytes, not the command's ${o.size}`);
   }
-  const digest = await sha256Of(o.file);
+  // A write that failed after its chunk was hashed leaves fewer bytes than hashed: read them back.
+  const running = sum.running?.bytes === size ? sum.running : await hashOnDisk(o, size);
+  const digest = running.hash.digest('hex');
   if (digest !== o.sha256.toLowerCase()) {
     remove(o.file);
     throw new DownloadRefused(`sha256 mismatch: the bundle's is ${digest}, the command's ${o.sha256}`);

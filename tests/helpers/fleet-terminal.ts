@@ -18,6 +18,8 @@ export interface FleetTerminalOptions {
   urls: string[];
   cloudKey: KeyObject;
   protocolVersion?: 4 | 5;
+  /** The reported state (`P/up/state`); by default only the config version. */
+  reportedState?: (ledger: Ledger) => Record<string, unknown>;
 }
 
 /**
@@ -51,7 +53,7 @@ export class FleetTerminal {
       ...(o.protocolVersion ? { protocolVersion: o.protocolVersion } : {}),
       backoff: { initialMs: 200, maxMs: 2_000 },
       uplink: { ackWaitMs: 300, resendAfterMs: 3_000 },
-      reportedState: () => ({ configVersion: this.config.version }),
+      reportedState: () => o.reportedState?.(this.ledger) ?? { configVersion: this.config.version },
     });
     this.sync.connectPorts({
       config: this.config,

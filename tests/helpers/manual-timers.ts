@@ -40,6 +40,18 @@ export class ManualTimers implements Timers {
     this.now = until;
   }
 
+  /**
+   * Fires the first waiting timer set for `ms` from now, the clock standing still (a timer of 0
+   * for the next turn, without the ones of 2 s); false when there is none.
+   */
+  fireSetFor(ms: number): boolean {
+    const next = this.pending.find((p) => p.at - this.now === ms);
+    if (!next) return false;
+    this.pending.splice(this.pending.indexOf(next), 1);
+    next.fn();
+    return true;
+  }
+
   /** Fires the soonest timer due by `until`; false when there is none. */
   private fireNext(until: number): boolean {
     this.pending.sort((a, b) => a.at - b.at);

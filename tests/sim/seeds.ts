@@ -10,19 +10,19 @@ export const FIRST_SEED = 1;
 export const LAST_SEED = 205;
 
 export const AWAITING_FIX: Record<number, string> = {
-  // Found by the review of 5 Dec (3,000 runs from seed 9001); it fails on the tree before that day's changes.
-  // Found at the end of 5 Dec (2,500 runs from seed 500000); all three fail on the tree before that day's changes too.
-  500135:
-    'a restore with an automatic reversal of a QR paid after its close in flight: the reversal never completes (d)',
-  500674:
-    "a backup at seq 0, the copy's first batches dropped: a live ack for the lost database's seqs (sent for a later batch of the copy's) marks the copy's own records synced (c)",
-  502032: 'a restore with batches dropped: records marked synced that the cloud lacks (c)',
-  11391:
-    'a restore while the automatic refund of a QR paid after its close was unanswered: the copy refunds again under a new refundId, which the acquirer refuses as already refunded, for ever (d)',
+  // None now: the restored-database seeds of 5 Dec (10498, 11391, 500135, 500674, 502032) are fixed.
 };
 
 /** Seeds found by longer runs (`npm run fuzz:money`), kept once their bug was fixed. */
 export const FOUND_SEEDS: Record<number, string> = {
+  500135:
+    'a restore from before a QR paid after its close: the copy reversed it again under a new refundId, refused as refunded already, for ever; now the refundId is derived from the payment (d)',
+  11391:
+    'a restore while the automatic refund of a QR paid after its close was unanswered: the same, the copy refused for ever; now the same refundId (d)',
+  500674:
+    "a backup at seq 0, the copy's first batches dropped: the ack to a later batch, across the gap, synced the copy's own records at the lost database's seqs; now such an ack syncs nothing (c)",
+  502032:
+    "restored twice, the copy's batches' SEQ_CONFLICT acks lost: the ack to a later batch, across the gap, synced the conflicting records; now such an ack syncs nothing (c)",
   10498:
     "restored twice from one backup, the second copy's first batch dropped: its next record met CHAIN_BROKEN (the cloud held the first copy's seq 1), and the ack synced the dropped record; now read as the conflict it may be, once per epoch (c)",
   2176: 'a QR cancelled while the link is down, its own loop still running at the reconnect, never closed (d)',

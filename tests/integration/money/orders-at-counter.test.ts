@@ -86,6 +86,18 @@ describe('online orders paid at the counter, daemon and reference cloud', () => 
       authCode: '134567890123456788',
     });
     expect(pay.status).toBe(202);
+    // The 202 comes as the payment id is committed, before the request leaves: killed before it
+    // reached the acquirer, the customer is never charged and the rule rightly ends in a reverse.
+    // The restart this test is about comes once the acquirer has charged.
+    await waitFor(
+      () =>
+        fx.cloud.acquirer
+          .payments({ tenant: 't1', device: 'OR1' })
+          .some((p) => p.saleId === saleId && p.status === 'SUCCESS')
+          ? true
+          : undefined,
+      'the acquirer charging the code',
+    );
     a.daemon.child.kill('SIGKILL');
     await a.daemon.exited;
     await a.spawn();

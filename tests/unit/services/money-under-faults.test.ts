@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../helpers/daemon.js';
 import { paymentSetup, WECHAT } from '../../helpers/payment-setup.js';
 
 /** Issue 12 "Money under faults": payment and refund cases, at the service level in fake time. */
@@ -390,6 +392,41 @@ describe('a QR paid after it was closed is reversed durably (case 4)', () => {
     // Watched until its expiry (120 s) plus the margin (10 min), not much longer.
     expect(t.acquirer.clock - start).toBeGreaterThanOrEqual(720_000);
     expect(t.acquirer.clock - start).toBeLessThan(720_000 + 61_000);
+  });
+
+  // Money simulation seeds 500135, 11391: the database was restored from a backup taken before the
+  // late payment; the lost one had reversed it. The copy found the payment again and refunded it under
+  // a new refundId, which the acquirer refused as refunded already, for ever (or refunded twice).
+  it('a copy restored from before the late payment reverses it under the same refundId: one refund at the acquirer, done', async () => {
+    const t = paymentSetup();
+    t.shifts.open(0);
+    const saleId = t.openSale(990);
+    const { paymentId } = t.payments.startQr(saleId, 'wechat');
+    await Promise.resolve();
+    expect((await t.payments.cancelQr(paymentId)).payment.status).toBe('closed');
+    t.sales.payCash(saleId, 990);
+    const backup = tempDir('posd-backup-');
+    t.db.exec(`VACUUM INTO '${join(backup, 'posd.db')}'`);
+    t.acquirer.customerPaysQr(paymentId, true);
+    await t.payments.onNotify(paymentId);
+    await t.payments.idle();
+    expect(t.paymentStatus(paymentId)).toBe('reversed');
+    t.acquirer.online = false; // the disk is lost
+    await t.payments.stop();
+    t.db.close();
+    const copy = paymentSetup(() => 'success', backup, t.acquirer);
+    expect(copy.paymentStatus(paymentId)).toBe('closed'); // watched: the copy queries it again
+    t.acquirer.goOnline();
+    await copy.payments.idle();
+    expect(copy.paymentStatus(paymentId)).toBe('reversed');
+    const creates = t.acquirer.calls.filter((c) => c.op === 'refund.create');
+    expect(new Set(creates.map((c) => c.args.refundId)).size).toBe(1);
+    expect(String(creates[0]?.args.refundId)).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+    expect(t.acquirer.refunds.size).toBe(1);
+    expect(t.acquirer.netCaptured()).toBe(0);
+    expect(copy.payments.moneyPending().pendingReversals).toEqual([]);
   });
 
   it('a duplicate SUCCESS notify, even at the same moment, reverses once', async () => {

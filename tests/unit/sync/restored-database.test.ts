@@ -45,6 +45,8 @@ function referenceCloud() {
         onLost?: () => void;
         /** Changes a batch on its way to the cloud. */
         tamper?: (payload: Buffer) => Buffer;
+        /** Called once the uplink has taken a live ack (the test acts right then). */
+        onAcked?: () => void;
       } = {},
     ): Uplink {
       let loseConflicts = opts.loseConflictAcks ?? 0;
@@ -71,7 +73,10 @@ function referenceCloud() {
                 loseConflicts -= 1;
                 return;
               }
-              const deliver = () => uplink.onAck(ack.epoch, ack.ackedUpTo, ack.rejected);
+              const deliver = () => {
+                uplink.onAck(ack.epoch, ack.ackedUpTo, ack.rejected);
+                opts.onAcked?.();
+              };
               // The broker's PUBACKs of the batches in flight may all come before the cloud's first ack.
               if (opts.acksAfterPubacks) setImmediate(deliver);
               else queueMicrotask(deliver);
@@ -372,6 +377,47 @@ describe('a restored database', () => {
     await waitFor(() => allSynced(b.ledger), 'the copy synced under its new epoch');
     expect(cloudSaleIds(rc).sort()).toEqual(['A1', 'A2', 'A3', 'A4', 'A5', 'B1', 'B2', 'B3']);
     expect(b.ledger.verify()).toBeUndefined();
+  });
+  // Money simulation seeds 500674, 502032: the copy's first batches dropped, a later one arrived
+  // across the gap; its ack said what the cloud held (the lost database's records at those seqs)
+  // and synced the copy's own. A restart before the resend left the CHAIN_BROKEN above them read
+  // as genuine: the copy's sales never reached the cloud.
+  it('an ack that may answer a batch across a gap syncs nothing: after a restart the copy still meets SEQ_CONFLICT and moves', async () => {
+    const { rc, restored: b, epoch } = await soldBackedUpAndSoldOn(0, 5);
+    for (let i = 1; i <= 8; i++) b.sell(`B${i}`); // seqs 1..8: the cloud holds A1..A5 at 1..5
+    // Three records a batch: 1..3 and 4..6 dropped, 7..8 arrives above the cloud's 5 (a gap).
+    let first: Uplink | undefined;
+    await new Promise<void>((resolve) => {
+      first = rc.connect(b.ledger, {
+        maxRecords: 3,
+        loseBatches: 2,
+        onAcked: () => {
+          first?.stop(); // the daemon restarts right after that ack
+          resolve();
+        },
+      });
+    });
+    expect(b.ledger.ackedUpTo()).toBe(0);
+    rc.connect(b.ledger);
+    await waitFor(() => (b.ledger.epoch !== epoch ? true : undefined), 'a new epoch');
+    await waitFor(() => allSynced(b.ledger), 'the copy synced under its new epoch');
+    expect(cloudSaleIds(rc).sort()).toEqual([
+      'A1',
+      'A2',
+      'A3',
+      'A4',
+      'A5',
+      'B1',
+      'B2',
+      'B3',
+      'B4',
+      'B5',
+      'B6',
+      'B7',
+      'B8',
+    ]);
+    const held = new Set(rc.cloud.store.facts('t1', 'D1').map((r) => r.id));
+    for (const r of b.ledger.page(0, 1000)) expect(held.has(r.id)).toBe(true);
   });
   it('a genuine chain break (the same record refused again) moves the database once at most, then is rejected', async () => {
     const rc = referenceCloud();

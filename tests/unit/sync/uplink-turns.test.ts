@@ -1,31 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { OutboxSource } from '../../../src/core/ledger-record.js';
-import type { TimerHandle, Timers } from '../../../src/drivers/transport/timers.js';
 import { Uplink } from '../../../src/sync/uplink.js';
+import { ManualTimers } from '../../helpers/manual-timers.js';
 import { silentLogger } from '../../helpers/test-log.js';
 
 /** Timers the test fires by hand. */
 function manualTimers() {
-  const pending = new Set<{ fn: () => void; ms: number }>();
-  const timers: Timers = {
-    setTimeout: (fn, ms) => {
-      const t = { fn, ms };
-      pending.add(t);
-      return t;
-    },
-    clearTimeout: (h: TimerHandle | undefined) => {
-      if (h) pending.delete(h as { fn: () => void; ms: number });
-    },
-  };
-  /** Fires the first pending timer of `ms`; false when there is none. */
-  const fire = (ms: number) => {
-    const t = [...pending].find((p) => p.ms === ms);
-    if (!t) return false;
-    pending.delete(t);
-    t.fn();
-    return true;
-  };
-  return { timers, fire };
+  const timers = new ManualTimers();
+  return { timers, fire: (ms: number) => timers.fireSetFor(ms) };
 }
 
 function backlog(n: number): OutboxSource {

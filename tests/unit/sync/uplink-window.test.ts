@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { OutboxSource } from '../../../src/core/ledger-record.js';
-import type { TimerHandle, Timers } from '../../../src/drivers/transport/timers.js';
 import { Uplink } from '../../../src/sync/uplink.js';
+import { ManualTimers } from '../../helpers/manual-timers.js';
 import { silentLogger } from '../../helpers/test-log.js';
 
 /*
@@ -31,24 +31,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 async function run(window: number, maxRecords: number, ops: readonly Op[]): Promise<void> {
-  const pending = new Set<{ fn: () => void; ms: number }>();
-  const timers: Timers = {
-    setTimeout: (fn, ms) => {
-      const t = { fn, ms };
-      pending.add(t);
-      return t;
-    },
-    clearTimeout: (h: TimerHandle | undefined) => {
-      if (h) pending.delete(h as { fn: () => void; ms: number });
-    },
-  };
-  const fire = (ms: number) => {
-    const t = [...pending].find((p) => p.ms === ms);
-    if (!t) return false;
-    pending.delete(t);
-    t.fn();
-    return true;
-  };
+  const timers = new ManualTimers();
+  const fire = (ms: number) => timers.fireSetFor(ms);
   let last = 0;
   let acked = 0;
   let cloudHas = 0;

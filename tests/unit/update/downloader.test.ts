@@ -87,6 +87,33 @@ describe('bundle download', () => {
     expect(readFileSync(file).equals(s.body)).toBe(true);
   });
 
+  it('hashes the bundle as it arrives: none of it is read back, but what a restart left on disk', async () => {
+    const size = 300_000;
+    const readBack: number[] = [];
+    const counting = async function* (file: string, bytes: number) {
+      readBack.push(bytes);
+      yield readFileSync(file).subarray(0, bytes);
+    };
+    // Two cuts on the way: each retry appends to the same running hash.
+    const cut = await serving(size, { dropAfter: (i) => (i < 2 ? 100_000 : undefined) });
+    await download({ ...cut.args, backoff: fast, readBack: counting });
+    expect(readFileSync(cut.file).equals(cut.s.body)).toBe(true);
+    expect(cut.s.requests).toHaveLength(3);
+    expect(readBack).toEqual([]);
+    await cut.s.stop();
+    // posd restarted with 20 kB on disk: those are read once, the rest hashed as it comes.
+    const { s, file, args } = await serving(50_000);
+    writeFileSync(file, s.body.subarray(0, 20_000));
+    await download({ ...args, backoff: fast, readBack: counting });
+    expect(readBack).toEqual([20_000]);
+    await s.stop();
+    // A wrong hash is still caught without reading the bundle back.
+    const wrong = await serving(10_000);
+    const err = await thrown(download({ ...wrong.args, sha256: 'ab'.repeat(32), readBack: counting }));
+    expect(String(err)).toMatch(/sha256 mismatch/);
+    expect(readBack).toEqual([20_000]);
+  });
+
   it('starts again when the server ignores the range', async () => {
     const { s, file, args } = await serving(50_000, { ignoreRange: true });
     writeFileSync(file, s.body.subarray(0, 20_000));
