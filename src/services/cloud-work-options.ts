@@ -7,7 +7,7 @@ import type { CloudPort, Sleep } from './cloud-port.js';
 
 /**
  * What a service is given that records on the terminal and settles with the cloud in the
- * background, retrying until answered (coupons, member recharges).
+ * background, retrying until answered (coupons, member recharges, payments).
  */
 export interface CloudWorkOptions {
   db: Db;
@@ -16,6 +16,7 @@ export interface CloudWorkOptions {
   bus: EventBus;
   log: Logger;
   business: () => BusinessConfig;
+  /** Every wait of the background work goes through here (tests and the simulation run in fake time). */
   sleep: Sleep;
   now?: () => Date;
   newId?: () => string;

@@ -1,13 +1,10 @@
 import { v7 as uuidv7 } from 'uuid';
-import type { EventBus } from '../bus.js';
-import type { BusinessConfig } from '../config/business.js';
 import { retryBackoffMs } from '../core/acquirer-codes.js';
 import { PosError } from '../errors.js';
-import type { Logger } from '../log.js';
-import type { Ledger } from '../offline/ledger.js';
 import type { ReversalStore } from '../offline/reversal-store.js';
 import type { SalesStore, StoredPayment } from '../offline/sales-store.js';
-import type { CloudPort, CloudReply, Sleep } from './cloud-port.js';
+import type { CloudReply } from './cloud-port.js';
+import type { CloudWorkOptions } from './cloud-work-options.js';
 import { recordLateSuccess } from './payment-reversal.js';
 import type { RefundService } from './refund-service.js';
 import type { SaleService } from './sale-service.js';
@@ -45,20 +42,12 @@ export interface AcquirerResult {
   expiresAt?: string;
 }
 
-export interface PaymentServiceOptions {
-  ledger: Ledger;
+/** A payment service keeps its records through the sales store, not the database itself. */
+export interface PaymentServiceOptions extends Omit<CloudWorkOptions, 'db'> {
   store: SalesStore;
   reversals: ReversalStore;
   sales: SaleService;
   refunds: RefundService;
-  cloud: CloudPort;
-  bus: EventBus;
-  log: Logger;
-  business: () => BusinessConfig;
-  /** Every wait of the payment flows goes through here (tests and the simulation run in fake time). */
-  sleep: Sleep;
-  now?: () => Date;
-  newId?: () => string;
 }
 
 /**
