@@ -15,6 +15,7 @@
  */
 import { type ReceiptBlock, type ReceiptDocument, type ReceiptTextStyle, yuan } from './receipt.js';
 import { type ReceiptLocale, type ReceiptStrings, receiptStrings } from './receipt-strings.js';
+import type { ShiftTotals } from './shift-report.js';
 
 export interface MerchantInfo {
   name: string;
@@ -109,7 +110,8 @@ export interface OrderTicketData {
   payments?: ReceiptPayment[];
 }
 
-export interface ShiftReportData {
+/** The shift's totals as the ledger folds them, and what the slip says around them. */
+export interface ShiftReportData extends ShiftTotals {
   kind: 'X' | 'Z';
   shiftId: string;
   openedAt: string;
@@ -117,15 +119,7 @@ export interface ShiftReportData {
   cashier?: string;
   terminal?: string;
   openingCash: number;
-  byTender: Record<string, number>;
-  sales: { count: number; amount: number };
-  refunds: { count: number; amount: number };
-  voids: { count: number; amount: number };
-  discounts: number;
-  recharges: { count: number; amount: number };
-  expectedCash: number;
   countedCash?: number;
-  pendingPayments: number;
 }
 
 export interface TestPageData {
