@@ -120,6 +120,23 @@ export function paidAmount(payments: readonly AppliedPayment[]): number {
 }
 
 /**
+ * What is still due on a sale about to take a payment: it must be an open sale (not a refund's),
+ * and no other payment of it may be unresolved (one attempt at a time).
+ */
+export function dueForPayment(
+  sale: { id: string; kind: string; status: string; total: number },
+  payments: readonly AppliedPayment[],
+): number {
+  if (sale.status !== 'open' || sale.kind !== 'sale') {
+    throw new PosError('SALE_NOT_OPEN', `sale ${sale.id} is ${sale.status}`);
+  }
+  if (payments.some((p) => p.status === 'pending' || p.status === 'unknown')) {
+    throw new PosError('PAYMENT_UNRESOLVED', 'another payment of this sale is still unresolved');
+  }
+  return sale.total - paidAmount(payments);
+}
+
+/**
  * A cash tender against what is still due: change only from cash, and only when the tender
  * covers the rest of the sale.
  */

@@ -1,5 +1,5 @@
 import { channelOfAuthCode } from '../core/payment-code.js';
-import { paidAmount } from '../core/sale.js';
+import { dueForPayment } from '../core/sale.js';
 import { PosError } from '../errors.js';
 import { maskCode } from '../log.js';
 import type { PaymentReversal } from '../offline/reversal-store.js';
@@ -228,14 +228,7 @@ export class PaymentService {
     const payment = o.ledger.transact(() => {
       const sale = o.store.getSale(saleId);
       if (!sale) throw new PosError('SALE_NOT_FOUND', `no sale ${saleId}`);
-      if (sale.status !== 'open' || sale.kind !== 'sale') {
-        throw new PosError('SALE_NOT_OPEN', `sale ${saleId} is ${sale.status}`);
-      }
-      const payments = o.store.paymentsOf(saleId);
-      if (payments.some((p) => p.status === 'pending' || p.status === 'unknown')) {
-        throw new PosError('PAYMENT_UNRESOLVED', 'another payment of this sale is still unresolved');
-      }
-      const due = sale.total - paidAmount(payments);
+      const due = dueForPayment(sale, o.store.paymentsOf(saleId));
       if (due <= 0) throw new PosError('SALE_NOT_OPEN', 'nothing is due on this sale');
       if (amount !== undefined && (!Number.isSafeInteger(amount) || amount <= 0 || amount > due)) {
         throw new PosError('AMOUNT_INVALID', `amount must be 1 to ${due} (what is due)`);

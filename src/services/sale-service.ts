@@ -4,6 +4,7 @@ import {
   type AppliedPayment,
   cashTender,
   type Discount,
+  dueForPayment,
   type LineInput,
   paidAmount as paidOf,
   priceSale,
@@ -262,14 +263,7 @@ export class SaleService extends SaleHooks {
       request,
       () => {
         const sale = this.mustGet(saleId);
-        if (sale.status !== 'open' || sale.kind !== 'sale') {
-          throw new PosError('SALE_NOT_OPEN', `sale ${saleId} is ${sale.status}`);
-        }
-        const payments = this.store.paymentsOf(saleId);
-        if (payments.some((p) => p.status === 'pending' || p.status === 'unknown')) {
-          throw new PosError('PAYMENT_UNRESOLVED', 'another payment of this sale is still unresolved');
-        }
-        const due = sale.total - paidOf(payments);
+        const due = dueForPayment(sale, this.store.paymentsOf(saleId));
         const at = this.now().toISOString();
         // Money moving now is in the open shift's Z report, even for a sale begun in a closed one.
         this.shifts.currentIdInTransaction();
