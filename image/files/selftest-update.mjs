@@ -332,6 +332,20 @@ async function goodCommanded(p) {
   await followUpdate(p, `the bad update ${badVersion}`);
 }
 
+/** What ended the bad A's boot, from its journal (the data partition's, shared by both slots). */
+function badBootJournal() {
+  const lines = spawnSync(
+    'journalctl',
+    ['-b', '-1', '-o', 'short-monotonic', '--no-pager', '-u', 'posd', '-u', 'posd-trial-failed'],
+    { encoding: 'utf8' },
+  ).stdout.split('\n');
+  const exits = lines.filter((l) => l.includes('exits at start')).length;
+  const limit = lines.find((l) => /Start request repeated too quickly|start-limit-hit/.test(l));
+  const reboot = lines.find((l) => l.includes('boot-assessment:'));
+  say(`the bad A's boot (journal): posd exited at start ${exits} time(s)`);
+  for (const l of [limit, reboot]) if (l) say(`  ${l.replace(/ posd \S+\[\d+\]:/, '').slice(0, 200)}`);
+}
+
 async function badCommanded(p) {
   if (booted === 'A') {
     p.badBoots += 1;
@@ -350,6 +364,7 @@ async function badCommanded(p) {
   if (s.slots['rootfs.0'].boot_status !== 'bad' || !/posd-a\+0-1\.conf/.test(entries()))
     fail(`A after its failed try: ${s.slots['rootfs.0'].boot_status}, entries ${entries()}`);
   say(`fell back to B after ${p.badBoots} boot(s) of the bad A; A bad (${entries()})`);
+  badBootJournal();
   const v = await until('posd reports rolled-back', 180, async () => {
     const x = await updateView();
     return x.state === 'rolled-back' && x;
