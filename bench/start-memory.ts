@@ -40,16 +40,25 @@ function rssMb(pid: number): { rss: number; hwm: number } {
   return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
 }
 
-function heapMb(child: ChildProcess): Promise<{ heapUsed: number; heapTotal: number; external: number }> {
+interface Heap {
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  /** V8's spaces: MB used, MB resident. */
+  spaces: Record<string, [number, number]>;
+}
+
+function heapMb(child: ChildProcess): Promise<Heap> {
   return new Promise((resolveHeap) => {
     const onMessage = (m: unknown) => {
-      const mem = (m as { mem?: NodeJS.MemoryUsage } | null)?.mem;
+      const { mem, spaces = {} } = (m as { mem?: NodeJS.MemoryUsage; spaces?: Heap['spaces'] } | null) ?? {};
       if (!mem) return;
       child.off('message', onMessage);
       resolveHeap({
         heapUsed: mem.heapUsed / 2 ** 20,
         heapTotal: mem.heapTotal / 2 ** 20,
         external: mem.external / 2 ** 20,
+        spaces,
       });
     };
     child.on('message', onMessage);
@@ -82,6 +91,12 @@ export function rssByKind(pid: number): Record<string, number> {
   }
   return out;
 }
+
+const spaces = (h: Heap) =>
+  Object.entries(h.spaces)
+    .filter(([, [, resident]]) => resident > 0)
+    .map(([n, [used, resident]]) => `${n} ${fmt(used, 1)}/${fmt(resident, 1)}`)
+    .join(', ');
 
 const kinds = (k: Record<string, number>) =>
   Object.entries(k)
@@ -334,5 +349,6 @@ export async function benchStartMemory(): Promise<void> {
   console.log(
     `  resident MB by mapping (brk: malloc's main arena), idle: ${kinds(idleKinds)}; 5 s after: ${kinds(afterKinds)}; quiet: ${kinds(quietKinds)}`,
   );
+  console.log(`  V8 spaces (MB used/resident), idle: ${spaces(idleHeap)}; quiet: ${spaces(quietHeap)}`);
   console.log(`  start to READY with the ${SALES}-sale ledger: ${fmt(bigLedger.readyMs, 0)} ms`);
 }
