@@ -20,6 +20,7 @@ import { fmt, nowMs, summarize } from './stats.js';
 const SALES = Number(process.env.BENCH_MEMORY_SALES ?? 100_000);
 const STARTS = Number(process.env.BENCH_STARTS ?? 5);
 const CLIENTS = 8;
+const QUIET_MS = Number(process.env.BENCH_QUIET_MS ?? 35_000);
 const MAIN = resolve(import.meta.dirname, '../src/main.js');
 const PROBE = pathToFileURL(resolve(import.meta.dirname, 'memory-probe.js')).href;
 const NOTIFY_LISTENER = resolve(import.meta.dirname, '../../tests/helpers/notify-listener.py');
@@ -39,22 +40,68 @@ function rssMb(pid: number): { rss: number; hwm: number } {
   return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
 }
 
-function heapMb(child: ChildProcess): Promise<{ heapUsed: number; heapTotal: number; external: number }> {
+interface Heap {
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  /** V8's spaces: MB used, MB resident. */
+  spaces: Record<string, [number, number]>;
+}
+
+function heapMb(child: ChildProcess): Promise<Heap> {
   return new Promise((resolveHeap) => {
     const onMessage = (m: unknown) => {
-      const mem = (m as { mem?: NodeJS.MemoryUsage } | null)?.mem;
+      const { mem, spaces = {} } = (m as { mem?: NodeJS.MemoryUsage; spaces?: Heap['spaces'] } | null) ?? {};
       if (!mem) return;
       child.off('message', onMessage);
       resolveHeap({
         heapUsed: mem.heapUsed / 2 ** 20,
         heapTotal: mem.heapTotal / 2 ** 20,
         external: mem.external / 2 ** 20,
+        spaces,
       });
     };
     child.on('message', onMessage);
     child.send('mem-read');
   });
 }
+
+/** Resident MB by kind of mapping (`/proc/pid/smaps`): what grows, V8/malloc or mapped files. */
+export function rssByKind(pid: number): Record<string, number> {
+  const out: Record<string, number> = { brk: 0, anon: 0, node: 0, shm: 0, files: 0 };
+  let kind = 'anon';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (head) {
+      const name = head[1] ?? '';
+      kind =
+        name === '[heap]'
+          ? 'brk'
+          : name === '' || name.startsWith('[')
+            ? 'anon'
+            : name === process.execPath || name.endsWith('/node')
+              ? 'node'
+              : name.endsWith('-shm')
+                ? 'shm'
+                : 'files';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) out[kind] = (out[kind] ?? 0) + Number(rss[1]) / 1024;
+  }
+  return out;
+}
+
+const spaces = (h: Heap) =>
+  Object.entries(h.spaces)
+    .filter(([, [, resident]]) => resident > 0)
+    .map(([n, [used, resident]]) => `${n} ${fmt(used, 1)}/${fmt(resident, 1)}`)
+    .join(', ');
+
+const kinds = (k: Record<string, number>) =>
+  Object.entries(k)
+    .map(([n, v]) => `${n} ${fmt(v, 1)}`)
+    .join(', ');
 
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -108,6 +155,16 @@ function unitNodeOptions(): string {
   return /^Environment="?NODE_OPTIONS=([^"\n]*)"?$/m.exec(unit)?.[1]?.trim() ?? '';
 }
 
+/** The unit's other `Environment=` settings (malloc's, NODE_ENV), as the terminal runs posd. */
+function unitEnvironment(): Record<string, string> {
+  const unit = readFileSync(resolve(import.meta.dirname, '../../systemd/posd.service'), 'utf8');
+  const env: Record<string, string> = {};
+  for (const m of unit.matchAll(/^Environment="?([A-Za-z_][A-Za-z0-9_]*)=([^"\n]*)"?$/gm)) {
+    if (m[1] !== 'NODE_OPTIONS') env[m[1] as string] = (m[2] ?? '').trim();
+  }
+  return env;
+}
+
 async function startPosd(
   config: string,
   notify: NotifySocket,
@@ -117,7 +174,7 @@ async function startPosd(
   const t0 = nowMs();
   const child = spawn(process.execPath, ['--import', PROBE, MAIN, 'run', '--config', config], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    env: { ...process.env, NOTIFY_SOCKET: notify.path, NODE_OPTIONS: nodeOptions },
+    env: { ...process.env, ...unitEnvironment(), NOTIFY_SOCKET: notify.path, NODE_OPTIONS: nodeOptions },
   });
   await ready;
   return { child, readyMs: nowMs() - t0 };
@@ -237,6 +294,7 @@ export async function benchStartMemory(): Promise<void> {
   const token = readFileSync(join(stateDir, 'ui-token'), 'utf8').trim();
   const idle = await idleOf(d);
   const idleHeap = await heapMb(d.child);
+  const idleKinds = rssByKind(d.child.pid ?? 0);
 
   const samples: string[] = [];
   const rate = await sell(port, token, SALES, (done) => {
@@ -249,6 +307,12 @@ export async function benchStartMemory(): Promise<void> {
   await settle(5000); // idle again
   const after = rssMb(d.child.pid ?? 0);
   const afterHeap = await heapMb(d.child);
+  const afterKinds = rssByKind(d.child.pid ?? 0);
+  // A quiet half minute: the daemon gives memory back after a rush (src/lifecycle/memory-relief.ts).
+  await settle(QUIET_MS);
+  const quiet = rssMb(d.child.pid ?? 0);
+  const quietHeap = await heapMb(d.child);
+  const quietKinds = rssByKind(d.child.pid ?? 0);
   await stopPosd(d);
   const bigLedger = await startPosd(config, notify);
   await stopPosd(bigLedger);
@@ -268,7 +332,7 @@ export async function benchStartMemory(): Promise<void> {
       ` (${fmt(ready.p50 / ref.startMs, 1)}× bare node start); target ≤ 1000 ms`,
   );
   console.log(
-    `  NODE_OPTIONS of posd.service: ${unitNodeOptions() || '(none)'}; idle RSS without them ${mb(idlePlain.rss)}`,
+    `  NODE_OPTIONS of posd.service: ${unitNodeOptions() || '(none)'}; its other Environment: ${JSON.stringify(unitEnvironment())}; idle RSS without them ${mb(idlePlain.rss)}`,
   );
   console.log(
     `  idle RSS ${mb(idle.rss)} (${fmt(idle.rss / ref.rss, 2)}× bare node; heap used ${mb(idleHeap.heapUsed)} of ${mb(idleHeap.heapTotal)}, external ${mb(idleHeap.external)}); target ≤ 70 MB`,
@@ -279,5 +343,12 @@ export async function benchStartMemory(): Promise<void> {
   console.log(
     `  RSS idle after them ${mb(after.rss)} = ${fmt(after.rss / idle.rss, 3)}× idle (peak ${mb(after.hwm)}; heap used ${mb(afterHeap.heapUsed)} of ${mb(afterHeap.heapTotal)}); target ≤ 1.10×`,
   );
+  console.log(
+    `  RSS after ${QUIET_MS / 1000} s more of quiet ${mb(quiet.rss)} = ${fmt(quiet.rss / idle.rss, 3)}× idle (heap used ${mb(quietHeap.heapUsed)} of ${mb(quietHeap.heapTotal)}); target ≤ 1.10×`,
+  );
+  console.log(
+    `  resident MB by mapping (brk: malloc's main arena), idle: ${kinds(idleKinds)}; 5 s after: ${kinds(afterKinds)}; quiet: ${kinds(quietKinds)}`,
+  );
+  console.log(`  V8 spaces (MB used/resident), idle: ${spaces(idleHeap)}; quiet: ${spaces(quietHeap)}`);
   console.log(`  start to READY with the ${SALES}-sale ledger: ${fmt(bigLedger.readyMs, 0)} ms`);
 }

@@ -7,6 +7,7 @@ import { deviceHealthy } from './drivers/device.js';
 import { DeviceManager } from './drivers/device-manager.js';
 import { describeError } from './errors.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
+import { ledgerMemoryRelief, type MemoryRelief } from './lifecycle/memory-relief.js';
 import { StateLock } from './lifecycle/state-lock.js';
 import { type Logger, moduleLogger } from './log.js';
 import { buildMoneyServices } from './money-services.js';
@@ -64,6 +65,7 @@ export class App {
   private lock: StateLock | undefined;
   private db: Db | undefined;
   private groupCommit: GroupCommit | undefined;
+  private memoryRelief: MemoryRelief | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
   ledger!: Ledger;
@@ -132,6 +134,9 @@ export class App {
         this.db = db;
         // Sales arriving together share one fsync, off the event loop (decision 0005).
         this.groupCommit = new GroupCommit({ db, file, log: moduleLogger(log, 'db') });
+        // Memory back once quiet after a rush (issue 18: RSS after many sales).
+        this.memoryRelief = ledgerMemoryRelief(db, moduleLogger(log, 'memory'));
+        this.memoryRelief.start();
         // Records made through a store app carry its appId (platform-v1).
         this.ledger = new AppTaggingLedger(
           { db, dir: config.stateDir, now, groupCommit: this.groupCommit },
@@ -317,6 +322,7 @@ export class App {
       },
       stop: async () => {
         this.updates?.stop();
+        this.memoryRelief?.stop();
         clearInterval(this.pruneTimer);
         clearInterval(this.expiryTimer);
         this.orders?.stop();

@@ -1,0 +1,103 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { MemoryRelief, mallocTrim, v8Collector } from '../../../src/lifecycle/memory-relief.js';
+import { openDatabase } from '../../../src/offline/db.js';
+import { tempDir } from '../../helpers/daemon.js';
+import { ManualTimers } from '../../helpers/manual-timers.js';
+import { silentLogger } from '../../helpers/test-log.js';
+
+// Issue 18: after a rush the daemon gives back the memory the rush left it holding (V8's old
+// space sized for the rush, malloc's free pages), once quiet, and never while sales go on.
+
+function relief() {
+  const timers = new ManualTimers();
+  const steps: string[] = [];
+  const activity = { changes: 0 };
+  const r = new MemoryRelief({
+    changes: () => activity.changes,
+    gc: () => steps.push('gc'),
+    giveBack: () => steps.push('give back'),
+    log: silentLogger(),
+    timers,
+    everyMs: 15_000,
+    burstChanges: 1_000,
+    quietChanges: 10,
+  });
+  r.start();
+  return { r, timers, steps, activity };
+}
+
+describe('memory relief after a rush', () => {
+  it('once a whole period is quiet after a burst: collects, collects again, then gives native memory back, once', () => {
+    const t = relief();
+    t.activity.changes += 5_000; // a rush
+    t.timers.advance(15_000); // the period with the rush: not quiet
+    expect(t.steps).toEqual([]);
+    t.timers.advance(15_000); // a quiet period
+    t.timers.advance(2_000);
+    expect(t.steps).toEqual(['gc', 'gc', 'give back']);
+    t.timers.advance(60_000); // still quiet: nothing more to give back
+    expect(t.steps).toEqual(['gc', 'gc', 'give back']);
+    expect(t.r.reliefs).toBe(1);
+  });
+
+  it('never while sales go on, nor on a terminal that only writes its bookkeeping', () => {
+    const t = relief();
+    for (let i = 0; i < 20; i++) {
+      t.activity.changes += 200; // ~10 sales a period, for five minutes
+      t.timers.advance(15_000);
+    }
+    expect(t.steps).toEqual([]);
+    for (let i = 0; i < 20; i++) {
+      t.activity.changes += 5; // status and sync bookkeeping only
+      t.timers.advance(15_000);
+    }
+    // The quiet after the sales gives back once; the bookkeeping alone never adds up to a burst.
+    expect(t.steps).toEqual(['gc', 'gc', 'give back']);
+  });
+
+  it('a sale between its steps leaves the rest to the next quiet period', () => {
+    const t = relief();
+    t.activity.changes += 5_000;
+    t.timers.advance(30_000); // the first collection
+    expect(t.steps).toEqual(['gc']);
+    t.activity.changes += 50; // sales again
+    t.timers.advance(14_000);
+    expect(t.steps).toEqual(['gc']);
+    t.timers.advance(1_000); // a period with sales: not quiet
+    t.timers.advance(15_000 + 2_000); // quiet again: the whole relief
+    expect(t.steps).toEqual(['gc', 'gc', 'gc', 'give back']);
+  });
+
+  it('stops with the daemon', () => {
+    const t = relief();
+    t.activity.changes += 5_000;
+    t.timers.advance(30_000);
+    t.r.stop();
+    t.timers.advance(60_000);
+    expect(t.steps).toEqual(['gc']);
+    expect(t.timers.delays()).toEqual([]);
+  });
+});
+
+describe('what the relief calls', () => {
+  it('a full V8 collection without --expose-gc on the command line', async () => {
+    const gc = v8Collector();
+    expect(gc).toBeTypeOf('function');
+    expect((globalThis as { gc?: unknown }).gc).toBeUndefined(); // not put on the daemon's global
+    let held: object | undefined = { big: new Array(1_000).fill(1) };
+    const ref = new WeakRef(held);
+    held = undefined;
+    await new Promise((r) => setImmediate(r)); // a WeakRef holds its target to the end of the job
+    gc?.();
+    expect(ref.deref()).toBeUndefined();
+  });
+
+  it("glibc's malloc_trim runs through the ledger's connection, which stays usable", () => {
+    const db = openDatabase({ file: join(tempDir(), 'posd.db'), log: silentLogger() });
+    expect(mallocTrim(db)).toBe(true);
+    expect(mallocTrim(db)).toBe(true);
+    expect(db.prepare('SELECT 1 AS one').get()).toEqual({ one: 1 });
+    db.close();
+  });
+});
