@@ -93,6 +93,11 @@ function kioskLog() {
   say(`  sessions: ${run('loginctl', 'list-sessions', '--no-legend').replaceAll('\n', ' | ')}`);
   say(`  jobs: ${run('systemctl', 'list-jobs', '--no-legend').replaceAll('\n', ' | ')}`);
   say(`  /dev/dri: ${run('ls', '-l', '/dev/dri').replaceAll('\n', ' | ')}`);
+  // Did the page reach posd at all (a white window: no navigation, or no drawing)? TCP state 01 is
+  // ESTABLISHED, 1F90 port 8080.
+  const tcp = readFileSync('/proc/net/tcp', 'utf8').split('\n');
+  say(`  connections to the UI: ${tcp.filter((l) => / 0100007F:1F90 \S+ 01 /.test(l)).length}`);
+  say(`  kiosk runtime dir: ${run('ls', '/run/posd-kiosk').replaceAll('\n', ' ')}`);
   say(`  /dev/input: ${run('ls', '/dev/input').replaceAll('\n', ' ')}`);
 }
 
