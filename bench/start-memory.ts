@@ -20,7 +20,8 @@ import { fmt, nowMs, summarize } from './stats.js';
 const SALES = Number(process.env.BENCH_MEMORY_SALES ?? 100_000);
 const STARTS = Number(process.env.BENCH_STARTS ?? 5);
 const CLIENTS = 8;
-const QUIET_MS = Number(process.env.BENCH_QUIET_MS ?? 35_000);
+// The daemon gives memory back 90–120 s after its last sale (src/lifecycle/memory-relief.ts).
+const QUIET_MS = Number(process.env.BENCH_QUIET_MS ?? 125_000);
 const MAIN = resolve(import.meta.dirname, '../src/main.js');
 const PROBE = pathToFileURL(resolve(import.meta.dirname, 'memory-probe.js')).href;
 const NOTIFY_LISTENER = resolve(import.meta.dirname, '../../tests/helpers/notify-listener.py');
@@ -308,7 +309,7 @@ export async function benchStartMemory(): Promise<void> {
   const after = rssMb(d.child.pid ?? 0);
   const afterHeap = await heapMb(d.child);
   const afterKinds = rssByKind(d.child.pid ?? 0);
-  // A quiet half minute: the daemon gives memory back after a rush (src/lifecycle/memory-relief.ts).
+  // Quiet: the daemon gives memory back after a rush.
   await settle(QUIET_MS);
   const quiet = rssMb(d.child.pid ?? 0);
   const quietHeap = await heapMb(d.child);

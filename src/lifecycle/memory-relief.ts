@@ -19,8 +19,13 @@ export interface MemoryReliefOptions {
   gc?: (() => void) | undefined;
   log: Logger;
   timers?: Timers;
-  /** How often activity is looked at; relief comes after one whole period of quiet. */
+  /** How often activity is looked at. */
   everyMs?: number;
+  /**
+   * Whole periods of quiet before relief: past the print queue's drawer window (a minute, what
+   * it still holds of the rush is let go at the next 5 s retry), so this collection finds it.
+   */
+  quietPeriods?: number;
   /** Row changes since the last relief that make a burst worth giving memory back after. */
   burstChanges?: number;
   /** At most this many row changes in a period still count as quiet (status, bookkeeping). */
@@ -45,10 +50,11 @@ export function v8Collector(): (() => void) | undefined {
 /**
  * Gives memory back once the terminal is quiet after a burst of sales (issue 18): during a rush
  * V8's old space and SQLite's page cache grow to the rush's working size and stay there, as
- * garbage not yet collected and pages not yet released. Once a whole period passes with (almost)
- * no ledger writes after a burst, the ledger's cache is shrunk and V8 collects twice (the second
- * collection releases the pages the first one's sweep emptied). Never during sales: the full
- * collection pauses the event loop for some milliseconds, which a sale must not wait behind.
+ * garbage not yet collected and pages not yet released. Once whole periods pass with (almost)
+ * no ledger writes after a burst (three of 30 s by default), the ledger's cache is shrunk and V8
+ * collects twice (the second collection releases the pages the first one's sweep emptied). Never during sales: the full
+ * collection pauses the event loop for some milliseconds, which a sale must not wait behind. By
+ * default relief comes 90–120 s after the last sale.
  */
 export class MemoryRelief {
   private readonly timers: Timers;
@@ -57,6 +63,8 @@ export class MemoryRelief {
   private readonly quietChanges: number;
   private gc: (() => void) | undefined;
   private timer: TimerHandle | undefined;
+  private readonly quietPeriods: number;
+  private quietFor = 0;
   private lastTick = 0;
   private lastRelief = 0;
   /** Reliefs done (tests, benchmarks). */
@@ -64,7 +72,8 @@ export class MemoryRelief {
 
   constructor(private readonly o: MemoryReliefOptions) {
     this.timers = o.timers ?? systemTimers();
-    this.everyMs = o.everyMs ?? 15_000;
+    this.everyMs = o.everyMs ?? 30_000;
+    this.quietPeriods = o.quietPeriods ?? 3;
     this.burstChanges = o.burstChanges ?? 1_000;
     this.quietChanges = o.quietChanges ?? 10;
     this.gc = 'gc' in o ? o.gc : v8Collector();
@@ -87,9 +96,9 @@ export class MemoryRelief {
   private tick(): void {
     try {
       const now = this.o.changes();
-      const quiet = now - this.lastTick <= this.quietChanges;
+      this.quietFor = now - this.lastTick <= this.quietChanges ? this.quietFor + 1 : 0;
       this.lastTick = now;
-      if (quiet && now - this.lastRelief >= this.burstChanges) this.relieve(now);
+      if (this.quietFor >= this.quietPeriods && now - this.lastRelief >= this.burstChanges) this.relieve(now);
     } catch (err) {
       // The ledger closed under it (a shutdown): nothing to give back.
       this.o.log.debug({ err: err instanceof Error ? err.message : String(err) }, 'memory relief skipped');

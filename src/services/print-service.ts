@@ -109,7 +109,10 @@ export class PrintService {
     if (recovered > 0)
       this.o.log.warn({ recovered }, 'print jobs interrupted by a restart will print as reprints');
     // A printer that stays "ready" while a job fails sends no new ready event: retry now and then.
-    this.retryTimer = setInterval(() => this.kick(), retryMs);
+    this.retryTimer = setInterval(() => {
+      this.forgetPastWindow();
+      this.kick();
+    }, retryMs);
     this.retryTimer.unref();
     this.kick();
   }
@@ -132,12 +135,27 @@ export class PrintService {
       ...(refId !== undefined ? { refId } : {}),
     });
     const at = this.monotonic();
-    for (const [jobId, queued] of this.queuedAt) {
-      if (at - queued > this.drawerWindowMs) this.queuedAt.delete(jobId);
-    }
+    this.forgetPastWindow(at);
     this.queuedAt.set(id, at);
     queueMicrotask(() => this.kick()); // after the caller's commit; a rolled-back job is simply not found
     return id;
+  }
+
+  /**
+   * Forgets the jobs queued before the drawer's window: the oldest first (the map keeps them in
+   * the order queued), stopping at the first still inside it, so a sale never walks the minute's
+   * jobs; run again now and then, so a terminal gone quiet after a rush does not keep them.
+   */
+  private forgetPastWindow(at = this.monotonic()): void {
+    for (const [jobId, queued] of this.queuedAt) {
+      if (at - queued <= this.drawerWindowMs) break;
+      this.queuedAt.delete(jobId);
+    }
+  }
+
+  /** Jobs that may still open the drawer (tests). */
+  drawerWindowJobs(): number {
+    return this.queuedAt.size;
   }
 
   /** Whether the job may still open the drawer (queued by this process within the window). */

@@ -9,7 +9,7 @@ import { silentLogger } from '../../helpers/test-log.js';
 // Issue 18: after a rush the daemon gives back the memory the rush left it holding (V8's old
 // space sized for the rush, malloc's free pages), once quiet, and never while sales go on.
 
-function relief() {
+function relief(quietPeriods = 1) {
   const timers = new ManualTimers();
   const steps: string[] = [];
   const activity = { changes: 0 };
@@ -20,6 +20,7 @@ function relief() {
     log: silentLogger(),
     timers,
     everyMs: 15_000,
+    quietPeriods,
     burstChanges: 1_000,
     quietChanges: 10,
   });
@@ -67,6 +68,19 @@ describe('memory relief after a rush', () => {
     t.timers.advance(1_000); // a period with sales: not quiet
     t.timers.advance(15_000 + 2_000); // quiet again: the whole relief
     expect(t.steps).toEqual(['gc', 'gc', 'gc', 'give back']);
+  });
+
+  it('by default waits for whole periods of quiet: a sale within them starts the count again', () => {
+    const t = relief(3);
+    t.activity.changes += 5_000;
+    t.timers.advance(15_000); // the rush
+    t.timers.advance(30_000); // two quiet periods
+    t.activity.changes += 50; // a sale
+    t.timers.advance(15_000);
+    t.timers.advance(30_000); // two quiet periods again
+    expect(t.steps).toEqual([]);
+    t.timers.advance(15_000 + 2_000); // the third
+    expect(t.steps).toEqual(['gc', 'gc', 'give back']);
   });
 
   it('stops with the daemon', () => {

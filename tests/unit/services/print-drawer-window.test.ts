@@ -8,6 +8,7 @@ import { DRAWER_WINDOW_MS, PrintService } from '../../../src/services/print-serv
 import { tempDir } from '../../helpers/daemon.js';
 import { ScriptedPrinter } from '../../helpers/scripted-printer.js';
 import { silentLogger } from '../../helpers/test-log.js';
+import { waitFor } from '../../helpers/wait.js';
 
 // A receipt that waited for paper, or a drawer job that waited for a printer, must not open the
 // drawer minutes later when nobody may be standing at it: only within DRAWER_WINDOW_MS of the sale,
@@ -85,5 +86,34 @@ describe('the cash drawer opens only at its moment', () => {
     await again.service.idle();
     expect(again.printer.paper).toEqual(['sale:A']);
     await again.service.stop();
+  });
+});
+
+describe('the jobs that may open the drawer', () => {
+  it('are forgotten once past the window, also when no sale follows (a terminal gone quiet after a rush)', async () => {
+    const dir = tempDir();
+    const db = openDatabase({ file: join(dir, 'posd.db'), log: silentLogger() });
+    const clock = { ms: 1_000 };
+    const service = new PrintService({
+      queue: new PrintQueue(db),
+      ledger: new Ledger({ db, dir }),
+      bus: new EventBus(),
+      log: silentLogger(),
+      render: (kind, payload) => Buffer.from(`${kind}:${String(payload)}`),
+      printer: new ScriptedPrinter(),
+      monotonic: () => clock.ms,
+    });
+    service.start(5);
+    for (let i = 0; i < 100; i++) {
+      service.enqueue('sale', `S${i}`);
+      clock.ms += 1_000;
+    }
+    await service.idle();
+    // The window holds its last minute's jobs; the older ones went as each sale came.
+    expect(service.drawerWindowJobs()).toBe(Math.floor(DRAWER_WINDOW_MS / 1_000) + 1);
+    clock.ms += DRAWER_WINDOW_MS + 1; // then nothing more is sold
+    await waitFor(() => service.drawerWindowJobs() === 0 || undefined, 'the window emptied');
+    await service.stop();
+    db.close();
   });
 });
