@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { pino } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { EventBus } from '../../src/bus.js';
+import type { Logger } from '../../src/log.js';
 import { type Db, openDatabase } from '../../src/offline/db.js';
 import { Ledger } from '../../src/offline/ledger.js';
 import { ConfigService } from '../../src/services/config-service.js';
@@ -25,6 +26,8 @@ export interface FleetTerminalOptions {
   file?: string;
   /** Uplink settings over the fleet defaults (e.g. small batches). */
   uplink?: Partial<UplinkSettings>;
+  /** Where its sync logs go (silent by default). */
+  log?: Logger;
 }
 
 /**
@@ -52,7 +55,7 @@ export class FleetTerminal {
       device: o.device,
       db: this.db,
       ledger: this.ledger,
-      log: SILENT,
+      log: o.log ?? SILENT,
       appVersion: 'fleet-test',
       bootedAt: new Date().toISOString(),
       cloudKey: o.cloudKey,
