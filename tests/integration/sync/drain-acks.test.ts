@@ -38,7 +38,12 @@ describe('a backlog drain against a real mosquitto and the reference cloud', () 
     cleanups.push(() => spy.endAsync());
     const sent = new Map<number, number>();
     const counts = { acks: 0, batches: 0 };
+    const states: Array<{ ackedUpTo: number; outboxDepth: number }> = [];
     spy.on('message', (topic, payload) => {
+      if (topic.endsWith('/up/state')) {
+        states.push(JSON.parse(payload.toString()));
+        return;
+      }
       if (topic.endsWith('/down/ack')) {
         counts.acks += 1;
         return;
@@ -47,7 +52,7 @@ describe('a backlog drain against a real mosquitto and the reference cloud', () 
       for (const r of (JSON.parse(payload.toString()) as { records: Array<{ seq: number }> }).records)
         sent.set(r.seq, (sent.get(r.seq) ?? 0) + 1);
     });
-    await spy.subscribeAsync([`${P}/up/ledger`, `${P}/down/ack`], { qos: 1 });
+    await spy.subscribeAsync([`${P}/up/ledger`, `${P}/down/ack`, `${P}/up/state`], { qos: 1 });
     const lines: string[] = [];
     const log = createRootLogger('info', { write: (line: string) => lines.push(line) });
     const terminal = new FleetTerminal({
@@ -57,14 +62,19 @@ describe('a backlog drain against a real mosquitto and the reference cloud', () 
       cloudKey: createPublicKey(keys.publicPem),
       uplink: { ...DEFAULT_UPLINK },
       log,
+      // The outbox figures, as src/app.ts reports them: each ack moves them.
+      reportedState: (ledger) => {
+        const f = ledger.figures();
+        return { ackedUpTo: f.ackedUpTo, outboxDepth: f.outboxDepth, updatedAt: new Date().toISOString() };
+      },
     });
     cleanups.push(() => terminal.stop());
     for (let i = 0; i < BACKLOG; i++) terminal.sell();
-    return { cloud, proxy, terminal, sent, counts, lines };
+    return { cloud, proxy, terminal, sent, counts, lines, states };
   }
 
   async function drained(t: Awaited<ReturnType<typeof setup>>, started: number, what: string) {
-    const { cloud, terminal, sent, counts, lines } = t;
+    const { cloud, terminal, sent, counts, lines, states } = t;
     await waitFor(
       () => (terminal.ledger.outbox.ackedUpTo() === BACKLOG ? true : undefined),
       'the backlog synced',
@@ -72,12 +82,23 @@ describe('a backlog drain against a real mosquitto and the reference cloud', () 
       20,
     );
     const ms = Date.now() - started;
+    // The state after the last ack is published (P/up/state: on change, at most once a second).
+    await waitFor(
+      () => (states.at(-1)?.ackedUpTo === BACKLOG ? true : undefined),
+      'the reported state after the last ack',
+      10_000,
+      20,
+    );
+    const stateMs = Date.now() - started;
     const notApplied = lines.filter((l) => l.includes('ack may answer a batch across a gap')).length;
     const stalls = lines.filter((l) => l.includes('ack stalled')).length;
     const twice = [...sent.values()].filter((n) => n > 1).length;
     console.log(
-      `drain of ${BACKLOG} (${what}): ${ms} ms, ${cloud.batches} batches at the cloud, ${counts.acks} acks, ${notApplied} not applied, ${stalls} stall resends, ${twice} records sent twice, window ${terminal.sync.link.sendWindow}`,
+      `drain of ${BACKLOG} (${what}): ${ms} ms, ${cloud.batches} batches at the cloud, ${counts.acks} acks, ${notApplied} not applied, ${stalls} stall resends, ${twice} records sent twice, window ${terminal.sync.link.sendWindow}, ${states.length} states in ${stateMs} ms`,
     );
+    expect(states.at(-1)).toMatchObject({ ackedUpTo: BACKLOG, outboxDepth: 0 });
+    // At most one a second, plus the one forced at each connect.
+    expect(states.length).toBeLessThanOrEqual(Math.ceil(stateMs / 1_000) + terminal.connects + 1);
     expect(sent.size).toBe(BACKLOG);
     return { stalls, twice };
   }
