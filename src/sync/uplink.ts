@@ -167,6 +167,10 @@ export class Uplink {
       this.restored(`the cloud holds seq ${ackedUpTo}, this ledger ends at ${outbox.lastSeq()}`);
       return;
     }
+    // Heard before this connection sent anything: queued in the broker's session (the device's
+    // client id is a lost database's too) and delivered ahead of the retained ack. Old news like
+    // it: it syncs nothing, and sending waits for the retained ack (the next of these may be older).
+    if (!this.ready) return;
     // A chain broken right above a record not yet synced before this connection: the cloud may hold
     // another copy's record there (this copy's own went in a batch the broker dropped), and its ack
     // would sync a record it never had. Read as the conflict it may be, once per epoch: a genuine
@@ -363,7 +367,10 @@ export class Uplink {
             const ack = this.lastAck;
             if (ack && ack.ackedUpTo > this.o.outbox.ackedUpTo()) {
               const was = this.o.outbox.ackedUpTo();
-              this.o.outbox.applyAck(ack.ackedUpTo, ack.rejected, Math.min(this.sentUpTo, ack.wiredUpTo));
+              // Bounded by what was on the wire when the ack came, whatever the sent watermark says
+              // now: an ack heard before this process sent (queued for a lost database) covers none.
+              const upTo = Math.min(ack.ackedUpTo, ack.wiredUpTo);
+              this.o.outbox.applyAck(upTo, ack.rejected, this.sentUpTo);
               if (this.o.outbox.ackedUpTo() > was) {
                 this.lastAckAdvance = this.now();
                 this.o.onAcked?.();

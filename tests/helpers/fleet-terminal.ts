@@ -1,12 +1,14 @@
 import type { KeyObject } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pino } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { EventBus } from '../../src/bus.js';
+import type { Logger } from '../../src/log.js';
 import { type Db, openDatabase } from '../../src/offline/db.js';
 import { Ledger } from '../../src/offline/ledger.js';
 import { ConfigService } from '../../src/services/config-service.js';
 import { CloudSync } from '../../src/sync/cloud-sync.js';
+import type { UplinkSettings } from '../../src/sync/uplink.js';
 import { tempDir } from './daemon.js';
 
 const SILENT = pino({ level: 'silent' });
@@ -20,6 +22,12 @@ export interface FleetTerminalOptions {
   protocolVersion?: 4 | 5;
   /** The reported state (`P/up/state`); by default only the config version. */
   reportedState?: (ledger: Ledger) => Record<string, unknown>;
+  /** The database file (a restored copy); by default a new one in a temp dir. */
+  file?: string;
+  /** Uplink settings over the fleet defaults (e.g. small batches). */
+  uplink?: Partial<UplinkSettings>;
+  /** Where its sync logs go (silent by default). */
+  log?: Logger;
 }
 
 /**
@@ -36,8 +44,9 @@ export class FleetTerminal {
   private sold = 0;
 
   constructor(readonly o: FleetTerminalOptions) {
-    const dir = tempDir('posd-fleet-terminal-');
-    this.db = openDatabase({ file: join(dir, 'posd.db'), log: SILENT, synchronous: 'NORMAL' });
+    const file = o.file ?? join(tempDir('posd-fleet-terminal-'), 'posd.db');
+    const dir = dirname(file);
+    this.db = openDatabase({ file, log: SILENT, synchronous: 'NORMAL' });
     this.ledger = new Ledger({ db: this.db, dir });
     this.config = new ConfigService(this.db, this.ledger, new EventBus(() => new Date()));
     this.sync = new CloudSync({
@@ -46,13 +55,13 @@ export class FleetTerminal {
       device: o.device,
       db: this.db,
       ledger: this.ledger,
-      log: SILENT,
+      log: o.log ?? SILENT,
       appVersion: 'fleet-test',
       bootedAt: new Date().toISOString(),
       cloudKey: o.cloudKey,
       ...(o.protocolVersion ? { protocolVersion: o.protocolVersion } : {}),
       backoff: { initialMs: 200, maxMs: 2_000 },
-      uplink: { ackWaitMs: 300, resendAfterMs: 3_000 },
+      uplink: { ackWaitMs: 300, resendAfterMs: 3_000, ...o.uplink },
       reportedState: () => o.reportedState?.(this.ledger) ?? { configVersion: this.config.version },
     });
     this.sync.connectPorts({
