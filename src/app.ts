@@ -48,6 +48,7 @@ import { saleRoutes } from './ui-bridge/routes/sales.js';
 import { shiftRoutes } from './ui-bridge/routes/shifts.js';
 import { ensureUiToken } from './ui-bridge/token.js';
 import { installUpdates, type Updates } from './update/install-updates.js';
+import type { WatchdogExtender } from './update/install-watchdog.js';
 import { APP_VERSION } from './version.js';
 
 export interface AppOptions {
@@ -55,6 +56,8 @@ export interface AppOptions {
   log: Logger;
   mode: 'run' | 'demo';
   now?: () => Date;
+  /** systemd's watchdog, when the daemon runs under it (lengthened during an update's install). */
+  watchdog?: WatchdogExtender;
 }
 
 /** The composition root: builds every part, starts them in order and stops them in reverse. */
@@ -285,6 +288,7 @@ export class App {
           http: this.http,
           bus: this.bus,
           sync: () => this.sync,
+          ...(options.watchdog ? { watchdog: options.watchdog } : {}),
         });
         this.platform.attach({
           db,

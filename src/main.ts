@@ -101,7 +101,7 @@ async function runDaemon(
     config.mqtt.reconnectMaxMs = 2_000;
     config.cloud.publicKey = demo.cloudPublicKeyPem;
   }
-  const app = new App({ config: loaded.config, log, mode });
+  const app = new App({ config: loaded.config, log, mode, watchdog: systemd });
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<never> => {

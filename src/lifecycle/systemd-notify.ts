@@ -42,12 +42,14 @@ export class SystemdNotifier {
   private watchdogTimer: NodeJS.Timeout | undefined;
   private pingInFlight = false;
   readonly watchdogIntervalMs: number | undefined;
+  private readonly watchdogUsec: number;
 
   constructor(options: SystemdOptions) {
     this.log = options.log;
     this.enabled = Boolean(options.env.NOTIFY_SOCKET);
     this.send = options.send ?? systemdNotifySender(options.env);
     const usec = Number(options.env.WATCHDOG_USEC);
+    this.watchdogUsec = Math.max(usec || 0, 0);
     const forPid = options.env.WATCHDOG_PID;
     const ours = forPid === undefined || Number(forPid) === (options.pid ?? process.pid);
     this.watchdogIntervalMs =
@@ -76,6 +78,17 @@ export class SystemdNotifier {
         this.pingInFlight = false;
       });
     }, this.watchdogIntervalMs);
+  }
+
+  /**
+   * Lengthens the watchdog's limit while a long job may starve the machine (RAUC writing a slot
+   * can hold back even the ping's own process past 30 s on a loaded terminal); `undefined` puts
+   * the unit's limit back. The event loop still pings at the old pace.
+   */
+  async extendWatchdog(ms: number | undefined): Promise<void> {
+    if (this.watchdogIntervalMs === undefined) return;
+    const usec = ms === undefined ? this.watchdogUsec : Math.max(this.watchdogUsec, ms * 1000);
+    await this.notify(`WATCHDOG_USEC=${usec}`, 'WATCHDOG=1');
   }
 
   stopWatchdog(): void {

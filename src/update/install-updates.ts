@@ -13,6 +13,7 @@ import type { HttpServer } from '../ui-bridge/http-server.js';
 import { fileThrottleStore, PinThrottle } from '../ui-bridge/pin-throttle.js';
 import { APP_VERSION } from '../version.js';
 import { BootHealth } from './boot-health.js';
+import { type WatchdogExtender, withWatchdogDuringInstall } from './install-watchdog.js';
 import { moneyHold } from './money-hold.js';
 import { type Installer, RaucCli } from './rauc.js';
 import { parseWindow } from './safe-moment.js';
@@ -34,6 +35,8 @@ export interface UpdatesDeps {
   /** The cloud link, if configured: `P/up/state` and "the cloud was reached". */
   sync: () => CloudSync | undefined;
   installer?: Installer;
+  /** systemd's watchdog, lengthened while RAUC writes a slot. */
+  watchdog?: WatchdogExtender;
 }
 
 export interface Updates {
@@ -79,7 +82,8 @@ export function installUpdates(deps: UpdatesDeps): Updates {
       }),
   };
   const store = new UpdateStateStore(d.config.stateDir);
-  const installer = d.installer ?? new RaucCli(d.config.update.rauc);
+  const rauc = d.installer ?? new RaucCli(d.config.update.rauc);
+  const installer = d.watchdog ? withWatchdogDuringInstall(rauc, d.watchdog) : rauc;
   const inFlight = new MoneyInFlightStore(d.db);
   const hold = moneyHold(d.db);
   d.http.useGuard((req) => hold.guard(req));

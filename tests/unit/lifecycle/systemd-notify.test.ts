@@ -33,6 +33,21 @@ describe('systemd notifier', () => {
     n.stopWatchdog();
   });
 
+  it("lengthens the watchdog's limit for a long job and puts the unit's back", async () => {
+    const { n, send } = notifier({ NOTIFY_SOCKET: '/x', WATCHDOG_USEC: '30000000' });
+    await n.extendWatchdog(180_000);
+    await n.extendWatchdog(undefined);
+    await n.extendWatchdog(10_000);
+    expect(send.mock.calls.map((c) => c[0])).toEqual([
+      ['WATCHDOG_USEC=180000000', 'WATCHDOG=1'],
+      ['WATCHDOG_USEC=30000000', 'WATCHDOG=1'],
+      ['WATCHDOG_USEC=30000000', 'WATCHDOG=1'],
+    ]);
+    const { n: without, send: none } = notifier({ NOTIFY_SOCKET: '/x' });
+    await without.extendWatchdog(180_000);
+    expect(none).not.toHaveBeenCalled();
+  });
+
   it('never stacks pings while one is still being delivered', async () => {
     vi.useFakeTimers();
     let release: () => void = () => {};
