@@ -200,6 +200,11 @@ describe('systemd units', () => {
     const browser = readFileSync(join(IMAGE_FILES, 'kiosk-browser'), 'utf8');
     expect(browser).toMatch(/chromium --kiosk .*http:\/\/127\.0\.0\.1:8080\/\n(?!.*chromium)/s);
     expect(browser.trim().split('\n').at(-1)).toBe('exec swaymsg exit');
+    // A network-service crash while the page loads leaves a kiosk window white for good: the
+    // service runs inside the browser (a crash there ends Chromium, and the unit restarts it).
+    expect(browser).toMatch(/--enable-features=NetworkServiceInProcess2\b/);
+    // Software drawing: the GPU's render node is not the kiosk's.
+    expect(values(unit, 'SupplementaryGroups').join(' ').split(/\s+/)).not.toContain('render');
   });
 
   it('posd-kiosk.service gets its seat from seatd and its Wayland socket in a runtime dir of its own', () => {
