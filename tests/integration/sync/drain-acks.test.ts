@@ -70,7 +70,7 @@ describe('a backlog drain against a real mosquitto and the reference cloud', () 
     });
     cleanups.push(() => terminal.stop());
     for (let i = 0; i < BACKLOG; i++) terminal.sell();
-    return { cloud, proxy, terminal, sent, counts, lines, states };
+    return { cloud, broker, keys, proxy, terminal, sent, counts, lines, states };
   }
 
   async function drained(t: Awaited<ReturnType<typeof setup>>, started: number, what: string) {
@@ -125,5 +125,26 @@ describe('a backlog drain against a real mosquitto and the reference cloud', () 
     }
     const { twice } = await drained(t, started, 'two cuts');
     expect(twice).toBeLessThanOrEqual(2 * 32 * DEFAULT_UPLINK.maxRecords);
+  });
+
+  it(`drains ${BACKLOG} records across a cloud restart mid-drain, the stall rule resending what the cloud missed`, async () => {
+    const t = await setup(false);
+    const started = Date.now();
+    t.terminal.start();
+    await waitFor(() => (t.counts.batches >= 5 ? true : undefined), '5 batches', 60_000, 5);
+    const file = t.cloud.store.db.name;
+    await t.cloud.stop();
+    const batches = t.counts.batches;
+    await waitFor(
+      () => (t.counts.batches >= batches + 5 ? true : undefined),
+      'batches while the cloud is down',
+      60_000,
+      5,
+    );
+    t.cloud = await startCloud(t.broker.url, t.keys.privateKey, file);
+    const restarted = t.cloud;
+    cleanups.push(() => restarted.stop());
+    const { stalls } = await drained(t, started, 'cloud restart');
+    expect(stalls).toBeLessThanOrEqual(3);
   });
 });
