@@ -167,10 +167,12 @@ export class Uplink {
       this.restored(`the cloud holds seq ${ackedUpTo}, this ledger ends at ${outbox.lastSeq()}`);
       return;
     }
-    // Heard before this connection sent anything: queued in the broker's session (the device's
-    // client id is a lost database's too) and delivered ahead of the retained ack. Old news like
-    // it: it syncs nothing, and sending waits for the retained ack (the next of these may be older).
-    if (!this.ready) return;
+    // Heard before this connection sent anything, and this process has had nothing PUBACKed in this
+    // epoch: queued in the broker's session for an earlier process (the device's client id is a lost
+    // database's too), delivered ahead of the retained ack. Old news like it: it syncs nothing, and
+    // sending waits for the retained ack (the next of these may be older). After a reconnect such
+    // an ack answers this process's own batches: taken, it spares resending them.
+    if (!this.ready && this.sentUpTo === 0) return;
     // A chain broken right above a record not yet synced before this connection: the cloud may hold
     // another copy's record there (this copy's own went in a batch the broker dropped), and its ack
     // would sync a record it never had. Read as the conflict it may be, once per epoch: a genuine
