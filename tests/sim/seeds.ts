@@ -10,7 +10,10 @@ export const FIRST_SEED = 1;
 export const LAST_SEED = 205;
 
 export const AWAITING_FIX: Record<number, string> = {
-  // None now: the restored-database seeds of 5 Dec (10498, 11391, 500135, 500674, 502032) are fixed.
+  // The restored-database seeds of 5 Dec (10498, 11391, 500135, 500674, 502032) are fixed.
+  // Found by the review of 5 Dec night (1,500 runs from seed 700000); it fails on the tree before that day's changes.
+  700919:
+    "the terminal's wall clock jumps 70 minutes ahead after a QR closed: its watch ends at once, the customer pays later and the one notify is lost in a link drop (d)",
 };
 
 /** Seeds found by longer runs (`npm run fuzz:money`), kept once their bug was fixed. */
