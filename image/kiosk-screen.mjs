@@ -132,7 +132,8 @@ export function keyCentres(box) {
   return keys;
 }
 
-const tap = ({ x, y }, width, height) => [
+/** The pointer to a point of the picture and the button down there (a virtio tablet: absolute). */
+const press = ({ x, y }, width, height) => [
   {
     execute: 'input-send-event',
     arguments: {
@@ -146,11 +147,14 @@ const tap = ({ x, y }, width, height) => [
     execute: 'input-send-event',
     arguments: { events: [{ type: 'btn', data: { down: true, button: 'left' } }] },
   },
+];
+const release = [
   {
     execute: 'input-send-event',
     arguments: { events: [{ type: 'btn', data: { down: false, button: 'left' } }] },
   },
 ];
+const pause = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function cli([cmd, ...args]) {
   if (cmd === 'shot') {
@@ -161,9 +165,13 @@ async function cli([cmd, ...args]) {
     const { figures } = checkPng(args[2]);
     const keys = keyCentres(figures.keysBox);
     for (const k of [...args[1], 'OK']) {
-      await qmp(args[0], tap(keys[k], figures.width, figures.height));
-      // A person's pace between taps; the page takes each click in turn.
-      await new Promise((r) => setTimeout(r, 200));
+      // A person's tap and pace: libinput debounces the button, and in an emulated guest its timers
+      // fire late ("your system is too slow"), so a press and release sent at once, or taps 200 ms
+      // apart, lost digits (the wrong PIN on screen).
+      await qmp(args[0], press(keys[k], figures.width, figures.height));
+      await pause(150);
+      await qmp(args[0], release);
+      await pause(600);
     }
     return 0;
   }

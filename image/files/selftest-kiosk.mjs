@@ -48,6 +48,20 @@ function kib(pid, file, field) {
 }
 const mib = (k) => Math.round(k / 1024);
 
+/** Memory with Chromium up: free memory, posd's RSS, Chromium's RSS and PSS (all its processes). */
+function memory() {
+  const meminfo = readFileSync('/proc/meminfo', 'utf8');
+  const field = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(meminfo)?.[1] ?? 0);
+  const posdPid = show('posd.service', 'MainPID').MainPID;
+  const browsers = chromiumPids();
+  const rss = browsers.reduce((t, pid) => t + kib(pid, 'status', 'VmRSS'), 0);
+  const pss = browsers.reduce((t, pid) => t + kib(pid, 'smaps_rollup', 'Pss'), 0);
+  say(
+    `memory with Chromium up: MemTotal ${mib(field('MemTotal'))} MiB, MemAvailable ${mib(field('MemAvailable'))} MiB, MemFree ${mib(field('MemFree'))} MiB; ` +
+      `posd RSS ${mib(kib(posdPid, 'status', 'VmRSS'))} MiB; Chromium ${browsers.length} processes RSS ${mib(rss)} MiB, PSS ${mib(pss)} MiB`,
+  );
+}
+
 function kioskLog() {
   const unit = spawnSync(
     'journalctl',
@@ -99,6 +113,7 @@ function kioskLog() {
   say(`  connections to the UI: ${tcp.filter((l) => / 0100007F:1F90 \S+ 01 /.test(l)).length}`);
   say(`  kiosk runtime dir: ${run('ls', '/run/posd-kiosk').replaceAll('\n', ' ')}`);
   say(`  /dev/input: ${run('ls', '/dev/input').replaceAll('\n', ' ')}`);
+  memory();
 }
 
 /** A cashier for the kiosk's sign-in, as a merchant's would be (cashiers.json in the state dir). */
@@ -160,16 +175,7 @@ export async function kiosk() {
     `kiosk signed in at ${uptime().toFixed(1)} s: event-stream client "${client.userAgent}" since ${client.since}`,
   );
 
-  const meminfo = readFileSync('/proc/meminfo', 'utf8');
-  const field = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(meminfo)?.[1] ?? 0);
-  const posdPid = show('posd.service', 'MainPID').MainPID;
-  const browsers = chromiumPids();
-  const rss = browsers.reduce((t, pid) => t + kib(pid, 'status', 'VmRSS'), 0);
-  const pss = browsers.reduce((t, pid) => t + kib(pid, 'smaps_rollup', 'Pss'), 0);
-  say(
-    `memory with Chromium up: MemTotal ${mib(field('MemTotal'))} MiB, MemAvailable ${mib(field('MemAvailable'))} MiB, MemFree ${mib(field('MemFree'))} MiB; ` +
-      `posd RSS ${mib(kib(posdPid, 'status', 'VmRSS'))} MiB; Chromium ${browsers.length} processes RSS ${mib(rss)} MiB, PSS ${mib(pss)} MiB`,
-  );
+  memory();
 
   // Chromium dies (a crash, Alt+F4): sway ends with it (kiosk-browser), and systemd starts the kiosk again.
   const before = k();
