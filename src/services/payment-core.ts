@@ -48,6 +48,8 @@ export interface PaymentServiceOptions extends Omit<CloudWorkOptions, 'db'> {
   reversals: ReversalStore;
   sales: SaleService;
   refunds: RefundService;
+  /** The daemon's own clock (ms, any origin), which wall-clock steps do not move. */
+  monotonic?: () => number;
 }
 
 /**
@@ -58,6 +60,9 @@ export class PaymentCore {
   readonly o: PaymentServiceOptions;
   readonly now: () => Date;
   readonly newId: () => string;
+  readonly monotonic: () => number;
+  /** When (monotonic) this process began watching each closed QR (src/services/qr-watch.ts). */
+  readonly watchStartedAt = new Map<string, number>();
   /** Work (payment resolutions, refunds, reversals) running in this process, by key. */
   readonly inFlight = new Map<string, Promise<void>>();
   stopping = false;
@@ -66,6 +71,7 @@ export class PaymentCore {
     this.o = options;
     this.now = options.now ?? (() => new Date());
     this.newId = options.newId ?? uuidv7;
+    this.monotonic = options.monotonic ?? (() => performance.now());
   }
 
   iso(): string {

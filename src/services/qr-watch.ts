@@ -11,7 +11,8 @@ export function isClosedQr(p: StoredPayment): boolean {
 
 /**
  * A QR just closed (or failed) is watched: `watchUntil` in its document (SQLite) holds the end of
- * the window, its expiry (or now, if later) plus a margin. Durable, so a restart resumes it.
+ * the window, its expiry (or now, if later) plus a margin, and `watchMs` its length. Durable, so a
+ * restart resumes it.
  */
 export function markWatched(core: PaymentCore, paymentId: string): void {
   const p = core.mustGet(paymentId);
@@ -21,9 +22,22 @@ export function markWatched(core: PaymentCore, paymentId: string): void {
     typeof p.doc.expiresAt === 'string'
       ? Date.parse(p.doc.expiresAt)
       : Date.parse(p.createdAt) + qrExpirySeconds * 1000;
-  const until = Math.max(expiry, core.now().getTime()) + QR_WATCH_MARGIN_MS;
-  const doc = { ...p.doc, watchUntil: new Date(until).toISOString() };
+  const now = core.now().getTime();
+  const until = Math.max(expiry, now) + QR_WATCH_MARGIN_MS;
+  const doc = { ...p.doc, watchUntil: new Date(until).toISOString(), watchMs: until - now };
   core.o.store.setPaymentStatus(paymentId, p.status, doc, core.iso());
+}
+
+/**
+ * The window ends when the wall clock has passed `watchUntil` and this process has itself watched
+ * for the window's length (monotonic), so a wall clock stepped ahead cannot cut it short. After a
+ * restart the process watches one window more: more queries, never less money.
+ */
+function windowEnded(core: PaymentCore, p: StoredPayment, until: string): boolean {
+  if (core.now().getTime() < Date.parse(until)) return false;
+  const started = core.watchStartedAt.get(p.paymentId)!;
+  const length = typeof p.doc.watchMs === 'number' ? p.doc.watchMs : QR_WATCH_MARGIN_MS;
+  return core.monotonic() - started >= length;
 }
 
 /**
@@ -39,7 +53,8 @@ export function watchQr(core: PaymentCore, paymentId: string): void {
       if (core.stopping) return;
       const before = core.mustGet(paymentId);
       if (typeof before.doc.watchUntil !== 'string' || !isClosedQr(before)) return;
-      const last = core.now().getTime() >= Date.parse(before.doc.watchUntil);
+      if (!core.watchStartedAt.has(paymentId)) core.watchStartedAt.set(paymentId, core.monotonic());
+      const last = windowEnded(core, before, before.doc.watchUntil);
       const q = await core.request('payment.query', { paymentId });
       if (q.kind === 'ok' && q.result.status === 'SUCCESS') {
         const current = core.mustGet(paymentId);
@@ -54,7 +69,8 @@ export function watchQr(core: PaymentCore, paymentId: string): void {
 }
 
 function unwatch(core: PaymentCore, paymentId: string): void {
+  core.watchStartedAt.delete(paymentId);
   const p = core.mustGet(paymentId);
-  const { watchUntil: _, ...doc } = p.doc;
+  const { watchUntil: _, watchMs: __, ...doc } = p.doc;
   core.o.store.setPaymentStatus(paymentId, p.status, doc, core.iso());
 }

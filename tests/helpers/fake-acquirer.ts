@@ -57,12 +57,29 @@ export class FakeAcquirer implements CloudPort {
 
   constructor(private readonly behaviourOf: (authCode: string | undefined) => Behaviour = () => 'success') {}
 
+  /** How far the terminal's wall clock was stepped from the true time (`now`; `clock` is true time). */
+  wallJump = 0;
+  /** Things that happen at a true time (a customer paying), run as the fake clock passes it. */
+  private readonly events: Array<{ at: number; fn: () => void }> = [];
+
   readonly sleep: Sleep = async (ms) => {
     this.clock += ms;
+    for (const e of this.events.filter((e) => e.at <= this.clock)) {
+      this.events.splice(this.events.indexOf(e), 1);
+      e.fn();
+    }
     await Promise.resolve();
   };
 
-  now = (): Date => new Date(this.clock);
+  /** Runs `fn` once the fake clock has advanced `ms` from now. */
+  after(ms: number, fn: () => void): void {
+    this.events.push({ at: this.clock + ms, fn });
+  }
+
+  /** The terminal's wall clock. */
+  now = (): Date => new Date(this.clock + this.wallJump);
+  /** The terminal's monotonic clock: wall-clock steps do not move it. */
+  monotonic = (): number => this.clock;
 
   isOnline(): boolean {
     return this.online;

@@ -48,6 +48,7 @@ export function paymentSetup(
     business: () => business,
     sleep: acquirer.sleep,
     now: acquirer.now,
+    monotonic: acquirer.monotonic,
   });
   const events: Array<{ status: string; paymentId: string; codeUrl?: string }> = [];
   bus.on('payment.updated', (e) => events.push(e.data));

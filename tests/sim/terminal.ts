@@ -122,6 +122,7 @@ export class Terminal {
       business,
       sleep,
       now,
+      monotonic: () => clock.mono,
       newId,
     });
     this.coupons = new CouponService({

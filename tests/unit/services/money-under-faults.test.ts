@@ -394,6 +394,25 @@ describe('a QR paid after it was closed is reversed durably (case 4)', () => {
     expect(t.acquirer.clock - start).toBeLessThan(720_000 + 61_000);
   });
 
+  // Money simulation seed 700919: the wall clock stepped ahead past the window right after the close,
+  // the watch took its last query at once and ended; the customer paid later, the notify was lost.
+  it("the terminal's wall clock jumps 70 min ahead after the close: a payment 80 s later is still found by the watch", async () => {
+    const t = paymentSetup();
+    t.shifts.open(0);
+    const saleId = t.openSale(990);
+    const { paymentId } = t.payments.startQr(saleId, 'wechat');
+    await Promise.resolve();
+    expect((await t.payments.cancelQr(paymentId)).payment.status).toBe('closed');
+    t.sales.payCash(saleId, 990);
+    t.acquirer.wallJump = 70 * 60_000; // NTP step: past `watchUntil` before the watch's first query
+    t.acquirer.after(80_000, () => t.acquirer.customerPaysQr(paymentId, true)); // its notify is lost
+    await t.payments.idle();
+    expect(t.acquirer.calls.filter((c) => c.op === 'payment.query').length).toBeGreaterThan(1);
+    expect(t.paymentStatus(paymentId)).toBe('reversed');
+    expect(t.acquirer.netCaptured()).toBe(0);
+    expect(t.payments.get(paymentId).doc.watchUntil).toBeUndefined();
+  });
+
   // Money simulation seeds 500135, 11391: the database was restored from a backup taken before the
   // late payment; the lost one had reversed it. The copy found the payment again and refunded it under
   // a new refundId, which the acquirer refused as refunded already, for ever (or refunded twice).
