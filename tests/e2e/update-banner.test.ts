@@ -25,6 +25,13 @@ import {
 const MANAGER_PIN = '8642';
 const hour = (new Date().getHours() + 3) % 24;
 const hh = (h: number) => String(h).padStart(2, '0');
+/** The window's start as the banner says it: with its date when that is not today (after 21:00). */
+function restartsAt(lang: 'zh-CN' | 'en'): string {
+  const start = new Date();
+  if (hour < start.getHours()) start.setDate(start.getDate() + 1);
+  const today = start.toDateString() === new Date().toDateString();
+  return today ? `${hh(hour)}:00` : `${start.toLocaleDateString(lang)} ${hh(hour)}:00`;
+}
 
 let cfg: TestConfig;
 let rauc: FakeRauc;
@@ -82,10 +89,12 @@ describe('the update banner', () => {
   it('says when the terminal restarts, in Chinese and in English', async () => {
     await signIn(page);
     const text = page.getByTestId('update-text');
-    await expect.poll(() => text.textContent()).toBe(`更新 99.0.0 已就绪，将于 ${hh(hour)}:00 自动重启`);
+    await expect
+      .poll(() => text.textContent())
+      .toBe(`更新 99.0.0 已就绪，将于 ${restartsAt('zh-CN')} 自动重启`);
     await screenshot(page, 'update-01-banner-zh');
     await page.getByTestId('lang-toggle').click();
-    await expect.poll(() => text.textContent()).toBe(`Update 99.0.0 ready, restarts at ${hh(hour)}:00`);
+    await expect.poll(() => text.textContent()).toBe(`Update 99.0.0 ready, restarts at ${restartsAt('en')}`);
     await screenshot(page, 'update-02-banner-en');
     await page.getByTestId('lang-toggle').click();
   });
