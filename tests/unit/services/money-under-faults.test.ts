@@ -5,6 +5,17 @@ import { paymentSetup, WECHAT } from '../../helpers/payment-setup.js';
 
 /** Issue 12 "Money under faults": payment and refund cases, at the service level in fake time. */
 
+/** A QR shown for a sale of 990 and closed, the sale then paid in cash: the QR is watched from here. */
+async function closedQrSettledInCash(t: ReturnType<typeof paymentSetup>) {
+  t.shifts.open(0);
+  const saleId = t.openSale(990);
+  const { paymentId } = t.payments.startQr(saleId, 'wechat');
+  await Promise.resolve();
+  expect((await t.payments.cancelQr(paymentId)).payment.status).toBe('closed');
+  t.sales.payCash(saleId, 990);
+  return { saleId, paymentId };
+}
+
 describe('an error reply to payment.create is an unknown outcome unless it says "not charged" (case 11)', () => {
   it('SYSTEMERROR after the acquirer charged: the query finds the money and the sale completes', async () => {
     const t = paymentSetup(() => 'success');
@@ -268,12 +279,7 @@ describe('a refund over several channels keeps what was confirmed (case 3)', () 
 describe('a QR paid after it was closed is reversed durably (case 4)', () => {
   /** A QR shown, cancelled (closed), the sale paid in cash, then the customer pays the stale QR. */
   async function paidAfterClose(t = paymentSetup()) {
-    t.shifts.open(0);
-    const saleId = t.openSale(990);
-    const { paymentId } = t.payments.startQr(saleId, 'wechat');
-    await Promise.resolve();
-    expect((await t.payments.cancelQr(paymentId)).payment.status).toBe('closed');
-    t.sales.payCash(saleId, 990);
+    const { saleId, paymentId } = await closedQrSettledInCash(t);
     t.acquirer.customerPaysQr(paymentId, true);
     return { t, saleId, paymentId };
   }
@@ -347,12 +353,7 @@ describe('a QR paid after it was closed is reversed durably (case 4)', () => {
 
   it('the only notify is lost in a crash: the watched closed QR is queried after the restart and reversed', async () => {
     const t = paymentSetup();
-    t.shifts.open(0);
-    const saleId = t.openSale(990);
-    const { paymentId } = t.payments.startQr(saleId, 'wechat');
-    await Promise.resolve();
-    expect((await t.payments.cancelQr(paymentId)).payment.status).toBe('closed');
-    t.sales.payCash(saleId, 990);
+    const { paymentId } = await closedQrSettledInCash(t);
     expect(t.payments.get(paymentId).doc.watchUntil).toEqual(expect.any(String));
     t.acquirer.online = false; // the crash: the watch stops, the notify is never stored
     await t.payments.stop();
@@ -368,12 +369,7 @@ describe('a QR paid after it was closed is reversed durably (case 4)', () => {
 
   it('a closed QR paid within its watch, notify lost, no crash: found by the watch and reversed', async () => {
     const t = paymentSetup();
-    t.shifts.open(0);
-    const saleId = t.openSale(990);
-    const { paymentId } = t.payments.startQr(saleId, 'wechat');
-    await Promise.resolve();
-    expect((await t.payments.cancelQr(paymentId)).payment.status).toBe('closed');
-    t.sales.payCash(saleId, 990);
+    const { paymentId } = await closedQrSettledInCash(t);
     t.acquirer.customerPaysQr(paymentId, true);
     await t.payments.idle();
     expect(t.paymentStatus(paymentId)).toBe('reversed');
@@ -398,12 +394,7 @@ describe('a QR paid after it was closed is reversed durably (case 4)', () => {
   // the watch took its last query at once and ended; the customer paid later, the notify was lost.
   it("the terminal's wall clock jumps 70 min ahead after the close: a payment 80 s later is still found by the watch", async () => {
     const t = paymentSetup();
-    t.shifts.open(0);
-    const saleId = t.openSale(990);
-    const { paymentId } = t.payments.startQr(saleId, 'wechat');
-    await Promise.resolve();
-    expect((await t.payments.cancelQr(paymentId)).payment.status).toBe('closed');
-    t.sales.payCash(saleId, 990);
+    const { paymentId } = await closedQrSettledInCash(t);
     t.acquirer.wallJump = 70 * 60_000; // NTP step: past `watchUntil` before the watch's first query
     t.acquirer.after(80_000, () => t.acquirer.customerPaysQr(paymentId, true)); // its notify is lost
     await t.payments.idle();
@@ -418,12 +409,7 @@ describe('a QR paid after it was closed is reversed durably (case 4)', () => {
   // a new refundId, which the acquirer refused as refunded already, for ever (or refunded twice).
   it('a copy restored from before the late payment reverses it under the same refundId: one refund at the acquirer, done', async () => {
     const t = paymentSetup();
-    t.shifts.open(0);
-    const saleId = t.openSale(990);
-    const { paymentId } = t.payments.startQr(saleId, 'wechat');
-    await Promise.resolve();
-    expect((await t.payments.cancelQr(paymentId)).payment.status).toBe('closed');
-    t.sales.payCash(saleId, 990);
+    const { paymentId } = await closedQrSettledInCash(t);
     const backup = tempDir('posd-backup-');
     t.db.exec(`VACUUM INTO '${join(backup, 'posd.db')}'`);
     t.acquirer.customerPaysQr(paymentId, true);
