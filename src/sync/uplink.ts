@@ -140,9 +140,8 @@ export class Uplink {
     if (retained) {
       if (ackedUpTo > outbox.lastSeq()) {
         this.restored(`the cloud holds seq ${ackedUpTo}, this ledger ends at ${outbox.lastSeq()}`);
-      } else if (!this.ready && this.o.link.isConnected) {
-        this.timers.clearTimeout(this.ackWaiter);
-        this.begin();
+      } else {
+        this.beginIfWaiting();
       }
       return;
     }
@@ -202,10 +201,7 @@ export class Uplink {
         { ackedUpTo, from: this.highestFrom },
         'ack may answer a batch across a gap: not applied',
       );
-      if (!this.ready && this.o.link.isConnected) {
-        this.timers.clearTimeout(this.ackWaiter);
-        this.begin();
-      }
+      this.beginIfWaiting();
       return;
     }
     this.lastAck = { ackedUpTo, rejected, wiredUpTo: this.wiredUpTo };
@@ -217,10 +213,7 @@ export class Uplink {
       this.unackedSince = this.sentUpTo > after ? this.now() : undefined;
     }
     if (after > before || rejected.length > 0) this.o.onAcked?.();
-    if (!this.ready && this.o.link.isConnected) {
-      this.timers.clearTimeout(this.ackWaiter);
-      this.begin();
-    } else {
+    if (!this.beginIfWaiting()) {
       this.pump();
     }
   }
@@ -261,6 +254,14 @@ export class Uplink {
     this.o.onNewEpoch?.(epoch);
     this.timers.clearTimeout(this.ackWaiter);
     this.begin();
+  }
+
+  /** Connected and waiting for the cloud's ack before sending: it has come, so sending begins. */
+  private beginIfWaiting(): boolean {
+    if (this.ready || !this.o.link.isConnected) return false;
+    this.timers.clearTimeout(this.ackWaiter);
+    this.begin();
+    return true;
   }
 
   private begin(): void {
