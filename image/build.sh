@@ -190,11 +190,12 @@ if [ "$KIOSK" = 1 ]; then
   install -m 0644 "$S/posd-kiosk.service" "$R/usr/lib/systemd/system/"
   install -D -m 0644 "$F/kiosk-sway.conf" "$R/usr/share/posd/kiosk-sway.conf"
   install -D -m 0755 "$F/kiosk-browser" "$R/usr/lib/posd/kiosk-browser"
+  install -D -m 0644 "$F/kiosk-libinput.quirks" "$R/etc/libinput/local-overrides.quirks"
   # Chromium's managed policy (docs/security.md "The kiosk"): no DevTools, downloads, printing,
   # file://, or origins other than the local UI and the store apps.
   install -D -m 0644 "$F/chromium-policy.json" "$R/etc/chromium/policies/managed/posd.json"
 fi
-install -m 0755 "$F/provision.mjs" "$F/technician.mjs" "$F/accounts-mount.sh" "$F"/selftest*.mjs "$R/usr/lib/posd/"
+install -m 0755 "$F/provision.mjs" "$F/technician.mjs" "$F/accounts-mount.sh" "$F/kiosk-outputs.mjs" "$F"/selftest*.mjs "$R/usr/lib/posd/"
 install -m 0755 "$F/posd-provisioning-reset" "$R/usr/bin/"
 install -D -m 0644 "$F/posd.json" "$R/usr/share/posd/posd.json"
 install -D -m 0644 "$S/posd.sysusers" "$R/usr/lib/sysusers.d/posd.conf"

@@ -4,7 +4,9 @@
 # profile swapped for this machine's, then a grim screenshot. Seconds per try instead of a 10-minute
 # boot (docs/operations.md "Where this stands"). Needs sway, grim and chromium (apt-get install sway
 # grim); runs as root, Chromium as nobody.
-#   image/kiosk-headless.sh OUT.png URL                    the image's kiosk (sway)
+#   image/kiosk-headless.sh OUT.png URL                    the image's kiosk (sway); with
+#                                                          WLR_HEADLESS_OUTPUTS=2 two screens (grim
+#                                                          takes both side by side)
 #   image/kiosk-headless.sh OUT.png URL --kiosk            cage 0.1.4 with these Chromium flags (the
 #                                                          white screen it gave; apt-get install cage)
 # Then `node image/kiosk-screen.mjs check OUT.png` says whether the PIN keypad is on it.
@@ -18,8 +20,8 @@ export WLR_BACKENDS=headless WLR_RENDERER=pixman WLR_LIBINPUT_NO_DEVICES=1
 if [ $# = 0 ]; then
   # As in the image, but no sandbox (nobody has no user namespace here) and no GPU (the image's
   # policy turns hardware acceleration off).
-  sed -e "s|http://127.0.0.1:8080/|$URL|" -e "s|/var/lib/posd-kiosk/chromium|$D/profile --no-sandbox --disable-gpu|" \
-    "$F/kiosk-browser" >"$D/kiosk-browser"
+  sed -e "s|^UI=.*|UI=${URL%/}|" -e "s|^PROFILE=.*|PROFILE=$D/profile|" -e "s|--disable-gpu|--disable-gpu --no-sandbox|" \
+    -e "s|/usr/lib/posd/kiosk-outputs.mjs|$F/kiosk-outputs.mjs|" "$F/kiosk-browser" >"$D/kiosk-browser"
   sed -e "s|/usr/lib/posd/kiosk-browser|$D/kiosk-browser >$D/browser.log 2>\&1|" "$F/kiosk-sway.conf" >"$D/sway.conf"
   chmod 0755 "$D/kiosk-browser"
   chown -R nobody:nogroup "$D"

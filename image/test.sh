@@ -24,8 +24,10 @@
 #   POSD_IMAGE_TEST_BOOTS="provisioned"   run only some boots
 #   POSD_IMAGE_TEST_DISPLAY="provisioned" the boots that get a display (virtio-gpu), a virtio tablet and
 #                                         a QMP socket: the kiosk must come up, the PIN keypad is
-#                                         saved as keypad-MODE.png (QMP screendump) and checked, its
-#                                         PIN tapped, the page signed in (default: none)
+#                                         saved as keypad-MODE.png (QMP screendump) and checked, the
+#                                         customer page on the display's second output
+#                                         (customer-MODE.png), the PIN tapped, the page signed in
+#                                         (default: provisioned; empty for none)
 #   POSD_IMAGE_TEST_APPEND="..."          more kernel command line (systemd.journald.forward_to_console=1)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,6 +38,7 @@ TIMEOUT=${POSD_IMAGE_TEST_TIMEOUT:-600}
 # installs under emulation take 18 to 30 minutes, more than the CI leaves (docs/updates.md "The image
 # test"); POSD_IMAGE_TEST_BOOTS="provisioned reprovision rejected update".
 BOOTS=${POSD_IMAGE_TEST_BOOTS:-provisioned reprovision rejected}
+DISPLAY_BOOTS=${POSD_IMAGE_TEST_DISPLAY-provisioned}
 MANIFEST="$OUT/posd-$ARCH.json"
 LOGS=${POSD_IMAGE_TEST_LOGS:-$ROOT/test-artifacts/image}
 
@@ -145,6 +148,11 @@ boot() {
   # no_timer_check: under emulation on a loaded host the kernel's IO-APIC timer check can fail and
   # panic ("IO-APIC + timer doesn't work!"), seen at load 30.
   local kernel_args="posd.selftest=$mode $extra no_timer_check systemd.show_status=error ${POSD_IMAGE_TEST_APPEND:-}"
+  # QEMU turns on a display's second output only for a window that asks for it (none here): the
+  # guest's kernel is told it is plugged in, with a 1024x768 monitor's EDID (one the kernel has
+  # built in), as a board's second screen would be.
+  [[ " $DISPLAY_BOOTS " == *" $mode "* ]] &&
+    kernel_args="$kernel_args video=Virtual-2:e drm.edid_firmware=Virtual-2:edid/1024x768.bin"
   local boot_args=()
   if [ "$FIRMWARE" = 1 ]; then
     [ -f "$disk.vars" ] || cp "$OVMF_VARS" "$disk.vars"
@@ -156,10 +164,11 @@ boot() {
   rm -f "$log"
   local start
   start=$(date +%s%3N)
-  local display=() qmp="$WORK/qmp-$mode.sock" shown=0 keypad_at=""
-  if [[ " ${POSD_IMAGE_TEST_DISPLAY-} " == *" $mode "* ]]; then
+  local display=() qmp="$WORK/qmp-$mode.sock" shown=0 keypad_at="" customer_missing=""
+  if [[ " $DISPLAY_BOOTS " == *" $mode "* ]]; then
     # virtio-gpu, not bochs: wlroots 0.15 (sway) needs a KMS device with PRIME import; bochs has none.
-    display=(-device virtio-gpu-pci -device virtio-tablet-pci -qmp "unix:$qmp,server=on,wait=off")
+    # Two outputs: the cashier's screen and the customer's (a board with a second display).
+    display=(-device virtio-gpu-pci,id=gpu0,max_outputs=2 -device virtio-tablet-pci -qmp "unix:$qmp,server=on,wait=off")
     shown=1
   fi
   "${QEMU[@]}" -m 1024 -smp 2 -nodefaults -no-reboot -display none -nic none -monitor none "${display[@]}" \
@@ -183,8 +192,30 @@ boot() {
         keypad_at=$(sec $((now - start)))
         cp "$WORK/screen-$mode.png" "$LOGS/keypad-$mode.png"
         echo "image-test: [$mode] kiosk: the PIN keypad on screen ${keypad_at} s after power-on ($LOGS/keypad-$mode.png: $(cat "$WORK/screen-$mode.json"))" >&2
-        node "$ROOT/image/kiosk-screen.mjs" pin "$qmp" 2468 "$WORK/screen-$mode.png" ||
-          echo "image-test: [$mode] kiosk: tapping the PIN failed" >&2
+        # The second screen: the customer page (kiosk-browser opens it there once Chromium is up).
+        local customer_at=""
+        for _ in $(seq 1 45); do
+          if node "$ROOT/image/kiosk-screen.mjs" customer "$qmp" "$WORK/customer-$mode.png" >"$WORK/customer-$mode.json" 2>/dev/null; then
+            customer_at=$(sec $(($(date +%s%3N) - start)))
+            break
+          fi
+          sleep 2
+        done
+        cp "$WORK/customer-$mode.png" "$LOGS/customer-$mode.png" 2>/dev/null || true
+        if [ -n "$customer_at" ]; then
+          echo "image-test: [$mode] kiosk: the customer page on the second screen ${customer_at} s after power-on ($LOGS/customer-$mode.png: $(cat "$WORK/customer-$mode.json"))" >&2
+        else
+          customer_missing="the customer page never on the second screen ($LOGS/customer-$mode.png: $(cat "$WORK/customer-$mode.json" 2>/dev/null))"
+          echo "image-test: [$mode] kiosk: $customer_missing" >&2
+        fi
+        # Each key tapped until its dot shows, then OK until the page is signed in (kiosk-screen.mjs).
+        if taps=$(node "$ROOT/image/kiosk-screen.mjs" pin "$qmp" 2468 "$WORK/screen-$mode.png" "$log"); then
+          cp "$WORK/screen-$mode.png.now.png" "$LOGS/signed-in-$mode.png"
+          echo "image-test: [$mode] kiosk: PIN tapped, the keypad gone $(sec $(($(date +%s%3N) - start))) s after power-on (taps $taps; $LOGS/signed-in-$mode.png)" >&2
+        else
+          cp "$WORK/screen-$mode.png.now.png" "$LOGS/pin-failed-$mode.png" 2>/dev/null || true
+          echo "image-test: [$mode] kiosk: tapping the PIN failed (last screen: $LOGS/pin-failed-$mode.png)" >&2
+        fi
       fi
     fi
     verdict=$(grep -a -m1 -oE 'POSD-SELFTEST: (PASS|FAIL.*)' "$log" 2>/dev/null || true)
@@ -210,6 +241,7 @@ boot() {
     [ -f "$WORK/screen-$mode.png" ] && cp "$WORK/screen-$mode.png" "$LOGS/last-screen-$mode.png"
     verdict="FAIL the PIN keypad never on screen (last screendump: $LOGS/last-screen-$mode.png $(cat "$WORK/screen-$mode.json" 2>/dev/null))"
   fi
+  [ -z "$customer_missing" ] || verdict="FAIL $customer_missing"
   if [ "$mode" = rejected ] || [ "$mode" = reprovision ]; then
     grep -a -q 'posd-provision: REJECTED' "$log" || verdict="FAIL no REJECTED message on the console"
   fi

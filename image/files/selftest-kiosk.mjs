@@ -4,8 +4,9 @@
 //   2. KIOSK-UP on the console: test.sh takes QMP screendumps until the PIN keypad is on screen,
 //      keeps it as a PNG, and taps the self-test cashier's PIN on it;
 //   3. the kiosk's page signed in: /healthz lists an event-stream client with Chromium's user agent;
-//   4. memory with Chromium up (free memory, posd RSS, Chromium RSS and PSS);
-//   5. Chromium killed: the unit starts it again.
+//   4. with a second screen, the customer page connected too (test.sh saw it on that screen);
+//   5. memory with Chromium up (free memory, posd RSS, Chromium RSS and PSS);
+//   6. Chromium killed: the unit starts it again.
 import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fail, http, STATE, say, show, sleep, uptime } from './selftest-lib.mjs';
@@ -107,12 +108,31 @@ function kioskLog() {
   say(`  sessions: ${run('loginctl', 'list-sessions', '--no-legend').replaceAll('\n', ' | ')}`);
   say(`  jobs: ${run('systemctl', 'list-jobs', '--no-legend').replaceAll('\n', ' | ')}`);
   say(`  /dev/dri: ${run('ls', '-l', '/dev/dri').replaceAll('\n', ' | ')}`);
+  for (const d of readdirSync('/sys/class/drm').filter((n) => /^card\d+-/.test(n))) {
+    let modes = '';
+    try {
+      modes = `${readFileSync(`/sys/class/drm/${d}/status`, 'utf8').trim()}, modes ${readFileSync(`/sys/class/drm/${d}/modes`, 'utf8').trim().split('\n').slice(0, 4).join(' ')}`;
+    } catch {}
+    say(`  ${d}: ${modes}`);
+  }
+  const sock = existsSync('/run/posd-kiosk')
+    ? readdirSync('/run/posd-kiosk').find((f) => f.startsWith('sway-ipc.'))
+    : undefined;
+  if (sock) {
+    const outputs = spawnSync('swaymsg', ['-s', `/run/posd-kiosk/${sock}`, '-t', 'get_outputs'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    say(`  sway outputs: ${(outputs.stdout ?? '').trim().replaceAll('\n', ' | ').slice(0, 600)}`);
+  }
   // Did the page reach posd at all (a white window: no navigation, or no drawing)? TCP state 01 is
   // ESTABLISHED, 1F90 port 8080.
   const tcp = readFileSync('/proc/net/tcp', 'utf8').split('\n');
   say(`  connections to the UI: ${tcp.filter((l) => / 0100007F:1F90 \S+ 01 /.test(l)).length}`);
   say(`  kiosk runtime dir: ${run('ls', '/run/posd-kiosk').replaceAll('\n', ' ')}`);
   say(`  /dev/input: ${run('ls', '/dev/input').replaceAll('\n', ' ')}`);
+  const inputs = readFileSync('/proc/bus/input/devices', 'utf8').match(/^N: Name=.*$/gm) ?? [];
+  say(`  input devices: ${inputs.join(' | ')}`);
   memory();
 }
 
@@ -174,6 +194,25 @@ export async function kiosk() {
   say(
     `kiosk signed in at ${uptime().toFixed(1)} s: event-stream client "${client.userAgent}" since ${client.since}`,
   );
+
+  // A second screen: the customer page, in the same browser, on the cashier's session.
+  const outputs = readdirSync('/sys/class/drm').filter((d) => {
+    try {
+      return /^card\d+-/.test(d) && readFileSync(`/sys/class/drm/${d}/status`, 'utf8').trim() === 'connected';
+    } catch {
+      return false;
+    }
+  });
+  if (outputs.length > 1) {
+    const pages = await until('the customer page connected on the second screen', 240, async () => {
+      const h = await http('GET', '/healthz').catch(() => undefined);
+      const chromium = (h?.json?.uiClients ?? []).filter((c) => /Chrom/.test(c.userAgent));
+      return chromium.length >= 2 ? chromium : undefined;
+    });
+    say(
+      `kiosk: ${outputs.join(', ')} connected; ${pages.length} pages on the event stream (the cashier's and the customer's)`,
+    );
+  }
 
   memory();
 

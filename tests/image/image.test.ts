@@ -1,13 +1,14 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 // The device image, end to end: `image/build.sh` (what `npm run image` runs) builds it from Debian
 // packages, and `image/test.sh` (`npm run image:test`) boots it under QEMU through its firmware (OVMF,
-// systemd-boot) and reads the self-test's verdict from the serial console: three boots of provisioning,
-// about 6 to 9 minutes on 2 cores, then the update sequence on one disk (A -> B -> a bad update that
-// falls back -> a power cut mid-install). Downloads are cached in ~/.cache/posd-image.
+// systemd-boot) and reads the self-test's verdict from the serial console: three boots of provisioning
+// (the first with a display: the kiosk on screen), about 6 to 9 minutes on 2 cores, then, when asked
+// for, the update sequence on one disk (A -> B -> a bad update that falls back -> a power cut
+// mid-install). Downloads are cached in ~/.cache/posd-image.
 const ROOT = resolve(import.meta.dirname, '../..');
 const ARTIFACTS = join(ROOT, 'test-artifacts', 'image');
 const OUT = mkdtempSync('/var/tmp/posd-image-out-');
@@ -117,6 +118,25 @@ describe('device image', () => {
       /\[provisioned\].*the device key \(file and credential\) is not readable as tech/,
     );
     expect(boots.stderr).toMatch(/\[provisioned\].*root read-only \(ro/);
+    // The kiosk seen on screen (the provisioned boot has a display with two outputs): the PIN keypad
+    // in a screendump, the customer page on the second output, the PIN tapped and the page signed
+    // in to the event stream, memory with Chromium up, Chromium killed and started again.
+    if ((process.env.POSD_IMAGE_TEST_DISPLAY ?? 'provisioned').includes('provisioned')) {
+      expect(boots.stderr).toMatch(/\[provisioned\] kiosk: the PIN keypad on screen [\d.]+ s after power-on/);
+      expect(boots.stderr).toMatch(/\[provisioned\] kiosk: the customer page on the second screen/);
+      expect(boots.stderr).toMatch(
+        /\[provisioned\].*kiosk signed in at [\d.]+ s: event-stream client "[^"]*Chrom/,
+      );
+      expect(boots.stderr).toMatch(/\[provisioned\].*2 pages on the event stream/);
+      expect(boots.stderr).toMatch(
+        /\[provisioned\].*memory with Chromium up: MemTotal \d+ MiB, MemAvailable \d+ MiB/,
+      );
+      expect(boots.stderr).toMatch(
+        /\[provisioned\].*kiosk: Chromium killed \(pid \d+\); restarted by systemd/,
+      );
+      for (const png of ['keypad-provisioned.png', 'customer-provisioned.png'])
+        expect(existsSync(join(ARTIFACTS, png)), png).toBe(true);
+    }
     const readyOf = Object.fromEntries(
       [
         ...boots.stderr.matchAll(
