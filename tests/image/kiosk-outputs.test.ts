@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chooseOutputs, modeCommands } from '../../image/files/kiosk-outputs.mjs';
+import { chooseOutputs, inputCommands, modeCommands } from '../../image/files/kiosk-outputs.mjs';
 
 // The kiosk's screens (image/files/kiosk-browser): which output shows the cashier page and which
 // the customer page, from what sway reports.
@@ -68,6 +68,17 @@ describe('the kiosk’s screen modes', () => {
     expect(modeCommands([small, big])).toEqual(['output Virtual-2 mode 1920x1080@60.000Hz']);
   });
 
+  it('keeps the screen’s shape and a refresh near 60 Hz; a portrait screen within the pixels stays as it is', () => {
+    const uhd = {
+      ...out('HDMI-A-1'),
+      current_mode: mode(3840, 2160),
+      modes: [mode(3840, 2160), mode(1920, 1200), mode(1920, 1080, 144_000), mode(1920, 1080)],
+    };
+    expect(modeCommands([uhd])).toEqual(['output HDMI-A-1 mode 1920x1080@60.000Hz']);
+    const portrait = { ...out('DSI-1'), current_mode: mode(1080, 1920), modes: [mode(1080, 1920)] };
+    expect(modeCommands([portrait])).toEqual([]);
+  });
+
   it('says nothing for a screen with no mode within the bound, or a name it would not put in a command', () => {
     expect(
       modeCommands([{ ...out('DP-1'), current_mode: mode(3840, 2160), modes: [mode(3840, 2160)] }]),
@@ -76,5 +87,31 @@ describe('the kiosk’s screen modes', () => {
       modeCommands([{ ...out('x; exec sh'), current_mode: mode(3840, 2160), modes: [mode(1920, 1080)] }]),
     ).toEqual([]);
     expect(modeCommands(undefined)).toEqual([]);
+  });
+});
+
+describe('the kiosk’s touch input', () => {
+  const dev = (type: string, identifier: string) => ({ type, identifier, name: identifier });
+  it('maps pointers and the one touch screen to the cashier’s screen', () => {
+    expect(
+      inputCommands(
+        [dev('keyboard', '1:1:AT_keyboard'), dev('touch', '1267:12345:ELAN_Touchscreen')],
+        'eDP-1',
+      ),
+    ).toEqual([
+      'input type:pointer map_to_output eDP-1',
+      'input "1267:12345:ELAN_Touchscreen" map_to_output eDP-1',
+    ]);
+  });
+
+  it('leaves two touch screens to the board (the second is the customer’s), and skips odd names', () => {
+    expect(inputCommands([dev('touch', '1:2:A'), dev('touch', '3:4:B')], 'eDP-1')).toEqual([
+      'input type:pointer map_to_output eDP-1',
+    ]);
+    expect(inputCommands([dev('touch', '1:2:x" map_to_output HDMI-A-1; exec sh "')], 'eDP-1')).toEqual([
+      'input type:pointer map_to_output eDP-1',
+    ]);
+    expect(inputCommands([dev('touch', '1:2:A')], 'x; exec sh')).toEqual([]);
+    expect(inputCommands(undefined, undefined)).toEqual([]);
   });
 });
