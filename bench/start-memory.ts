@@ -296,6 +296,10 @@ export async function benchStartMemory(): Promise<void> {
   const idle = await idleOf(d);
   const idleHeap = await heapMb(d.child);
   const idleKinds = rssByKind(d.child.pid ?? 0);
+  // A terminal at idle is long past its start: the daemon gives back what the start left, once quiet.
+  await settle(QUIET_MS);
+  const idleQuiet = rssMb(d.child.pid ?? 0);
+  const idleQuietHeap = await heapMb(d.child);
 
   const samples: string[] = [];
   const rate = await sell(port, token, SALES, (done) => {
@@ -339,13 +343,16 @@ export async function benchStartMemory(): Promise<void> {
     `  idle RSS ${mb(idle.rss)} (${fmt(idle.rss / ref.rss, 2)}× bare node; heap used ${mb(idleHeap.heapUsed)} of ${mb(idleHeap.heapTotal)}, external ${mb(idleHeap.external)}); target ≤ 70 MB`,
   );
   console.log(
+    `  idle RSS once quiet (${QUIET_MS / 1000} s after READY, the relief after start done) ${mb(idleQuiet.rss)} (heap used ${mb(idleQuietHeap.heapUsed)} of ${mb(idleQuietHeap.heapTotal)}); target ≤ 70 MB`,
+  );
+  console.log(
     `  ${SALES} sales through the API (${CLIENTS} clients): ${fmt(rate, 0)} sales/s; RSS by 10k: ${samples.join(', ')}`,
   );
   console.log(
     `  RSS idle after them ${mb(after.rss)} = ${fmt(after.rss / idle.rss, 3)}× idle (peak ${mb(after.hwm)}; heap used ${mb(afterHeap.heapUsed)} of ${mb(afterHeap.heapTotal)}); target ≤ 1.10×`,
   );
   console.log(
-    `  RSS after ${QUIET_MS / 1000} s more of quiet ${mb(quiet.rss)} = ${fmt(quiet.rss / idle.rss, 3)}× idle (heap used ${mb(quietHeap.heapUsed)} of ${mb(quietHeap.heapTotal)}); target ≤ 1.10×`,
+    `  RSS after ${QUIET_MS / 1000} s more of quiet ${mb(quiet.rss)} = ${fmt(quiet.rss / idle.rss, 3)}× idle, ${fmt(quiet.rss / idleQuiet.rss, 3)}× idle once quiet (heap used ${mb(quietHeap.heapUsed)} of ${mb(quietHeap.heapTotal)}); target ≤ 1.10×`,
   );
   console.log(
     `  resident MB by mapping (brk: malloc's main arena), idle: ${kinds(idleKinds)}; 5 s after: ${kinds(afterKinds)}; quiet: ${kinds(quietKinds)}`,

@@ -30,6 +30,11 @@ export interface MemoryReliefOptions {
   burstChanges?: number;
   /** At most this many row changes in a period still count as quiet (status, bookkeeping). */
   quietChanges?: number;
+  /**
+   * Relief once at the first quiet after start too (default): the start itself is a burst (modules
+   * compiled, the ledger opened and migrated, config read), and what it leaves is held until then.
+   */
+  afterStart?: boolean;
 }
 
 /**
@@ -54,7 +59,7 @@ export function v8Collector(): (() => void) | undefined {
  * no ledger writes after a burst (three of 30 s by default), the ledger's cache is shrunk and V8
  * collects twice (the second collection releases the pages the first one's sweep emptied). Never during sales: the full
  * collection pauses the event loop for some milliseconds, which a sale must not wait behind. By
- * default relief comes 90–120 s after the last sale.
+ * default relief comes 90–120 s after the last sale, and once 90–120 s after start.
  */
 export class MemoryRelief {
   private readonly timers: Timers;
@@ -67,6 +72,7 @@ export class MemoryRelief {
   private quietFor = 0;
   private lastTick = 0;
   private lastRelief = 0;
+  private startPending: boolean;
   /** Reliefs done (tests, benchmarks). */
   reliefs = 0;
 
@@ -77,6 +83,7 @@ export class MemoryRelief {
     this.burstChanges = o.burstChanges ?? 1_000;
     this.quietChanges = o.quietChanges ?? 10;
     this.gc = 'gc' in o ? o.gc : v8Collector();
+    this.startPending = o.afterStart ?? true;
   }
 
   start(): void {
@@ -98,7 +105,8 @@ export class MemoryRelief {
       const now = this.o.changes();
       this.quietFor = now - this.lastTick <= this.quietChanges ? this.quietFor + 1 : 0;
       this.lastTick = now;
-      if (this.quietFor >= this.quietPeriods && now - this.lastRelief >= this.burstChanges) this.relieve(now);
+      const burst = this.startPending || now - this.lastRelief >= this.burstChanges;
+      if (this.quietFor >= this.quietPeriods && burst) this.relieve(now);
     } catch (err) {
       // The ledger closed under it (a shutdown): nothing to give back.
       this.o.log.debug({ err: err instanceof Error ? err.message : String(err) }, 'memory relief skipped');
@@ -112,13 +120,16 @@ export class MemoryRelief {
    */
   private relieve(at: number): void {
     const before = this.lastRelief;
+    const startPending = this.startPending;
     this.lastRelief = at;
+    this.startPending = false;
     this.reliefs += 1;
     const gc = this.gc ?? (() => {});
     const step = (fn: () => void, then?: () => void) => {
       if (!this.timer) return; // stopped meanwhile
       if (this.o.changes() - at > this.quietChanges) {
         this.lastRelief = before;
+        this.startPending = startPending;
         return;
       }
       try {

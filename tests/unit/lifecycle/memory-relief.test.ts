@@ -9,7 +9,7 @@ import { silentLogger } from '../../helpers/test-log.js';
 // Issue 18: after a rush the daemon gives back the memory the rush left it holding (V8's old
 // space sized for the rush, malloc's free pages), once quiet, and never while sales go on.
 
-function relief(quietPeriods = 1) {
+function relief(quietPeriods = 1, afterStart = false) {
   const timers = new ManualTimers();
   const steps: string[] = [];
   const activity = { changes: 0 };
@@ -23,6 +23,7 @@ function relief(quietPeriods = 1) {
     quietPeriods,
     burstChanges: 1_000,
     quietChanges: 10,
+    afterStart,
   });
   r.start();
   return { r, timers, steps, activity };
@@ -81,6 +82,24 @@ describe('memory relief after a rush', () => {
     expect(t.steps).toEqual([]);
     t.timers.advance(15_000 + 2_000); // the third
     expect(t.steps).toEqual(['gc', 'gc', 'give back']);
+  });
+
+  it('once after start as well, when the terminal is first quiet (the start is a burst too), then only after bursts', () => {
+    const t = relief(3, true);
+    t.activity.changes += 40; // READY: status, config, the first sync bookkeeping
+    t.timers.advance(15_000);
+    t.activity.changes += 5;
+    t.timers.advance(15_000 * 3);
+    t.timers.advance(2_000);
+    expect(t.steps).toEqual(['gc', 'gc', 'give back']);
+    for (let i = 0; i < 40; i++) {
+      t.activity.changes += 5; // ten minutes of bookkeeping only
+      t.timers.advance(15_000);
+    }
+    expect(t.r.reliefs).toBe(1);
+    const off = relief(3, false);
+    off.timers.advance(15_000 * 10);
+    expect(off.steps).toEqual([]);
   });
 
   it('stops with the daemon', () => {
