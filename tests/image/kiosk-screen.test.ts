@@ -59,6 +59,17 @@ async function shot(url: string, name: string, size = { width: 1280, height: 800
   return file;
 }
 
+type Box = { x: number; y: number; w: number; h: number };
+
+/** The sign-in page at a kiosk size, and where its keys are in the first picture of it. */
+async function signInPage(size = { width: 1280, height: 800 }) {
+  const page = await browser.newPage({ viewport: size, locale: 'zh-CN' });
+  await page.goto(`http://127.0.0.1:${cfg.port}/`);
+  await page.getByTestId('pin-ok').waitFor();
+  const box = keypadFigures(PNG.sync.read(await page.screenshot())).figures.keysBox as Box;
+  return { page, box };
+}
+
 describe('the keypad on screen', () => {
   it('is recognised on the sign-in page at the kiosk sizes', async () => {
     for (const size of [
@@ -80,7 +91,7 @@ describe('the keypad on screen', () => {
     await page.getByTestId('pin-ok').waitFor();
     const file = join(dir, 'before-taps.png');
     await page.screenshot({ path: file });
-    const box = checkPng(file).figures.keysBox as { x: number; y: number; w: number; h: number };
+    const box = checkPng(file).figures.keysBox as Box;
     const keys = keyCentres(box);
     for (const k of [...TEST_PIN, 'OK']) await page.mouse.click(keys[k]!.x, keys[k]!.y);
     await page.locator('body[data-ready="live"]').waitFor();
@@ -88,14 +99,8 @@ describe('the keypad on screen', () => {
   });
 
   it('enters the PIN watching the dots: lost taps tapped again, a doubled key cleared, a wrong PIN tried again', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
-    await page.goto(`http://127.0.0.1:${cfg.port}/`);
-    await page.getByTestId('pin-ok').waitFor();
-    const look = async () => {
-      return pinScreen(PNG.sync.read(await page.screenshot()), box);
-    };
-    const first = PNG.sync.read(await page.screenshot());
-    const box = keypadFigures(first).figures.keysBox as { x: number; y: number; w: number; h: number };
+    const { page, box } = await signInPage();
+    const look = async () => pinScreen(PNG.sync.read(await page.screenshot()), box);
     const keys = keyCentres(box);
     const click = (k: string) => page.mouse.click(keys[k]!.x, keys[k]!.y);
     // The dots as the page shows them, read from the picture.
@@ -140,16 +145,10 @@ describe('the keypad on screen', () => {
   });
 
   it('taps where the keys are now when the page lays itself out again (a window made full screen)', async () => {
-    const page = await browser.newPage({ viewport: { width: 1024, height: 768 }, locale: 'zh-CN' });
-    await page.goto(`http://127.0.0.1:${cfg.port}/`);
-    await page.getByTestId('pin-ok').waitFor();
     // As test.sh's `pin`: the keys from the first picture, then from each picture looked at.
-    let box = keypadFigures(PNG.sync.read(await page.screenshot())).figures.keysBox as {
-      x: number;
-      y: number;
-      w: number;
-      h: number;
-    };
+    const opened = await signInPage({ width: 1024, height: 768 });
+    const page = opened.page;
+    let box = opened.box;
     const first = box;
     await page.setViewportSize({ width: 1280, height: 800 });
     const look = async () => {
@@ -169,15 +168,7 @@ describe('the keypad on screen', () => {
   });
 
   it('takes the guest’s word for the sign-in when the screen goes dark after OK (the kiosk restarted)', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
-    await page.goto(`http://127.0.0.1:${cfg.port}/`);
-    await page.getByTestId('pin-ok').waitFor();
-    const box = keypadFigures(PNG.sync.read(await page.screenshot())).figures.keysBox as {
-      x: number;
-      y: number;
-      w: number;
-      h: number;
-    };
+    const { page, box } = await signInPage();
     const keys = keyCentres(box);
     let dark = false;
     let guestSaw = false;
@@ -210,11 +201,7 @@ describe('the keypad on screen', () => {
   });
 
   it('gives up with the reason when the taps never reach the page', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
-    await page.goto(`http://127.0.0.1:${cfg.port}/`);
-    await page.getByTestId('pin-ok').waitFor();
-    const first = PNG.sync.read(await page.screenshot());
-    const box = keypadFigures(first).figures.keysBox as { x: number; y: number; w: number; h: number };
+    const { page, box } = await signInPage();
     const look = async () => {
       return pinScreen(PNG.sync.read(await page.screenshot()), box);
     };
