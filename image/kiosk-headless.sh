@@ -2,7 +2,7 @@
 # The kiosk's compositor and browser on this machine, without QEMU: the image's sway config and
 # kiosk-browser (image/files/) on wlroots' headless backend (pixman, as in the image), the URL and
 # profile swapped for this machine's, then a grim screenshot. Seconds per try instead of a 10-minute
-# boot (docs/operations.md "Where this stands"). Needs sway, grim and chromium (apt-get install sway
+# boot (docs/operations.md "Why sway"). Needs sway, grim and chromium (apt-get install sway
 # grim); runs as root, Chromium as nobody.
 #   image/kiosk-headless.sh OUT.png URL                    the image's kiosk (sway); with
 #                                                          WLR_HEADLESS_OUTPUTS=2 two screens (grim

@@ -198,7 +198,13 @@ describe('systemd units', () => {
     expect(config).toMatch(/^xwayland disable$/m);
     expect(config).not.toMatch(/^\s*bind(sym|code)\b/m);
     const browser = readFileSync(join(IMAGE_FILES, 'kiosk-browser'), 'utf8');
-    expect(browser).toMatch(/chromium --kiosk .*http:\/\/127\.0\.0\.1:8080\/\n(?!.*chromium)/s);
+    // One Chromium in kiosk mode: the cashier page on the local UI, and where there is a second
+    // screen the customer page in the same browser (kiosk-outputs.mjs chooses the screens).
+    expect(browser).toMatch(/^UI=http:\/\/127\.0\.0\.1:8080$/m);
+    expect(browser).toMatch(/\/usr\/bin\/chromium --kiosk /);
+    expect(browser.match(/\/usr\/bin\/chromium/g)).toHaveLength(1);
+    expect(browser).toMatch(/^browser "\$UI\/" &$/m);
+    expect(browser).toMatch(/^\s+browser --app="\$UI\/customer" &$/m);
     expect(browser.trim().split('\n').at(-1)).toBe('exec swaymsg exit');
     // A network-service crash while the page loads leaves a kiosk window white for good: the
     // service runs inside the browser (a crash there ends Chromium, and the unit restarts it).
