@@ -168,7 +168,10 @@ boot() {
   if [[ " $DISPLAY_BOOTS " == *" $mode "* ]]; then
     # virtio-gpu, not bochs: wlroots 0.15 (sway) needs a KMS device with PRIME import; bochs has none.
     # Two outputs: the cashier's screen and the customer's (a board with a second display).
-    display=(-device virtio-gpu-pci,id=gpu0,max_outputs=2 -device virtio-tablet-pci -qmp "unix:$qmp,server=on,wait=off")
+    # At PCI slots of their own: the disk keeps the slot it has without them, where the firmware's
+    # boot entry (kept in the disk's OVMF variables) finds it on the next boot of the same disk.
+    display=(-device virtio-gpu-pci,id=gpu0,max_outputs=2,addr=0x10 -device virtio-tablet-pci,addr=0x11
+      -qmp "unix:$qmp,server=on,wait=off")
     shown=1
   fi
   "${QEMU[@]}" -m 1024 -smp 2 -nodefaults -no-reboot -display none -nic none -monitor none "${display[@]}" \
