@@ -288,10 +288,13 @@ const release = [
   },
 ];
 const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+/** The guest's display as a PNG (`head`: another output of a display device). */
+const screendump = (socket, file, head = {}) =>
+  qmp(socket, [{ execute: 'screendump', arguments: { filename: file, format: 'png', ...head } }]);
 
 async function cli([cmd, ...args]) {
   if (cmd === 'shot') {
-    await qmp(args[0], [{ execute: 'screendump', arguments: { filename: args[1], format: 'png' } }]);
+    await screendump(args[0], args[1]);
     return 0;
   }
   if (cmd === 'pin') {
@@ -308,7 +311,7 @@ async function cli([cmd, ...args]) {
         await qmp(socket, release);
       },
       look: async () => {
-        await qmp(socket, [{ execute: 'screendump', arguments: { filename: shot, format: 'png' } }]);
+        await screendump(socket, shot);
         const screen = pinScreen(readPng(shot), box);
         box = screen.box;
         return screen;
@@ -326,9 +329,7 @@ async function cli([cmd, ...args]) {
   }
   if (cmd === 'customer') {
     // The second head of the display device (test.sh: -device virtio-gpu-pci,id=gpu0,max_outputs=2).
-    await qmp(args[0], [
-      { execute: 'screendump', arguments: { filename: args[1], format: 'png', device: 'gpu0', head: 1 } },
-    ]);
+    await screendump(args[0], args[1], { device: 'gpu0', head: 1 });
     const r = customerFigures(readPng(args[1]));
     process.stdout.write(`${JSON.stringify(r)}\n`);
     return r.customer ? 0 : 1;
