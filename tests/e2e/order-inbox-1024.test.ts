@@ -57,8 +57,9 @@ describe('the order inbox at 1024x600', () => {
       { width: 1280, height: 800 },
     ]) {
       await page.setViewportSize(size);
-      expect(await fullyVisible(pickup), `pickup code at ${size.width}`).toBe(true);
-      expect(await fullyVisible(countdown), `countdown at ${size.width}`).toBe(true);
+      // Once the screen has settled (a loaded machine lays the new row out a frame late).
+      await expect.poll(() => fullyVisible(pickup), { message: `pickup code at ${size.width}` }).toBe(true);
+      await expect.poll(() => fullyVisible(countdown), { message: `countdown at ${size.width}` }).toBe(true);
       expect(await pickup.textContent()).toBe('取餐码 A17');
       expect(await countdown.textContent()).toMatch(/^\d+ 秒后自动接单$/);
     }
