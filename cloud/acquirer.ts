@@ -174,6 +174,19 @@ export class AcquirerSimulator {
     return true;
   }
 
+  /**
+   * The customer confirms a code payment on the phone (one that is USERPAYING: codes ending 5, 6
+   * or 9): it is SUCCESS at the device's next query. A reversed or failed payment stays as it is.
+   */
+  customerConfirmsCode(terminal: Terminal, paymentId: string): boolean {
+    const key = terminalKey(terminal);
+    const p = this.stored(key, paymentId);
+    if (p?.method !== 'code' || p.status !== 'USERPAYING') return false;
+    p.status = 'SUCCESS';
+    this.save(key, p);
+    return true;
+  }
+
   /** A `coupon.issued` record's coupon (see CouponDesk). */
   registerIssued(body: Record<string, unknown>): void {
     this.coupons.registerIssued(body);
