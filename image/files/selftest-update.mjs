@@ -4,11 +4,13 @@
 // sizes and sha256) and watches the console. The cloud (an MQTT broker and the reference cloud) runs
 // in the guest beside posd (selftest-cloud.mjs); the bundles are served over HTTP on 127.0.0.1.
 //   start          slot A: a sale; a bundle signed by an unknown key is refused (nothing changes);
-//                  the cloud up (posd was pointed at it before the first boot), a sale; the cloud's signed `update.install` of the
-//                  good bundle (version posd.selftest.good=V): a sale while posd downloads, then
-//                  posd installs into B (on trial, 1 try: /etc/posd/boot-tries) and reboots by itself
+//                  the cloud up (posd was pointed at it before the first boot), a sale; the cloud's
+//                  signed `update.install` of the good bundle (version posd.selftest.good=V): a sale
+//                  and a code payment the customer has not confirmed while posd downloads; posd
+//                  installs into B (on trial, 1 try: /etc/posd/boot-tries) and waits; the customer
+//                  confirms, and posd reboots by itself
 //   good-commanded slot B on trial: systemd-boot counted the boot, posd marks B good, every sale is
-//                  there and in the cloud, up/state shows V; a sale; the signed command of the bad
+//                  there (the code payment succeeded) and in the cloud, up/state shows V; a sale; the signed command of the bad
 //                  bundle (posd exits at start): posd installs it into A and reboots
 //   bad-commanded  on A: nothing (posd fails, the boot on trial reboots); on B again: the fallback,
 //                  A bad, posd reports rolled-back (API and up/state), every sale there, a sale; then
@@ -152,6 +154,63 @@ async function checkSales(p, what) {
   say(`${what}: all ${p.sales.length} sales there`);
 }
 
+/**
+ * A sale paid by a code the customer has not confirmed on the phone (the acquirer's code ending 6:
+ * USERPAYING until reversed, and posd reverses only after `resolveWithinMs`, pushed long): an
+ * unresolved payment that must hold the update's reboot back.
+ */
+async function openCodePayment(p) {
+  const sale = await http(
+    'POST',
+    '/api/v1/sales',
+    { lines: [{ name: 'update code payment', qty: 1, unitPrice: 800 }] },
+    token(),
+  );
+  if (sale.status !== 201) fail(`sale for the code payment: ${sale.status} ${sale.text.slice(0, 200)}`);
+  const saleId = sale.json.saleId;
+  const pay = await http(
+    'POST',
+    `/api/v1/sales/${saleId}/payments`,
+    { method: 'code', authCode: '134567890123456786' },
+    token(),
+  );
+  if (pay.status !== 202 || !pay.json?.paymentId)
+    fail(`code payment: ${pay.status} ${pay.text.slice(0, 200)}`);
+  const paymentId = pay.json.paymentId;
+  p.sales.push(saleId);
+  p.heldPayment = paymentId;
+  save(p);
+  await until(
+    'the code payment waiting on the customer',
+    60,
+    () =>
+      cloud.cloud.acquirer.payment({ tenant: TENANT, device: DEVICE }, paymentId)?.status === 'USERPAYING',
+  );
+  return paymentId;
+}
+
+/**
+ * The update is installed and the code payment still open: posd waits and says why; 10 s later it
+ * still waits and the payment is still pending. Then the customer confirms on the phone.
+ */
+async function heldByPayment(what, v, paymentId) {
+  const reasons = (v.waitingFor ?? []).join(', ');
+  if (!/1 unresolved payment/.test(reasons))
+    fail(`${what}: waiting-to-reboot for '${reasons}', not for the open code payment`);
+  const since = uptime();
+  await sleep(10_000);
+  const still = await updateView();
+  const pay = (await http('GET', `/api/v1/payments/${paymentId}`, undefined, token())).json;
+  if (still.state !== 'waiting-to-reboot' || pay?.status !== 'pending')
+    fail(`${what}: update ${still.state} with the code payment ${pay?.status}`);
+  say(
+    `${what}: the reboot waits for the unresolved code payment (${reasons}; still waiting ${(uptime() - since).toFixed(1)} s later, the payment pending)`,
+  );
+  if (!cloud.cloud.acquirer.customerConfirmsCode({ tenant: TENANT, device: DEVICE }, paymentId))
+    fail(`${what}: the acquirer had no code payment waiting on the customer`);
+  say(`${what}: the customer confirms the code payment`);
+}
+
 function expectBooted(slot, p) {
   if (booted !== slot)
     fail(`phase ${p.phase}: booted slot ${booted}, expected ${slot} (entries: ${entries()})`);
@@ -217,8 +276,9 @@ function raucTimeline(boot = '0') {
 }
 
 /** Follows posd's update until it reboots the terminal (it does, at its safe moment). */
-async function followUpdate(p, what) {
+async function followUpdate(p, what, heldPayment) {
   let last = '';
+  let held = false;
   const t0 = uptime();
   // posd keeps running (and selling) while RAUC writes: no watchdog kill, no restart.
   const { MainPID } = show('posd.service', 'MainPID');
@@ -239,6 +299,16 @@ async function followUpdate(p, what) {
       }
     }
     if (v.state === 'failed') fail(`${what} failed: ${v.error}`);
+    if (heldPayment && !held && v.state === 'waiting-to-reboot') {
+      await heldByPayment(what, v, heldPayment);
+      held = true;
+    }
+    if (v.state === 'rebooting' && heldPayment) {
+      // The acquirer's word, not posd's API (posd may be stopping for the reboot already).
+      const at = cloud.cloud.acquirer.payment({ tenant: TENANT, device: DEVICE }, heldPayment)?.status;
+      if (!held || at !== 'SUCCESS')
+        fail(`${what}: rebooting with the code payment ${at} at the acquirer (held back: ${held})`);
+    }
     if (v.state === 'rebooting') await sleep(3_600_000); // shutdown stops this test before posd
     if (uptime() - t0 > 1800) fail(`${what}: posd did not reboot within 30 minutes (${v.state})`);
     await sleep(1000);
@@ -280,6 +350,11 @@ async function start(p) {
   if (!posdConfigured())
     fail('posd.json does not name the self-test cloud (image/test-update.sh configure_data)');
   await cloudUp();
+  // Code payments that wait on the customer for up to 10 minutes, asked after every 2 s.
+  await cloud.cloud.pushConfig(TENANT, DEVICE, 1, {
+    payments: { queryDelayMs: 1000, queryIntervalMs: 2000, resolveWithinMs: 600_000 },
+  });
+  await until("posd on the cloud's config 1", 120, () => cloud.lastState()?.configVersion >= 1);
   await sell(p, 'before the download');
   p.phase = 'good-commanded';
   save(p);
@@ -293,10 +368,12 @@ async function start(p) {
   await sell(p, 'during the download');
   if ((await updateView()).state !== 'downloading') fail('the download ended before the sale');
   say(`a sale while posd downloads the bundle (${p.sales.length} sales)`);
+  const held = await openCodePayment(p);
+  say(`a code payment the customer has not confirmed, open while posd downloads (${p.sales.length} sales)`);
   cloud.release();
   p.commandAt = t0;
   save(p);
-  await followUpdate(p, `the good update ${goodVersion}`);
+  await followUpdate(p, `the good update ${goodVersion}`, held);
 }
 
 async function goodCommanded(p) {
@@ -310,6 +387,9 @@ async function goodCommanded(p) {
   if (assessment() !== 'trial posd-b+0-1.conf') fail(`B's first boot is not on trial: ${assessment()}`);
   await cloudUp();
   await checkSales(p, 'on B');
+  const held = (await http('GET', `/api/v1/payments/${p.heldPayment}`, undefined, token())).json;
+  if (held?.status !== 'succeeded') fail(`on B: the code payment that held the reboot is ${held?.status}`);
+  say(`on B: the code payment that held the reboot back succeeded (${held.amount} fen)`);
   await until('posd marks B good', 300, () => /posd-b\.conf/.test(entries()) && assessment() === 'blessed');
   say('posd marked B good');
   if (!/posd-b\.conf/.test(entries())) fail(`B not blessed: ${assessment()}, ${entries()}`);

@@ -6,9 +6,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 // The device image, end to end: `image/build.sh` (what `npm run image` runs) builds it from Debian
 // packages, and `image/test.sh` (`npm run image:test`) boots it under QEMU through its firmware (OVMF,
 // systemd-boot) and reads the self-test's verdict from the serial console: three boots of provisioning
-// (the first with a display: the kiosk on screen), about 6 to 9 minutes on 2 cores, then, when asked
-// for, the update sequence on one disk (A -> B -> a bad update that falls back -> a power cut
-// mid-install). Downloads are cached in ~/.cache/posd-image.
+// (the first with a display: the kiosk on screen), about 6 minutes on 2 cores, then the update
+// sequence on one disk (A -> B -> a bad update that falls back -> a power cut mid-install), about 8.5
+// minutes more. Downloads are cached in ~/.cache/posd-image.
 const ROOT = resolve(import.meta.dirname, '../..');
 const ARTIFACTS = join(ROOT, 'test-artifacts', 'image');
 const OUT = mkdtempSync('/var/tmp/posd-image-out-');
@@ -86,16 +86,21 @@ describe('device image', () => {
     expect(boots.stderr).toMatch(/\[provisioned\] PASS/);
     expect(boots.stderr).toMatch(/\[reprovision\] PASS/);
     expect(boots.stderr).toMatch(/\[rejected\] PASS/);
-    // Updates (issue 20), when the run includes them (POSD_IMAGE_TEST_BOOTS="... update"; not by
-    // default yet): an unknown key refused; the cloud's signed update.install A -> B with a sale
-    // during the download, B marked good by posd, every sale in the cloud, up/state on the new
-    // version; a bad bundle falls back by itself and posd reports rolled-back; a power cut while
-    // RAUC writes leaves the half-written slot unbooted.
-    if (/\bupdate\b/.test(process.env.POSD_IMAGE_TEST_BOOTS ?? '')) {
+    // Updates (issue 20; in every run unless POSD_IMAGE_TEST_BOOTS leaves them out): an unknown key
+    // refused; the cloud's signed update.install A -> B with a sale during the download, the reboot
+    // held back by an open code payment until the customer confirms, B marked good by posd, every
+    // sale in the cloud, up/state on the new version; a bad bundle falls back by itself and posd
+    // reports rolled-back; a power cut while RAUC writes leaves the half-written slot unbooted.
+    if (/\bupdate\b/.test(process.env.POSD_IMAGE_TEST_BOOTS ?? 'update')) {
       expect(boots.stderr).toMatch(/\[update\] PASS/);
       expect(boots.stderr).toMatch(/\[update\].*unknown key refused/);
       expect(boots.stderr).toMatch(/\[update\].*signed update\.install \S+-good accepted/);
       expect(boots.stderr).toMatch(/\[update\].*a sale while posd downloads the bundle/);
+      expect(boots.stderr).toMatch(
+        /\[update\].*the reboot waits for the unresolved code payment \(.*\b1 unresolved payment\(s\); still waiting/,
+      );
+      expect(boots.stderr).toMatch(/\[update\].*the customer confirms the code payment/);
+      expect(boots.stderr).toMatch(/\[update\].*on B: the code payment that held the reboot back succeeded/);
       expect(boots.stderr).toMatch(/\[update\].*posd marked B good/);
       expect(boots.stderr).toMatch(/\[update\].*up\/state: appVersion \S+-good, update \{"state":"idle"/);
       expect(boots.stderr).toMatch(/\[update\].*on B: all \d+ sales in the cloud/);
