@@ -49,6 +49,21 @@ interface Heap {
   spaces: Record<string, [number, number]>;
 }
 
+/** A heap snapshot of the daemon into BENCH_HEAP_SNAPSHOTS/NAME.heapsnapshot, when that is set. */
+function heapSnapshot(child: ChildProcess, name: string): Promise<void> {
+  const dir = process.env.BENCH_HEAP_SNAPSHOTS;
+  if (!dir) return Promise.resolve();
+  return new Promise((done) => {
+    const onMessage = (m: unknown) => {
+      if (!(m as { snapshot?: unknown } | null)?.snapshot) return;
+      child.off('message', onMessage);
+      done();
+    };
+    child.on('message', onMessage);
+    child.send({ heapSnapshot: join(dir, `${name}.heapsnapshot`) });
+  });
+}
+
 function heapMb(child: ChildProcess): Promise<Heap> {
   return new Promise((resolveHeap) => {
     const onMessage = (m: unknown) => {
@@ -300,6 +315,8 @@ export async function benchStartMemory(): Promise<void> {
   await settle(QUIET_MS);
   const idleQuiet = rssMb(d.child.pid ?? 0);
   const idleQuietHeap = await heapMb(d.child);
+  const idleQuietKinds = rssByKind(d.child.pid ?? 0);
+  await heapSnapshot(d.child, 'idle-quiet');
 
   const samples: string[] = [];
   const rate = await sell(port, token, SALES, (done) => {
@@ -318,6 +335,7 @@ export async function benchStartMemory(): Promise<void> {
   const quiet = rssMb(d.child.pid ?? 0);
   const quietHeap = await heapMb(d.child);
   const quietKinds = rssByKind(d.child.pid ?? 0);
+  await heapSnapshot(d.child, 'after-quiet');
   await stopPosd(d);
   const bigLedger = await startPosd(config, notify);
   await stopPosd(bigLedger);
@@ -355,8 +373,10 @@ export async function benchStartMemory(): Promise<void> {
     `  RSS after ${QUIET_MS / 1000} s more of quiet ${mb(quiet.rss)} = ${fmt(quiet.rss / idle.rss, 3)}× idle, ${fmt(quiet.rss / idleQuiet.rss, 3)}× idle once quiet (heap used ${mb(quietHeap.heapUsed)} of ${mb(quietHeap.heapTotal)}); target ≤ 1.10×`,
   );
   console.log(
-    `  resident MB by mapping (brk: malloc's main arena), idle: ${kinds(idleKinds)}; 5 s after: ${kinds(afterKinds)}; quiet: ${kinds(quietKinds)}`,
+    `  resident MB by mapping (brk: malloc's main arena), idle: ${kinds(idleKinds)}; idle once quiet: ${kinds(idleQuietKinds)}; 5 s after: ${kinds(afterKinds)}; quiet: ${kinds(quietKinds)}`,
   );
-  console.log(`  V8 spaces (MB used/resident), idle: ${spaces(idleHeap)}; quiet: ${spaces(quietHeap)}`);
+  console.log(
+    `  V8 spaces (MB used/resident), idle: ${spaces(idleHeap)}; idle once quiet: ${spaces(idleQuietHeap)}; quiet: ${spaces(quietHeap)}`,
+  );
   console.log(`  start to READY with the ${SALES}-sale ledger: ${fmt(bigLedger.readyMs, 0)} ms`);
 }
