@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, fork, type Serializable, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { type Agent, request } from 'node:http';
 import { join, resolve } from 'node:path';
@@ -108,7 +108,7 @@ export async function forkHelper(name: string): Promise<{ child: ChildProcess; p
 }
 
 /** Asks a helper over IPC and resolves with the named field of its answer. */
-export function askHelper<T>(child: ChildProcess, question: string, field: string): Promise<T> {
+export function askHelper<T>(child: ChildProcess, question: Serializable, field: string): Promise<T> {
   return new Promise((resolveAnswer) => {
     const onMessage = (m: unknown) => {
       const v = (m as Record<string, unknown> | null)?.[field];

@@ -50,18 +50,9 @@ interface Heap {
 }
 
 /** A heap snapshot of the daemon into BENCH_HEAP_SNAPSHOTS/NAME.heapsnapshot, when that is set. */
-function heapSnapshot(child: ChildProcess, name: string): Promise<void> {
+async function heapSnapshot(child: ChildProcess, name: string): Promise<void> {
   const dir = process.env.BENCH_HEAP_SNAPSHOTS;
-  if (!dir) return Promise.resolve();
-  return new Promise((done) => {
-    const onMessage = (m: unknown) => {
-      if (!(m as { snapshot?: unknown } | null)?.snapshot) return;
-      child.off('message', onMessage);
-      done();
-    };
-    child.on('message', onMessage);
-    child.send({ heapSnapshot: join(dir, `${name}.heapsnapshot`) });
-  });
+  if (dir) await askHelper<string>(child, { heapSnapshot: join(dir, `${name}.heapsnapshot`) }, 'snapshot');
 }
 
 function heapMb(child: ChildProcess): Promise<Heap> {
