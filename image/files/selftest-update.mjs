@@ -78,6 +78,8 @@ const arg = (name) => new RegExp(`(?:^|\\s)posd\\.selftest\\.${name}=(\\S+)`).ex
 const goodVersion = arg('good');
 const badVersion = arg('bad');
 const booted = /(?:^|\s)rauc\.slot=([AB])/.exec(cmdline)?.[1];
+/** This terminal as the reference acquirer keys its payments. */
+const TERMINAL = { tenant: TENANT, device: DEVICE };
 
 const load = () =>
   existsSync(PROGRESS) ? JSON.parse(readFileSync(PROGRESS, 'utf8')) : { phase: 'start', sales: [] };
@@ -184,7 +186,7 @@ async function openCodePayment(p) {
     'the code payment waiting on the customer',
     60,
     () =>
-      cloud.cloud.acquirer.payment({ tenant: TENANT, device: DEVICE }, paymentId)?.status === 'USERPAYING',
+      cloud.cloud.acquirer.payment(TERMINAL, paymentId)?.status === 'USERPAYING',
   );
   return paymentId;
 }
@@ -206,7 +208,7 @@ async function heldByPayment(what, v, paymentId) {
   say(
     `${what}: the reboot waits for the unresolved code payment (${reasons}; still waiting ${(uptime() - since).toFixed(1)} s later, the payment pending)`,
   );
-  if (!cloud.cloud.acquirer.customerConfirmsCode({ tenant: TENANT, device: DEVICE }, paymentId))
+  if (!cloud.cloud.acquirer.customerConfirmsCode(TERMINAL, paymentId))
     fail(`${what}: the acquirer had no code payment waiting on the customer`);
   say(`${what}: the customer confirms the code payment`);
 }
@@ -305,7 +307,7 @@ async function followUpdate(p, what, heldPayment) {
     }
     if (v.state === 'rebooting' && heldPayment) {
       // The acquirer's word, not posd's API (posd may be stopping for the reboot already).
-      const at = cloud.cloud.acquirer.payment({ tenant: TENANT, device: DEVICE }, heldPayment)?.status;
+      const at = cloud.cloud.acquirer.payment(TERMINAL, heldPayment)?.status;
       if (!held || at !== 'SUCCESS')
         fail(`${what}: rebooting with the code payment ${at} at the acquirer (held back: ${held})`);
     }
