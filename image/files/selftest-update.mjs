@@ -185,8 +185,7 @@ async function openCodePayment(p) {
   await until(
     'the code payment waiting on the customer',
     60,
-    () =>
-      cloud.cloud.acquirer.payment(TERMINAL, paymentId)?.status === 'USERPAYING',
+    () => cloud.cloud.acquirer.payment(TERMINAL, paymentId)?.status === 'USERPAYING',
   );
   return paymentId;
 }
