@@ -48,6 +48,8 @@ export interface UpdateServiceOptions {
   backoff?: { initialMs: number; maxMs: number };
   /** How often a waiting reboot looks for its safe moment. */
   checkEveryMs?: number;
+  /** After a reboot command failed, how long until the update looks for its moment again. */
+  rebootRetryMs?: number;
   now?: () => Date;
   /** The kernel's boot id (tells a posd restart from a reboot). */
   bootId?: () => string | undefined;
@@ -125,6 +127,8 @@ export class UpdateService {
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** The reboot under way: an automatic one and a manager's "restart now" are one reboot. */
+  private rebooting: Promise<string[]> | undefined;
   private lastSaved = 0;
   private bytes = 0;
   private readonly now: () => Date;
@@ -361,11 +365,23 @@ export class UpdateService {
     check();
   }
 
+  /** One reboot at a time: a second caller waits for the one under way. */
+  private reboot(): Promise<string[]> {
+    // Started after the promise is kept, so that a caller reached from inside it finds it.
+    this.rebooting ??= Promise.resolve()
+      .then(() => this.rebootOnce())
+      .finally(() => {
+        this.rebooting = undefined;
+      });
+    return this.rebooting;
+  }
+
   /**
    * Closes the hold (no new payment from here on), makes the ledger durable, checks the money
    * again (a payment may have started while waiting), then reboots. Returns what held it back.
+   * A reboot command that fails leaves the update waiting; it looks for its moment again later.
    */
-  private async reboot(): Promise<string[]> {
+  private async rebootOnce(): Promise<string[]> {
     clearInterval(this.timer);
     this.o.hold?.close(this.state.version);
     try {
@@ -397,6 +413,9 @@ export class UpdateService {
       this.o.hold?.open();
       this.o.store.update({ state: 'waiting-to-reboot', error: `reboot failed: ${describeError(err)}` });
       this.changed();
+      // Tried again later (not at every check: a command refused once is likely refused again).
+      this.timer = setTimeout(() => this.watchForSafeMoment(), this.o.rebootRetryMs ?? 60_000);
+      this.timer.unref();
       throw err;
     }
     return [];

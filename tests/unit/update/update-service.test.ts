@@ -90,6 +90,7 @@ async function setup(
     log,
     backoff: { initialMs: 10, maxMs: 50 },
     checkEveryMs: 20,
+    rebootRetryMs: 50,
     ...(o.now ? { now: o.now } : {}),
     freeBytes: () => 10 * 1024 ** 3,
     bootId: () => o.bootId ?? 'boot-now',
@@ -184,6 +185,39 @@ describe('update.install', () => {
     await expect(t.service.restartNow()).rejects.toThrow('Access denied');
     expect(t.hold).toMatchObject({ closed: false, changes: ['close', 'open'] });
     expect(t.service.view().state).toBe('waiting-to-reboot');
+  });
+
+  it('a reboot command that fails is tried again later, not left waiting for good', async () => {
+    const t = await setup();
+    const service = t.service as unknown as { o: { reboot: () => Promise<void> } };
+    const reboot = service.o.reboot;
+    let tries = 0;
+    service.o.reboot = () => {
+      tries += 1;
+      return tries === 1 ? Promise.reject(new Error('systemctl: Access denied')) : reboot();
+    };
+    t.service.command(t.args, 'cmd-retry');
+    await t.service.settled();
+    await waitFor(() => (t.reboots.length > 0 ? true : undefined), 'the reboot tried again');
+    expect(tries).toBe(2);
+    expect(t.reboots).toEqual(['2.0.0']);
+    expect(t.hold.changes).toEqual(['close', 'open', 'close']);
+    expect(t.store.get().state).toBe('rebooting');
+  });
+
+  it('a manager’s restart while the automatic reboot is under way joins it: one reboot, the hold closed once', async () => {
+    let manager: Promise<unknown> | undefined;
+    const t = await setup({
+      whileDurable: () => {
+        manager ??= t.service.restartNow();
+      },
+    });
+    t.service.command(t.args, 'cmd-both');
+    await t.service.settled();
+    await waitFor(() => (t.reboots.length > 0 ? true : undefined), 'the reboot');
+    await expect(manager).resolves.toEqual({ restarting: true });
+    expect(t.reboots).toEqual(['2.0.0']);
+    expect(t.hold.changes).toEqual(['close']);
   });
 
   it('posd restarted before the reboot it asked for (same boot): the update waits for its safe moment again, not stuck in rebooting', async () => {
