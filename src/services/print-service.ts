@@ -36,6 +36,11 @@ export type JobRenderer = (
  */
 export const DRAWER_WINDOW_MS = 60_000;
 
+/** One turn of the event loop: the replies a flush released are written before the receipts it released. */
+function afterPendingReplies(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Under a group commit: jobs marked `printing` together, behind one flush. */
 const PRINT_AHEAD = 8;
 
@@ -228,8 +233,10 @@ export class PrintService {
   /**
    * Prints what is queued, oldest first. Under a group commit the next jobs (at most
    * `PRINT_AHEAD`) are marked `printing` together and wait for one flush before the first is sent:
-   * one fsync for several receipts. One that then does not print sends the others back to the
-   * queue as they were (they never left); after a power cut, all of them print as reprints.
+   * one fsync for several receipts. They are rendered only after it, once the replies waiting on
+   * that flush have gone out, so a sale's answer never waits for its receipt's layout. One that
+   * then does not print sends the others back to the queue as they were (they never left); after
+   * a power cut, all of them print as reprints.
    */
   private async drain(): Promise<void> {
     const printer = this.o.printer;
@@ -239,7 +246,10 @@ export class PrintService {
       try {
         // Paper only for a fact on disk, and only once `printing` is: after a power cut the job
         // prints again marked as a reprint, never silently twice (decision 0005).
-        if (this.o.ledger.groupsCommits) await this.o.ledger.durable();
+        if (this.o.ledger.groupsCommits) {
+          await this.o.ledger.durable();
+          await afterPendingReplies();
+        }
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
         for (const { job } of batch) {
@@ -248,11 +258,13 @@ export class PrintService {
         }
         return;
       }
-      for (const [i, { job, bytes }] of batch.entries()) {
+      for (const [i, { job, drawer }] of batch.entries()) {
         if (i > 0 && (this.stopped || !printer.isReady())) {
           this.putBack(batch.slice(i), 'not sent');
           return;
         }
+        const bytes = this.renderOrCancel(job, drawer);
+        if (!bytes) continue;
         this.emit(job, 'printing');
         let outcome: PrintOutcome;
         try {
@@ -281,10 +293,10 @@ export class PrintService {
     }
   }
 
-  /** The next jobs rendered and marked `printing` (one commit); one that cannot render is cancelled. */
-  private takeJobs(max: number): Array<{ job: PrintJob; bytes: Uint8Array }> {
+  /** The next jobs marked `printing` (one commit), each with whether it may open the drawer. */
+  private takeJobs(max: number): Array<{ job: PrintJob; drawer: boolean }> {
     const jobs = this.o.queue.firstWaiting(max);
-    const out: Array<{ job: PrintJob; bytes: Uint8Array }> = [];
+    const out: Array<{ job: PrintJob; drawer: boolean }> = [];
     for (const job of jobs) {
       const drawer = this.mayOpenDrawer(job.id);
       if (job.kind === 'drawer' && !drawer) {
@@ -294,18 +306,7 @@ export class PrintService {
         this.o.log.warn({ jobId: job.id, refId: job.refId }, 'cash drawer not opened: its moment has passed');
         continue;
       }
-      try {
-        out.push({ job, bytes: this.o.render(job.kind, job.payload, { reprint: job.reprint, drawer }) });
-      } catch (err) {
-        // A job whose document cannot be made would block every receipt behind it.
-        const reason = err instanceof Error ? err.message : String(err);
-        this.o.queue.cancel(job.id, `cannot render: ${reason}`, this.iso());
-        this.emit(job, 'cancelled', reason);
-        this.o.log.error(
-          { jobId: job.id, kind: job.kind, err: reason },
-          'print job cannot be rendered; cancelled',
-        );
-      }
+      out.push({ job, drawer });
     }
     if (out.length === 0) return jobs.length > 0 ? this.takeJobs(max) : [];
     const at = this.iso();
@@ -315,6 +316,22 @@ export class PrintService {
         for (const { job } of out) this.o.queue.markPrinting(job.id, at);
       });
     return out;
+  }
+
+  /** The job's printer bytes; a job whose document cannot be made is cancelled (it would block every receipt behind it). */
+  private renderOrCancel(job: PrintJob, drawer: boolean): Uint8Array | undefined {
+    try {
+      return this.o.render(job.kind, job.payload, { reprint: job.reprint, drawer });
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      this.o.queue.cancel(job.id, `cannot render: ${reason}`, this.iso());
+      this.emit(job, 'cancelled', reason);
+      this.o.log.error(
+        { jobId: job.id, kind: job.kind, err: reason },
+        'print job cannot be rendered; cancelled',
+      );
+      return undefined;
+    }
   }
 
   /** Jobs marked `printing` that never reached the printer: queued again as they were. */

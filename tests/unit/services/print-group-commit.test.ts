@@ -10,7 +10,7 @@ import { tempDir } from '../../helpers/daemon.js';
 import { ScriptedPrinter } from '../../helpers/scripted-printer.js';
 import { silentLogger } from '../../helpers/test-log.js';
 
-function setup() {
+function setup(render?: (kind: string, payload: unknown) => Uint8Array) {
   const dir = tempDir();
   const file = join(dir, 'posd.db');
   const db = openDatabase({ file, log: silentLogger(), synchronous: 'NORMAL' });
@@ -24,7 +24,7 @@ function setup() {
     bus: new EventBus(),
     log: silentLogger(),
     render: (kind, payload, { reprint }) =>
-      Buffer.from(`${reprint ? 'REPRINT ' : ''}${kind}:${String(payload)}`),
+      render?.(kind, payload) ?? Buffer.from(`${reprint ? 'REPRINT ' : ''}${kind}:${String(payload)}`),
     printer,
   });
   return { db, ledger, groupCommit, printer, queue, service };
@@ -69,6 +69,43 @@ describe('print queue under group commit (decision 0005)', () => {
       'REPRINT receipt:B',
       'receipt:C',
       'receipt:D',
+    ]);
+    await t.service.stop();
+  });
+  it("a sale's reply goes out before its receipt is laid out (the answer never waits for the render)", async () => {
+    const order: string[] = [];
+    const t = setup((kind, payload) => {
+      order.push(`render ${String(payload)}`);
+      return Buffer.from(`${kind}:${String(payload)}`);
+    });
+    t.service.start(60_000);
+    await t.ledger.durable();
+    // What the HTTP server does for a sale: commit (the receipt queued inside), then answer once durable.
+    t.ledger.transact(() => t.service.enqueueInTransaction('receipt', 'A'));
+    await Promise.resolve(); // the route's own turns before it waits for the flush
+    const reply = t.ledger.durable().then(() => order.push('reply'));
+    await reply;
+    await t.service.idle();
+    expect(order).toEqual(['reply', 'render A']);
+    expect(t.printer.paper).toEqual(['receipt:A']);
+    await t.service.stop();
+  });
+
+  it('a receipt that cannot be laid out is cancelled after its flush, and the one behind it prints', async () => {
+    const t = setup((kind, payload) => {
+      if (payload === 'bad') throw new Error('no template');
+      return Buffer.from(`${kind}:${String(payload)}`);
+    });
+    await t.ledger.durable();
+    t.ledger.transact(() => {
+      for (const r of ['bad', 'B']) t.service.enqueueInTransaction('receipt', r);
+    });
+    t.service.start(60_000);
+    await t.service.idle();
+    expect(t.printer.paper).toEqual(['receipt:B']);
+    expect(t.queue.recent(5).map((j) => [j.payload, j.status])).toEqual([
+      ['B', 'printed'],
+      ['bad', 'cancelled'],
     ]);
     await t.service.stop();
   });
