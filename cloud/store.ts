@@ -1,6 +1,8 @@
 import Database from 'better-sqlite3';
 import type { LedgerRecord } from '../src/core/ledger-record.js';
+import { createRootLogger } from '../src/log.js';
 import { canonicalJson, chainOfCanonicalBody, GENESIS_CHAIN } from '../src/offline/chain.js';
+import { Checkpointer, type CheckpointRun } from '../src/offline/checkpointer.js';
 
 /** A record as the device uplinks it (mqtt-v1 "Ledger uplink"). */
 export type IncomingRecord = LedgerRecord;
@@ -29,6 +31,9 @@ type RowValues = [
   string | null,
   string | null,
 ];
+
+/** Row changes between WAL checkpoints (about 5,000 records, a few MB of WAL). */
+const CHECKPOINT_EVERY_CHANGES = 5_000;
 
 /** 64 rows of 12 values: well under SQLite's 32,766 variables. */
 const MAX_ROWS_PER_INSERT = 64;
@@ -62,11 +67,19 @@ export class CloudStore {
   private readonly stmt;
   /** Built once: better-sqlite3's transaction() wrapper is costly to make per call (per record, for points). */
   private readonly runInTransaction;
+  /** WAL checkpoints on a worker thread: a batch's commit never copies the WAL into the file. */
+  private readonly checkpoints: Checkpointer;
 
   constructor(file: string) {
     this.db = new Database(file, { timeout: 10_000 });
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
+    this.checkpoints = new Checkpointer({
+      db: this.db,
+      file,
+      log: createRootLogger('warn'),
+      everyChanges: CHECKPOINT_EVERY_CHANGES,
+    });
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS records (
         tenant TEXT NOT NULL, device TEXT NOT NULL, epoch TEXT NOT NULL, seq INTEGER NOT NULL,
@@ -137,7 +150,13 @@ export class CloudStore {
     };
   }
 
+  /** The last WAL checkpoints the thread made (tests, benchmarks). */
+  checkpointRuns(): readonly CheckpointRun[] {
+    return this.checkpoints.runs;
+  }
+
   close(): void {
+    this.checkpoints.close();
     this.db.close();
   }
 
@@ -260,6 +279,12 @@ export class CloudStore {
 
   kvPut(scope: string, key: string, value: unknown): void {
     this.stmt.kvPut.run(scope, key, JSON.stringify(value));
+    this.committed();
+  }
+
+  /** After a write outside `exclusive` (its own commit, or part of one): a checkpoint when due. */
+  private committed(): void {
+    if (!this.db.inTransaction) this.checkpoints.flushed();
   }
 
   /** Inside a transaction: `work` as a savepoint, rolled back alone if it throws. */
@@ -274,11 +299,14 @@ export class CloudStore {
   exclusive<T>(work: () => T): T {
     // Inside one already (a group of ledger batches, each its own savepoint): part of it.
     if (this.db.inTransaction) return work();
-    return this.runInTransaction.immediate(work) as T;
+    const result = this.runInTransaction.immediate(work) as T;
+    this.checkpoints.flushed();
+    return result;
   }
 
   kvDelete(scope: string, key: string): void {
     this.db.prepare<[string, string]>('DELETE FROM kv WHERE scope = ? AND key = ?').run(scope, key);
+    this.committed();
   }
 
   kvAll<T>(scope: string): Array<{ key: string; value: T }> {
@@ -286,13 +314,15 @@ export class CloudStore {
   }
 
   addOrder(tenant: string, device: string, order: { id: string }): number {
-    return this.db
+    const downSeq = this.db
       .transaction(() => {
-        const downSeq = this.stmt.nextDownSeq.get(tenant, device)!.n;
-        this.stmt.putOrder.run(tenant, device, downSeq, order.id, JSON.stringify(order));
-        return downSeq;
+        const n = this.stmt.nextDownSeq.get(tenant, device)!.n;
+        this.stmt.putOrder.run(tenant, device, n, order.id, JSON.stringify(order));
+        return n;
       })
       .immediate();
+    this.committed();
+    return downSeq;
   }
 
   /** At-counter orders of the tenant with this pickup code, newest first (any device). */

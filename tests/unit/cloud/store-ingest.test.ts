@@ -63,3 +63,18 @@ describe('reference cloud store: a restored database is told, never counted', ()
     expect(s.facts('t', 'D').map((x) => x.id)).toEqual(['a', 'b', 'x']);
   });
 });
+
+describe('reference cloud store: WAL checkpoints', () => {
+  it("a batch's commit never checkpoints: a worker thread does", async () => {
+    const s = store();
+    expect(s.db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    const ids = Array.from({ length: 6_000 }, (_, i) => `r${i}`);
+    const records = chained(ids);
+    for (let at = 0; at < records.length; at += 100) s.ingest('t', 'D', 'E1', records.slice(at, at + 100));
+    await expect.poll(() => s.checkpointRuns().length, { timeout: 20_000 }).toBeGreaterThan(0);
+    const [run] = s.checkpointRuns();
+    expect(run!.threadId).toBeGreaterThan(0); // a worker's, not the main thread's (0)
+    expect(run!.checkpointed).toBeGreaterThan(0);
+    expect(s.countRecords()).toBe(6_000);
+  });
+});
