@@ -88,7 +88,6 @@ export class PrintService {
   private started = false;
   private kicked = false;
   private retryTimer: NodeJS.Timeout | undefined;
-  private readonly waiters = new Map<string, Array<(job: PrintJob) => void>>();
   private readonly printedHooks: Array<(job: PrintJob) => void> = [];
   private readonly monotonic: () => number;
   private readonly drawerWindowMs: number;
@@ -188,17 +187,6 @@ export class PrintService {
     this.printedHooks.push(hook);
   }
 
-  /** Resolves when the job is printed (for callers that must know: order tickets, print-test). */
-  waitPrinted(jobId: string): Promise<PrintJob> {
-    const job = this.o.queue.get(jobId);
-    if (job?.status === 'printed') return Promise.resolve(job);
-    return new Promise((resolve) => {
-      const list = this.waiters.get(jobId) ?? [];
-      list.push(resolve);
-      this.waiters.set(jobId, list);
-    });
-  }
-
   pending(): PrintJob[] {
     return this.o.queue.waiting();
   }
@@ -252,18 +240,18 @@ export class PrintService {
         }
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
-        for (const { job } of batch) {
+        for (const job of batch) {
           this.o.queue.requeue(job.id, false, reason, this.iso());
           this.emit(job, 'queued', reason);
         }
         return;
       }
-      for (const [i, { job, drawer }] of batch.entries()) {
+      for (const [i, job] of batch.entries()) {
         if (i > 0 && (this.stopped || !printer.isReady())) {
           this.putBack(batch.slice(i), 'not sent');
           return;
         }
-        const bytes = this.renderOrCancel(job, drawer);
+        const bytes = this.renderOrCancel(job);
         if (!bytes) continue;
         this.emit(job, 'printing');
         let outcome: PrintOutcome;
@@ -279,8 +267,6 @@ export class PrintService {
           });
           const done = this.o.queue.get(job.id)!;
           this.emit(done, 'printed', undefined, outcome.confirmedBy);
-          for (const resolve of this.waiters.get(job.id) ?? []) resolve(done);
-          this.waiters.delete(job.id);
           continue;
         }
         const reprint = outcome.result === 'maybe-partial';
@@ -293,35 +279,42 @@ export class PrintService {
     }
   }
 
-  /** The next jobs marked `printing` (one commit), each with whether it may open the drawer. */
-  private takeJobs(max: number): Array<{ job: PrintJob; drawer: boolean }> {
+  /** The next jobs marked `printing` (one commit); a drawer kick whose moment has passed is cancelled. */
+  private takeJobs(max: number): PrintJob[] {
     const jobs = this.o.queue.firstWaiting(max);
-    const out: Array<{ job: PrintJob; drawer: boolean }> = [];
-    for (const job of jobs) {
-      const drawer = this.mayOpenDrawer(job.id);
-      if (job.kind === 'drawer' && !drawer) {
-        const reason = 'the printer was not ready in time: open the drawer by hand';
-        this.o.queue.cancel(job.id, reason, this.iso());
-        this.emit(job, 'cancelled', reason);
-        this.o.log.warn({ jobId: job.id, refId: job.refId }, 'cash drawer not opened: its moment has passed');
-        continue;
-      }
-      out.push({ job, drawer });
-    }
+    const out = jobs.filter((job) => !this.cancelLateDrawer(job));
     if (out.length === 0) return jobs.length > 0 ? this.takeJobs(max) : [];
     const at = this.iso();
-    if (out.length === 1) this.o.queue.markPrinting(out[0]!.job.id, at);
+    if (out.length === 1) this.o.queue.markPrinting(out[0]!.id, at);
     else
       this.o.ledger.transact(() => {
-        for (const { job } of out) this.o.queue.markPrinting(job.id, at);
+        for (const job of out) this.o.queue.markPrinting(job.id, at);
       });
     return out;
   }
 
-  /** The job's printer bytes; a job whose document cannot be made is cancelled (it would block every receipt behind it). */
-  private renderOrCancel(job: PrintJob, drawer: boolean): Uint8Array | undefined {
+  /** A `drawer` job past the drawer's window: cancelled (true), nobody may be standing at it. */
+  private cancelLateDrawer(job: PrintJob): boolean {
+    if (job.kind !== 'drawer' || this.mayOpenDrawer(job.id)) return false;
+    const reason = 'the printer was not ready in time: open the drawer by hand';
+    this.o.queue.cancel(job.id, reason, this.iso());
+    this.emit(job, 'cancelled', reason);
+    this.o.log.warn({ jobId: job.id, refId: job.refId }, 'cash drawer not opened: its moment has passed');
+    return true;
+  }
+
+  /**
+   * The job's printer bytes, laid out now: whether it opens the drawer is decided now too (the
+   * jobs before it in its batch may have taken their time). A job whose document cannot be made
+   * is cancelled: it would block every receipt behind it.
+   */
+  private renderOrCancel(job: PrintJob): Uint8Array | undefined {
+    if (this.cancelLateDrawer(job)) return undefined;
     try {
-      return this.o.render(job.kind, job.payload, { reprint: job.reprint, drawer });
+      return this.o.render(job.kind, job.payload, {
+        reprint: job.reprint,
+        drawer: this.mayOpenDrawer(job.id),
+      });
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       this.o.queue.cancel(job.id, `cannot render: ${reason}`, this.iso());
@@ -335,8 +328,8 @@ export class PrintService {
   }
 
   /** Jobs marked `printing` that never reached the printer: queued again as they were. */
-  private putBack(jobs: ReadonlyArray<{ job: PrintJob }>, reason: string): void {
-    for (const { job } of jobs) this.o.queue.requeue(job.id, false, reason, this.iso());
+  private putBack(jobs: readonly PrintJob[], reason: string): void {
+    for (const job of jobs) this.o.queue.requeue(job.id, false, reason, this.iso());
   }
 
   private emit(

@@ -109,4 +109,41 @@ describe('print queue under group commit (decision 0005)', () => {
     ]);
     await t.service.stop();
   });
+  it('whether a receipt opens the drawer is decided as it is laid out, not when its batch was marked', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'posd.db');
+    const db = openDatabase({ file, log: silentLogger(), synchronous: 'NORMAL' });
+    const ledger = new Ledger({ db, dir, groupCommit: new GroupCommit({ db, file, log: silentLogger() }) });
+    let clock = 0;
+    const laidOut: Array<[unknown, boolean]> = [];
+    class SlowPrinter extends ScriptedPrinter {
+      override async print(bytes: Uint8Array) {
+        clock += 61_000; // each receipt confirmed 61 s later: past the drawer's window
+        return super.print(bytes);
+      }
+    }
+    const service = new PrintService({
+      queue: new PrintQueue(db),
+      ledger,
+      bus: new EventBus(),
+      log: silentLogger(),
+      monotonic: () => clock,
+      render: (kind, payload, { drawer }) => {
+        laidOut.push([payload, drawer]);
+        return Buffer.from(`${kind}:${String(payload)}`);
+      },
+      printer: new SlowPrinter(),
+    });
+    await ledger.durable();
+    ledger.transact(() => {
+      for (const r of ['A', 'B']) service.enqueueInTransaction('receipt', r);
+    });
+    service.start(600_000);
+    await service.idle();
+    expect(laidOut).toEqual([
+      ['A', true],
+      ['B', false], // queued 61 s before it was laid out: nobody may be standing at the drawer
+    ]);
+    await service.stop();
+  });
 });
