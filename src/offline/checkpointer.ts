@@ -12,7 +12,7 @@ import type { Db } from './db.js';
 const THREAD = `
 const { parentPort, threadId, workerData } = require('node:worker_threads');
 const Database = require(workerData.sqlite);
-const db = new Database(workerData.file, { timeout: 5000 });
+const db = new Database(workerData.file, { timeout: 5000, fileMustExist: true });
 db.pragma('synchronous = NORMAL');
 db.pragma('wal_autocheckpoint = 0');
 parentPort.on('message', (m) => {
@@ -95,6 +95,7 @@ export class Checkpointer {
   }
 
   private request(now: number): void {
+    if (this.disabled) return;
     this.checkpointedAt = now;
     this.running = true;
     clearTimeout(this.idleTimer);
@@ -139,6 +140,7 @@ export class Checkpointer {
     worker.unref();
     worker.on('message', (m: { ok: boolean; error?: string } & CheckpointRun) => {
       this.running = false;
+      if (this.disabled) return; // closed meanwhile: the connection may be gone
       if (!m.ok) {
         this.fallBack(new Error(m.error));
         return;
@@ -168,6 +170,7 @@ export class Checkpointer {
   }
 
   private fallBack(err: Error): void {
+    if (this.disabled) return; // closed: the thread's end is no failure of the ledger's
     this.o.log.error(
       { err: err.message },
       'WAL checkpoint thread failed: the ledger checkpoints itself again',
