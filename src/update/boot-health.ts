@@ -1,3 +1,4 @@
+import { uptime } from 'node:os';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Installer, SlotStatus } from './rauc.js';
@@ -20,7 +21,16 @@ export interface BootHealthOptions {
   /** Wait before trying mark-good again after it failed. */
   retryMs?: number;
   now?: () => Date;
+  /** Time since the kernel booted. */
+  uptimeMs?: () => number;
+  /** When a boot still on trial is rebooted, from the kernel's boot (the image's posd-trial-deadline.timer). */
+  trialDeadlineMs?: number;
 }
+
+/** The image's posd-trial-deadline.timer: `OnBootSec=15min`. */
+const TRIAL_DEADLINE_MS = 15 * 60_000;
+/** Before the trial deadline: room for mark-good and a few of its retries. */
+const MARK_GOOD_MARGIN_MS = 2 * 60_000;
 
 /** Was a reboot asked for by this boot (a posd restart, not a reboot)? */
 function sameBoot(s: UpdateState, bootId: string | undefined): boolean {
@@ -55,8 +65,9 @@ export class BootHealth {
 
   /** After READY: waits for the cloud (or the grace), then blesses the slot and reports. */
   async afterReady(): Promise<void> {
+    const graceMs = this.graceWithinTrial();
     await new Promise<void>((resolve) => {
-      this.graceTimer = setTimeout(resolve, this.o.graceMs);
+      this.graceTimer = setTimeout(resolve, graceMs);
       this.graceTimer.unref();
       this.o.cloudReached().then(resolve, () => {});
     });
@@ -71,6 +82,24 @@ export class BootHealth {
         this.graceTimer.unref();
       });
     }
+  }
+
+  /**
+   * The grace, on a boot on trial ended early enough for the slot to be blessed before the trial
+   * deadline: that reboot checks no money, so a healthy slot whose cloud stays away must not meet it.
+   */
+  private graceWithinTrial(): number {
+    const s = this.o.store.get();
+    if (s.state !== 'rebooting' || sameBoot(s, this.bootId())) return this.o.graceMs;
+    const uptimeMs = this.o.uptimeMs?.() ?? uptime() * 1000;
+    const left = (this.o.trialDeadlineMs ?? TRIAL_DEADLINE_MS) - uptimeMs - MARK_GOOD_MARGIN_MS;
+    if (this.o.graceMs <= left) return this.o.graceMs;
+    const graceMs = Math.max(0, left);
+    this.o.log.warn(
+      { healthGraceMs: this.o.graceMs, graceMs, uptimeMs },
+      'update.healthGraceSeconds would end after the trial deadline: shortened',
+    );
+    return graceMs;
   }
 
   stop(): void {

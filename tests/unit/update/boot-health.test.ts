@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../src/offline/db.js';
 import { Ledger } from '../../../src/offline/ledger.js';
-import { BootHealth } from '../../../src/update/boot-health.js';
+import { BootHealth, type BootHealthOptions } from '../../../src/update/boot-health.js';
 import { type Installer, RaucCli } from '../../../src/update/rauc.js';
 import { type UpdateState, UpdateStateStore } from '../../../src/update/update-state.js';
 import { tempDir } from '../../helpers/daemon.js';
@@ -11,7 +11,13 @@ import { silentLogger } from '../../helpers/test-log.js';
 
 const log = silentLogger();
 
-function setup(appVersion: string, state: UpdateState, bootId = 'boot-2', markGoodFailures = 0) {
+function setup(
+  appVersion: string,
+  state: UpdateState,
+  bootId = 'boot-2',
+  markGoodFailures = 0,
+  timing: Partial<Pick<BootHealthOptions, 'graceMs' | 'uptimeMs' | 'trialDeadlineMs'>> = {},
+) {
   const stateDir = tempDir('posd-health-');
   const db = openDatabase({ file: join(stateDir, 'posd.db'), log });
   const ledger = new Ledger({ db, dir: stateDir });
@@ -49,6 +55,8 @@ function setup(appVersion: string, state: UpdateState, bootId = 'boot-2', markGo
     graceMs: 600_000,
     bootId: () => bootId,
     retryMs: 10,
+    uptimeMs: () => 30_000, // READY half a minute after the kernel started, as on a terminal
+    ...timing,
   });
   const records = () => ledger.recordsAfter(0, 100);
   return { store, rauc, health, reachCloud, records, asked };
@@ -82,6 +90,24 @@ describe('after the boot', () => {
       ],
     ]);
     expect(t.store.get()).toMatchObject({ state: 'idle', version: '2.0.0', outcome: 'activated' });
+  });
+
+  it('a grace set past the trial deadline ends before it: a healthy slot whose cloud stays away is blessed, not rebooted', async () => {
+    // An hour of grace; the boot's trial ends 2 min 50 ms after the kernel started, READY at 0.
+    const t = setup('2.0.0', rebooting, 'boot-2', 0, {
+      graceMs: 3_600_000,
+      uptimeMs: () => 0,
+      trialDeadlineMs: 2 * 60_000 + 50,
+    });
+    t.health.countStart();
+    const outcome = await Promise.race([
+      t.health.afterReady().then(() => 'blessed'),
+      new Promise((r) => setTimeout(() => r('still waiting at the deadline'), 2_000)),
+    ]);
+    t.health.stop();
+    expect(outcome).toBe('blessed');
+    expect(t.rauc.calls('mark-good')).toHaveLength(1);
+    expect(t.store.get()).toMatchObject({ state: 'idle', outcome: 'activated' });
   });
 
   it('a new posd whose version carries build metadata the command did not (2.0.0+g1a2b3c for 2.0.0) is activated, not a rollback', async () => {
