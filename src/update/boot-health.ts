@@ -23,6 +23,8 @@ export interface BootHealthOptions {
   now?: () => Date;
   /** Time since the kernel booted. */
   uptimeMs?: () => number;
+  /** Time since this posd process started. */
+  processUptimeMs?: () => number;
   /** When a boot still on trial is rebooted, from the kernel's boot (the image's posd-trial-deadline.timer). */
   trialDeadlineMs?: number;
 }
@@ -31,6 +33,8 @@ export interface BootHealthOptions {
 const TRIAL_DEADLINE_MS = 15 * 60_000;
 /** Before the trial deadline: room for mark-good and a few of its retries. */
 const MARK_GOOD_MARGIN_MS = 2 * 60_000;
+/** A posd started this long after the kernel is a restart within the trial, not its first start. */
+const FIRST_START_MS = 5 * 60_000;
 
 /** Was a reboot asked for by this boot (a posd restart, not a reboot)? */
 function sameBoot(s: UpdateState, bootId: string | undefined): boolean {
@@ -86,12 +90,17 @@ export class BootHealth {
 
   /**
    * The grace, on a boot on trial ended early enough for the slot to be blessed before the trial
-   * deadline: that reboot checks no money, so a healthy slot whose cloud stays away must not meet it.
+   * deadline: that reboot checks no money, so a healthy slot whose cloud stays away must not meet
+   * it. Only for the boot's first posd: a later one is a restart after a failure.
    */
   private graceWithinTrial(): number {
     const s = this.o.store.get();
     if (s.state !== 'rebooting' || sameBoot(s, this.bootId())) return this.o.graceMs;
     const uptimeMs = this.o.uptimeMs?.() ?? uptime() * 1000;
+    // A posd restarted late in the trial (a crash) gets its whole grace: the deadline, and then
+    // the fallback, are the right answer to a slot that keeps failing.
+    const startedAfterBootMs = uptimeMs - (this.o.processUptimeMs?.() ?? process.uptime() * 1000);
+    if (startedAfterBootMs > FIRST_START_MS) return this.o.graceMs;
     const left = (this.o.trialDeadlineMs ?? TRIAL_DEADLINE_MS) - uptimeMs - MARK_GOOD_MARGIN_MS;
     if (this.o.graceMs <= left) return this.o.graceMs;
     const graceMs = Math.max(0, left);

@@ -186,6 +186,12 @@ describe('systemd units', () => {
     expect(run.status, String(run.stderr)).toBe(0);
   });
 
+  it("posd.service: tells posd this boot's id, which its ProcSubset=pid hides from it", () => {
+    const unit = join(UNITS_DIR, 'posd.service');
+    expect(values(unit, 'ProcSubset')).toEqual(['pid']);
+    expect(values(unit, 'Environment')).toContain('BOOT_ID=%b');
+  });
+
   it('posd-kiosk.service starts after posd is ready and only where a display exists', () => {
     const unit = join(UNITS_DIR, 'posd-kiosk.service');
     expect(values(unit, 'After').join(' ').split(/\s+/)).toContain('posd.service');

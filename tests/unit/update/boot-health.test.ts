@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../src/offline/db.js';
 import { Ledger } from '../../../src/offline/ledger.js';
 import { BootHealth, type BootHealthOptions } from '../../../src/update/boot-health.js';
 import { type Installer, RaucCli } from '../../../src/update/rauc.js';
+import { currentBootId } from '../../../src/update/update-service.js';
 import { type UpdateState, UpdateStateStore } from '../../../src/update/update-state.js';
 import { tempDir } from '../../helpers/daemon.js';
 import { FakeRauc } from '../../helpers/fake-rauc.js';
@@ -16,7 +18,9 @@ function setup(
   state: UpdateState,
   bootId = 'boot-2',
   markGoodFailures = 0,
-  timing: Partial<Pick<BootHealthOptions, 'graceMs' | 'uptimeMs' | 'trialDeadlineMs'>> = {},
+  timing: Partial<
+    Pick<BootHealthOptions, 'graceMs' | 'uptimeMs' | 'processUptimeMs' | 'trialDeadlineMs'>
+  > = {},
 ) {
   const stateDir = tempDir('posd-health-');
   const db = openDatabase({ file: join(stateDir, 'posd.db'), log });
@@ -56,6 +60,7 @@ function setup(
     bootId: () => bootId,
     retryMs: 10,
     uptimeMs: () => 30_000, // READY half a minute after the kernel started, as on a terminal
+    processUptimeMs: () => 1_000,
     ...timing,
   });
   const records = () => ledger.recordsAfter(0, 100);
@@ -108,6 +113,22 @@ describe('after the boot', () => {
     expect(outcome).toBe('blessed');
     expect(t.rauc.calls('mark-good')).toHaveLength(1);
     expect(t.store.get()).toMatchObject({ state: 'idle', outcome: 'activated' });
+  });
+
+  it('a posd restarted late in the trial (after a crash) keeps its whole grace: the deadline decides', async () => {
+    // Started 11 min after the kernel, the trial ends at 13 min: the first start's rule would bless it at once.
+    const t = setup('2.0.0', rebooting, 'boot-2', 0, {
+      graceMs: 3_600_000,
+      uptimeMs: () => 11 * 60_000,
+      processUptimeMs: () => 1_000,
+      trialDeadlineMs: 13 * 60_000,
+    });
+    t.health.countStart();
+    void t.health.afterReady();
+    await new Promise((r) => setTimeout(r, 200));
+    t.health.stop();
+    expect(t.asked).toEqual([]); // not blessed on READY alone
+    expect(t.store.get()).toMatchObject({ state: 'rebooting' });
   });
 
   it('a new posd whose version carries build metadata the command did not (2.0.0+g1a2b3c for 2.0.0) is activated, not a rollback', async () => {
@@ -166,5 +187,19 @@ describe('after the boot', () => {
     t.store.set(rebooting); // as if posd died between the ledger commit and the state file
     await t.health.afterReady();
     expect(t.records().map((r) => r.type)).toEqual(['update.activated']);
+  });
+});
+
+describe("this boot's id", () => {
+  it("comes from the unit's BOOT_ID (systemd's %b; the unit hides /proc/sys), written as the kernel writes it", () => {
+    expect(currentBootId({ BOOT_ID: '0A1B2C3D4E5F60718293A4B5C6D7E8F9' })).toBe(
+      '0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9',
+    );
+  });
+
+  it("is the kernel's without BOOT_ID, or with one that is not a boot id (an unexpanded %b)", () => {
+    const kernel = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    expect(currentBootId({})).toBe(kernel);
+    expect(currentBootId({ BOOT_ID: '%b' })).toBe(kernel);
   });
 });
