@@ -30,7 +30,7 @@ export interface BootHealthOptions {
 }
 
 /** The image's posd-trial-deadline.timer: `OnBootSec=15min`. */
-const TRIAL_DEADLINE_MS = 15 * 60_000;
+export const TRIAL_DEADLINE_MS = 15 * 60_000;
 /** Before the trial deadline: room for mark-good and a few of its retries. */
 const MARK_GOOD_MARGIN_MS = 2 * 60_000;
 /** A posd started this long after the kernel is a restart within the trial, not its first start. */
@@ -39,6 +39,11 @@ const FIRST_START_MS = 5 * 60_000;
 /** Was a reboot asked for by this boot (a posd restart, not a reboot)? */
 function sameBoot(s: UpdateState, bootId: string | undefined): boolean {
   return s.bootId !== undefined && bootId !== undefined && s.bootId === bootId;
+}
+
+/** Did an update's reboot bring this boot (its outcome not yet told)? */
+function rebootedInto(s: UpdateState, bootId: string | undefined): boolean {
+  return s.state === 'rebooting' && !sameBoot(s, bootId);
 }
 
 /**
@@ -62,8 +67,7 @@ export class BootHealth {
   /** Before READY: a start of the new version is counted, healthy or not (a crash loop shows). */
   countStart(): void {
     const s = this.o.store.get();
-    if (s.state !== 'rebooting' || !sameRelease(s.version, this.o.appVersion) || sameBoot(s, this.bootId()))
-      return;
+    if (!rebootedInto(s, this.bootId()) || !sameRelease(s.version, this.o.appVersion)) return;
     this.o.store.update({ startsOfNew: (s.startsOfNew ?? 0) + 1 });
   }
 
@@ -95,7 +99,7 @@ export class BootHealth {
    */
   private graceWithinTrial(): number {
     const s = this.o.store.get();
-    if (s.state !== 'rebooting' || sameBoot(s, this.bootId())) return this.o.graceMs;
+    if (!rebootedInto(s, this.bootId())) return this.o.graceMs;
     const uptimeMs = this.o.uptimeMs?.() ?? uptime() * 1000;
     // A posd restarted late in the trial (a crash) gets its whole grace: the deadline, and then
     // the fallback, are the right answer to a slot that keeps failing.
@@ -129,7 +133,7 @@ export class BootHealth {
       return; // unblessed: the bootloader's counting decides; nothing is reported as activated
     }
     const s = this.o.store.get();
-    if (s.state !== 'rebooting' || sameBoot(s, this.bootId())) return;
+    if (!rebootedInto(s, this.bootId())) return;
     const at = this.now().toISOString();
     if (sameRelease(s.version, this.o.appVersion)) {
       this.record('update.activated', s, {

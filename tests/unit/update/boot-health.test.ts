@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../src/offline/db.js';
 import { Ledger } from '../../../src/offline/ledger.js';
-import { BootHealth, type BootHealthOptions } from '../../../src/update/boot-health.js';
+import { BootHealth, type BootHealthOptions, TRIAL_DEADLINE_MS } from '../../../src/update/boot-health.js';
 import { type Installer, RaucCli } from '../../../src/update/rauc.js';
 import { currentBootId } from '../../../src/update/update-service.js';
 import { type UpdateState, UpdateStateStore } from '../../../src/update/update-state.js';
@@ -113,6 +113,14 @@ describe('after the boot', () => {
     expect(outcome).toBe('blessed');
     expect(t.rauc.calls('mark-good')).toHaveLength(1);
     expect(t.store.get()).toMatchObject({ state: 'idle', outcome: 'activated' });
+  });
+
+  it("the trial deadline posd keeps clear of is the image's timer's", () => {
+    const timer = readFileSync(
+      join(import.meta.dirname, '../../../image/files/update/posd-trial-deadline.timer'),
+      'utf8',
+    );
+    expect(/^OnBootSec=(\d+)min$/m.exec(timer)?.[1]).toBe(String(TRIAL_DEADLINE_MS / 60_000));
   });
 
   it('a posd restarted late in the trial (after a crash) keeps its whole grace: the deadline decides', async () => {
