@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { getHeapSpaceStatistics } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { MemoryRelief, mallocTrim, v8Collector } from '../../../src/lifecycle/memory-relief.js';
 import { openDatabase } from '../../../src/offline/db.js';
@@ -140,6 +141,27 @@ describe('what the relief calls', () => {
     // V8's own heuristics leave such pages where they are (about 1.9x the live bytes resident).
     expect(resident).toBeLessThan(used * 1.25);
     expect(held).toHaveLength(150_000);
+  });
+
+  it('the collection drops the compiled code of functions not running; they compile again when called', () => {
+    const gc = v8Collector()!;
+    const plainGc = runInNewContext('gc') as () => void; // --expose-gc is on since v8Collector()
+    const heapUsed = () => getHeapSpaceStatistics().reduce((n, s) => n + s.space_used_size, 0);
+    plainGc();
+    const before = heapUsed();
+    // A path run once and then not again for a while: 400 functions of 200 statements each.
+    const body = Array.from({ length: 200 }, (_, i) => `x = (x * 31 + ${i}) % 1000003;`).join('\n');
+    const path = Array.from({ length: 400 }, (_, k) => new Function('x', `${body}\nreturn x + ${k};`));
+    const firstRun = path.map((f) => f(1) as number);
+    plainGc();
+    plainGc();
+    const compiled = heapUsed() - before; // V8's own collections keep their bytecode for now
+    gc();
+    gc();
+    const flushed = heapUsed() - before;
+    expect(compiled).toBeGreaterThan(1_000_000);
+    expect(flushed).toBeLessThan(compiled / 2);
+    expect(path.map((f) => f(1) as number)).toEqual(firstRun);
   });
 
   it("glibc's malloc_trim runs through the ledger's connection, which stays usable", () => {
