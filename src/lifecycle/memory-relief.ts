@@ -37,17 +37,26 @@ export interface MemoryReliefOptions {
   afterStart?: boolean;
 }
 
-/** V8 flags on for the relief's collections only, off again after. */
+/**
+ * V8 flags on for the relief's collections only, off again after. V8 reads each once, as a
+ * collection starts, so a collection on another thread that overlaps the switch is only plain.
+ */
 const RELIEF_FLAGS = [
   // Every page it can, not only the most fragmented: a rush leaves old-space pages half empty,
   // resident until their last object moves.
   'compact-on-every-full-gc',
-  // The bytecode and baseline code of functions not running now, as V8 itself drops them after
-  // five collections without a call (none come while the terminal is quiet): the sale path's,
-  // compiled again at the next sale (issue 18: about 2 MB of what a rush left resident).
+  // The bytecode of functions not running now, as V8 itself drops it after five collections
+  // without a call (none come while the terminal is quiet): the sale path's, compiled again at
+  // the next sale (issue 18: about 2 MB of what a rush left resident).
   'stress-flush-code',
-  'flush-baseline-code',
 ];
+
+/**
+ * On for good, once: baseline code may be dropped like bytecode (without it, a function warm
+ * enough to have baseline code keeps its bytecode). V8 reads this flag again as a collection
+ * ends, so it is never switched back while other threads' collections may be running.
+ */
+const LASTING_FLAGS = ['flush-baseline-code'];
 
 /**
  * A full V8 collection without `--expose-gc` on the command line: the flag is set at run time
@@ -57,6 +66,7 @@ const RELIEF_FLAGS = [
 export function v8Collector(): (() => void) | undefined {
   try {
     setFlagsFromString('--expose-gc');
+    for (const flag of LASTING_FLAGS) setFlagsFromString(`--${flag}`);
     const gc = runInNewContext('gc') as unknown;
     if (typeof gc !== 'function') return undefined;
     return () => {

@@ -99,7 +99,12 @@ export class Checkpointer {
     this.checkpointedAt = now;
     this.running = true;
     clearTimeout(this.idleTimer);
-    this.thread().postMessage('checkpoint');
+    try {
+      this.thread().postMessage('checkpoint');
+    } catch (err) {
+      // No thread (none could be started): the connection checkpoints itself, not nobody.
+      this.fallBack(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   /**

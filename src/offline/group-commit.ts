@@ -178,7 +178,7 @@ export class GroupCommit {
         }
         w.resolve();
         // After the replies this flush releases (their continuations run first): a checkpoint's
-        // start (the thread spawned after idle, or the rest checkpointed here) never delays them.
+        // request (its thread started again after idle: ~5 ms) never delays them.
         setImmediate(() => this.checkpointAfterFlush());
       }
       if (this.next) this.schedule();

@@ -149,9 +149,11 @@ describe('what the relief calls', () => {
     const heapUsed = () => getHeapSpaceStatistics().reduce((n, s) => n + s.space_used_size, 0);
     plainGc();
     const before = heapUsed();
-    // A path run once and then not again for a while: 400 functions of 200 statements each.
+    // A path run a while (warm enough for baseline code) and then not again: 400 functions of
+    // 200 statements each.
     const body = Array.from({ length: 200 }, (_, i) => `x = (x * 31 + ${i}) % 1000003;`).join('\n');
     const path = Array.from({ length: 400 }, (_, k) => new Function('x', `${body}\nreturn x + ${k};`));
+    for (let round = 0; round < 300; round++) for (const f of path) f(round);
     const firstRun = path.map((f) => f(1) as number);
     plainGc();
     plainGc();

@@ -89,4 +89,22 @@ describe('WAL checkpoints off the event loop', () => {
     await groupCommit.close();
     db.close();
   });
+
+  it('a thread that cannot be started leaves the connection checkpointing itself, not nobody', async () => {
+    const t = groupCommitted(10);
+    (t.groupCommit.checkpointer as unknown as { thread: () => never }).thread = () => {
+      throw new Error('ERR_WORKER_INIT_FAILED');
+    };
+    await t.ledger.durable();
+    t.ledger.transact(() => {
+      for (let j = 0; j < 20; j++) t.ledger.append('note.added', { j });
+    });
+    await t.ledger.durable();
+    await waitFor(
+      () => (t.db.pragma('wal_autocheckpoint', { simple: true }) === 1000 ? true : undefined),
+      'SQLite checkpointing again',
+    );
+    await t.groupCommit.close();
+    t.db.close();
+  });
 });
