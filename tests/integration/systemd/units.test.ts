@@ -186,6 +186,20 @@ describe('systemd units', () => {
     expect(run.status, String(run.stderr)).toBe(0);
   });
 
+  it("posd.service: malloc's mmap threshold fixed, in a form this glibc reads", () => {
+    const env = values(join(UNITS_DIR, 'posd.service'), 'Environment').find((v) =>
+      v.startsWith('GLIBC_TUNABLES='),
+    );
+    expect(env).toBe('GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072');
+    // The dynamic loader lists the tunables as this process would run with them.
+    const run = spawnSync('/lib64/ld-linux-x86-64.so.2', ['--list-tunables'], {
+      env: { GLIBC_TUNABLES: env!.slice('GLIBC_TUNABLES='.length) },
+      encoding: 'utf8',
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^glibc\.malloc\.mmap_threshold: 0x20000 /m);
+  });
+
   it("posd.service: tells posd this boot's id, which its ProcSubset=pid hides from it", () => {
     const unit = join(UNITS_DIR, 'posd.service');
     expect(values(unit, 'ProcSubset')).toEqual(['pid']);
