@@ -90,6 +90,27 @@ describe('WAL checkpoints off the event loop', () => {
     db.close();
   });
 
+  it("a flush's waiters (the sales' replies) run before the checkpoint it may start", async () => {
+    const t = groupCommitted(1);
+    const order: string[] = [];
+    const flushed = t.groupCommit.checkpointer.flushed.bind(t.groupCommit.checkpointer);
+    t.groupCommit.checkpointer.flushed = () => {
+      order.push('checkpoint');
+      flushed();
+    };
+    t.ledger.transact(() => t.ledger.append('sale.completed', { n: 1 }));
+    const reply = t.ledger
+      .durable()
+      .then(() => Promise.resolve()) // a reply is a few continuations away
+      .then(() => order.push('reply'));
+    await reply;
+    await waitFor(() => (order.includes('checkpoint') ? true : undefined), 'the checkpoint request');
+    expect(order).toEqual(['reply', 'checkpoint']);
+    await waitFor(() => (t.groupCommit.checkpointer.runs.length > 0 ? true : undefined), 'a checkpoint');
+    await t.groupCommit.close();
+    t.db.close();
+  });
+
   it('a thread that cannot be started leaves the connection checkpointing itself, not nobody', async () => {
     const t = groupCommitted(10);
     (t.groupCommit.checkpointer as unknown as { thread: () => never }).thread = () => {

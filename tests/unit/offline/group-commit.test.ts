@@ -90,31 +90,6 @@ describe('group commit', () => {
     expect(t.ledger.recordsJsonAfter(0, 10).map((r) => r.seq)).toEqual([1, 2]);
   });
 
-  it("a flush's waiters (the sales' replies) run before the checkpoint it may start", async () => {
-    const dir = tempDir();
-    const file = join(dir, 'posd.db');
-    const db = openDatabase({ file, log: silentLogger(), synchronous: 'NORMAL' });
-    const groupCommit = new GroupCommit({ db, file, log: silentLogger(), checkpoints: { everyChanges: 1 } });
-    const ledger = new Ledger({ db, dir, groupCommit });
-    const order: string[] = [];
-    const flushed = groupCommit.checkpointer.flushed.bind(groupCommit.checkpointer);
-    groupCommit.checkpointer.flushed = () => {
-      order.push('checkpoint');
-      flushed();
-    };
-    sale(ledger, 1);
-    const reply = ledger
-      .durable()
-      .then(() => Promise.resolve()) // a reply is a few continuations away
-      .then(() => order.push('reply'));
-    await reply;
-    await waitFor(() => (order.includes('checkpoint') ? true : undefined), 'the checkpoint request');
-    expect(order).toEqual(['reply', 'checkpoint']);
-    await waitFor(() => (groupCommit.checkpointer.runs.length > 0 ? true : undefined), 'a checkpoint');
-    await groupCommit.close();
-    db.close();
-  });
-
   it('a commit nobody waits for (a receipt marked printed, an ack) is flushed later by itself', async () => {
     const dir = tempDir();
     const file = join(dir, 'posd.db');
