@@ -454,9 +454,19 @@ export class App {
     }
   }
 
-  /** After READY: blesses the booted slot once healthy and reports an update's outcome. */
+  /**
+   * After READY: blesses the booted slot once healthy, reports an update's outcome, and builds
+   * what the first receipt needs, off the start.
+   */
   ready(): void {
     void this.updates?.health.afterReady();
+    setImmediate(() => {
+      try {
+        this.printing?.warm();
+      } catch (err) {
+        this.options.log.warn({ err: describeError(err) }, 'receipt encoder warm-up failed');
+      }
+    });
   }
 
   /** Each device as in `GET /api/v1/devices`. */

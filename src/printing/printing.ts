@@ -101,6 +101,11 @@ export class Printing implements TicketQueue {
     }
   }
 
+  /** After READY: what the first receipt would otherwise build (the GB18030 tables). */
+  warm(): void {
+    if (this.printer) this.codec.warm();
+  }
+
   async stop(): Promise<void> {
     await this.service.stop();
     await this.printer?.close();
