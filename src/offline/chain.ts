@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import canonicalizeModule from 'canonicalize';
 
 // A CommonJS module whose typings declare an ES default export: at run time the import is the function.
@@ -6,13 +6,16 @@ const canonicalize = canonicalizeModule as unknown as (value: unknown) => string
 
 export const GENESIS_CHAIN = '0'.repeat(64);
 
-export interface ChainedFields {
-  seq: number;
-  id: string;
-  type: string;
-  at: string;
-  body: unknown;
+/** sha256 hex of `prev + text`, streamed: what Node before 20.12 has. */
+export function sha256HexStreamed(prev: string, text: string): string {
+  return crypto.createHash('sha256').update(prev, 'utf8').update(text, 'utf8').digest('hex');
 }
+
+/** The same, one-shot where Node has it: half the cost per record (a drain hashes every one). */
+export const sha256Hex: (prev: string, text: string) => string =
+  typeof crypto.hash === 'function'
+    ? (prev, text) => crypto.hash('sha256', prev + text, 'hex')
+    : sha256HexStreamed;
 
 /**
  * RFC 8785 canonical JSON. A value of JSON types only whose object keys are already in order (a
@@ -29,7 +32,6 @@ export function canonicalJson(value: unknown): string {
 
 /** JSON types only (no undefined, toJSON, non-finite numbers), every object's keys in order. */
 function stringifiesCanonically(value: unknown): boolean {
-  if (value === null) return true;
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -37,17 +39,21 @@ function stringifiesCanonically(value: unknown): boolean {
     case 'number':
       return Number.isFinite(value);
     case 'object': {
+      if (value === null) return true;
       if (Array.isArray(value)) {
-        for (const item of value) if (!stringifiesCanonically(item)) return false;
+        for (let i = 0; i < value.length; i++) if (!stringifiesCanonically(value[i])) return false;
         return true;
       }
       const proto = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) return false;
-      const keys = Object.keys(value);
+      // for-in, not Object.keys: no array per object (the prototype is Object's or none, so the
+      // keys are the object's own).
       const fields = value as Record<string, unknown>;
-      for (let i = 0; i < keys.length; i++) {
-        if (i > 0 && !(keys[i - 1]! < keys[i]!)) return false;
-        if (!stringifiesCanonically(fields[keys[i]!])) return false;
+      let prev: string | undefined;
+      for (const key in fields) {
+        if (prev !== undefined && !(prev < key)) return false;
+        prev = key;
+        if (!stringifiesCanonically(fields[key])) return false;
       }
       return true;
     }
@@ -65,7 +71,7 @@ export function chainOf(prevChain: string, record: ChainedFields): string {
     at: record.at,
     body: record.body,
   });
-  return createHash('sha256').update(prevChain, 'utf8').update(canonical, 'utf8').digest('hex');
+  return sha256Hex(prevChain, canonical);
 }
 
 /**
@@ -81,7 +87,7 @@ export function chainOfCanonicalBody(
   canonicalBody: string,
 ): string {
   const canonical = `{"at":${JSON.stringify(at)},"body":${canonicalBody},"id":${JSON.stringify(id)},"seq":${seq},"type":${JSON.stringify(type)}}`;
-  return createHash('sha256').update(prevChain, 'utf8').update(canonical, 'utf8').digest('hex');
+  return sha256Hex(prevChain, canonical);
 }
 
 /** Checks a run of records that follows `prevChain`; returns the first bad seq or undefined. */

@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import canonicalizeModule from 'canonicalize';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../../src/offline/chain.js';
+import { canonicalJson, GENESIS_CHAIN, sha256Hex, sha256HexStreamed } from '../../../src/offline/chain.js';
 import { openDatabase } from '../../../src/offline/db.js';
 import { Ledger } from '../../../src/offline/ledger.js';
 import { tempDir } from '../../helpers/daemon.js';
@@ -51,5 +52,19 @@ describe('canonical JSON', () => {
     expect(wire.map((r) => r.seq)).toEqual([1, 2]);
     expect(wire.map((r) => JSON.parse(r.json) as unknown)).toEqual(ledger.recordsAfter(0, 10));
     db.close();
+  });
+});
+
+describe('the chain hash', () => {
+  it('one-shot and streamed give the same sha256 for any text after a chain', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9a-f]{64}$/), fc.string({ unit: 'binary' }), (prev, text) => {
+        expect(sha256Hex(prev, text)).toBe(sha256HexStreamed(prev, text));
+      }),
+      { numRuns: 1000 },
+    );
+    expect(sha256Hex(GENESIS_CHAIN, '{}')).toBe(
+      createHash('sha256').update(`${GENESIS_CHAIN}{}`).digest('hex'),
+    );
   });
 });
