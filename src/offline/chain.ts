@@ -17,6 +17,14 @@ export const sha256Hex: (prev: string, text: string) => string =
     ? (prev, text) => crypto.hash('sha256', prev + text, 'hex')
     : sha256HexStreamed;
 
+export interface ChainedFields {
+  seq: number;
+  id: string;
+  type: string;
+  at: string;
+  body: unknown;
+}
+
 /**
  * RFC 8785 canonical JSON. A value of JSON types only whose object keys are already in order (a
  * body parsed from canonical text, as the cloud receives it) is what `JSON.stringify` writes:
