@@ -1,8 +1,10 @@
 import { createHash, type Hash } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, statSync, truncateSync, unlinkSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -27,6 +29,8 @@ export interface DownloadOptions {
   backoff?: { initialMs: number; maxMs: number };
   /** Stops retrying (posd stopping). */
   signal?: AbortSignal;
+  /** Puts the finished bundle on disk (fsync of it and its directory); tests hold it. */
+  sync?: (file: string) => Promise<void>;
   /** No byte for this long: the connection is given up and tried again. */
   idleTimeoutMs?: number;
   /** Reads back the first `bytes` on disk (a download resumed after a restart); tests count them. */
@@ -42,9 +46,9 @@ interface RunningHash {
 const readBackFile = (file: string, bytes: number): AsyncIterable<Buffer> =>
   createReadStream(file, { start: 0, end: bytes - 1 });
 
-async function hashOnDisk(o: DownloadOptions, bytes: number): Promise<RunningHash> {
+async function hashOnDisk(file: string, bytes: number, readBack = readBackFile): Promise<RunningHash> {
   const hash = createHash('sha256');
-  if (bytes > 0) for await (const chunk of (o.readBack ?? readBackFile)(o.file, bytes)) hash.update(chunk);
+  if (bytes > 0) for await (const chunk of readBack(file, bytes)) hash.update(chunk);
   return { hash, bytes };
 }
 
@@ -141,7 +145,7 @@ async function attempt(o: DownloadOptions, idleMs: number, sum: { running?: Runn
     }
     if (from === 0 && have > 0) truncateSync(o.file, 0);
     // What is on disk already hashed (this run wrote it), or read once (posd restarted mid-download).
-    if (sum.running?.bytes !== from) sum.running = await hashOnDisk(o, from);
+    if (sum.running?.bytes !== from) sum.running = await hashOnDisk(o.file, from, o.readBack);
     const running = sum.running;
     let written = from;
     const out = createWriteStream(o.file, { flags: from === 0 ? 'w' : 'a', mode: 0o640 });
@@ -212,10 +216,34 @@ export async function download(o: DownloadOptions): Promise<void> {
     throw new DownloadRefused(`the bundle is ${size} bytes, not the command's ${o.size}`);
   }
   // A write that failed after its chunk was hashed leaves fewer bytes than hashed: read them back.
-  const running = sum.running?.bytes === size ? sum.running : await hashOnDisk(o, size);
+  const running = sum.running?.bytes === size ? sum.running : await hashOnDisk(o.file, size, o.readBack);
   const digest = running.hash.digest('hex');
   if (digest !== o.sha256.toLowerCase()) {
     remove(o.file);
     throw new DownloadRefused(`sha256 mismatch: the bundle's is ${digest}, the command's ${o.sha256}`);
   }
+  // On disk before the caller records `installing`: a power cut after that record finds it whole.
+  await (o.sync ?? syncFile)(o.file);
+}
+
+/** fsync of a file and of its directory (the entry of a file just made). */
+export async function syncFile(file: string): Promise<void> {
+  for (const path of [file, dirname(file)]) {
+    const handle = await open(path, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+/**
+ * Whether `file` holds exactly `size` bytes hashing to `sha256`: a bundle found on disk after a
+ * restart, checked before it is installed (one read of it).
+ */
+export async function bundleMatches(file: string, size: number, sha256: string): Promise<boolean> {
+  if (bytesOnDisk(file) !== size) return false;
+  const { hash } = await hashOnDisk(file, size);
+  return hash.digest('hex') === sha256.toLowerCase();
 }

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statfsSync, unlinkSyn
 import { join } from 'node:path';
 import { describeError, PosError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { DownloadRefused, download } from './downloader.js';
+import { bundleMatches, DownloadRefused, download } from './downloader.js';
 import type { Installer } from './rauc.js';
 import {
   blockerReasons,
@@ -254,6 +254,25 @@ export class UpdateService {
     return { restarting: true };
   }
 
+  /**
+   * Whether an `installing` left by an earlier posd can go on as it is: already recorded, or its
+   * bundle whole on disk. A state without the command's url and size (it cannot be fetched
+   * again) goes on, and RAUC's own signature check refuses a torn bundle.
+   */
+  private async bundleReady(s: UpdateState): Promise<boolean> {
+    if (this.installRecorded(s)) return true;
+    if (s.url === undefined || s.size === undefined || s.sha256 === undefined) return true;
+    return bundleMatches(this.bundleFile(s), s.size, s.sha256);
+  }
+
+  /** `update.installed` of this attempt is in the ledger (posd stopped after recording it). */
+  private installRecorded(s: UpdateState): boolean {
+    return (
+      s.attemptId !== undefined &&
+      Boolean(this.o.ledger.findLatest('update.installed', 'attemptId', s.attemptId))
+    );
+  }
+
   private bundleFile(s: UpdateState): string {
     return join(this.dir, `bundle-${(s.sha256 ?? 'x').slice(0, 16)}.raucb`);
   }
@@ -291,6 +310,21 @@ export class UpdateService {
   private async carryOn(): Promise<void> {
     try {
       let s = this.state;
+      // A bundle left by an earlier posd is checked again before RAUC gets it: a power cut
+      // may have left it short. What does not match is fetched again, not failed.
+      if (s.state === 'installing' && !(await this.bundleReady(s))) {
+        this.o.log.warn(
+          { version: s.version },
+          'the bundle on disk is not the whole bundle; downloading it again',
+        );
+        try {
+          unlinkSync(this.bundleFile(s));
+        } catch {
+          // not there
+        }
+        s = this.o.store.update({ state: 'downloading', bytes: 0 });
+        this.changed();
+      }
       if (s.state === 'downloading') {
         const file = this.bundleFile(s);
         await download({
@@ -308,10 +342,7 @@ export class UpdateService {
       }
       if (s.state === 'installing') {
         // Recorded already (posd stopped after the record, the bundle maybe removed): installed.
-        const recorded =
-          s.attemptId !== undefined &&
-          Boolean(this.o.ledger.findLatest('update.installed', 'attemptId', s.attemptId));
-        if (!recorded) {
+        if (!this.installRecorded(s)) {
           try {
             await this.o.installer.install(this.bundleFile(s));
           } catch (err) {

@@ -4,9 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DownloadRefused, download } from '../../../src/update/downloader.js';
+import { bundleMatches, DownloadRefused, download, syncFile } from '../../../src/update/downloader.js';
 import { BundleServer, type BundleServerOptions } from '../../helpers/bundle-server.js';
 import { tempDir } from '../../helpers/daemon.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const log = pino({ level: 'silent' });
 const fast = { initialMs: 10, maxMs: 50 };
@@ -112,6 +113,48 @@ describe('bundle download', () => {
     const err = await thrown(download({ ...wrong.args, sha256: 'ab'.repeat(32), readBack: counting }));
     expect(String(err)).toMatch(/sha256 mismatch/);
     expect(readBack).toEqual([20_000]);
+  });
+
+  it('resolves only once the whole bundle is synced to disk (what `installing` is recorded after)', async () => {
+    const { file, args } = await serving(50_000);
+    const synced: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    let done = false;
+    const downloading = download({
+      ...args,
+      backoff: fast,
+      sync: async (f) => {
+        synced.push(f);
+        await held;
+        await syncFile(f); // and the real fsync of the file and its directory works
+      },
+    }).then(() => {
+      done = true;
+    });
+    await waitFor(() => (synced.length > 0 ? true : undefined), 'the sync asked for');
+    expect(synced).toEqual([file]);
+    expect(statSync(file).size).toBe(50_000); // every byte written and checked first
+    await new Promise((r) => setImmediate(r));
+    expect(done).toBe(false);
+    release();
+    await downloading;
+    expect(done).toBe(true);
+  });
+
+  it('a bundle found on disk matches only with every byte of the command’s size and sha256', async () => {
+    const { s, file, args } = await serving(20_000);
+    await download({ ...args, backoff: fast });
+    expect(await bundleMatches(file, s.body.length, s.sha256.toUpperCase())).toBe(true);
+    const torn = Buffer.from(s.body);
+    torn.fill(0, 12_288); // a power cut: the last pages never reached the disk
+    writeFileSync(file, torn);
+    expect(await bundleMatches(file, s.body.length, s.sha256)).toBe(false);
+    writeFileSync(file, s.body.subarray(0, 8_192)); // or the file cut short
+    expect(await bundleMatches(file, s.body.length, s.sha256)).toBe(false);
+    expect(await bundleMatches(join(file, '..', 'none.raucb'), s.body.length, s.sha256)).toBe(false);
   });
 
   it('starts again when the server ignores the range', async () => {

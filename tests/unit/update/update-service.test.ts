@@ -261,6 +261,34 @@ describe('update.install', () => {
     expect(t.types()).toEqual(['update.installed']);
   });
 
+  it('a restart in installing finds the bundle torn (a power cut) or gone: it is downloaded again and installed whole, not failed', async () => {
+    for (const damage of ['torn', 'gone', 'whole'] as const) {
+      const t = await setup();
+      t.store.set({
+        state: 'installing',
+        version: '2.0.0',
+        fromVersion: '1.0.0',
+        url: t.server.url,
+        sha256: t.server.sha256,
+        size: t.server.body.length,
+        bytes: t.server.body.length,
+        attemptId: 'a3',
+      });
+      const bundle = join(t.stateDir, 'update', `bundle-${t.server.sha256.slice(0, 16)}.raucb`);
+      mkdirSync(join(t.stateDir, 'update'), { recursive: true });
+      const onDisk = Buffer.from(t.server.body);
+      if (damage === 'torn') onDisk.fill(0, 16_384);
+      if (damage !== 'gone') writeFileSync(bundle, onDisk);
+      t.service.resume();
+      await t.service.settled();
+      expect(t.service.view().state).toBe('waiting-to-reboot');
+      // RAUC got the command's bundle, once; fetched again only when the one on disk was not it.
+      expect(t.rauc.calls('install')).toEqual([{ cmd: 'install', sha256: t.server.sha256 }]);
+      expect(t.server.requests.length).toBe(damage === 'whole' ? 0 : 1);
+      expect(t.types()).toEqual(['update.installed']);
+    }
+  });
+
   it('posd stopped while RAUC installs (its client killed with posd): the state stays installing and the bundle stays, for the next start to ask again', async () => {
     let killClient: (() => void) | undefined;
     const t = await setup({
