@@ -64,9 +64,27 @@ export class BootHealth {
     this.now = o.now ?? (() => new Date());
   }
 
-  /** Before READY: a start of the new version is counted, healthy or not (a crash loop shows). */
+  /**
+   * Before READY (and before the update service resumes): a start of the new version is counted,
+   * healthy or not (a crash loop shows). An update still waiting for its reboot while its own
+   * version runs has been booted into already (RAUC makes the slot primary when the install
+   * ends, and a power cut or another reboot came first): that boot is its reboot, judged as one,
+   * not followed by another.
+   */
   countStart(): void {
-    const s = this.o.store.get();
+    let s = this.o.store.get();
+    if (s.state === 'waiting-to-reboot' && sameRelease(s.version, this.o.appVersion)) {
+      this.o.log.warn(
+        { version: s.version },
+        'the installed update booted before its reboot: taken as rebooted',
+      );
+      s = this.o.store.update({
+        state: 'rebooting',
+        rebootAt: s.rebootAt ?? s.installedAt ?? this.now().toISOString(),
+        startsOfNew: 0,
+        bootId: undefined,
+      });
+    }
     if (!rebootedInto(s, this.bootId()) || !sameRelease(s.version, this.o.appVersion)) return;
     this.o.store.update({ startsOfNew: (s.startsOfNew ?? 0) + 1 });
   }

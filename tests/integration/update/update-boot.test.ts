@@ -105,6 +105,33 @@ describe('after the reboot into an update', () => {
     });
   });
 
+  it('booted into the installed update before posd rebooted (a power cut while it waited): reported activated, no reboot more', async () => {
+    const t = await terminal('UB5', {
+      state: {
+        state: 'waiting-to-reboot',
+        version: APP_VERSION,
+        fromVersion: '0.9.0',
+        cmdId: 'cmd-cut',
+        attemptId: 'attempt-cut',
+        installedAt: '2026-12-06T10:00:00.000Z',
+      },
+    });
+    const activated = await waitFor(
+      async () => (await deviceLedger(t.api)).find((r) => r.type === 'update.activated'),
+      'update.activated',
+    );
+    expect(activated.body).toMatchObject({
+      version: APP_VERSION,
+      fromVersion: '0.9.0',
+      starts: 1,
+      slot: 'A',
+    });
+    expect(t.rauc.calls('mark-good')).toHaveLength(1);
+    expect(t.rauc.calls('reboot')).toEqual([]);
+    const h = await healthz(t.cfg.port);
+    expect((h.updates as Json).last).toMatchObject({ state: 'idle', outcome: 'activated' });
+  });
+
   it('the old version coming back reports rolled-back with the failed version and why; posd doctor shows it', async () => {
     const t = await terminal('UB2', {
       state: rebootingInto('99.0.0', APP_VERSION, 3),

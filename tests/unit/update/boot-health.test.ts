@@ -97,6 +97,36 @@ describe('after the boot', () => {
     expect(t.store.get()).toMatchObject({ state: 'idle', version: '2.0.0', outcome: 'activated' });
   });
 
+  it('the installed update booted before its reboot (a power cut while it waited): judged as its reboot, not rebooted once more', async () => {
+    const waiting: UpdateState = {
+      state: 'waiting-to-reboot',
+      version: '2.0.0',
+      fromVersion: '1.0.0',
+      cmdId: 'cmd-7',
+      attemptId: 'a-7',
+      installedAt: '2026-12-06T10:00:00.000Z',
+      bootId: 'boot-2', // a reboot asked for in this very boot id once failed: still not this boot's
+    };
+    // On the old slot (the bootloader chose it): the update goes on waiting for its reboot.
+    const old = setup('1.0.0', waiting);
+    old.health.countStart();
+    expect(old.store.get()).toMatchObject({ state: 'waiting-to-reboot', version: '2.0.0' });
+
+    const t = setup('2.0.0', waiting);
+    t.health.countStart();
+    expect(t.store.get()).toMatchObject({ state: 'rebooting', version: '2.0.0', startsOfNew: 1 });
+    t.reachCloud();
+    await t.health.afterReady();
+    expect(t.rauc.calls('mark-good')).toHaveLength(1);
+    expect(t.records().map((r) => [r.type, r.body])).toEqual([
+      [
+        'update.activated',
+        { version: '2.0.0', fromVersion: '1.0.0', starts: 1, slot: 'A', cmdId: 'cmd-7', attemptId: 'a-7' },
+      ],
+    ]);
+    expect(t.store.get()).toMatchObject({ state: 'idle', outcome: 'activated' });
+  });
+
   it('a grace set past the trial deadline ends before it: a healthy slot whose cloud stays away is blessed, not rebooted', async () => {
     // An hour of grace; the boot's trial ends 2 min 50 ms after the kernel started, READY at 0.
     const t = setup('2.0.0', rebooting, 'boot-2', 0, {
