@@ -66,19 +66,23 @@ export class BootHealth {
 
   /**
    * Before READY (and before the update service resumes): a start of the new version is counted,
-   * healthy or not (a crash loop shows). An update still waiting for its reboot while its own
-   * version runs has been booted into already (RAUC makes the slot primary when the install
-   * ends, and a power cut or another reboot came first): that boot is its reboot, judged as one,
-   * not followed by another.
+   * healthy or not (a crash loop shows). An update still installing or waiting for its reboot
+   * while its own version runs has been booted into already (RAUC makes the slot primary when
+   * the install ends, and a power cut or another reboot came first): that boot is its reboot,
+   * judged as one, not followed by another (nor by an install over the slot just left, the one
+   * to fall back to). Its `update.installed`, if posd had not recorded it, comes with the outcome.
    */
   countStart(): void {
     let s = this.o.store.get();
-    if (s.state === 'waiting-to-reboot' && sameRelease(s.version, this.o.appVersion)) {
+    const early = s.state === 'installing' || s.state === 'waiting-to-reboot';
+    if (early && sameRelease(s.version, this.o.appVersion)) {
       this.o.log.warn(
-        { version: s.version },
+        { version: s.version, state: s.state },
         'the installed update booted before its reboot: taken as rebooted',
       );
       s = this.o.store.update({
+        ...(s.state === 'installing' ? { installUnrecorded: true } : {}),
+        error: undefined,
         state: 'rebooting',
         rebootAt: s.rebootAt ?? s.installedAt ?? this.now().toISOString(),
         startsOfNew: 0,
@@ -152,31 +156,57 @@ export class BootHealth {
     }
     const s = this.o.store.get();
     if (!rebootedInto(s, this.bootId())) return;
-    const at = this.now().toISOString();
-    if (sameRelease(s.version, this.o.appVersion)) {
-      this.record('update.activated', s, {
+    // Booted before posd recorded the install (a power cut as RAUC finished): recorded now.
+    if (s.installUnrecorded) {
+      this.record('update.installed', s, {
         version: s.version,
         fromVersion: s.fromVersion,
-        starts: s.startsOfNew ?? 0,
-        ...(status?.booted ? { slot: status.booted } : {}),
+        sha256: s.sha256,
+        size: s.size,
       });
-      this.o.store.set({ ...s, state: 'idle', error: undefined, outcome: 'activated', outcomeAt: at });
-      this.o.log.info({ version: s.version, fromVersion: s.fromVersion }, 'update activated');
+    }
+    const at = this.now().toISOString();
+    const activated = sameRelease(s.version, this.o.appVersion);
+    const reason = activated ? undefined : rollbackReason(s, status, this.o.appVersion);
+    const slot = status?.booted ? { slot: status.booted } : {};
+    const starts = s.startsOfNew ?? 0;
+    if (activated) {
+      this.record('update.activated', s, { version: s.version, fromVersion: s.fromVersion, starts, ...slot });
     } else {
-      const reason = rollbackReason(s, status, this.o.appVersion);
       this.record('update.rolled-back', s, {
         version: s.version,
         fromVersion: s.fromVersion,
         running: this.o.appVersion,
         reason,
-        starts: s.startsOfNew ?? 0,
-        ...(status?.booted ? { slot: status.booted } : {}),
+        starts,
+        ...slot,
       });
+    }
+    // The records on disk before the state file moves on: a power cut between them must leave
+    // the state that records them again (once each, by attempt), not an outcome without them.
+    try {
+      await this.o.ledger.durable();
+    } catch (err) {
+      this.o.log.error({ err: describeError(err) }, 'the update outcome could not be made durable');
+      return;
+    }
+    if (activated) {
+      this.o.store.set({
+        ...s,
+        state: 'idle',
+        error: undefined,
+        installUnrecorded: undefined,
+        outcome: 'activated',
+        outcomeAt: at,
+      });
+      this.o.log.info({ version: s.version, fromVersion: s.fromVersion }, 'update activated');
+    } else {
       this.o.store.set({
         ...s,
         state: 'rolled-back',
         reason,
         error: reason,
+        installUnrecorded: undefined,
         outcome: 'rolled-back',
         outcomeAt: at,
       });

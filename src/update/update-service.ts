@@ -211,6 +211,8 @@ export class UpdateService {
   /** After a restart: goes on with what the state file says was under way. */
   resume(): void {
     const s = this.state;
+    // A bundle nothing under way needs (one installed before a power cut): room on the partition.
+    if (s.state !== 'downloading' && s.state !== 'installing') this.clearBundles();
     if (s.state === 'downloading' || s.state === 'installing') {
       this.bytes = s.bytes ?? 0;
       this.o.log.info({ version: s.version, state: s.state }, 'update resumed');
@@ -255,12 +257,14 @@ export class UpdateService {
   }
 
   /**
-   * Whether an `installing` left by an earlier posd can go on as it is: already recorded, or its
-   * bundle whole on disk. A state without the command's url and size (it cannot be fetched
+   * Whether an `installing` left by an earlier posd can go on as it is: already recorded, written
+   * in this boot (posd restarted, RAUC maybe still reading the bundle: it is not read again), or
+   * its bundle whole on disk. A state without the command's url and size (it cannot be fetched
    * again) goes on, and RAUC's own signature check refuses a torn bundle.
    */
   private async bundleReady(s: UpdateState): Promise<boolean> {
     if (this.installRecorded(s)) return true;
+    if (s.bootId !== undefined && s.bootId === this.bootId()) return true; // no power cut since
     if (s.url === undefined || s.size === undefined || s.sha256 === undefined) return true;
     return bundleMatches(this.bundleFile(s), s.size, s.sha256);
   }
@@ -312,7 +316,9 @@ export class UpdateService {
       let s = this.state;
       // A bundle left by an earlier posd is checked again before RAUC gets it: a power cut
       // may have left it short. What does not match is fetched again, not failed.
-      if (s.state === 'installing' && !(await this.bundleReady(s))) {
+      const ready = s.state !== 'installing' || (await this.bundleReady(s));
+      if (this.abort.signal.aborted) return; // stopping: RAUC is not asked to start now
+      if (!ready) {
         this.o.log.warn(
           { version: s.version },
           'the bundle on disk is not the whole bundle; downloading it again',
@@ -323,6 +329,7 @@ export class UpdateService {
           // not there
         }
         s = this.o.store.update({ state: 'downloading', bytes: 0 });
+        this.bytes = 0;
         this.changed();
       }
       if (s.state === 'downloading') {
@@ -337,7 +344,9 @@ export class UpdateService {
           ...(this.o.backoff ? { backoff: this.o.backoff } : {}),
           onProgress: (bytes) => this.progress(bytes),
         });
-        s = this.o.store.update({ state: 'installing', bytes: s.size });
+        // The boot it was whole in: only a power cut (another boot) can tear it after this.
+        const bootId = this.bootId();
+        s = this.o.store.update({ state: 'installing', bytes: s.size, bootId });
         this.changed();
       }
       if (s.state === 'installing') {

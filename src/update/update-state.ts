@@ -33,8 +33,13 @@ export interface UpdateState {
   rebootAt?: string;
   /** Times the new version started after the reboot (counted before it is healthy). */
   startsOfNew?: number;
-  /** The kernel's boot id when the reboot was asked for: a posd restart is not a reboot. */
+  /**
+   * The kernel's boot id when the reboot was asked for (`rebooting`), or when the bundle was
+   * whole on disk (`installing`): a posd restart is not a reboot.
+   */
   bootId?: string;
+  /** Booted into while still `installing` (a power cut as RAUC finished): `update.installed` comes with the outcome. */
+  installUnrecorded?: boolean;
   /** One id per attempt, in its ledger records (recorded once each). */
   attemptId?: string;
   /** How the last attempt ended. */

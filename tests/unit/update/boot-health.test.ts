@@ -10,6 +10,7 @@ import { type UpdateState, UpdateStateStore } from '../../../src/update/update-s
 import { tempDir } from '../../helpers/daemon.js';
 import { FakeRauc } from '../../helpers/fake-rauc.js';
 import { silentLogger } from '../../helpers/test-log.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const log = silentLogger();
 
@@ -19,7 +20,10 @@ function setup(
   bootId = 'boot-2',
   markGoodFailures = 0,
   timing: Partial<
-    Pick<BootHealthOptions, 'graceMs' | 'uptimeMs' | 'processUptimeMs' | 'trialDeadlineMs'>
+    Pick<BootHealthOptions, 'graceMs' | 'uptimeMs' | 'processUptimeMs' | 'trialDeadlineMs'> & {
+      /** Wraps the ledger posd records into (to hold its flushes). */
+      wrapLedger: (ledger: Ledger) => BootHealthOptions['ledger'];
+    }
   > = {},
 ) {
   const stateDir = tempDir('posd-health-');
@@ -49,11 +53,12 @@ function setup(
       return cli.markGood();
     },
   };
+  const { wrapLedger, ...times } = timing;
   const health = new BootHealth({
     store,
     installer,
     appVersion,
-    ledger,
+    ledger: wrapLedger ? wrapLedger(ledger) : ledger,
     log,
     cloudReached: () => cloud,
     graceMs: 600_000,
@@ -61,10 +66,10 @@ function setup(
     retryMs: 10,
     uptimeMs: () => 30_000, // READY half a minute after the kernel started, as on a terminal
     processUptimeMs: () => 1_000,
-    ...timing,
+    ...times,
   });
   const records = () => ledger.recordsAfter(0, 100);
-  return { store, rauc, health, reachCloud, records, asked };
+  return { store, rauc, health, reachCloud, records, asked, ledger };
 }
 
 const rebooting: UpdateState = {
@@ -124,6 +129,75 @@ describe('after the boot', () => {
         { version: '2.0.0', fromVersion: '1.0.0', starts: 1, slot: 'A', cmdId: 'cmd-7', attemptId: 'a-7' },
       ],
     ]);
+    expect(t.store.get()).toMatchObject({ state: 'idle', outcome: 'activated' });
+  });
+
+  it('booted into the update while it was still installing (a power cut as RAUC finished): update.installed recorded with the outcome, once', async () => {
+    const installing: UpdateState = {
+      state: 'installing',
+      version: '2.0.0',
+      fromVersion: '1.0.0',
+      cmdId: 'cmd-8',
+      attemptId: 'a-8',
+      sha256: 'ef'.repeat(32),
+      size: 40_000,
+      bootId: 'boot-1',
+    };
+    for (const recordedBefore of [false, true]) {
+      const t = setup('2.0.0', installing);
+      if (recordedBefore) {
+        // posd recorded it, then the power went before the state file said so.
+        t.ledger.transact(() =>
+          t.ledger.append('update.installed', { version: '2.0.0', cmdId: 'cmd-8', attemptId: 'a-8' }),
+        );
+      }
+      t.health.countStart();
+      // Not installing any more: the update service, resumed next, installs nothing over slot A.
+      expect(t.store.get()).toMatchObject({ state: 'rebooting', startsOfNew: 1 });
+      t.reachCloud();
+      await t.health.afterReady();
+      expect(t.rauc.calls('install')).toEqual([]);
+      expect(t.records().map((r) => r.type)).toEqual(['update.installed', 'update.activated']);
+      if (!recordedBefore) {
+        expect(t.records()[0]!.body).toEqual({
+          version: '2.0.0',
+          fromVersion: '1.0.0',
+          sha256: 'ef'.repeat(32),
+          size: 40_000,
+          cmdId: 'cmd-8',
+          attemptId: 'a-8',
+        });
+      }
+      expect(t.store.get()).toMatchObject({ state: 'idle', outcome: 'activated' });
+      expect(t.store.get().installUnrecorded).toBeUndefined();
+    }
+  });
+
+  it('the outcome is on disk in the ledger before the state file says it: a power cut between them records it again, never loses it', async () => {
+    let release!: () => void;
+    const flushed = new Promise<void>((r) => {
+      release = r;
+    });
+    let asked = 0;
+    const t = setup('2.0.0', rebooting, 'boot-2', 0, {
+      wrapLedger: (ledger) => ({
+        transact: (work) => ledger.transact(work),
+        append: (type, body) => ledger.append(type, body),
+        findLatest: (type, field, value) => ledger.findLatest(type, field, value),
+        durable: async () => {
+          asked += 1;
+          await flushed;
+        },
+      }),
+    });
+    t.health.countStart();
+    t.reachCloud();
+    const done = t.health.afterReady();
+    await waitFor(() => (asked > 0 ? true : undefined), 'the flush asked for');
+    expect(t.records().map((r) => r.type)).toEqual(['update.activated']);
+    expect(t.store.get().state).toBe('rebooting'); // not yet: a power cut now finds it to report again
+    release();
+    await done;
     expect(t.store.get()).toMatchObject({ state: 'idle', outcome: 'activated' });
   });
 

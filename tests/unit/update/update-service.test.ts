@@ -273,6 +273,7 @@ describe('update.install', () => {
         size: t.server.body.length,
         bytes: t.server.body.length,
         attemptId: 'a3',
+        bootId: 'a-boot-before-the-power-cut',
       });
       const bundle = join(t.stateDir, 'update', `bundle-${t.server.sha256.slice(0, 16)}.raucb`);
       mkdirSync(join(t.stateDir, 'update'), { recursive: true });
@@ -289,6 +290,35 @@ describe('update.install', () => {
     }
   });
 
+  it('posd stopping while it checks a bundle found after a reboot does not start RAUC; nothing under way keeps no bundle', async () => {
+    const t = await setup();
+    t.store.set({
+      state: 'installing',
+      version: '2.0.0',
+      fromVersion: '1.0.0',
+      url: t.server.url,
+      sha256: t.server.sha256,
+      size: t.server.body.length,
+      attemptId: 'a4',
+      bootId: 'a-boot-before',
+    });
+    const dir = join(t.stateDir, 'update');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `bundle-${t.server.sha256.slice(0, 16)}.raucb`), t.server.body);
+    t.service.resume();
+    t.service.stop(); // systemd stops posd while the bundle is read
+    await t.service.settled();
+    expect(t.rauc.calls('install')).toEqual([]);
+    expect(t.store.get().state).toBe('installing'); // the next start goes on from here
+
+    // A bundle left behind when nothing is under way (installed before a power cut) is removed.
+    const after = await setup({ state: { state: 'rebooting', version: '2.0.0', bootId: 'x' } });
+    mkdirSync(join(after.stateDir, 'update'), { recursive: true });
+    writeFileSync(join(after.stateDir, 'update', 'bundle-0123456789abcdef.raucb'), 'left');
+    after.service.resume();
+    expect(readdirSync(join(after.stateDir, 'update'))).toEqual([]);
+  });
+
   it('posd stopped while RAUC installs (its client killed with posd): the state stays installing and the bundle stays, for the next start to ask again', async () => {
     let killClient: (() => void) | undefined;
     const t = await setup({
@@ -296,8 +326,11 @@ describe('update.install', () => {
         state: 'installing',
         version: '2.0.0',
         fromVersion: '1.0.0',
+        url: 'http://127.0.0.1:9/bundle.raucb',
+        size: 6,
         sha256: 'cd'.repeat(32),
         attemptId: 'a2',
+        bootId: 'boot-now', // whole on disk in this boot: RAUC may be reading it, it is not read again
       },
       installer: (rauc) => {
         const cli = new RaucCli(rauc.argv);
