@@ -63,15 +63,18 @@ const rebootingInto = (version: string, fromVersion: string, startsOfNew = 0): U
   startsOfNew,
 });
 
+/** The terminal's `update.activated`, once its ledger holds it. */
+const activatedRecord = (api: Parameters<typeof deviceLedger>[0]) =>
+  waitFor(
+    async () => (await deviceLedger(api)).find((r) => r.type === 'update.activated'),
+    'update.activated',
+  );
+
 describe('after the reboot into an update', () => {
   it('the new version, healthy and the cloud reached, marks its slot good and reports update.activated', async () => {
     const t = await terminal('UB1', { state: rebootingInto(APP_VERSION, '0.9.0') });
     await waitFor(() => (t.rauc.calls('mark-good').length > 0 ? true : undefined), 'mark-good', 30_000);
-    const activated = await waitFor(
-      async () => (await deviceLedger(t.api)).find((r) => r.type === 'update.activated'),
-      'update.activated',
-    );
-    expect(activated.body).toMatchObject({
+    expect((await activatedRecord(t.api)).body).toMatchObject({
       version: APP_VERSION,
       fromVersion: '0.9.0',
       starts: 1,
@@ -116,11 +119,7 @@ describe('after the reboot into an update', () => {
         installedAt: '2026-12-06T10:00:00.000Z',
       },
     });
-    const activated = await waitFor(
-      async () => (await deviceLedger(t.api)).find((r) => r.type === 'update.activated'),
-      'update.activated',
-    );
-    expect(activated.body).toMatchObject({
+    expect((await activatedRecord(t.api)).body).toMatchObject({
       version: APP_VERSION,
       fromVersion: '0.9.0',
       starts: 1,

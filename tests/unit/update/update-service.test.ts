@@ -101,6 +101,21 @@ async function setup(
   return { stateDir, ledger, rauc, server, blockers, reboots, hold, store, service, args, types };
 }
 
+/** The state a posd left in `installing` for the server's bundle, in a boot before this one. */
+function installingAfterReboot(t: Awaited<ReturnType<typeof setup>>, attemptId: string): void {
+  t.store.set({
+    state: 'installing',
+    version: '2.0.0',
+    fromVersion: '1.0.0',
+    url: t.server.url,
+    sha256: t.server.sha256,
+    size: t.server.body.length,
+    bytes: t.server.body.length,
+    attemptId,
+    bootId: 'a-boot-before-the-power-cut',
+  });
+}
+
 describe('update.install', () => {
   it('downloads, lets RAUC install, records update.installed, and reboots only once no payment is unresolved', async () => {
     const t = await setup();
@@ -264,17 +279,7 @@ describe('update.install', () => {
   it('a restart in installing finds the bundle torn (a power cut) or gone: it is downloaded again and installed whole, not failed', async () => {
     for (const damage of ['torn', 'gone', 'whole'] as const) {
       const t = await setup();
-      t.store.set({
-        state: 'installing',
-        version: '2.0.0',
-        fromVersion: '1.0.0',
-        url: t.server.url,
-        sha256: t.server.sha256,
-        size: t.server.body.length,
-        bytes: t.server.body.length,
-        attemptId: 'a3',
-        bootId: 'a-boot-before-the-power-cut',
-      });
+      installingAfterReboot(t, 'a3');
       const bundle = join(t.stateDir, 'update', `bundle-${t.server.sha256.slice(0, 16)}.raucb`);
       mkdirSync(join(t.stateDir, 'update'), { recursive: true });
       const onDisk = Buffer.from(t.server.body);
@@ -292,16 +297,7 @@ describe('update.install', () => {
 
   it('posd stopping while it checks a bundle found after a reboot does not start RAUC; nothing under way keeps no bundle', async () => {
     const t = await setup();
-    t.store.set({
-      state: 'installing',
-      version: '2.0.0',
-      fromVersion: '1.0.0',
-      url: t.server.url,
-      sha256: t.server.sha256,
-      size: t.server.body.length,
-      attemptId: 'a4',
-      bootId: 'a-boot-before',
-    });
+    installingAfterReboot(t, 'a4');
     const dir = join(t.stateDir, 'update');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, `bundle-${t.server.sha256.slice(0, 16)}.raucb`), t.server.body);
