@@ -5,7 +5,8 @@ import type { PaymentCore } from './payment-core.js';
  * Sends a refund sale's electronic parts to the acquirer, each under its own refundId (its payment
  * id) on every retry. A part the acquirer refuses for good is failed and the others go on; the
  * refund then completes with what was returned (refund-service decides). An unanswered part is
- * retried with backoff while the link is up, and resumes on reconnect or restart when it is down.
+ * retried while the link is up (1, 2, then every 4 query intervals), and resumes on reconnect or
+ * restart when it is down.
  */
 export async function runRefund(core: PaymentCore, refundSaleId: string): Promise<void> {
   const waiting = core.o.store
@@ -38,7 +39,9 @@ export async function runRefund(core: PaymentCore, refundSaleId: string): Promis
         core.o.store.setPaymentStatus(p.paymentId, 'unknown', p.doc, core.iso());
         return; // resumes with the same refundId when the link returns
       }
-      await core.backoff(attempt);
+      // The cashier and the customer wait at the counter while the link is up: retried at most
+      // 4 query intervals apart (one small idempotent request), not backed off to a minute.
+      await core.backoff(Math.min(attempt, 2));
     }
   }
   core.o.sales.announceSale(refundSaleId);

@@ -218,6 +218,22 @@ describe('refunds to the original channel', () => {
     });
   });
 
+  it('a refund whose replies keep being lost while online is asked again at most 4 query intervals apart: the customer waits at the counter', async () => {
+    const t = setup(() => 'success');
+    const saleId = t.openSale(1800);
+    t.payments.startCode(saleId, WECHAT('0'));
+    await t.payments.idle();
+    t.acquirer.loseReplies.set('refund.create', 6);
+    const before = t.acquirer.clock;
+    t.refunds.refund(saleId, { lines: [{ lineNo: 1, qty: 1 }] });
+    await t.payments.idle();
+    expect(t.acquirer.calls.filter((c) => c.op === 'refund.create')).toHaveLength(7);
+    // 5, 10, then 20 s between attempts (query interval 5 s), not 40 and 60.
+    expect(t.acquirer.clock - before).toBe(5_000 + 10_000 + 4 * 20_000);
+    expect(t.acquirer.refunds.size).toBe(1);
+    expect(t.acquirer.netCaptured()).toBe(0);
+  });
+
   it('a refund pending when the daemon dies resumes with the same refundId after restart', async () => {
     const t = setup(() => 'success');
     const saleId = t.openSale(1200);
