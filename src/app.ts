@@ -460,13 +460,7 @@ export class App {
    */
   ready(): void {
     void this.updates?.health.afterReady();
-    setImmediate(() => {
-      try {
-        this.printing?.warm();
-      } catch (err) {
-        this.options.log.warn({ err: describeError(err) }, 'receipt encoder warm-up failed');
-      }
-    });
+    this.printing?.warmSoon();
   }
 
   /** Each device as in `GET /api/v1/devices`. */

@@ -101,9 +101,16 @@ export class Printing implements TicketQueue {
     }
   }
 
-  /** After READY: what the first receipt would otherwise build (the GB18030 tables). */
-  warm(): void {
-    if (this.printer) this.codec.warm();
+  /** After READY, in the next turn: what the first receipt would otherwise build (the GB18030 tables). */
+  warmSoon(): void {
+    if (!this.printer) return;
+    setImmediate(() => {
+      try {
+        this.codec.warm();
+      } catch (err) {
+        this.o.log.warn({ err: describeError(err) }, 'receipt encoder warm-up failed');
+      }
+    });
   }
 
   async stop(): Promise<void> {

@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import type { Installer, SlotStatus } from './rauc.js';
 import type { UpdateLedger } from './update-service.js';
 import { currentBootId } from './update-service.js';
-import { sameRelease, type UpdateState, type UpdateStateStore } from './update-state.js';
+import { installedBody, sameRelease, type UpdateState, type UpdateStateStore } from './update-state.js';
 
 export interface BootHealthOptions {
   store: UpdateStateStore;
@@ -158,12 +158,7 @@ export class BootHealth {
     if (!rebootedInto(s, this.bootId())) return;
     // Booted before posd recorded the install (a power cut as RAUC finished): recorded now.
     if (s.installUnrecorded) {
-      this.record('update.installed', s, {
-        version: s.version,
-        fromVersion: s.fromVersion,
-        sha256: s.sha256,
-        size: s.size,
-      });
+      this.record('update.installed', s, installedBody(s));
     }
     const at = this.now().toISOString();
     const activated = sameRelease(s.version, this.o.appVersion);
@@ -190,28 +185,16 @@ export class BootHealth {
       this.o.log.error({ err: describeError(err) }, 'the update outcome could not be made durable');
       return;
     }
-    if (activated) {
-      this.o.store.set({
-        ...s,
-        state: 'idle',
-        error: undefined,
-        installUnrecorded: undefined,
-        outcome: 'activated',
-        outcomeAt: at,
-      });
-      this.o.log.info({ version: s.version, fromVersion: s.fromVersion }, 'update activated');
-    } else {
-      this.o.store.set({
-        ...s,
-        state: 'rolled-back',
-        reason,
-        error: reason,
-        installUnrecorded: undefined,
-        outcome: 'rolled-back',
-        outcomeAt: at,
-      });
-      this.o.log.warn({ version: s.version, reason }, 'update rolled back');
-    }
+    this.o.store.set({
+      ...s,
+      ...(activated
+        ? { state: 'idle', error: undefined, outcome: 'activated' }
+        : { state: 'rolled-back', reason, error: reason, outcome: 'rolled-back' }),
+      installUnrecorded: undefined,
+      outcomeAt: at,
+    });
+    if (activated) this.o.log.info({ version: s.version, fromVersion: s.fromVersion }, 'update activated');
+    else this.o.log.warn({ version: s.version, reason }, 'update rolled back');
     this.o.onChange?.();
   }
 

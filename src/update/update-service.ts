@@ -12,7 +12,13 @@ import {
   type RebootBlockers,
   type RebootWindow,
 } from './safe-moment.js';
-import { sameRelease, type UpdatePhase, type UpdateState, type UpdateStateStore } from './update-state.js';
+import {
+  installedBody,
+  sameRelease,
+  type UpdatePhase,
+  type UpdateState,
+  type UpdateStateStore,
+} from './update-state.js';
 
 declare module '../bus.js' {
   interface PosEvents {
@@ -211,13 +217,15 @@ export class UpdateService {
   /** After a restart: goes on with what the state file says was under way. */
   resume(): void {
     const s = this.state;
-    // A bundle nothing under way needs (one installed before a power cut): room on the partition.
-    if (s.state !== 'downloading' && s.state !== 'installing') this.clearBundles();
     if (s.state === 'downloading' || s.state === 'installing') {
       this.bytes = s.bytes ?? 0;
       this.o.log.info({ version: s.version, state: s.state }, 'update resumed');
       this.running = this.carryOn();
-    } else if (s.state === 'waiting-to-reboot') {
+      return;
+    }
+    // A bundle nothing under way needs (one installed before a power cut): room on the partition.
+    this.clearBundles();
+    if (s.state === 'waiting-to-reboot') {
       this.watchForSafeMoment();
     } else if (s.state === 'rebooting' && s.bootId !== undefined && s.bootId === this.bootId()) {
       // posd restarted before the reboot it asked for happened: the update waits for its moment again.
@@ -323,11 +331,7 @@ export class UpdateService {
           { version: s.version },
           'the bundle on disk is not the whole bundle; downloading it again',
         );
-        try {
-          unlinkSync(this.bundleFile(s));
-        } catch {
-          // not there
-        }
+        this.clearBundles(); // the download would otherwise resume from its bytes
         s = this.o.store.update({ state: 'downloading', bytes: 0 });
         this.bytes = 0;
         this.changed();
@@ -363,10 +367,7 @@ export class UpdateService {
           }
           this.o.ledger.transact(() =>
             this.o.ledger.append('update.installed', {
-              version: s.version,
-              fromVersion: s.fromVersion,
-              sha256: s.sha256,
-              size: s.size,
+              ...installedBody(s),
               cmdId: s.cmdId,
               attemptId: s.attemptId,
             }),

@@ -114,6 +114,11 @@ export class UpdateStateStore {
   }
 }
 
+/** What `update.installed` says of the bundle (with the attempt's `cmdId` and `attemptId`). */
+export function installedBody(s: UpdateState): Record<string, unknown> {
+  return { version: s.version, fromVersion: s.fromVersion, sha256: s.sha256, size: s.size };
+}
+
 export function writeAtomically(file: string, text: string): void {
   mkdirSync(dirname(file), { recursive: true, mode: 0o750 });
   const tmp = `${file}.tmp`;

@@ -33,7 +33,7 @@ export class Gb18030Codec {
   }
 
   /**
-   * Builds iconv's GB18030 tables now (~30 ms, ~1 MB kept), so the first receipt does not pay
+   * Builds iconv's GB18030 tables now (~30–40 ms, ~1–2 MB kept), so the first receipt does not pay
    * for them and the memory they keep is part of the idle daemon, not growth after its sales.
    */
   warm(): void {
