@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DaemonProcess, TestConfig } from '../helpers/daemon.js';
 import { writeTestConfig } from '../helpers/daemon.js';
-import { buildUi, launchBrowser, startDaemon, stopDaemon, writeCashiers } from './ui-harness.js';
+import { buildUi, launchBrowser, signIn, startDaemon, stopDaemon, writeCashiers } from './ui-harness.js';
 
 let cfg: TestConfig;
 let daemon: DaemonProcess;
@@ -64,6 +64,26 @@ describe('the kiosk pages (cashier and customer screens)', () => {
       await cashier.mouse.up();
       await expect.poll(() => cashier.getByTestId('pin-dots').textContent()).toBe('●'.repeat(tap));
     }
+    await context.close();
+  });
+
+  it('show the PIN pad while the sign-in check hangs, and the sale screen once it answers', async () => {
+    const context = await browser.newContext({ viewport: { width: 1024, height: 600 } });
+    const cashier = await context.newPage();
+    await cashier.goto(`http://127.0.0.1:${cfg.port}/`);
+    await signIn(cashier);
+    // The page reloads (a kiosk restart) and its first "who is signed in" gets no answer.
+    let asked = 0;
+    await cashier.route('**/api/v1/session', async (route) => {
+      if (route.request().method() === 'GET' && ++asked === 1) return; // held: never answered
+      await route.continue();
+    });
+    await cashier.reload();
+    await cashier.locator('body[data-ready="signin"]').waitFor();
+    await cashier.getByTestId('pin-key-1').waitFor();
+    // Asked again: the cashier still signed in gets the sale screen back without a PIN.
+    await cashier.locator('body[data-ready="live"]').waitFor({ timeout: 20_000 });
+    expect(asked).toBeGreaterThanOrEqual(2);
     await context.close();
   });
 });

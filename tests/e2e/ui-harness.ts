@@ -68,6 +68,18 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 
 /** Taps the PIN keypad and waits for the live cashier screen. */
 export async function signIn(page: Page, pin = TEST_PIN): Promise<void> {
+  await page
+    .locator('body[data-ready="signin"]')
+    .waitFor()
+    .catch(async (err: unknown) => {
+      // What the page showed instead, for the failure's message.
+      const shown = await page
+        .evaluate(
+          '`${location.href} ready=${document.body.dataset.ready} ${document.body.innerText.slice(0, 300)}`',
+        )
+        .catch((e: unknown) => String(e));
+      throw new Error(`no PIN pad: ${String(shown)}\n${String(err)}`);
+    });
   for (const digit of pin) await page.getByTestId(`pin-key-${digit}`).click();
   await page.getByTestId('pin-ok').click();
   await page.locator('body[data-ready="live"]').waitFor();

@@ -293,6 +293,8 @@ export class RabbitCluster {
       ERL_EPMD_PORT: String(this.epmdPort),
       // Never a stray `epmd -daemon` outliving the test: ours runs before any VM and stop() ends it.
       RABBITMQ_CTL_ERL_ARGS: '-start_epmd false',
+      // A VM that dies writes its dump here, not into the checkout (the caller's working directory).
+      ERL_CRASH_DUMP: join(this.home, 'erl_crash.dump'),
     };
   }
 

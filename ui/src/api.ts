@@ -16,6 +16,8 @@ export class ApiError extends Error {
 
 export interface ApiOptions {
   idempotencyKey?: string;
+  /** Give up after this long (a status code 0 `NETWORK` error); without it, wait as long as the browser does. */
+  timeoutMs?: number;
 }
 
 export async function api<T = Record<string, unknown>>(
@@ -34,6 +36,7 @@ export async function api<T = Record<string, unknown>>(
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       credentials: 'same-origin',
+      signal: options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs),
     });
   } catch (err) {
     throw new ApiError(0, 'NETWORK', err instanceof Error ? err.message : String(err));

@@ -22,6 +22,9 @@ import { TapGuard } from './tap-guard.js';
 import { TerminalStatus } from './terminal-status.js';
 import { UpdateFlow } from './update-banner.js';
 
+const SESSION_ASK_TIMEOUT_MS = 3_000;
+const SESSION_RETRY_MS = 1_000;
+
 /**
  * The cashier screen: one state object, re-rendered whole on each change; the daemon decides. This
  * shell signs in, keeps the toast, reloads and routes the daemon's events; each job (cart, payment,
@@ -76,13 +79,34 @@ class CashierApp implements CashierContext, AppActions {
   async boot(): Promise<void> {
     document.documentElement.lang = this.t.lang;
     document.addEventListener('keydown', (ev) => this.onKey(ev));
-    try {
-      const session = await api<{ cashier: { id: string; name: string } | null }>('GET', '/api/v1/session');
-      this.s.cashier = session.cashier ?? undefined;
-    } catch {
-      this.s.cashier = undefined;
+    await this.resumeSession();
+  }
+
+  /**
+   * Who is signed in, asked until the daemon answers. Meanwhile (a kiosk up before the daemon, a
+   * request that hangs) the PIN pad shows instead of a blank screen, and a cashier still signed in
+   * gets the sale screen back once the answer comes.
+   */
+  private async resumeSession(): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const session = await api<{ cashier: { id: string; name: string } | null }>(
+          'GET',
+          '/api/v1/session',
+          undefined,
+          { timeoutMs: SESSION_ASK_TIMEOUT_MS },
+        );
+        if (session.cashier && !this.s.cashier) {
+          this.s.cashier = session.cashier;
+          this.startSession();
+        }
+        break;
+      } catch (err) {
+        if (err instanceof ApiError && err.status !== 0) break; // answered: nobody signed in
+        if (attempt === 0) this.render();
+        await new Promise((resolve) => window.setTimeout(resolve, SESSION_RETRY_MS));
+      }
     }
-    if (this.s.cashier) this.startSession();
     this.render();
   }
 
