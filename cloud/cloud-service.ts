@@ -4,9 +4,10 @@ import { v7 as uuidv7 } from 'uuid';
 import { deviceOfTopic, topicsFor } from '../src/sync/topics.js';
 import { type AcquirerOptions, AcquirerSimulator, type OpResult } from './acquirer.js';
 import { awaitAnswer } from './await-answer.js';
+import { parseLedgerBatch } from './ledger-batch.js';
 import { CloudOrders } from './online-orders.js';
 import { signCommand, signConfigEnvelope } from './signing.js';
-import { CloudStore, type IncomingRecord } from './store.js';
+import { CloudStore } from './store.js';
 
 /** The retained `P/down/ack`. */
 export interface LedgerAck {
@@ -181,22 +182,12 @@ export class CloudService {
     device: string,
     payload: Buffer | string | Record<string, unknown>,
   ): LedgerAck | undefined {
-    let batch: { epoch?: unknown; records?: unknown };
-    try {
-      batch =
-        typeof payload === 'string' || Buffer.isBuffer(payload)
-          ? (JSON.parse(payload.toString('utf8')) as typeof batch)
-          : payload;
-    } catch {
-      this.log('ledger batch is not JSON', { tenant, device });
+    const batch = parseLedgerBatch(payload);
+    if (!batch) {
+      this.log('ledger batch is not a batch', { tenant, device });
       return undefined;
     }
-    if (typeof batch !== 'object' || batch === null) return undefined;
-    if (typeof batch.epoch !== 'string' || !Array.isArray(batch.records)) return undefined;
-    const records = (batch.records as IncomingRecord[]).filter(
-      (r) => Number.isSafeInteger(r?.seq) && typeof r.chain === 'string' && typeof r.id === 'string',
-    );
-    const result = this.store.ingest(tenant, device, batch.epoch, records);
+    const result = this.store.ingest(tenant, device, batch.epoch, batch.records);
     this.batches += 1;
     for (const r of result.facts) {
       this.orders.onFact(tenant, device, r);

@@ -3,9 +3,13 @@ import type { LedgerRecord } from '../src/core/ledger-record.js';
 import { createRootLogger } from '../src/log.js';
 import { canonicalJson, chainOfCanonicalBody, GENESIS_CHAIN } from '../src/offline/chain.js';
 import { Checkpointer, type CheckpointRun } from '../src/offline/checkpointer.js';
+import { INVALID_RECORD } from './ledger-batch.js';
 
-/** A record as the device uplinks it (mqtt-v1 "Ledger uplink"). */
-export type IncomingRecord = LedgerRecord;
+/**
+ * A record as the device uplinks it (mqtt-v1 "Ledger uplink"); `fault` on a stand-in for one whose
+ * fields cannot be stored as sent (`parseLedgerBatch`): stored as rejected.
+ */
+export type IncomingRecord = LedgerRecord & { fault?: string };
 
 export interface IngestResult {
   ackedUpTo: number;
@@ -211,7 +215,11 @@ export class CloudStore {
         let status = 'ok';
         let code: string | null = null;
         let message: string | null = null;
-        if (chainOfCanonicalBody(prev, r.seq, r.id, r.type, r.at, body) !== r.chain) {
+        if (r.fault) {
+          status = 'rejected';
+          code = INVALID_RECORD;
+          message = r.fault;
+        } else if (chainOfCanonicalBody(prev, r.seq, r.id, r.type, r.at, body) !== r.chain) {
           status = 'rejected';
           code = 'CHAIN_BROKEN';
           message = `chain of seq ${r.seq} does not follow seq ${r.seq - 1}`;

@@ -5,13 +5,14 @@ import { deviceOfTopic, topicsFor } from '../../src/sync/topics.js';
 import { type AcquirerOptions, AcquirerSimulator } from '../acquirer.js';
 import { awaitAnswer } from '../await-answer.js';
 import type { LedgerAck } from '../cloud-service.js';
+import { parseLedgerBatch } from '../ledger-batch.js';
 import { CloudOrders } from '../online-orders.js';
 import { signCommand, signConfigEnvelope } from '../signing.js';
 import type { CloudTransport, UplinkMessage } from '../transport/transport.js';
 import { type IngestBatch, type IngestOutcome, ingestGroup } from './pg-ingest.js';
 import { type Isolation, PgStore } from './pg-store.js';
 import { ReplayKv } from './replay-kv.js';
-import { parseBatch, StoreHealth } from './uplink-fate.js';
+import { StoreHealth } from './uplink-fate.js';
 
 export interface PgCloudOptions {
   /** postgres://… */
@@ -78,7 +79,7 @@ export class PgCloudService {
       return;
     }
     if (where.rest === 'up/ledger') {
-      const batch = parseBatch(m.payload);
+      const batch = parseLedgerBatch(m.payload);
       if (!batch) {
         this.log('ledger batch is not a batch', { tenant: where.tenant, device: where.device });
         m.settle();

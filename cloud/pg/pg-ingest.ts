@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { canonicalJson, chainOfCanonicalBody, GENESIS_CHAIN } from '../../src/offline/chain.js';
+import { INVALID_RECORD } from '../ledger-batch.js';
 import type { IncomingRecord, IngestResult, RecordRow } from '../store.js';
 
 export interface IngestBatch {
@@ -125,7 +126,12 @@ export async function ingestGroup(
         code: null,
         message: null,
       };
-      if (chainOfCanonicalBody(head.chain, r.seq, r.id, r.type, r.at, row.body) !== r.chain) {
+      if (r.fault) {
+        row.status = 'rejected';
+        row.code = INVALID_RECORD;
+        row.message = r.fault;
+        head.rejects += 1;
+      } else if (chainOfCanonicalBody(head.chain, r.seq, r.id, r.type, r.at, row.body) !== r.chain) {
         row.status = 'rejected';
         row.code = 'CHAIN_BROKEN';
         row.message = `chain of seq ${r.seq} does not follow seq ${r.seq - 1}`;

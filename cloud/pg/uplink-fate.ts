@@ -1,5 +1,4 @@
 import type pg from 'pg';
-import type { IncomingRecord } from '../store.js';
 
 /**
  * Whether a failed message is its own fault or the database's: a message refused while the
@@ -29,20 +28,4 @@ export class StoreHealth {
     this.away += 1;
     await new Promise((r) => setTimeout(r, ms));
   }
-}
-
-/** A `P/up/ledger` payload: its epoch and the records with a seq, chain and id; or undefined. */
-export function parseBatch(payload: Buffer): { epoch: string; records: IncomingRecord[] } | undefined {
-  let batch: { epoch?: unknown; records?: unknown };
-  try {
-    batch = JSON.parse(payload.toString('utf8')) as typeof batch;
-  } catch {
-    return undefined;
-  }
-  if (typeof batch !== 'object' || batch === null) return undefined;
-  if (typeof batch.epoch !== 'string' || !Array.isArray(batch.records)) return undefined;
-  const records = (batch.records as IncomingRecord[]).filter(
-    (r) => Number.isSafeInteger(r?.seq) && typeof r.chain === 'string' && typeof r.id === 'string',
-  );
-  return { epoch: batch.epoch, records };
 }

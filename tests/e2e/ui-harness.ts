@@ -75,7 +75,7 @@ export async function signIn(page: Page, pin = TEST_PIN): Promise<void> {
       // What the page showed instead, for the failure's message.
       const shown = await page
         .evaluate(
-          '`${location.href} ready=${document.body.dataset.ready} ${document.body.innerText.slice(0, 300)}`',
+          "location.href + ' ready=' + document.body.dataset.ready + ' ' + document.body.innerText.slice(0, 300)",
         )
         .catch((e: unknown) => String(e));
       throw new Error(`no PIN pad: ${String(shown)}\n${String(err)}`);

@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseLedgerBatch } from '../../../cloud/ledger-batch.js';
 import { PgCloudService } from '../../../cloud/pg/pg-cloud.js';
 import { CloudStore, type IncomingRecord } from '../../../cloud/store.js';
 import type { CloudTransport, UplinkMessage } from '../../../cloud/transport/transport.js';
@@ -164,16 +166,13 @@ describe('reference cloud on PostgreSQL: what a device may write, and a batch it
     const logs: string[] = [];
     const cloud = await pg.cloud({ transport: broker.transport, log: (msg) => logs.push(msg) });
     const good = chained([{ saleId: 'G1', total: 100 }], 'good');
-    // A record the database refuses whatever happens (NUL in a text key; a record without a body).
-    const bad = [{ ...chained([{ saleId: 'B1', total: 100 }], 'bad')[0]!, at: 'a\u0000b' }];
-    const bodiless = [{ seq: 1, id: 'x', type: 'sale.completed', at: 'a', chain: 'c'.repeat(64) }];
-    broker.deliver('bad', topicsFor('tp', 'BAD').upLedger, JSON.stringify({ epoch: 'E', records: bad }));
+    // An epoch too long for the database's key index: refused whatever happens.
+    const refused = {
+      epoch: randomBytes(3_000).toString('hex'),
+      records: chained([{ saleId: 'B1', total: 100 }], 'bad'),
+    };
+    broker.deliver('refused', topicsFor('tp', 'BAD').upLedger, JSON.stringify(refused));
     broker.deliver('good', topicsFor('tp', 'GOOD').upLedger, JSON.stringify({ epoch: 'E', records: good }));
-    broker.deliver(
-      'bodiless',
-      topicsFor('tp', 'NOBODY').upLedger,
-      JSON.stringify({ epoch: 'E', records: bodiless }),
-    );
     broker.deliver('not json', topicsFor('tp', 'JUNK').upLedger, '{"epoch":');
     // A payment id the database cannot hold as a key: refused each time it is tried.
     broker.deliver(
@@ -191,9 +190,8 @@ describe('reference cloud on PostgreSQL: what a device may write, and a batch it
       30_000,
     );
     expect(Object.fromEntries(broker.fate)).toEqual({
-      bad: ['settled'],
+      refused: ['settled'],
       good: ['settled'],
-      bodiless: ['settled'],
       'not json': ['settled'],
       'bad request': ['settled'],
     });
@@ -203,6 +201,42 @@ describe('reference cloud on PostgreSQL: what a device may write, and a batch it
     expect(broker.sent.some((s) => s.topic === topicsFor('tp', 'BAD').downAck)).toBe(false);
     expect(logs).toContain('ledger batch set aside: the store refuses it');
     expect(logs).toContain('request set aside: the store refuses it');
+  });
+
+  it('a record it cannot store as sent (NUL in a text, no body, no chain) is stored as rejected and acked, as on SQLite: the records after it are facts', async () => {
+    const broker = brokerStandIn();
+    const logs: string[] = [];
+    const cloud = await pg.cloud({ transport: broker.transport, log: (msg) => logs.push(msg) });
+    const sqlite = new CloudStore(join(tempDir('posd-cloudstore-'), 'cloud.db'));
+    const records = chained(
+      [1, 2, 3, 4, 5].map((i) => ({ saleId: `S${i}`, total: i })),
+      'mal',
+    ).map((r): Record<string, unknown> => ({ ...r }));
+    records[0] = { ...records[0]!, at: 'a\u0000b' };
+    const { body: _dropped, ...bodiless } = records[1]!;
+    records[1] = bodiless;
+    records[2] = { ...records[2]!, chain: 'not a chain' };
+    const payload = JSON.stringify({ epoch: 'E', records });
+    // Sent, then sent again once acked (the ack lost on the way): a group each.
+    for (const round of ['first', 'again']) {
+      broker.deliver(round, topicsFor('tp', 'MAL').upLedger, payload);
+      await waitFor(() => (broker.fate.get(round)?.length ? true : undefined), `${round} settled`, 30_000);
+    }
+    const acks = broker.sent.filter((s) => s.topic === topicsFor('tp', 'MAL').downAck);
+    expect(logs).toEqual([]);
+    expect(acks).toHaveLength(2);
+    const rejected = [
+      { seq: 1, code: 'INVALID_RECORD', message: 'seq 1: at is not a text' },
+      { seq: 2, code: 'INVALID_RECORD', message: 'seq 2: body is not a JSON object' },
+      { seq: 3, code: 'INVALID_RECORD', message: 'seq 3: chain is not 64 hex digits' },
+      { seq: 4, code: 'CHAIN_BROKEN', message: 'chain of seq 4 does not follow seq 3' },
+    ];
+    for (const a of acks) expect(JSON.parse(a.payload)).toEqual({ epoch: 'E', ackedUpTo: 5, rejected });
+    const onSqlite = sqlite.ingest('tp', 'MAL', 'E', parseLedgerBatch(payload)!.records);
+    sqlite.close();
+    expect(onSqlite.ackedUpTo).toBe(5);
+    expect(onSqlite.rejected).toEqual(rejected);
+    expect((await cloud.store.facts('tp', 'MAL')).map((r) => r.id)).toEqual(['mal-5']);
   });
 
   it('with the database away, a batch goes back to the broker after a growing pause, not in a requeue storm', async () => {
