@@ -2,8 +2,6 @@ import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
 import { type PgCloudOptions, PgCloudService } from '../../cloud/pg/pg-cloud.js';
 import { PgStore } from '../../cloud/pg/pg-store.js';
-import type { IncomingRecord } from '../../cloud/store.js';
-import { chainOf, GENESIS_CHAIN } from '../../src/offline/chain.js';
 import { Postgres } from './postgres.js';
 
 type Closable = { end?: () => Promise<void>; stop?: () => Promise<void> };
@@ -42,17 +40,4 @@ export function pgForFile() {
   };
 }
 
-/** A chained run of `sale.completed` records with these ids and bodies, from `fromSeq` after `prev`. */
-export function chainedSales(
-  sales: Array<{ id: string; body: Record<string, unknown> }>,
-  at: string,
-  fromSeq = 1,
-  prev = GENESIS_CHAIN,
-): IncomingRecord[] {
-  return sales.map(({ id, body }, i) => {
-    const r = { seq: fromSeq + i, id, type: 'sale.completed', at, body };
-    const chain = chainOf(prev, r);
-    prev = chain;
-    return { ...r, chain };
-  });
-}
+export { chainedSales } from './chained-records.js';

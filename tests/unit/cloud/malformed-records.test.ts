@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CloudService } from '../../../cloud/cloud-service.js';
 import { parseLedgerBatch } from '../../../cloud/ledger-batch.js';
-import { chainOf, GENESIS_CHAIN } from '../../../src/offline/chain.js';
+import { chainedSales } from '../../helpers/chained-records.js';
 import { tempDir } from '../../helpers/daemon.js';
 
 /*
@@ -24,20 +24,14 @@ afterAll(() => cloud.store.close());
 
 type Rec = Record<string, unknown>;
 
-function chained(count: number, prefix: string): Rec[] {
-  let prev = GENESIS_CHAIN;
-  return Array.from({ length: count }, (_, i) => {
-    const r = {
-      seq: i + 1,
+const chained = (count: number, prefix: string): Rec[] =>
+  chainedSales(
+    Array.from({ length: count }, (_, i) => ({
       id: `${prefix}-${i + 1}`,
-      type: 'sale.completed',
-      at: '2026-12-05T10:00:00.000Z',
       body: { saleId: `${prefix}-${i + 1}`, total: 100 + i },
-    };
-    prev = chainOf(prev, r);
-    return { ...r, chain: prev };
-  });
-}
+    })),
+    '2026-12-05T10:00:00.000Z',
+  ).map((r) => ({ ...r }));
 
 let devices = 0;
 const send = (device: string, records: Rec[]) =>
