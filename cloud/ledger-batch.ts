@@ -1,3 +1,4 @@
+import { canonicalJson } from '../src/offline/chain.js';
 import type { IncomingRecord } from './store.js';
 
 /** A `P/up/ledger` payload as both stores take it. */
@@ -9,9 +10,8 @@ export interface LedgerBatch {
 /** Stored as rejected with this code: a record whose fields no store can hold or check. */
 export const INVALID_RECORD = 'INVALID_RECORD';
 
-const CHAIN = /^[0-9a-f]{64}$/;
-/** Ids are indexed (PostgreSQL's B-tree takes ~2.7 KB a row); a device's are UUIDs. */
-const MAX_ID_LENGTH = 128;
+/** Ids are indexed (PostgreSQL's B-tree takes ~2.7 KB a row, 512 characters at most ~2 KB); a device's are UUIDs. */
+const MAX_ID_LENGTH = 512;
 /** With the `u` flag a pair is one code point: this finds only a lone surrogate. */
 const LONE_SURROGATE = /\p{Surrogate}/u;
 
@@ -20,40 +20,50 @@ function storableText(value: unknown): value is string {
   return typeof value === 'string' && !value.includes('\u0000') && !LONE_SURROGATE.test(value);
 }
 
-/** A JSON object (from JSON.parse, so it has a canonical form; an array or a scalar is not a body). */
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+const storableId = (value: unknown): value is string =>
+  storableText(value) && value !== '' && value.length <= MAX_ID_LENGTH;
 
-/** What is wrong with a record's fields, or undefined when it can be stored as it came. */
-function faultOf(r: Record<string, unknown>): string | undefined {
-  if (!storableText(r.id) || r.id === '' || r.id.length > MAX_ID_LENGTH)
-    return `id is not a text of 1 to ${MAX_ID_LENGTH} characters`;
-  if (!storableText(r.type) || r.type === '') return 'type is not a text';
-  if (!storableText(r.at)) return 'at is not a text';
-  if (typeof r.chain !== 'string' || !CHAIN.test(r.chain)) return 'chain is not 64 hex digits';
-  if (!isObject(r.body)) return 'body is not a JSON object';
-  return undefined;
+/** The body's canonical text (what the chain covers and the stores keep), or undefined when it has none. */
+function canonicalBody(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  try {
+    return canonicalJson(body);
+  } catch {
+    return undefined; // a number JSON.parse made Infinity, nesting deeper than the stack
+  }
 }
 
 /**
- * One uplinked record: as sent, or, when a field cannot be stored or checked, a stand-in with that
- * field empty and `fault` saying why. The stand-in is stored as rejected with `INVALID_RECORD`
- * (mqtt-v1: a rejected record does not block later records), and a resend of it compares equal to
- * what was stored, so it is a duplicate, never a `SEQ_CONFLICT`.
+ * One uplinked record, its fields copied (nothing else the sender put in rides along), its body's
+ * canonical text computed once for the chain and the store. A field that cannot be stored or
+ * checked is left empty and `fault` says why: stored as rejected with `INVALID_RECORD` (mqtt-v1: a
+ * rejected record does not block later records); a resend of it compares equal to what was stored,
+ * so it is a duplicate, never a `SEQ_CONFLICT`. A chain that is text but not a chain is kept as
+ * sent: it fails the chain check (`CHAIN_BROKEN`), as it always did.
  */
 function recordOf(raw: Record<string, unknown> & { seq: number }): IncomingRecord {
-  const fault = faultOf(raw);
-  if (!fault) return raw as unknown as IncomingRecord;
+  const bodyText = canonicalBody(raw.body);
+  const fault = !storableId(raw.id)
+    ? `id is not a text of 1 to ${MAX_ID_LENGTH} characters`
+    : !storableText(raw.type) || raw.type === ''
+      ? 'type is not a text'
+      : !storableText(raw.at)
+        ? 'at is not a text'
+        : !storableText(raw.chain)
+          ? 'chain is not a text'
+          : bodyText === undefined
+            ? 'body is not a JSON object'
+            : undefined;
   const text = (v: unknown) => (storableText(v) ? v : '');
   return {
     seq: raw.seq,
-    id: storableText(raw.id) && raw.id.length <= MAX_ID_LENGTH ? raw.id : '',
+    id: storableId(raw.id) ? raw.id : '',
     type: text(raw.type),
     at: text(raw.at),
-    chain: typeof raw.chain === 'string' && CHAIN.test(raw.chain) ? raw.chain : '',
-    body: isObject(raw.body) ? raw.body : {},
-    fault: `seq ${raw.seq}: ${fault}`,
+    chain: text(raw.chain),
+    body: bodyText === undefined ? {} : (raw.body as Record<string, unknown>),
+    bodyText: bodyText ?? '{}',
+    ...(fault ? { fault: `seq ${raw.seq}: ${fault}` } : {}),
   };
 }
 

@@ -6,10 +6,11 @@ import { Checkpointer, type CheckpointRun } from '../src/offline/checkpointer.js
 import { INVALID_RECORD } from './ledger-batch.js';
 
 /**
- * A record as the device uplinks it (mqtt-v1 "Ledger uplink"); `fault` on a stand-in for one whose
- * fields cannot be stored as sent (`parseLedgerBatch`): stored as rejected.
+ * A record as the device uplinks it (mqtt-v1 "Ledger uplink"). From `parseLedgerBatch`: `bodyText`,
+ * the body's canonical text, and `fault` on a stand-in for one whose fields cannot be stored as
+ * sent (stored as rejected).
  */
-export type IncomingRecord = LedgerRecord & { fault?: string };
+export type IncomingRecord = LedgerRecord & { bodyText?: string; fault?: string };
 
 export interface IngestResult {
   ackedUpTo: number;
@@ -211,7 +212,7 @@ export class CloudStore {
         }
         if (r.seq !== acked + 1) break; // a gap: the device sends again from the ack
         // One canonical form serves the chain and the stored body (a device sends it canonical).
-        const body = canonicalJson(r.body);
+        const body = r.bodyText ?? canonicalJson(r.body);
         let status = 'ok';
         let code: string | null = null;
         let message: string | null = null;

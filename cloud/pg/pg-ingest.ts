@@ -120,7 +120,7 @@ export async function ingestGroup(
         type: r.type,
         at: r.at,
         // Stored as chained: the canonical text (jsonb would refuse a NUL a cashier typed).
-        body: canonicalJson(r.body),
+        body: r.bodyText ?? canonicalJson(r.body),
         chain: r.chain,
         status: 'ok',
         code: null,

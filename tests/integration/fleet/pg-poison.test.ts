@@ -203,7 +203,7 @@ describe('reference cloud on PostgreSQL: what a device may write, and a batch it
     expect(logs).toContain('request set aside: the store refuses it');
   });
 
-  it('a record it cannot store as sent (NUL in a text, no body, no chain) is stored as rejected and acked, as on SQLite: the records after it are facts', async () => {
+  it('a record it cannot store as sent (NUL in a text, no body, a chain not a text) is stored as rejected and acked, as on SQLite: the records after it are facts', async () => {
     const broker = brokerStandIn();
     const logs: string[] = [];
     const cloud = await pg.cloud({ transport: broker.transport, log: (msg) => logs.push(msg) });
@@ -215,7 +215,9 @@ describe('reference cloud on PostgreSQL: what a device may write, and a batch it
     records[0] = { ...records[0]!, at: 'a\u0000b' };
     const { body: _dropped, ...bodiless } = records[1]!;
     records[1] = bodiless;
-    records[2] = { ...records[2]!, chain: 'not a chain' };
+    records[2] = { ...records[2]!, chain: 42 };
+    // A field no device sends changes nothing.
+    records[4] = { ...records[4]!, fault: 'forged', bodyText: '{}' };
     const payload = JSON.stringify({ epoch: 'E', records });
     // Sent, then sent again once acked (the ack lost on the way): a group each.
     for (const round of ['first', 'again']) {
@@ -228,7 +230,7 @@ describe('reference cloud on PostgreSQL: what a device may write, and a batch it
     const rejected = [
       { seq: 1, code: 'INVALID_RECORD', message: 'seq 1: at is not a text' },
       { seq: 2, code: 'INVALID_RECORD', message: 'seq 2: body is not a JSON object' },
-      { seq: 3, code: 'INVALID_RECORD', message: 'seq 3: chain is not 64 hex digits' },
+      { seq: 3, code: 'INVALID_RECORD', message: 'seq 3: chain is not a text' },
       { seq: 4, code: 'CHAIN_BROKEN', message: 'chain of seq 4 does not follow seq 3' },
     ];
     for (const a of acks) expect(JSON.parse(a.payload)).toEqual({ epoch: 'E', ackedUpTo: 5, rejected });
