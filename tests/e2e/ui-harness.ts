@@ -1,5 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import {
@@ -14,15 +23,41 @@ const ROOT = resolve(import.meta.dirname, '../..');
 export const ARTIFACTS = join(ROOT, 'test-artifacts', 'e2e');
 export const TEST_PIN = '2468';
 
-/** Compiles ui/ to dist/ui/ (until the build does it: see docs/ui.md). */
+/**
+ * Compiles ui/ to dist/ui/ when a source is newer than its output (`npm test` has built it). Never
+ * rewrites a file in place: a browser of another test file may be loading these modules this very
+ * moment, and a half-written one fails the page's whole module graph (a blank screen). So it
+ * compiles beside them and renames each file in, which a reader sees whole or not at all.
+ */
 export function buildUi(): void {
-  execFileSync(
-    process.execPath,
-    [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'ui/tsconfig.json')],
-    {
-      stdio: 'inherit',
-    },
-  );
+  const src = join(ROOT, 'ui', 'src');
+  const out = join(ROOT, 'dist', 'ui');
+  const stale = readdirSync(src)
+    .filter((f) => f.endsWith('.ts'))
+    .some((f) => {
+      const built = join(out, f.replace(/\.ts$/, '.js'));
+      return !existsSync(built) || statSync(built).mtimeMs < statSync(join(src, f)).mtimeMs;
+    });
+  if (!stale) return;
+  mkdirSync(join(ROOT, 'dist'), { recursive: true });
+  const staging = mkdtempSync(join(ROOT, 'dist', '.ui-build-'));
+  try {
+    execFileSync(
+      process.execPath,
+      [
+        join(ROOT, 'node_modules/typescript/bin/tsc'),
+        '-p',
+        join(ROOT, 'ui/tsconfig.json'),
+        '--outDir',
+        staging,
+      ],
+      { stdio: 'inherit' },
+    );
+    mkdirSync(out, { recursive: true });
+    for (const f of readdirSync(staging)) renameSync(join(staging, f), join(out, f));
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
 }
 
 /** A cashier for the test daemon, written where the daemon reads it. */
