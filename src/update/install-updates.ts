@@ -132,6 +132,7 @@ export function installUpdates(deps: UpdatesDeps): Updates {
   const cachedStatus: Installer = {
     install: (bundle) => installer.install(bundle),
     markGood: () => installer.markGood(),
+    keepBooted: () => installer.keepBooted(),
     status: () => {
       const now = Date.now();
       if (!cached || now - cached.at > 5_000) cached = { at: now, status: installer.status() };

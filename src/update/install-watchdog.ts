@@ -24,5 +24,6 @@ export function withWatchdogDuringInstall(installer: Installer, watchdog: Watchd
     },
     status: () => installer.status(),
     markGood: () => installer.markGood(),
+    keepBooted: () => installer.keepBooted(),
   };
 }

@@ -32,6 +32,8 @@ export interface Installer {
   /** undefined: no RAUC on this machine (a developer's PC, the demo). */
   status(): Promise<SlotStatus | undefined>;
   markGood(): Promise<void>;
+  /** Makes the booted slot the one booted next again (after an install that must not be booted). */
+  keepBooted(): Promise<void>;
 }
 
 export class InstallerError extends Error {
@@ -142,5 +144,9 @@ export class RaucCli implements Installer {
 
   async markGood(): Promise<void> {
     await run([...this.prefix, 'status', 'mark-good'], 30_000);
+  }
+
+  async keepBooted(): Promise<void> {
+    await run([...this.prefix, 'status', 'mark-active', 'booted'], 30_000);
   }
 }

@@ -277,6 +277,25 @@ export class UpdateService {
     return bundleMatches(this.bundleFile(s), s.size, s.sha256);
   }
 
+  /**
+   * The version RAUC says the slot it just wrote holds (the one slot with a bootname not booted),
+   * or undefined when it does not say (no version in its status, or no answer).
+   */
+  private async writtenVersion(): Promise<string | undefined> {
+    try {
+      const status = await this.o.installer.status();
+      if (!status?.booted) return undefined;
+      const others = status.slots.filter((x) => x.bootname !== undefined && x.bootname !== status.booted);
+      return others.length === 1 ? others[0]!.version : undefined;
+    } catch (err) {
+      this.o.log.warn(
+        { err: describeError(err) },
+        'RAUC status after the install failed; its version unchecked',
+      );
+      return undefined;
+    }
+  }
+
   /** `update.installed` of this attempt is in the ledger (posd stopped after recording it). */
   private installRecorded(s: UpdateState): boolean {
     return (
@@ -363,6 +382,17 @@ export class UpdateService {
             // the state file keeps `installing`, and the next start asks RAUC again.
             if (this.abort.signal.aborted) return;
             this.fail(`the installer refused the bundle: ${describeError(err)}`);
+            return;
+          }
+          const written = await this.writtenVersion();
+          if (written !== undefined && !sameRelease(written, s.version)) {
+            // Signed for one version, the bundle holds another: booting it would be taken for a
+            // rollback after the trial. The running slot is made the one booted next again.
+            const kept = await this.o.installer.keepBooted().then(
+              () => 'the running slot stays the one booted',
+              (err: unknown) => `the running slot could not be made the one booted: ${describeError(err)}`,
+            );
+            this.fail(`the bundle installed ${written}, not ${s.version ?? '?'}: ${kept}`);
             return;
           }
           this.o.ledger.transact(() =>

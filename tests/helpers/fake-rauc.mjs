@@ -40,6 +40,11 @@ if (args[0] === 'install') {
   state.primary = otherName();
   save();
   process.stdout.write('installing: done.\n');
+} else if (args[0] === 'status' && args[1] === 'mark-active' && args[2] === 'booted') {
+  state.calls.push({ cmd: 'mark-active' });
+  state.primary = bootedName();
+  save();
+  process.stdout.write(`activated slot ${bootedName()}\n`);
 } else if (args[0] === 'status' && args[1] === 'mark-good') {
   state.calls.push({ cmd: 'mark-good' });
   state.slots[bootedName()].boot_status = 'good';

@@ -41,6 +41,7 @@ function setup(
   const asked: string[] = [];
   const installer: Installer = {
     install: (b) => cli.install(b),
+    keepBooted: () => cli.keepBooted(),
     status: () => {
       asked.push('status');
       return cli.status();

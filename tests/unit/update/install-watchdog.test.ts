@@ -22,6 +22,9 @@ function installer(events: string[], fails = false): Installer {
     markGood: async () => {
       events.push('mark-good');
     },
+    keepBooted: async () => {
+      events.push('keep-booted');
+    },
   };
 }
 

@@ -28,6 +28,8 @@ async function setup(
     window?: string;
     now?: () => Date;
     refuse?: string;
+    /** The version the bundle turns out to hold (what RAUC's status says once it is installed). */
+    installVersion?: string;
     body?: Buffer;
     /** Runs while the ledger is being made durable (what may happen meanwhile). */
     whileDurable?: () => void;
@@ -44,7 +46,7 @@ async function setup(
   const ledger = new Ledger({ db, dir: stateDir });
   const rauc = new FakeRauc(stateDir, {
     bootedVersion: '1.0.0',
-    installVersion: '2.0.0',
+    installVersion: o.installVersion ?? '2.0.0',
     ...(o.refuse ? { refuse: o.refuse } : {}),
   });
   const server = await (o.body ? new BundleServer(o.body) : BundleServer.random(40_000)).start();
@@ -333,6 +335,7 @@ describe('update.install', () => {
         return {
           status: () => cli.status(),
           markGood: () => cli.markGood(),
+          keepBooted: () => cli.keepBooted(),
           // systemd stops posd's whole cgroup: `rauc install` dies with it, RAUC's service goes on.
           install: () =>
             new Promise<void>((_, reject) => {
@@ -377,6 +380,31 @@ describe('update.install', () => {
     expect(t.reboots).toEqual([]);
     expect(t.rauc.state().slots['rootfs.1']!.version).toBeUndefined();
     expect(readdirSync(join(t.stateDir, 'update'))).toEqual([]);
+  });
+
+  it('a bundle that installs another version than the command named is not booted: failed, the running slot stays the one booted', async () => {
+    const t = await setup({ installVersion: '2.1.0' });
+    t.service.command(t.args, 'cmd-6');
+    await t.service.settled();
+    expect(t.rauc.calls('install')).toHaveLength(1);
+    expect(t.service.view()).toMatchObject({ state: 'failed', version: '2.0.0' });
+    expect(t.service.view().error).toBe(
+      'the bundle installed 2.1.0, not 2.0.0: the running slot stays the one booted',
+    );
+    expect(t.rauc.calls('mark-active')).toHaveLength(1);
+    expect(t.rauc.state().primary).toBe('rootfs.0'); // the booted slot (bootname A)
+    expect(t.types()).toEqual([]);
+    expect(t.reboots).toEqual([]);
+    expect(readdirSync(join(t.stateDir, 'update'))).toEqual([]);
+  });
+
+  it('the same release with its build named is the version the command named', async () => {
+    const t = await setup({ installVersion: '2.0.0+20261206' });
+    t.service.command(t.args, 'cmd-7');
+    await t.service.settled();
+    expect(t.service.view().state).toBe('waiting-to-reboot');
+    expect(t.rauc.calls('mark-active')).toEqual([]);
+    expect(t.types()).toEqual(['update.installed']);
   });
 
   it('a bundle whose sha256 is not the command’s never reaches RAUC', async () => {
