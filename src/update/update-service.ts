@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statfsSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError, PosError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { bundleMatches, DownloadRefused, download } from './downloader.js';
@@ -35,6 +36,9 @@ export interface UpdateLedger {
   durable(): Promise<void>;
 }
 
+/** RAUC calls after an install (its status, keeping the booted slot): tries before giving up. */
+const RAUC_TRIES = 3;
+
 export interface UpdateServiceOptions {
   stateDir: string;
   store: UpdateStateStore;
@@ -56,6 +60,8 @@ export interface UpdateServiceOptions {
   checkEveryMs?: number;
   /** After a reboot command failed, how long until the update looks for its moment again. */
   rebootRetryMs?: number;
+  /** Between tries of a RAUC call after an install (its status, keeping the booted slot). */
+  raucRetryMs?: number;
   now?: () => Date;
   /** The kernel's boot id (tells a posd restart from a reboot). */
   bootId?: () => string | undefined;
@@ -217,6 +223,14 @@ export class UpdateService {
   /** After a restart: goes on with what the state file says was under way. */
   resume(): void {
     const s = this.state;
+    if (this.runsAnotherRelease(s)) {
+      // A slot booted that the update did not plan: installing again would write over the only
+      // other slot, the release this one can fall back to.
+      this.fail(
+        `posd ${this.o.appVersion} runs, neither ${s.fromVersion ?? '?'} (updated from) nor ${s.version ?? '?'}: the slots are left as they are`,
+      );
+      return;
+    }
     if (s.state === 'downloading' || s.state === 'installing') {
       this.bytes = s.bytes ?? 0;
       this.o.log.info({ version: s.version, state: s.state }, 'update resumed');
@@ -233,6 +247,17 @@ export class UpdateService {
       this.o.store.update({ state: 'waiting-to-reboot' });
       this.watchForSafeMoment();
     }
+  }
+
+  /**
+   * Under way, yet neither the release it started from nor the update's runs: e.g. a power cut
+   * right after RAUC installed a bundle of another release (RAUC had made that slot primary).
+   */
+  private runsAnotherRelease(s: UpdateState): boolean {
+    if (s.state !== 'downloading' && s.state !== 'installing' && s.state !== 'waiting-to-reboot')
+      return false;
+    if (s.fromVersion === undefined) return false;
+    return !sameRelease(this.o.appVersion, s.fromVersion) && !sameRelease(this.o.appVersion, s.version);
   }
 
   /** Waits for the background work (tests, shutdown). */
@@ -282,17 +307,48 @@ export class UpdateService {
    * or undefined when it does not say (no version in its status, or no answer).
    */
   private async writtenVersion(): Promise<string | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const status = await this.o.installer.status();
+        if (!status?.booted) return undefined;
+        const others = status.slots.filter((x) => x.bootname !== undefined && x.bootname !== status.booted);
+        return others.length === 1 ? others[0]!.version : undefined;
+      } catch (err) {
+        if (this.abort.signal.aborted) return undefined;
+        if (attempt >= RAUC_TRIES) {
+          this.o.log.warn(
+            { err: describeError(err) },
+            'RAUC status after the install failed; its version unchecked',
+          );
+          return undefined;
+        }
+        if (!(await this.pause())) return undefined;
+      }
+    }
+  }
+
+  /** `rauc status mark-active booted`, tried a few times; its outcome in words, undefined when stopping. */
+  private async keepBootedSlot(): Promise<string | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.o.installer.keepBooted();
+        return 'the running slot stays the one booted';
+      } catch (err) {
+        if (this.abort.signal.aborted) return undefined;
+        if (attempt >= RAUC_TRIES)
+          return `the running slot could not be made the one booted: ${describeError(err)}`;
+        if (!(await this.pause())) return undefined;
+      }
+    }
+  }
+
+  /** Waits between RAUC tries; false when posd stops meanwhile. */
+  private async pause(): Promise<boolean> {
     try {
-      const status = await this.o.installer.status();
-      if (!status?.booted) return undefined;
-      const others = status.slots.filter((x) => x.bootname !== undefined && x.bootname !== status.booted);
-      return others.length === 1 ? others[0]!.version : undefined;
-    } catch (err) {
-      this.o.log.warn(
-        { err: describeError(err) },
-        'RAUC status after the install failed; its version unchecked',
-      );
-      return undefined;
+      await sleep(this.o.raucRetryMs ?? 5_000, undefined, { signal: this.abort.signal });
+      return true;
+    } catch {
+      return false;
     }
   }
 
@@ -385,13 +441,12 @@ export class UpdateService {
             return;
           }
           const written = await this.writtenVersion();
+          if (this.abort.signal.aborted) return; // stopping: the next start installs and checks again
           if (written !== undefined && !sameRelease(written, s.version)) {
             // Signed for one version, the bundle holds another: booting it would be taken for a
             // rollback after the trial. The running slot is made the one booted next again.
-            const kept = await this.o.installer.keepBooted().then(
-              () => 'the running slot stays the one booted',
-              (err: unknown) => `the running slot could not be made the one booted: ${describeError(err)}`,
-            );
+            const kept = await this.keepBootedSlot();
+            if (kept === undefined) return; // stopping: as above
             this.fail(`the bundle installed ${written}, not ${s.version ?? '?'}: ${kept}`);
             return;
           }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // A test double of `rauc` 1.8's CLI: `fake-rauc.mjs STATE_FILE <rauc args…>`. It keeps two slots in
 // STATE_FILE (JSON), records every call there, and prints `status` as rauc 1.8's JSON does.
-// STATE_FILE: {booted:"A", installVersion?, refuse?: "message", busy?: N, calls:[…],
+// STATE_FILE: {booted:"A", installVersion?, refuse?: "message", busy?: N, markActiveFailures?: N, calls:[…],
 //              slots:{"rootfs.0":{bootname:"A",version,boot_status}, "rootfs.1":{…}}}
 // `reboot` (not rauc's) records a reboot, for `update.reboot`.
 import { createHash } from 'node:crypto';
@@ -42,6 +42,12 @@ if (args[0] === 'install') {
   process.stdout.write('installing: done.\n');
 } else if (args[0] === 'status' && args[1] === 'mark-active' && args[2] === 'booted') {
   state.calls.push({ cmd: 'mark-active' });
+  if (state.markActiveFailures > 0) {
+    state.markActiveFailures -= 1;
+    save();
+    process.stderr.write('Failed to activate slot: error calling D-Bus method "Mark": timed out\n');
+    process.exit(1);
+  }
   state.primary = bootedName();
   save();
   process.stdout.write(`activated slot ${bootedName()}\n`);

@@ -10,6 +10,8 @@ export interface FakeRaucState {
   refuse?: string;
   /** The next N installs are refused as RAUC refuses one while another runs. */
   busy?: number;
+  /** The next N `status mark-active booted` fail. */
+  markActiveFailures?: number;
   calls?: Array<{ cmd: string; sha256?: string; at?: string }>;
   slots: Record<string, { bootname: string; version?: string; boot_status?: string }>;
 }

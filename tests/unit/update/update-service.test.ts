@@ -30,6 +30,10 @@ async function setup(
     refuse?: string;
     /** The version the bundle turns out to hold (what RAUC's status says once it is installed). */
     installVersion?: string;
+    /** `rauc status mark-active booted` fails this many times first. */
+    markActiveFailures?: number;
+    /** The posd that runs (default 1.0.0, the release the update starts from). */
+    appVersion?: string;
     body?: Buffer;
     /** Runs while the ledger is being made durable (what may happen meanwhile). */
     whileDurable?: () => void;
@@ -48,6 +52,7 @@ async function setup(
     bootedVersion: '1.0.0',
     installVersion: o.installVersion ?? '2.0.0',
     ...(o.refuse ? { refuse: o.refuse } : {}),
+    ...(o.markActiveFailures ? { markActiveFailures: o.markActiveFailures } : {}),
   });
   const server = await (o.body ? new BundleServer(o.body) : BundleServer.random(40_000)).start();
   servers.push(server);
@@ -64,7 +69,7 @@ async function setup(
     stateDir,
     store,
     installer: o.installer?.(rauc) ?? new RaucCli(rauc.argv),
-    appVersion: '1.0.0',
+    appVersion: o.appVersion ?? '1.0.0',
     ledger: {
       transact: (work) => ledger.transact(work),
       append: (type, body) => ledger.append(type, body),
@@ -93,6 +98,7 @@ async function setup(
     backoff: { initialMs: 10, maxMs: 50 },
     checkEveryMs: 20,
     rebootRetryMs: 50,
+    raucRetryMs: 10,
     ...(o.now ? { now: o.now } : {}),
     freeBytes: () => 10 * 1024 ** 3,
     bootId: () => o.bootId ?? 'boot-now',
@@ -396,6 +402,67 @@ describe('update.install', () => {
     expect(t.types()).toEqual([]);
     expect(t.reboots).toEqual([]);
     expect(readdirSync(join(t.stateDir, 'update'))).toEqual([]);
+  });
+
+  it('keeping the booted slot is tried again when RAUC fails it, and said when it never works', async () => {
+    const twice = await setup({ installVersion: '2.1.0', markActiveFailures: 2 });
+    twice.service.command(twice.args, 'cmd-8');
+    await twice.service.settled();
+    expect(twice.rauc.calls('mark-active')).toHaveLength(3);
+    expect(twice.rauc.state().primary).toBe('rootfs.0');
+    expect(twice.service.view().error).toMatch(/the running slot stays the one booted$/);
+
+    const never = await setup({ installVersion: '2.1.0', markActiveFailures: 100 });
+    never.service.command(never.args, 'cmd-9');
+    await never.service.settled();
+    expect(never.rauc.calls('mark-active')).toHaveLength(3);
+    expect(never.service.view()).toMatchObject({ state: 'failed' });
+    expect(never.service.view().error).toMatch(
+      /^the bundle installed 2\.1\.0, not 2\.0\.0: the running slot could not be made the one booted: .*timed out/,
+    );
+    expect(never.types()).toEqual([]);
+    expect(never.reboots).toEqual([]);
+  });
+
+  it('posd stopping while it asks RAUC what it installed records nothing: the next start installs and asks again', async () => {
+    let service: UpdateService | undefined;
+    const t = await setup({
+      installer: (rauc) => {
+        const cli = new RaucCli(rauc.argv);
+        return {
+          install: (b) => cli.install(b),
+          markGood: () => cli.markGood(),
+          keepBooted: () => cli.keepBooted(),
+          // systemd stops posd: the `rauc status` child dies with it.
+          status: async () => {
+            service?.stop();
+            throw new InstallerError('rauc status failed: Terminated');
+          },
+        };
+      },
+    });
+    service = t.service;
+    t.service.command(t.args, 'cmd-10');
+    await t.service.settled();
+    expect(t.rauc.calls('install')).toHaveLength(1);
+    expect(t.store.get().state).toBe('installing');
+    expect(t.types()).toEqual([]);
+    expect(t.reboots).toEqual([]);
+  });
+
+  it('a start that finds neither the release it updated from nor the update running leaves the slots alone', async () => {
+    // A power cut right after RAUC installed a bundle of another release into B (RAUC had made B
+    // primary): B boots it. Installing again would write over A, the only release to fall back to.
+    const t = await setup({ appVersion: '2.1.0' });
+    installingAfterReboot(t, 'a9');
+    t.service.resume();
+    await t.service.settled();
+    expect(t.rauc.calls('install')).toEqual([]);
+    expect(t.service.view()).toMatchObject({ state: 'failed', version: '2.0.0' });
+    expect(t.service.view().error).toBe(
+      'posd 2.1.0 runs, neither 1.0.0 (updated from) nor 2.0.0: the slots are left as they are',
+    );
+    expect(t.reboots).toEqual([]);
   });
 
   it('the same release with its build named is the version the command named', async () => {
