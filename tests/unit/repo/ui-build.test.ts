@@ -6,7 +6,8 @@ import { buildUi } from '../../e2e/ui-harness.js';
 /*
  * The browser tests of two test files run at once: one may load the cashier page's modules while
  * another calls buildUi(). A module rewritten in place can be read half-written, and the page's
- * whole module graph then fails (a CI run saw no PIN pad for 30 s).
+ * whole module graph then fails. (Suspected when a CI run saw no PIN pad for 30 s; not reproduced:
+ * 36 page loads while tsc rewrote the modules without pause all drew the page.)
  */
 
 const ROOT = resolve(import.meta.dirname, '../../..');
