@@ -1,9 +1,9 @@
 import { uptime } from 'node:os';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { currentBootId } from './boot-id.js';
 import type { Installer, SlotStatus } from './rauc.js';
 import type { UpdateLedger } from './update-service.js';
-import { currentBootId } from './update-service.js';
 import { installedBody, sameRelease, type UpdateState, type UpdateStateStore } from './update-state.js';
 
 export interface BootHealthOptions {

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statfsSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statfsSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError, PosError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { currentBootId } from './boot-id.js';
 import { bundleMatches, DownloadRefused, download } from './downloader.js';
 import type { Installer } from './rauc.js';
 import {
@@ -20,6 +20,7 @@ import {
   type UpdateState,
   type UpdateStateStore,
 } from './update-state.js';
+import { checkWrittenSlot } from './written-slot.js';
 
 declare module '../bus.js' {
   interface PosEvents {
@@ -35,9 +36,6 @@ export interface UpdateLedger {
   findLatest(type: string, field: string, value: string): unknown;
   durable(): Promise<void>;
 }
-
-/** RAUC calls after an install (its status, keeping the booted slot): tries before giving up. */
-const RAUC_TRIES = 3;
 
 export interface UpdateServiceOptions {
   stateDir: string;
@@ -93,23 +91,6 @@ const SPARE_BYTES = 64 * 1024 * 1024;
 function freeBytesOf(dir: string): number {
   const s = statfsSync(dir);
   return s.bavail * s.bsize;
-}
-
-/**
- * The id of this boot: tells a posd restart from a reboot. posd.service passes systemd's `%b` as
- * `BOOT_ID` (32 hex digits), because its `ProcSubset=pid` hides /proc/sys from posd; elsewhere the
- * kernel's own. Either way as the kernel writes it (8-4-4-4-12).
- */
-export function currentBootId(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const fromUnit = /^([0-9a-f]{8})([0-9a-f]{4})([0-9a-f]{4})([0-9a-f]{4})([0-9a-f]{12})$/.exec(
-    (env.BOOT_ID ?? '').trim().toLowerCase(),
-  );
-  if (fromUnit) return fromUnit.slice(1).join('-');
-  try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function parseArgs(args: Record<string, unknown>): {
@@ -302,56 +283,6 @@ export class UpdateService {
     return bundleMatches(this.bundleFile(s), s.size, s.sha256);
   }
 
-  /**
-   * The version RAUC says the slot it just wrote holds (the one slot with a bootname not booted),
-   * or undefined when it does not say (no version in its status, or no answer).
-   */
-  private async writtenVersion(): Promise<string | undefined> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const status = await this.o.installer.status();
-        if (!status?.booted) return undefined;
-        const others = status.slots.filter((x) => x.bootname !== undefined && x.bootname !== status.booted);
-        return others.length === 1 ? others[0]!.version : undefined;
-      } catch (err) {
-        if (this.abort.signal.aborted) return undefined;
-        if (attempt >= RAUC_TRIES) {
-          this.o.log.warn(
-            { err: describeError(err) },
-            'RAUC status after the install failed; its version unchecked',
-          );
-          return undefined;
-        }
-        if (!(await this.pause())) return undefined;
-      }
-    }
-  }
-
-  /** `rauc status mark-active booted`, tried a few times; its outcome in words, undefined when stopping. */
-  private async keepBootedSlot(): Promise<string | undefined> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.o.installer.keepBooted();
-        return 'the running slot stays the one booted';
-      } catch (err) {
-        if (this.abort.signal.aborted) return undefined;
-        if (attempt >= RAUC_TRIES)
-          return `the running slot could not be made the one booted: ${describeError(err)}`;
-        if (!(await this.pause())) return undefined;
-      }
-    }
-  }
-
-  /** Waits between RAUC tries; false when posd stops meanwhile. */
-  private async pause(): Promise<boolean> {
-    try {
-      await sleep(this.o.raucRetryMs ?? 5_000, undefined, { signal: this.abort.signal });
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
   /** `update.installed` of this attempt is in the ledger (posd stopped after recording it). */
   private installRecorded(s: UpdateState): boolean {
     return (
@@ -440,14 +371,18 @@ export class UpdateService {
             this.fail(`the installer refused the bundle: ${describeError(err)}`);
             return;
           }
-          const written = await this.writtenVersion();
-          if (this.abort.signal.aborted) return; // stopping: the next start installs and checks again
-          if (written !== undefined && !sameRelease(written, s.version)) {
-            // Signed for one version, the bundle holds another: booting it would be taken for a
-            // rollback after the trial. The running slot is made the one booted next again.
-            const kept = await this.keepBootedSlot();
-            if (kept === undefined) return; // stopping: as above
-            this.fail(`the bundle installed ${written}, not ${s.version ?? '?'}: ${kept}`);
+          const slot = await checkWrittenSlot(
+            {
+              installer: this.o.installer,
+              signal: this.abort.signal,
+              retryMs: this.o.raucRetryMs ?? 5_000,
+              log: this.o.log,
+            },
+            s.version,
+          );
+          if (slot === 'stopping') return; // the next start installs and checks again
+          if (slot !== 'go-on') {
+            this.fail(slot.error);
             return;
           }
           this.o.ledger.transact(() =>
