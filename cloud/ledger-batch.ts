@@ -42,25 +42,30 @@ function canonicalBody(body: unknown): string | undefined {
  * sent: it fails the chain check (`CHAIN_BROKEN`), as it always did.
  */
 function recordOf(raw: Record<string, unknown> & { seq: number }): IncomingRecord {
+  // Each field checked once: '' where it cannot be kept as sent.
+  const id = storableId(raw.id) ? raw.id : '';
+  const type = storableText(raw.type) ? raw.type : '';
+  const at = storableText(raw.at) ? raw.at : undefined;
+  const chain = storableText(raw.chain) ? raw.chain : undefined;
   const bodyText = canonicalBody(raw.body);
-  const fault = !storableId(raw.id)
-    ? `id is not a text of 1 to ${MAX_ID_LENGTH} characters`
-    : !storableText(raw.type) || raw.type === ''
-      ? 'type is not a text'
-      : !storableText(raw.at)
-        ? 'at is not a text'
-        : !storableText(raw.chain)
-          ? 'chain is not a text'
-          : bodyText === undefined
-            ? 'body is not a JSON object'
-            : undefined;
-  const text = (v: unknown) => (storableText(v) ? v : '');
+  const fault =
+    id === ''
+      ? `id is not a text of 1 to ${MAX_ID_LENGTH} characters`
+      : type === ''
+        ? 'type is not a text'
+        : at === undefined
+          ? 'at is not a text'
+          : chain === undefined
+            ? 'chain is not a text'
+            : bodyText === undefined
+              ? 'body is not a JSON object'
+              : undefined;
   return {
     seq: raw.seq,
-    id: storableId(raw.id) ? raw.id : '',
-    type: text(raw.type),
-    at: text(raw.at),
-    chain: text(raw.chain),
+    id,
+    type,
+    at: at ?? '',
+    chain: chain ?? '',
     body: bodyText === undefined ? {} : (raw.body as Record<string, unknown>),
     bodyText: bodyText ?? '{}',
     ...(fault ? { fault: `seq ${raw.seq}: ${fault}` } : {}),
