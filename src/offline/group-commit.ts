@@ -58,6 +58,9 @@ export class GroupCommit {
   private next: Waiting | undefined;
   private scheduled = false;
   private lazyTimer: NodeJS.Timeout | undefined;
+  private soonTimer: NodeJS.Timeout | undefined;
+  /** Somebody waits for `next` now (not only `durableSoon`): it starts once nothing is in flight. */
+  private nextUrgent = false;
   private closed = false;
   /**
    * Set by a failed fsync, for good: the kernel may have dropped the dirty pages and a later
@@ -98,7 +101,30 @@ export class GroupCommit {
     if (n === this.durableChanges) return this.inflight?.w.promise ?? Promise.resolve();
     if (this.inflight && this.inflight.covers >= n) return this.inflight.w.promise;
     this.next ??= waiting();
+    this.nextUrgent = true;
     this.schedule();
+    return this.next.promise;
+  }
+
+  /**
+   * As `durable()`, but starts no flush of its own for `withinMs`: what no reply waits for (an
+   * event for the screens) rides with the next flush a reply starts, so a paced sale does not
+   * find the fsync of its predecessor's receipt marked printed in its way.
+   */
+  durableSoon(withinMs: number): Promise<void> {
+    if (this.closed) return this.durable();
+    if (this.failed) return Promise.reject(this.failed);
+    const n = this.total();
+    if (n === this.durableChanges) return this.inflight?.w.promise ?? Promise.resolve();
+    if (this.inflight && this.inflight.covers >= n) return this.inflight.w.promise;
+    this.next ??= waiting();
+    if (!this.soonTimer) {
+      this.soonTimer = setTimeout(() => {
+        this.soonTimer = undefined;
+        this.nextUrgent = true;
+        this.schedule();
+      }, withinMs);
+    }
     return this.next.promise;
   }
 
@@ -121,6 +147,8 @@ export class GroupCommit {
   async close(): Promise<void> {
     clearTimeout(this.lazyTimer);
     this.lazyTimer = undefined;
+    clearTimeout(this.soonTimer);
+    this.soonTimer = undefined;
     await this.durable().catch(() => {});
     this.closed = true;
     this.checkpointer.close();
@@ -145,12 +173,15 @@ export class GroupCommit {
     const w = this.next;
     if (!w || this.inflight) return;
     this.next = undefined;
+    this.nextUrgent = false;
     if (this.failed) {
       w.reject(this.failed);
       return;
     }
     clearTimeout(this.lazyTimer);
     this.lazyTimer = undefined;
+    clearTimeout(this.soonTimer);
+    this.soonTimer = undefined;
     const covers = this.total();
     const after = this.flushHooks.map((capture) => capture());
     let fd: number;
@@ -181,7 +212,7 @@ export class GroupCommit {
         // request (its thread started again after idle: ~5 ms) never delays them.
         setImmediate(() => this.checkpointAfterFlush());
       }
-      if (this.next) this.schedule();
+      if (this.next && this.nextUrgent) this.schedule();
     });
   }
 

@@ -41,12 +41,6 @@ export function ledgerStatements(db: Db) {
       "UPDATE ledger SET sync = 'rejected', sync_code = ?, sync_message = ?, synced_at = ? WHERE seq = ?",
     ),
     setAcked: db.prepare<[number]>('UPDATE ledger_head SET acked_up_to = max(acked_up_to, ?) WHERE one = 1'),
-    unsynced: db.prepare<[number], { n: number; oldest: string | null }>(
-      "SELECT count(*) AS n, min(at) AS oldest FROM ledger WHERE seq > ? AND sync <> 'rejected'",
-    ),
-    unsyncedSales: db.prepare<[number], { total: number; n: number }>(
-      "SELECT coalesce(sum(json_extract(body, '$.total')), 0) AS total, count(*) AS n FROM ledger WHERE seq > ? AND type = 'sale.completed' AND sync <> 'rejected'",
-    ),
     rejectedCount: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM ledger WHERE sync = 'rejected'"),
     rejected: db.prepare<[], Row>("SELECT * FROM ledger WHERE sync = 'rejected' ORDER BY seq"),
   };

@@ -14,6 +14,7 @@ import {
   wireOutbox,
 } from './ledger-rows.js';
 import { ledgerStatements } from './ledger-statements.js';
+import { OutboxSummary } from './outbox-summary.js';
 import { storageError } from './storage-errors.js';
 
 export type { LocalLedgerRecord, SyncState, WireOutbox } from './ledger-rows.js';
@@ -56,6 +57,7 @@ export class Ledger {
   /** Built once: better-sqlite3's transaction() wrapper is costly to create per call. */
   private readonly runInTransaction;
   private readonly stmt;
+  private readonly summary: OutboxSummary;
   private readonly groupCommit: GroupCommit | undefined;
   /** Under a group commit: the last row seq a flush has put on disk (what the uplink may send). */
   private durableTip: number | undefined;
@@ -69,6 +71,7 @@ export class Ledger {
     this.groupCommit = groupCommit;
     this.runInTransaction = db.transaction((work: () => unknown) => work());
     this.stmt = ledgerStatements(db);
+    this.summary = new OutboxSummary(db);
     if (groupCommit) {
       // Nothing is sendable until a first flush: rows a killed process left unflushed included.
       this.durableTip = 0;
@@ -123,6 +126,7 @@ export class Ledger {
     } catch (err) {
       this.tipCache = undefined; // the rolled-back appends moved it
       this.cur = currentEpoch(this.db) ?? this.cur; // and a rolled-back move
+      this.summary.rolledBackTo(this.tip().seq);
       throw storageError(err, this.dir);
     }
     if (this.groupCommit) {
@@ -140,6 +144,11 @@ export class Ledger {
    */
   durable(): Promise<void> {
     return this.groupCommit ? this.groupCommit.durable() : Promise.resolve();
+  }
+
+  /** As `durable()`, riding with the next flush a reply starts (at the latest `withinMs` from now). */
+  durableSoon(withinMs: number): Promise<void> {
+    return this.groupCommit ? this.groupCommit.durableSoon(withinMs) : Promise.resolve();
   }
 
   /** True under a group commit: commits become durable later, by `durable()`. */
@@ -209,6 +218,7 @@ export class Ledger {
       });
       this.cur = currentEpoch(this.db)!;
       this.tipCache = { seq: base, chain: GENESIS_CHAIN };
+      this.summary.forget();
       // Everything up to the new base is settled: synced, rejected, or moved to a copy.
       this.stmt.resetAcked.run(base, base);
       for (const row of moving) {
@@ -233,9 +243,8 @@ export class Ledger {
   }
 
   unsyncedSales(): { amount: number; count: number } {
-    const head = this.stmt.head.get()!;
-    const row = this.stmt.unsyncedSales.get(head.acked_up_to)!;
-    return { amount: row.total, count: row.n };
+    const u = this.summary.read(this.stmt.head.get()!.acked_up_to, this.tip().seq);
+    return { amount: u.salesTotal, count: u.sales };
   }
 
   /** The last seq of the current epoch (wire). */
@@ -369,16 +378,17 @@ export class Ledger {
     rejected: number;
     oldestUnsyncedAt?: string;
   } {
-    const head = this.stmt.head.get()!;
-    // Everything at or below the ack is synced or rejected, so the scan starts there.
-    const unsynced = this.stmt.unsynced.get(head.acked_up_to)!;
+    // Everything at or below the ack is synced or rejected.
+    const ack = this.stmt.head.get()!.acked_up_to;
+    const unsynced = this.summary.read(ack, this.tip().seq);
     const out: ReturnType<Ledger['figures']> = {
       lastSeq: this.lastSeq(),
       ackedUpTo: this.ackedUpTo(),
-      outboxDepth: unsynced.n,
+      outboxDepth: unsynced.records,
       rejected: this.stmt.rejectedCount.get()!.n,
     };
-    if (unsynced.oldest) out.oldestUnsyncedAt = unsynced.oldest;
+    const oldest = unsynced.records > 0 ? this.summary.oldestAt(ack) : undefined;
+    if (oldest) out.oldestUnsyncedAt = oldest;
     return out;
   }
 
@@ -407,6 +417,7 @@ export class Ledger {
           .run(limit, lastPruned.chain);
       }
       this.tipCache = undefined;
+      if (changes > 0) this.summary.forget();
       return changes;
     });
   }

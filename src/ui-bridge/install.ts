@@ -16,6 +16,12 @@ import { SessionStore } from './sessions.js';
 import { findUiRoot, staticUiRoutes } from './static-ui.js';
 import { uiRoutes } from './ui-routes.js';
 
+/**
+ * Events for the screens wait for the flush that puts what they tell of on disk; one that no reply
+ * starts (a receipt marked printed) comes at the latest this long after, not in an fsync of its own.
+ */
+const EVENTS_FLUSH_WITHIN_MS = 50;
+
 export interface UiBridgeDeps {
   http: HttpServer;
   bus: EventBus;
@@ -83,7 +89,7 @@ export function installUiBridge(d: UiBridgeDeps): UiBridge {
     log,
     authorized: (req) => d.http.isAuthorized(req),
     checkOrigin: (req) => checkOrigin(req, origins, true),
-    durable: () => d.ledger()?.durable() ?? Promise.resolve(),
+    durable: () => d.ledger()?.durableSoon(EVENTS_FLUSH_WITHIN_MS) ?? Promise.resolve(),
     ...(d.apps ? { audience: d.apps.audience } : {}),
   });
   d.http.onUpgrade((req, socket, head) => {

@@ -90,6 +90,39 @@ describe('group commit', () => {
     expect(t.ledger.recordsJsonAfter(0, 10).map((r) => r.seq)).toEqual([1, 2]);
   });
 
+  it('what only the screens wait for rides with the next flush a reply starts, or its own after the delay', async () => {
+    const t = heldLedger();
+    await t.release();
+    await t.ledger.durable();
+    // A receipt marked printed: its event waits, but starts no fsync of its own within the minute.
+    t.ledger.transact(() => t.ledger.append('cmd.executed', { n: 1 }));
+    const printedEvent = t.track(t.ledger.durableSoon(60_000));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(t.held).toHaveLength(0);
+    expect(t.settled.has(printedEvent)).toBe(false);
+    // The next sale's reply starts one flush: it covers both.
+    sale(t.ledger, 2);
+    const reply = t.track(t.ledger.durable());
+    await t.release();
+    await Promise.all([reply, printedEvent]);
+    expect(t.held).toHaveLength(0);
+
+    // Written while a flush runs: a soon-waiter does not start the next one when it ends…
+    sale(t.ledger, 3);
+    const running = t.track(t.ledger.durable());
+    await waitFor(() => (t.held.length === 1 ? true : undefined), 'the flush to start');
+    t.ledger.transact(() => t.ledger.append('cmd.executed', { n: 4 }));
+    const late = t.track(t.ledger.durableSoon(50));
+    await t.release();
+    await running;
+    await new Promise((r) => setImmediate(r));
+    expect(t.held).toHaveLength(0);
+    expect(t.settled.has(late)).toBe(false);
+    // …its own delay does, when no reply came.
+    await t.release();
+    await late;
+  });
+
   it('a commit nobody waits for (a receipt marked printed, an ack) is flushed later by itself', async () => {
     const dir = tempDir();
     const file = join(dir, 'posd.db');
