@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, fsync, fsyncSync, openSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, fsync, fsyncSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PosError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -51,7 +51,6 @@ export class GroupCommit {
   private readonly fsyncFn: NonNullable<GroupCommitOptions['fsync']>;
   private readonly lazyMs: number;
   private fd: number | undefined;
-  private ino: number | undefined;
   /** `total_changes()` that the last completed flush covers. */
   private durableChanges: number;
   private inflight: { covers: number; w: Waiting } | undefined;
@@ -61,6 +60,8 @@ export class GroupCommit {
   private soonTimer: NodeJS.Timeout | undefined;
   /** Somebody waits for `next` now (not only `durableSoon`): it starts once nothing is in flight. */
   private nextUrgent = false;
+  /** `close()` has begun: no more waiting for a flush somebody else starts. */
+  private closing = false;
   private closed = false;
   /**
    * Set by a failed fsync, for good: the kernel may have dropped the dirty pages and a later
@@ -112,7 +113,7 @@ export class GroupCommit {
    * find the fsync of its predecessor's receipt marked printed in its way.
    */
   durableSoon(withinMs: number): Promise<void> {
-    if (this.closed) return this.durable();
+    if (this.closing) return this.durable();
     if (this.failed) return Promise.reject(this.failed);
     const n = this.total();
     if (n === this.durableChanges) return this.inflight?.w.promise ?? Promise.resolve();
@@ -130,7 +131,7 @@ export class GroupCommit {
 
   /** A commit nobody waits for: flushed with the next awaited one, or after `lazyMs`. */
   committed(): void {
-    if (this.lazyTimer || this.closed) return;
+    if (this.lazyTimer || this.closing) return;
     this.lazyTimer = setTimeout(() => {
       this.lazyTimer = undefined;
       try {
@@ -145,11 +146,14 @@ export class GroupCommit {
 
   /** Flushes what is left; later commits are not grouped (the database is closing). */
   async close(): Promise<void> {
+    this.closing = true;
     clearTimeout(this.lazyTimer);
     this.lazyTimer = undefined;
     clearTimeout(this.soonTimer);
     this.soonTimer = undefined;
-    await this.durable().catch(() => {});
+    // Until nothing is queued or in flight: a waiter that came during a flush gets its own.
+    do await this.durable().catch(() => {});
+    while ((this.next || this.inflight) && !this.failed);
     this.closed = true;
     this.checkpointer.close();
     if (this.fd !== undefined) closeSync(this.fd);
@@ -172,6 +176,11 @@ export class GroupCommit {
   private start(): void {
     const w = this.next;
     if (!w || this.inflight) return;
+    if (this.closed) {
+      this.next = undefined;
+      w.reject(new PosError('STORAGE_FAILED', 'the ledger is closed'));
+      return;
+    }
     this.next = undefined;
     this.nextUrgent = false;
     if (this.failed) {
@@ -250,12 +259,12 @@ export class GroupCommit {
   private walFd(): number {
     const wal = `${this.o.file}-wal`;
     if (this.fd !== undefined) {
-      if (fstatSync(this.fd).nlink > 0 && this.ino === statSync(wal).ino) return this.fd;
+      // Deleted or renamed over, the file this descriptor holds has no name left: one fstat tells.
+      if (fstatSync(this.fd).nlink > 0) return this.fd;
       closeSync(this.fd);
       this.fd = undefined;
     }
     this.fd = openSync(wal, 'r');
-    this.ino = fstatSync(this.fd).ino;
     // The WAL's name in its directory must survive a power cut too (once per process).
     const dirFd = openSync(dirname(wal), 'r');
     try {

@@ -8,7 +8,7 @@ export interface Unsynced {
 }
 
 interface Counted extends Unsynced {
-  /** The ack (row seq) and the last row these counts cover, and the rejected rows then. */
+  /** The ack (row seq) and the last row these counts cover, and the rejected rows above that ack then. */
   ack: number;
   to: number;
   rejected: number;
@@ -32,7 +32,9 @@ export class OutboxSummary {
                 coalesce(sum(CASE WHEN type = 'sale.completed' THEN json_extract(body, '$.total') END), 0) AS salesTotal
            FROM ledger WHERE seq > ? AND seq <= ? AND sync <> 'rejected'`,
       ),
-      rejected: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM ledger WHERE sync = 'rejected'"),
+      rejectedAbove: db.prepare<[number], { n: number }>(
+        "SELECT count(*) AS n FROM ledger WHERE sync = 'rejected' AND seq > ?",
+      ),
       oldest: db.prepare<[number], { at: string }>(
         "SELECT at FROM ledger WHERE seq > ? AND sync <> 'rejected' ORDER BY seq LIMIT 1",
       ),
@@ -41,16 +43,18 @@ export class OutboxSummary {
 
   /** Unsynced records above `ack` up to the row `tip` (both row seqs). */
   read(ack: number, tip: number): Unsynced {
-    const rejected = this.stmt.rejected.get()!.n;
     let c = this.counted;
-    if (!c || c.rejected !== rejected || ack < c.ack || tip < c.to) {
-      c = { ack, to: ack, rejected, records: 0, sales: 0, salesTotal: 0 };
+    // A row in the counted range rejected since (or its reject rolled back) voids the counts: rows
+    // are only ever rejected, never un-rejected, except by a rollback.
+    if (!c || ack < c.ack || tip < c.to || this.rejectedAbove(c.ack) !== c.rejected) {
+      c = { ack, to: ack, rejected: this.rejectedAbove(ack), records: 0, sales: 0, salesTotal: 0 };
     }
     if (ack > c.ack) {
       const passed = Math.min(ack, c.to);
       if (passed > c.ack) this.add(c, this.stmt.range.get(c.ack, passed)!, -1);
       c.ack = ack;
       c.to = Math.max(c.to, ack);
+      c.rejected = this.rejectedAbove(ack);
     }
     if (tip > c.to) {
       this.add(c, this.stmt.range.get(c.to, tip)!, 1);
@@ -73,6 +77,10 @@ export class OutboxSummary {
   /** Rows in range changed other than by appends and acks (a new epoch). */
   forget(): void {
     this.counted = undefined;
+  }
+
+  private rejectedAbove(seq: number): number {
+    return this.stmt.rejectedAbove.get(seq)!.n;
   }
 
   private add(c: Counted, r: Unsynced, sign: 1 | -1): void {

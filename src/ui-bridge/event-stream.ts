@@ -60,7 +60,11 @@ export class EventStream {
   private readonly unsubscribe: () => void;
   private readonly now: () => Date;
   /** Events whose commit no flush has covered yet (not in the ring: a replay must not send them). */
-  private readonly outgoing: Array<{ type: string; at: string; data: unknown }> = [];
+  /** Events waiting for their flush, each with the wait taken when it came (what it tells of, then). */
+  private readonly outgoing: Array<{
+    e: { type: string; at: string; data: unknown };
+    onDisk: Promise<void>;
+  }> = [];
   private flushing = false;
 
   constructor(private readonly o: EventStreamOptions) {
@@ -170,33 +174,35 @@ export class EventStream {
       for (const ws of this.clients) this.send(ws, frame);
       return;
     }
-    this.outgoing.push(e);
-    if (!this.flushing) this.release(this.o.durable);
+    const onDisk = this.o.durable();
+    onDisk.catch(() => {}); // handled when released, maybe after other events' waits
+    this.outgoing.push({ e, onDisk });
+    if (!this.flushing) this.release();
   }
 
   /**
-   * In order, after a flush that started after the event's commit: the events of one flush go out
-   * together, those that came while it ran wait for the next one.
+   * In order, each once a flush that started after it came is done: the events ready together go
+   * out together; those that came meanwhile follow.
    */
-  private release(durable: () => Promise<void>): void {
+  private release(): void {
     const events = this.outgoing.splice(0);
     if (events.length === 0) {
       this.flushing = false;
       return;
     }
     this.flushing = true;
-    durable().then(
+    Promise.all(events.map((x) => x.onDisk)).then(
       () => {
-        for (const e of events) {
+        for (const { e } of events) {
           const frame = this.ring.push(e.type, e.at, e.data);
           for (const ws of this.clients) this.send(ws, frame);
         }
-        this.release(durable);
+        this.release();
       },
       (err: unknown) => {
         // Not on disk: the clients reload their state (a fresh look at what did survive).
         this.o.log.warn({ err: describeError(err) }, 'events held back: the ledger flush failed');
-        this.release(durable);
+        this.release();
       },
     );
   }

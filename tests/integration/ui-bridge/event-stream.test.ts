@@ -184,4 +184,37 @@ describe('event stream under a group commit', () => {
       held.close();
     }
   });
+
+  it('each event’s wait starts when it comes: one behind a running flush is not held for a window of its own after it', async () => {
+    const log = createRootLogger('silent');
+    const waits: Array<{ n: number; resolve: () => void }> = [];
+    let committed = 0;
+    const held = new EventStream({
+      bus,
+      log,
+      authorized: (req) => http.isAuthorized(req),
+      checkOrigin: (req) => checkOrigin(req, () => defaultOrigins('127.0.0.1', port), true),
+      // The ledger's commit count when the wait was taken (a `durableSoon` covers it, no more).
+      durable: () => new Promise<void>((resolve) => waits.push({ n: committed, resolve })),
+    });
+    http.onUpgrade((req, socket, head) => held.handleUpgrade(req, socket, head));
+    try {
+      const live = await connect();
+      committed = 1;
+      ticks(1, 1);
+      committed = 2;
+      ticks(2, 2); // while tick 1 still waits
+      committed = 3; // a commit nobody's event tells of
+      expect(waits.map((w) => w.n)).toEqual([1, 2]);
+      waits[0]!.resolve();
+      await waitFor(() => (live.frames.length === 2 ? true : undefined), 'tick 1');
+      expect(waits).toHaveLength(2); // tick 2 took no new wait (one that would also cover commit 3)
+      waits[1]!.resolve();
+      await waitFor(() => (live.frames.length === 3 ? true : undefined), 'tick 2');
+      expect(live.frames.map((f) => (f.data as { n?: number }).n)).toEqual([undefined, 1, 2]);
+      live.ws.close();
+    } finally {
+      held.close();
+    }
+  });
 });

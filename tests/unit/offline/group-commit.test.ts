@@ -123,6 +123,24 @@ describe('group commit', () => {
     await late;
   });
 
+  it('closing flushes what an event waits for, even when it came during the last flush', async () => {
+    const t = heldLedger();
+    await t.release();
+    await t.ledger.durable();
+    sale(t.ledger, 1);
+    const reply = t.ledger.durable();
+    await waitFor(() => (t.held.length === 1 ? true : undefined), 'the flush to start');
+    const closed = t.groupCommit.close();
+    t.ledger.transact(() => t.ledger.append('cmd.executed', { n: 2 })); // settled while closing
+    const event = t.track(t.ledger.durableSoon(50));
+    await t.release();
+    await reply;
+    await t.release(); // close() flushes once more for it, not after the database is gone
+    await Promise.all([closed, event]);
+    expect(t.held).toHaveLength(0);
+    t.db.close();
+  });
+
   it('a commit nobody waits for (a receipt marked printed, an ack) is flushed later by itself', async () => {
     const dir = tempDir();
     const file = join(dir, 'posd.db');
