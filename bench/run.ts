@@ -1,5 +1,6 @@
 import { benchFleet } from './fleet.js';
 import { benchFleetCluster } from './fleet-cluster.js';
+import { benchOfflineOutbox } from './offline-outbox.js';
 import { benchPrinterConfirm } from './printer-confirm.js';
 import { benchReceiptEncode } from './receipt-encode.js';
 import { benchReceiptRender } from './receipt-render.js';
@@ -21,6 +22,7 @@ const benches: Record<string, () => Promise<void>> = {
   'slow-flash': benchSlowFlash,
   'printer-confirm': benchPrinterConfirm,
   'start-memory': benchStartMemory,
+  'offline-outbox': benchOfflineOutbox,
 };
 
 // `--terminals N` (the fleet benches): the rest are benchmark names.
