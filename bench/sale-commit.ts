@@ -149,10 +149,12 @@ async function httpSales(dir: string, port: number, n = N, delayMs = 0, pacedCou
   );
   const warmReceipts = 20 + WARMUP;
   let receipts0 = 0;
-  for (let i = 0; i < 1200 && receipts0 < warmReceipts; i++) {
+  for (let i = 0; i < 2400 && receipts0 < warmReceipts; i++) {
     receipts0 = await askHelper<number>(printer.child, 'count', 'receipts');
     if (receipts0 < warmReceipts) await new Promise((r) => setTimeout(r, 50));
   }
+  // Every warm-up receipt on paper before the timing, so a late one cannot stand in for a lost one.
+  if (receipts0 !== warmReceipts) throw new Error(`warm-up: ${receipts0} receipts of ${warmReceipts}`);
   // Alternating rounds, so both see the same machine.
   const daemonPaced: number[] = [];
   const nothingPaced: number[] = [];
@@ -178,7 +180,7 @@ async function httpSales(dir: string, port: number, n = N, delayMs = 0, pacedCou
   const fsyncsPerSale = (fsyncCount(countFile) - fsync0) / n;
   const io = processIo(child.pid!);
   // Every receipt reaches the printer (the queue drains behind the sales).
-  const expected = receipts0 + pacedCount + n;
+  const expected = warmReceipts + pacedCount + n;
   let receipts = 0;
   for (let i = 0; i < 600 && receipts < expected; i++) {
     receipts = await askHelper<number>(printer.child, 'count', 'receipts');
@@ -196,7 +198,7 @@ async function httpSales(dir: string, port: number, n = N, delayMs = 0, pacedCou
     saturatedLag,
     fsyncsPerSale,
     writeBytesPerSale: (io.writeBytes - io0.writeBytes) / n,
-    receipts: receipts - receipts0,
+    receipts: receipts - warmReceipts,
     expectedReceipts: pacedCount + n,
   };
 }

@@ -27,6 +27,9 @@ interface Waiting {
   reject: (err: Error) => void;
 }
 
+/** Flushes `close()` runs at most for waiters that keep coming while it closes. */
+const CLOSING_ROUNDS = 4;
+
 function waiting(): Waiting {
   let resolve!: () => void;
   let reject!: (err: Error) => void;
@@ -151,9 +154,12 @@ export class GroupCommit {
     this.lazyTimer = undefined;
     clearTimeout(this.soonTimer);
     this.soonTimer = undefined;
-    // Until nothing is queued or in flight: a waiter that came during a flush gets its own.
-    do await this.durable().catch(() => {});
-    while ((this.next || this.inflight) && !this.failed);
+    // Until nothing is queued or in flight: a waiter that came during a flush gets its own (a
+    // few rounds: a writer that would keep committing does not hold the shutdown).
+    for (let round = 0; round < CLOSING_ROUNDS; round++) {
+      await this.durable().catch(() => {});
+      if ((!this.next && !this.inflight) || this.failed) break;
+    }
     this.closed = true;
     this.checkpointer.close();
     if (this.fd !== undefined) closeSync(this.fd);

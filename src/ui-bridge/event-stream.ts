@@ -170,8 +170,7 @@ export class EventStream {
 
   private broadcast(e: { type: string; at: string; data: unknown }): void {
     if (!this.o.durable) {
-      const frame = this.ring.push(e.type, e.at, e.data);
-      for (const ws of this.clients) this.send(ws, frame);
+      this.deliver(e);
       return;
     }
     const onDisk = this.o.durable();
@@ -191,20 +190,30 @@ export class EventStream {
       return;
     }
     this.flushing = true;
-    Promise.all(events.map((x) => x.onDisk)).then(
-      () => {
-        for (const { e } of events) {
-          const frame = this.ring.push(e.type, e.at, e.data);
-          for (const ws of this.clients) this.send(ws, frame);
-        }
-        this.release();
-      },
-      (err: unknown) => {
-        // Not on disk: the clients reload their state (a fresh look at what did survive).
-        this.o.log.warn({ err: describeError(err) }, 'events held back: the ledger flush failed');
-        this.release();
-      },
-    );
+    Promise.all(events.map((x) => x.onDisk))
+      .then(
+        () => {
+          for (const { e } of events) this.deliver(e);
+        },
+        (err: unknown) => {
+          // Not on disk: the clients reload their state (a fresh look at what did survive).
+          this.o.log.warn({ err: describeError(err) }, 'events held back: the ledger flush failed');
+          const at = this.now().toISOString();
+          const data = { reason: 'storage', lastSeq: this.ring.lastSeq };
+          for (const ws of this.clients) this.send(ws, { seq: 0, type: 'resync', at, data });
+        },
+      )
+      .finally(() => this.release());
+  }
+
+  /** One event numbered and sent; one that cannot be sent costs only itself, never the stream. */
+  private deliver(e: { type: string; at: string; data: unknown }): void {
+    try {
+      const frame = this.ring.push(e.type, e.at, e.data);
+      for (const ws of this.clients) this.send(ws, frame);
+    } catch (err) {
+      this.o.log.error({ err: describeError(err), type: e.type }, 'event not sent');
+    }
   }
 
   /** Closes the clients whose session has ended (a removed app): at once, not at the next event. */

@@ -217,4 +217,38 @@ describe('event stream under a group commit', () => {
       held.close();
     }
   });
+
+  it('a flush that fails: the screens are told to reload; an event that cannot be sent stops no other', async () => {
+    const log = createRootLogger('silent');
+    const waits: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
+    const held = new EventStream({
+      bus,
+      log,
+      authorized: (req) => http.isAuthorized(req),
+      checkOrigin: (req) => checkOrigin(req, () => defaultOrigins('127.0.0.1', port), true),
+      durable: () => new Promise<void>((resolve, reject) => waits.push({ resolve, reject })),
+    });
+    http.onUpgrade((req, socket, head) => held.handleUpgrade(req, socket, head));
+    try {
+      const live = await connect();
+      ticks(1, 1);
+      waits[0]!.reject(new Error('STORAGE_FAILED'));
+      await waitFor(() => (live.frames.length === 2 ? true : undefined), 'the resync');
+      expect(live.frames[1]).toMatchObject({
+        seq: 0,
+        type: 'resync',
+        data: { reason: 'storage', lastSeq: 0 },
+      });
+      bus.emit('test.tick', { n: 2n } as unknown as { n: number }); // JSON cannot carry it
+      ticks(3, 3);
+      for (const w of waits.slice(1)) w.resolve();
+      await waitFor(() => (waits.length === 3 ? true : undefined), 'both waits');
+      for (const w of waits.slice(1)) w.resolve();
+      await waitFor(() => (live.frames.length === 3 ? true : undefined), 'tick 3');
+      expect(live.frames[2]).toMatchObject({ type: 'test.tick', data: { n: 3 } });
+      live.ws.close();
+    } finally {
+      held.close();
+    }
+  });
 });
