@@ -126,7 +126,11 @@ export class Ledger {
     } catch (err) {
       this.tipCache = undefined; // the rolled-back appends moved it
       this.cur = currentEpoch(this.db) ?? this.cur; // and a rolled-back move
-      this.summary.rolledBackTo(this.tip().seq);
+      try {
+        this.summary.rolledBackTo(this.tip().seq);
+      } catch {
+        this.summary.forget(); // the file cannot be read now: count again from scratch later
+      }
       throw storageError(err, this.dir);
     }
     if (this.groupCommit) {

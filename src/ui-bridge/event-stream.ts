@@ -59,8 +59,10 @@ export class EventStream {
   private readonly ping: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
   private readonly now: () => Date;
-  /** Events whose commit no flush has covered yet (not in the ring: a replay must not send them). */
-  /** Events waiting for their flush, each with the wait taken when it came (what it tells of, then). */
+  /**
+   * Events whose commit no flush has covered yet (not in the ring: a replay must not send them),
+   * each with its wait, taken when it came.
+   */
   private readonly outgoing: Array<{
     e: { type: string; at: string; data: unknown };
     onDisk: Promise<void>;
