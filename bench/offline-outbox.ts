@@ -11,7 +11,7 @@ import { SalesStore } from '../src/offline/sales-store.js';
 import { ShiftStore } from '../src/offline/shift-store.js';
 import type { CloudPort } from '../src/services/cloud-port.js';
 import { offlineGuard } from '../src/services/offline-guard.js';
-import { SaleService } from '../src/services/sale-service.js';
+import { SaleService, type SaleServiceOptions } from '../src/services/sale-service.js';
 import { ShiftService } from '../src/services/shift-service.js';
 import { fmt, nowMs, summarize } from './stats.js';
 
@@ -40,8 +40,10 @@ const saleInput = (i: number) => ({
   tenders: [{ method: 'cash', amount: 10_000 }],
 });
 
-type Guard = (ledger: Ledger, db: ReturnType<typeof openDatabase>) => SaleServiceGuard;
-type SaleServiceGuard = (sale: { total: number; tenders: readonly string[] }) => void;
+type Guard = (
+  ledger: Ledger,
+  db: ReturnType<typeof openDatabase>,
+) => NonNullable<SaleServiceOptions['guard']>;
 
 /** What the limit read before: every unsynced sale's body, on every sale. */
 const scanningGuard: Guard = (ledger, db) => {

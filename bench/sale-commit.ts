@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -120,6 +121,26 @@ async function paced(count: number, post: (i: number) => Promise<number>): Promi
   return out;
 }
 
+/** `n` sales posted by 8 clients at once, each posting its next as soon as one is answered. */
+async function eightClients(n: number, post: (i: number) => Promise<number>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < n) await post(next++);
+    }),
+  );
+}
+
+/** The printer's receipt count once it reaches `expected`, or after `tries` looks 50 ms apart. */
+async function receiptsPrinted(printer: ChildProcess, expected: number, tries: number): Promise<number> {
+  let receipts = 0;
+  for (let i = 0; i < tries && receipts < expected; i++) {
+    receipts = await askHelper<number>(printer, 'count', 'receipts');
+    if (receipts < expected) await new Promise((r) => setTimeout(r, 50));
+  }
+  return receipts;
+}
+
 /**
  * Through the daemon's HTTP API, with a network printer printing every receipt (issue 18): paced
  * at 100 sales/s against a do-nothing HTTP server measured by the same client, then 8 clients
@@ -141,18 +162,9 @@ async function httpSales(dir: string, port: number, n = N, delayMs = 0, pacedCou
   const post = (i: number) => postSale(port, token, agent, JSON.stringify(saleInput(i)));
   const postNothing = (i: number) => postSale(nothing.port, token, agent, JSON.stringify(saleInput(i)));
   for (let i = 0; i < 20; i++) await post(i); // the shift opens, the printer probe is done
-  let warm = 0;
-  await Promise.all(
-    Array.from({ length: 8 }, async () => {
-      while (warm < WARMUP) await post(warm++);
-    }),
-  );
+  await eightClients(WARMUP, post);
   const warmReceipts = 20 + WARMUP;
-  let receipts0 = 0;
-  for (let i = 0; i < 2400 && receipts0 < warmReceipts; i++) {
-    receipts0 = await askHelper<number>(printer.child, 'count', 'receipts');
-    if (receipts0 < warmReceipts) await new Promise((r) => setTimeout(r, 50));
-  }
+  const receipts0 = await receiptsPrinted(printer.child, warmReceipts, 2400);
   // Every warm-up receipt on paper before the timing, so a late one cannot stand in for a lost one.
   if (receipts0 !== warmReceipts) throw new Error(`warm-up: ${receipts0} receipts of ${warmReceipts}`);
   // Alternating rounds, so both see the same machine.
@@ -169,23 +181,14 @@ async function httpSales(dir: string, port: number, n = N, delayMs = 0, pacedCou
   const fsync0 = fsyncCount(countFile);
   const io0 = processIo(child.pid!);
   const t0 = nowMs();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 8 }, async () => {
-      while (next < n) await post(next++);
-    }),
-  );
+  await eightClients(n, post);
   const rate = n / ((nowMs() - t0) / 1000);
   const saturatedLag = await readLag(child);
   const fsyncsPerSale = (fsyncCount(countFile) - fsync0) / n;
   const io = processIo(child.pid!);
   // Every receipt reaches the printer (the queue drains behind the sales).
   const expected = warmReceipts + pacedCount + n;
-  let receipts = 0;
-  for (let i = 0; i < 600 && receipts < expected; i++) {
-    receipts = await askHelper<number>(printer.child, 'count', 'receipts');
-    if (receipts < expected) await new Promise((r) => setTimeout(r, 50));
-  }
+  const receipts = await receiptsPrinted(printer.child, expected, 600);
   agent.destroy();
   child.kill('SIGTERM');
   printer.child.send('exit');

@@ -100,13 +100,10 @@ export class GroupCommit {
 
   /** Everything committed before this call is on disk when it resolves (STORAGE_FAILED if not). */
   durable(): Promise<void> {
-    if (this.failed) return Promise.reject(this.failed);
-    const n = this.total();
-    if (n === this.durableChanges) return this.inflight?.w.promise ?? Promise.resolve();
-    if (this.inflight && this.inflight.covers >= n) return this.inflight.w.promise;
+    const covered = this.covering();
+    if (covered) return covered;
     this.next ??= waiting();
-    this.nextUrgent = true;
-    this.schedule();
+    this.urge();
     return this.next.promise;
   }
 
@@ -117,19 +114,38 @@ export class GroupCommit {
    */
   durableSoon(withinMs: number): Promise<void> {
     if (this.closing) return this.durable();
-    if (this.failed) return Promise.reject(this.failed);
-    const n = this.total();
-    if (n === this.durableChanges) return this.inflight?.w.promise ?? Promise.resolve();
-    if (this.inflight && this.inflight.covers >= n) return this.inflight.w.promise;
+    const covered = this.covering();
+    if (covered) return covered;
     this.next ??= waiting();
     if (!this.soonTimer) {
       this.soonTimer = setTimeout(() => {
         this.soonTimer = undefined;
-        this.nextUrgent = true;
-        this.schedule();
+        this.urge();
       }, withinMs);
     }
     return this.next.promise;
+  }
+
+  /** What settles once everything committed so far is on disk, if no new flush is needed for it. */
+  private covering(): Promise<void> | undefined {
+    if (this.failed) return Promise.reject(this.failed);
+    const n = this.total();
+    if (n === this.durableChanges) return this.inflight?.w.promise ?? Promise.resolve();
+    if (this.inflight && this.inflight.covers >= n) return this.inflight.w.promise;
+    return undefined;
+  }
+
+  /** `next` is waited for now: it starts after this turn, or as soon as the flush in flight ends. */
+  private urge(): void {
+    this.nextUrgent = true;
+    this.schedule();
+  }
+
+  private clearTimers(): void {
+    clearTimeout(this.lazyTimer);
+    this.lazyTimer = undefined;
+    clearTimeout(this.soonTimer);
+    this.soonTimer = undefined;
   }
 
   /** A commit nobody waits for: flushed with the next awaited one, or after `lazyMs`. */
@@ -150,10 +166,7 @@ export class GroupCommit {
   /** Flushes what is left; later commits are not grouped (the database is closing). */
   async close(): Promise<void> {
     this.closing = true;
-    clearTimeout(this.lazyTimer);
-    this.lazyTimer = undefined;
-    clearTimeout(this.soonTimer);
-    this.soonTimer = undefined;
+    this.clearTimers();
     // Until nothing is queued or in flight: a waiter that came during a flush gets its own (a
     // few rounds: a writer that would keep committing does not hold the shutdown).
     for (let round = 0; round < CLOSING_ROUNDS; round++) {
@@ -193,10 +206,7 @@ export class GroupCommit {
       w.reject(this.failed);
       return;
     }
-    clearTimeout(this.lazyTimer);
-    this.lazyTimer = undefined;
-    clearTimeout(this.soonTimer);
-    this.soonTimer = undefined;
+    this.clearTimers();
     const covers = this.total();
     const after = this.flushHooks.map((capture) => capture());
     let fd: number;

@@ -14,7 +14,7 @@ import {
   wireOutbox,
 } from './ledger-rows.js';
 import { ledgerStatements } from './ledger-statements.js';
-import { OutboxSummary } from './outbox-summary.js';
+import { OutboxSummary, type Unsynced } from './outbox-summary.js';
 import { storageError } from './storage-errors.js';
 
 export type { LocalLedgerRecord, SyncState, WireOutbox } from './ledger-rows.js';
@@ -247,8 +247,13 @@ export class Ledger {
   }
 
   unsyncedSales(): { amount: number; count: number } {
-    const u = this.summary.read(this.stmt.head.get()!.acked_up_to, this.tip().seq);
+    const u = this.unsynced(this.stmt.head.get()!.acked_up_to);
     return { amount: u.salesTotal, count: u.sales };
+  }
+
+  /** Unsynced records above the ack (a row seq), kept by the summary up to the tip. */
+  private unsynced(ack: number): Unsynced {
+    return this.summary.read(ack, this.tip().seq);
   }
 
   /** The last seq of the current epoch (wire). */
@@ -384,7 +389,7 @@ export class Ledger {
   } {
     // Everything at or below the ack is synced or rejected.
     const ack = this.stmt.head.get()!.acked_up_to;
-    const unsynced = this.summary.read(ack, this.tip().seq);
+    const unsynced = this.unsynced(ack);
     const out: ReturnType<Ledger['figures']> = {
       lastSeq: this.lastSeq(),
       ackedUpTo: this.ackedUpTo(),
