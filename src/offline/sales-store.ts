@@ -157,6 +157,12 @@ export class SalesStore {
       paymentsOf: db.prepare<[string], PaymentRow>(
         'SELECT id, method, channel, amount, change, status FROM payments WHERE sale_id = ? ORDER BY created_at, id',
       ),
+      // As paidAmount() and a view's change: succeeded payments net of change; change of them all.
+      tendered: db.prepare<[string], { paid: number; change: number }>(
+        `SELECT coalesce(sum(CASE WHEN status = 'succeeded' THEN amount - change END), 0) AS paid,
+                coalesce(sum(change), 0) AS change
+         FROM payments WHERE sale_id = ?`,
+      ),
       nextCounter: db.prepare<[string], { value: number }>(
         `INSERT INTO counters (name, value) VALUES (?, 1)
          ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value`,
@@ -245,6 +251,11 @@ export class SalesStore {
   /** Closed QR payments still queried for a payment made after their close. */
   watchedQrs(): StoredPayment[] {
     return this.stmt.watchedQrs.all().map(toStoredPayment);
+  }
+
+  /** What a sale's payments took (net of change) and the change they gave, without reading them. */
+  tendered(saleId: string): { paid: number; change: number } {
+    return this.stmt.tendered.get(saleId)!;
   }
 
   paymentsOf(saleId: string): AppliedPayment[] {

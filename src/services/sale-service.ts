@@ -311,6 +311,11 @@ export class SaleService extends SaleHooks {
     return this.view(saleId);
   }
 
+  /** A sale's `paid` and `change` as its view has them, read from its payments only. */
+  tenderedOf(saleId: string): { paid: number; change: number } {
+    return this.store.tendered(saleId);
+  }
+
   private recordCash(sale: SaleRecord, tendered: number, change: number, at: string): AppliedPayment {
     const payment: AppliedPayment = {
       paymentId: this.newId(),

@@ -211,6 +211,7 @@ export interface HttpServerOptions {
 export class HttpServer {
   private readonly routes: CompiledRoute[] = [];
   private server: Server | undefined;
+  private bound: AddressInfo | undefined;
   private readonly authenticators: Authenticator[] = [];
   private readonly guards: RequestGuard[] = [];
   private upgradeHandler: UpgradeHandler | undefined;
@@ -244,9 +245,9 @@ export class HttpServer {
     this.upgradeHandler = handler;
   }
 
+  /** Where the server listens; read once at listen (every request's Host check asks for it). */
   get address(): AddressInfo | undefined {
-    const addr = this.server?.address();
-    return addr && typeof addr === 'object' ? addr : undefined;
+    return this.server ? this.bound : undefined;
   }
 
   async start(): Promise<void> {
@@ -259,6 +260,8 @@ export class HttpServer {
       else socket.destroy();
     });
     await listen(server, this.options.port, this.options.host);
+    const addr = server.address();
+    this.bound = addr && typeof addr === 'object' ? addr : undefined;
     this.server = server;
   }
 

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EventBus } from '../../../src/bus.js';
 import { isPosError } from '../../../src/errors.js';
@@ -61,6 +62,43 @@ describe('sale service', () => {
        VALUES ('p1', ?, 'code', 'wechat', 500, 'succeeded', 'now', 'now')`,
     ).run(String(open.saleId));
     expect(codeOf(() => sales.voidSale(String(open.saleId), undefined))).toBe('VOID_NOT_ALLOWED');
+  });
+
+  it("tells a sale's paid and change as its view does, whatever its payments (the customer display's figures)", () => {
+    const { db, sales } = setup();
+    const row = db.prepare(
+      `INSERT INTO payments (id, sale_id, method, channel, amount, change, status, created_at, updated_at)
+       VALUES (?, ?, 'code', 'wechat', ?, 0, ?, 'now', 'now')`,
+    );
+    const payment = fc.oneof(
+      fc.record({ kind: fc.constant('card' as const), amount: fc.integer({ min: 1, max: 3000 }) }),
+      fc.record({ kind: fc.constant('cash' as const), amount: fc.integer({ min: 1, max: 5000 }) }),
+      fc.record({
+        kind: fc.constant('row' as const),
+        amount: fc.integer({ min: 1, max: 3000 }),
+        status: fc.constantFrom('succeeded', 'failed', 'pending', 'unknown', 'reversed'),
+      }),
+    );
+    let n = 0;
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 6000 }), fc.array(payment, { maxLength: 6 }), (price, paid) => {
+        const saleId = String(
+          sales.createSale({ lines: [{ name: 'A', qty: 1, unitPrice: price }] }).body.saleId,
+        );
+        for (const p of paid) {
+          try {
+            if (p.kind === 'card') sales.payCard(saleId, p.amount, undefined);
+            else if (p.kind === 'cash') sales.payCash(saleId, p.amount);
+            else row.run(`p${n++}`, saleId, p.amount, p.status);
+          } catch (err) {
+            if (!isPosError(err)) throw err; // refused (sale complete, payment unresolved…): nothing written
+          }
+        }
+        const view = sales.getSale(saleId);
+        expect(sales.tenderedOf(saleId)).toEqual({ paid: view.paid, change: view.change });
+      }),
+      { numRuns: 150 },
+    );
   });
 
   it('numbers receipts gaplessly across sales and refunds, prefixed by the device', () => {
