@@ -331,6 +331,7 @@ export class App {
         clearInterval(this.expiryTimer);
         this.orders?.stop();
         await this.payments?.stop();
+        this.settleRiders();
         await this.groupCommit?.close();
         this.db?.close();
       },
@@ -466,6 +467,16 @@ export class App {
   /** Each device as in `GET /api/v1/devices`. */
   devicesSnapshot(): Record<string, unknown> {
     return { ...this.devices.snapshot() };
+  }
+
+  /** At stop: the writes still riding (receipts marked printed) commit before the ledger closes. */
+  private settleRiders(): void {
+    try {
+      this.ledger?.settleRiders();
+    } catch (err) {
+      // Lost as a power cut would lose them: those receipts print again, marked as reprints.
+      this.options.log.error({ err: describeError(err) }, 'riding writes not committed at stop');
+    }
   }
 
   /** Retention: synced records older than `ledger.retentionDays` go; unsynced ones never do. */

@@ -86,6 +86,11 @@ export class GroupCommit {
     this.checkpointer = new Checkpointer({ db: o.db, file: o.file, log: o.log, ...o.checkpoints });
   }
 
+  /** The database's logger (the ledger's riding writes log through it). */
+  get log(): Logger {
+    return this.o.log;
+  }
+
   private total(): number {
     return this.changes.get()!.n;
   }

@@ -15,9 +15,12 @@ import {
 } from './ledger-rows.js';
 import { ledgerStatements } from './ledger-statements.js';
 import { OutboxSummary, type Unsynced } from './outbox-summary.js';
+import { type RidingWrite, RidingWrites } from './riding-writes.js';
 import { storageError } from './storage-errors.js';
 
 export type { LocalLedgerRecord, SyncState, WireOutbox } from './ledger-rows.js';
+
+const NO_RIDERS: readonly RidingWrite[] = [];
 
 export interface LedgerOptions {
   db: Db;
@@ -31,6 +34,9 @@ export interface LedgerOptions {
    */
   groupCommit?: GroupCommit;
 }
+
+/** How long a write nobody waits for waits to ride in another transaction (decision 0005). */
+export const RIDE_WITHIN_MS = 20;
 
 /**
  * The append-only, hash-chained ledger and its outbox state. Facts are appended inside
@@ -61,6 +67,8 @@ export class Ledger {
   private readonly groupCommit: GroupCommit | undefined;
   /** Under a group commit: the last row seq a flush has put on disk (what the uplink may send). */
   private durableTip: number | undefined;
+  /** Under a group commit: writes nobody waits for, riding in the next transaction. */
+  private readonly riding: RidingWrites | undefined;
 
   constructor({ db, dir, now = () => new Date(), newId = uuidv7, groupCommit }: LedgerOptions) {
     this.db = db;
@@ -84,6 +92,11 @@ export class Ledger {
         };
       });
       groupCommit.durable().catch(() => {});
+      this.riding = new RidingWrites({
+        commitAlone: () => this.transact(() => {}),
+        withinMs: RIDE_WITHIN_MS,
+        log: groupCommit.log,
+      });
     }
   }
 
@@ -120,10 +133,16 @@ export class Ledger {
    */
   transact<T>(work: () => T): T {
     const before = this.tip().seq;
+    const riders = this.riding && !this.db.inTransaction ? this.riding.take() : NO_RIDERS;
+    let failedRiders = NO_RIDERS;
     let result: T;
     try {
-      result = this.runInTransaction.immediate(work) as T;
+      result = this.runInTransaction.immediate(() => {
+        if (riders.length > 0) failedRiders = this.runRiders(riders);
+        return work();
+      }) as T;
     } catch (err) {
+      this.riding?.putBack(riders);
       this.tipCache = undefined; // the rolled-back appends moved it
       this.cur = currentEpoch(this.db) ?? this.cur; // and a rolled-back move
       try {
@@ -133,6 +152,7 @@ export class Ledger {
       }
       throw storageError(err, this.dir);
     }
+    if (riders.length > 0) this.riding!.settled(riders, failedRiders);
     if (this.groupCommit) {
       this.groupCommit.committed();
       return result;
@@ -140,6 +160,39 @@ export class Ledger {
     const after = this.tip().seq;
     if (after !== before) for (const listener of this.appendListeners) listener(this.lastSeq());
     return result;
+  }
+
+  /**
+   * A write nobody waits for (a receipt marked printed): under a group commit it rides in the next
+   * transaction anybody makes, or commits alone within RIDE_WITHIN_MS; `committed` runs once it is
+   * committed. A power cut or a kill in between loses it, as it could lose its flush (decision 0005).
+   */
+  ride(write: () => void, committed?: () => void): void {
+    if (!this.riding) {
+      this.transact(write);
+      committed?.();
+      return;
+    }
+    this.riding.add({ write, ...(committed ? { committed } : {}) });
+  }
+
+  /** Commits the writes still waiting to ride, and takes no more lazily (the daemon stops). */
+  settleRiders(): void {
+    if (!this.riding) return;
+    this.riding.stop();
+    if (this.riding.pending > 0) this.transact(() => {});
+  }
+
+  /** Each rider in a savepoint of its own: one that fails leaves the chain's cached tip unknown. */
+  private runRiders(riders: readonly RidingWrite[]): readonly RidingWrite[] {
+    return this.riding!.runInside(
+      riders,
+      (write) => this.runInTransaction(write),
+      () => {
+        this.tipCache = undefined;
+        this.summary.rolledBackTo(this.tip().seq);
+      },
+    );
   }
 
   /**

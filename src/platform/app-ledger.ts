@@ -17,6 +17,17 @@ export class AppContext {
     }
   }
 
+  /** Runs `work` as no app's (a write riding in an app's transaction is not that app's). */
+  outside<T>(work: () => T): T {
+    const previous = this.current;
+    this.current = undefined;
+    try {
+      return work();
+    } finally {
+      this.current = previous;
+    }
+  }
+
   appIdFor(body: Record<string, unknown>): string | undefined {
     if (this.current !== undefined) return this.current;
     return typeof body.saleId === 'string' ? this.appOfSale(body.saleId) : undefined;
@@ -34,6 +45,10 @@ export class AppTaggingLedger extends Ledger {
     private readonly context: AppContext,
   ) {
     super(options);
+  }
+
+  override ride(write: () => void, committed?: () => void): void {
+    super.ride(() => this.context.outside(write), committed);
   }
 
   override append(type: string, body: Record<string, unknown>): LedgerRecord {

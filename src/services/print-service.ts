@@ -89,6 +89,8 @@ export class PrintService {
   private kicked = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly printedHooks: Array<(job: PrintJob) => void> = [];
+  /** Printed, the mark still riding: not to be taken again. */
+  private readonly marking = new Set<string>();
   private readonly monotonic: () => number;
   private readonly drawerWindowMs: number;
   /**
@@ -261,11 +263,7 @@ export class PrintService {
           outcome = { result: 'maybe-partial', reason: err instanceof Error ? err.message : String(err) };
         }
         if (outcome.result === 'printed') {
-          this.o.ledger.transact(() => {
-            this.o.queue.markPrinted(job.id, this.iso());
-            for (const hook of this.printedHooks) hook(job);
-          });
-          this.emit(job, 'printed', undefined, outcome.confirmedBy); // marking changed none of what it tells
+          this.markPrinted(job, outcome.confirmedBy);
           continue;
         }
         const reprint = outcome.result === 'maybe-partial';
@@ -278,18 +276,45 @@ export class PrintService {
     }
   }
 
-  /** The next jobs marked `printing` (one commit); a drawer kick whose moment has passed is cancelled. */
+  /**
+   * `printed` rides in the next transaction (decision 0005): one commit fewer per receipt. The job
+   * is told printed once that is committed; until then no batch takes it again.
+   */
+  private markPrinted(job: PrintJob, confirmedBy: 'transmit-status' | 'realtime' | undefined): void {
+    this.marking.add(job.id);
+    this.o.ledger.ride(
+      () => {
+        this.o.queue.markPrinted(job.id, this.iso());
+        for (const hook of this.printedHooks) hook(job);
+      },
+      () => {
+        this.marking.delete(job.id);
+        this.emit(job, 'printed', undefined, confirmedBy); // marking changed none of what it tells
+      },
+    );
+  }
+
+  /**
+   * The next jobs marked `printing`, in one transaction (the receipts printed since ride in it); a
+   * drawer kick whose moment has passed is cancelled.
+   */
   private takeJobs(max: number): PrintJob[] {
-    const jobs = this.o.queue.firstWaiting(max);
-    const out = jobs.filter((job) => !this.cancelLateDrawer(job));
-    if (out.length === 0) return jobs.length > 0 ? this.takeJobs(max) : [];
-    const at = this.iso();
-    if (out.length === 1) this.o.queue.markPrinting(out[0]!.id, at);
-    else
-      this.o.ledger.transact(() => {
+    return this.o.ledger.transact(() => {
+      for (;;) {
+        let jobs = this.o.queue.firstWaiting(max);
+        // Marks that rode in this transaction are written; one that failed is still `printing`.
+        if (jobs.some((job) => this.marking.has(job.id)))
+          jobs = this.o.queue
+            .firstWaiting(max + this.marking.size)
+            .filter((job) => !this.marking.has(job.id))
+            .slice(0, max);
+        const out = jobs.filter((job) => !this.cancelLateDrawer(job));
+        if (out.length === 0 && jobs.length > 0) continue;
+        const at = this.iso();
         for (const job of out) this.o.queue.markPrinting(job.id, at);
-      });
-    return out;
+        return out;
+      }
+    });
   }
 
   /** A `drawer` job past the drawer's window: cancelled (true), nobody may be standing at it. */

@@ -18,16 +18,17 @@ function setup(render?: (kind: string, payload: unknown) => Uint8Array) {
   const ledger = new Ledger({ db, dir, groupCommit });
   const printer = new ScriptedPrinter();
   const queue = new PrintQueue(db);
+  const bus = new EventBus();
   const service = new PrintService({
     queue,
     ledger,
-    bus: new EventBus(),
+    bus,
     log: silentLogger(),
     render: (kind, payload, { reprint }) =>
       render?.(kind, payload) ?? Buffer.from(`${reprint ? 'REPRINT ' : ''}${kind}:${String(payload)}`),
     printer,
   });
-  return { db, ledger, groupCommit, printer, queue, service };
+  return { db, ledger, groupCommit, printer, queue, service, bus };
 }
 
 describe('print queue under group commit (decision 0005)', () => {
@@ -56,6 +57,7 @@ describe('print queue under group commit (decision 0005)', () => {
     t.service.start(60_000);
     await t.service.idle();
     expect(t.printer.paper).toEqual(['receipt:A', 'receipt:B']);
+    t.ledger.transact(() => {}); // A's mark `printed` rides in the next transaction
     expect(t.queue.waiting().map((j) => [j.payload, j.status, j.reprint])).toEqual([
       ['B', 'queued', true],
       ['C', 'queued', false],
@@ -145,5 +147,42 @@ describe('print queue under group commit (decision 0005)', () => {
       ['B', false], // queued 61 s before it was laid out: nobody may be standing at the drawer
     ]);
     await service.stop();
+  });
+
+  it('a receipt is marked printed in the next transaction: told once that is written, never taken again meanwhile', async () => {
+    const t = setup();
+    await t.ledger.durable();
+    const told: Array<[string, string]> = [];
+    t.bus.on('print.job', ({ data }) => {
+      if (data.status === 'printed') told.push([String(data.jobId), t.queue.get(String(data.jobId))!.status]);
+    });
+    // The first try to mark A fails (its savepoint rolls back): A stays `printing` on file a while.
+    let failures = 1;
+    t.service.onPrintedInTransaction(() => {
+      if (failures-- > 0) throw new Error('disk trouble');
+    });
+    const [a, b] = t.ledger.transact(() => [
+      t.service.enqueueInTransaction('receipt', 'A'),
+      t.service.enqueueInTransaction('receipt', 'B'),
+    ]);
+    t.service.start(60_000);
+    await t.service.idle();
+    const printedBoth = new Promise<void>((resolve) =>
+      t.bus.on('print.job', () => {
+        if (told.length === 2) resolve();
+      }),
+    );
+    if (told.length < 2) await printedBoth;
+    t.service.kick(); // the queue looks again: A must not go out a second time
+    await t.service.idle();
+    expect(t.printer.paper).toEqual(['receipt:A', 'receipt:B']);
+    expect(told.sort()).toEqual(
+      [
+        [a, 'printed'],
+        [b, 'printed'],
+      ].sort(),
+    );
+    expect(t.queue.waiting()).toEqual([]);
+    await t.service.stop();
   });
 });

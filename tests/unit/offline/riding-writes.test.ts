@@ -1,0 +1,144 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../../src/offline/db.js';
+import { GroupCommit } from '../../../src/offline/group-commit.js';
+import { Ledger } from '../../../src/offline/ledger.js';
+import { AppContext, AppTaggingLedger } from '../../../src/platform/app-ledger.js';
+import { tempDir } from '../../helpers/daemon.js';
+import { silentLogger } from '../../helpers/test-log.js';
+
+function setup(app?: AppContext) {
+  const dir = tempDir();
+  const file = join(dir, 'posd.db');
+  const db = openDatabase({ file, log: silentLogger(), synchronous: 'NORMAL' });
+  const groupCommit = new GroupCommit({ db, file, log: silentLogger() });
+  const options = { db, dir, groupCommit };
+  const ledger = app ? new AppTaggingLedger(options, app) : new Ledger(options);
+  const bump = db.prepare(
+    "INSERT INTO counters (name, value) VALUES ('rides', 1) ON CONFLICT (name) DO UPDATE SET value = value + 1",
+  );
+  const rides = () =>
+    db.prepare<[], { value: number }>("SELECT value FROM counters WHERE name = 'rides'").get()?.value ?? 0;
+  return { db, ledger, groupCommit, bump: () => void bump.run(), rides };
+}
+
+/** Resolves when a riding write reports itself committed. */
+function told(): { committed: () => void; done: Promise<void>; count: () => number } {
+  let n = 0;
+  let resolve!: () => void;
+  const done = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return {
+    committed: () => {
+      n++;
+      resolve();
+    },
+    done,
+    count: () => n,
+  };
+}
+
+describe('writes that ride in the next transaction (decision 0005)', () => {
+  it('a write nobody waits for is made in the next transaction and told once that has committed', () => {
+    const t = setup();
+    const tell = told();
+    let inTransactionWhenTold: boolean | undefined;
+    t.ledger.ride(t.bump, () => {
+      inTransactionWhenTold = t.db.inTransaction;
+      tell.committed();
+    });
+    expect(t.rides()).toBe(0);
+    expect(tell.count()).toBe(0);
+    t.ledger.transact(() => t.ledger.append('x.happened', { n: 1 }));
+    expect(t.rides()).toBe(1);
+    expect(tell.count()).toBe(1);
+    expect(inTransactionWhenTold).toBe(false);
+    t.ledger.transact(() => t.ledger.append('x.happened', { n: 2 }));
+    expect(t.rides()).toBe(1); // once
+  });
+
+  it('commits alone when no other transaction comes', async () => {
+    const t = setup();
+    const tell = told();
+    t.ledger.ride(t.bump, tell.committed);
+    await tell.done;
+    expect(t.rides()).toBe(1);
+  });
+
+  it('a transaction that rolls back keeps the writes riding in it: they are made once, later', async () => {
+    const t = setup();
+    const tell = told();
+    t.ledger.ride(t.bump, tell.committed);
+    expect(() =>
+      t.ledger.transact(() => {
+        t.ledger.append('x.happened', { n: 1 });
+        throw new Error('refused');
+      }),
+    ).toThrow('refused');
+    expect(t.rides()).toBe(0);
+    expect(tell.count()).toBe(0);
+    await tell.done;
+    expect(t.rides()).toBe(1);
+    expect(tell.count()).toBe(1);
+    expect(t.ledger.verify()).toBeUndefined();
+  });
+
+  it('a riding write that fails costs only itself: the transaction commits, the chain stays whole, the write comes again', async () => {
+    const t = setup();
+    const tell = told();
+    let tries = 0;
+    t.ledger.ride(() => {
+      t.ledger.append('order.printed', { orderId: 'o1' });
+      if (++tries === 1) throw new Error('disk trouble');
+    }, tell.committed);
+    t.ledger.transact(() => t.ledger.append('sale.completed', { saleId: 's1' }));
+    expect(tell.count()).toBe(0);
+    expect(t.ledger.recordsAfter(0, 10).map((r) => r.type)).toEqual(['sale.completed']);
+    await tell.done;
+    expect(tries).toBe(2);
+    t.ledger.transact(() => t.ledger.append('sale.completed', { saleId: 's2' }));
+    expect(t.ledger.recordsAfter(0, 10).map((r) => r.type)).toEqual([
+      'sale.completed',
+      'order.printed',
+      'sale.completed',
+    ]);
+    expect(t.ledger.verify()).toBeUndefined();
+  });
+
+  it('a transaction inside another takes none: what rides is told only once the outer one commits', async () => {
+    const t = setup();
+    const tell = told();
+    expect(() =>
+      t.ledger.transact(() => {
+        t.ledger.ride(t.bump, tell.committed);
+        t.ledger.transact(() => t.ledger.append('x.happened', { n: 1 }));
+        throw new Error('the outer one fails');
+      }),
+    ).toThrow('the outer one fails');
+    expect(tell.count()).toBe(0);
+    await tell.done;
+    expect(t.rides()).toBe(1);
+  });
+
+  it("a write riding in a store app's transaction is not that app's", () => {
+    const app = new AppContext();
+    const t = setup(app);
+    t.ledger.ride(() => void t.ledger.append('order.printed', { orderId: 'o1' }));
+    app.during('app-1', () => t.ledger.transact(() => t.ledger.append('sale.completed', { saleId: 's1' })));
+    const records = t.ledger.recordsAfter(0, 10).map((r) => [r.type, r.body.appId]);
+    expect(records).toEqual([
+      ['order.printed', undefined],
+      ['sale.completed', 'app-1'],
+    ]);
+  });
+
+  it('settling at stop commits what still rides', () => {
+    const t = setup();
+    const tell = told();
+    t.ledger.ride(t.bump, tell.committed);
+    t.ledger.settleRiders();
+    expect(t.rides()).toBe(1);
+    expect(tell.count()).toBe(1);
+  });
+});
