@@ -329,9 +329,9 @@ export class App {
         this.memoryRelief?.stop();
         clearInterval(this.pruneTimer);
         clearInterval(this.expiryTimer);
+        this.settleRiders(); // the printing service stopped before: nothing rides after this
         this.orders?.stop();
         await this.payments?.stop();
-        this.settleRiders();
         await this.groupCommit?.close();
         this.db?.close();
       },

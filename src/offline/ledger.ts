@@ -178,9 +178,7 @@ export class Ledger {
 
   /** Commits the writes still waiting to ride, and takes no more lazily (the daemon stops). */
   settleRiders(): void {
-    if (!this.riding) return;
-    this.riding.stop();
-    if (this.riding.pending > 0) this.transact(() => {});
+    this.riding?.settle();
   }
 
   /** Each rider in a savepoint of its own: one that fails leaves the chain's cached tip unknown. */
@@ -188,6 +186,7 @@ export class Ledger {
     return this.riding!.runInside(
       riders,
       (write) => this.runInTransaction(write),
+      () => this.db.inTransaction,
       () => {
         this.tipCache = undefined;
         this.summary.rolledBackTo(this.tip().seq);

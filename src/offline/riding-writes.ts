@@ -21,6 +21,8 @@ export interface RidingWritesOptions {
  */
 export class RidingWrites {
   private queue: RidingWrite[] = [];
+  /** Writes that failed: only the timer's own commit (with its backoff) tries them again. */
+  private failed: RidingWrite[] = [];
   private timer: NodeJS.Timeout | undefined;
   /** Commits alone that failed in a row: each waits longer (a failing disk is not hammered). */
   private failures = 0;
@@ -31,7 +33,7 @@ export class RidingWrites {
   constructor(private readonly o: RidingWritesOptions) {}
 
   get pending(): number {
-    return this.queue.length;
+    return this.queue.length + this.failed.length;
   }
 
   add(w: RidingWrite): void {
@@ -41,21 +43,30 @@ export class RidingWrites {
 
   /** The writes to run in the transaction about to start, in the order they came. */
   take(): readonly RidingWrite[] {
+    if (this.alone && this.failed.length > 0) {
+      this.queue = [...this.failed, ...this.queue];
+      this.failed = [];
+    }
     if (this.queue.length === 0) return NONE;
     const taken = this.queue;
     this.queue = [];
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    if (this.failed.length === 0) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     return taken;
   }
 
   /**
    * Inside the transaction: each write in a savepoint of its own (`savepoint` runs it in one), so
    * one that throws rolls back alone (`rolledBack` then) and neither the others nor the host fail.
+   * A storage fault (full, I/O) ends the whole transaction in SQLite, not only the savepoint: then
+   * (`inTransaction` false) the error goes to the host, which fails whole and puts them all back.
    */
   runInside(
     writes: readonly RidingWrite[],
     savepoint: (write: () => void) => void,
+    inTransaction: () => boolean,
     rolledBack: () => void,
   ): RidingWrite[] {
     const failed: RidingWrite[] = [];
@@ -63,6 +74,7 @@ export class RidingWrites {
       try {
         savepoint(w.write);
       } catch (err) {
+        if (!inTransaction()) throw err;
         failed.push(w);
         rolledBack();
         this.o.log.error({ err: describe(err) }, 'a riding write failed; it is tried again later');
@@ -71,12 +83,13 @@ export class RidingWrites {
     return failed;
   }
 
-  /** Their transaction committed: the others are told, in order; the failed ones wait again, first. */
+  /** Their transaction committed: the others are told, in order; the failed ones wait, with backoff. */
   settled(writes: readonly RidingWrite[], failed: readonly RidingWrite[]): void {
     if (failed.length > 0) {
       this.failures++;
-      this.putBack(failed);
-    } else this.failures = 0;
+      this.failed.push(...failed);
+      this.arm();
+    } else if (this.alone) this.failures = 0;
     for (const w of writes) {
       if (failed.includes(w)) continue;
       try {
@@ -94,11 +107,18 @@ export class RidingWrites {
     this.arm();
   }
 
-  /** No timer any more (the ledger closes): what comes later waits for a transaction. */
-  stop(): void {
+  /** The ledger closes: what still waits commits now (failed ones too), and no timer is left. */
+  settle(): void {
     this.stopped = true;
     clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.pending === 0) return;
+    this.alone = true;
+    try {
+      this.o.commitAlone();
+    } finally {
+      this.alone = false;
+    }
   }
 
   private arm(): void {
@@ -106,18 +126,18 @@ export class RidingWrites {
     const delay = Math.min(this.o.withinMs * 2 ** this.failures, MAX_RETRY_MS);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      if (this.queue.length === 0) return;
+      if (this.pending === 0) return;
       this.alone = true;
       try {
         this.o.commitAlone();
       } catch (err) {
         // Kept (put back by the transaction): the next transaction, or this timer later, tries again.
         this.failures++;
-        this.o.log.error({ err: describe(err), pending: this.queue.length }, 'riding writes not committed');
+        this.o.log.error({ err: describe(err), pending: this.pending }, 'riding writes not committed');
       } finally {
         this.alone = false;
       }
-      if (this.queue.length > 0) this.arm();
+      if (this.pending > 0) this.arm();
     }, delay);
     this.timer.unref();
   }

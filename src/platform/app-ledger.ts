@@ -48,7 +48,7 @@ export class AppTaggingLedger extends Ledger {
   }
 
   override ride(write: () => void, committed?: () => void): void {
-    super.ride(() => this.context.outside(write), committed);
+    super.ride(() => this.context.outside(write), committed && (() => this.context.outside(committed)));
   }
 
   override append(type: string, body: Record<string, unknown>): LedgerRecord {

@@ -43,6 +43,7 @@ function afterPendingReplies(): Promise<void> {
 
 /** Under a group commit: jobs marked `printing` together, behind one flush. */
 const PRINT_AHEAD = 8;
+const LATE_DRAWER = 'the printer was not ready in time: open the drawer by hand';
 
 declare module '../bus.js' {
   interface PosEvents {
@@ -299,7 +300,8 @@ export class PrintService {
    * drawer kick whose moment has passed is cancelled.
    */
   private takeJobs(max: number): PrintJob[] {
-    return this.o.ledger.transact(() => {
+    const cancelled: PrintJob[] = [];
+    const taken = this.o.ledger.transact(() => {
       for (;;) {
         let jobs = this.o.queue.firstWaiting(max);
         // Marks that rode in this transaction are written; one that failed is still `printing`.
@@ -308,21 +310,26 @@ export class PrintService {
             .firstWaiting(max + this.marking.size)
             .filter((job) => !this.marking.has(job.id))
             .slice(0, max);
-        const out = jobs.filter((job) => !this.cancelLateDrawer(job));
+        const out = jobs.filter((job) => !this.cancelLateDrawer(job, cancelled));
         if (out.length === 0 && jobs.length > 0) continue;
         const at = this.iso();
         for (const job of out) this.o.queue.markPrinting(job.id, at);
         return out;
       }
     });
+    for (const job of cancelled) this.emit(job, 'cancelled', LATE_DRAWER); // told once committed
+    return taken;
   }
 
-  /** A `drawer` job past the drawer's window: cancelled (true), nobody may be standing at it. */
-  private cancelLateDrawer(job: PrintJob): boolean {
+  /**
+   * A `drawer` job past the drawer's window: cancelled (true), nobody may be standing at it. Told
+   * now, or by the caller once its transaction commits (`toTell`).
+   */
+  private cancelLateDrawer(job: PrintJob, toTell?: PrintJob[]): boolean {
     if (job.kind !== 'drawer' || this.mayOpenDrawer(job.id)) return false;
-    const reason = 'the printer was not ready in time: open the drawer by hand';
-    this.o.queue.cancel(job.id, reason, this.iso());
-    this.emit(job, 'cancelled', reason);
+    this.o.queue.cancel(job.id, LATE_DRAWER, this.iso());
+    if (toTell) toTell.push(job);
+    else this.emit(job, 'cancelled', LATE_DRAWER);
     this.o.log.warn({ jobId: job.id, refId: job.refId }, 'cash drawer not opened: its moment has passed');
     return true;
   }

@@ -141,4 +141,47 @@ describe('writes that ride in the next transaction (decision 0005)', () => {
     expect(t.rides()).toBe(1);
     expect(tell.count()).toBe(1);
   });
+
+  it('a riding write that meets a full disk fails its host whole (SQLite ends the transaction), and is kept', async () => {
+    const t = setup();
+    t.db.exec('CREATE TABLE big (b BLOB)');
+    t.db.prepare("INSERT INTO counters (name, value) VALUES ('host', 0)").run();
+    const tell = told();
+    t.ledger.ride(
+      () => void t.db.prepare('INSERT INTO big VALUES (?)').run(Buffer.alloc(200_000)),
+      tell.committed,
+    );
+    const pages = Number(t.db.pragma('page_count', { simple: true }));
+    t.db.pragma(`max_page_count = ${pages}`);
+    let code: string | undefined;
+    try {
+      t.ledger.transact(() => {
+        t.db.prepare("UPDATE counters SET value = 1 WHERE name = 'host'").run();
+        t.ledger.append('sale.completed', { saleId: 's1', total: 100 });
+      });
+    } catch (err) {
+      code = (err as { code?: string }).code;
+    }
+    expect(code).toBe('STORAGE_FULL');
+    // All or nothing: neither the host's update nor its fact.
+    expect(t.db.prepare("SELECT value FROM counters WHERE name = 'host'").get()).toEqual({ value: 0 });
+    expect(t.ledger.recordsAfter(0, 10)).toEqual([]);
+    t.db.pragma('max_page_count = 1073741823'); // space again
+    await tell.done;
+    expect(t.db.prepare('SELECT count(*) AS n FROM big').get()).toEqual({ n: 1 });
+    t.ledger.transact(() => t.ledger.append('sale.completed', { saleId: 's2', total: 100 }));
+    expect(t.ledger.verify()).toBeUndefined();
+  });
+
+  it('a riding write that keeps failing is tried by its own timer, with backoff, not in every transaction', () => {
+    const t = setup();
+    let tries = 0;
+    t.ledger.ride(() => {
+      tries++;
+      throw new Error('always');
+    });
+    for (let i = 0; i < 20; i++) t.ledger.transact(() => t.ledger.append('sale.completed', { n: i }));
+    expect(tries).toBe(1);
+    expect(t.ledger.recordsAfter(0, 30)).toHaveLength(20);
+  });
 });

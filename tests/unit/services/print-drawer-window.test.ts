@@ -18,8 +18,10 @@ function setup(dir = tempDir()) {
   const printer = new ScriptedPrinter();
   const clock = { ms: 1_000 };
   const bus = new EventBus();
-  const events: Array<{ kind: string; status: string }> = [];
-  bus.on('print.job', (e) => events.push({ kind: e.data.kind, status: e.data.status }));
+  const events: Array<{ kind: string; status: string; inTransaction: boolean }> = [];
+  bus.on('print.job', (e) =>
+    events.push({ kind: e.data.kind, status: e.data.status, inTransaction: db.inTransaction }),
+  );
   const service = new PrintService({
     queue: new PrintQueue(db),
     ledger: new Ledger({ db, dir }),
@@ -69,6 +71,8 @@ describe('the cash drawer opens only at its moment', () => {
     await t.service.idle();
     expect(t.printer.paper).toEqual(['drawer:S2 +drawer']);
     expect(t.events.filter((e) => e.kind === 'drawer').map((e) => e.status)).toContain('cancelled');
+    // Told once its cancel is committed, not from inside the transaction that takes the jobs.
+    expect(t.events.filter((e) => e.status === 'cancelled').map((e) => e.inTransaction)).toEqual([false]);
     const cancelled = t.service.recent().find((j) => j.payload === 'S1');
     expect(cancelled?.status).toBe('cancelled');
     await t.service.stop();
