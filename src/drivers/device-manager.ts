@@ -120,7 +120,8 @@ export class DeviceManager {
     this.scannerSim = scannerSim;
     this.displaySim = displaySim;
     // The printer says when it changes: a paper-out shorter than a poll period still goes out.
-    o.bus.on('printer.status', () => this.check());
+    // Only the printer: it reports twice per receipt (printing, then not), the others did not change.
+    o.bus.on('printer.status', () => this.check(['printer']));
   }
 
   /** Opens every device; resolves after each has had its first attempt (absent ones stay offline). */
@@ -298,9 +299,10 @@ export class DeviceManager {
     }, this.o.pollMs ?? 1000);
   }
 
-  private check(): void {
+  private check(only?: readonly DeviceKind[]): void {
     if (!this.started || !this.watching) return; // the first status goes out after the first attempts
     for (const [kind, device] of this.entries()) {
+      if (only && !only.includes(kind)) continue;
       const snap: DeviceSnapshot = device ? device.snapshot() : { state: 'disabled' };
       const error = snap.error as { code: string; message: string } | undefined;
       const key = `${snap.state}|${error?.code ?? ''}|${String(snap.identity ?? '')}`;
