@@ -8,19 +8,17 @@ export class AppContext {
 
   /** Runs `work` (synchronously) as `appId`'s. */
   during<T>(appId: string, work: () => T): T {
-    const previous = this.current;
-    this.current = appId;
-    try {
-      return work();
-    } finally {
-      this.current = previous;
-    }
+    return this.as(appId, work);
   }
 
   /** Runs `work` as no app's (a write riding in an app's transaction is not that app's). */
   outside<T>(work: () => T): T {
+    return this.as(undefined, work);
+  }
+
+  private as<T>(appId: string | undefined, work: () => T): T {
     const previous = this.current;
-    this.current = undefined;
+    this.current = appId;
     try {
       return work();
     } finally {
