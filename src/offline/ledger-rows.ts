@@ -107,6 +107,49 @@ export function wireOutbox(ledger: WireSource): WireOutbox {
   };
 }
 
+/** Records of `type` whose body has `field` = `value` (a scan): the newest one, or all, oldest first. */
+export function findByBodyField(
+  db: Db,
+  type: string,
+  field: string,
+  value: string,
+  which: 'latest' | 'all',
+): LedgerRecord[] {
+  if (!/^[A-Za-z][A-Za-z0-9]*$/.test(field)) throw new Error(`bad body field ${field}`);
+  const order = which === 'latest' ? 'ORDER BY seq DESC LIMIT 1' : 'ORDER BY seq LIMIT 1000';
+  return db
+    .prepare<[string, string], Row>(
+      `SELECT * FROM ledger WHERE type = ? AND json_extract(body, '$.${field}') = ? AND moved_to IS NULL ${order}`,
+    )
+    .all(type, value)
+    .map(toRecord);
+}
+
+/**
+ * Inside a transaction: deletes the records at or below the last one that is synced (at or below
+ * `acked`, not rejected, or moved to a later epoch) and older than `cutoff`, as a prefix; the head
+ * keeps the chain of the last deleted. Returns how many went.
+ */
+export function pruneRows(db: Db, acked: number, cutoff: string, tipSeq: number): number {
+  const firstKept = db
+    .prepare<[number, string], { seq: number | null }>(
+      "SELECT min(seq) AS seq FROM ledger WHERE ((seq > ? OR sync = 'rejected') AND moved_to IS NULL) OR at >= ?",
+    )
+    .get(acked, cutoff)!.seq;
+  const limit = firstKept === null ? tipSeq : firstKept - 1;
+  const lastPruned = db
+    .prepare<[number], { chain: string }>('SELECT chain FROM ledger WHERE seq = ?')
+    .get(limit);
+  const { changes } = db.prepare('DELETE FROM ledger WHERE seq <= ?').run(limit);
+  if (changes > 0 && lastPruned) {
+    db.prepare('UPDATE ledger_head SET pruned_up_to = ?, pruned_chain = ? WHERE one = 1').run(
+      limit,
+      lastPruned.chain,
+    );
+  }
+  return changes;
+}
+
 /**
  * The chain as stored, from the first kept row, each row under its epoch's seq (an epoch starts
  * again at genesis); returns the first bad row seq, or undefined.

@@ -1,12 +1,14 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { LedgerRecord, RecordReject } from '../core/ledger-record.js';
+import { isPosError, PosError } from '../errors.js';
 import { canonicalJson, chainOfCanonicalBody, GENESIS_CHAIN } from './chain.js';
 import type { Db } from './db.js';
 import type { GroupCommit } from './group-commit.js';
 import { currentEpoch, type EpochRow, insertEpoch, receiptSeriesOf } from './ledger-epochs.js';
 import {
+  findByBodyField,
   type LocalLedgerRecord,
-  type Row,
+  pruneRows,
   toLocalRecord,
   toRecord,
   verifyRows,
@@ -15,7 +17,7 @@ import {
 } from './ledger-rows.js';
 import { ledgerStatements } from './ledger-statements.js';
 import { OutboxSummary, type Unsynced } from './outbox-summary.js';
-import { type RidingWrite, RidingWrites } from './riding-writes.js';
+import { RidersEndedTransaction, type RidingWrite, RidingWrites } from './riding-writes.js';
 import { storageError } from './storage-errors.js';
 
 export type { LocalLedgerRecord, SyncState, WireOutbox } from './ledger-rows.js';
@@ -132,25 +134,37 @@ export class Ledger {
    * come out as STORAGE_* errors with nothing written.
    */
   transact<T>(work: () => T): T {
-    const before = this.tip().seq;
     const riders = this.riding && !this.db.inTransaction ? this.riding.take() : NO_RIDERS;
+    try {
+      return this.commit(riders, work);
+    } catch (err) {
+      if (!(err instanceof RidersEndedTransaction)) throw err;
+      this.riding!.setAside(riders); // a storage fault in one of them: the host runs without them
+      return this.commit(NO_RIDERS, work);
+    }
+  }
+
+  private commit<T>(riders: readonly RidingWrite[], work: () => T): T {
+    const before = this.tip().seq;
     let failedRiders = NO_RIDERS;
     let result: T;
     try {
       result = this.runInTransaction.immediate(() => {
         if (riders.length > 0) failedRiders = this.runRiders(riders);
-        return work();
+        const out = work();
+        // A fault that ended SQLite's transaction, swallowed in `work`: never commit the rest alone.
+        if (!this.db.inTransaction)
+          throw new PosError('STORAGE_FAILED', 'the transaction ended under a write');
+        return out;
       }) as T;
     } catch (err) {
-      this.riding?.putBack(riders);
-      this.tipCache = undefined; // the rolled-back appends moved it
-      this.cur = currentEpoch(this.db) ?? this.cur; // and a rolled-back move
-      try {
-        this.summary.rolledBackTo(this.tip().seq);
-      } catch {
-        this.summary.forget(); // the file cannot be read now: count again from scratch later
-      }
-      throw storageError(err, this.dir);
+      this.afterRollback();
+      if (err instanceof RidersEndedTransaction) throw err;
+      const failure = storageError(err, this.dir);
+      // Riders do not ride again into a disk that refused the transaction they were in.
+      if (isPosError(failure) && failure.code.startsWith('STORAGE_')) this.riding?.setAside(riders);
+      else this.riding?.putBack(riders);
+      throw failure;
     }
     if (riders.length > 0) this.riding!.settled(riders, failedRiders);
     if (this.groupCommit) {
@@ -164,8 +178,7 @@ export class Ledger {
 
   /**
    * A write nobody waits for (a receipt marked printed): under a group commit it rides in the next
-   * transaction anybody makes, or commits alone within RIDE_WITHIN_MS; `committed` runs once it is
-   * committed. A power cut or a kill in between loses it, as it could lose its flush (decision 0005).
+   * transaction, or commits alone within RIDE_WITHIN_MS; `committed` runs once it is (decision 0005).
    */
   ride(write: () => void, committed?: () => void): void {
     if (!this.riding) {
@@ -183,15 +196,24 @@ export class Ledger {
 
   /** Each rider in a savepoint of its own: one that fails leaves the chain's cached tip unknown. */
   private runRiders(riders: readonly RidingWrite[]): readonly RidingWrite[] {
+    const savepoint = (write: () => void) => this.runInTransaction(write);
     return this.riding!.runInside(
       riders,
-      (write) => this.runInTransaction(write),
+      savepoint,
       () => this.db.inTransaction,
-      () => {
-        this.tipCache = undefined;
-        this.summary.rolledBackTo(this.tip().seq);
-      },
+      () => this.afterRollback(),
     );
+  }
+
+  /** What a rollback (of a transaction or a savepoint) may have moved: read again. */
+  private afterRollback(): void {
+    this.tipCache = undefined; // rolled-back appends moved it
+    this.cur = currentEpoch(this.db) ?? this.cur; // and a rolled-back move
+    try {
+      this.summary.rolledBackTo(this.tip().seq);
+    } catch {
+      this.summary.forget(); // the file cannot be read now: count again from scratch later
+    }
   }
 
   /**
@@ -205,6 +227,11 @@ export class Ledger {
   /** As `durable()`, riding with the next flush a reply starts (at the latest `withinMs` from now). */
   durableSoon(withinMs: number): Promise<void> {
     return this.groupCommit ? this.groupCommit.durableSoon(withinMs) : Promise.resolve();
+  }
+
+  /** False once a storage fault ended the transaction a hook runs in (SQLite rolled it all back). */
+  get inTransaction(): boolean {
+    return this.db.inTransaction;
   }
 
   /** True under a group commit: commits become durable later, by `durable()`. */
@@ -320,24 +347,12 @@ export class Ledger {
 
   /** The newest record of `type` whose body has `field` = `value` (a scan: rare lookups, e.g. reprints). */
   findLatest(type: string, field: string, value: string): LedgerRecord | undefined {
-    if (!/^[A-Za-z][A-Za-z0-9]*$/.test(field)) throw new Error(`bad body field ${field}`);
-    const row = this.db
-      .prepare<[string, string], Row>(
-        `SELECT * FROM ledger WHERE type = ? AND json_extract(body, '$.${field}') = ? AND moved_to IS NULL ORDER BY seq DESC LIMIT 1`,
-      )
-      .get(type, value);
-    return row ? toRecord(row) : undefined;
+    return findByBodyField(this.db, type, field, value, 'latest')[0];
   }
 
   /** Every record of `type` whose body has `field` = `value`, oldest first (a scan: rare lookups). */
   findAll(type: string, field: string, value: string): LedgerRecord[] {
-    if (!/^[A-Za-z][A-Za-z0-9]*$/.test(field)) throw new Error(`bad body field ${field}`);
-    return this.db
-      .prepare<[string, string], Row>(
-        `SELECT * FROM ledger WHERE type = ? AND json_extract(body, '$.${field}') = ? AND moved_to IS NULL ORDER BY seq LIMIT 1000`,
-      )
-      .all(type, value)
-      .map(toRecord);
+    return findByBodyField(this.db, type, field, value, 'all');
   }
 
   /** Facts after row `afterSeq`, each once (a record moved to a later epoch is read as its copy). */
@@ -460,23 +475,8 @@ export class Ledger {
    */
   prune(olderThan: Date): number {
     return this.transact(() => {
-      const cutoff = olderThan.toISOString();
       const acked = this.stmt.head.get()!.acked_up_to;
-      const firstKept = this.db
-        .prepare<[number, string], { seq: number | null }>(
-          "SELECT min(seq) AS seq FROM ledger WHERE ((seq > ? OR sync = 'rejected') AND moved_to IS NULL) OR at >= ?",
-        )
-        .get(acked, cutoff)!.seq;
-      const limit = firstKept === null ? this.tip().seq : firstKept - 1;
-      const lastPruned = this.db
-        .prepare<[number], { chain: string }>('SELECT chain FROM ledger WHERE seq = ?')
-        .get(limit);
-      const { changes } = this.db.prepare('DELETE FROM ledger WHERE seq <= ?').run(limit);
-      if (changes > 0 && lastPruned) {
-        this.db
-          .prepare('UPDATE ledger_head SET pruned_up_to = ?, pruned_chain = ? WHERE one = 1')
-          .run(limit, lastPruned.chain);
-      }
+      const changes = pruneRows(this.db, acked, olderThan.toISOString(), this.tip().seq);
       this.tipCache = undefined;
       if (changes > 0) this.summary.forget();
       return changes;

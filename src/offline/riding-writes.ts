@@ -12,25 +12,46 @@ export interface RidingWritesOptions {
   /** How long a write waits for another transaction to ride in. */
   withinMs: number;
   log: Logger;
+  now?: () => number;
 }
 
 /**
+ * A riding write met a storage fault (disk full, I/O error), which ends SQLite's whole
+ * transaction, not only the write's savepoint: nothing of the host has run yet (riding writes go
+ * first), so the host runs again without them.
+ */
+export class RidersEndedTransaction extends Error {
+  constructor(readonly fault: unknown) {
+    super('a riding write ended the transaction');
+  }
+}
+
+/** The longest a failed write waits before it is tried again. */
+const MAX_RETRY_MS = 5_000;
+
+/**
  * Writes nobody waits for (a receipt marked printed) ride in the next transaction somebody makes
- * (decision 0005): one commit, and its WAL pages, instead of two. When none comes within
- * `withinMs` they commit alone. A write taken into a transaction that rolls back is put back.
+ * (decision 0005): one commit instead of two. When none comes within `withinMs` they commit alone.
+ * A write taken into a transaction that rolls back is put back. One that fails is set aside: only
+ * the timer's own commit tries it again, with backoff, so a failing write never rides in a sale.
  */
 export class RidingWrites {
   private queue: RidingWrite[] = [];
-  /** Writes that failed: only the timer's own commit (with its backoff) tries them again. */
   private failed: RidingWrite[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  /** Commits alone that failed in a row: each waits longer (a failing disk is not hammered). */
+  /** When the failed ones may be tried again. */
+  private retryAt = 0;
+  /** Set-asides in a row: each waits twice as long (a failing disk is not hammered). */
   private failures = 0;
-  /** Inside the timer's own commit: what it puts back is armed after it, with the backoff. */
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = 0;
+  /** Inside the timer's own commit (or the last one at stop): the failed ones are taken too. */
   private alone = false;
   private stopped = false;
+  private readonly now: () => number;
 
-  constructor(private readonly o: RidingWritesOptions) {}
+  constructor(private readonly o: RidingWritesOptions) {
+    this.now = o.now ?? Date.now;
+  }
 
   get pending(): number {
     return this.queue.length + this.failed.length;
@@ -50,18 +71,13 @@ export class RidingWrites {
     if (this.queue.length === 0) return NONE;
     const taken = this.queue;
     this.queue = [];
-    if (this.failed.length === 0) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
     return taken;
   }
 
   /**
    * Inside the transaction: each write in a savepoint of its own (`savepoint` runs it in one), so
    * one that throws rolls back alone (`rolledBack` then) and neither the others nor the host fail.
-   * A storage fault (full, I/O) ends the whole transaction in SQLite, not only the savepoint: then
-   * (`inTransaction` false) the error goes to the host, which fails whole and puts them all back.
+   * If the transaction is gone after it (`inTransaction` false), RidersEndedTransaction.
    */
   runInside(
     writes: readonly RidingWrite[],
@@ -74,7 +90,7 @@ export class RidingWrites {
       try {
         savepoint(w.write);
       } catch (err) {
-        if (!inTransaction()) throw err;
+        if (!inTransaction()) throw new RidersEndedTransaction(err);
         failed.push(w);
         rolledBack();
         this.o.log.error({ err: describe(err) }, 'a riding write failed; it is tried again later');
@@ -83,13 +99,10 @@ export class RidingWrites {
     return failed;
   }
 
-  /** Their transaction committed: the others are told, in order; the failed ones wait, with backoff. */
+  /** Their transaction committed: the others are told, in order; the failed ones are set aside. */
   settled(writes: readonly RidingWrite[], failed: readonly RidingWrite[]): void {
-    if (failed.length > 0) {
-      this.failures++;
-      this.failed.push(...failed);
-      this.arm();
-    } else if (this.alone) this.failures = 0;
+    if (failed.length > 0) this.setAside(failed);
+    else if (this.alone) this.failures = 0;
     for (const w of writes) {
       if (failed.includes(w)) continue;
       try {
@@ -100,14 +113,23 @@ export class RidingWrites {
     }
   }
 
-  /** Taken writes whose transaction rolled back: again, first. */
+  /** Taken writes whose transaction rolled back for its own reasons: again, first. */
   putBack(writes: readonly RidingWrite[]): void {
     if (writes.length === 0) return;
     this.queue = [...writes, ...this.queue];
     this.arm();
   }
 
-  /** The ledger closes: what still waits commits now (failed ones too), and no timer is left. */
+  /** Writes that failed, or whose transaction met a storage fault: tried later, alone, with backoff. */
+  setAside(writes: readonly RidingWrite[]): void {
+    if (writes.length === 0) return;
+    this.failed = [...writes, ...this.failed];
+    this.failures++;
+    this.retryAt = this.now() + Math.min(this.o.withinMs * 2 ** this.failures, MAX_RETRY_MS);
+    this.arm();
+  }
+
+  /** The ledger closes: what still waits commits now (failed ones too); no timer is left. */
   settle(): void {
     this.stopped = true;
     clearTimeout(this.timer);
@@ -119,32 +141,41 @@ export class RidingWrites {
     } finally {
       this.alone = false;
     }
+    if (this.pending > 0) {
+      // Lost as a power cut would lose them: those receipts print again, marked as reprints.
+      this.o.log.error({ pending: this.pending }, 'riding writes not committed at stop');
+    }
   }
 
+  /** The timer for what waits: fresh writes within `withinMs`, failed ones at their retry time. */
   private arm(): void {
-    if (this.timer || this.alone || this.stopped) return;
-    const delay = Math.min(this.o.withinMs * 2 ** this.failures, MAX_RETRY_MS);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      if (this.pending === 0) return;
-      this.alone = true;
+    if (this.alone || this.stopped || this.pending === 0) return;
+    const at = this.queue.length > 0 ? this.now() + this.o.withinMs : this.retryAt;
+    if (this.timer && this.timerAt <= at) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => this.commitNow(), Math.max(0, at - this.now()));
+    this.timer.unref();
+  }
+
+  private commitNow(): void {
+    this.timer = undefined;
+    const retryDue = this.failed.length > 0 && this.now() >= this.retryAt;
+    if (this.queue.length > 0 || retryDue) {
+      this.alone = retryDue;
       try {
         this.o.commitAlone();
       } catch (err) {
-        // Kept (put back by the transaction): the next transaction, or this timer later, tries again.
-        this.failures++;
         this.o.log.error({ err: describe(err), pending: this.pending }, 'riding writes not committed');
       } finally {
         this.alone = false;
       }
-      if (this.pending > 0) this.arm();
-    }, delay);
-    this.timer.unref();
+    }
+    this.arm();
   }
 }
 
 const NONE: RidingWrite[] = [];
-const MAX_RETRY_MS = 5_000;
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

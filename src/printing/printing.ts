@@ -179,6 +179,8 @@ export class Printing implements TicketQueue {
     try {
       work();
     } catch (err) {
+      // A storage fault ended the sale's whole transaction: the sale must fail, not run on unguarded.
+      if (!this.o.ledger.inTransaction) throw err;
       this.o.log.error(
         { seq: record.seq, type: record.type, err: describeError(err) },
         'print job not made; the fact stands (reprint it)',

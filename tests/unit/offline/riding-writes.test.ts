@@ -142,7 +142,7 @@ describe('writes that ride in the next transaction (decision 0005)', () => {
     expect(tell.count()).toBe(1);
   });
 
-  it('a riding write that meets a full disk fails its host whole (SQLite ends the transaction), and is kept', async () => {
+  it('a riding write that meets a full disk never leaves its host half committed: the host runs again without it', async () => {
     const t = setup();
     t.db.exec('CREATE TABLE big (b BLOB)');
     t.db.prepare("INSERT INTO counters (name, value) VALUES ('host', 0)").run();
@@ -151,37 +151,82 @@ describe('writes that ride in the next transaction (decision 0005)', () => {
       () => void t.db.prepare('INSERT INTO big VALUES (?)').run(Buffer.alloc(200_000)),
       tell.committed,
     );
-    const pages = Number(t.db.pragma('page_count', { simple: true }));
-    t.db.pragma(`max_page_count = ${pages}`);
+    // Room for the sales, not for the riding write: SQLite ends the whole transaction at its insert.
+    t.db.pragma(`max_page_count = ${Number(t.db.pragma('page_count', { simple: true })) + 20}`);
+    for (let i = 1; i <= 5; i++) {
+      t.ledger.transact(() => {
+        t.db.prepare("UPDATE counters SET value = value + 1 WHERE name = 'host'").run();
+        t.ledger.append('sale.completed', { saleId: `s${i}`, total: 100 });
+      });
+    }
+    // Every sale whole, once; the riding write set aside, not made.
+    expect(t.db.prepare("SELECT value FROM counters WHERE name = 'host'").get()).toEqual({ value: 5 });
+    expect(t.ledger.recordsAfter(0, 10).map((r) => r.body.saleId)).toEqual(['s1', 's2', 's3', 's4', 's5']);
+    expect(t.db.prepare('SELECT count(*) AS n FROM big').get()).toEqual({ n: 0 });
+    expect(tell.count()).toBe(0);
+    t.db.pragma('max_page_count = 1073741823'); // space again
+    await tell.done;
+    expect(t.db.prepare('SELECT count(*) AS n FROM big').get()).toEqual({ n: 1 });
+    expect(t.ledger.verify()).toBeUndefined();
+  });
+
+  it('a host that meets a full disk on its own fails whole with STORAGE_FULL, and its riding writes wait', async () => {
+    const t = setup();
+    t.db.prepare("INSERT INTO counters (name, value) VALUES ('host', 0)").run();
+    const tell = told();
+    t.ledger.ride(t.bump, tell.committed);
+    t.db.exec('CREATE TABLE big (b BLOB)');
+    t.db.pragma(`max_page_count = ${Number(t.db.pragma('page_count', { simple: true }))}`);
     let code: string | undefined;
     try {
       t.ledger.transact(() => {
         t.db.prepare("UPDATE counters SET value = 1 WHERE name = 'host'").run();
-        t.ledger.append('sale.completed', { saleId: 's1', total: 100 });
+        t.db.prepare('INSERT INTO big VALUES (?)').run(Buffer.alloc(200_000));
       });
     } catch (err) {
       code = (err as { code?: string }).code;
     }
     expect(code).toBe('STORAGE_FULL');
-    // All or nothing: neither the host's update nor its fact.
     expect(t.db.prepare("SELECT value FROM counters WHERE name = 'host'").get()).toEqual({ value: 0 });
-    expect(t.ledger.recordsAfter(0, 10)).toEqual([]);
-    t.db.pragma('max_page_count = 1073741823'); // space again
+    expect(t.rides()).toBe(0);
+    t.db.pragma('max_page_count = 1073741823');
     await tell.done;
-    expect(t.db.prepare('SELECT count(*) AS n FROM big').get()).toEqual({ n: 1 });
-    t.ledger.transact(() => t.ledger.append('sale.completed', { saleId: 's2', total: 100 }));
-    expect(t.ledger.verify()).toBeUndefined();
+    expect(t.rides()).toBe(1);
   });
 
-  it('a riding write that keeps failing is tried by its own timer, with backoff, not in every transaction', () => {
+  it('a riding write that keeps failing is tried by its own timer, waiting longer each time, never in a sale', async () => {
     const t = setup();
-    let tries = 0;
+    const tries: number[] = [];
+    let tried: (() => void) | undefined;
     t.ledger.ride(() => {
-      tries++;
+      tries.push(performance.now());
+      tried?.();
       throw new Error('always');
     });
     for (let i = 0; i < 20; i++) t.ledger.transact(() => t.ledger.append('sale.completed', { n: i }));
-    expect(tries).toBe(1);
+    expect(tries).toHaveLength(1);
     expect(t.ledger.recordsAfter(0, 30)).toHaveLength(20);
+    // Then only its timer: 40, 80, 160 ms after each failure at the least (20 ms doubling).
+    for (let k = 0; k < 3; k++) await new Promise<void>((resolve) => (tried = resolve));
+    const gaps = tries.slice(1).map((at, i) => at - tries[i]!);
+    expect(gaps[0]!).toBeGreaterThanOrEqual(39);
+    expect(gaps[1]!).toBeGreaterThanOrEqual(79);
+    expect(gaps[2]!).toBeGreaterThanOrEqual(159);
+  });
+
+  it('settling at stop tries the failed writes too', () => {
+    const t = setup();
+    let fail = true;
+    const tell = told();
+    t.ledger.ride(() => {
+      if (fail) throw new Error('once');
+      t.bump();
+    }, tell.committed);
+    t.ledger.transact(() => t.ledger.append('x.happened', { n: 1 })); // it fails here: set aside
+    expect(tell.count()).toBe(0);
+    fail = false;
+    t.ledger.settleRiders();
+    expect(t.rides()).toBe(1);
+    expect(tell.count()).toBe(1);
   });
 });

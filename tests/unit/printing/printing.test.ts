@@ -44,7 +44,7 @@ function setup(business: () => BusinessConfig, autoPrint = true) {
       lines: [{ name: 'Tea', qty: 1, unitPrice: 500 }],
       tenders: [{ method: 'cash', amount: 500 }],
     });
-  return { printing, ledger, sales, cashSale };
+  return { printing, ledger, sales, cashSale, db };
 }
 
 describe('print jobs made with the facts', () => {
@@ -66,6 +66,29 @@ describe('print jobs made with the facts', () => {
     expect(r.status).toBe(201);
     expect(t.ledger.recordsAfter(0, 10).map((x) => x.type)).toContain('sale.completed');
     expect(t.printing.service.pending()).toEqual([]);
+  });
+
+  it('a storage fault while making the receipt fails the sale whole: nothing of it, not even its reply, is kept', () => {
+    const t = setup(() => DEFAULT_BUSINESS);
+    // What an I/O error does to SQLite's transaction, not only to the statement: all of it ends.
+    t.db.exec(
+      "CREATE TEMP TRIGGER fault BEFORE INSERT ON print_jobs BEGIN SELECT RAISE(ROLLBACK, 'disk I/O error'); END",
+    );
+    const input = {
+      lines: [{ name: 'Tea', qty: 1, unitPrice: 500 }],
+      tenders: [{ method: 'cash', amount: 500 }],
+    };
+    expect(() => t.sales.createSale(input, 'key-1')).toThrow();
+    const count = (table: string) =>
+      t.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number };
+    expect([count('sales').n, count('payments').n, count('idempotency').n, count('ledger').n]).toEqual([
+      0, 0, 0, 0,
+    ]);
+    // The retry under the same key, once the disk is back, is the sale, with its receipt.
+    t.db.exec('DROP TRIGGER fault');
+    const retry = t.sales.createSale(input, 'key-1');
+    expect(retry.body.status).toBe('completed');
+    expect(t.printing.service.pending().map((j) => j.refId)).toEqual([retry.body.saleId]);
   });
 
   it('with receipts off, a cash sale still opens the drawer', () => {
