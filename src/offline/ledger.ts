@@ -139,7 +139,9 @@ export class Ledger {
       return this.commit(riders, work);
     } catch (err) {
       if (!(err instanceof RidersEndedTransaction)) throw err;
-      this.riding!.setAside(riders); // a storage fault in one of them: the host runs without them
+      // A storage fault in one of them: it waits apart, the others ride again; the host runs now.
+      this.riding!.setAside([err.culprit]);
+      this.riding!.putBack(riders.filter((r) => r !== err.culprit));
       return this.commit(NO_RIDERS, work);
     }
   }
@@ -208,8 +210,8 @@ export class Ledger {
   /** What a rollback (of a transaction or a savepoint) may have moved: read again. */
   private afterRollback(): void {
     this.tipCache = undefined; // rolled-back appends moved it
-    this.cur = currentEpoch(this.db) ?? this.cur; // and a rolled-back move
     try {
+      this.cur = currentEpoch(this.db) ?? this.cur; // and a rolled-back move
       this.summary.rolledBackTo(this.tip().seq);
     } catch {
       this.summary.forget(); // the file cannot be read now: count again from scratch later

@@ -21,7 +21,10 @@ export interface RidingWritesOptions {
  * first), so the host runs again without them.
  */
 export class RidersEndedTransaction extends Error {
-  constructor(readonly fault: unknown) {
+  constructor(
+    readonly fault: unknown,
+    readonly culprit: RidingWrite,
+  ) {
     super('a riding write ended the transaction');
   }
 }
@@ -44,13 +47,16 @@ export class RidingWrites {
   private failures = 0;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = 0;
-  /** Inside the timer's own commit (or the last one at stop): the failed ones are taken too. */
-  private alone = false;
+  /**
+   * Inside the timer's own commit: `retry` takes the failed writes only (fresh ones are not tied to
+   * them), `all` (the last one, at stop) takes everything.
+   */
+  private alone: false | 'retry' | 'fresh' | 'all' = false;
   private stopped = false;
   private readonly now: () => number;
 
   constructor(private readonly o: RidingWritesOptions) {
-    this.now = o.now ?? Date.now;
+    this.now = o.now ?? (() => performance.now()); // monotonic: a clock stepped back delays nothing
   }
 
   get pending(): number {
@@ -64,14 +70,19 @@ export class RidingWrites {
 
   /** The writes to run in the transaction about to start, in the order they came. */
   take(): readonly RidingWrite[] {
-    if (this.alone && this.failed.length > 0) {
-      this.queue = [...this.failed, ...this.queue];
+    let taken: RidingWrite[];
+    if (this.alone === 'retry') {
+      taken = this.failed;
       this.failed = [];
+    } else if (this.alone === 'all') {
+      taken = [...this.failed, ...this.queue];
+      this.failed = [];
+      this.queue = [];
+    } else {
+      taken = this.queue;
+      this.queue = [];
     }
-    if (this.queue.length === 0) return NONE;
-    const taken = this.queue;
-    this.queue = [];
-    return taken;
+    return taken.length > 0 ? taken : NONE;
   }
 
   /**
@@ -90,7 +101,7 @@ export class RidingWrites {
       try {
         savepoint(w.write);
       } catch (err) {
-        if (!inTransaction()) throw new RidersEndedTransaction(err);
+        if (!inTransaction()) throw new RidersEndedTransaction(err, w);
         failed.push(w);
         rolledBack();
         this.o.log.error({ err: describe(err) }, 'a riding write failed; it is tried again later');
@@ -102,7 +113,7 @@ export class RidingWrites {
   /** Their transaction committed: the others are told, in order; the failed ones are set aside. */
   settled(writes: readonly RidingWrite[], failed: readonly RidingWrite[]): void {
     if (failed.length > 0) this.setAside(failed);
-    else if (this.alone) this.failures = 0;
+    else if (this.alone === 'retry') this.failures = 0;
     for (const w of writes) {
       if (failed.includes(w)) continue;
       try {
@@ -134,13 +145,7 @@ export class RidingWrites {
     this.stopped = true;
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.pending === 0) return;
-    this.alone = true;
-    try {
-      this.o.commitAlone();
-    } finally {
-      this.alone = false;
-    }
+    if (this.pending > 0) this.commitAlone('all');
     if (this.pending > 0) {
       // Lost as a power cut would lose them: those receipts print again, marked as reprints.
       this.o.log.error({ pending: this.pending }, 'riding writes not committed at stop');
@@ -160,18 +165,24 @@ export class RidingWrites {
 
   private commitNow(): void {
     this.timer = undefined;
-    const retryDue = this.failed.length > 0 && this.now() >= this.retryAt;
-    if (this.queue.length > 0 || retryDue) {
-      this.alone = retryDue;
-      try {
-        this.o.commitAlone();
-      } catch (err) {
-        this.o.log.error({ err: describe(err), pending: this.pending }, 'riding writes not committed');
-      } finally {
-        this.alone = false;
-      }
-    }
+    if (this.failed.length > 0 && this.now() >= this.retryAt) this.commitAlone('retry');
+    if (this.queue.length > 0) this.commitAlone('fresh');
     this.arm();
+  }
+
+  private commitAlone(take: 'retry' | 'fresh' | 'all'): void {
+    this.alone = take;
+    try {
+      this.o.commitAlone();
+    } catch (err) {
+      // Not a storage fault the ledger sets aside (a closed database, out of memory): back off too.
+      this.o.log.error({ err: describe(err), pending: this.pending }, 'riding writes not committed');
+      const back = this.queue;
+      this.queue = [];
+      this.setAside(back);
+    } finally {
+      this.alone = false;
+    }
   }
 }
 

@@ -82,6 +82,8 @@ export class CouponIssuer {
       try {
         this.bySale.set(sale.id, this.issueInTransaction(rule, sale.id));
       } catch (err) {
+        // A storage fault ended the sale's whole transaction: the sale fails, never runs on unguarded.
+        if (!this.o.ledger.inTransaction) throw err;
         // A coupon is a gift: failing to make one never refuses the sale.
         this.o.log.error(
           { saleId: sale.id, ruleId: rule.ruleId, err: describeError(err) },

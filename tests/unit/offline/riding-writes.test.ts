@@ -229,4 +229,23 @@ describe('writes that ride in the next transaction (decision 0005)', () => {
     expect(t.rides()).toBe(1);
     expect(tell.count()).toBe(1);
   });
+
+  it('a riding write whose fault ends the transaction waits alone: the good ones taken with it commit', async () => {
+    const t = setup();
+    t.db.exec('CREATE TABLE poison (x)');
+    t.db.exec(
+      "CREATE TEMP TRIGGER p BEFORE INSERT ON poison BEGIN SELECT RAISE(ROLLBACK, 'disk I/O error'); END",
+    );
+    const goodB = told();
+    const goodC = told();
+    t.ledger.ride(() => void t.db.prepare('INSERT INTO poison VALUES (1)').run()); // receipt A: always fails
+    t.ledger.ride(t.bump, goodB.committed); // receipt B, behind it in the same transaction
+    for (let i = 0; i < 3; i++) t.ledger.transact(() => t.ledger.append('sale.completed', { n: i }));
+    expect(t.ledger.recordsAfter(0, 10)).toHaveLength(3);
+    expect([t.rides(), goodB.count()]).toEqual([1, 1]); // rode again in the next sale
+    // A fresh one printed while A waits for its retry is not tied to A's retries either.
+    t.ledger.ride(t.bump, goodC.committed);
+    await goodC.done;
+    expect(t.rides()).toBe(2);
+  });
 });

@@ -94,6 +94,26 @@ describe('coupon issuing', () => {
     expect(t.issued().map((r) => r.body.ruleId)).toEqual(['big', 'small']);
   });
 
+  it('a storage fault while issuing fails the sale whole: no reply is kept for its Idempotency-Key', () => {
+    const t = setup();
+    // What an I/O error or a full disk does to SQLite's transaction: all of it ends, not the statement.
+    t.db.exec(
+      "CREATE TEMP TRIGGER fault BEFORE INSERT ON ledger WHEN NEW.type = 'coupon.issued' BEGIN SELECT RAISE(ROLLBACK, 'disk I/O error'); END",
+    );
+    const input = {
+      lines: [{ name: 'Gift box', qty: 1, unitPrice: 6_000 }],
+      tenders: [{ method: 'cash', amount: 6_000 }],
+    };
+    expect(() => t.sales.createSale(input, 'key-1')).toThrow();
+    const count = (table: string) =>
+      (t.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    expect([count('sales'), count('idempotency'), count('ledger')]).toEqual([0, 0, 0]);
+    t.db.exec('DROP TRIGGER fault');
+    const retry = t.sales.createSale(input, 'key-1').body;
+    expect(count('sales')).toBe(1);
+    expect(t.issued().map((r) => r.body.saleId)).toEqual([retry.saleId]);
+  });
+
   it('by hand: a known rule issues one, tied to a sale if named; unknown rules and sales are refused', () => {
     const t = setup('T7');
     const coupon = t.issuer.issue('gift');
