@@ -139,18 +139,17 @@ export class Ledger {
       return this.commit(riders, work);
     } catch (err) {
       if (!(err instanceof RidersEndedTransaction)) throw err;
-      // A storage fault in one of them: it waits apart, the others ride again; the host runs now.
-      this.riding!.setAside([err.culprit]);
-      this.riding!.putBack(riders.filter((r) => r !== err.culprit));
+      this.riding!.ended(riders, err.culprit); // it waits apart; the host runs now, without them
       return this.commit(NO_RIDERS, work);
     }
   }
 
   private commit<T>(riders: readonly RidingWrite[], work: () => T): T {
-    const before = this.tip().seq;
+    let before = 0;
     let failedRiders = NO_RIDERS;
     let result: T;
     try {
+      before = this.tip().seq; // may read the file (after a rollback): inside, so riders are kept
       result = this.runInTransaction.immediate(() => {
         if (riders.length > 0) failedRiders = this.runRiders(riders);
         const out = work();

@@ -31,6 +31,8 @@ export class RidersEndedTransaction extends Error {
 
 /** The longest a failed write waits before it is tried again. */
 const MAX_RETRY_MS = 5_000;
+/** At stop, how many more commits the writes taken with one that ends the transaction get. */
+const SETTLE_ROUNDS = 8;
 
 /**
  * Writes nobody waits for (a receipt marked printed) ride in the next transaction somebody makes
@@ -47,11 +49,15 @@ export class RidingWrites {
   private failures = 0;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = 0;
+  /** Inside the timer's own commit (or the last one, at stop): no timer is armed meanwhile. */
+  private alone = false;
   /**
-   * Inside the timer's own commit: `retry` takes the failed writes only (fresh ones are not tied to
-   * them), `all` (the last one, at stop) takes everything.
+   * What the timer's own transaction takes, once (a transaction a callback starts meanwhile takes
+   * the fresh ones only): `retry` the failed writes, `all` (at stop) everything.
    */
-  private alone: false | 'retry' | 'fresh' | 'all' = false;
+  private nextTake: 'retry' | 'fresh' | 'all' | undefined;
+  /** What the last take was: the companions of a write that ended it go back where they came from. */
+  private lastTake: 'retry' | 'fresh' | 'all' = 'fresh';
   private stopped = false;
   private readonly now: () => number;
 
@@ -70,11 +76,14 @@ export class RidingWrites {
 
   /** The writes to run in the transaction about to start, in the order they came. */
   take(): readonly RidingWrite[] {
+    const mode = this.nextTake ?? 'fresh';
+    this.nextTake = undefined;
+    this.lastTake = mode;
     let taken: RidingWrite[];
-    if (this.alone === 'retry') {
+    if (mode === 'retry') {
       taken = this.failed;
       this.failed = [];
-    } else if (this.alone === 'all') {
+    } else if (mode === 'all') {
       taken = [...this.failed, ...this.queue];
       this.failed = [];
       this.queue = [];
@@ -113,7 +122,7 @@ export class RidingWrites {
   /** Their transaction committed: the others are told, in order; the failed ones are set aside. */
   settled(writes: readonly RidingWrite[], failed: readonly RidingWrite[]): void {
     if (failed.length > 0) this.setAside(failed);
-    else if (this.alone === 'retry') this.failures = 0;
+    else if (this.lastTake === 'retry') this.failures = 0;
     for (const w of writes) {
       if (failed.includes(w)) continue;
       try {
@@ -131,6 +140,17 @@ export class RidingWrites {
     this.arm();
   }
 
+  /**
+   * `culprit` ended the transaction they were taken into: it waits apart; the others go back where
+   * they came from (failed ones keep waiting for their retry, fresh ones ride again).
+   */
+  ended(writes: readonly RidingWrite[], culprit: RidingWrite): void {
+    const others = writes.filter((w) => w !== culprit);
+    if (this.lastTake === 'retry') this.failed = [...others, ...this.failed];
+    else this.putBack(others);
+    this.setAside([culprit]);
+  }
+
   /** Writes that failed, or whose transaction met a storage fault: tried later, alone, with backoff. */
   setAside(writes: readonly RidingWrite[]): void {
     if (writes.length === 0) return;
@@ -146,6 +166,8 @@ export class RidingWrites {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.pending > 0) this.commitAlone('all');
+    // A write that ended the transaction waits apart: the ones taken with it go again without it.
+    for (let round = 0; this.queue.length > 0 && round < SETTLE_ROUNDS; round++) this.commitAlone('fresh');
     if (this.pending > 0) {
       // Lost as a power cut would lose them: those receipts print again, marked as reprints.
       this.o.log.error({ pending: this.pending }, 'riding writes not committed at stop');
@@ -171,7 +193,8 @@ export class RidingWrites {
   }
 
   private commitAlone(take: 'retry' | 'fresh' | 'all'): void {
-    this.alone = take;
+    this.alone = true;
+    this.nextTake = take;
     try {
       this.o.commitAlone();
     } catch (err) {
@@ -182,6 +205,7 @@ export class RidingWrites {
       this.setAside(back);
     } finally {
       this.alone = false;
+      this.nextTake = undefined;
     }
   }
 }

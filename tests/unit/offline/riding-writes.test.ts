@@ -248,4 +248,69 @@ describe('writes that ride in the next transaction (decision 0005)', () => {
     await goodC.done;
     expect(t.rides()).toBe(2);
   });
+
+  it('riding writes taken by a transaction that cannot even read the chain tip are kept, and land', async () => {
+    const t = setup();
+    const tell = told();
+    t.ledger.ride(t.bump, tell.committed);
+    // As after a rollback whose file could not be read: the tip unknown, and its next read fails once.
+    const inner = t.ledger as unknown as {
+      tipCache: unknown;
+      stmt: { head: { get: (...a: unknown[]) => unknown } };
+    };
+    inner.tipCache = undefined;
+    const head = inner.stmt.head;
+    const read = head.get.bind(head);
+    let fail = 1;
+    head.get = (...a: unknown[]) => {
+      if (fail-- > 0) throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' });
+      return read(...a);
+    };
+    expect(() => t.ledger.transact(() => t.ledger.append('sale.completed', { n: 1 }))).toThrow();
+    await tell.done;
+    expect([t.rides(), tell.count()]).toEqual([1, 1]);
+  });
+
+  it('at stop, the writes taken with one whose fault ends the transaction still commit', () => {
+    const t = setup();
+    t.db.exec('CREATE TABLE poison (x)');
+    t.db.exec(
+      "CREATE TEMP TRIGGER p BEFORE INSERT ON poison BEGIN SELECT RAISE(ROLLBACK, 'disk I/O error'); END",
+    );
+    const tell = told();
+    t.ledger.ride(() => void t.db.prepare('INSERT INTO poison VALUES (1)').run());
+    t.ledger.ride(t.bump, tell.committed);
+    t.ledger.settleRiders();
+    expect([t.rides(), tell.count()]).toEqual([1, 1]);
+  });
+
+  it('a transaction started from a callback while failed writes are retried does not carry them', async () => {
+    const t = setup();
+    let tries = 0;
+    t.ledger.ride(() => {
+      tries++;
+      throw new Error('always');
+    });
+    t.ledger.transact(() => t.ledger.append('sale.completed', { n: 0 })); // it fails: set aside
+    let failOnce = true;
+    const triesInSale = new Promise<number>((resolve) =>
+      t.ledger.ride(
+        () => {
+          if (failOnce) {
+            failOnce = false;
+            throw new Error('once');
+          }
+        },
+        () => {
+          // Told committed by the timer's retry (a bus handler would sell here): a sale of its own.
+          const before = tries;
+          t.ledger.transact(() => t.ledger.append('sale.completed', { n: 99 }));
+          resolve(tries - before);
+        },
+      ),
+    );
+    t.ledger.transact(() => t.ledger.append('sale.completed', { n: 1 })); // the second fails here once
+    expect(tries).toBe(1);
+    expect(await triesInSale).toBe(0);
+  });
 });
