@@ -56,7 +56,7 @@ export class RidingWrites {
    * the fresh ones only): `retry` the failed writes, `all` (at stop) everything.
    */
   private nextTake: 'retry' | 'fresh' | 'all' | undefined;
-  /** What the last take was: the companions of a write that ended it go back where they came from. */
+  /** What the last take was: a clean retry ends the backoff. */
   private lastTake: 'retry' | 'fresh' | 'all' = 'fresh';
   private stopped = false;
   private readonly now: () => number;
@@ -70,6 +70,8 @@ export class RidingWrites {
   }
 
   add(w: RidingWrite): void {
+    if (this.stopped)
+      this.o.log.error('a riding write after stop: not committed (a receipt prints again, marked)');
     this.queue.push(w);
     this.arm();
   }
@@ -108,6 +110,8 @@ export class RidingWrites {
     const failed: RidingWrite[] = [];
     for (const w of writes) {
       try {
+        // A write that swallows a fault ending the transaction still throws here: its savepoint's
+        // RELEASE finds no transaction.
         savepoint(w.write);
       } catch (err) {
         if (!inTransaction()) throw new RidersEndedTransaction(err, w);
@@ -141,13 +145,12 @@ export class RidingWrites {
   }
 
   /**
-   * `culprit` ended the transaction they were taken into: it waits apart; the others go back where
-   * they came from (failed ones keep waiting for their retry, fresh ones ride again).
+   * `culprit` ended the transaction they were taken into: it waits apart; the others ride again
+   * (one that failed before fails in its own savepoint, harmless to a host; left behind the culprit
+   * it would wait for as long as the culprit keeps failing).
    */
   ended(writes: readonly RidingWrite[], culprit: RidingWrite): void {
-    const others = writes.filter((w) => w !== culprit);
-    if (this.lastTake === 'retry') this.failed = [...others, ...this.failed];
-    else this.putBack(others);
+    this.putBack(writes.filter((w) => w !== culprit));
     this.setAside([culprit]);
   }
 

@@ -313,4 +313,49 @@ describe('writes that ride in the next transaction (decision 0005)', () => {
     expect(tries).toBe(1);
     expect(await triesInSale).toBe(0);
   });
+
+  it('a write set aside is not held back by another whose fault keeps ending the transaction', async () => {
+    const t = setup();
+    t.db.exec('CREATE TABLE poison (x)');
+    t.db.exec(
+      "CREATE TEMP TRIGGER p BEFORE INSERT ON poison BEGIN SELECT RAISE(ROLLBACK, 'disk I/O error'); END",
+    );
+    const tell = told();
+    let tries = 0;
+    t.ledger.ride(() => {
+      if (tries++ === 0) throw new Error('once'); // fails in its savepoint, then would succeed
+      t.bump();
+    }, tell.committed);
+    t.ledger.transact(() => t.ledger.append('sale.completed', { n: 1 })); // set aside
+    t.ledger.ride(() => void t.db.prepare('INSERT INTO poison VALUES (1)').run()); // ends every transaction
+    t.ledger.transact(() => t.ledger.append('sale.completed', { n: 2 })); // set aside in front of it
+    await tell.done;
+    expect(t.rides()).toBe(1);
+  });
+
+  it('a riding write that swallows a fault ending the transaction is its culprit: the next does not autocommit', () => {
+    const t = setup();
+    t.db.exec('CREATE TABLE poison (x)');
+    t.db.exec(
+      "CREATE TEMP TRIGGER p BEFORE INSERT ON poison BEGIN SELECT RAISE(ROLLBACK, 'disk I/O error'); END",
+    );
+    t.ledger.ride(() => {
+      try {
+        t.db.prepare('INSERT INTO poison VALUES (1)').run();
+      } catch {
+        // swallowed
+      }
+    });
+    t.ledger.ride(t.bump);
+    t.db.prepare("INSERT INTO counters (name, value) VALUES ('host', 0)").run();
+    expect(() =>
+      t.ledger.transact(() => {
+        t.db.prepare("UPDATE counters SET value = value + 1 WHERE name = 'host'").run();
+        throw new Error('the sale is refused');
+      }),
+    ).toThrow('the sale is refused');
+    // Nothing of the refused host, and the second write not committed on its own in autocommit.
+    expect(t.db.prepare("SELECT value FROM counters WHERE name = 'host'").get()).toEqual({ value: 0 });
+    expect(t.rides()).toBe(0);
+  });
 });
