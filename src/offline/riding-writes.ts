@@ -37,8 +37,8 @@ const SETTLE_ROUNDS = 8;
 /**
  * Writes nobody waits for (a receipt marked printed) ride in the next transaction somebody makes
  * (decision 0005): one commit instead of two. When none comes within `withinMs` they commit alone.
- * A write taken into a transaction that rolls back is put back. One that fails is set aside: only
- * the timer's own commit tries it again, with backoff, so a failing write never rides in a sale.
+ * A write taken into a transaction that rolls back is put back. One that fails is set aside: the
+ * timer's own commit tries it again, with backoff, so a failing write does not keep riding in sales.
  */
 export class RidingWrites {
   private queue: RidingWrite[] = [];
