@@ -153,7 +153,8 @@ export class Ledger {
       result = this.runInTransaction.immediate(() => {
         if (riders.length > 0) failedRiders = this.runRiders(riders);
         const out = work();
-        // A fault that ended SQLite's transaction, swallowed in `work`: never commit the rest alone.
+        // A fault that ended SQLite's transaction was swallowed in `work`: fail it (what ran after
+        // it autocommitted and stays; each catch inside a transaction must rethrow such a fault).
         if (!this.db.inTransaction)
           throw new PosError('STORAGE_FAILED', 'the transaction ended under a write');
         return out;
