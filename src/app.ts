@@ -329,7 +329,7 @@ export class App {
         this.memoryRelief?.stop();
         clearInterval(this.pruneTimer);
         clearInterval(this.expiryTimer);
-        this.settleRiders(); // the printing service stopped before: nothing rides after this
+        this.ledger?.settleRiders(); // printing stopped before: nothing rides after; failures logged
         this.orders?.stop();
         await this.payments?.stop();
         await this.groupCommit?.close();
@@ -467,16 +467,6 @@ export class App {
   /** Each device as in `GET /api/v1/devices`. */
   devicesSnapshot(): Record<string, unknown> {
     return { ...this.devices.snapshot() };
-  }
-
-  /** At stop: the writes still riding (receipts marked printed) commit before the ledger closes. */
-  private settleRiders(): void {
-    try {
-      this.ledger?.settleRiders();
-    } catch (err) {
-      // Lost as a power cut would lose them: those receipts print again, marked as reprints.
-      this.options.log.error({ err: describeError(err) }, 'riding writes not committed at stop');
-    }
   }
 
   /** Retention: synced records older than `ledger.retentionDays` go; unsynced ones never do. */
