@@ -37,3 +37,22 @@ function dirWritable(dir: string): boolean {
     return (err as NodeJS.ErrnoException).code !== 'EROFS';
   }
 }
+
+/**
+ * Inside a transaction: work nobody is refused for (a receipt's print job, a gift coupon). What it
+ * throws goes to `failed`, except a fault that ended the transaction (a storage fault ends SQLite's
+ * whole transaction, not the statement): swallowed, the rest would run on in autocommit, so it fails
+ * the host.
+ */
+export function tolerateInTransaction(
+  ledger: { readonly inTransaction: boolean },
+  work: () => void,
+  failed: (err: unknown) => void,
+): void {
+  try {
+    work();
+  } catch (err) {
+    if (!ledger.inTransaction) throw err;
+    failed(err);
+  }
+}

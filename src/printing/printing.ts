@@ -14,6 +14,7 @@ import type { Logger } from '../log.js';
 import type { Db } from '../offline/db.js';
 import type { Ledger } from '../offline/ledger.js';
 import { type PrintJob, PrintQueue } from '../offline/print-queue.js';
+import { tolerateInTransaction } from '../offline/storage-errors.js';
 import type { AppPrintDocument } from '../platform/print-document.js';
 import type { OnlineOrder, TicketKind, TicketQueue } from '../services/order-service.js';
 import { PrintService } from '../services/print-service.js';
@@ -176,16 +177,12 @@ export class Printing implements TicketQueue {
 
   /** A receipt that cannot be made never refuses the sale: it is logged, and can be reprinted. */
   private guard(record: LedgerRecord, work: () => void): void {
-    try {
-      work();
-    } catch (err) {
-      // A storage fault ended the sale's whole transaction: the sale must fail, not run on unguarded.
-      if (!this.o.ledger.inTransaction) throw err;
+    tolerateInTransaction(this.o.ledger, work, (err) =>
       this.o.log.error(
         { seq: record.seq, type: record.type, err: describeError(err) },
         'print job not made; the fact stands (reprint it)',
-      );
-    }
+      ),
+    );
   }
 
   private onSaleCompleted(record: LedgerRecord): void {

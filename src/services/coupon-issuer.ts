@@ -7,6 +7,7 @@ import { describeError, PosError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Ledger } from '../offline/ledger.js';
 import type { SalesStore } from '../offline/sales-store.js';
+import { tolerateInTransaction } from '../offline/storage-errors.js';
 import type { SaleService } from './sale-service.js';
 
 type IssueRule = BusinessConfig['coupons']['issueRules'][number];
@@ -79,17 +80,16 @@ export class CouponIssuer {
         .coupons.issueRules.filter((r) => r.afterSpend !== undefined && sale.total >= r.afterSpend)
         .sort((a, b) => (b.afterSpend ?? 0) - (a.afterSpend ?? 0))[0];
       if (!rule) return;
-      try {
-        this.bySale.set(sale.id, this.issueInTransaction(rule, sale.id));
-      } catch (err) {
-        // A storage fault ended the sale's whole transaction: the sale fails, never runs on unguarded.
-        if (!this.o.ledger.inTransaction) throw err;
-        // A coupon is a gift: failing to make one never refuses the sale.
-        this.o.log.error(
-          { saleId: sale.id, ruleId: rule.ruleId, err: describeError(err) },
-          'coupon not issued',
-        );
-      }
+      // A coupon is a gift: failing to make one never refuses the sale.
+      tolerateInTransaction(
+        this.o.ledger,
+        () => this.bySale.set(sale.id, this.issueInTransaction(rule, sale.id)),
+        (err) =>
+          this.o.log.error(
+            { saleId: sale.id, ruleId: rule.ruleId, err: describeError(err) },
+            'coupon not issued',
+          ),
+      );
     });
     o.bus.on('sale.updated', ({ data }) => {
       const coupon = data.status === 'completed' ? this.bySale.get(data.saleId) : undefined;
