@@ -6,6 +6,7 @@ import { Ledger } from '../../../src/offline/ledger.js';
 import { AppContext, AppTaggingLedger } from '../../../src/platform/app-ledger.js';
 import { tempDir } from '../../helpers/daemon.js';
 import { silentLogger } from '../../helpers/test-log.js';
+import { poisonedInsert } from '../../helpers/transaction-fault.js';
 
 function setup(app?: AppContext) {
   const dir = tempDir();
@@ -232,13 +233,10 @@ describe('writes that ride in the next transaction (decision 0005)', () => {
 
   it('a riding write whose fault ends the transaction waits alone: the good ones taken with it commit', async () => {
     const t = setup();
-    t.db.exec('CREATE TABLE poison (x)');
-    t.db.exec(
-      "CREATE TEMP TRIGGER p BEFORE INSERT ON poison BEGIN SELECT RAISE(ROLLBACK, 'disk I/O error'); END",
-    );
+    const poison = poisonedInsert(t.db);
     const goodB = told();
     const goodC = told();
-    t.ledger.ride(() => void t.db.prepare('INSERT INTO poison VALUES (1)').run()); // receipt A: always fails
+    t.ledger.ride(poison); // receipt A: always fails
     t.ledger.ride(t.bump, goodB.committed); // receipt B, behind it in the same transaction
     for (let i = 0; i < 3; i++) t.ledger.transact(() => t.ledger.append('sale.completed', { n: i }));
     expect(t.ledger.recordsAfter(0, 10)).toHaveLength(3);
@@ -273,12 +271,9 @@ describe('writes that ride in the next transaction (decision 0005)', () => {
 
   it('at stop, the writes taken with one whose fault ends the transaction still commit', () => {
     const t = setup();
-    t.db.exec('CREATE TABLE poison (x)');
-    t.db.exec(
-      "CREATE TEMP TRIGGER p BEFORE INSERT ON poison BEGIN SELECT RAISE(ROLLBACK, 'disk I/O error'); END",
-    );
+    const poison = poisonedInsert(t.db);
     const tell = told();
-    t.ledger.ride(() => void t.db.prepare('INSERT INTO poison VALUES (1)').run());
+    t.ledger.ride(poison);
     t.ledger.ride(t.bump, tell.committed);
     t.ledger.settleRiders();
     expect([t.rides(), tell.count()]).toEqual([1, 1]);
@@ -316,10 +311,7 @@ describe('writes that ride in the next transaction (decision 0005)', () => {
 
   it('a write set aside is not held back by another whose fault keeps ending the transaction', async () => {
     const t = setup();
-    t.db.exec('CREATE TABLE poison (x)');
-    t.db.exec(
-      "CREATE TEMP TRIGGER p BEFORE INSERT ON poison BEGIN SELECT RAISE(ROLLBACK, 'disk I/O error'); END",
-    );
+    const poison = poisonedInsert(t.db);
     const tell = told();
     let tries = 0;
     t.ledger.ride(() => {
@@ -327,7 +319,7 @@ describe('writes that ride in the next transaction (decision 0005)', () => {
       t.bump();
     }, tell.committed);
     t.ledger.transact(() => t.ledger.append('sale.completed', { n: 1 })); // set aside
-    t.ledger.ride(() => void t.db.prepare('INSERT INTO poison VALUES (1)').run()); // ends every transaction
+    t.ledger.ride(poison); // ends every transaction
     t.ledger.transact(() => t.ledger.append('sale.completed', { n: 2 })); // set aside in front of it
     await tell.done;
     expect(t.rides()).toBe(1);
@@ -335,13 +327,10 @@ describe('writes that ride in the next transaction (decision 0005)', () => {
 
   it('a riding write that swallows a fault ending the transaction is its culprit: the next does not autocommit', () => {
     const t = setup();
-    t.db.exec('CREATE TABLE poison (x)');
-    t.db.exec(
-      "CREATE TEMP TRIGGER p BEFORE INSERT ON poison BEGIN SELECT RAISE(ROLLBACK, 'disk I/O error'); END",
-    );
+    const poison = poisonedInsert(t.db);
     t.ledger.ride(() => {
       try {
-        t.db.prepare('INSERT INTO poison VALUES (1)').run();
+        poison();
       } catch {
         // swallowed
       }

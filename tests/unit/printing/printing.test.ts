@@ -13,6 +13,7 @@ import { SaleService } from '../../../src/services/sale-service.js';
 import { ShiftService } from '../../../src/services/shift-service.js';
 import { tempDir } from '../../helpers/daemon.js';
 import { silentLogger } from '../../helpers/test-log.js';
+import { endTransactionOnInsert } from '../../helpers/transaction-fault.js';
 
 function setup(business: () => BusinessConfig, autoPrint = true) {
   const dir = tempDir();
@@ -70,10 +71,7 @@ describe('print jobs made with the facts', () => {
 
   it('a storage fault while making the receipt fails the sale whole: nothing of it, not even its reply, is kept', () => {
     const t = setup(() => DEFAULT_BUSINESS);
-    // What an I/O error does to SQLite's transaction, not only to the statement: all of it ends.
-    t.db.exec(
-      "CREATE TEMP TRIGGER fault BEFORE INSERT ON print_jobs BEGIN SELECT RAISE(ROLLBACK, 'disk I/O error'); END",
-    );
+    const diskBack = endTransactionOnInsert(t.db, 'print_jobs');
     const input = {
       lines: [{ name: 'Tea', qty: 1, unitPrice: 500 }],
       tenders: [{ method: 'cash', amount: 500 }],
@@ -85,7 +83,7 @@ describe('print jobs made with the facts', () => {
       0, 0, 0, 0,
     ]);
     // The retry under the same key, once the disk is back, is the sale, with its receipt.
-    t.db.exec('DROP TRIGGER fault');
+    diskBack();
     const retry = t.sales.createSale(input, 'key-1');
     expect(retry.body.status).toBe('completed');
     expect(t.printing.service.pending().map((j) => j.refId)).toEqual([retry.body.saleId]);

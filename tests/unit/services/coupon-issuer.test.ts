@@ -22,6 +22,7 @@ import { SaleService } from '../../../src/services/sale-service.js';
 import { ShiftService } from '../../../src/services/shift-service.js';
 import { tempDir } from '../../helpers/daemon.js';
 import { silentLogger } from '../../helpers/test-log.js';
+import { endTransactionOnInsert } from '../../helpers/transaction-fault.js';
 
 const NOW = new Date('2026-11-29T02:00:00.000Z');
 
@@ -96,10 +97,7 @@ describe('coupon issuing', () => {
 
   it('a storage fault while issuing fails the sale whole: no reply is kept for its Idempotency-Key', () => {
     const t = setup();
-    // What an I/O error or a full disk does to SQLite's transaction: all of it ends, not the statement.
-    t.db.exec(
-      "CREATE TEMP TRIGGER fault BEFORE INSERT ON ledger WHEN NEW.type = 'coupon.issued' BEGIN SELECT RAISE(ROLLBACK, 'disk I/O error'); END",
-    );
+    const diskBack = endTransactionOnInsert(t.db, 'ledger', "NEW.type = 'coupon.issued'");
     const input = {
       lines: [{ name: 'Gift box', qty: 1, unitPrice: 6_000 }],
       tenders: [{ method: 'cash', amount: 6_000 }],
@@ -108,7 +106,7 @@ describe('coupon issuing', () => {
     const count = (table: string) =>
       (t.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
     expect([count('sales'), count('idempotency'), count('ledger')]).toEqual([0, 0, 0]);
-    t.db.exec('DROP TRIGGER fault');
+    diskBack();
     const retry = t.sales.createSale(input, 'key-1').body;
     expect(count('sales')).toBe(1);
     expect(t.issued().map((r) => r.body.saleId)).toEqual([retry.saleId]);
