@@ -34,8 +34,8 @@ export class PrintQueue {
     this.stmt = {
       insert: db.prepare(
         // seq: the next after the highest (the write lock orders inserts), whatever the clock says.
-        `INSERT INTO print_jobs (id, kind, ref_id, payload, status, reprint, created_at, updated_at, seq)
-         VALUES (@id, @kind, @refId, @payload, 'queued', @reprint, @at, @at,
+        `INSERT INTO print_jobs (id, kind, ref_id, payload, status, reprint, attempts, created_at, updated_at, seq)
+         VALUES (@id, @kind, @refId, @payload, @status, @reprint, @attempts, @at, @at,
                  (SELECT coalesce(max(seq), 0) + 1 FROM print_jobs))`,
       ),
       get: db.prepare<[string], Row>('SELECT * FROM print_jobs WHERE id = ?'),
@@ -44,6 +44,10 @@ export class PrintQueue {
       ),
       firstWaiting: db.prepare<[number], Row>(
         "SELECT * FROM print_jobs WHERE status IN ('queued', 'printing') ORDER BY seq LIMIT ?",
+      ),
+      // The partial index's condition beside `queued`, so SQLite reads that index, not every job.
+      anyQueued: db.prepare<[], { one: number }>(
+        "SELECT 1 AS one FROM print_jobs WHERE status IN ('queued', 'printing') AND status = 'queued' LIMIT 1",
       ),
       recent: db.prepare<[number], Row>('SELECT * FROM print_jobs ORDER BY seq DESC LIMIT ?'),
       start: db.prepare<[string, string]>(
@@ -55,11 +59,13 @@ export class PrintQueue {
       requeue: db.prepare<[number, string, string, string]>(
         "UPDATE print_jobs SET status = 'queued', reprint = max(reprint, ?), last_error = ?, updated_at = ? WHERE id = ?",
       ),
+      // Through the waiting jobs' index: without its condition SQLite walked every job ever printed.
       queuedFor: db.prepare<[string, string], Row>(
-        "SELECT * FROM print_jobs WHERE ref_id = ? AND kind = ? AND status = 'queued' ORDER BY seq",
+        `SELECT * FROM print_jobs WHERE status IN ('queued', 'printing') AND status = 'queued'
+           AND ref_id = ? AND kind = ? ORDER BY seq`,
       ),
-      setPayload: db.prepare<[string, string, string]>(
-        "UPDATE print_jobs SET payload = ?, updated_at = ? WHERE id = ? AND status = 'queued'",
+      setPayload: db.prepare<[string, string, string, string]>(
+        'UPDATE print_jobs SET payload = ?, updated_at = ? WHERE id = ? AND status = ?',
       ),
       cancel: db.prepare<[string, string, string]>(
         "UPDATE print_jobs SET status = 'cancelled', last_error = ?, updated_at = ? WHERE id = ?",
@@ -77,15 +83,24 @@ export class PrintQueue {
     payload: unknown;
     reprint?: boolean;
     at: string;
+    /** Taken for the printer as it is queued (the print queue idle): `printing`, its first attempt. */
+    taken?: boolean;
   }): void {
     this.stmt.insert.run({
       id: job.id,
       kind: job.kind,
       refId: job.refId ?? null,
       payload: JSON.stringify(job.payload),
+      status: job.taken ? 'printing' : 'queued',
+      attempts: job.taken ? 1 : 0,
       reprint: job.reprint ? 1 : 0,
       at: job.at,
     });
+  }
+
+  /** Whether any job waits its turn (not counting those being printed). */
+  anyQueued(): boolean {
+    return this.stmt.anyQueued.get() !== undefined;
   }
 
   get(id: string): PrintJob | undefined {
@@ -124,9 +139,12 @@ export class PrintQueue {
     return this.stmt.queuedFor.all(refId, kind).map(toJob);
   }
 
-  /** A queued job's document changes before it prints (a coupon issued with the sale). */
-  setPayload(id: string, payload: unknown, at: string): void {
-    this.stmt.setPayload.run(JSON.stringify(payload), at, id);
+  /**
+   * A job's document changes before it prints (a coupon issued with the sale): only in `status`,
+   * `queued`, or `printing` for a job taken in this very transaction, not yet sent.
+   */
+  setPayload(id: string, payload: unknown, at: string, status: 'queued' | 'printing' = 'queued'): void {
+    this.stmt.setPayload.run(JSON.stringify(payload), at, id, status);
   }
 
   /** A job that can never print (its document cannot be made): out of the way of the others. */

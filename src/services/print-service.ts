@@ -92,6 +92,11 @@ export class PrintService {
   private readonly printedHooks: Array<(job: PrintJob) => void> = [];
   /** Printed, the mark still riding: not to be taken again. */
   private readonly marking = new Set<string>();
+  /**
+   * Jobs queued as `printing` in their own transaction, the queue being idle (a receipt at the
+   * counter: no transaction of its own to take it); the drain takes those that were committed.
+   */
+  private handed: Array<{ id: string; kind: string; refId: string | null }> = [];
   private readonly monotonic: () => number;
   private readonly drawerWindowMs: number;
   /**
@@ -128,19 +133,30 @@ export class PrintService {
     this.stopped = true;
     clearInterval(this.retryTimer);
     await this.running;
+    try {
+      this.putBack(this.takeHanded(), 'not sent'); // never sent: no reprint mark after the restart
+    } catch (err) {
+      this.o.log.warn(
+        { err: err instanceof Error ? err.message : String(err) },
+        'print jobs left as interrupted',
+      );
+    }
   }
 
   /** Inside the caller's transaction, so the job exists if and only if the fact does. */
   enqueueInTransaction(kind: string, payload: unknown, refId?: string, reprint = false): string {
     const id = this.newId();
+    const taken = this.mayTakeAsQueued();
     this.o.queue.add({
       id,
       kind,
       payload,
       at: this.iso(),
       reprint,
+      taken,
       ...(refId !== undefined ? { refId } : {}),
     });
+    if (taken) this.handed.push({ id, kind, refId: refId ?? null });
     const at = this.monotonic();
     this.forgetPastWindow(at);
     this.queuedAt.set(id, at);
@@ -173,10 +189,37 @@ export class PrintService {
 
   /** Inside the caller's transaction: adds to the document of a job that has not started. */
   amendQueuedInTransaction(refId: string, kind: string, amend: (payload: unknown) => unknown): boolean {
-    const [job] = this.o.queue.queuedFor(refId, kind);
+    const handed = this.handed.find((h) => h.refId === refId && h.kind === kind);
+    const job = handed ? this.o.queue.get(handed.id) : this.o.queue.queuedFor(refId, kind)[0];
     if (!job) return false;
-    this.o.queue.setPayload(job.id, amend(job.payload), this.iso());
+    this.o.queue.setPayload(job.id, amend(job.payload), this.iso(), handed ? 'printing' : 'queued');
     return true;
+  }
+
+  /**
+   * Whether a job queued now is taken for the printer in the same transaction: the queue idle
+   * (no drain, nothing waiting) and the printer ready, so nothing could print before it. Under a
+   * group commit only, where paper waits for the flush that covers the mark.
+   */
+  private mayTakeAsQueued(): boolean {
+    return (
+      this.started &&
+      !this.stopped &&
+      this.running === undefined &&
+      this.o.ledger.groupsCommits &&
+      this.o.printer?.isReady() === true &&
+      this.handed.length < PRINT_AHEAD &&
+      !this.o.queue.anyQueued()
+    );
+  }
+
+  /** The handed jobs whose transaction committed (a rolled-back one is not found), in order. */
+  private takeHanded(): PrintJob[] {
+    const handed = this.handed;
+    this.handed = [];
+    return handed
+      .map((h) => this.o.queue.get(h.id))
+      .filter((job): job is PrintJob => job?.status === 'printing' && !this.marking.has(job.id));
   }
 
   enqueue(kind: string, payload: unknown, refId?: string, reprint = false): string {
@@ -213,11 +256,14 @@ export class PrintService {
       }
     })().finally(() => {
       this.running = undefined;
+      // A kick between the loop's last look and this moment found the drain still running.
+      if (this.kicked) this.kick();
     });
   }
 
   /** Resolves when the queue has nothing it can print now (tests). */
   async idle(): Promise<void> {
+    await Promise.resolve(); // a job queued just before: its kick is a microtask
     while (this.running) await this.running;
   }
 
@@ -231,8 +277,10 @@ export class PrintService {
    */
   private async drain(): Promise<void> {
     const printer = this.o.printer;
+    let handed = this.takeHanded();
     while (!this.stopped && printer?.isReady()) {
-      const batch = this.takeJobs(this.o.ledger.groupsCommits ? PRINT_AHEAD : 1);
+      const batch = handed.length > 0 ? handed : this.takeJobs(this.o.ledger.groupsCommits ? PRINT_AHEAD : 1);
+      handed = [];
       if (batch.length === 0) return;
       try {
         // Paper only for a fact on disk, and only once `printing` is: after a power cut the job
@@ -275,6 +323,7 @@ export class PrintService {
         return; // the printer's next ready event resumes the queue
       }
     }
+    this.putBack(handed, 'not sent'); // the printer went away before they were sent
   }
 
   /**
