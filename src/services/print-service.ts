@@ -189,10 +189,19 @@ export class PrintService {
 
   /** Inside the caller's transaction: adds to the document of a job that has not started. */
   amendQueuedInTransaction(refId: string, kind: string, amend: (payload: unknown) => unknown): boolean {
-    const handed = this.handed.find((h) => h.refId === refId && h.kind === kind);
-    const job = handed ? this.o.queue.get(handed.id) : this.o.queue.queuedFor(refId, kind)[0];
+    // A handed job is first in line; one whose savepoint rolled back is not found.
+    const handed = this.handed
+      .filter((h) => h.refId === refId && h.kind === kind)
+      .map((h) => this.o.queue.get(h.id))
+      .find((job) => job?.status === 'printing');
+    const job = handed ?? this.o.queue.queuedFor(refId, kind)[0];
     if (!job) return false;
-    this.o.queue.setPayload(job.id, amend(job.payload), this.iso(), handed ? 'printing' : 'queued');
+    this.o.queue.setPayload(
+      job.id,
+      amend(job.payload),
+      this.iso(),
+      job.status === 'printing' ? 'printing' : 'queued',
+    );
     return true;
   }
 
@@ -250,6 +259,7 @@ export class PrintService {
     this.kicked = true;
     if (this.running || this.stopped || !this.started) return;
     this.running = (async () => {
+      await undefined; // `running` is set before any drain runs: a job queued meanwhile waits its turn
       while (this.kicked && !this.stopped) {
         this.kicked = false;
         await this.drain();

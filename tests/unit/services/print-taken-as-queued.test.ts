@@ -24,24 +24,26 @@ class HeldPrinter extends ScriptedPrinter {
   }
 }
 
-function setup(printer = new ScriptedPrinter(), dir = tempDir()) {
+function setup(printer = new ScriptedPrinter(), dir = tempDir(), monotonic?: () => number) {
   const file = join(dir, 'posd.db');
   const base = openDatabase({ file, log: silentLogger(), synchronous: 'NORMAL' });
   const { db, record } = recordingDb(base);
   const groupCommit = new GroupCommit({ db: base, file, log: silentLogger() });
   const ledger = new Ledger({ db: base, dir, groupCommit });
   const queue = new PrintQueue(db);
+  const bus = new EventBus();
   const service = new PrintService({
     queue,
     ledger,
-    bus: new EventBus(),
+    bus,
     log: silentLogger(),
+    ...(monotonic ? { monotonic } : {}),
     render: (kind, payload, { reprint }) =>
       Buffer.from(`${reprint ? 'REPRINT ' : ''}${kind}:${String(payload)}`),
     printer,
   });
   service.start(60_000);
-  return { base, dir, record, groupCommit, ledger, queue, service, printer };
+  return { base, dir, record, groupCommit, ledger, queue, service, printer, bus };
 }
 
 /** Set up, the drain that `start()` ran over the empty queue over: the queue idle. */
@@ -125,6 +127,24 @@ describe('a job taken for the printer as it is queued', () => {
     await t.service.stop();
   });
 
+  it('a coupon finds the live receipt when an earlier one of the same sale rolled back in a savepoint', async () => {
+    const t = await idleQueue();
+    let amended: boolean | undefined;
+    t.ledger.transact(() => {
+      expect(() =>
+        t.ledger.transact(() => {
+          t.service.enqueueInTransaction('receipt', 'A', 'sale-1');
+          throw new Error('inner step refused');
+        }),
+      ).toThrow('refused');
+      t.service.enqueueInTransaction('receipt', 'B', 'sale-1');
+      amended = t.service.amendQueuedInTransaction('sale-1', 'receipt', (p) => `${String(p)} + coupon`);
+    });
+    await t.service.idle();
+    expect({ amended, paper: t.printer.paper }).toEqual({ amended: true, paper: ['receipt:B + coupon'] });
+    await t.service.stop();
+  });
+
   it('the printer gone before it was sent: back in the queue unmarked, printed as is when it returns', async () => {
     const t = await idleQueue();
     const id = t.ledger.transact(() => t.service.enqueueInTransaction('receipt', 'A'));
@@ -162,7 +182,30 @@ describe('a job taken for the printer as it is queued', () => {
   });
 });
 
-describe('the print queue as a drain ends', () => {
+describe('the print queue as a drain starts and ends', () => {
+  it('a job queued while a drain starts (from an event it tells) waits its turn: in order, each once', async () => {
+    let clock = 0;
+    const t = setup(new ScriptedPrinter(), tempDir(), () => clock);
+    await t.service.idle();
+    t.printer.ready = false;
+    t.ledger.transact(() => {
+      t.service.enqueueInTransaction('drawer', {}, 'sale-0');
+      t.service.enqueueInTransaction('receipt', 'R', 'sale-0');
+    });
+    await t.service.idle();
+    clock += 120_000; // the drawer's moment has passed: the drain's first step cancels it, and tells
+    const unsubscribe = t.bus.on('print.job', ({ data }) => {
+      if (data.status !== 'cancelled') return;
+      unsubscribe();
+      t.service.enqueue('receipt', 'X');
+    });
+    t.printer.becomeReady();
+    await t.service.idle();
+    await t.service.idle();
+    expect(t.printer.paper).toEqual(['receipt:R', 'receipt:X']);
+    await t.service.stop();
+  });
+
   it('a job queued while the last drain was ending prints at once, not at the next retry', async () => {
     const t = setup(); // start() ran a drain of the empty queue; it ends in the microtasks below
     t.ledger.transact(() => t.service.enqueueInTransaction('receipt', 'A'));
