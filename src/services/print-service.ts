@@ -359,6 +359,9 @@ export class PrintService {
    * drawer kick whose moment has passed is cancelled.
    */
   private takeJobs(max: number): PrintJob[] {
+    // Nothing waits (the last receipt just printed): no transaction, so its `printed` mark rides
+    // in the next sale's, sharing its pages, instead of in one of its own.
+    if (!this.o.queue.anyQueued()) return [];
     const cancelled: PrintJob[] = [];
     const taken = this.o.ledger.transact(() => {
       for (;;) {

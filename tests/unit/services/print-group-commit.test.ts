@@ -105,6 +105,7 @@ describe('print queue under group commit (decision 0005)', () => {
     t.service.start(60_000);
     await t.service.idle();
     expect(t.printer.paper).toEqual(['receipt:B']);
+    t.ledger.transact(() => {}); // B's mark `printed` rides in the next transaction
     expect(t.queue.recent(5).map((j) => [j.payload, j.status])).toEqual([
       ['B', 'printed'],
       ['bad', 'cancelled'],

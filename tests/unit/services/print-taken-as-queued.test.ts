@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { EventBus } from '../../../src/bus.js';
 import { openDatabase } from '../../../src/offline/db.js';
 import { GroupCommit } from '../../../src/offline/group-commit.js';
@@ -71,6 +71,20 @@ describe('a job taken for the printer as it is queued', () => {
     await t.service.stop();
   });
 
+  it('once nothing waits, the queue makes no transaction of its own: the printed mark rides in the next sale', async () => {
+    const t = await idleQueue();
+    const takes = vi.spyOn(t.queue, 'firstWaiting');
+    const a = t.ledger.transact(() => t.service.enqueueInTransaction('receipt', 'A'));
+    await t.service.idle();
+    expect(t.printer.paper).toEqual(['receipt:A']);
+    expect(takes).not.toHaveBeenCalled(); // a take would have been a transaction (and a commit) of its own
+    t.ledger.transact(() => t.service.enqueueInTransaction('receipt', 'B')); // A's mark rides in it
+    expect(t.queue.get(a)?.status).toBe('printed');
+    await t.service.idle();
+    expect(t.printer.paper).toEqual(['receipt:A', 'receipt:B']);
+    await t.service.stop();
+  });
+
   it('while one prints, the next waits its turn as queued and prints after it', async () => {
     const t = await idleQueue(new HeldPrinter());
     const printer = t.printer as HeldPrinter;
@@ -109,6 +123,7 @@ describe('a job taken for the printer as it is queued', () => {
     t.ledger.transact(() => t.service.enqueueInTransaction('receipt', 'B'));
     await t.service.idle();
     expect(t.printer.paper).toEqual(['receipt:B']);
+    t.ledger.transact(() => {}); // B's mark `printed` rides in the next transaction
     expect(t.queue.recent(5).map((j) => [j.payload, j.status])).toEqual([['B', 'printed']]);
     await t.service.stop();
   });
