@@ -218,7 +218,18 @@ export class PrintService {
       this.o.ledger.groupsCommits &&
       this.o.printer?.isReady() === true &&
       this.handed.length < PRINT_AHEAD &&
-      !this.o.queue.anyQueued()
+      this.nothingWaiting()
+    );
+  }
+
+  /**
+   * No job waits but those the queue already holds: none queued, and none marked `printing`
+   * beyond the printed ones whose mark still rides and those handed to the next drain (one a
+   * failed drain left `printing` is taken again, as before).
+   */
+  private nothingWaiting(): boolean {
+    return (
+      !this.o.queue.anyQueued() && this.o.queue.printingCount() <= this.marking.size + this.handed.length
     );
   }
 
@@ -361,7 +372,7 @@ export class PrintService {
   private takeJobs(max: number): PrintJob[] {
     // Nothing waits (the last receipt just printed): no transaction, so its `printed` mark rides
     // in the next sale's, sharing its pages, instead of in one of its own.
-    if (!this.o.queue.anyQueued()) return [];
+    if (this.nothingWaiting()) return [];
     const cancelled: PrintJob[] = [];
     const taken = this.o.ledger.transact(() => {
       for (;;) {

@@ -247,7 +247,11 @@ describe('receipts from the daemon to a network printer', () => {
       'reprint after restart',
       15_000,
     );
-    const jobs = (await printJobs(again.api)).filter((j) => j.refId === sale.saleId);
+    // On paper; its mark `printed` rides in the next transaction, within 20 ms (decision 0005).
+    const jobs = await waitFor(async () => {
+      const mine = (await printJobs(again.api)).filter((j) => j.refId === sale.saleId);
+      return mine.some((j) => j.status === 'printing') ? undefined : mine;
+    }, 'reprint marked printed');
     expect(jobs).toHaveLength(1);
     expect(jobs[0]).toMatchObject({ status: 'printed', reprint: true });
     expect(withNo(sale.receiptNo).filter(marked)).toHaveLength(1);
