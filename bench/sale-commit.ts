@@ -171,11 +171,16 @@ async function httpSales(dir: string, port: number, n = N, delayMs = 0, pacedCou
   const daemonPaced: number[] = [];
   const nothingPaced: number[] = [];
   resetLag(child);
+  const pacedFsync0 = fsyncCount(countFile);
+  const pacedIo0 = processIo(child.pid!);
   for (let round = 0; round < 4; round++) {
     nothingPaced.push(...(await paced(pacedCount / 4, postNothing)));
     daemonPaced.push(...(await paced(pacedCount / 4, post)));
   }
   const pacedLag = await readLag(child);
+  // A sale at the counter: its fsyncs and bytes (flash wear), the daemon idle between rounds included.
+  const pacedFsyncsPerSale = (fsyncCount(countFile) - pacedFsync0) / pacedCount;
+  const pacedWriteBytesPerSale = (processIo(child.pid!).writeBytes - pacedIo0.writeBytes) / pacedCount;
   // Saturated: 8 concurrent clients, for throughput.
   resetLag(child);
   const fsync0 = fsyncCount(countFile);
@@ -198,6 +203,8 @@ async function httpSales(dir: string, port: number, n = N, delayMs = 0, pacedCou
     nothing: summarize(nothingPaced),
     rate,
     pacedLag,
+    pacedFsyncsPerSale,
+    pacedWriteBytesPerSale,
     saturatedLag,
     fsyncsPerSale,
     writeBytesPerSale: (io.writeBytes - io0.writeBytes) / n,
@@ -234,6 +241,9 @@ export async function benchSaleCommit(): Promise<void> {
   );
   console.log(
     `     daemon event-loop lag         p50 ${fmt(http.pacedLag.p50)} ms  p99 ${fmt(http.pacedLag.p99)} ms  max ${fmt(http.pacedLag.max)} ms`,
+  );
+  console.log(
+    `     ${fmt(http.pacedFsyncsPerSale, 3)} fsyncs/sale, ${fmt(http.pacedWriteBytesPerSale, 0)} B/sale to storage at this pace`,
   );
   console.log(
     `  HTTP saturated, 8 clients        ${fmt(http.rate, 0)} sales/s  ratio to reference 1 ${fmt(http.rate / raw.rate)} (goal ≥ 1.0)`,
