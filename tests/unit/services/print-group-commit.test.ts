@@ -7,28 +7,12 @@ import { Ledger } from '../../../src/offline/ledger.js';
 import { PrintQueue } from '../../../src/offline/print-queue.js';
 import { PrintService } from '../../../src/services/print-service.js';
 import { tempDir } from '../../helpers/daemon.js';
+import { printRig } from '../../helpers/print-rig.js';
 import { ScriptedPrinter } from '../../helpers/scripted-printer.js';
 import { silentLogger } from '../../helpers/test-log.js';
 
 function setup(render?: (kind: string, payload: unknown) => Uint8Array) {
-  const dir = tempDir();
-  const file = join(dir, 'posd.db');
-  const db = openDatabase({ file, log: silentLogger(), synchronous: 'NORMAL' });
-  const groupCommit = new GroupCommit({ db, file, log: silentLogger() });
-  const ledger = new Ledger({ db, dir, groupCommit });
-  const printer = new ScriptedPrinter();
-  const queue = new PrintQueue(db);
-  const bus = new EventBus();
-  const service = new PrintService({
-    queue,
-    ledger,
-    bus,
-    log: silentLogger(),
-    render: (kind, payload, { reprint }) =>
-      render?.(kind, payload) ?? Buffer.from(`${reprint ? 'REPRINT ' : ''}${kind}:${String(payload)}`),
-    printer,
-  });
-  return { db, ledger, groupCommit, printer, queue, service, bus };
+  return printRig(render ? { render } : {});
 }
 
 describe('print queue under group commit (decision 0005)', () => {

@@ -1,15 +1,9 @@
-import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { EventBus } from '../../../src/bus.js';
-import { openDatabase } from '../../../src/offline/db.js';
-import { GroupCommit } from '../../../src/offline/group-commit.js';
-import { Ledger } from '../../../src/offline/ledger.js';
-import { PrintQueue } from '../../../src/offline/print-queue.js';
-import { type PrintOutcome, PrintService } from '../../../src/services/print-service.js';
+import type { PrintOutcome } from '../../../src/services/print-service.js';
 import { tempDir } from '../../helpers/daemon.js';
-import { queryPlan, recordingDb } from '../../helpers/recording-db.js';
+import { printRig } from '../../helpers/print-rig.js';
+import { queryPlan } from '../../helpers/recording-db.js';
 import { ScriptedPrinter } from '../../helpers/scripted-printer.js';
-import { silentLogger } from '../../helpers/test-log.js';
 
 /** A printer that holds each job until the test lets it go. */
 class HeldPrinter extends ScriptedPrinter {
@@ -24,26 +18,10 @@ class HeldPrinter extends ScriptedPrinter {
   }
 }
 
-function setup(printer = new ScriptedPrinter(), dir = tempDir(), monotonic?: () => number) {
-  const file = join(dir, 'posd.db');
-  const base = openDatabase({ file, log: silentLogger(), synchronous: 'NORMAL' });
-  const { db, record } = recordingDb(base);
-  const groupCommit = new GroupCommit({ db: base, file, log: silentLogger() });
-  const ledger = new Ledger({ db: base, dir, groupCommit });
-  const queue = new PrintQueue(db);
-  const bus = new EventBus();
-  const service = new PrintService({
-    queue,
-    ledger,
-    bus,
-    log: silentLogger(),
-    ...(monotonic ? { monotonic } : {}),
-    render: (kind, payload, { reprint }) =>
-      Buffer.from(`${reprint ? 'REPRINT ' : ''}${kind}:${String(payload)}`),
-    printer,
-  });
-  service.start(60_000);
-  return { base, dir, record, groupCommit, ledger, queue, service, printer, bus };
+function setup(printer = new ScriptedPrinter(), dir?: string, monotonic?: () => number) {
+  const t = printRig({ printer, ...(dir ? { dir } : {}), ...(monotonic ? { monotonic } : {}) });
+  t.service.start(60_000);
+  return t;
 }
 
 /** Set up, the drain that `start()` ran over the empty queue over: the queue idle. */
