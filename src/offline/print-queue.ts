@@ -148,8 +148,8 @@ export class PrintQueue {
   }
 
   /**
-   * A job's document changes before it prints (a coupon issued with the sale): only in `status`,
-   * `queued`, or `printing` for a job taken in this very transaction, not yet sent.
+   * A job's document changes before it prints (a coupon issued with the sale), the row still in
+   * `status`: `queued`, or `printing` for a job taken in this very transaction and not yet sent.
    */
   setPayload(id: string, payload: unknown, at: string, status: 'queued' | 'printing' = 'queued'): void {
     this.stmt.setPayload.run(JSON.stringify(payload), at, id, status);
