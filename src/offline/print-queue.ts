@@ -49,9 +49,7 @@ export class PrintQueue {
       anyQueued: db.prepare<[], { one: number }>(
         "SELECT 1 AS one FROM print_jobs WHERE status IN ('queued', 'printing') AND status = 'queued' LIMIT 1",
       ),
-      printing: db.prepare<[], { n: number }>(
-        "SELECT count(*) AS n FROM print_jobs WHERE status = 'printing'",
-      ),
+      printing: db.prepare<[], { id: string }>("SELECT id FROM print_jobs WHERE status = 'printing'"),
       recent: db.prepare<[number], Row>('SELECT * FROM print_jobs ORDER BY seq DESC LIMIT ?'),
       start: db.prepare<[string, string]>(
         "UPDATE print_jobs SET status = 'printing', attempts = attempts + 1, updated_at = ? WHERE id = ?",
@@ -106,9 +104,9 @@ export class PrintQueue {
     return this.stmt.anyQueued.get() !== undefined;
   }
 
-  /** How many jobs are marked `printing` (through their own index: a few at most). */
-  printingCount(): number {
-    return this.stmt.printing.get()?.n ?? 0;
+  /** The jobs marked `printing` (through their own index: a few at most). */
+  printingIds(): string[] {
+    return this.stmt.printing.all().map((row) => row.id);
   }
 
   get(id: string): PrintJob | undefined {

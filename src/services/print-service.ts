@@ -223,14 +223,15 @@ export class PrintService {
   }
 
   /**
-   * No job waits but those the queue already holds: none queued, and none marked `printing`
-   * beyond the printed ones whose mark still rides and those handed to the next drain (one a
-   * failed drain left `printing` is taken again, as before).
+   * No job waits but those the queue already holds: none queued, and every one marked `printing`
+   * either printed with its mark still riding or handed to the next drain (one a failed drain
+   * left `printing` is taken again, as before). By id: inside a transaction that carried a mark,
+   * that job is no longer `printing` though still in `marking`.
    */
   private nothingWaiting(): boolean {
-    return (
-      !this.o.queue.anyQueued() && this.o.queue.printingCount() <= this.marking.size + this.handed.length
-    );
+    if (this.o.queue.anyQueued()) return false;
+    const held = (id: string) => this.marking.has(id) || this.handed.some((h) => h.id === id);
+    return this.o.queue.printingIds().every(held);
   }
 
   /** The handed jobs whose transaction committed (a rolled-back one is not found), in order. */

@@ -141,6 +141,33 @@ describe('a job taken for the printer as it is queued', () => {
     await t.service.stop();
   });
 
+  it('a job a failed drain left printing is not passed by a receipt whose sale carries the last mark', async () => {
+    const t = await idleQueue();
+    t.printer.ready = false;
+    const [a, s] = t.ledger.transact(() => [
+      t.service.enqueueInTransaction('receipt', 'A'),
+      t.service.enqueueInTransaction('receipt', 'S'),
+    ]);
+    await t.service.idle();
+    t.printer.outcomes.push({ result: 'printed' }, { result: 'not-started', reason: 'offline' });
+    const requeue = t.queue.requeue.bind(t.queue);
+    let fail = true;
+    t.queue.requeue = (...args) => {
+      if (!fail) return requeue(...args);
+      fail = false;
+      throw new Error('disk I/O error');
+    };
+    t.printer.becomeReady();
+    await expect(t.service.idle()).rejects.toThrow('disk I/O error');
+    expect([t.queue.get(a)?.status, t.queue.get(s)?.status]).toEqual(['printing', 'printing']); // A's mark rides
+    t.printer.ready = true; // back, its ready event not yet in
+    const b = t.ledger.transact(() => t.service.enqueueInTransaction('receipt', 'B')); // A's mark rides in it
+    expect(t.queue.get(b)?.status).toBe('queued');
+    await t.service.idle();
+    expect(t.printer.paper).toEqual(['receipt:A', 'receipt:S', 'receipt:B']);
+    await t.service.stop();
+  });
+
   it('a coupon finds the live receipt when an earlier one of the same sale rolled back in a savepoint', async () => {
     const t = await idleQueue();
     let amended: boolean | undefined;
@@ -189,7 +216,7 @@ describe('a job taken for the printer as it is queued', () => {
     const t = await idleQueue();
     t.queue.anyQueued();
     t.queue.queuedFor('sale-1', 'receipt');
-    t.queue.printingCount();
+    t.queue.printingIds();
     const sqls = [...t.record.ran].filter((sql) => sql.startsWith('SELECT') && /status (IN|=)/.test(sql));
     expect(sqls).toHaveLength(3);
     for (const sql of sqls)
