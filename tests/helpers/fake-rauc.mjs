@@ -5,14 +5,37 @@
 //              slots:{"rootfs.0":{bootname:"A",version,boot_status}, "rootfs.1":{…}}}
 // `reboot` (not rauc's) records a reboot, for `update.reboot`.
 import { createHash } from 'node:crypto';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 
 const [file, ...args] = process.argv.slice(2);
+
+// posd may run two of these at once (boot health's `mark-good` beside an install): each call's
+// read-change-write of STATE_FILE holds a lock, or one call reads what another half wrote, or
+// writes back what it read before the other's change.
+const lock = `${file}.lock`;
+const pause = new Int32Array(new SharedArrayBuffer(4));
+for (const deadline = Date.now() + 10_000; ; ) {
+  try {
+    closeSync(openSync(lock, 'wx'));
+    break;
+  } catch (err) {
+    if (err.code !== 'EEXIST') throw err;
+    try {
+      if (Date.now() - statSync(lock).mtimeMs > 10_000) unlinkSync(lock); // left by a killed call
+    } catch {
+      // gone meanwhile
+    }
+    if (Date.now() > deadline) throw new Error(`fake-rauc: ${lock} held for 10 s`);
+    Atomics.wait(pause, 0, 0, 5);
+  }
+}
+process.on('exit', () => unlinkSync(lock));
+
 const state = JSON.parse(readFileSync(file, 'utf8'));
 state.calls ??= [];
 const save = () => {
-  writeFileSync(`${file}.tmp`, JSON.stringify(state, null, 2));
-  renameSync(`${file}.tmp`, file);
+  writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify(state, null, 2));
+  renameSync(`${file}.${process.pid}.tmp`, file);
 };
 const bootedName = () => Object.keys(state.slots).find((n) => state.slots[n].bootname === state.booted);
 const otherName = () => Object.keys(state.slots).find((n) => state.slots[n].bootname !== state.booted);

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const SCRIPT = resolve(import.meta.dirname, 'fake-rauc.mjs');
@@ -56,7 +56,9 @@ export class FakeRauc {
     return (this.state().calls ?? []).filter((c) => cmd === undefined || c.cmd === cmd);
   }
 
+  /** Whole, by a rename: a `rauc` call running meanwhile never reads it half written. */
   patch(p: Partial<FakeRaucState>): void {
-    writeFileSync(this.file, JSON.stringify({ ...this.state(), ...p }, null, 2));
+    writeFileSync(`${this.file}.patch`, JSON.stringify({ ...this.state(), ...p }, null, 2));
+    renameSync(`${this.file}.patch`, this.file);
   }
 }
