@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import type { PrintQueue } from '../../../src/offline/print-queue.js';
 import type { PrintOutcome } from '../../../src/services/print-service.js';
 import { tempDir } from '../../helpers/daemon.js';
 import { printRig } from '../../helpers/print-rig.js';
@@ -29,6 +30,17 @@ async function idleQueue(printer?: ScriptedPrinter, dir?: string) {
   const t = setup(printer, dir);
   await t.service.idle();
   return t;
+}
+
+/** The queue's next `requeue` throws as a failing disk would; later ones work. */
+function failNextRequeue(queue: PrintQueue): void {
+  const requeue = queue.requeue.bind(queue);
+  let fail = true;
+  queue.requeue = (...args) => {
+    if (!fail) return requeue(...args);
+    fail = false;
+    throw new Error('disk I/O error');
+  };
 }
 
 const MARK_PRINTING = "UPDATE print_jobs SET status = 'printing'";
@@ -123,13 +135,7 @@ describe('a job taken for the printer as it is queued', () => {
   it('a job left printing by a drain that failed is still taken, before a later receipt', async () => {
     const t = await idleQueue();
     t.printer.outcomes.push({ result: 'not-started', reason: 'offline' });
-    const requeue = t.queue.requeue.bind(t.queue);
-    let fail = true;
-    t.queue.requeue = (...args) => {
-      if (!fail) return requeue(...args);
-      fail = false;
-      throw new Error('disk I/O error');
-    };
+    failNextRequeue(t.queue);
     const a = t.ledger.transact(() => t.service.enqueueInTransaction('receipt', 'A'));
     await expect(t.service.idle()).rejects.toThrow('disk I/O error');
     expect(t.queue.get(a)?.status).toBe('printing'); // on paper it is not: the printer refused it
@@ -150,13 +156,7 @@ describe('a job taken for the printer as it is queued', () => {
     ]);
     await t.service.idle();
     t.printer.outcomes.push({ result: 'printed' }, { result: 'not-started', reason: 'offline' });
-    const requeue = t.queue.requeue.bind(t.queue);
-    let fail = true;
-    t.queue.requeue = (...args) => {
-      if (!fail) return requeue(...args);
-      fail = false;
-      throw new Error('disk I/O error');
-    };
+    failNextRequeue(t.queue);
     t.printer.becomeReady();
     await expect(t.service.idle()).rejects.toThrow('disk I/O error');
     expect([t.queue.get(a)?.status, t.queue.get(s)?.status]).toEqual(['printing', 'printing']); // A's mark rides
