@@ -126,6 +126,14 @@ interface CompiledRoute extends Route {
   names: string[];
 }
 
+interface Candidate {
+  r: CompiledRoute;
+  m: RegExpExecArray;
+}
+
+const MAX_REMEMBERED_PATHS = 256;
+const MAX_REMEMBERED_PATH = 200;
+
 function compile(route: Route): CompiledRoute {
   const names: string[] = [];
   const source = route.path.replace(/:([A-Za-z]+)/g, (_, name: string) => {
@@ -210,6 +218,7 @@ export interface HttpServerOptions {
 /** The ui-bridge HTTP server: JSON in and out, coded errors, bearer auth under /api/. */
 export class HttpServer {
   private readonly routes: CompiledRoute[] = [];
+  private readonly candidatesByPath = new Map<string, Candidate[]>();
   private server: Server | undefined;
   private bound: AddressInfo | undefined;
   private readonly authenticators: Authenticator[] = [];
@@ -221,6 +230,7 @@ export class HttpServer {
 
   add(...routes: Route[]): void {
     for (const route of routes) this.routes.push(compile(route));
+    this.candidatesByPath.clear();
   }
 
   /** Every route added so far, in order (for the OpenAPI document). */
@@ -310,22 +320,21 @@ export class HttpServer {
       reply = this.errorReply(err, req);
     }
     this.send(res, cors ? { ...reply, headers: { ...reply.headers, ...cors } } : reply);
-    this.options.log.debug(
-      {
-        method: req.method,
-        url: req.url?.split('?')[0],
-        status: reply.status,
-        ms: Number(process.hrtime.bigint() - started) / 1e6,
-      },
-      'http',
-    );
+    if (this.options.log.isLevelEnabled('debug'))
+      this.options.log.debug(
+        {
+          method: req.method,
+          url: req.url?.split('?')[0],
+          status: reply.status,
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+        },
+        'http',
+      );
   }
 
   private async route(req: IncomingMessage): Promise<Reply> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const candidates = this.routes
-      .map((r) => ({ r, m: r.pattern.exec(url.pathname) }))
-      .filter((x): x is { r: CompiledRoute; m: RegExpExecArray } => x.m !== null);
+    const candidates = this.candidatesFor(url.pathname);
     for (const guard of this.guards) guard(req);
     // Only a route that says so (the PIN sign-in) is open under /api/.
     const open = candidates.some((x) => x.r.method === req.method && !x.r.auth);
@@ -356,6 +365,23 @@ export class HttpServer {
     };
     const around = this.hooks.around;
     return around ? around(req, ctx, () => match.r.handle(ctx)) : match.r.handle(ctx);
+  }
+
+  /** The routes whose path matches, in the order added; remembered per path (every route's pattern cost each sale ~10 µs). */
+  private candidatesFor(pathname: string): Candidate[] {
+    const known = this.candidatesByPath.get(pathname);
+    if (known) return known;
+    const found: Candidate[] = [];
+    for (const r of this.routes) {
+      const m = r.pattern.exec(pathname);
+      if (m !== null) found.push({ r, m });
+    }
+    // Bounded: paths carry ids, and anyone on localhost may send any path.
+    if (pathname.length <= MAX_REMEMBERED_PATH) {
+      if (this.candidatesByPath.size >= MAX_REMEMBERED_PATHS) this.candidatesByPath.clear();
+      this.candidatesByPath.set(pathname, found);
+    }
+    return found;
   }
 
   private errorReply(err: unknown, req: IncomingMessage): Reply {

@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import canonicalizeModule from 'canonicalize';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, GENESIS_CHAIN, sha256Hex, sha256HexStreamed } from '../../../src/offline/chain.js';
+import {
+  canonicalJson,
+  chainOf,
+  GENESIS_CHAIN,
+  sha256Hex,
+  sha256HexStreamed,
+} from '../../../src/offline/chain.js';
 import { openDatabase } from '../../../src/offline/db.js';
 import { Ledger } from '../../../src/offline/ledger.js';
 import { tempDir } from '../../helpers/daemon.js';
@@ -55,7 +61,36 @@ describe('canonical JSON', () => {
   });
 });
 
+const outcome = (f: () => string): string => {
+  try {
+    return f();
+  } catch {
+    return 'refused';
+  }
+};
+
 describe('the chain hash', () => {
+  it('of any record is sha256 of the previous chain and the whole record in RFC 8785 text', () => {
+    const odd = fc.oneof(fc.jsonValue(), fc.constant(undefined), fc.double());
+    const record = fc.record({
+      seq: fc.oneof(fc.nat(), fc.double(), fc.constant(undefined)),
+      id: fc.oneof(fc.string({ unit: 'binary' }), odd),
+      type: fc.oneof(fc.string(), odd),
+      at: fc.oneof(fc.string(), odd),
+      body: fc.jsonValue(),
+    });
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9a-f]{64}$/), record, (prev, r) => {
+        const whole = { seq: r.seq, id: r.id, type: r.type, at: r.at, body: r.body };
+        // A record without a canonical form (NaN, Infinity) is refused by both.
+        expect(outcome(() => chainOf(prev, r as Parameters<typeof chainOf>[1]))).toBe(
+          outcome(() => sha256Hex(prev, canonicalize(whole)!)),
+        );
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('one-shot and streamed give the same sha256 for any text after a chain', () => {
     fc.assert(
       fc.property(fc.stringMatching(/^[0-9a-f]{64}$/), fc.string({ unit: 'binary' }), (prev, text) => {
