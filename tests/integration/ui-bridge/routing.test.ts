@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRootLogger } from '../../../src/log.js';
-import { type HttpMethod, HttpServer } from '../../../src/ui-bridge/http-server.js';
+import { type HttpMethod, HttpServer, type Route } from '../../../src/ui-bridge/http-server.js';
 
 const TOKEN = 'test-token-0123456789';
 let http: HttpServer;
@@ -18,10 +18,11 @@ afterEach(async () => {
 });
 
 /** Each route answers with its own name and the params it saw. */
-function named(name: string, method: HttpMethod, path: string) {
+function named(name: string, method: HttpMethod, path: string): Route {
   return {
     method,
     path,
+    auth: true,
     handle: (ctx: { params: Record<string, string> }) => ({
       status: 200,
       body: { name, params: ctx.params },
