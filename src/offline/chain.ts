@@ -32,11 +32,27 @@ export interface ChainedFields {
  * by UTF-16 code units, as `<` compares them. Other values go through the library.
  */
 export function canonicalJson(value: unknown): string {
-  if (stringifiesCanonically(value)) return JSON.stringify(value);
-  const sorted = sortedCopy(value);
-  const text = sorted === undefined ? canonicalize(value) : JSON.stringify(sorted);
+  let text: string | undefined;
+  try {
+    if (stringifiesCanonically(value)) return JSON.stringify(value);
+    const sorted = sortedCopy(value);
+    if (sorted !== undefined) text = JSON.stringify(sorted);
+  } catch (err) {
+    // Nested deeper than these paths reach: the library decides, as it did before them.
+    if (!(err instanceof RangeError)) throw err;
+  }
+  text ??= canonicalize(value);
   if (text === undefined) throw new TypeError('value has no canonical JSON form');
   return text;
+}
+
+/** An array of Array's own prototype without a toJSON of its own (the library would call it). */
+function plainArray(value: object): value is unknown[] {
+  return (
+    Array.isArray(value) &&
+    Object.getPrototypeOf(value) === Array.prototype &&
+    !Object.hasOwn(value, 'toJSON')
+  );
 }
 
 /** JSON types only (no undefined, toJSON, non-finite numbers), every object's keys in order. */
@@ -50,6 +66,7 @@ function stringifiesCanonically(value: unknown): boolean {
     case 'object': {
       if (value === null) return true;
       if (Array.isArray(value)) {
+        if (!plainArray(value)) return false;
         for (let i = 0; i < value.length; i++) if (!stringifiesCanonically(value[i])) return false;
         return true;
       }
@@ -88,6 +105,7 @@ function sortedCopy(value: unknown): unknown {
     case 'object': {
       if (value === null) return null;
       if (Array.isArray(value)) {
+        if (!plainArray(value)) return undefined;
         const out: unknown[] = new Array(value.length);
         for (let i = 0; i < value.length; i++) {
           const item = sortedCopy(value[i]);
@@ -123,6 +141,7 @@ export function chainOf(prevChain: string, record: ChainedFields): string {
   // The record's own keys written in canonical order; only the body needs sorting.
   if (
     Number.isSafeInteger(seq) &&
+    record.body !== undefined &&
     typeof id === 'string' &&
     typeof type === 'string' &&
     typeof at === 'string'

@@ -40,7 +40,23 @@ describe('canonical JSON', () => {
       { z: { y: 1, x: [{ d: 1, c: 2 }] }, '': -0, é: 'ü', A: '\u2028\u0001"\\' },
       Object.assign(Object.create(null) as object, { b: 1, a: 2 }),
     ];
+    const withToJson = Object.assign([{ b: 1, a: 2 }], { toJSON: () => 'x' });
+    class Listing extends Array {
+      toJSON() {
+        return 'listing';
+      }
+    }
+    odd.push({ z: withToJson, a: 1 }, { b: Listing.from([{ d: 1, c: 2 }]), a: 1 });
     for (const value of odd) expect(canonicalJson(value)).toBe(canonicalize(value));
+    // Nested deep: answered where the library answers, refused where it refuses.
+    for (const depth of [1_000, 3_000, 4_500, 6_000, 8_000, 20_000]) {
+      let deep: unknown = { b: 1, a: 2 };
+      for (let i = 0; i < depth; i++) deep = i % 2 ? { z: deep, a: 1 } : [deep];
+      expect(
+        outcome(() => canonicalJson(deep)),
+        `depth ${depth}`,
+      ).toBe(outcome(() => canonicalize(deep)!));
+    }
     expect(() => canonicalJson({ a: Number.NaN })).toThrow();
   });
 
