@@ -32,7 +32,7 @@ describe('canonical JSON', () => {
   });
 
   it('keys V8 orders as indexes, undefined fields, toJSON and non-plain objects are written as the library does', () => {
-    const odd = [
+    const odd: unknown[] = [
       { '10': 1, '9': 2, a: 3 },
       { b: undefined, a: 1 },
       { a: [1, undefined, 'x'] },
