@@ -29,7 +29,8 @@ export interface ChainedFields {
  * RFC 8785 canonical JSON. A value of JSON types only whose object keys are already in order (a
  * body parsed from canonical text, as the cloud receives it) is what `JSON.stringify` writes:
  * the library itself writes every string, number and key with `JSON.stringify`, and sorts keys
- * by UTF-16 code units, as `<` compares them. Other values go through the library.
+ * by UTF-16 code units, as `<` compares them. Such a value with keys out of order is written the
+ * same way from a copy with its keys sorted (`sortedCopy`); anything else goes through the library.
  */
 export function canonicalJson(value: unknown): string {
   // Nesting some thousands deep overflows the stack (RangeError) here a little before it would in
