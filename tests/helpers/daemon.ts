@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { waitFor } from './wait.js';
@@ -20,6 +20,35 @@ export async function freePort(): Promise<number> {
       const port = typeof addr === 'object' && addr ? addr.port : 0;
       srv.close(() => resolvePort(port));
     });
+  });
+}
+
+/**
+ * A port where a connection is refused and stays refused: below the kernel's ephemeral range, from
+ * which `freePort()` and every `listen(0)` of a test running beside this one draw, so none of them
+ * can take it before it is used (a port from `freePort()` could, and a "dead" broker answered).
+ */
+export async function refusedPort(): Promise<number> {
+  const [low = 32_768] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+    .trim()
+    .split(/\s+/)
+    .map(Number);
+  const from = Math.min(10_000, low - 1_000);
+  for (let tries = 0; tries < 50; tries++) {
+    const port = from + Math.floor(Math.random() * (low - from));
+    if (await refuses(port)) return port;
+  }
+  throw new Error(`no port below ${low} refuses connections`);
+}
+
+function refuses(port: number): Promise<boolean> {
+  return new Promise((resolveRefused) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolveRefused(false);
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => resolveRefused(err.code === 'ECONNREFUSED'));
   });
 }
 

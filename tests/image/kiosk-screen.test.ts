@@ -21,7 +21,7 @@ import {
   writeCashiers,
 } from '../e2e/ui-harness.js';
 import type { DaemonProcess, TestConfig } from '../helpers/daemon.js';
-import { freePort, tempDir, writeTestConfig } from '../helpers/daemon.js';
+import { refusedPort, tempDir, writeTestConfig } from '../helpers/daemon.js';
 
 // image/kiosk-screen.mjs decides whether the image's screendump is the PIN keypad. Checked here on
 // the real sign-in page (headless Chromium at the kiosk's size), a blank screen and an error page.
@@ -234,7 +234,7 @@ describe('the keypad on screen', () => {
     expect(pinScreen(blank, { x: 40, y: 120, w: 200, h: 60 }).signedIn).toBe(false);
     blank.data.fill(255);
     expect(keypadFigures(blank).keypad).toBe(false);
-    const closed = await freePort();
+    const closed = await refusedPort();
     const error = checkPng(await shot(`http://127.0.0.1:${closed}/`, 'error-page'));
     expect(error.keypad).toBe(false);
     const file = join(tempDir(), 'x.png');

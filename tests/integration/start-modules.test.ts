@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { apiClient } from '../helpers/api.js';
-import { freePort, MAIN_JS, waitHealthy, writeTestConfig } from '../helpers/daemon.js';
+import { MAIN_JS, refusedPort, waitHealthy, writeTestConfig } from '../helpers/daemon.js';
 
 const PROBE = resolve(import.meta.dirname, '../helpers/loaded-modules.mjs');
 let child: ChildProcess | undefined;
@@ -43,7 +43,7 @@ const NOT_AT_START = [
 
 describe('what the daemon loads to start and sell', () => {
   it('no broker client, WebSocket server, PNG codec, serial binding, demo or cloud until used', async () => {
-    const closed = await freePort();
+    const closed = await refusedPort();
     const cfg = await writeTestConfig({ printer: { uri: `tcp://127.0.0.1:${closed}` } });
     const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('POSD_')));
     child = spawn(process.execPath, ['--import', PROBE, MAIN_JS, 'run', '--config', cfg.file], {

@@ -8,6 +8,7 @@ import { apiClient } from '../helpers/api.js';
 import {
   type DaemonProcess,
   freePort,
+  refusedPort,
   spawnPosd,
   tempDir,
   waitHealthy,
@@ -55,7 +56,7 @@ describe('posd doctor for a technician', () => {
   });
 
   it('says what each failure means and what to do, not a bare errno; exit 1', async () => {
-    const closed = await freePort();
+    const closed = await refusedPort();
     const { code, out } = await doctor({
       mqtt: { url: `mqtt://127.0.0.1:${closed}` },
       cloud: { publicKey: PUBLIC_KEY },
@@ -83,7 +84,7 @@ describe('posd doctor for a technician', () => {
     const live = createServer((socket) => socket.destroy());
     await new Promise<void>((r) => live.listen(0, '127.0.0.1', () => r()));
     const livePort = (live.address() as { port: number }).port;
-    const dead = await freePort();
+    const dead = await refusedPort();
     try {
       const one = await doctor({
         mqtt: { urls: [`mqtt://127.0.0.1:${dead}`, `mqtt://127.0.0.1:${livePort}`] },

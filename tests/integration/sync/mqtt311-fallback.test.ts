@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { VersionMemory } from '../../../src/sync/broker-rotation.js';
 import { MqttLink } from '../../../src/sync/mqtt-link.js';
 import { topicsFor } from '../../../src/sync/topics.js';
-import { freePort } from '../../helpers/daemon.js';
+import { refusedPort } from '../../helpers/daemon.js';
 import { Mosquitto } from '../../helpers/mosquitto.js';
 import { Mqtt311Front } from '../../helpers/mqtt311-front.js';
 import { waitFor } from '../../helpers/wait.js';
@@ -107,7 +107,7 @@ describe('MQTT 3.1.1 fallback', () => {
   });
 
   it('a refused connection is said at warn once per broker, with the reason', async () => {
-    const dead = `mqtt://127.0.0.1:${await freePort()}`;
+    const dead = `mqtt://127.0.0.1:${await refusedPort()}`;
     const { log, lines } = captureLog();
     const l = link([dead], { log });
     l.start();

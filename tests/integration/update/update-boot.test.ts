@@ -5,7 +5,7 @@ import type { UpdateState } from '../../../src/update/update-state.js';
 import { APP_VERSION } from '../../../src/version.js';
 import { deviceLedger } from '../../helpers/cloud-fixture.js';
 import { cloudTerminals } from '../../helpers/cloud-terminals.js';
-import { freePort, spawnPosd } from '../../helpers/daemon.js';
+import { refusedPort, spawnPosd } from '../../helpers/daemon.js';
 import { FakeRauc, type FakeRaucState } from '../../helpers/fake-rauc.js';
 import { updateReports } from '../../helpers/update-reports.js';
 import { waitFor } from '../../helpers/wait.js';
@@ -170,7 +170,7 @@ describe('after the reboot into an update', () => {
   });
 
   it('without the cloud, marks the slot good once the grace is over', async () => {
-    const port = await freePort(); // nothing listens there
+    const port = await refusedPort(); // nothing listens there
     const t = await terminal('UB3', { mqttUrl: `mqtt://127.0.0.1:${port}`, grace: 1 });
     await waitFor(
       () => (t.rauc.calls('mark-good').length > 0 ? true : undefined),
