@@ -20,7 +20,7 @@ import {
   ResponsePayload,
 } from '../../src/sync/payloads.js';
 import { commandSignedFields, configSignedFields } from '../../src/sync/signature.js';
-import { freePort, tempDir } from '../helpers/daemon.js';
+import { freePort, refusedPort, tempDir } from '../helpers/daemon.js';
 import { fuzzParams } from './helpers/fuzz-env.js';
 import { countingLog } from './helpers/log-counter.js';
 import {
@@ -61,7 +61,7 @@ beforeAll(async () => {
       stateDir,
       ui: { port: await freePort() },
       // A port nothing listens on: the link keeps trying, the handlers are called directly.
-      mqtt: { url: `mqtt://127.0.0.1:${await freePort()}`, reconnectMinMs: 60_000, reconnectMaxMs: 60_000 },
+      mqtt: { url: `mqtt://127.0.0.1:${await refusedPort()}`, reconnectMinMs: 60_000, reconnectMaxMs: 60_000 },
       cloud: { publicKey: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString() },
     },
     env: {},

@@ -4,7 +4,7 @@ import { afterEach, expect, it } from 'vitest';
 import { App } from '../../../src/app.js';
 import { loadConfig } from '../../../src/config/load.js';
 import { createRootLogger } from '../../../src/log.js';
-import { freePort, tempDir } from '../../helpers/daemon.js';
+import { freePort, refusedPort, tempDir } from '../../helpers/daemon.js';
 
 // iconv-lite keeps each codec it has built here; this file runs in its own process.
 const gb18030Built = () => 'gb18030' in (iconv as unknown as { _codecDataCache: object })._codecDataCache;
@@ -22,7 +22,7 @@ it('builds the receipt encoder after READY, before any receipt, so the first sal
       device: { tenant: 't1', id: 'D1' },
       stateDir,
       ui: { port: await freePort() },
-      printer: { uri: `tcp://127.0.0.1:${await freePort()}` },
+      printer: { uri: `tcp://127.0.0.1:${await refusedPort()}` },
       log: { level: 'silent' },
     },
     env: {},
