@@ -61,7 +61,11 @@ beforeAll(async () => {
       stateDir,
       ui: { port: await freePort() },
       // A port nothing listens on: the link keeps trying, the handlers are called directly.
-      mqtt: { url: `mqtt://127.0.0.1:${await refusedPort()}`, reconnectMinMs: 60_000, reconnectMaxMs: 60_000 },
+      mqtt: {
+        url: `mqtt://127.0.0.1:${await refusedPort()}`,
+        reconnectMinMs: 60_000,
+        reconnectMaxMs: 60_000,
+      },
       cloud: { publicKey: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString() },
     },
     env: {},
