@@ -11,34 +11,62 @@ export function tempDir(prefix = 'posd-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
-
-/**
- * A port where a connection is refused and stays refused: below the kernel's ephemeral range, from
- * which `freePort()` and every `listen(0)` of a test running beside this one draw, so none of them
- * can take it before it is used (a port from `freePort()` could, and a "dead" broker answered).
- */
-export async function refusedPort(): Promise<number> {
+/** The kernel's ephemeral range starts here: outgoing connections and `listen(0)` take ports from it. */
+function ephemeralLow(): number {
   const [low = 32_768] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
     .trim()
     .split(/\s+/)
     .map(Number);
-  const from = Math.min(10_000, low - 1_000);
+  return low;
+}
+
+/** Below the ephemeral range: refused ports from the lower part, ports to listen on from the upper. */
+function portRanges(): { refused: [number, number]; listen: [number, number] } {
+  const low = ephemeralLow();
+  const from = Math.min(10_000, low - 2_000);
+  const middle = from + Math.floor((low - from) / 2);
+  return { refused: [from, middle], listen: [middle, low] };
+}
+
+const handedOut = new Set<number>();
+
+/**
+ * A port a test's server (mosquitto, a daemon's UI, a proxy) listens on later, free when asked for.
+ * Below the kernel's ephemeral range: an outgoing connection of a test running beside this one, or
+ * its `listen(0)`, never takes it in the meantime (from the ephemeral range, a broker stopped and
+ * started again could find its port taken). Never the same port twice in one process.
+ */
+export async function freePort(): Promise<number> {
+  const [from, to] = portRanges().listen;
+  for (let tries = 0; tries < 100; tries++) {
+    const port = from + Math.floor(Math.random() * (to - from));
+    if (handedOut.has(port) || !(await canListen(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error(`no free port between ${from} and ${to}`);
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolveFree) => {
+    const srv = createServer();
+    srv.once('error', () => resolveFree(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolveFree(true)));
+  });
+}
+
+/**
+ * A port where a connection is refused and stays refused: below the kernel's ephemeral range and
+ * apart from `freePort()`'s, so no test running beside this one can take it before it is used (a
+ * port from the ephemeral range could, and a "dead" broker answered).
+ */
+export async function refusedPort(): Promise<number> {
+  const [from, to] = portRanges().refused;
   for (let tries = 0; tries < 50; tries++) {
-    const port = from + Math.floor(Math.random() * (low - from));
+    const port = from + Math.floor(Math.random() * (to - from));
     if (await refuses(port)) return port;
   }
-  throw new Error(`no port below ${low} refuses connections`);
+  throw new Error(`no port between ${from} and ${to} refuses connections`);
 }
 
 function refuses(port: number): Promise<boolean> {
