@@ -13,6 +13,12 @@ import { runRefund } from './refund-sender.js';
 
 export type { PaymentServiceOptions } from './payment-core.js';
 
+/** The answer to a code, QR or member payment started: its outcome comes as events. */
+export interface PendingReply {
+  paymentId: string;
+  status: 'pending';
+}
+
 /** Money the terminal still owes or has not settled, for the technician (doctor, health, diagnostics). */
 export interface MoneyPending {
   /** Payments whose outcome is not known yet (they block their sale and the shift close). */
@@ -53,34 +59,78 @@ export class PaymentService {
     this.core.track(`refund:${refundSaleId}`, () => runRefund(this.core, refundSaleId));
   }
 
-  /** Starts a payment by the customer's payment code; the outcome arrives as events. */
-  startCode(saleId: string, authCode: string): { paymentId: string; status: 'pending' } {
+  /**
+   * Starts a payment by the customer's payment code; the outcome arrives as events. Under an
+   * Idempotency-Key a retry gets the first reply and starts nothing (the code is charged once).
+   */
+  startCode(saleId: string, authCode: string, idempotencyKey?: string): PendingReply {
     const channel = channelOfAuthCode(authCode);
     if (!channel)
       throw new PosError('VALIDATION_FAILED', 'this is not a WeChat, Alipay or UnionPay payment code');
-    const payment = this.begin(saleId, 'code', channel, { authCode: maskCode(authCode) });
-    this.core.track(payment.paymentId, () => runCode(this.core, payment, authCode));
-    return { paymentId: payment.paymentId, status: 'pending' };
+    return this.startOnce(
+      saleId,
+      // Masked: the request's hash is kept, and a plain hash of the whole code could be reversed.
+      { method: 'code', authCode: maskCode(authCode) },
+      idempotencyKey,
+      () => this.begin(saleId, 'code', channel, { authCode: maskCode(authCode) }),
+      (payment) => runCode(this.core, payment, authCode),
+    );
   }
 
   /**
    * Pays from a member's stored value: the scanned card code is charged like a payment code on
    * channel `member`, under the same rule (commit first, query, reverse at the deadline).
    */
-  startMember(saleId: string, memberCode: string, amount?: number): { paymentId: string; status: 'pending' } {
-    const payment = this.begin(saleId, 'code', 'member', { authCode: maskCode(memberCode) }, amount);
-    this.core.track(payment.paymentId, () => runCode(this.core, payment, memberCode));
-    return { paymentId: payment.paymentId, status: 'pending' };
+  startMember(saleId: string, memberCode: string, amount?: number, idempotencyKey?: string): PendingReply {
+    return this.startOnce(
+      saleId,
+      { method: 'member', memberCode: maskCode(memberCode), ...(amount !== undefined ? { amount } : {}) },
+      idempotencyKey,
+      () => this.begin(saleId, 'code', 'member', { authCode: maskCode(memberCode) }, amount),
+      (payment) => runCode(this.core, payment, memberCode),
+    );
   }
 
   /** Starts a dynamic QR payment; its code URL arrives as a `payment.updated` event. */
-  startQr(
+  startQr(saleId: string, channel: 'wechat' | 'alipay' | 'unionpay', idempotencyKey?: string): PendingReply {
+    return this.startOnce(
+      saleId,
+      { method: 'qr', channel },
+      idempotencyKey,
+      () => this.begin(saleId, 'qr', channel, {}),
+      (payment) => runQr(this.core, payment),
+    );
+  }
+
+  /**
+   * Commits a pending payment once per Idempotency-Key (the same scope as cash and card: a key is
+   * one cashier action on the sale's payments), then announces it and starts its requests. A
+   * replay answers the first reply (`pending`, its paymentId) and starts nothing: the first request
+   * is already running, or resolved (`GET /payments/{id}` tells which).
+   */
+  private startOnce(
     saleId: string,
-    channel: 'wechat' | 'alipay' | 'unionpay',
-  ): { paymentId: string; status: 'pending' } {
-    const payment = this.begin(saleId, 'qr', channel, {});
-    this.core.track(payment.paymentId, () => runQr(this.core, payment));
-    return { paymentId: payment.paymentId, status: 'pending' };
+    request: Record<string, unknown>,
+    idempotencyKey: string | undefined,
+    begin: () => StoredPayment,
+    run: (payment: StoredPayment) => Promise<void>,
+  ): PendingReply {
+    let started: StoredPayment | undefined;
+    const reply = this.core.o.sales.once<PendingReply>(
+      idempotencyKey,
+      `POST /sales/${saleId}/payments`,
+      request,
+      () => {
+        started = begin();
+        return { status: 202, body: { paymentId: started.paymentId, status: 'pending' } };
+      },
+    );
+    const payment = started;
+    if (payment) {
+      this.core.emit(payment);
+      this.core.track(payment.paymentId, () => run(payment));
+    }
+    return reply.body;
   }
 
   /**
@@ -204,6 +254,7 @@ export class PaymentService {
     return closeQr(this.core, payment, reason);
   }
 
+  /** Inside the caller's transaction: announced by `startOnce` once that has committed. */
   private begin(
     saleId: string,
     method: 'code' | 'qr',
@@ -225,7 +276,7 @@ export class PaymentService {
       );
     }
     const routing = business.tenders.routing[channel];
-    const payment = o.ledger.transact(() => {
+    return o.ledger.transact(() => {
       const sale = o.store.getSale(saleId);
       if (!sale) throw new PosError('SALE_NOT_FOUND', `no sale ${saleId}`);
       const due = dueForPayment(sale, o.store.paymentsOf(saleId));
@@ -248,7 +299,5 @@ export class PaymentService {
       });
       return o.store.getPayment(p.paymentId)!;
     });
-    this.core.emit(payment);
-    return payment;
   }
 }

@@ -115,7 +115,7 @@ export const EXISTING_ROUTE_DOCS: Record<string, RouteDoc> = {
     body: PaymentSchema,
     responses: {
       201: { description: 'cash or card recorded', schema: CashPaid },
-      202: { description: 'code or QR payment started', schema: Pending },
+      202: { description: 'code, QR or member payment started', schema: Pending },
     },
     errors: [
       'SALE_NOT_FOUND',
@@ -123,6 +123,7 @@ export const EXISTING_ROUTE_DOCS: Record<string, RouteDoc> = {
       'PAYMENT_UNRESOLVED',
       'TENDER_NOT_SUPPORTED',
       'OFFLINE_LIMIT',
+      'IDEMPOTENCY_MISMATCH',
     ],
   },
   'GET /api/v1/payments/:paymentId': {

@@ -69,7 +69,10 @@ describe('payments by code and QR through the demo cloud (1280x800)', () => {
     await page.getByTestId('tender-code').click();
     // A WeChat payment code typed on the keypad; the simulator pays codes ending in 0 at once.
     for (const d of '134567890123456780') await page.getByTestId(`key-${d}`).click();
+    const started = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/payments'));
     await page.getByTestId('code-confirm').click();
+    // One key per cashier action: a retry after a lost reply starts no second charge.
+    expect((await started).headers()['idempotency-key']).toMatch(/^[\x21-\x7e]{1,128}$/);
     await page.getByTestId('done').waitFor({ timeout: 20_000 });
     const sale = await saleOnScreen();
     expect(sale).toMatchObject({ status: 'completed', total: 2800, paid: 2800 });
@@ -173,6 +176,41 @@ describe('payments by code and QR through the demo cloud (1280x800)', () => {
     ]);
     const after = await api.call<Json>('POST', '/api/v1/members/lookup', { code: 'MB88886666' });
     expect(after.body.balance).toBe(7000);
+  });
+
+  it('a code payment whose answer is lost: confirming the code again follows the same payment', async () => {
+    await page.getByTestId('next-sale').click();
+    await page.getByTestId('item-CROI').click();
+    await page.getByTestId('pay-button').click();
+    await page.getByTestId('tender-code').click();
+    // The first request reaches the daemon (the payment starts); its answer never reaches the page.
+    const keys: string[] = [];
+    const replies: number[] = [];
+    await page.route('**/api/v1/sales/*/payments', async (route) => {
+      keys.push(route.request().headers()['idempotency-key'] ?? '');
+      const reply = await route.fetch();
+      if (keys.length === 1) return route.abort('failed');
+      replies.push(reply.status());
+      await route.fulfill({ response: reply });
+    });
+    // A code the demo acquirer answers USERPAYING, then SUCCESS on its second query: still pending.
+    const enter = async () => {
+      for (const d of '134567890123456785') await page.getByTestId(`key-${d}`).click();
+      await page.getByTestId('code-confirm').click();
+    };
+    await enter();
+    await expect.poll(() => page.getByTestId('message-code').textContent()).toBe('NETWORK');
+    await enter();
+    await page.getByTestId('done').waitFor({ timeout: 30_000 });
+    await page.unrouteAll({ behavior: 'wait' });
+    expect(keys).toHaveLength(2);
+    expect(keys[1]).toBe(keys[0]);
+    expect(replies).toEqual([202]); // the first reply again, not 409 PAYMENT_UNRESOLVED
+    const sale = await saleOnScreen();
+    expect(sale).toMatchObject({ status: 'completed', total: 1200, paid: 1200 });
+    expect(sale.payments).toEqual([
+      expect.objectContaining({ method: 'code', channel: 'wechat', amount: 1200, status: 'succeeded' }),
+    ]);
   });
 
   it('an outcome that arrives before the reply to the payment request leaves nothing stuck', async () => {

@@ -19,6 +19,8 @@ export function moneyTaken(sale: SaleView): boolean {
 export class PaymentFlow implements PaymentActions {
   /** Payment outcomes that arrived before the reply that named the payment. */
   private readonly earlyOutcomes = new Map<string, Record<string, unknown>>();
+  /** A payment start that got no answer, and its key: the same start again replays it, never charges twice. */
+  private unanswered: { start: string; key: string } | undefined;
 
   constructor(
     private readonly c: CashierContext,
@@ -307,15 +309,22 @@ export class PaymentFlow implements PaymentActions {
     const s = this.c.s;
     const sale = s.sale;
     if (!sale) return;
+    const start = JSON.stringify([sale.saleId, tender, body]);
+    const key = this.unanswered?.start === start ? this.unanswered.key : newIdempotencyKey();
     try {
-      const r = await api<{ paymentId: string }>('POST', `/api/v1/sales/${sale.saleId}/payments`, {
-        method: tender,
-        ...body,
-      });
+      const r = await api<{ paymentId: string }>(
+        'POST',
+        `/api/v1/sales/${sale.saleId}/payments`,
+        { method: tender, ...body },
+        { idempotencyKey: key },
+      );
+      this.unanswered = undefined;
       s.pending = { paymentId: r.paymentId, method: tender };
       s.tenderNote = this.c.t.t(note);
       await this.replayEarlyOutcome(r.paymentId);
     } catch (err) {
+      // No answer (the request may have reached the daemon): the cashier's retry sends the same key.
+      this.unanswered = err instanceof ApiError && err.status === 0 ? { start, key } : undefined;
       if (!this.markUnavailable(tender, err)) this.c.fail(err);
     }
     this.c.render();

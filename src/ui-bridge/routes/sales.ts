@@ -128,18 +128,14 @@ export function saleRoutes(sales: SaleService, payments: PaymentService, refunds
         const body = validateBody(PaymentSchema, ctx.body);
         const saleId = ctx.params.saleId!;
         // Code and QR never wait for the acquirer: 202 now, the outcome comes as events.
-        if (body.method === 'code') return { status: 202, body: payments.startCode(saleId, body.authCode) };
+        const key = idempotencyKey(ctx);
+        if (body.method === 'code')
+          return { status: 202, body: payments.startCode(saleId, body.authCode, key) };
         if (body.method === 'member')
-          return { status: 202, body: payments.startMember(saleId, body.memberCode, body.amount) };
-        if (body.method === 'qr') {
-          return {
-            status: 202,
-            body: payments.startQr(saleId, body.channel),
-          };
-        }
-        if (body.method === 'card')
-          return sales.payCard(saleId, body.amount, body.reference, idempotencyKey(ctx));
-        return sales.payCash(saleId, body.amount, idempotencyKey(ctx));
+          return { status: 202, body: payments.startMember(saleId, body.memberCode, body.amount, key) };
+        if (body.method === 'qr') return { status: 202, body: payments.startQr(saleId, body.channel, key) };
+        if (body.method === 'card') return sales.payCard(saleId, body.amount, body.reference, key);
+        return sales.payCash(saleId, body.amount, key);
       },
     },
     {

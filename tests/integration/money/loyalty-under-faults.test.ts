@@ -111,6 +111,27 @@ describe('coupons, loyalty and recharges against the reference cloud', () => {
     expect(refused.body.error?.code).toBe('COUPON_INVALID');
   });
 
+  it('a member payment POST retried after it went through takes the card once', async () => {
+    const t = await terminal('L6');
+    fx.cloud.acquirer.addMember('MBL60001', { memberId: 'm-l6', name: 'P', balance: 5_000, points: 0 });
+    const saleId = await openSale(t, 2_500);
+    const key = { 'idempotency-key': 'member-pay-l6-1' };
+    const pay = { method: 'member', memberCode: 'MBL60001', amount: 1_000 };
+    const first = await t.call<Body>('POST', `/api/v1/sales/${saleId}/payments`, pay, key);
+    expect(first.status).toBe(202);
+    const paymentId = String(first.body.paymentId);
+    await waitFor(async () => {
+      const p = await t.call<Body>('GET', `/api/v1/payments/${paymentId}`);
+      return p.body.status === 'succeeded' ? true : undefined;
+    }, 'the member payment succeeded');
+    // The reply was lost; the client sends the same request again.
+    const again = await t.call<Body>('POST', `/api/v1/sales/${saleId}/payments`, pay, key);
+    expect(again).toEqual(first);
+    expect(fx.cloud.acquirer.memberBalance('MBL60001')).toBe(4_000);
+    const sale = await t.call<Body & { due: number; status: string }>('GET', `/api/v1/sales/${saleId}`);
+    expect(sale.body).toMatchObject({ status: 'open', due: 1_500 });
+  });
+
   it('(9) a retried recharge POST credits once; a recharge for nobody is refused, recorded and credits nothing', async () => {
     const t = await terminal('L5');
     fx.cloud.acquirer.addMember('MB-L5', { memberId: 'm-l5', name: 'R', balance: 0, points: 0 });
