@@ -112,14 +112,24 @@ export class CouponIssuer {
   }
 
   /** Issues one coupon of `ruleId` now (the cashier hands it out), optionally tied to a sale. */
-  issue(ruleId: string, saleId?: string): IssuedCoupon {
-    const rule = this.o.business().coupons.issueRules.find((r) => r.ruleId === ruleId);
-    if (!rule) throw new PosError('NOT_FOUND', `no coupon issue rule ${ruleId}`);
-    if (saleId !== undefined && !this.o.store.getSale(saleId))
-      throw new PosError('SALE_NOT_FOUND', `no sale ${saleId}`);
-    const coupon = this.o.ledger.transact(() => this.issueInTransaction(rule, saleId));
-    this.o.bus.emit('coupon.issued', coupon);
-    return coupon;
+  issue(ruleId: string, saleId?: string, idempotencyKey?: string): IssuedCoupon {
+    let issued: IssuedCoupon | undefined;
+    // Once per Idempotency-Key: a retry after a lost reply gets the same coupon, not a second one.
+    const reply = this.o.sales.once<IssuedCoupon>(
+      idempotencyKey,
+      'POST /coupons/issue',
+      { ruleId, ...(saleId !== undefined ? { saleId } : {}) },
+      () => {
+        const rule = this.o.business().coupons.issueRules.find((r) => r.ruleId === ruleId);
+        if (!rule) throw new PosError('NOT_FOUND', `no coupon issue rule ${ruleId}`);
+        if (saleId !== undefined && !this.o.store.getSale(saleId))
+          throw new PosError('SALE_NOT_FOUND', `no sale ${saleId}`);
+        issued = this.issueInTransaction(rule, saleId);
+        return { status: 201, body: issued };
+      },
+    );
+    if (issued) this.o.bus.emit('coupon.issued', issued);
+    return reply.body;
   }
 
   /** A coupon this terminal issued, by its code (for its QR on the customer screen). */

@@ -296,7 +296,7 @@ export const EXISTING_ROUTE_DOCS: Record<string, RouteDoc> = {
         ),
       },
     },
-    errors: ['NOT_FOUND', 'SALE_NOT_FOUND'],
+    errors: ['NOT_FOUND', 'SALE_NOT_FOUND', 'IDEMPOTENCY_MISMATCH'],
   },
   'GET /api/v1/devices': {
     summary: 'Printer, scanner and display state',

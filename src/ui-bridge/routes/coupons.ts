@@ -6,6 +6,7 @@ import type { SaleService } from '../../services/sale-service.js';
 import type { Route } from '../http-server.js';
 import { qrSvg } from '../payment-qr.js';
 import { validateBody } from '../validate.js';
+import { idempotencyKey } from './sales.js';
 
 export const ApplyCouponSchema = Type.Object(
   { code: Type.String({ minLength: 1, maxLength: 64 }) },
@@ -32,7 +33,7 @@ export function couponRoutes(coupons: CouponService, sales: SaleService, issuer:
       auth: true,
       handle: (ctx) => {
         const { ruleId, saleId } = validateBody(IssueCouponSchema, ctx.body);
-        return { status: 201, body: issuer.issue(ruleId, saleId) };
+        return { status: 201, body: issuer.issue(ruleId, saleId, idempotencyKey(ctx)) };
       },
     },
     {

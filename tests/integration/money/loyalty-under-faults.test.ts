@@ -132,6 +132,18 @@ describe('coupons, loyalty and recharges against the reference cloud', () => {
     expect(sale.body).toMatchObject({ status: 'open', due: 1_500 });
   });
 
+  it('a coupon given by hand, its POST retried after a lost reply: one coupon', async () => {
+    const t = await terminal('L7', {
+      coupons: { issueRules: [{ ruleId: 'hand', kind: 'amount', value: 500, validDays: 30 }] },
+    });
+    const key = { 'idempotency-key': 'hand-l7-1' };
+    const first = await t.call<Body>('POST', '/api/v1/coupons/issue', { ruleId: 'hand' }, key);
+    const again = await t.call<Body>('POST', '/api/v1/coupons/issue', { ruleId: 'hand' }, key);
+    expect(first.status).toBe(201);
+    expect(again).toEqual(first);
+    expect((await deviceLedger(t)).filter((r) => r.type === 'coupon.issued')).toHaveLength(1);
+  });
+
   it('(9) a retried recharge POST credits once; a recharge for nobody is refused, recorded and credits nothing', async () => {
     const t = await terminal('L5');
     fx.cloud.acquirer.addMember('MB-L5', { memberId: 'm-l5', name: 'R', balance: 0, points: 0 });

@@ -21,6 +21,7 @@ import { RefundService } from '../../../src/services/refund-service.js';
 import { SaleService } from '../../../src/services/sale-service.js';
 import { ShiftService } from '../../../src/services/shift-service.js';
 import { tempDir } from '../../helpers/daemon.js';
+import { codeOf } from '../../helpers/payment-setup.js';
 import { silentLogger } from '../../helpers/test-log.js';
 import { endTransactionOnInsert } from '../../helpers/transaction-fault.js';
 
@@ -133,6 +134,18 @@ describe('coupon issuing', () => {
       }
     }
     expect(t.issued()).toHaveLength(1);
+  });
+
+  it('by hand under an Idempotency-Key: a retry after a lost reply gets the same coupon, not a second', () => {
+    const t = setup('T8');
+    const first = t.issuer.issue('gift', undefined, 'hand-1');
+    expect(t.issuer.issue('gift', undefined, 'hand-1')).toEqual(first);
+    expect(t.issued()).toHaveLength(1);
+    expect(t.announced).toEqual([first]);
+    expect(codeOf(() => t.issuer.issue('small', undefined, 'hand-1'))).toBe('IDEMPOTENCY_MISMATCH');
+    // Another key is another coupon.
+    expect(t.issuer.issue('gift', undefined, 'hand-2').code).not.toBe(first.code);
+    expect(t.issued()).toHaveLength(2);
   });
 
   it('codes are random: distinct over many, no shared counter between consecutive codes, across terminals and restores', () => {
