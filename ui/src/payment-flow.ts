@@ -5,6 +5,7 @@ import { hasPrinter, type SaleView, type Tender } from './cashier-state.js';
 import { errorSentence, paymentReasonSentence } from './error-text.js';
 import { formatMoney, parseYuan, toYuanText } from './money.js';
 import { cashKept } from './recent-sales.js';
+import { StartKeys } from './start-keys.js';
 import type { TerminalStatus } from './terminal-status.js';
 
 /** Whether money was taken (or may be under way) on the sale: then it cannot go back to the cart. */
@@ -19,8 +20,7 @@ export function moneyTaken(sale: SaleView): boolean {
 export class PaymentFlow implements PaymentActions {
   /** Payment outcomes that arrived before the reply that named the payment. */
   private readonly earlyOutcomes = new Map<string, Record<string, unknown>>();
-  /** A payment start that got no answer, and its key: the same start again replays it, never charges twice. */
-  private unanswered: { start: string; key: string } | undefined;
+  private readonly startKeys = new StartKeys();
 
   constructor(
     private readonly c: CashierContext,
@@ -68,6 +68,7 @@ export class PaymentFlow implements PaymentActions {
     if (s.pending?.paymentId !== d.paymentId) {
       // The outcome can beat the reply to our own request (a code paid at once): keep it for then.
       if (d.status !== 'pending') this.earlyOutcomes.set(String(d.paymentId), d);
+      if (!s.pending && d.status !== 'pending' && d.status !== 'unknown') this.startKeys.settled();
       return;
     }
     if (d.status === 'succeeded') {
@@ -310,7 +311,7 @@ export class PaymentFlow implements PaymentActions {
     const sale = s.sale;
     if (!sale) return;
     const start = JSON.stringify([sale.saleId, tender, body]);
-    const key = this.unanswered?.start === start ? this.unanswered.key : newIdempotencyKey();
+    const key = this.startKeys.keyFor(start);
     try {
       const r = await api<{ paymentId: string }>(
         'POST',
@@ -318,16 +319,33 @@ export class PaymentFlow implements PaymentActions {
         { method: tender, ...body },
         { idempotencyKey: key },
       );
-      this.unanswered = undefined;
+      this.startKeys.answered();
       s.pending = { paymentId: r.paymentId, method: tender };
       s.tenderNote = this.c.t.t(note);
       await this.replayEarlyOutcome(r.paymentId);
+      // A replayed answer is the first one (`pending`): what became of the payment since is asked.
+      await this.catchUp(r.paymentId);
     } catch (err) {
-      // No answer (the request may have reached the daemon): the cashier's retry sends the same key.
-      this.unanswered = err instanceof ApiError && err.status === 0 ? { start, key } : undefined;
+      this.startKeys.failed(start, key, err);
       if (!this.markUnavailable(tender, err)) this.c.fail(err);
     }
     this.c.render();
+  }
+
+  /** The payment as the daemon has it now, when its outcome event may have gone before the page knew it. */
+  private async catchUp(paymentId: string): Promise<void> {
+    if (this.c.s.pending?.paymentId !== paymentId) return;
+    try {
+      const p = await api<Record<string, unknown>>(
+        'GET',
+        `/api/v1/payments/${encodeURIComponent(paymentId)}`,
+      );
+      const codeUrl = (p.doc as Record<string, unknown> | undefined)?.codeUrl;
+      if (p.status !== 'pending')
+        await this.onPayment({ ...p, ...(typeof codeUrl === 'string' ? { codeUrl } : {}) });
+    } catch {
+      // Its events still tell.
+    }
   }
 
   private async replayEarlyOutcome(paymentId: string): Promise<void> {
