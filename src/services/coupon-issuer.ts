@@ -69,11 +69,14 @@ export class CouponIssuer {
     this.newId = o.newId ?? uuidv7;
     this.random = o.random ?? randomBytes;
     o.sales.onReversedInTransaction((sale, how) => {
+      // What a rolled-back attempt left here was never committed: never announced.
+      this.revokedBySale.delete(sale.id);
       const reason = how.kind === 'voided' ? 'sale.voided' : 'refund.completed';
       const revoked = this.revokeInTransaction(sale.id, how.kind === 'voided' ? -1 : how.netAfter, reason);
       if (revoked.length > 0) this.revokedBySale.set(sale.id, revoked);
     });
     o.sales.onCompletedInTransaction((sale) => {
+      this.bySale.delete(sale.id); // left by a completion that rolled back: never committed
       if (sale.kind !== 'sale') return;
       const rule = this.o
         .business()

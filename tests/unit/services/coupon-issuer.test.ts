@@ -68,7 +68,7 @@ function setup(device = 'D1', dir = tempDir(), random?: (size: number) => Uint8A
       tenders: [{ method: 'cash', amount: unitPrice }],
     }).body;
   const issued = () => ledger.recordsAfter(0, 1000).filter((r) => r.type === 'coupon.issued');
-  return { db, ledger, issuer, announced, cashSale, issued, sales, refunds };
+  return { db, ledger, issuer, announced, cashSale, issued, sales, refunds, business };
 }
 
 describe('coupon issuing', () => {
@@ -134,6 +134,26 @@ describe('coupon issuing', () => {
       }
     }
     expect(t.issued()).toHaveLength(1);
+  });
+
+  it('a coupon whose completing transaction rolled back is never announced by a later completion', () => {
+    const t = setup('T9');
+    let failOnce = true;
+    t.sales.onCompletedInTransaction(() => {
+      if (!failOnce) return;
+      failOnce = false;
+      throw new Error('a later step of the completion failed');
+    });
+    const open = t.sales.createSale({ lines: [{ name: 'Gift box', qty: 1, unitPrice: 6_000 }] }).body;
+    const saleId = String(open.saleId);
+    expect(() => t.sales.payCash(saleId, 6_000)).toThrow('a later step');
+    expect(t.issued()).toHaveLength(0);
+    // The rules changed meanwhile: this completion earns no coupon.
+    t.business.coupons = { ...t.business.coupons, issueRules: [] };
+    expect(t.sales.payCash(saleId, 6_000).status).toBe(201);
+    expect(t.sales.getSale(saleId).status).toBe('completed');
+    expect(t.issued()).toHaveLength(0);
+    expect(t.announced).toEqual([]);
   });
 
   it('by hand under an Idempotency-Key: a retry after a lost reply gets the same coupon, not a second', () => {
