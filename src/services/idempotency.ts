@@ -4,6 +4,12 @@ import { canonicalJson } from '../offline/chain.js';
 import type { Ledger } from '../offline/ledger.js';
 import type { SalesStore } from '../offline/sales-store.js';
 
+/**
+ * What a client may send (1–128 visible ASCII characters), behind the namespace a store app's key
+ * is given (`app:<appId>:`, src/platform/app-access.ts): the app's own 128 characters still fit.
+ */
+const KEY = /^(?:app:[a-z][a-z0-9-]*(?:\.[a-z0-9-]+)+:)?[\x21-\x7e]{1,128}$/;
+
 /** Replies that may be replayed for an Idempotency-Key. */
 export interface Replayable<T> {
   status: number;
@@ -23,7 +29,7 @@ export function runOnce<T>(
   work: () => Replayable<T>,
 ): Replayable<T> {
   if (key === undefined) return deps.ledger.transact(work);
-  if (!/^[\x21-\x7e]{1,128}$/.test(key)) {
+  if (!KEY.test(key)) {
     throw new PosError('BAD_REQUEST', 'Idempotency-Key must be 1..128 visible ASCII characters');
   }
   const hash = createHash('sha256')

@@ -174,6 +174,23 @@ describe('scopes', () => {
     expect((await a.call('GET', `/api/v1/sales/${cashier}`)).status).toBe(404);
   });
 
+  it("an app's Idempotency-Key is its own (another app's same key is another sale); 128 characters fit", async () => {
+    const a = await session(await installApp('full', APP_SCOPES));
+    const b = await session(await installApp('other', APP_SCOPES));
+    const body = { lines: [{ name: 'K', qty: 1, unitPrice: 300 }] };
+    for (const key of ['shared-key', 'k'.repeat(128)]) {
+      const first = await a.call('POST', '/api/v1/sales', body, { 'idempotency-key': key });
+      const again = await a.call('POST', '/api/v1/sales', body, { 'idempotency-key': key });
+      const other = await b.call('POST', '/api/v1/sales', body, { 'idempotency-key': key });
+      expect(first.status, first.text).toBe(201);
+      expect(again.json.saleId).toBe(first.json.saleId);
+      expect(other.status, other.text).toBe(201);
+      expect(other.json.saleId).not.toBe(first.json.saleId);
+    }
+    const long = await a.call('POST', '/api/v1/sales', body, { 'idempotency-key': 'k'.repeat(129) });
+    expect(long.status).toBe(400);
+  });
+
   it('events: each scope gates its types; sale and payment updates go only to the app that made the sale', async () => {
     const full = await session(await installApp('full', APP_SCOPES));
     const noScan = await session(
