@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { PosError } from '../errors.js';
 import type { StreamAudience } from '../ui-bridge/event-stream.js';
 import type { Reply, RequestContext, RequestHooks } from '../ui-bridge/http-server.js';
+import { appIdempotencyKey } from './app-id.js';
 import type { AppRegistry, InstalledApp } from './app-registry.js';
 import { APP_TOKEN_PREFIX, type AppSession, type AppSessions } from './app-sessions.js';
 import { decideScope, eventAllowed, SCOPE_RULES } from './scopes.js';
@@ -191,7 +192,8 @@ export class AppAccess {
     const appId = c.app.appId;
     // An app's retry key never meets the cashier's or another app's.
     const key = ctx.headers['idempotency-key'];
-    if (typeof key === 'string') ctx.headers = { ...ctx.headers, 'idempotency-key': `app:${appId}:${key}` };
+    if (typeof key === 'string')
+      ctx.headers = { ...ctx.headers, 'idempotency-key': appIdempotencyKey(appId, key) };
     const claim = (reply: Reply): Reply => {
       const saleId = (reply.body as { saleId?: unknown } | undefined)?.saleId;
       if (

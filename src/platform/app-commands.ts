@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { describeError, PosError } from '../errors.js';
 import type { CommandService } from '../services/command-service.js';
+import { APP_ID_PATTERN } from './app-id.js';
 import type { AppInstaller } from './installer.js';
-import { APP_ID_PATTERN, MAX_PACKAGE_BYTES } from './package-check.js';
+import { MAX_PACKAGE_BYTES } from './package-check.js';
 
 /** Where a package may come from: `https://`, or `http://` to a loopback host (contract). */
 export function packageUrlAllowed(raw: string): URL {

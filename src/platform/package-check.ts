@@ -6,6 +6,7 @@
 import { gunzipSync } from 'node:zlib';
 import { forbiddenCharacter } from '../core/safe-text.js';
 import { PosError } from '../errors.js';
+import { APP_ID_PATTERN } from './app-id.js';
 import { APP_SCOPES, type AppScope } from './scopes.js';
 import { readTar } from './tar.js';
 
@@ -17,7 +18,6 @@ const MAX_TAR_BYTES = MAX_UNPACKED_BYTES + MAX_ENTRIES * 1024 + 1024;
 /** What a package may weigh compressed (the body of POST /api/v1/apps, a download). */
 export const MAX_PACKAGE_BYTES = MAX_TAR_BYTES;
 
-export const APP_ID_PATTERN = /^[a-z][a-z0-9-]*(\.[a-z0-9-]+)+$/;
 const SEMVER =
   /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
 

@@ -3,12 +3,15 @@ import { PosError } from '../errors.js';
 import { canonicalJson } from '../offline/chain.js';
 import type { Ledger } from '../offline/ledger.js';
 import type { SalesStore } from '../offline/sales-store.js';
+import { APP_ID_PATTERN, appIdempotencyKey } from '../platform/app-id.js';
 
 /**
  * What a client may send (1–128 visible ASCII characters), behind the namespace a store app's key
- * is given (`app:<appId>:`, src/platform/app-access.ts): the app's own 128 characters still fit.
+ * is given (`appIdempotencyKey`): the app's own 128 characters still fit.
  */
-const KEY = /^(?:app:[a-z][a-z0-9-]*(?:\.[a-z0-9-]+)+:)?[\x21-\x7e]{1,128}$/;
+const KEY = new RegExp(
+  `^(?:${appIdempotencyKey(APP_ID_PATTERN.source.slice(1, -1), '')})?[\\x21-\\x7e]{1,128}$`,
+);
 
 /** Replies that may be replayed for an Idempotency-Key. */
 export interface Replayable<T> {
