@@ -67,12 +67,13 @@ export class PaymentService {
     const channel = channelOfAuthCode(authCode);
     if (!channel)
       throw new PosError('VALIDATION_FAILED', 'this is not a WeChat, Alipay or UnionPay payment code');
+    // Masked: the request's hash is kept, and a plain hash of the whole code could be reversed.
+    const masked = maskCode(authCode);
     return this.startOnce(
       saleId,
-      // Masked: the request's hash is kept, and a plain hash of the whole code could be reversed.
-      { method: 'code', authCode: maskCode(authCode) },
+      { method: 'code', authCode: masked },
       idempotencyKey,
-      () => this.begin(saleId, 'code', channel, { authCode: maskCode(authCode) }),
+      () => this.begin(saleId, 'code', channel, { authCode: masked }),
       (payment) => runCode(this.core, payment, authCode),
     );
   }
@@ -82,11 +83,12 @@ export class PaymentService {
    * channel `member`, under the same rule (commit first, query, reverse at the deadline).
    */
   startMember(saleId: string, memberCode: string, amount?: number, idempotencyKey?: string): PendingReply {
+    const masked = maskCode(memberCode);
     return this.startOnce(
       saleId,
-      { method: 'member', memberCode: maskCode(memberCode), ...(amount !== undefined ? { amount } : {}) },
+      { method: 'member', memberCode: masked, ...(amount !== undefined ? { amount } : {}) },
       idempotencyKey,
-      () => this.begin(saleId, 'code', 'member', { authCode: maskCode(memberCode) }, amount),
+      () => this.begin(saleId, 'code', 'member', { authCode: masked }, amount),
       (payment) => runCode(this.core, payment, memberCode),
     );
   }

@@ -37,14 +37,26 @@ const handedOut = new Set<number>();
  * started again could find its port taken). Never the same port twice in one process.
  */
 export async function freePort(): Promise<number> {
-  const [from, to] = portRanges().listen;
-  for (let tries = 0; tries < 100; tries++) {
+  const port = await randomPort(
+    portRanges().listen,
+    100,
+    async (p) => !handedOut.has(p) && (await canListen(p)),
+  );
+  handedOut.add(port);
+  return port;
+}
+
+/** A random port of `[from, to)` that `fits`, in at most `tries` draws. */
+async function randomPort(
+  [from, to]: [number, number],
+  tries: number,
+  fits: (port: number) => Promise<boolean>,
+): Promise<number> {
+  for (let i = 0; i < tries; i++) {
     const port = from + Math.floor(Math.random() * (to - from));
-    if (handedOut.has(port) || !(await canListen(port))) continue;
-    handedOut.add(port);
-    return port;
+    if (await fits(port)) return port;
   }
-  throw new Error(`no free port between ${from} and ${to}`);
+  throw new Error(`no port between ${from} and ${to} fits`);
 }
 
 function canListen(port: number): Promise<boolean> {
@@ -61,12 +73,7 @@ function canListen(port: number): Promise<boolean> {
  * port from the ephemeral range could, and a "dead" broker answered).
  */
 export async function refusedPort(): Promise<number> {
-  const [from, to] = portRanges().refused;
-  for (let tries = 0; tries < 50; tries++) {
-    const port = from + Math.floor(Math.random() * (to - from));
-    if (await refuses(port)) return port;
-  }
-  throw new Error(`no port between ${from} and ${to} refuses connections`);
+  return randomPort(portRanges().refused, 50, refuses);
 }
 
 function refuses(port: number): Promise<boolean> {

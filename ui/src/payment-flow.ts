@@ -68,7 +68,7 @@ export class PaymentFlow implements PaymentActions {
     if (s.pending?.paymentId !== d.paymentId) {
       // The outcome can beat the reply to our own request (a code paid at once): keep it for then.
       if (d.status !== 'pending') this.earlyOutcomes.set(String(d.paymentId), d);
-      if (!s.pending && d.status !== 'pending' && d.status !== 'unknown') this.startKeys.settled();
+      if (!s.pending && d.status !== 'pending' && d.status !== 'unknown') this.startKeys.forget();
       return;
     }
     if (d.status === 'succeeded') {
@@ -319,7 +319,7 @@ export class PaymentFlow implements PaymentActions {
         { method: tender, ...body },
         { idempotencyKey: key },
       );
-      this.startKeys.answered();
+      this.startKeys.forget();
       s.pending = { paymentId: r.paymentId, method: tender };
       s.tenderNote = this.c.t.t(note);
       await this.replayEarlyOutcome(r.paymentId);

@@ -17,8 +17,12 @@ export class StartKeys {
     return this.last?.start === start ? this.last.key : newIdempotencyKey();
   }
 
-  /** A start answered with its payment: any earlier one was resolved (the daemon allows one at a time). */
-  answered(): void {
+  /**
+   * Nothing is left unanswered: a start was answered with its payment (any earlier one was resolved:
+   * the daemon allows one at a time), or a payment of the sale ended while none was shown as under
+   * way (the unanswered start's, most likely).
+   */
+  forget(): void {
     this.last = undefined;
   }
 
@@ -27,10 +31,5 @@ export class StartKeys {
     // An earlier start is still under way: proof that it arrived, so its key is kept.
     else if (err instanceof ApiError && err.code === 'PAYMENT_UNRESOLVED') return;
     else if (this.last?.start === start) this.last = undefined;
-  }
-
-  /** A payment of the sale ended while none was shown as under way: the unanswered start's, most likely. */
-  settled(): void {
-    this.last = undefined;
   }
 }

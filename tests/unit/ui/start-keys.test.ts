@@ -39,9 +39,8 @@ describe('the key of a payment start', () => {
 
   it('forgotten once answered, refused for good, or once a payment of the sale has ended', () => {
     for (const end of [
-      (k: StartKeys) => k.answered(),
+      (k: StartKeys) => k.forget(),
       (k: StartKeys, key: string) => k.failed(A, key, refused),
-      (k: StartKeys) => k.settled(),
     ]) {
       const keys = new StartKeys();
       const first = keys.keyFor(A);
